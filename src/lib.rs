@@ -1,0 +1,6 @@
+//! genhist: browse, play and prune the history directories of generative audio tools.
+
+pub mod audio;
+pub mod peaks;
+pub mod store;
+pub mod thumbnail;

@@ -1,0 +1,229 @@
+//! One history entry: the seed's `HistoryEntry` fields, parsed leniently, with
+//! every field genhist does not know kept so a rewrite never loses it.
+
+use serde::de::{self, Deserializer, MapAccess, Visitor};
+use serde::Deserialize;
+use serde_json::{Map, Number, Value};
+use std::fmt;
+
+/// A parameter snapshot of one generation, as stored in `history.json`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct HistoryEntry {
+    pub entry_id: String,
+    /// ISO 8601 text exactly as stored.
+    pub timestamp: String,
+    pub model_id: String,
+    pub model_name: String,
+    pub slider_positions: Option<Vec<i64>>,
+    pub n_components: i64,
+    /// Kept as a JSON number so Python's unbounded integers survive.
+    pub seed: Number,
+    pub duration_s: f64,
+    pub sample_rate: u32,
+    pub stereo_mode: String,
+    pub preset_name: String,
+    pub audio_file: String,
+    pub thumbnail_file: String,
+    pub quality_score: Map<String, Value>,
+    pub latent_vector: Option<Vec<f64>>,
+    /// Fields of the entry genhist does not know, in file order.
+    pub extra: Map<String, Value>,
+    /// Microseconds since the epoch (UTC) parsed from `timestamp`; `None` when unparseable.
+    pub time_us: Option<i64>,
+}
+
+/// The field names of the seed's dataclass, in `dataclasses.asdict` order.
+pub const FIELD_ORDER: [&str; 15] = [
+    "entry_id",
+    "timestamp",
+    "model_id",
+    "model_name",
+    "slider_positions",
+    "n_components",
+    "seed",
+    "duration_s",
+    "sample_rate",
+    "stereo_mode",
+    "preset_name",
+    "audio_file",
+    "thumbnail_file",
+    "quality_score",
+    "latent_vector",
+];
+
+impl HistoryEntry {
+    /// The JSON object the Python tool would write for this entry (known fields in
+    /// dataclass order, then the unknown ones).
+    pub fn to_json(&self) -> Value {
+        let mut m = Map::new();
+        m.insert("entry_id".into(), Value::String(self.entry_id.clone()));
+        m.insert("timestamp".into(), Value::String(self.timestamp.clone()));
+        m.insert("model_id".into(), Value::String(self.model_id.clone()));
+        m.insert("model_name".into(), Value::String(self.model_name.clone()));
+        m.insert(
+            "slider_positions".into(),
+            match &self.slider_positions {
+                Some(v) => Value::Array(v.iter().map(|x| Value::from(*x)).collect()),
+                None => Value::Null,
+            },
+        );
+        m.insert("n_components".into(), Value::from(self.n_components));
+        m.insert("seed".into(), Value::Number(self.seed.clone()));
+        m.insert("duration_s".into(), float_value(self.duration_s));
+        m.insert("sample_rate".into(), Value::from(self.sample_rate));
+        m.insert("stereo_mode".into(), Value::String(self.stereo_mode.clone()));
+        m.insert("preset_name".into(), Value::String(self.preset_name.clone()));
+        m.insert("audio_file".into(), Value::String(self.audio_file.clone()));
+        m.insert(
+            "thumbnail_file".into(),
+            Value::String(self.thumbnail_file.clone()),
+        );
+        m.insert(
+            "quality_score".into(),
+            Value::Object(self.quality_score.clone()),
+        );
+        m.insert(
+            "latent_vector".into(),
+            match &self.latent_vector {
+                Some(v) => Value::Array(v.iter().map(|x| float_value(*x)).collect()),
+                None => Value::Null,
+            },
+        );
+        for (k, v) in &self.extra {
+            m.insert(k.clone(), v.clone());
+        }
+        Value::Object(m)
+    }
+
+    /// The short id shown in lists (first 8 characters).
+    pub fn short_id(&self) -> &str {
+        let end = self
+            .entry_id
+            .char_indices()
+            .nth(8)
+            .map(|(i, _)| i)
+            .unwrap_or(self.entry_id.len());
+        &self.entry_id[..end]
+    }
+
+    /// Seed as an integer when it fits.
+    pub fn seed_i128(&self) -> Option<i128> {
+        self.seed.to_string().parse().ok()
+    }
+
+    /// Number of channels implied by the stereo mode.
+    pub fn is_stereo(&self) -> bool {
+        !self.stereo_mode.eq_ignore_ascii_case("mono")
+    }
+}
+
+/// A float as Python would write it: integral values keep a `.0`.
+fn float_value(x: f64) -> Value {
+    super::pyjson::float_number(x)
+        .map(Value::Number)
+        .unwrap_or(Value::Null)
+}
+
+/// Parses an ISO 8601 timestamp as Python's `isoformat()` writes it (with or
+/// without fractional seconds, any offset, or naive = UTC) to epoch microseconds.
+pub fn parse_timestamp_us(s: &str) -> Option<i64> {
+    if let Ok(dt) = chrono::DateTime::parse_from_rfc3339(s) {
+        return Some(dt.timestamp_micros());
+    }
+    for fmt in ["%Y-%m-%dT%H:%M:%S%.f", "%Y-%m-%d %H:%M:%S%.f", "%Y-%m-%dT%H:%M"] {
+        if let Ok(n) = chrono::NaiveDateTime::parse_from_str(s, fmt) {
+            return Some(n.and_utc().timestamp_micros());
+        }
+    }
+    // `2024-01-01 10:00:00+00:00` (space separator with offset).
+    chrono::DateTime::parse_from_str(s, "%Y-%m-%d %H:%M:%S%.f%:z")
+        .ok()
+        .map(|d| d.timestamp_micros())
+}
+
+impl<'de> Deserialize<'de> for HistoryEntry {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_map(EntryVisitor)
+    }
+}
+
+struct EntryVisitor;
+
+fn missing<E: de::Error>(name: &str) -> E {
+    E::custom(format_args!("missing field `{name}`"))
+}
+
+impl<'de> Visitor<'de> for EntryVisitor {
+    type Value = HistoryEntry;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a history entry object")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<HistoryEntry, A::Error> {
+        let mut entry_id = None;
+        let mut timestamp = None;
+        let mut model_id = None;
+        let mut model_name = None;
+        let mut slider_positions = None;
+        let mut n_components = None;
+        let mut seed = None;
+        let mut duration_s = None;
+        let mut sample_rate = None;
+        let mut stereo_mode = None;
+        let mut preset_name = None;
+        let mut audio_file = None;
+        let mut thumbnail_file = None;
+        let mut quality_score = None;
+        let mut latent_vector = None;
+        let mut extra = Map::new();
+        while let Some(key) = map.next_key::<std::borrow::Cow<'de, str>>()? {
+            match key.as_ref() {
+                "entry_id" => entry_id = Some(map.next_value::<String>()?),
+                "timestamp" => timestamp = Some(map.next_value::<String>()?),
+                "model_id" => model_id = Some(map.next_value::<String>()?),
+                "model_name" => model_name = Some(map.next_value::<String>()?),
+                "slider_positions" => {
+                    slider_positions = Some(map.next_value::<Option<Vec<i64>>>()?)
+                }
+                "n_components" => n_components = Some(map.next_value::<i64>()?),
+                "seed" => seed = Some(map.next_value::<Number>()?),
+                "duration_s" => duration_s = Some(map.next_value::<f64>()?),
+                "sample_rate" => sample_rate = Some(map.next_value::<u32>()?),
+                "stereo_mode" => stereo_mode = Some(map.next_value::<String>()?),
+                "preset_name" => preset_name = Some(map.next_value::<String>()?),
+                "audio_file" => audio_file = Some(map.next_value::<String>()?),
+                "thumbnail_file" => thumbnail_file = Some(map.next_value::<String>()?),
+                "quality_score" => {
+                    quality_score = Some(map.next_value::<Option<Map<String, Value>>>()?)
+                }
+                "latent_vector" => latent_vector = Some(map.next_value::<Option<Vec<f64>>>()?),
+                other => {
+                    let v: Value = map.next_value()?;
+                    extra.insert(other.to_string(), v);
+                }
+            }
+        }
+        let timestamp = timestamp.ok_or_else(|| missing("timestamp"))?;
+        let time_us = parse_timestamp_us(&timestamp);
+        Ok(HistoryEntry {
+            entry_id: entry_id.ok_or_else(|| missing("entry_id"))?,
+            timestamp,
+            model_id: model_id.ok_or_else(|| missing("model_id"))?,
+            model_name: model_name.ok_or_else(|| missing("model_name"))?,
+            slider_positions: slider_positions.unwrap_or(None),
+            n_components: n_components.unwrap_or(0),
+            seed: seed.unwrap_or_else(|| Number::from(0)),
+            duration_s: duration_s.unwrap_or(0.0),
+            sample_rate: sample_rate.unwrap_or(0),
+            stereo_mode: stereo_mode.unwrap_or_else(|| "mono".into()),
+            preset_name: preset_name.unwrap_or_else(|| "custom".into()),
+            audio_file: audio_file.ok_or_else(|| missing("audio_file"))?,
+            thumbnail_file: thumbnail_file.unwrap_or_default(),
+            quality_score: quality_score.flatten().unwrap_or_default(),
+            latent_vector: latent_vector.unwrap_or(None),
+            extra,
+            time_us,
+        })
+    }
+}

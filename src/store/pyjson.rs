@@ -1,0 +1,148 @@
+//! JSON text exactly as Python's `json.dump(obj, f, indent=2)` writes it:
+//! `ensure_ascii` escaping, `", "`/`": "` separators, Python's float repr.
+
+use serde_json::{Number, Value};
+
+/// Appends `s` as a JSON string literal with Python's `ensure_ascii=True` escaping.
+pub fn write_str(out: &mut String, s: &str) {
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            '\u{8}' => out.push_str("\\b"),
+            '\u{c}' => out.push_str("\\f"),
+            ' '..='~' => out.push(c),
+            _ => {
+                let mut buf = [0u16; 2];
+                for unit in c.encode_utf16(&mut buf) {
+                    out.push_str(&format!("\\u{unit:04x}"));
+                }
+            }
+        }
+    }
+    out.push('"');
+}
+
+/// Python's `repr(float)`: shortest round-trip digits, positional for
+/// exponents in [-4, 16), scientific (`1e-05`, `1.5e+16`) otherwise.
+pub fn float_repr(x: f64) -> String {
+    if x.is_nan() {
+        return "NaN".into();
+    }
+    if x.is_infinite() {
+        return if x > 0.0 { "Infinity" } else { "-Infinity" }.into();
+    }
+    let sci = format!("{x:e}");
+    let (mant, exp) = sci.split_once('e').unwrap_or((&sci, "0"));
+    let exp: i32 = exp.parse().unwrap_or(0);
+    if (-4..16).contains(&exp) {
+        let s = format!("{x}");
+        if s.contains('.') {
+            s
+        } else {
+            format!("{s}.0")
+        }
+    } else {
+        let sign = if exp < 0 { '-' } else { '+' };
+        format!("{mant}e{sign}{:02}", exp.abs())
+    }
+}
+
+/// A JSON number holding a float in Python's repr.
+pub fn float_number(x: f64) -> Option<Number> {
+    if !x.is_finite() {
+        return None;
+    }
+    serde_json::from_str(&float_repr(x)).ok()
+}
+
+/// Appends `v` pretty-printed with 2-space indentation, as if it sat at nesting
+/// depth `depth` (its first line is not indented; the caller places it).
+pub fn write_value(out: &mut String, v: &Value, depth: usize) {
+    match v {
+        Value::Null => out.push_str("null"),
+        Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
+        Value::Number(n) => out.push_str(&n.to_string()),
+        Value::String(s) => write_str(out, s),
+        Value::Array(a) if a.is_empty() => out.push_str("[]"),
+        Value::Object(m) if m.is_empty() => out.push_str("{}"),
+        Value::Array(a) => {
+            out.push('[');
+            for (i, item) in a.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                newline(out, depth + 1);
+                write_value(out, item, depth + 1);
+            }
+            newline(out, depth);
+            out.push(']');
+        }
+        Value::Object(m) => {
+            out.push('{');
+            for (i, (k, item)) in m.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                newline(out, depth + 1);
+                write_str(out, k);
+                out.push_str(": ");
+                write_value(out, item, depth + 1);
+            }
+            newline(out, depth);
+            out.push('}');
+        }
+    }
+}
+
+pub fn newline(out: &mut String, depth: usize) {
+    out.push('\n');
+    for _ in 0..depth {
+        out.push_str("  ");
+    }
+}
+
+/// `json.dumps(v, indent=2)`.
+pub fn to_python_json(v: &Value) -> String {
+    let mut s = String::new();
+    write_value(&mut s, v, 0);
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn floats_match_python_repr() {
+        assert_eq!(float_repr(2.5), "2.5");
+        assert_eq!(float_repr(3.0), "3.0");
+        assert_eq!(float_repr(1e-5), "1e-05");
+        assert_eq!(float_repr(0.0001), "0.0001");
+        assert_eq!(float_repr(1e16), "1e+16");
+        assert_eq!(float_repr(1234567890123456.0), "1234567890123456.0");
+        assert_eq!(float_repr(-0.1), "-0.1");
+        assert_eq!(float_repr(1.5e-7), "1.5e-07");
+    }
+
+    #[test]
+    fn strings_are_ascii_escaped_like_python() {
+        let mut s = String::new();
+        write_str(&mut s, "Kl\u{e4}nge \u{1f3b5} \"q\"\n\u{7f}");
+        assert_eq!(s, r#""Kl\u00e4nge \ud83c\udfb5 \"q\"\n\u007f""#);
+    }
+
+    #[test]
+    fn pretty_layout_matches_python_indent_2() {
+        let v: Value =
+            serde_json::from_str(r#"{"a": [1, 2], "b": {}, "c": [], "d": {"e": null}}"#).unwrap();
+        assert_eq!(
+            to_python_json(&v),
+            "{\n  \"a\": [\n    1,\n    2\n  ],\n  \"b\": {},\n  \"c\": [],\n  \"d\": {\n    \"e\": null\n  }\n}"
+        );
+    }
+}

@@ -1,0 +1,65 @@
+//! Waveform thumbnails: a 400x60 PNG of the min/max envelope, like the seed's
+//! `generate_waveform_thumbnail` (channels mixed, centred, on a dark background).
+
+use crate::audio::AudioBuffer;
+use std::path::Path;
+
+pub const THUMB_WIDTH: u32 = 400;
+pub const THUMB_HEIGHT: u32 = 60;
+
+/// Draws the waveform of `buf` into a `width`x`height` RGBA picture.
+pub fn render(buf: &AudioBuffer, width: u32, height: u32) -> image::RgbaImage {
+    let mut img = image::RgbaImage::from_pixel(width, height, image::Rgba([24, 24, 32, 255]));
+    let ch = buf.channels.max(1) as usize;
+    let frames = buf.frames();
+    let mid = (height as f32 - 1.0) / 2.0;
+    for x in 0..width {
+        let f0 = x as usize * frames / width as usize;
+        let f1 = ((x as usize + 1) * frames / width as usize).max(f0 + 1).min(frames);
+        let (mut lo, mut hi) = (0f32, 0f32);
+        for f in f0..f1 {
+            let mono: f32 = buf.samples[f * ch..f * ch + ch].iter().sum::<f32>() / ch as f32;
+            lo = lo.min(mono);
+            hi = hi.max(mono);
+        }
+        let y0 = (mid - hi.clamp(-1.0, 1.0) * mid).round() as u32;
+        let y1 = (mid - lo.clamp(-1.0, 1.0) * mid).round() as u32;
+        for y in y0.min(height - 1)..=y1.min(height - 1) {
+            img.put_pixel(x, y, image::Rgba([86, 180, 233, 255]));
+        }
+    }
+    img
+}
+
+/// Writes the thumbnail PNG of `buf` to `path`.
+pub fn write_thumbnail(path: &Path, buf: &AudioBuffer) -> Result<(), String> {
+    render(buf, THUMB_WIDTH, THUMB_HEIGHT)
+        .save_with_format(path, image::ImageFormat::Png)
+        .map_err(|e| e.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn thumbnail_is_400x60_and_shows_the_loud_part() {
+        let mut samples = vec![0f32; 48000];
+        for s in samples.iter_mut().take(24000) {
+            *s = 0.9;
+        }
+        let buf = AudioBuffer {
+            channels: 1,
+            sample_rate: 48000,
+            samples,
+        };
+        let d = tempfile::tempdir().unwrap();
+        let p = d.path().join("t.png");
+        write_thumbnail(&p, &buf).unwrap();
+        let img = image::open(&p).unwrap().to_rgba8();
+        assert_eq!(img.dimensions(), (400, 60));
+        // The loud half reaches the top rows; the silent half does not.
+        assert_ne!(img.get_pixel(100, 3), &image::Rgba([24, 24, 32, 255]));
+        assert_eq!(img.get_pixel(300, 3), &image::Rgba([24, 24, 32, 255]));
+    }
+}
