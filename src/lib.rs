@@ -4,3 +4,7 @@ pub mod audio;
 pub mod peaks;
 pub mod store;
 pub mod thumbnail;
+pub mod demo;
+pub mod text;
+pub mod cli;
+pub mod player;

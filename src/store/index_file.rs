@@ -179,14 +179,8 @@ impl<'de> Deserialize<'de> for EntriesSeed {
                     let raw: &'de RawValue = map.next_value()?;
                     match serde_json::from_str::<HistoryEntry>(raw.get()) {
                         Ok(mut e) => {
-                            if e.entry_id != key {
-                                // The key is what the Python tool looks entries up by.
-                                e.extra.insert(
-                                    "\u{0}genhist_key_mismatch".into(),
-                                    Value::String(e.entry_id.clone()),
-                                );
-                                e.entry_id = key;
-                            }
+                            // The key is what the Python tool looks entries up by.
+                            e.entry_id = key;
                             ok.push(e)
                         }
                         Err(err) => bad.push(InvalidEntry {

@@ -1,0 +1,108 @@
+//! Audio output through rodio: opening the default device without letting
+//! ALSA's own messages reach the terminal, and blocking playback for `genhist play`.
+
+use std::fs::File;
+use std::io::Write;
+use std::os::unix::io::AsRawFd;
+use std::path::Path;
+use std::time::Duration;
+
+/// While alive, file descriptor 2 points at `target` (the log file or /dev/null),
+/// so libasound's and rodio's `eprintln!`s never land on the screen.
+pub struct StderrRedirect {
+    saved: libc::c_int,
+}
+
+impl StderrRedirect {
+    pub fn to_file(target: &File) -> Option<StderrRedirect> {
+        // SAFETY: dup/dup2 on descriptors we own; failure leaves fd 2 untouched.
+        unsafe {
+            let saved = libc::dup(2);
+            if saved < 0 {
+                return None;
+            }
+            if libc::dup2(target.as_raw_fd(), 2) < 0 {
+                libc::close(saved);
+                return None;
+            }
+            Some(StderrRedirect { saved })
+        }
+    }
+
+    pub fn to_null() -> Option<StderrRedirect> {
+        let null = File::options().write(true).open("/dev/null").ok()?;
+        StderrRedirect::to_file(&null)
+    }
+}
+
+impl Drop for StderrRedirect {
+    fn drop(&mut self) {
+        // SAFETY: restores the descriptor saved in `to_file`.
+        unsafe {
+            libc::dup2(self.saved, 2);
+            libc::close(self.saved);
+        }
+    }
+}
+
+/// Opens the default output device; the error says why there is none.
+pub fn open_device() -> Result<rodio::MixerDeviceSink, String> {
+    let _quiet = StderrRedirect::to_null();
+    match rodio::DeviceSinkBuilder::open_default_sink() {
+        Ok(mut sink) => {
+            sink.log_on_drop(false);
+            Ok(sink)
+        }
+        Err(e) => {
+            let mut msg = e.to_string();
+            let mut src = std::error::Error::source(&e);
+            while let Some(s) = src {
+                msg.push_str(": ");
+                msg.push_str(&s.to_string());
+                src = s.source();
+            }
+            Err(msg)
+        }
+    }
+}
+
+/// Decodes a WAV through rodio (so 64-bit float, µ-law and a-law play too).
+pub fn decode(path: &Path) -> Result<rodio::Decoder<std::io::BufReader<File>>, String> {
+    let f = File::open(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let len = f.metadata().map(|m| m.len()).unwrap_or(0);
+    rodio::Decoder::builder()
+        .with_data(std::io::BufReader::new(f))
+        .with_byte_len(len)
+        .with_seekable(true)
+        .with_hint("wav")
+        .build()
+        .map_err(|e| format!("{}: cannot decode: {e}", path.display()))
+}
+
+/// Plays `path` to the default device and returns when it has ended.
+/// Exit code 1 (with a message on stderr) when there is no device.
+pub fn play_blocking(path: &Path, out: &mut impl Write) -> anyhow::Result<i32> {
+    let source = decode(path).map_err(anyhow::Error::msg)?;
+    let sink = match open_device() {
+        Ok(s) => s,
+        Err(why) => {
+            eprintln!("genhist: no audio output device ({why})");
+            return Ok(1);
+        }
+    };
+    let player = rodio::Player::connect_new(sink.mixer());
+    use rodio::Source;
+    let total = source.total_duration();
+    player.append(source);
+    let _ = writeln!(
+        out,
+        "playing {}{}",
+        path.display(),
+        total.map_or(String::new(), |d| format!(" ({:.1}s)", d.as_secs_f64()))
+    );
+    let _ = out.flush();
+    player.sleep_until_end();
+    // Let the device drain what the mixer has handed it.
+    std::thread::sleep(Duration::from_millis(150));
+    Ok(0)
+}

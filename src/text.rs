@@ -1,0 +1,125 @@
+//! Text shown to people: sanitizing untrusted strings from the index, and
+//! formatting times, ages, sizes and durations.
+
+use chrono::{DateTime, Local, TimeZone, Utc};
+
+/// Makes untrusted text safe to print on a terminal: control characters (C0,
+/// DEL, C1), which include escape sequences, and bidirectional overrides become
+/// visible `�`, so nothing from the index can move the cursor, recolour the
+/// screen or reorder text.
+pub fn sanitize(s: &str) -> std::borrow::Cow<'_, str> {
+    if !s.chars().any(is_unsafe) {
+        return std::borrow::Cow::Borrowed(s);
+    }
+    std::borrow::Cow::Owned(s.chars().map(|c| if is_unsafe(c) { '\u{fffd}' } else { c }).collect())
+}
+
+fn is_unsafe(c: char) -> bool {
+    c.is_control()
+        || matches!(c, '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+}
+
+/// `2026-11-21 14:03` in local time.
+pub fn local_time(time_us: Option<i64>, raw: &str) -> String {
+    match time_us.and_then(|us| Utc.timestamp_micros(us).single()) {
+        Some(t) => t.with_timezone(&Local).format("%Y-%m-%d %H:%M").to_string(),
+        None => sanitize(raw).into_owned(),
+    }
+}
+
+/// `12s`, `5m`, `3h`, `4d`, `6w` ago, relative to `now`.
+pub fn age(time_us: Option<i64>, now: DateTime<Utc>) -> String {
+    let Some(us) = time_us else {
+        return "?".into();
+    };
+    let secs = (now.timestamp_micros() - us) / 1_000_000;
+    if secs < 0 {
+        return "future".into();
+    }
+    let (n, unit) = match secs {
+        s if s < 60 => (s, "s"),
+        s if s < 3600 => (s / 60, "m"),
+        s if s < 86_400 => (s / 3600, "h"),
+        s if s < 86_400 * 14 => (s / 86_400, "d"),
+        s if s < 86_400 * 365 => (s / (86_400 * 7), "w"),
+        s => (s / (86_400 * 365), "y"),
+    };
+    format!("{n}{unit} ago")
+}
+
+/// `1.2 MiB`.
+pub fn size(bytes: u64) -> String {
+    const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
+    let mut v = bytes as f64;
+    let mut i = 0;
+    while v >= 1024.0 && i < UNITS.len() - 1 {
+        v /= 1024.0;
+        i += 1;
+    }
+    if i == 0 {
+        format!("{bytes} B")
+    } else {
+        format!("{v:.1} {}", UNITS[i])
+    }
+}
+
+/// `3.2s` or `1:05.0`.
+pub fn duration(secs: f64) -> String {
+    if !secs.is_finite() || secs < 0.0 {
+        return "?".into();
+    }
+    if secs < 60.0 {
+        format!("{secs:.1}s")
+    } else {
+        format!("{}:{:04.1}", (secs / 60.0).floor(), secs % 60.0)
+    }
+}
+
+/// Cuts `s` to at most `width` display columns, with `…` when cut.
+pub fn truncate(s: &str, width: usize) -> String {
+    use unicode_width::UnicodeWidthChar;
+    let total: usize = s.chars().map(|c| c.width().unwrap_or(0)).sum();
+    if total <= width {
+        return s.to_string();
+    }
+    let mut out = String::new();
+    let mut w = 0;
+    for c in s.chars() {
+        let cw = c.width().unwrap_or(0);
+        if w + cw + 1 > width {
+            break;
+        }
+        out.push(c);
+        w += cw;
+    }
+    if width > 0 {
+        out.push('…');
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn escape_sequences_never_survive() {
+        let s = sanitize("evil\x1b[2J\x1b]0;title\x07name\u{202e}txt\u{9b}");
+        assert!(!s.chars().any(|c| c.is_control()));
+        assert_eq!(s, "evil\u{fffd}[2J\u{fffd}]0;title\u{fffd}name\u{fffd}txt\u{fffd}");
+        assert!(matches!(sanitize("Klänge 🎵"), std::borrow::Cow::Borrowed(_)));
+    }
+
+    #[test]
+    fn ages_and_sizes_read_naturally() {
+        let now = Utc.with_ymd_and_hms(2026, 1, 10, 12, 0, 0).unwrap();
+        let t = |s: i64| Some(now.timestamp_micros() - s * 1_000_000);
+        assert_eq!(age(t(5), now), "5s ago");
+        assert_eq!(age(t(3 * 3600), now), "3h ago");
+        assert_eq!(age(t(3 * 86400), now), "3d ago");
+        assert_eq!(age(t(30 * 86400), now), "4w ago");
+        assert_eq!(size(1536), "1.5 KiB");
+        assert_eq!(duration(75.0), "1:15.0");
+        assert_eq!(truncate("abcdef", 4), "abc…");
+    }
+}
