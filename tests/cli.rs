@@ -1,0 +1,335 @@
+//! The real `genhist` binary against fixture directories.
+
+mod common;
+
+use common::*;
+use predicates::prelude::*;
+use std::fs;
+
+#[test]
+fn list_reads_the_python_format_newest_first() {
+    let (_t, d) = python_dir();
+    let out = genhist().args(["--dir", d.to_str().unwrap(), "list"]).assert().success();
+    let text = String::from_utf8(out.get_output().stdout.clone()).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    assert!(lines[0].starts_with("ID"));
+    assert!(lines[1].starts_with("b0b0b0b0"));
+    assert!(lines[2].starts_with("3f2b9c1e") && lines[2].contains("Klänge — Großer Raum"));
+    assert!(lines[2].contains("44100") && lines[2].contains("stereo") && lines[2].contains("2.5s"));
+    assert!(lines[3].starts_with("a1b2c3d4"));
+}
+
+#[test]
+fn list_json_keeps_unknown_fields_and_big_seeds() {
+    let (_t, d) = python_dir();
+    let out = genhist()
+        .args(["--dir", d.to_str().unwrap(), "list", "--json", "--model", "klang-v2"])
+        .assert()
+        .success();
+    let text = String::from_utf8(out.get_output().stdout.clone()).unwrap();
+    assert!(text.contains("\"generator_version\": \"0.9.1\""));
+    assert!(text.contains("\"seed\": 123456789012345678901234567890"));
+    assert!(text.contains("\"note\": null"));
+    assert_eq!(text.matches("\"entry_id\"").count(), 1);
+}
+
+#[test]
+fn show_by_prefix_lists_every_field_and_file_state() {
+    let (_t, d) = python_dir();
+    genhist()
+        .env("GENHIST_DIR", &d)
+        .args(["show", "3f2b9c"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("seed:             123456789012345678901234567890"))
+        .stdout(predicate::str::contains("generator_version"))
+        .stdout(predicate::str::contains("slider_positions: null"))
+        .stdout(predicate::str::contains("KiB)"));
+    genhist()
+        .env("GENHIST_DIR", &d)
+        .args(["show", PY_NEWEST])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("(missing)"));
+}
+
+#[test]
+fn add_then_the_python_tool_loads_it_and_we_load_its_rewrite() {
+    let (t, d) = python_dir();
+    let wav = t.path().join("in.wav");
+    write_sine(&wav, 44_100, 2, 0.3, genhist::audio::BitDepth::Int24);
+    let out = genhist()
+        .args(["--dir", d.to_str().unwrap(), "add", wav.to_str().unwrap()])
+        .args(["--model-id", "m", "--model-name", "Modèle", "--seed", "99", "--sliders", "1,0,-2"])
+        .args(["--preset", "warm", "--quality", "{\"snr\": 20.5}", "--latent", "[0.1, -0.2]"])
+        .assert()
+        .success();
+    let id = String::from_utf8(out.get_output().stdout.clone()).unwrap().trim().to_string();
+    assert_eq!(id.len(), 36);
+    let spec = hound::WavReader::open(d.join(format!("audio/{id}.wav"))).unwrap().spec();
+    assert_eq!((spec.channels, spec.bits_per_sample, spec.sample_rate), (2, 24, 44_100));
+    genhist()
+        .args(["--dir", d.to_str().unwrap(), "show", &id])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("Modèle"))
+        .stdout(predicate::str::contains("duration_s:       0.3"))
+        .stdout(predicate::str::contains("[1, 0, -2]"));
+    if !python3_available() {
+        eprintln!("python3 missing: skipping the Python round trip");
+        return;
+    }
+    let py = std::process::Command::new("python3")
+        .arg(py_store())
+        .arg(&d)
+        .arg("list")
+        .output()
+        .unwrap();
+    assert!(py.status.success(), "{}", String::from_utf8_lossy(&py.stderr));
+    let listing = String::from_utf8(py.stdout).unwrap();
+    assert!(listing.contains(&id) && listing.contains("Modèle 99 0.3"), "{listing}");
+    // Python rewrites the file; genhist still reads everything.
+    let st = std::process::Command::new("python3")
+        .arg(py_store())
+        .arg(&d)
+        .args(["add-fake", "pppppppp-0000-4000-8000-000000000000"])
+        .status()
+        .unwrap();
+    assert!(st.success());
+    genhist()
+        .args(["--dir", d.to_str().unwrap(), "list"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("Python writer"))
+        .stdout(predicate::str::contains(&id[..8]));
+}
+
+#[test]
+fn add_with_params_snapshot() {
+    let (t, d) = python_dir();
+    let wav = t.path().join("in.wav");
+    write_sine(&wav, 48_000, 1, 0.2, genhist::audio::BitDepth::Int16);
+    let params = t.path().join("p.json");
+    fs::write(
+        &params,
+        r#"{"model_id": "snap", "model_name": "Snapshot", "seed": 5, "slider_positions": [2, 2],
+            "n_components": 2, "preset_name": "glass", "quality_score": {"x": {"y": 1}}, "custom_field": [1]}"#,
+    )
+    .unwrap();
+    let out = genhist()
+        .args(["--dir", d.to_str().unwrap(), "add", wav.to_str().unwrap(), "--params", params.to_str().unwrap()])
+        .args(["--bit-depth", "32f"])
+        .assert()
+        .success();
+    let id = String::from_utf8(out.get_output().stdout.clone()).unwrap().trim().to_string();
+    let text = fs::read_to_string(d.join("history.json")).unwrap();
+    assert!(text.contains("\"custom_field\": [\n        1\n      ]"));
+    assert!(text.contains("\"preset_name\": \"glass\""));
+    let spec = hound::WavReader::open(d.join(format!("audio/{id}.wav"))).unwrap().spec();
+    assert_eq!(spec.sample_format, hound::SampleFormat::Float);
+}
+
+#[test]
+fn delete_and_dry_run() {
+    let (_t, d) = python_dir();
+    let dir = d.to_str().unwrap();
+    let before = fs::read(d.join("history.json")).unwrap();
+    genhist()
+        .args(["--dir", dir, "delete", "--dry-run", "3f2b9c1e"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("would delete"));
+    assert_eq!(fs::read(d.join("history.json")).unwrap(), before);
+    genhist()
+        .args(["--dir", dir, "delete", "3f2b9c1e", PY_NEWEST])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(format!("deleted {PY_STEREO_24}")));
+    assert!(!d.join(format!("audio/{PY_STEREO_24}.wav")).exists());
+    assert!(!d.join(format!("thumbnails/{PY_STEREO_24}.png")).exists());
+    genhist()
+        .args(["--dir", dir, "list"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("a1b2c3d4"))
+        .stdout(predicate::str::contains("3f2b9c1e").not());
+}
+
+#[test]
+fn corrupt_index_exits_1_with_location_and_stays_byte_identical() {
+    let (_t, d) = python_dir();
+    let broken = PY_FIXTURE.replace("\"seed\": 42,", "\"seed\": 42");
+    fs::write(d.join("history.json"), &broken).unwrap();
+    let dir = d.to_str().unwrap();
+    for args in [vec!["list"], vec!["stats"], vec!["delete", PY_MONO_16], vec!["repair"]] {
+        genhist()
+            .args(["--dir", dir])
+            .args(&args)
+            .assert()
+            .code(1)
+            .stderr(predicate::str::contains("history.json is broken at line"))
+            .stderr(predicate::str::contains("nothing was changed"));
+    }
+    assert_eq!(fs::read_to_string(d.join("history.json")).unwrap(), broken);
+    assert!(d.join(format!("audio/{PY_MONO_16}.wav")).exists());
+}
+
+#[test]
+fn version_2_lists_with_a_warning_and_refuses_writes() {
+    let (_t, d) = python_dir();
+    let v2 = PY_FIXTURE.replace("\"version\": 1", "\"version\": 2");
+    fs::write(d.join("history.json"), &v2).unwrap();
+    let dir = d.to_str().unwrap();
+    genhist()
+        .args(["--dir", dir, "list"])
+        .assert()
+        .success()
+        .stderr(predicate::str::contains("version 2"));
+    genhist()
+        .args(["--dir", dir, "delete", PY_MONO_16])
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("will not change this file"));
+    assert_eq!(fs::read_to_string(d.join("history.json")).unwrap(), v2);
+}
+
+#[test]
+fn hostile_names_never_reach_the_terminal_raw() {
+    let (_t, d) = python_dir();
+    let text = PY_FIXTURE.replace("\"model_name\": \"Pads\"", "\"model_name\": \"Pads\\u001b[2J\\u001b]0;pwned\\u0007\"");
+    fs::write(d.join("history.json"), text).unwrap();
+    let out = genhist().args(["--dir", d.to_str().unwrap(), "list"]).assert().success();
+    let stdout = out.get_output().stdout.clone();
+    assert!(!stdout.contains(&0x1b) && !stdout.contains(&0x07));
+    let out = genhist().args(["--dir", d.to_str().unwrap(), "show", PY_MONO_16]).assert().success();
+    assert!(!out.get_output().stdout.contains(&0x1b));
+}
+
+#[test]
+fn path_escapes_are_reported_invalid_and_not_played_or_deleted() {
+    let (t, d) = python_dir();
+    let outside = t.path().join("precious.wav");
+    write_sine(&outside, 48_000, 1, 0.1, genhist::audio::BitDepth::Int16);
+    let text = PY_FIXTURE.replace(&format!("audio/{PY_MONO_16}.wav"), "../precious.wav");
+    fs::write(d.join("history.json"), text).unwrap();
+    let dir = d.to_str().unwrap();
+    genhist()
+        .args(["--dir", dir, "show", PY_MONO_16])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("INVALID: path '../precious.wav' contains '..'"));
+    genhist()
+        .args(["--dir", dir, "play", PY_MONO_16])
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("contains '..'"));
+    genhist().args(["--dir", dir, "delete", PY_MONO_16]).assert().success();
+    assert!(outside.exists());
+}
+
+#[test]
+fn repair_and_stats() {
+    let (_t, d) = python_dir();
+    fs::write(d.join("audio/stray.wav"), b"x").unwrap();
+    let dir = d.to_str().unwrap();
+    genhist()
+        .args(["--dir", dir, "stats"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("entries:    3"))
+        .stdout(predicate::str::contains("2  Pads"));
+    genhist()
+        .args(["--dir", dir, "repair"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(format!("removed {PY_NEWEST} (WAV missing)")))
+        .stdout(predicate::str::contains("removed 1 entry; 1 orphan WAV file"));
+    assert!(d.join("audio/stray.wav").exists());
+}
+
+#[test]
+fn usage_errors_exit_2_and_missing_dir_explains_what_to_do() {
+    genhist().args(["list", "--limit", "lots"]).assert().code(2);
+    genhist().args(["delete"]).assert().code(2);
+    let empty = tempfile::tempdir().unwrap();
+    genhist()
+        .current_dir(empty.path())
+        .arg("list")
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("--dir DIR"))
+        .stderr(predicate::str::contains("--demo"));
+    // The current directory is used when it holds history.json.
+    let (_t, d) = python_dir();
+    genhist().current_dir(&d).arg("stats").assert().success();
+}
+
+#[test]
+fn demo_writes_distinct_playable_takes() {
+    let t = tempfile::tempdir().unwrap();
+    let d = t.path().join("demo");
+    genhist().args(["demo", d.to_str().unwrap(), "--count", "12"]).assert().success();
+    let h = genhist::store::GenerationHistory::open(&d).unwrap();
+    assert_eq!(h.count(), 12);
+    let models: std::collections::HashSet<_> = h.entries().iter().map(|e| &e.model_id).collect();
+    assert!(models.len() >= 3);
+    assert!(h.entries().iter().any(|e| e.stereo_mode == "mono"));
+    assert!(h.entries().iter().any(|e| e.stereo_mode != "mono"));
+    assert!(h.entries().iter().any(|e| e.latent_vector.is_some()));
+    let mut envelopes = std::collections::HashSet::new();
+    for e in h.entries() {
+        let p = genhist::peaks::peaks_from_file(&h.audio_path(e).unwrap(), 8).unwrap();
+        assert!(p.envelope(8).iter().any(|&x| x > 0.05), "take {} is silent", e.entry_id);
+        envelopes.insert(format!("{:?}", p.envelope(8).iter().map(|x| (x * 10.0) as i32).collect::<Vec<_>>()));
+    }
+    assert!(envelopes.len() >= 6, "takes look too alike");
+    let span = h.entries()[0].time_us.unwrap() - h.entries().last().unwrap().time_us.unwrap();
+    assert!(span > 14 * 86_400 * 1_000_000, "timestamps spread over weeks");
+    // --no-audio: index only.
+    let big = t.path().join("big");
+    genhist().args(["demo", big.to_str().unwrap(), "--count", "2000", "--no-audio"]).assert().success();
+    assert_eq!(genhist::store::GenerationHistory::open(&big).unwrap().count(), 2000);
+    assert!(!big.join("audio").exists());
+}
+
+#[test]
+fn concurrent_adds_by_another_process_survive_deletes() {
+    let (t, d) = python_dir();
+    let wav = t.path().join("in.wav");
+    write_sine(&wav, 8_000, 1, 0.05, genhist::audio::BitDepth::Int16);
+    // Seed entries to delete.
+    let mut victims = Vec::new();
+    for _ in 0..12 {
+        let o = genhist()
+            .args(["--dir", d.to_str().unwrap(), "add", wav.to_str().unwrap(), "--model-id", "victim"])
+            .output()
+            .unwrap();
+        victims.push(String::from_utf8(o.stdout).unwrap().trim().to_string());
+    }
+    let bin = assert_cmd::cargo::cargo_bin("genhist");
+    let (d2, wav2) = (d.clone(), wav.clone());
+    let adder = std::thread::spawn(move || {
+        let mut added = Vec::new();
+        for _ in 0..12 {
+            let o = std::process::Command::new(&bin)
+                .args(["--dir", d2.to_str().unwrap(), "add", wav2.to_str().unwrap(), "--model-id", "other"])
+                .output()
+                .unwrap();
+            assert!(o.status.success());
+            added.push(String::from_utf8(o.stdout).unwrap().trim().to_string());
+        }
+        added
+    });
+    for v in &victims {
+        genhist().args(["--dir", d.to_str().unwrap(), "delete", v]).assert().success();
+    }
+    let added = adder.join().unwrap();
+    let h = genhist::store::GenerationHistory::open(&d).unwrap();
+    for a in &added {
+        assert!(h.get(a).is_ok(), "added entry {a} was lost");
+    }
+    for v in &victims {
+        assert!(h.get(v).is_err(), "deleted entry {v} came back");
+    }
+    assert_eq!(h.count(), 3 + added.len());
+}
