@@ -361,7 +361,7 @@ fn print_entry(out: &mut impl Write, h: &GenerationHistory, e: &HistoryEntry) ->
     writeln!(
         out,
         "quality_score:    {}",
-        s(&serde_json::to_string(&e.quality_score)?)
+        s(&serde_json::to_string(&e.quality_score.map())?)
     )?;
     match &e.latent_vector {
         None => writeln!(out, "latent_vector:    null")?,

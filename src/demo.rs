@@ -145,7 +145,7 @@ fn demo_entry(i: usize, count: usize, rng: &mut Rng, now_us: i64) -> (HistoryEnt
         sample_rate: *rng.pick(&[44_100u32, 48_000]),
         stereo_mode: stereo_mode.into(),
         preset_name: (*rng.pick(&PRESETS)).into(),
-        quality_score: quality,
+        quality_score: crate::store::entry::QualityScore::from_map(&quality),
         latent_vector: None,
         extra: Map::new(),
     };

@@ -9,3 +9,5 @@ pub mod text;
 pub mod cli;
 pub mod player;
 pub mod command_history;
+pub mod query;
+pub mod playback;

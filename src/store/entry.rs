@@ -3,8 +3,71 @@
 
 use serde::de::{self, Deserializer, MapAccess, Visitor};
 use serde::Deserialize;
+use serde_json::value::RawValue;
 use serde_json::{Map, Number, Value};
+use std::borrow::Cow;
 use std::fmt;
+
+/// An entry's `quality_score`: arbitrary nested JSON, parsed when asked for.
+#[derive(Debug, Clone)]
+pub struct QualityScore(Box<RawValue>);
+
+impl QualityScore {
+    /// The scores as a JSON object (empty when stored as something else).
+    pub fn map(&self) -> Map<String, Value> {
+        match serde_json::from_str(self.0.get()) {
+            Ok(Value::Object(m)) => m,
+            _ => Map::new(),
+        }
+    }
+
+    pub fn from_map(m: &Map<String, Value>) -> QualityScore {
+        let text = serde_json::to_string(m).unwrap_or_else(|_| "{}".into());
+        QualityScore(RawValue::from_string(text).unwrap_or_else(|_| empty_raw()))
+    }
+
+    pub fn raw(&self) -> &str {
+        self.0.get()
+    }
+}
+
+fn empty_raw() -> Box<RawValue> {
+    RawValue::from_string("{}".into()).expect("valid JSON")
+}
+
+impl Default for QualityScore {
+    fn default() -> QualityScore {
+        QualityScore(empty_raw())
+    }
+}
+
+impl PartialEq for QualityScore {
+    fn eq(&self, other: &QualityScore) -> bool {
+        self.map() == other.map()
+    }
+}
+
+/// A field name, borrowed from the input when it has no escapes.
+struct Field<'de>(Cow<'de, str>);
+
+impl<'de> Deserialize<'de> for Field<'de> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = Field<'de>;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a field name")
+            }
+            fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Field<'de>, E> {
+                Ok(Field(Cow::Borrowed(v)))
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Field<'de>, E> {
+                Ok(Field(Cow::Owned(v.to_string())))
+            }
+        }
+        d.deserialize_str(V)
+    }
+}
 
 /// A parameter snapshot of one generation, as stored in `history.json`.
 #[derive(Debug, Clone, PartialEq)]
@@ -24,7 +87,8 @@ pub struct HistoryEntry {
     pub preset_name: String,
     pub audio_file: String,
     pub thumbnail_file: String,
-    pub quality_score: Map<String, Value>,
+    /// Kept as its JSON text; most screens never look inside.
+    pub quality_score: QualityScore,
     pub latent_vector: Option<Vec<f64>>,
     /// Fields of the entry genhist does not know, in file order.
     pub extra: Map<String, Value>,
@@ -80,7 +144,7 @@ impl HistoryEntry {
         );
         m.insert(
             "quality_score".into(),
-            Value::Object(self.quality_score.clone()),
+            Value::Object(self.quality_score.map()),
         );
         m.insert(
             "latent_vector".into(),
@@ -177,7 +241,7 @@ impl<'de> Visitor<'de> for EntryVisitor {
         let mut quality_score = None;
         let mut latent_vector = None;
         let mut extra = Map::new();
-        while let Some(key) = map.next_key::<std::borrow::Cow<'de, str>>()? {
+        while let Some(Field(key)) = map.next_key::<Field<'de>>()? {
             match key.as_ref() {
                 "entry_id" => entry_id = Some(map.next_value::<String>()?),
                 "timestamp" => timestamp = Some(map.next_value::<String>()?),
@@ -195,7 +259,8 @@ impl<'de> Visitor<'de> for EntryVisitor {
                 "audio_file" => audio_file = Some(map.next_value::<String>()?),
                 "thumbnail_file" => thumbnail_file = Some(map.next_value::<String>()?),
                 "quality_score" => {
-                    quality_score = Some(map.next_value::<Option<Map<String, Value>>>()?)
+                    let raw: Option<Box<RawValue>> = map.next_value()?;
+                    quality_score = Some(raw.map(QualityScore));
                 }
                 "latent_vector" => latent_vector = Some(map.next_value::<Option<Vec<f64>>>()?),
                 other => {

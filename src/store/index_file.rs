@@ -99,6 +99,25 @@ pub fn load(dir: &Path) -> Result<LoadedIndex, StoreError> {
 /// Parses index text into entries; entries that do not fit the schema are
 /// reported as invalid instead of failing the whole file.
 pub fn parse_typed(path: &Path, bytes: &[u8]) -> Result<LoadedIndex, StoreError> {
+    // Fast path: every entry fits the schema. Otherwise parse entry by entry, so
+    // one bad entry is reported instead of failing the file.
+    let fast = {
+        let mut de = serde_json::Deserializer::from_slice(bytes);
+        FastDoc::deserialize(&mut de).and_then(|d| de.end().map(|_| d))
+    };
+    if let Err(e) = &fast {
+        tracing::debug!("fast index parse fell back: {e}");
+    }
+    if let Ok(FastDoc { version, entries }) = fast {
+        if let Some(entries) = entries {
+            return Ok(LoadedIndex {
+                version,
+                entries,
+                invalid: Vec::new(),
+                stamp: None,
+            });
+        }
+    }
     let mut de = serde_json::Deserializer::from_slice(bytes);
     let doc = TypedDoc::deserialize(&mut de).map_err(|e| parse_error(path, &e))?;
     de.end().map_err(|e| parse_error(path, &e))?;
@@ -119,6 +138,36 @@ pub fn parse_typed(path: &Path, bytes: &[u8]) -> Result<LoadedIndex, StoreError>
         invalid,
         stamp: None,
     })
+}
+
+/// The whole index parsed strictly in one pass.
+#[derive(Deserialize)]
+struct FastDoc {
+    version: Option<Value>,
+    #[serde(deserialize_with = "entries_in_order")]
+    #[serde(default)]
+    entries: Option<Vec<HistoryEntry>>,
+}
+
+fn entries_in_order<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Vec<HistoryEntry>>, D::Error> {
+    struct V;
+    impl<'de> Visitor<'de> for V {
+        type Value = Option<Vec<HistoryEntry>>;
+        fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+            f.write_str("an object of entries keyed by id")
+        }
+        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+            let mut v = Vec::with_capacity(map.size_hint().unwrap_or(1024));
+            while let Some(key) = map.next_key::<String>()? {
+                let mut e: HistoryEntry = map.next_value()?;
+                // The key is what the Python tool looks entries up by.
+                e.entry_id = key;
+                v.push(e);
+            }
+            Ok(Some(v))
+        }
+    }
+    d.deserialize_map(V)
 }
 
 struct TypedDoc {
@@ -227,37 +276,12 @@ impl<'a> RawDoc<'a> {
     }
 
     pub fn parse(path: &Path, text: &'a str) -> Result<RawDoc<'a>, StoreError> {
-        let members: Vec<(String, &'a RawValue)> = {
-            let mut de = serde_json::Deserializer::from_str(text);
-            let v = OrderedRawMap::deserialize(&mut de).map_err(|e| parse_error(path, &e))?;
-            de.end().map_err(|e| parse_error(path, &e))?;
-            v.0
-        };
-        let mut doc = RawDoc {
-            top: Vec::with_capacity(members.len()),
-            entries_pos: None,
-            entries: Vec::new(),
-            version: None,
-            version_text: None,
-        };
-        for (k, v) in members {
-            if k == "entries" {
-                let OrderedRawMap(list) =
-                    serde_json::from_str(v.get()).map_err(|e| StoreError::CorruptIndex {
-                        path: path.to_path_buf(),
-                        line: 0,
-                        column: 0,
-                        message: format!("\"entries\" is not an object: {e}"),
-                    })?;
-                doc.entries = list.into_iter().map(|(k, v)| (k, RawOrNew::Raw(v))).collect();
-                doc.entries_pos = Some(doc.top.len());
-            } else {
-                if k == "version" {
-                    doc.version = v.get().parse().ok();
-                    doc.version_text = Some(v.get().to_string());
-                }
-                doc.top.push((k, v));
-            }
+        let mut de = serde_json::Deserializer::from_str(text);
+        let mut doc = RawDoc::deserialize(&mut de).map_err(|e| parse_error(path, &e))?;
+        de.end().map_err(|e| parse_error(path, &e))?;
+        if let Some((_, v)) = doc.top.iter().find(|(k, _)| k == "version") {
+            doc.version = v.get().parse().ok();
+            doc.version_text = Some(v.get().to_string());
         }
         if doc.entries_pos.is_none() {
             return Err(StoreError::CorruptIndex {
@@ -306,13 +330,17 @@ impl<'a> RawDoc<'a> {
         before - self.entries.len()
     }
 
-    /// Appends an entry, serialized as the Python tool would.
+    /// Adds an entry (replacing one with the same id), serialized as the Python tool would.
     pub fn insert(&mut self, entry: &HistoryEntry) {
+        self.entries.retain(|(k, _)| *k != entry.entry_id);
+        self.push_new(entry);
+    }
+
+    /// Appends an entry whose id is known not to be in the index (a fresh UUID).
+    pub fn push_new(&mut self, entry: &HistoryEntry) {
         let mut s = String::new();
         pyjson::write_value(&mut s, &entry.to_json(), 2);
-        self.entries.retain(|(k, _)| *k != entry.entry_id);
-        self.entries
-            .push((entry.entry_id.clone(), RawOrNew::New(s)));
+        self.entries.push((entry.entry_id.clone(), RawOrNew::New(s)));
     }
 
     pub fn len(&self) -> usize {
@@ -391,6 +419,39 @@ impl<'a> RawDoc<'a> {
             }
         }
         out.push_str("\n  }");
+    }
+}
+
+impl<'de> Deserialize<'de> for RawDoc<'de> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = RawDoc<'de>;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a JSON object with \"version\" and \"entries\"")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+                let mut doc = RawDoc {
+                    top: Vec::new(),
+                    entries_pos: None,
+                    entries: Vec::new(),
+                    version: None,
+                    version_text: None,
+                };
+                while let Some(k) = map.next_key::<String>()? {
+                    if k == "entries" {
+                        let OrderedRawMap(list) = map.next_value()?;
+                        doc.entries = list.into_iter().map(|(k, v)| (k, RawOrNew::Raw(v))).collect();
+                        doc.entries_pos = Some(doc.top.len());
+                    } else {
+                        let raw: &'de RawValue = map.next_value()?;
+                        doc.top.push((k, raw));
+                    }
+                }
+                Ok(doc)
+            }
+        }
+        d.deserialize_map(V)
     }
 }
 

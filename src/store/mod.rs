@@ -317,7 +317,7 @@ impl GenerationHistory {
             preset_name: new.preset_name.unwrap_or_else(|| "custom".into()),
             audio_file: audio_rel,
             thumbnail_file: thumb_rel,
-            quality_score: new.quality_score,
+            quality_score: entry::QualityScore::from_map(&new.quality_score),
             latent_vector: new.latent_vector,
             extra: new.extra,
         };
@@ -340,8 +340,13 @@ impl GenerationHistory {
     /// absent, as in a `--no-audio` demo) in one write.
     pub fn add_index_entries(&mut self, entries: Vec<HistoryEntry>) -> Result<(), StoreError> {
         index_file::update(&self.dir, |doc| {
+            let existing: HashSet<String> = doc.ids().map(str::to_string).collect();
             for e in &entries {
-                doc.insert(e);
+                if existing.contains(&e.entry_id) {
+                    doc.insert(e);
+                } else {
+                    doc.push_new(e);
+                }
             }
             Ok(((), !entries.is_empty()))
         })?;
