@@ -11,7 +11,11 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 #[derive(Parser, Debug)]
-#[command(name = "genhist", version, about = "Browse, play and prune generative-audio history directories")]
+#[command(
+    name = "genhist",
+    version,
+    about = "Browse, play and prune generative-audio history directories"
+)]
 pub struct Cli {
     /// History directory (default: $GENHIST_DIR, else the current directory if it holds history.json)
     #[arg(long, global = true, value_name = "DIR")]
@@ -51,7 +55,7 @@ pub enum Command {
         json: bool,
     },
     /// Add a WAV as a new entry; prints the new id
-    Add(AddArgs),
+    Add(Box<AddArgs>),
     /// Delete entries with their WAV and PNG files
     Delete {
         #[arg(required = true, value_name = "ID")]
@@ -68,9 +72,7 @@ pub enum Command {
     /// Count, total size, per-model counts, oldest and newest
     Stats,
     /// Play one entry to the default audio output and exit when it ends
-    Play {
-        id: String,
-    },
+    Play { id: String },
     /// Write a demo history into DIR
     Demo {
         dir: PathBuf,
@@ -150,7 +152,11 @@ fn open(dir: &Path) -> Result<GenerationHistory> {
         eprintln!(
             "warning: {} entr{} in {} could not be read (run `genhist show ID` for details): {}",
             h.invalid_entries().len(),
-            if h.invalid_entries().len() == 1 { "y" } else { "ies" },
+            if h.invalid_entries().len() == 1 {
+                "y"
+            } else {
+                "ies"
+            },
             h.index_path().display(),
             h.invalid_entries()
                 .iter()
@@ -167,19 +173,17 @@ fn open(dir: &Path) -> Result<GenerationHistory> {
 pub fn run_command(cli: &Cli, command: &Command) -> Result<i32> {
     let out = std::io::stdout();
     let mut out = out.lock();
-    match command {
-        Command::Demo {
-            dir,
-            count,
-            no_audio,
-            seed,
-        } => {
-            let n = crate::demo::write_demo(dir, *count, !no_audio, *seed)?;
-            writeln!(out, "wrote {n} demo takes to {}", dir.display())?;
-            writeln!(out, "browse them with: genhist --dir {}", dir.display())?;
-            return Ok(0);
-        }
-        _ => {}
+    if let Command::Demo {
+        dir,
+        count,
+        no_audio,
+        seed,
+    } = command
+    {
+        let n = crate::demo::write_demo(dir, *count, !no_audio, *seed)?;
+        writeln!(out, "wrote {n} demo takes to {}", dir.display())?;
+        writeln!(out, "browse them with: genhist --dir {}", dir.display())?;
+        return Ok(0);
     }
     let dir = resolve_dir(cli.dir.as_deref().or(cli.path.as_deref()))?;
     match command {
@@ -222,7 +226,12 @@ pub fn run_command(cli: &Cli, command: &Command) -> Result<i32> {
             if *dry_run {
                 for id in &full {
                     let e = h.get(id)?;
-                    writeln!(out, "would delete {}  {}", e.entry_id, sanitize(&e.model_name))?;
+                    writeln!(
+                        out,
+                        "would delete {}  {}",
+                        e.entry_id,
+                        sanitize(&e.model_name)
+                    )?;
                     for rel in [&e.audio_file, &e.thumbnail_file] {
                         writeln!(out, "  {}", describe_file(&h, rel))?;
                     }
@@ -245,7 +254,11 @@ pub fn run_command(cli: &Cli, command: &Command) -> Result<i32> {
                 writeln!(out, "{verb} {id} (WAV missing)")?;
             }
             for p in &r.orphans {
-                writeln!(out, "orphan WAV (left alone): {}", sanitize(&p.display().to_string()))?;
+                writeln!(
+                    out,
+                    "orphan WAV (left alone): {}",
+                    sanitize(&p.display().to_string())
+                )?;
             }
             writeln!(
                 out,
@@ -263,7 +276,12 @@ pub fn run_command(cli: &Cli, command: &Command) -> Result<i32> {
             if s.invalid > 0 {
                 writeln!(out, "unreadable: {}", s.invalid)?;
             }
-            writeln!(out, "total size: {} ({} bytes)", size(s.total_bytes), s.total_bytes)?;
+            writeln!(
+                out,
+                "total size: {} ({} bytes)",
+                size(s.total_bytes),
+                s.total_bytes
+            )?;
             if let (Some(o), Some(n)) = (&s.oldest, &s.newest) {
                 let p = crate::store::entry::parse_timestamp_us;
                 writeln!(out, "newest:     {}", local_time(p(n), n))?;
@@ -290,7 +308,11 @@ pub fn run_command(cli: &Cli, command: &Command) -> Result<i32> {
 fn describe_file(h: &GenerationHistory, rel: &str) -> String {
     match h.file_state(rel) {
         FileState::Present { path, bytes } => {
-            format!("{}  ({})", sanitize(&path.display().to_string()), size(bytes))
+            format!(
+                "{}  ({})",
+                sanitize(&path.display().to_string()),
+                size(bytes)
+            )
         }
         FileState::Missing { path } => {
             format!("{}  (missing)", sanitize(&path.display().to_string()))
@@ -303,13 +325,13 @@ fn print_table(out: &mut impl Write, list: &[&HistoryEntry]) -> Result<()> {
     let now = chrono::Utc::now();
     writeln!(
         out,
-        "{:<8}  {:<16}  {:>8}  {:<22}  {:<12}  {:>12}  {:>7}  {:>6}  {}",
-        "ID", "TIME", "AGE", "MODEL", "PRESET", "SEED", "DUR", "RATE", "STEREO"
+        "{:<8}  {:<16}  {:>8}  {:<22}  {:<12}  {:>12}  {:>7}  {:>6}  STEREO",
+        "ID", "TIME", "AGE", "MODEL", "PRESET", "SEED", "DUR", "RATE"
     )?;
     for e in list {
         writeln!(
             out,
-            "{:<8}  {:<16}  {:>8}  {:<22}  {:<12}  {:>12}  {:>7}  {:>6}  {}",
+            "{:<8}  {:<16}  {:>8}  {}  {}  {:>12}  {:>7}  {:>6}  {}",
             sanitize(e.short_id()),
             local_time(e.time_us, &e.timestamp),
             age(e.time_us, now),
@@ -352,12 +374,20 @@ fn print_entry(out: &mut impl Write, h: &GenerationHistory, e: &HistoryEntry) ->
     )?;
     writeln!(out, "n_components:     {}", e.n_components)?;
     writeln!(out, "seed:             {}", e.seed)?;
-    writeln!(out, "duration_s:       {}", crate::store::pyjson::float_repr(e.duration_s))?;
+    writeln!(
+        out,
+        "duration_s:       {}",
+        crate::store::pyjson::float_repr(e.duration_s)
+    )?;
     writeln!(out, "sample_rate:      {}", e.sample_rate)?;
     writeln!(out, "stereo_mode:      {}", s(&e.stereo_mode))?;
     writeln!(out, "preset_name:      {}", s(&e.preset_name))?;
     writeln!(out, "audio_file:       {}", describe_file(h, &e.audio_file))?;
-    writeln!(out, "thumbnail_file:   {}", describe_file(h, &e.thumbnail_file))?;
+    writeln!(
+        out,
+        "thumbnail_file:   {}",
+        describe_file(h, &e.thumbnail_file)
+    )?;
     writeln!(
         out,
         "quality_score:    {}",
@@ -430,7 +460,8 @@ fn build_new_entry(a: &AddArgs) -> Result<(NewEntry, BitDepth, crate::audio::Aud
     let preset = take_str("preset_name", &a.preset)?;
     let stereo = take_str("stereo_mode", &a.stereo_mode)?;
     let timestamp = take_str("timestamp", &None)?;
-    let model_id = model_id.ok_or_else(|| anyhow!("--model-id is required (or model_id in --params)"))?;
+    let model_id =
+        model_id.ok_or_else(|| anyhow!("--model-id is required (or model_id in --params)"))?;
     let model_name = model_name.unwrap_or_else(|| model_id.clone());
     let seed = match (&a.seed, params.remove("seed")) {
         (Some(s), _) => Some(
@@ -472,14 +503,16 @@ fn build_new_entry(a: &AddArgs) -> Result<(NewEntry, BitDepth, crate::audio::Aud
         (None, Some(other)) => bail!("quality_score in --params must be an object, not {other}"),
     };
     let latent: Option<Vec<f64>> = match (&a.latent, params.remove("latent_vector")) {
-        (Some(l), _) => Some(
-            serde_json::from_str(l).context("--latent must be a JSON array of numbers")?,
-        ),
+        (Some(l), _) => {
+            Some(serde_json::from_str(l).context("--latent must be a JSON array of numbers")?)
+        }
         (None, Some(v)) => serde_json::from_value(v).context("latent_vector in --params")?,
         (None, None) => None,
     };
     let depth = match &a.bit_depth {
-        Some(b) => BitDepth::parse(b).ok_or_else(|| anyhow!("--bit-depth is 16, 24 or 32f, not '{b}'"))?,
+        Some(b) => {
+            BitDepth::parse(b).ok_or_else(|| anyhow!("--bit-depth is 16, 24 or 32f, not '{b}'"))?
+        }
         None => src_depth,
     };
     let new = NewEntry {
@@ -502,6 +535,20 @@ fn build_new_entry(a: &AddArgs) -> Result<(NewEntry, BitDepth, crate::audio::Aud
 pub fn main(cli: Cli) -> Result<i32> {
     match &cli.command {
         Some(cmd) => run_command(&cli, cmd),
-        None => bail!("the full-screen browser is not built yet; use a subcommand (see --help)"),
+        None => {
+            let dir = if cli.demo {
+                crate::ui::demo_dir()?
+            } else {
+                let dir = resolve_dir(cli.dir.as_deref().or(cli.path.as_deref()))?;
+                if !dir.is_dir() {
+                    bail!(
+                        "{} is not a directory (to run a command, see genhist --help)",
+                        dir.display()
+                    );
+                }
+                dir
+            };
+            crate::ui::run(&dir, cli.command_history.clone())
+        }
     }
 }

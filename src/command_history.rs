@@ -159,6 +159,7 @@ impl CommandHistory {
     }
 
     /// One step newer; past the newest it returns to new input and gives `None`.
+    #[allow(clippy::should_implement_trait)] // the seed's name; not an iterator
     pub fn next(&mut self) -> Option<String> {
         if self.current == -1 {
             return None;
@@ -293,8 +294,14 @@ pub fn clean_command(s: &str) -> String {
 
 /// Writes the lines (each followed by a newline) via temp file + rename.
 fn write_atomic(path: &Path, lines: &[String]) -> std::io::Result<()> {
-    let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
-    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
     let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
     let result = (|| {
         let mut f = fs::File::create(&tmp)?;
@@ -319,7 +326,10 @@ struct FileLock(Option<fs::File>);
 
 impl FileLock {
     fn acquire(path: &Path) -> FileLock {
-        let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+        let dir = path
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .unwrap_or(Path::new("."));
         let f = fs::File::open(dir).ok();
         if let Some(f) = &f {
             // SAFETY: flock on an owned, open descriptor.

@@ -41,12 +41,24 @@ const MODELS: [(&str, &str); 5] = [
     ("chords-jp", "和音モデル"),
 ];
 const PRESETS: [&str; 7] = [
-    "custom", "warm", "bright", "dark-drone", "punchy", "glass", "lo-fi",
+    "custom",
+    "warm",
+    "bright",
+    "dark-drone",
+    "punchy",
+    "glass",
+    "lo-fi",
 ];
 const KINDS: [&str; 6] = ["tone", "chord", "noise", "sweep", "hit", "pad"];
 
 /// Synthesizes one take of `kind`.
-pub fn synthesize(kind: &str, rng: &mut Rng, sample_rate: u32, channels: u16, secs: f64) -> AudioBuffer {
+pub fn synthesize(
+    kind: &str,
+    rng: &mut Rng,
+    sample_rate: u32,
+    channels: u16,
+    secs: f64,
+) -> AudioBuffer {
     let n = (secs * sample_rate as f64) as usize;
     let sr = sample_rate as f64;
     let base = rng.range(110.0, 660.0);
@@ -61,7 +73,13 @@ pub fn synthesize(kind: &str, rng: &mut Rng, sample_rate: u32, channels: u16, se
         let fade = (t / 0.01).min(1.0) * ((secs - t) / 0.05).clamp(0.0, 1.0);
         let v = match kind {
             "tone" => 0.6 * (tau * base * t).sin() * (1.0 - 0.3 * (tau * 0.5 * t).sin()),
-            "chord" => chord.iter().map(|r| (tau * base * r * t).sin()).sum::<f64>() * 0.18,
+            "chord" => {
+                chord
+                    .iter()
+                    .map(|r| (tau * base * r * t).sin())
+                    .sum::<f64>()
+                    * 0.18
+            }
             "noise" => {
                 let burst = ((t * 2.0).fract() < 0.35) as u8 as f64;
                 (noise.unit() * 2.0 - 1.0) * 0.5 * burst
@@ -115,21 +133,30 @@ fn demo_entry(i: usize, count: usize, rng: &mut Rng, now_us: i64) -> (HistoryEnt
     };
     // Older entries further back: spread over ~5 weeks, newest within minutes.
     let span_us = 35 * 86_400 * 1_000_000i64;
-    let back = (span_us as f64 * (i as f64 / count.max(1) as f64)) as i64
-        + (rng.unit() * 600e6) as i64;
+    let back =
+        (span_us as f64 * (i as f64 / count.max(1) as f64)) as i64 + (rng.unit() * 600e6) as i64;
     let t = chrono::DateTime::from_timestamp_micros(now_us - back).unwrap_or_default();
     let timestamp = t.format("%Y-%m-%dT%H:%M:%S%.6f+00:00").to_string();
     let mut quality = Map::new();
     quality.insert("snr_db".into(), Value::Number(num(rng.range(8.0, 42.0), 2)));
     quality.insert("clipping".into(), Value::Bool(rng.unit() < 0.1));
     let mut spectral = Map::new();
-    spectral.insert("centroid_hz".into(), Value::Number(num(rng.range(300.0, 6000.0), 1)));
+    spectral.insert(
+        "centroid_hz".into(),
+        Value::Number(num(rng.range(300.0, 6000.0), 1)),
+    );
     spectral.insert("flatness".into(), Value::Number(num(rng.unit(), 3)));
     quality.insert("spectral".into(), Value::Object(spectral));
     quality.insert("overall".into(), Value::Number(num(rng.unit(), 3)));
     let id = uuid::Uuid::from_u128(((rng.next_u64() as u128) << 64) | rng.next_u64() as u128);
-    let id = uuid::Builder::from_random_bytes(*id.as_bytes()).into_uuid().to_string();
-    let stereo_mode = if rng.unit() < 0.4 { "mono" } else { *rng.pick(&["stereo", "mid_side", "dual_mono"]) };
+    let id = uuid::Builder::from_random_bytes(*id.as_bytes())
+        .into_uuid()
+        .to_string();
+    let stereo_mode = if rng.unit() < 0.4 {
+        "mono"
+    } else {
+        *rng.pick(&["stereo", "mid_side", "dual_mono"])
+    };
     let entry = HistoryEntry {
         audio_file: format!("audio/{id}.wav"),
         thumbnail_file: format!("thumbnails/{id}.png"),
@@ -159,7 +186,12 @@ fn num(x: f64, digits: i32) -> Number {
 
 /// Writes a demo history of `count` takes into `dir`. With `with_audio` false
 /// only the index is written (fast; for benchmarks).
-pub fn write_demo(dir: &Path, count: usize, with_audio: bool, seed: u64) -> Result<usize, StoreError> {
+pub fn write_demo(
+    dir: &Path,
+    count: usize,
+    with_audio: bool,
+    seed: u64,
+) -> Result<usize, StoreError> {
     std::fs::create_dir_all(dir).map_err(|e| StoreError::io("create", dir, e))?;
     let mut history = GenerationHistory::open(dir)?;
     let mut rng = Rng::new(seed);
@@ -169,10 +201,19 @@ pub fn write_demo(dir: &Path, count: usize, with_audio: bool, seed: u64) -> Resu
         let (mut e, kind) = demo_entry(i, count, &mut rng, now_us);
         if with_audio {
             if rng.unit() < 0.5 {
-                e.latent_vector = Some((0..16).map(|_| (rng.range(-2.5, 2.5) * 1e4).round() / 1e4).collect());
+                e.latent_vector = Some(
+                    (0..16)
+                        .map(|_| (rng.range(-2.5, 2.5) * 1e4).round() / 1e4)
+                        .collect(),
+                );
             }
             let channels = if e.stereo_mode == "mono" { 1 } else { 2 };
-            let depth = *rng.pick(&[BitDepth::Int16, BitDepth::Int16, BitDepth::Int24, BitDepth::Float32]);
+            let depth = *rng.pick(&[
+                BitDepth::Int16,
+                BitDepth::Int16,
+                BitDepth::Int24,
+                BitDepth::Float32,
+            ]);
             let buf = synthesize(kind, &mut rng, e.sample_rate, channels, e.duration_s);
             for d in ["audio", "thumbnails"] {
                 let p = dir.join(d);

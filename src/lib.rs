@@ -1,13 +1,14 @@
 //! genhist: browse, play and prune the history directories of generative audio tools.
 
 pub mod audio;
-pub mod peaks;
-pub mod store;
-pub mod thumbnail;
-pub mod demo;
-pub mod text;
 pub mod cli;
-pub mod player;
 pub mod command_history;
-pub mod query;
+pub mod demo;
+pub mod peaks;
 pub mod playback;
+pub mod player;
+pub mod query;
+pub mod store;
+pub mod text;
+pub mod thumbnail;
+pub mod ui;

@@ -87,8 +87,12 @@ fn parse_layout(bytes: &[u8]) -> Result<WavLayout, String> {
     let mut fmt: Option<(u16, u16, u32, u16, u16)> = None;
     while pos + 8 <= bytes.len() {
         let id = &bytes[pos..pos + 4];
-        let size = u32::from_le_bytes([bytes[pos + 4], bytes[pos + 5], bytes[pos + 6], bytes[pos + 7]])
-            as usize;
+        let size = u32::from_le_bytes([
+            bytes[pos + 4],
+            bytes[pos + 5],
+            bytes[pos + 6],
+            bytes[pos + 7],
+        ]) as usize;
         let body = pos + 8;
         if id == b"fmt " {
             if body + 16 > bytes.len() {

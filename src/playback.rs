@@ -300,7 +300,11 @@ impl PlayerThread {
     }
 }
 
-fn run_engine<O: Output>(mut engine: Engine<O>, rx: Receiver<PlayerCmd>, shared: Arc<Mutex<Status>>) {
+fn run_engine<O: Output>(
+    mut engine: Engine<O>,
+    rx: Receiver<PlayerCmd>,
+    shared: Arc<Mutex<Status>>,
+) {
     let mut errors = 0u64;
     let mut last_error: Option<(u64, String)> = None;
     loop {

@@ -64,7 +64,9 @@ impl Filter {
                         '=' => Some((i, Cmp::Equal)),
                         _ => None,
                     })
-                    .ok_or_else(|| format!("'{word}': write quality.KEY>N, quality.KEY<N or quality.KEY=N"))?;
+                    .ok_or_else(|| {
+                        format!("'{word}': write quality.KEY>N, quality.KEY<N or quality.KEY=N")
+                    })?;
                 let key = rest[..pos].to_string();
                 if key.is_empty() {
                     return Err(format!("'{word}': missing quality key"));
@@ -196,9 +198,9 @@ impl Sort {
         match self {
             Sort::Newest => view.sort_unstable(),
             Sort::Oldest => view.sort_unstable_by(|a, b| b.cmp(a)),
-            Sort::Duration => view.sort_by(|&a, &b| {
-                entries[b].duration_s.total_cmp(&entries[a].duration_s)
-            }),
+            Sort::Duration => {
+                view.sort_by(|&a, &b| entries[b].duration_s.total_cmp(&entries[a].duration_s))
+            }
             Sort::Seed => view.sort_by_key(|&i| entries[i].seed_i128().unwrap_or(i128::MAX)),
             Sort::Model => view.sort_by(|&a, &b| {
                 entries[a]
@@ -233,7 +235,9 @@ mod tests {
     fn filter_terms_combine() {
         let e = entry("Ambient Pads", "warm", 42, 3.0, 25.0);
         let ok = |s: &str| Filter::parse(s).unwrap().matches(&e);
-        assert!(ok("model=pads preset=WARM seed=42 duration>2 duration<4 quality.snr>20"));
+        assert!(ok(
+            "model=pads preset=WARM seed=42 duration>2 duration<4 quality.snr>20"
+        ));
         assert!(ok("quality.s.c=2 ambient stereo=mono"));
         assert!(!ok("model=drums"));
         assert!(!ok("quality.snr<20"));

@@ -11,7 +11,11 @@ pub fn sanitize(s: &str) -> std::borrow::Cow<'_, str> {
     if !s.chars().any(is_unsafe) {
         return std::borrow::Cow::Borrowed(s);
     }
-    std::borrow::Cow::Owned(s.chars().map(|c| if is_unsafe(c) { '\u{fffd}' } else { c }).collect())
+    std::borrow::Cow::Owned(
+        s.chars()
+            .map(|c| if is_unsafe(c) { '\u{fffd}' } else { c })
+            .collect(),
+    )
 }
 
 fn is_unsafe(c: char) -> bool {
@@ -106,8 +110,14 @@ mod tests {
     fn escape_sequences_never_survive() {
         let s = sanitize("evil\x1b[2J\x1b]0;title\x07name\u{202e}txt\u{9b}");
         assert!(!s.chars().any(|c| c.is_control()));
-        assert_eq!(s, "evil\u{fffd}[2J\u{fffd}]0;title\u{fffd}name\u{fffd}txt\u{fffd}");
-        assert!(matches!(sanitize("Klänge 🎵"), std::borrow::Cow::Borrowed(_)));
+        assert_eq!(
+            s,
+            "evil\u{fffd}[2J\u{fffd}]0;title\u{fffd}name\u{fffd}txt\u{fffd}"
+        );
+        assert!(matches!(
+            sanitize("Klänge 🎵"),
+            std::borrow::Cow::Borrowed(_)
+        ));
     }
 
     #[test]

@@ -15,7 +15,9 @@ pub fn render(buf: &AudioBuffer, width: u32, height: u32) -> image::RgbaImage {
     let mid = (height as f32 - 1.0) / 2.0;
     for x in 0..width {
         let f0 = x as usize * frames / width as usize;
-        let f1 = ((x as usize + 1) * frames / width as usize).max(f0 + 1).min(frames);
+        let f1 = ((x as usize + 1) * frames / width as usize)
+            .max(f0 + 1)
+            .min(frames);
         let (mut lo, mut hi) = (0f32, 0f32);
         for f in f0..f1 {
             let mono: f32 = buf.samples[f * ch..f * ch + ch].iter().sum::<f32>() / ch as f32;

@@ -9,7 +9,10 @@ use std::fs;
 #[test]
 fn list_reads_the_python_format_newest_first() {
     let (_t, d) = python_dir();
-    let out = genhist().args(["--dir", d.to_str().unwrap(), "list"]).assert().success();
+    let out = genhist()
+        .args(["--dir", d.to_str().unwrap(), "list"])
+        .assert()
+        .success();
     let text = String::from_utf8(out.get_output().stdout.clone()).unwrap();
     let lines: Vec<&str> = text.lines().collect();
     assert!(lines[0].starts_with("ID"));
@@ -23,7 +26,14 @@ fn list_reads_the_python_format_newest_first() {
 fn list_json_keeps_unknown_fields_and_big_seeds() {
     let (_t, d) = python_dir();
     let out = genhist()
-        .args(["--dir", d.to_str().unwrap(), "list", "--json", "--model", "klang-v2"])
+        .args([
+            "--dir",
+            d.to_str().unwrap(),
+            "list",
+            "--json",
+            "--model",
+            "klang-v2",
+        ])
         .assert()
         .success();
     let text = String::from_utf8(out.get_output().stdout.clone()).unwrap();
@@ -41,7 +51,9 @@ fn show_by_prefix_lists_every_field_and_file_state() {
         .args(["show", "3f2b9c"])
         .assert()
         .success()
-        .stdout(predicate::str::contains("seed:             123456789012345678901234567890"))
+        .stdout(predicate::str::contains(
+            "seed:             123456789012345678901234567890",
+        ))
         .stdout(predicate::str::contains("generator_version"))
         .stdout(predicate::str::contains("slider_positions: null"))
         .stdout(predicate::str::contains("KiB)"));
@@ -60,14 +72,38 @@ fn add_then_the_python_tool_loads_it_and_we_load_its_rewrite() {
     write_sine(&wav, 44_100, 2, 0.3, genhist::audio::BitDepth::Int24);
     let out = genhist()
         .args(["--dir", d.to_str().unwrap(), "add", wav.to_str().unwrap()])
-        .args(["--model-id", "m", "--model-name", "Modèle", "--seed", "99", "--sliders", "1,0,-2"])
-        .args(["--preset", "warm", "--quality", "{\"snr\": 20.5}", "--latent", "[0.1, -0.2]"])
+        .args([
+            "--model-id",
+            "m",
+            "--model-name",
+            "Modèle",
+            "--seed",
+            "99",
+            "--sliders",
+            "1,0,-2",
+        ])
+        .args([
+            "--preset",
+            "warm",
+            "--quality",
+            "{\"snr\": 20.5}",
+            "--latent",
+            "[0.1, -0.2]",
+        ])
         .assert()
         .success();
-    let id = String::from_utf8(out.get_output().stdout.clone()).unwrap().trim().to_string();
+    let id = String::from_utf8(out.get_output().stdout.clone())
+        .unwrap()
+        .trim()
+        .to_string();
     assert_eq!(id.len(), 36);
-    let spec = hound::WavReader::open(d.join(format!("audio/{id}.wav"))).unwrap().spec();
-    assert_eq!((spec.channels, spec.bits_per_sample, spec.sample_rate), (2, 24, 44_100));
+    let spec = hound::WavReader::open(d.join(format!("audio/{id}.wav")))
+        .unwrap()
+        .spec();
+    assert_eq!(
+        (spec.channels, spec.bits_per_sample, spec.sample_rate),
+        (2, 24, 44_100)
+    );
     genhist()
         .args(["--dir", d.to_str().unwrap(), "show", &id])
         .assert()
@@ -85,9 +121,16 @@ fn add_then_the_python_tool_loads_it_and_we_load_its_rewrite() {
         .arg("list")
         .output()
         .unwrap();
-    assert!(py.status.success(), "{}", String::from_utf8_lossy(&py.stderr));
+    assert!(
+        py.status.success(),
+        "{}",
+        String::from_utf8_lossy(&py.stderr)
+    );
     let listing = String::from_utf8(py.stdout).unwrap();
-    assert!(listing.contains(&id) && listing.contains("Modèle 99 0.3"), "{listing}");
+    assert!(
+        listing.contains(&id) && listing.contains("Modèle 99 0.3"),
+        "{listing}"
+    );
     // Python rewrites the file; genhist still reads everything.
     let st = std::process::Command::new("python3")
         .arg(py_store())
@@ -117,15 +160,27 @@ fn add_with_params_snapshot() {
     )
     .unwrap();
     let out = genhist()
-        .args(["--dir", d.to_str().unwrap(), "add", wav.to_str().unwrap(), "--params", params.to_str().unwrap()])
+        .args([
+            "--dir",
+            d.to_str().unwrap(),
+            "add",
+            wav.to_str().unwrap(),
+            "--params",
+            params.to_str().unwrap(),
+        ])
         .args(["--bit-depth", "32f"])
         .assert()
         .success();
-    let id = String::from_utf8(out.get_output().stdout.clone()).unwrap().trim().to_string();
+    let id = String::from_utf8(out.get_output().stdout.clone())
+        .unwrap()
+        .trim()
+        .to_string();
     let text = fs::read_to_string(d.join("history.json")).unwrap();
     assert!(text.contains("\"custom_field\": [\n        1\n      ]"));
     assert!(text.contains("\"preset_name\": \"glass\""));
-    let spec = hound::WavReader::open(d.join(format!("audio/{id}.wav"))).unwrap().spec();
+    let spec = hound::WavReader::open(d.join(format!("audio/{id}.wav")))
+        .unwrap()
+        .spec();
     assert_eq!(spec.sample_format, hound::SampleFormat::Float);
 }
 
@@ -161,7 +216,12 @@ fn corrupt_index_exits_1_with_location_and_stays_byte_identical() {
     let broken = PY_FIXTURE.replace("\"seed\": 42,", "\"seed\": 42");
     fs::write(d.join("history.json"), &broken).unwrap();
     let dir = d.to_str().unwrap();
-    for args in [vec!["list"], vec!["stats"], vec!["delete", PY_MONO_16], vec!["repair"]] {
+    for args in [
+        vec!["list"],
+        vec!["stats"],
+        vec!["delete", PY_MONO_16],
+        vec!["repair"],
+    ] {
         genhist()
             .args(["--dir", dir])
             .args(&args)
@@ -196,12 +256,21 @@ fn version_2_lists_with_a_warning_and_refuses_writes() {
 #[test]
 fn hostile_names_never_reach_the_terminal_raw() {
     let (_t, d) = python_dir();
-    let text = PY_FIXTURE.replace("\"model_name\": \"Pads\"", "\"model_name\": \"Pads\\u001b[2J\\u001b]0;pwned\\u0007\"");
+    let text = PY_FIXTURE.replace(
+        "\"model_name\": \"Pads\"",
+        "\"model_name\": \"Pads\\u001b[2J\\u001b]0;pwned\\u0007\"",
+    );
     fs::write(d.join("history.json"), text).unwrap();
-    let out = genhist().args(["--dir", d.to_str().unwrap(), "list"]).assert().success();
+    let out = genhist()
+        .args(["--dir", d.to_str().unwrap(), "list"])
+        .assert()
+        .success();
     let stdout = out.get_output().stdout.clone();
     assert!(!stdout.contains(&0x1b) && !stdout.contains(&0x07));
-    let out = genhist().args(["--dir", d.to_str().unwrap(), "show", PY_MONO_16]).assert().success();
+    let out = genhist()
+        .args(["--dir", d.to_str().unwrap(), "show", PY_MONO_16])
+        .assert()
+        .success();
     assert!(!out.get_output().stdout.contains(&0x1b));
 }
 
@@ -217,13 +286,18 @@ fn path_escapes_are_reported_invalid_and_not_played_or_deleted() {
         .args(["--dir", dir, "show", PY_MONO_16])
         .assert()
         .success()
-        .stdout(predicate::str::contains("INVALID: path '../precious.wav' contains '..'"));
+        .stdout(predicate::str::contains(
+            "INVALID: path '../precious.wav' contains '..'",
+        ));
     genhist()
         .args(["--dir", dir, "play", PY_MONO_16])
         .assert()
         .code(1)
         .stderr(predicate::str::contains("contains '..'"));
-    genhist().args(["--dir", dir, "delete", PY_MONO_16]).assert().success();
+    genhist()
+        .args(["--dir", dir, "delete", PY_MONO_16])
+        .assert()
+        .success();
     assert!(outside.exists());
 }
 
@@ -242,8 +316,12 @@ fn repair_and_stats() {
         .args(["--dir", dir, "repair"])
         .assert()
         .success()
-        .stdout(predicate::str::contains(format!("removed {PY_NEWEST} (WAV missing)")))
-        .stdout(predicate::str::contains("removed 1 entry; 1 orphan WAV file"));
+        .stdout(predicate::str::contains(format!(
+            "removed {PY_NEWEST} (WAV missing)"
+        )))
+        .stdout(predicate::str::contains(
+            "removed 1 entry; 1 orphan WAV file",
+        ));
     assert!(d.join("audio/stray.wav").exists());
 }
 
@@ -268,7 +346,10 @@ fn usage_errors_exit_2_and_missing_dir_explains_what_to_do() {
 fn demo_writes_distinct_playable_takes() {
     let t = tempfile::tempdir().unwrap();
     let d = t.path().join("demo");
-    genhist().args(["demo", d.to_str().unwrap(), "--count", "12"]).assert().success();
+    genhist()
+        .args(["demo", d.to_str().unwrap(), "--count", "12"])
+        .assert()
+        .success();
     let h = genhist::store::GenerationHistory::open(&d).unwrap();
     assert_eq!(h.count(), 12);
     let models: std::collections::HashSet<_> = h.entries().iter().map(|e| &e.model_id).collect();
@@ -279,16 +360,43 @@ fn demo_writes_distinct_playable_takes() {
     let mut envelopes = std::collections::HashSet::new();
     for e in h.entries() {
         let p = genhist::peaks::peaks_from_file(&h.audio_path(e).unwrap(), 8).unwrap();
-        assert!(p.envelope(8).iter().any(|&x| x > 0.05), "take {} is silent", e.entry_id);
-        envelopes.insert(format!("{:?}", p.envelope(8).iter().map(|x| (x * 10.0) as i32).collect::<Vec<_>>()));
+        assert!(
+            p.envelope(8).iter().any(|&x| x > 0.05),
+            "take {} is silent",
+            e.entry_id
+        );
+        envelopes.insert(format!(
+            "{:?}",
+            p.envelope(8)
+                .iter()
+                .map(|x| (x * 10.0) as i32)
+                .collect::<Vec<_>>()
+        ));
     }
     assert!(envelopes.len() >= 6, "takes look too alike");
     let span = h.entries()[0].time_us.unwrap() - h.entries().last().unwrap().time_us.unwrap();
-    assert!(span > 14 * 86_400 * 1_000_000, "timestamps spread over weeks");
+    assert!(
+        span > 14 * 86_400 * 1_000_000,
+        "timestamps spread over weeks"
+    );
     // --no-audio: index only.
     let big = t.path().join("big");
-    genhist().args(["demo", big.to_str().unwrap(), "--count", "2000", "--no-audio"]).assert().success();
-    assert_eq!(genhist::store::GenerationHistory::open(&big).unwrap().count(), 2000);
+    genhist()
+        .args([
+            "demo",
+            big.to_str().unwrap(),
+            "--count",
+            "2000",
+            "--no-audio",
+        ])
+        .assert()
+        .success();
+    assert_eq!(
+        genhist::store::GenerationHistory::open(&big)
+            .unwrap()
+            .count(),
+        2000
+    );
     assert!(!big.join("audio").exists());
 }
 
@@ -301,7 +409,14 @@ fn concurrent_adds_by_another_process_survive_deletes() {
     let mut victims = Vec::new();
     for _ in 0..12 {
         let o = genhist()
-            .args(["--dir", d.to_str().unwrap(), "add", wav.to_str().unwrap(), "--model-id", "victim"])
+            .args([
+                "--dir",
+                d.to_str().unwrap(),
+                "add",
+                wav.to_str().unwrap(),
+                "--model-id",
+                "victim",
+            ])
             .output()
             .unwrap();
         victims.push(String::from_utf8(o.stdout).unwrap().trim().to_string());
@@ -312,7 +427,14 @@ fn concurrent_adds_by_another_process_survive_deletes() {
         let mut added = Vec::new();
         for _ in 0..12 {
             let o = std::process::Command::new(&bin)
-                .args(["--dir", d2.to_str().unwrap(), "add", wav2.to_str().unwrap(), "--model-id", "other"])
+                .args([
+                    "--dir",
+                    d2.to_str().unwrap(),
+                    "add",
+                    wav2.to_str().unwrap(),
+                    "--model-id",
+                    "other",
+                ])
                 .output()
                 .unwrap();
             assert!(o.status.success());
@@ -321,7 +443,10 @@ fn concurrent_adds_by_another_process_survive_deletes() {
         added
     });
     for v in &victims {
-        genhist().args(["--dir", d.to_str().unwrap(), "delete", v]).assert().success();
+        genhist()
+            .args(["--dir", d.to_str().unwrap(), "delete", v])
+            .assert()
+            .success();
     }
     let added = adder.join().unwrap();
     let h = genhist::store::GenerationHistory::open(&d).unwrap();

@@ -13,7 +13,13 @@ fn fresh() -> (tempfile::TempDir, CommandHistory) {
 #[test]
 fn seed_file_format_example_round_trips() {
     let (t, mut h) = fresh();
-    for c in ["list skills", "/read equipment", "create a tskill called inventory", "/generate equipment", "history"] {
+    for c in [
+        "list skills",
+        "/read equipment",
+        "create a tskill called inventory",
+        "/generate equipment",
+        "history",
+    ] {
         h.add(c);
     }
     let text = fs::read_to_string(t.path().join(".genhist_history")).unwrap();
@@ -41,7 +47,11 @@ fn add_trims_ignores_empty_and_consecutive_duplicates() {
 #[test]
 fn navigation_follows_the_minus_one_convention() {
     let (_t, mut h) = fresh();
-    assert_eq!(h.previous(), None, "previous on empty history gives nothing");
+    assert_eq!(
+        h.previous(),
+        None,
+        "previous on empty history gives nothing"
+    );
     assert_eq!(h.next(), None);
     h.add("a");
     h.add("b");
@@ -54,7 +64,11 @@ fn navigation_follows_the_minus_one_convention() {
     assert_eq!(h.next().as_deref(), Some("b"));
     assert_eq!(h.next().as_deref(), Some("c"));
     assert_eq!(h.next(), None, "past the newest returns to new input");
-    assert_eq!(h.previous().as_deref(), Some("c"), "and starts from the newest again");
+    assert_eq!(
+        h.previous().as_deref(),
+        Some("c"),
+        "and starts from the newest again"
+    );
     h.reset_navigation();
     assert_eq!(h.previous().as_deref(), Some("c"));
     h.add("d");
@@ -64,13 +78,31 @@ fn navigation_follows_the_minus_one_convention() {
 #[test]
 fn recent_and_search_are_newest_first_with_1_based_indices() {
     let (_t, mut h) = fresh();
-    for c in ["filter model=Pads", "sort oldest", "FILTER seed=4", "goto abcd", "filter preset=warm"] {
+    for c in [
+        "filter model=Pads",
+        "sort oldest",
+        "FILTER seed=4",
+        "goto abcd",
+        "filter preset=warm",
+    ] {
         h.add(c);
     }
-    assert_eq!(h.recent(2), [(5, "filter preset=warm".to_string()), (4, "goto abcd".to_string())]);
+    assert_eq!(
+        h.recent(2),
+        [
+            (5, "filter preset=warm".to_string()),
+            (4, "goto abcd".to_string())
+        ]
+    );
     assert_eq!(h.recent(10).len(), 5);
     let found = h.search("filter", 2);
-    assert_eq!(found, [(5, "filter preset=warm".to_string()), (3, "FILTER seed=4".to_string())]);
+    assert_eq!(
+        found,
+        [
+            (5, "filter preset=warm".to_string()),
+            (3, "FILTER seed=4".to_string())
+        ]
+    );
     assert_eq!(h.search("PADS", 10), [(1, "filter model=Pads".to_string())]);
     assert!(h.search("nothing", 10).is_empty());
 }
@@ -98,7 +130,11 @@ fn max_entries_caps_on_add_and_trims_on_load() {
     fs::write(t.path().join("h"), "a\n\n  \nb\nc\nd\ne\n").unwrap();
     let h = CommandHistory::new(t.path(), "h", 2);
     assert_eq!(h.all(), ["d", "e"], "blank lines dropped, trimmed on load");
-    assert_eq!(fs::read_to_string(t.path().join("h")).unwrap(), "d\ne\n", "and saved back");
+    assert_eq!(
+        fs::read_to_string(t.path().join("h")).unwrap(),
+        "d\ne\n",
+        "and saved back"
+    );
 }
 
 #[test]
@@ -106,20 +142,46 @@ fn pasted_newlines_and_control_characters_become_one_line() {
     let (t, mut h) = fresh();
     h.add("filter model=x\nsort oldest\r\n\x1b[31mred\x07");
     assert_eq!(h.all(), ["filter model=x sort oldest  [31mred"]);
-    assert_eq!(fs::read_to_string(t.path().join(".genhist_history")).unwrap().lines().count(), 1);
+    assert_eq!(
+        fs::read_to_string(t.path().join(".genhist_history"))
+            .unwrap()
+            .lines()
+            .count(),
+        1
+    );
 }
 
 #[test]
 fn prefix_recall_finds_only_matching_commands() {
     let (_t, mut h) = fresh();
-    for c in ["filter model=a", "sort seed", "filter preset=b", "stats", "filter preset=b"] {
+    for c in [
+        "filter model=a",
+        "sort seed",
+        "filter preset=b",
+        "stats",
+        "filter preset=b",
+    ] {
         h.add(c);
     }
-    assert_eq!(h.previous_matching("filter").as_deref(), Some("filter preset=b"));
-    assert_eq!(h.previous_matching("filter").as_deref(), Some("filter model=a"), "skips the repeat");
+    assert_eq!(
+        h.previous_matching("filter").as_deref(),
+        Some("filter preset=b")
+    );
+    assert_eq!(
+        h.previous_matching("filter").as_deref(),
+        Some("filter model=a"),
+        "skips the repeat"
+    );
     assert_eq!(h.previous_matching("filter"), None, "no older match: stays");
-    assert_eq!(h.next_matching("filter").as_deref(), Some("filter preset=b"));
-    assert_eq!(h.next_matching("filter"), None, "past the newest: back to typed text");
+    assert_eq!(
+        h.next_matching("filter").as_deref(),
+        Some("filter preset=b")
+    );
+    assert_eq!(
+        h.next_matching("filter"),
+        None,
+        "past the newest: back to typed text"
+    );
     assert!(!h.navigating());
     // Plain previous/next are untouched by prefix recall.
     assert_eq!(h.previous().as_deref(), Some("filter preset=b"));
@@ -134,8 +196,13 @@ fn two_windows_adding_alternately_keep_every_command_in_order() {
         a.add(&format!("a{i}"));
         b.add(&format!("b{i}"));
     }
-    let expected: Vec<String> = (0..10).flat_map(|i| [format!("a{i}"), format!("b{i}")]).collect();
-    assert_eq!(CommandHistory::new(t.path(), DEFAULT_FILE, 1000).all(), expected);
+    let expected: Vec<String> = (0..10)
+        .flat_map(|i| [format!("a{i}"), format!("b{i}")])
+        .collect();
+    assert_eq!(
+        CommandHistory::new(t.path(), DEFAULT_FILE, 1000).all(),
+        expected
+    );
     assert_eq!(b.all(), expected);
 }
 

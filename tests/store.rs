@@ -22,7 +22,11 @@ fn add_writes_wav_thumbnail_and_index_and_python_layout() {
     let t = tempfile::tempdir().unwrap();
     let mut h = GenerationHistory::open(t.path()).unwrap();
     let e = h
-        .add_entry(&sine(48_000, 1, 0.5, 220.0), BitDepth::Int16, new_entry("m1"))
+        .add_entry(
+            &sine(48_000, 1, 0.5, 220.0),
+            BitDepth::Int16,
+            new_entry("m1"),
+        )
         .unwrap();
     assert!(t.path().join(&e.audio_file).is_file());
     let png = image::open(t.path().join(&e.thumbnail_file)).unwrap();
@@ -48,9 +52,16 @@ fn every_bit_depth_is_written_as_asked() {
         (BitDepth::Int24, 24, hound::SampleFormat::Int),
         (BitDepth::Float32, 32, hound::SampleFormat::Float),
     ] {
-        let e = h.add_entry(&sine(44_100, 2, 0.1, 300.0), depth, new_entry("m")).unwrap();
-        let spec = hound::WavReader::open(t.path().join(&e.audio_file)).unwrap().spec();
-        assert_eq!((spec.bits_per_sample, spec.sample_format, spec.channels), (bits, fmt, 2));
+        let e = h
+            .add_entry(&sine(44_100, 2, 0.1, 300.0), depth, new_entry("m"))
+            .unwrap();
+        let spec = hound::WavReader::open(t.path().join(&e.audio_file))
+            .unwrap()
+            .spec();
+        assert_eq!(
+            (spec.bits_per_sample, spec.sample_format, spec.channels),
+            (bits, fmt, 2)
+        );
     }
     assert_eq!(h.count(), 3);
 }
@@ -62,27 +73,54 @@ fn failed_add_leaves_nothing_behind() {
     // The thumbnail step fails: `thumbnails` is a file.
     fs::write(d.join("thumbnails"), b"not a dir").unwrap();
     let mut h = GenerationHistory::open(d).unwrap();
-    assert!(h.add_entry(&sine(48_000, 1, 0.2, 220.0), BitDepth::Int16, new_entry("m")).is_err());
-    assert_eq!(fs::read_dir(d.join("audio")).unwrap().count(), 0, "partial WAV removed");
+    assert!(h
+        .add_entry(
+            &sine(48_000, 1, 0.2, 220.0),
+            BitDepth::Int16,
+            new_entry("m")
+        )
+        .is_err());
+    assert_eq!(
+        fs::read_dir(d.join("audio")).unwrap().count(),
+        0,
+        "partial WAV removed"
+    );
     assert!(!d.join("history.json").exists(), "index untouched");
 
     // The index step fails: the index is corrupt, so WAV and PNG are removed again.
     fs::remove_file(d.join("thumbnails")).unwrap();
     fs::write(d.join("history.json"), b"{\"version\": 1, \"entries\": {").unwrap();
-    assert!(h.add_entry(&sine(48_000, 1, 0.2, 220.0), BitDepth::Int16, new_entry("m")).is_err());
+    assert!(h
+        .add_entry(
+            &sine(48_000, 1, 0.2, 220.0),
+            BitDepth::Int16,
+            new_entry("m")
+        )
+        .is_err());
     assert_eq!(fs::read_dir(d.join("audio")).unwrap().count(), 0);
     assert_eq!(fs::read_dir(d.join("thumbnails")).unwrap().count(), 0);
-    assert_eq!(fs::read(d.join("history.json")).unwrap(), b"{\"version\": 1, \"entries\": {");
+    assert_eq!(
+        fs::read(d.join("history.json")).unwrap(),
+        b"{\"version\": 1, \"entries\": {"
+    );
 }
 
 #[test]
 fn list_is_newest_first_with_model_filter_and_limit() {
     let (_t, d) = python_dir();
     let h = GenerationHistory::open(&d).unwrap();
-    let ids: Vec<_> = h.list_entries(None, None).iter().map(|e| e.entry_id.clone()).collect();
+    let ids: Vec<_> = h
+        .list_entries(None, None)
+        .iter()
+        .map(|e| e.entry_id.clone())
+        .collect();
     // 11:15:42.5+02:00 is 09:15:42.5Z: newer than 09:15:42.123456Z.
     assert_eq!(ids, [PY_NEWEST, PY_STEREO_24, PY_MONO_16]);
-    let pads: Vec<_> = h.list_entries(Some("pads"), Some(1)).iter().map(|e| e.entry_id.clone()).collect();
+    let pads: Vec<_> = h
+        .list_entries(Some("pads"), Some(1))
+        .iter()
+        .map(|e| e.entry_id.clone())
+        .collect();
     assert_eq!(pads, [PY_NEWEST]);
 }
 
@@ -107,14 +145,22 @@ fn prefix_lookup_needs_four_chars_and_reports_ambiguity() {
 fn delete_removes_files_then_entry_and_tolerates_missing_files() {
     let (_t, d) = python_dir();
     let mut h = GenerationHistory::open(&d).unwrap();
-    let r = h.delete_entries(&[PY_STEREO_24.to_string(), PY_NEWEST.to_string()]).unwrap();
+    let r = h
+        .delete_entries(&[PY_STEREO_24.to_string(), PY_NEWEST.to_string()])
+        .unwrap();
     assert_eq!(r.removed.len(), 2);
     assert!(!d.join(format!("audio/{PY_STEREO_24}.wav")).exists());
     assert!(!d.join(format!("thumbnails/{PY_STEREO_24}.png")).exists());
-    assert!(r.files_skipped.iter().any(|(_, why)| why == "already missing"));
+    assert!(r
+        .files_skipped
+        .iter()
+        .any(|(_, why)| why == "already missing"));
     let again = GenerationHistory::open(&d).unwrap();
     assert_eq!(again.count(), 1);
-    assert!(!h.delete_entry(PY_NEWEST).unwrap(), "deleting twice is a no");
+    assert!(
+        !h.delete_entry(PY_NEWEST).unwrap(),
+        "deleting twice is a no"
+    );
 }
 
 #[test]
@@ -125,10 +171,14 @@ fn unknown_fields_and_other_entries_survive_a_rewrite_verbatim() {
     let text = fs::read_to_string(d.join("history.json")).unwrap();
     // The first entry's text (non-ASCII escapes, huge seed, nested quality, unknown field) is unchanged.
     let start = PY_FIXTURE.find(&format!("    \"{PY_STEREO_24}\"")).unwrap();
-    let end = PY_FIXTURE.find(&format!(",\n    \"{PY_MONO_16}\"")).unwrap();
+    let end = PY_FIXTURE
+        .find(&format!(",\n    \"{PY_MONO_16}\""))
+        .unwrap();
     assert!(text.contains(&PY_FIXTURE[start..end]));
     assert!(text.contains("\"generator_version\": \"0.9.1\""));
-    assert!(text.ends_with("  \"producer\": {\n    \"name\": \"small_dataset_audio\",\n    \"build\": 17\n  }\n}"));
+    assert!(text.ends_with(
+        "  \"producer\": {\n    \"name\": \"small_dataset_audio\",\n    \"build\": 17\n  }\n}"
+    ));
     let e = h.get(PY_STEREO_24).unwrap();
     assert_eq!(e.seed.to_string(), "123456789012345678901234567890");
     assert_eq!(e.model_name, "Klänge — Großer Raum 🎛");
@@ -142,14 +192,23 @@ fn corrupt_or_truncated_index_is_reported_and_never_written() {
     fs::write(d.join("history.json"), truncated).unwrap();
     let err = GenerationHistory::open(&d).err().expect("must fail");
     let msg = err.to_string();
-    assert!(msg.contains("history.json") && msg.contains("line"), "{msg}");
+    assert!(
+        msg.contains("history.json") && msg.contains("line"),
+        "{msg}"
+    );
     // A write through an old handle refuses too, and nothing changes.
     fs::write(d.join("history.json"), PY_FIXTURE).unwrap();
     let mut h = GenerationHistory::open(&d).unwrap();
     fs::write(d.join("history.json"), truncated).unwrap();
     assert!(h.delete_entry(PY_MONO_16).is_err());
-    assert!(d.join(format!("audio/{PY_MONO_16}.wav")).exists(), "no file deleted first");
-    assert_eq!(fs::read_to_string(d.join("history.json")).unwrap(), truncated);
+    assert!(
+        d.join(format!("audio/{PY_MONO_16}.wav")).exists(),
+        "no file deleted first"
+    );
+    assert_eq!(
+        fs::read_to_string(d.join("history.json")).unwrap(),
+        truncated
+    );
 }
 
 #[test]
@@ -173,7 +232,10 @@ fn paths_escaping_the_directory_are_never_touched() {
     fs::write(&outside, b"keep me").unwrap();
     let text = PY_FIXTURE
         .replace(&format!("audio/{PY_MONO_16}.wav"), "../precious.wav")
-        .replace(&format!("thumbnails/{PY_MONO_16}.png"), &outside.display().to_string());
+        .replace(
+            &format!("thumbnails/{PY_MONO_16}.png"),
+            &outside.display().to_string(),
+        );
     fs::write(d.join("history.json"), text).unwrap();
     std::os::unix::fs::symlink(&outside, d.join("audio/link.wav")).unwrap();
     let mut h = GenerationHistory::open(&d).unwrap();
@@ -198,7 +260,10 @@ fn one_malformed_entry_does_not_hide_the_others() {
     assert_eq!(h.count(), 2);
     assert_eq!(h.invalid_entries().len(), 1);
     assert_eq!(h.invalid_entries()[0].entry_id, PY_MONO_16);
-    assert!(matches!(h.get(PY_MONO_16), Err(StoreError::InvalidEntry { .. })));
+    assert!(matches!(
+        h.get(PY_MONO_16),
+        Err(StoreError::InvalidEntry { .. })
+    ));
 }
 
 #[test]
@@ -209,10 +274,17 @@ fn repair_removes_missing_and_counts_orphans() {
     let dry = h.repair(true).unwrap();
     assert_eq!(dry.removed, [PY_NEWEST]);
     assert_eq!(dry.orphans.len(), 1);
-    assert_eq!(GenerationHistory::open(&d).unwrap().count(), 3, "dry run changes nothing");
+    assert_eq!(
+        GenerationHistory::open(&d).unwrap().count(),
+        3,
+        "dry run changes nothing"
+    );
     let r = h.repair(false).unwrap();
     assert_eq!(r.removed, [PY_NEWEST]);
-    assert!(d.join("audio/orphan.wav").exists(), "orphans are left alone");
+    assert!(
+        d.join("audio/orphan.wav").exists(),
+        "orphans are left alone"
+    );
     assert_eq!(GenerationHistory::open(&d).unwrap().count(), 2);
 }
 

@@ -135,8 +135,14 @@ impl HistoryEntry {
         m.insert("seed".into(), Value::Number(self.seed.clone()));
         m.insert("duration_s".into(), float_value(self.duration_s));
         m.insert("sample_rate".into(), Value::from(self.sample_rate));
-        m.insert("stereo_mode".into(), Value::String(self.stereo_mode.clone()));
-        m.insert("preset_name".into(), Value::String(self.preset_name.clone()));
+        m.insert(
+            "stereo_mode".into(),
+            Value::String(self.stereo_mode.clone()),
+        );
+        m.insert(
+            "preset_name".into(),
+            Value::String(self.preset_name.clone()),
+        );
         m.insert("audio_file".into(), Value::String(self.audio_file.clone()));
         m.insert(
             "thumbnail_file".into(),
@@ -194,7 +200,11 @@ pub fn parse_timestamp_us(s: &str) -> Option<i64> {
     if let Ok(dt) = chrono::DateTime::parse_from_rfc3339(s) {
         return Some(dt.timestamp_micros());
     }
-    for fmt in ["%Y-%m-%dT%H:%M:%S%.f", "%Y-%m-%d %H:%M:%S%.f", "%Y-%m-%dT%H:%M"] {
+    for fmt in [
+        "%Y-%m-%dT%H:%M:%S%.f",
+        "%Y-%m-%d %H:%M:%S%.f",
+        "%Y-%m-%dT%H:%M",
+    ] {
         if let Ok(n) = chrono::NaiveDateTime::parse_from_str(s, fmt) {
             return Some(n.and_utc().timestamp_micros());
         }

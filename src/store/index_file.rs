@@ -108,15 +108,17 @@ pub fn parse_typed(path: &Path, bytes: &[u8]) -> Result<LoadedIndex, StoreError>
     if let Err(e) = &fast {
         tracing::debug!("fast index parse fell back: {e}");
     }
-    if let Ok(FastDoc { version, entries }) = fast {
-        if let Some(entries) = entries {
-            return Ok(LoadedIndex {
-                version,
-                entries,
-                invalid: Vec::new(),
-                stamp: None,
-            });
-        }
+    if let Ok(FastDoc {
+        version,
+        entries: Some(entries),
+    }) = fast
+    {
+        return Ok(LoadedIndex {
+            version,
+            entries,
+            invalid: Vec::new(),
+            stamp: None,
+        });
     }
     let mut de = serde_json::Deserializer::from_slice(bytes);
     let doc = TypedDoc::deserialize(&mut de).map_err(|e| parse_error(path, &e))?;
@@ -149,7 +151,9 @@ struct FastDoc {
     entries: Option<Vec<HistoryEntry>>,
 }
 
-fn entries_in_order<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Vec<HistoryEntry>>, D::Error> {
+fn entries_in_order<'de, D: Deserializer<'de>>(
+    d: D,
+) -> Result<Option<Vec<HistoryEntry>>, D::Error> {
     struct V;
     impl<'de> Visitor<'de> for V {
         type Value = Option<Vec<HistoryEntry>>;
@@ -340,7 +344,8 @@ impl<'a> RawDoc<'a> {
     pub fn push_new(&mut self, entry: &HistoryEntry) {
         let mut s = String::new();
         pyjson::write_value(&mut s, &entry.to_json(), 2);
-        self.entries.push((entry.entry_id.clone(), RawOrNew::New(s)));
+        self.entries
+            .push((entry.entry_id.clone(), RawOrNew::New(s)));
     }
 
     pub fn len(&self) -> usize {
@@ -441,7 +446,10 @@ impl<'de> Deserialize<'de> for RawDoc<'de> {
                 while let Some(k) = map.next_key::<String>()? {
                     if k == "entries" {
                         let OrderedRawMap(list) = map.next_value()?;
-                        doc.entries = list.into_iter().map(|(k, v)| (k, RawOrNew::Raw(v))).collect();
+                        doc.entries = list
+                            .into_iter()
+                            .map(|(k, v)| (k, RawOrNew::Raw(v)))
+                            .collect();
                         doc.entries_pos = Some(doc.top.len());
                     } else {
                         let raw: &'de RawValue = map.next_value()?;

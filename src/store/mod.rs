@@ -67,10 +67,17 @@ pub struct Stats {
 /// File state of one entry's audio or thumbnail.
 #[derive(Debug, Clone, PartialEq)]
 pub enum FileState {
-    Present { path: PathBuf, bytes: u64 },
-    Missing { path: PathBuf },
+    Present {
+        path: PathBuf,
+        bytes: u64,
+    },
+    Missing {
+        path: PathBuf,
+    },
     /// The index path is refused (absolute, `..`, symlink out of the directory).
-    Invalid { reason: String },
+    Invalid {
+        reason: String,
+    },
 }
 
 /// The history directory and its index, newest first.
@@ -312,7 +319,12 @@ impl GenerationHistory {
             duration_s: round_to(audio.duration_s(), 6),
             sample_rate: audio.sample_rate,
             stereo_mode: new.stereo_mode.unwrap_or_else(|| {
-                if audio.channels == 1 { "mono" } else { "stereo" }.to_string()
+                if audio.channels == 1 {
+                    "mono"
+                } else {
+                    "stereo"
+                }
+                .to_string()
             }),
             preset_name: new.preset_name.unwrap_or_else(|| "custom".into()),
             audio_file: audio_rel,
@@ -396,8 +408,10 @@ impl GenerationHistory {
             Ok((present, changed))
         })?;
         report.removed = removed;
-        self.entries.retain(|e| !wanted.contains(e.entry_id.as_str()));
-        self.invalid.retain(|e| !wanted.contains(e.entry_id.as_str()));
+        self.entries
+            .retain(|e| !wanted.contains(e.entry_id.as_str()));
+        self.invalid
+            .retain(|e| !wanted.contains(e.entry_id.as_str()));
         self.stamp = FileStamp::of(&self.index_path());
         Ok(report)
     }
@@ -428,9 +442,7 @@ impl GenerationHistory {
         if let Ok(rd) = fs::read_dir(self.dir.join("audio")) {
             for f in rd.flatten() {
                 let p = f.path();
-                let is_wav = p
-                    .extension()
-                    .is_some_and(|x| x.eq_ignore_ascii_case("wav"));
+                let is_wav = p.extension().is_some_and(|x| x.eq_ignore_ascii_case("wav"));
                 if is_wav && !p.canonicalize().is_ok_and(|c| referenced.contains(&c)) {
                     report.orphans.push(p);
                 }
@@ -443,7 +455,8 @@ impl GenerationHistory {
                 let n = doc.remove_all(&wanted);
                 Ok(((), n > 0))
             })?;
-            self.entries.retain(|e| !wanted.contains(e.entry_id.as_str()));
+            self.entries
+                .retain(|e| !wanted.contains(e.entry_id.as_str()));
             self.stamp = FileStamp::of(&self.index_path());
         } else {
             index_file::update(&self.dir, |_| Ok(((), false))).or_else(|e| {

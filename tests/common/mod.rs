@@ -41,8 +41,20 @@ pub fn python_dir() -> (tempfile::TempDir, PathBuf) {
     std::fs::create_dir_all(d.join("audio")).unwrap();
     std::fs::create_dir_all(d.join("thumbnails")).unwrap();
     std::fs::write(d.join("history.json"), PY_FIXTURE).unwrap();
-    write_sine(&d.join(format!("audio/{PY_STEREO_24}.wav")), 44_100, 2, 2.5, BitDepth::Int24);
-    write_sine(&d.join(format!("audio/{PY_MONO_16}.wav")), 48_000, 1, 1.0, BitDepth::Int16);
+    write_sine(
+        &d.join(format!("audio/{PY_STEREO_24}.wav")),
+        44_100,
+        2,
+        2.5,
+        BitDepth::Int24,
+    );
+    write_sine(
+        &d.join(format!("audio/{PY_MONO_16}.wav")),
+        48_000,
+        1,
+        1.0,
+        BitDepth::Int16,
+    );
     std::fs::write(d.join(format!("thumbnails/{PY_STEREO_24}.png")), b"png").unwrap();
     (t, d)
 }

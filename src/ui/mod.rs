@@ -1,0 +1,485 @@
+//! The full-screen browser. `app` holds state and `update`s it, `render` draws,
+//! `keymap`/`command` are the one command language, and this module owns the
+//! terminal, the worker threads and performs effects.
+
+pub mod app;
+pub mod command;
+pub mod keymap;
+pub mod render;
+mod workers;
+
+use crate::command_history::{CommandHistory, DEFAULT_FILE, DEFAULT_MAX_ENTRIES};
+use crate::playback::{DeviceOutput, PlayerCmd, PlayerThread};
+use crate::player::StderrRedirect;
+use crate::store::{GenerationHistory, HistoryEntry};
+use anyhow::{Context, Result};
+use app::{App, Effect, Mode, PeakState};
+use crossterm::event::{
+    self, Event, KeyCode, KeyEvent, KeyEventKind, KeyModifiers, MouseEventKind,
+};
+use crossterm::{execute, terminal};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+use tui_input::backend::crossterm::EventHandler;
+
+/// Files and entries removed by one delete, kept in memory for `u`.
+struct UndoBatch {
+    entries: Vec<HistoryEntry>,
+    files: Vec<(PathBuf, Vec<u8>)>,
+}
+
+/// Where genhist logs while the screen is up.
+pub fn log_path() -> PathBuf {
+    dirs::state_dir()
+        .or_else(dirs::data_local_dir)
+        .unwrap_or_else(std::env::temp_dir)
+        .join("genhist")
+        .join("genhist.log")
+}
+
+/// Restores the terminal on drop, on error and (via the hook) on panic.
+struct TerminalGuard {
+    _stderr: Option<StderrRedirect>,
+}
+
+fn restore_terminal() {
+    let _ = terminal::disable_raw_mode();
+    let _ = execute!(
+        std::io::stdout(),
+        crossterm::event::DisableMouseCapture,
+        terminal::LeaveAlternateScreen,
+        crossterm::cursor::Show
+    );
+}
+
+impl Drop for TerminalGuard {
+    fn drop(&mut self) {
+        restore_terminal();
+    }
+}
+
+/// Opens the browser over `dir` and runs until quit.
+pub fn run(dir: &Path, command_history: Option<PathBuf>) -> Result<i32> {
+    let store = GenerationHistory::open(dir)?;
+    let log = log_path();
+    if let Some(parent) = log.parent() {
+        let _ = std::fs::create_dir_all(parent);
+    }
+    let log_file = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(&log)
+        .ok();
+    if let Some(f) = &log_file {
+        if let Ok(clone) = f.try_clone() {
+            let _ = tracing_subscriber::fmt()
+                .with_writer(std::sync::Mutex::new(clone))
+                .with_ansi(false)
+                .try_init();
+        }
+    }
+    let history = match command_history {
+        Some(p) => CommandHistory::at_path(p, DEFAULT_MAX_ENTRIES),
+        None => CommandHistory::new(dir, DEFAULT_FILE, DEFAULT_MAX_ENTRIES),
+    };
+    let mut app = App::new(store, history);
+    if let Some(w) = app.store.version_warning() {
+        app.error(w);
+    } else if !app.store.invalid_entries().is_empty() {
+        app.error(format!(
+            "{} entries could not be read (see `genhist show ID`)",
+            app.store.invalid_entries().len()
+        ));
+    }
+
+    let default_hook = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        restore_terminal();
+        default_hook(info);
+    }));
+    terminal::enable_raw_mode()
+        .context("cannot switch the terminal to raw mode (is this a terminal?)")?;
+    let guard = TerminalGuard {
+        // While the screen is up, fd 2 (ALSA, rodio, panics) goes to the log.
+        _stderr: log_file.as_ref().and_then(StderrRedirect::to_file),
+    };
+    execute!(
+        std::io::stdout(),
+        terminal::EnterAlternateScreen,
+        crossterm::event::EnableMouseCapture
+    )?;
+    let backend = ratatui::backend::CrosstermBackend::new(std::io::stdout());
+    let mut term = ratatui::Terminal::new(backend)?;
+    let result = event_loop(&mut term, &mut app);
+    drop(term);
+    drop(guard);
+    result
+}
+
+fn event_loop(
+    term: &mut ratatui::Terminal<ratatui::backend::CrosstermBackend<std::io::Stdout>>,
+    app: &mut App,
+) -> Result<i32> {
+    let peaks = workers::PeaksWorker::spawn();
+    let watcher = workers::Watcher::spawn(app.store.dir().to_path_buf());
+    let player = PlayerThread::spawn(DeviceOutput::default());
+    let sizer = workers::SizeWorker::spawn();
+    sizer.request(app.store.dir().to_path_buf(), app.entries().to_vec());
+    let mut undo: Vec<UndoBatch> = Vec::new();
+    let mut last_error_seen = 0u64;
+    let mut dirty = true;
+    let mut last_request: Vec<String> = Vec::new();
+    loop {
+        // Results from workers.
+        while let Some((id, result)) = peaks.try_recv() {
+            app.peaks.insert(
+                id,
+                match result {
+                    Ok(p) => PeakState::Ready(std::sync::Arc::new(p)),
+                    Err(e) => PeakState::Failed(e),
+                },
+            );
+            dirty = true;
+        }
+        if let Some(store) = watcher.try_recv() {
+            match store {
+                Ok(s) => {
+                    app.replace_store(s);
+                    sizer.request(app.store.dir().to_path_buf(), app.entries().to_vec());
+                }
+                Err(e) => app.error(e),
+            }
+            dirty = true;
+        }
+        if let Some(bytes) = sizer.try_recv() {
+            app.total_bytes = bytes;
+            dirty = true;
+        }
+        let status = player.status();
+        if let Some((n, msg)) = &status.error {
+            if *n > last_error_seen {
+                last_error_seen = *n;
+                app.error(msg.clone());
+            }
+        }
+        if status != app.playback {
+            let (volume, looping) = (app.playback.volume, app.playback.looping);
+            app.playback = status;
+            app.playback.volume = volume;
+            app.playback.looping = looping;
+            dirty = true;
+        }
+        if let Some(e) = app.history.take_error() {
+            app.error(e);
+        }
+        if dirty {
+            term.draw(|f| render::draw(f, app, chrono::Utc::now()))?;
+            dirty = false;
+            // Selected first, then the visible rows.
+            let offset = app.offset.get();
+            let page = app.page.get();
+            let mut want: Vec<String> = app
+                .selected_entry()
+                .map(|e| e.entry_id.clone())
+                .into_iter()
+                .collect();
+            want.extend(
+                (offset..offset + page)
+                    .filter_map(|r| app.entry_at(r))
+                    .map(|e| e.entry_id.clone()),
+            );
+            want.retain(|id| !app.peaks.contains_key(id));
+            want.dedup();
+            if !want.is_empty() && want != last_request {
+                let jobs: Vec<(String, Result<PathBuf, String>)> = want
+                    .iter()
+                    .filter_map(|id| app.store.get(id).ok())
+                    .map(|e| {
+                        (
+                            e.entry_id.clone(),
+                            app.store.audio_path(e).map_err(|x| x.to_string()),
+                        )
+                    })
+                    .collect();
+                peaks.request(jobs);
+                last_request = want;
+            }
+        }
+        let timeout = if app.playback.state != crate::playback::PlayState::Idle {
+            50
+        } else {
+            100
+        };
+        if !event::poll(Duration::from_millis(timeout))? {
+            if app.playback.state != crate::playback::PlayState::Idle {
+                dirty = true;
+            }
+            continue;
+        }
+        let effects = match event::read()? {
+            Event::Key(k) if k.kind != KeyEventKind::Release => handle_key(app, k),
+            Event::Mouse(m) => match m.kind {
+                MouseEventKind::ScrollDown => app.run(command::Command::Down),
+                MouseEventKind::ScrollUp => app.run(command::Command::Up),
+                MouseEventKind::Down(_) => {
+                    // The list's first row is at y = 1 (inside the border).
+                    let row = m.row as usize;
+                    if row >= 1 && row <= app.page.get() && app.mode == Mode::Normal {
+                        let target = app.offset.get() + row - 1;
+                        if target < app.view.len() {
+                            app.selected = target;
+                        }
+                    }
+                    vec![]
+                }
+                _ => vec![],
+            },
+            Event::Resize(..) => vec![],
+            _ => vec![],
+        };
+        dirty = true;
+        for effect in effects {
+            if perform(app, effect, &player, &mut undo)? {
+                return Ok(0);
+            }
+        }
+    }
+}
+
+fn handle_key(app: &mut App, k: KeyEvent) -> Vec<Effect> {
+    if k.code == KeyCode::Char('c') && k.modifiers.contains(KeyModifiers::CONTROL) {
+        return vec![Effect::Quit];
+    }
+    match app.mode.clone() {
+        Mode::Normal => match keymap::lookup(&k) {
+            Some(line) => match command::parse(line) {
+                Ok(cmd) => {
+                    app.message = None;
+                    app.run(cmd)
+                }
+                Err(e) => {
+                    app.error(e);
+                    vec![]
+                }
+            },
+            None => vec![],
+        },
+        Mode::Confirm(_) => match k.code {
+            KeyCode::Char('y') | KeyCode::Char('Y') => app.confirm(true),
+            KeyCode::Char('n') | KeyCode::Char('N') | KeyCode::Esc | KeyCode::Char('q') => {
+                app.confirm(false)
+            }
+            _ => vec![],
+        },
+        Mode::Help | Mode::Info(..) => {
+            if matches!(
+                k.code,
+                KeyCode::Esc | KeyCode::Char('q') | KeyCode::Char('?') | KeyCode::Enter
+            ) {
+                app.mode = Mode::Normal;
+            }
+            vec![]
+        }
+        Mode::Search => {
+            match k.code {
+                KeyCode::Enter => app.mode = Mode::Normal,
+                KeyCode::Esc => {
+                    app.mode = Mode::Normal;
+                    app.set_search("");
+                }
+                _ => {
+                    app.input.handle_event(&Event::Key(k));
+                    let text = app.input.value().to_string();
+                    app.set_search(&text);
+                }
+            }
+            vec![]
+        }
+        Mode::HistorySearch => {
+            match k.code {
+                KeyCode::Enter => {
+                    let pick = app
+                        .history
+                        .search(app.input.value(), 1)
+                        .into_iter()
+                        .next()
+                        .map(|(_, c)| c);
+                    app.mode = Mode::Command;
+                    app.input = tui_input::Input::new(pick.unwrap_or_default());
+                }
+                KeyCode::Esc => {
+                    app.mode = Mode::Command;
+                    app.input = tui_input::Input::default();
+                }
+                _ => {
+                    app.input.handle_event(&Event::Key(k));
+                }
+            }
+            vec![]
+        }
+        Mode::Command => match k.code {
+            KeyCode::Enter => {
+                let line = app.input.value().to_string();
+                app.mode = Mode::Normal;
+                app.input.reset();
+                app.typed = None;
+                app.run_line(&line)
+            }
+            KeyCode::Esc => {
+                app.mode = Mode::Normal;
+                app.input.reset();
+                app.history.reset_navigation();
+                app.typed = None;
+                vec![]
+            }
+            KeyCode::Up => {
+                app.recall_older();
+                vec![]
+            }
+            KeyCode::Down => {
+                app.recall_newer();
+                vec![]
+            }
+            KeyCode::Char('r') if k.modifiers.contains(KeyModifiers::CONTROL) => {
+                app.run(command::Command::HistorySearch)
+            }
+            KeyCode::Tab => {
+                if let Some(c) = command::complete(app.input.value()) {
+                    app.input = tui_input::Input::new(c);
+                }
+                vec![]
+            }
+            _ => {
+                app.input.handle_event(&Event::Key(k));
+                app.typed = None;
+                app.history.reset_navigation();
+                vec![]
+            }
+        },
+    }
+}
+
+/// Performs one effect; true means quit.
+fn perform(
+    app: &mut App,
+    effect: Effect,
+    player: &PlayerThread,
+    undo: &mut Vec<UndoBatch>,
+) -> Result<bool> {
+    match effect {
+        Effect::Quit => return Ok(true),
+        Effect::RecordCommand(line) => app.history.add(&line),
+        Effect::Player(cmd) => player.send(cmd),
+        Effect::Play { id } => match app.store.get(&id).and_then(|e| app.store.audio_path(e)) {
+            Ok(path) => player.send(PlayerCmd::Play { id, path }),
+            Err(e) => app.error(e.to_string()),
+        },
+        Effect::Delete(ids) => {
+            // Keep what undo needs, in memory only, before anything is removed.
+            let mut batch = UndoBatch {
+                entries: Vec::new(),
+                files: Vec::new(),
+            };
+            for id in &ids {
+                if let Ok(e) = app.store.get(id) {
+                    batch.entries.push(e.clone());
+                    for p in [app.store.audio_path(e), app.store.thumbnail_path(e)]
+                        .into_iter()
+                        .flatten()
+                    {
+                        if let Ok(bytes) = std::fs::read(&p) {
+                            batch.files.push((p, bytes));
+                        }
+                    }
+                }
+            }
+            match app.store.delete_entries(&ids) {
+                Ok(r) => {
+                    app.info(format!(
+                        "deleted {} entr{} (u undoes)",
+                        r.removed.len(),
+                        if r.removed.len() == 1 { "y" } else { "ies" }
+                    ));
+                    undo.push(batch);
+                    app.after_delete(&ids);
+                }
+                Err(e) => app.error(e.to_string()),
+            }
+        }
+        Effect::Undo => match undo.pop() {
+            None => app.info("nothing to undo"),
+            Some(batch) => {
+                let mut failed = None;
+                for (path, bytes) in &batch.files {
+                    if let Some(parent) = path.parent() {
+                        let _ = std::fs::create_dir_all(parent);
+                    }
+                    if let Err(e) = std::fs::write(path, bytes) {
+                        failed = Some(format!("cannot restore {}: {e}", path.display()));
+                    }
+                }
+                let keep = batch.entries.first().map(|e| e.entry_id.clone());
+                let n = batch.entries.len();
+                match app.store.add_index_entries(batch.entries) {
+                    Ok(()) => {
+                        app.refresh_view(keep);
+                        match failed {
+                            Some(f) => app.error(f),
+                            None => app.info(format!(
+                                "restored {n} entr{}",
+                                if n == 1 { "y" } else { "ies" }
+                            )),
+                        }
+                    }
+                    Err(e) => app.error(e.to_string()),
+                }
+            }
+        },
+        Effect::Export { id, dest } => {
+            let result = app
+                .store
+                .get(&id)
+                .and_then(|e| app.store.audio_path(e))
+                .map_err(|e| e.to_string())
+                .and_then(|src| {
+                    let mut dest = PathBuf::from(&dest);
+                    if dest.is_dir() {
+                        dest = dest.join(src.file_name().unwrap_or_default());
+                    }
+                    std::fs::copy(&src, &dest)
+                        .map(|_| dest)
+                        .map_err(|e| e.to_string())
+                });
+            match result {
+                Ok(d) => app.info(format!("exported to {}", d.display())),
+                Err(e) => app.error(format!("export failed: {e}")),
+            }
+        }
+        Effect::Repair => match app.store.repair(false) {
+            Ok(r) => {
+                app.info(format!(
+                    "repair: removed {} entries with missing WAV; {} orphan WAVs left alone",
+                    r.removed.len(),
+                    r.orphans.len()
+                ));
+                app.refresh_view(None);
+            }
+            Err(e) => app.error(e.to_string()),
+        },
+    }
+    let _ = std::io::stdout().flush();
+    Ok(false)
+}
+
+/// The data directory's demo history, created on first use.
+pub fn demo_dir() -> Result<PathBuf> {
+    let dir = dirs::data_dir()
+        .unwrap_or_else(std::env::temp_dir)
+        .join("genhist")
+        .join("demo");
+    if !dir.join(crate::store::INDEX_FILE).exists() {
+        crate::demo::write_demo(&dir, 60, true, 7)?;
+    }
+    Ok(dir)
+}

@@ -1,0 +1,132 @@
+//! Background threads of the browser: waveform peaks (newest request wins,
+//! cached by the caller), the index watcher and total-size counting.
+
+use crate::peaks::{peaks_from_file, Peaks};
+use crate::store::{FileStamp, GenerationHistory, HistoryEntry, INDEX_FILE};
+use std::path::PathBuf;
+use std::sync::mpsc::{channel, Receiver, Sender, TryRecvError};
+use std::time::Duration;
+
+/// Buckets per channel kept for each entry: enough for a full-width waveform.
+pub const PEAK_BUCKETS: usize = 1024;
+
+type Job = (String, Result<PathBuf, String>);
+
+pub struct PeaksWorker {
+    tx: Sender<Vec<Job>>,
+    rx: Receiver<(String, Result<Peaks, String>)>,
+}
+
+impl PeaksWorker {
+    pub fn spawn() -> PeaksWorker {
+        let (tx, jobs) = channel::<Vec<Job>>();
+        let (out, rx) = channel();
+        std::thread::spawn(move || {
+            let mut queue: Vec<Job> = Vec::new();
+            loop {
+                if queue.is_empty() {
+                    match jobs.recv() {
+                        Ok(q) => queue = q,
+                        Err(_) => return,
+                    }
+                }
+                // The newest request replaces what is still queued.
+                loop {
+                    match jobs.try_recv() {
+                        Ok(q) => queue = q,
+                        Err(TryRecvError::Empty) => break,
+                        Err(TryRecvError::Disconnected) => return,
+                    }
+                }
+                if queue.is_empty() {
+                    continue;
+                }
+                let (id, path) = queue.remove(0);
+                let result = path.and_then(|p| peaks_from_file(&p, PEAK_BUCKETS));
+                if out.send((id, result)).is_err() {
+                    return;
+                }
+            }
+        });
+        PeaksWorker { tx, rx }
+    }
+
+    pub fn request(&self, jobs: Vec<Job>) {
+        let _ = self.tx.send(jobs);
+    }
+
+    pub fn try_recv(&self) -> Option<(String, Result<Peaks, String>)> {
+        self.rx.try_recv().ok()
+    }
+}
+
+/// Polls `history.json` every 250 ms; on change, re-reads it off the UI thread.
+pub struct Watcher {
+    rx: Receiver<Result<GenerationHistory, String>>,
+}
+
+impl Watcher {
+    pub fn spawn(dir: PathBuf) -> Watcher {
+        let (tx, rx) = channel();
+        std::thread::spawn(move || {
+            let path = dir.join(INDEX_FILE);
+            let mut seen = FileStamp::of(&path);
+            loop {
+                std::thread::sleep(Duration::from_millis(250));
+                let now = FileStamp::of(&path);
+                if now != seen {
+                    seen = now;
+                    let result = GenerationHistory::open(&dir).map_err(|e| e.to_string());
+                    if tx.send(result).is_err() {
+                        return;
+                    }
+                }
+            }
+        });
+        Watcher { rx }
+    }
+
+    pub fn try_recv(&self) -> Option<Result<GenerationHistory, String>> {
+        self.rx.try_recv().ok()
+    }
+}
+
+/// Sums file sizes off the UI thread (a stat per file adds up at 100,000 entries).
+pub struct SizeWorker {
+    tx: Sender<(PathBuf, Vec<HistoryEntry>)>,
+    rx: Receiver<u64>,
+}
+
+impl SizeWorker {
+    pub fn spawn() -> SizeWorker {
+        let (tx, jobs) = channel::<(PathBuf, Vec<HistoryEntry>)>();
+        let (out, rx) = channel();
+        std::thread::spawn(move || {
+            while let Ok(mut job) = jobs.recv() {
+                while let Ok(newer) = jobs.try_recv() {
+                    job = newer;
+                }
+                let (dir, entries) = job;
+                let total: u64 = entries
+                    .iter()
+                    .flat_map(|e| [&e.audio_file, &e.thumbnail_file])
+                    .filter_map(|rel| crate::store::paths::resolve_inside(&dir, rel).ok())
+                    .filter_map(|p| std::fs::metadata(p).ok())
+                    .map(|m| m.len())
+                    .sum();
+                if out.send(total).is_err() {
+                    return;
+                }
+            }
+        });
+        SizeWorker { tx, rx }
+    }
+
+    pub fn request(&self, dir: PathBuf, entries: Vec<HistoryEntry>) {
+        let _ = self.tx.send((dir, entries));
+    }
+
+    pub fn try_recv(&self) -> Option<u64> {
+        self.rx.try_recv().ok()
+    }
+}
