@@ -158,11 +158,12 @@ fn pad(s: &str, width: usize) -> String {
 
 fn file_line(app: &App, label: &str, rel: &str) -> Line<'static> {
     let (text, style) = match app.store.file_state(rel) {
-        FileState::Present { bytes, .. } => {
-            (format!("{} ({})", sanitize(rel), size(bytes)), Style::new())
-        }
+        FileState::Present { bytes, .. } => (
+            format!("{:>9}  {}", size(bytes), sanitize(rel)),
+            Style::new(),
+        ),
         FileState::Missing { .. } => (
-            format!("{} MISSING", sanitize(rel)),
+            format!("MISSING  {}", sanitize(rel)),
             Style::new().fg(Color::Red),
         ),
         FileState::Invalid { reason } => (
