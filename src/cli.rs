@@ -3,7 +3,7 @@
 
 use crate::audio::{read_wav, BitDepth};
 use crate::store::{FileState, GenerationHistory, HistoryEntry, NewEntry, INDEX_FILE};
-use crate::text::{age, duration, local_time, sanitize, size, truncate};
+use crate::text::{age, duration, local_time, pad, sanitize, size, truncate};
 use anyhow::{anyhow, bail, Context, Result};
 use clap::{Parser, Subcommand};
 use serde_json::{Map, Number, Value};
@@ -344,12 +344,6 @@ fn print_table(out: &mut impl Write, list: &[&HistoryEntry]) -> Result<()> {
         )?;
     }
     Ok(())
-}
-
-/// Pads to `width` display columns (format's `{:<N}` counts chars, not columns).
-fn pad(s: &str, width: usize) -> String {
-    let w = unicode_width::UnicodeWidthStr::width(s);
-    format!("{s}{}", " ".repeat(width.saturating_sub(w)))
 }
 
 fn print_entry(out: &mut impl Write, h: &GenerationHistory, e: &HistoryEntry) -> Result<()> {

@@ -7,9 +7,9 @@
 //! newlines and control characters become one clean line, and errors are kept
 //! (once) for the status bar instead of being swallowed.
 
+use crate::store::index_file::DirLock;
 use std::fs;
 use std::io::Write;
-use std::os::unix::io::AsRawFd;
 use std::path::{Path, PathBuf};
 
 pub const DEFAULT_FILE: &str = ".genhist_history";
@@ -102,7 +102,7 @@ impl CommandHistory {
         if clean.is_empty() {
             return;
         }
-        let _lock = FileLock::acquire(&self.path);
+        let _lock = lock_dir_of(&self.path);
         // Merge: start from the file as it is now (another window may have added),
         // then our commands that could not be saved yet, then this one.
         let base = match self.read_disk() {
@@ -259,7 +259,7 @@ impl CommandHistory {
         self.history.clear();
         self.unsaved.clear();
         self.current = -1;
-        let _lock = FileLock::acquire(&self.path);
+        let _lock = lock_dir_of(&self.path);
         if let Err(e) = write_atomic(&self.path, &[]) {
             self.fail("save", e);
         }
@@ -320,34 +320,12 @@ fn write_atomic(path: &Path, lines: &[String]) -> std::io::Result<()> {
     result
 }
 
-/// Serializes read-merge-write between genhist windows: an `flock` on the
-/// directory that holds the history file.
-struct FileLock(Option<fs::File>);
-
-impl FileLock {
-    fn acquire(path: &Path) -> FileLock {
-        let dir = path
-            .parent()
-            .filter(|p| !p.as_os_str().is_empty())
-            .unwrap_or(Path::new("."));
-        let f = fs::File::open(dir).ok();
-        if let Some(f) = &f {
-            // SAFETY: flock on an owned, open descriptor.
-            unsafe {
-                libc::flock(f.as_raw_fd(), libc::LOCK_EX);
-            }
-        }
-        FileLock(f)
-    }
-}
-
-impl Drop for FileLock {
-    fn drop(&mut self) {
-        if let Some(f) = &self.0 {
-            // SAFETY: as above.
-            unsafe {
-                libc::flock(f.as_raw_fd(), libc::LOCK_UN);
-            }
-        }
-    }
+/// Serializes read-merge-write between genhist windows: the lock on the
+/// directory that holds the history file (the same one index writes use).
+fn lock_dir_of(path: &Path) -> Option<DirLock> {
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    DirLock::acquire(dir)
 }

@@ -79,6 +79,12 @@ pub fn duration(secs: f64) -> String {
     }
 }
 
+/// Pads `s` with spaces to `width` display columns (`{:<N}` counts chars, not columns).
+pub fn pad(s: &str, width: usize) -> String {
+    let w = unicode_width::UnicodeWidthStr::width(s);
+    format!("{s}{}", " ".repeat(width.saturating_sub(w)))
+}
+
 /// Cuts `s` to at most `width` display columns, with `…` when cut.
 pub fn truncate(s: &str, width: usize) -> String {
     use unicode_width::UnicodeWidthChar;

@@ -490,12 +490,13 @@ impl<'de> Deserialize<'de> for OrderedRawMap<'de> {
 // ---------------------------------------------------------------------------
 // Locked, atomic read-modify-write.
 
-/// An exclusive advisory lock on the history directory, held while a
-/// read-modify-write runs, so genhist processes never interleave their writes.
-struct DirLock(File);
+/// An exclusive advisory lock on a directory, held while a read-modify-write
+/// runs, so genhist processes never interleave their writes there (the index,
+/// and the command bar's history file).
+pub(crate) struct DirLock(File);
 
 impl DirLock {
-    fn acquire(dir: &Path) -> Option<DirLock> {
+    pub(crate) fn acquire(dir: &Path) -> Option<DirLock> {
         let f = File::open(dir).ok()?;
         // SAFETY: flock on a valid, owned descriptor.
         let rc = unsafe { libc::flock(f.as_raw_fd(), libc::LOCK_EX) };

@@ -4,7 +4,7 @@
 use super::command::{self, Command};
 use crate::command_history::CommandHistory;
 use crate::peaks::Peaks;
-use crate::playback::{PlayState, PlayerCmd, SeekTo, Status};
+use crate::playback::{PlayState, PlayerCmd, Status};
 use crate::query::{search_matches, Filter, Sort};
 use crate::store::{GenerationHistory, HistoryEntry};
 use std::collections::{HashMap, HashSet};
@@ -488,10 +488,5 @@ impl App {
 
     pub fn is_playing(&self, id: &str) -> bool {
         self.playback.state != PlayState::Idle && self.playback.id.as_deref() == Some(id)
-    }
-
-    /// Seeks for the keys; kept here so tests see the effect.
-    pub fn seek(&mut self, by: f64) -> Vec<Effect> {
-        self.run(Command::Seek(SeekTo::By(by)))
     }
 }

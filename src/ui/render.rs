@@ -5,7 +5,7 @@ use super::app::{App, Level, Mode, PeakState};
 use super::keymap;
 use crate::playback::PlayState;
 use crate::store::{FileState, HistoryEntry};
-use crate::text::{age, duration, local_time, sanitize, size, truncate};
+use crate::text::{age, duration, local_time, pad, sanitize, size, truncate};
 use chrono::{DateTime, Utc};
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::{Color, Modifier, Style};
@@ -149,11 +149,6 @@ fn draw_list(f: &mut Frame, app: &App, area: Rect, now: DateTime<Utc>) {
         )));
     }
     f.render_widget(Paragraph::new(lines), inner);
-}
-
-fn pad(s: &str, width: usize) -> String {
-    let w = unicode_width::UnicodeWidthStr::width(s);
-    format!("{s}{}", " ".repeat(width.saturating_sub(w)))
 }
 
 fn file_line(app: &App, label: &str, rel: &str) -> Line<'static> {
