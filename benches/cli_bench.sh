@@ -1,17 +1,26 @@
 #!/usr/bin/env bash
-# Benchmark of issue 2's targets on a 100,000-entry index (no latent vectors).
-# usage: benches/cli_bench.sh [WORKDIR]   (needs GNU time at /usr/bin/time)
+# Benchmark of issue 2's targets on 100,000-entry indexes (no latent vectors):
+#  - ref:  benches/make_reference_index.py, the seed's layout, ~73 MB (the
+#          issue's reference file is "about 72 MB")
+#  - demo: `genhist demo --count 100000 --no-audio`, nested quality scores, ~87 MB
+# usage: benches/cli_bench.sh [WORKDIR]
+# needs: hyperfine (Debian package), GNU time at /usr/bin/time, python3
 set -euo pipefail
 cd "$(dirname "$0")/.."
 work=${1:-/tmp/genhist-bench}
 cargo build --release -q
-B=target/release/genhist
-rm -rf "$work"; $B demo "$work" --count 100000 --no-audio >/dev/null
-ls -l "$work/history.json"
-cp "$work/history.json" "$work/history.json.orig"
-for i in 1 2 3; do /usr/bin/time -f "list --limit 50: %e s wall, %M KiB peak RSS" $B --dir "$work" list --limit 50 >/dev/null; done
-for i in 1 2 3; do
-  cp "$work/history.json.orig" "$work/history.json"
-  id=$($B --dir "$work" list --limit 1 --json | grep -m1 '"entry_id"' | cut -d'"' -f4)
-  /usr/bin/time -f "delete ID: %e s wall, %M KiB peak RSS" $B --dir "$work" delete "$id" >/dev/null
+B=$PWD/target/release/genhist
+rm -rf "$work"; mkdir -p "$work"
+python3 benches/make_reference_index.py "$work/ref" 100000
+$B demo "$work/demo" --count 100000 --no-audio >/dev/null
+for kind in ref demo; do
+  d=$work/$kind
+  cp "$d/history.json" "$work/$kind.orig.json"
+  echo "== $kind: $(stat -c %s "$d/history.json") bytes"
+  newest=$($B --dir "$d" list --limit 1 --json | grep -m1 '"entry_id"' | cut -d'"' -f4)
+  hyperfine -N -w 3 -r 30 "$B --dir $d list --limit 50"
+  hyperfine -N -w 2 -r 15 --prepare "cp $work/$kind.orig.json $d/history.json" "$B --dir $d delete $newest"
+  /usr/bin/time -f "list --limit 50 peak RSS: %M KiB" $B --dir "$d" list --limit 50 >/dev/null
+  cp "$work/$kind.orig.json" "$d/history.json"
+  /usr/bin/time -f "delete peak RSS: %M KiB" $B --dir "$d" delete "$newest" >/dev/null
 done

@@ -2,7 +2,10 @@
 //! work without the screen. Errors go to stderr; exit 1 on failure, 2 on bad usage.
 
 use crate::audio::{read_wav, BitDepth};
-use crate::store::{FileState, GenerationHistory, HistoryEntry, NewEntry, INDEX_FILE};
+use crate::store::index_file::IndexText;
+use crate::store::{
+    FileState, GenerationHistory, HistoryEntry, InvalidEntry, NewEntry, INDEX_FILE,
+};
 use crate::text::{age, duration, local_time, pad, sanitize, size, truncate};
 use anyhow::{anyhow, bail, Context, Result};
 use clap::{Parser, Subcommand};
@@ -148,25 +151,38 @@ fn open(dir: &Path) -> Result<GenerationHistory> {
     if let Some(w) = h.version_warning() {
         eprintln!("warning: {w}");
     }
-    if !h.invalid_entries().is_empty() {
-        eprintln!(
-            "warning: {} entr{} in {} could not be read (run `genhist show ID` for details): {}",
-            h.invalid_entries().len(),
-            if h.invalid_entries().len() == 1 {
-                "y"
-            } else {
-                "ies"
-            },
-            h.index_path().display(),
-            h.invalid_entries()
-                .iter()
-                .take(5)
-                .map(|e| sanitize(&e.entry_id).into_owned())
-                .collect::<Vec<_>>()
-                .join(", ")
-        );
-    }
+    warn_invalid(&h.index_path(), h.invalid_entries());
     Ok(h)
+}
+
+/// Reads the index without parsing every entry (for commands that touch a few).
+fn open_text(dir: &Path) -> Result<IndexText> {
+    if !dir.is_dir() {
+        bail!("{} is not a directory", dir.display());
+    }
+    let t = IndexText::read(dir)?;
+    if let Some(w) = crate::store::version_warning(t.path(), t.version().as_ref(), t.exists()) {
+        eprintln!("warning: {w}");
+    }
+    Ok(t)
+}
+
+fn warn_invalid(index: &Path, invalid: &[InvalidEntry]) {
+    if invalid.is_empty() {
+        return;
+    }
+    eprintln!(
+        "warning: {} entr{} in {} could not be read (run `genhist show ID` for details): {}",
+        invalid.len(),
+        if invalid.len() == 1 { "y" } else { "ies" },
+        index.display(),
+        invalid
+            .iter()
+            .take(5)
+            .map(|e| sanitize(&e.entry_id).into_owned())
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
 }
 
 /// Runs a subcommand; `Ok(code)` is the process exit code.
@@ -188,8 +204,9 @@ pub fn run_command(cli: &Cli, command: &Command) -> Result<i32> {
     let dir = resolve_dir(cli.dir.as_deref().or(cli.path.as_deref()))?;
     match command {
         Command::List { model, limit, json } => {
-            let h = open(&dir)?;
-            let list = h.list_entries(model.as_deref(), *limit);
+            let t = open_text(&dir)?;
+            let (list, invalid) = t.newest(model.as_deref(), *limit);
+            warn_invalid(t.path(), &invalid);
             if *json {
                 let arr: Vec<Value> = list.iter().map(|e| e.to_json()).collect();
                 serde_json::to_writer_pretty(&mut out, &arr)?;
@@ -202,13 +219,12 @@ pub fn run_command(cli: &Cli, command: &Command) -> Result<i32> {
             }
         }
         Command::Show { id, json } => {
-            let h = open(&dir)?;
-            let e = h.get(id)?;
+            let e = open_text(&dir)?.find(id)?;
             if *json {
                 serde_json::to_writer_pretty(&mut out, &e.to_json())?;
                 writeln!(out)?;
             } else {
-                print_entry(&mut out, &h, e)?;
+                print_entry(&mut out, &dir, &e)?;
             }
         }
         Command::Add(args) => {
@@ -218,14 +234,10 @@ pub fn run_command(cli: &Cli, command: &Command) -> Result<i32> {
             writeln!(out, "{}", e.entry_id)?;
         }
         Command::Delete { ids, dry_run } => {
-            let mut h = open(&dir)?;
-            let mut full = Vec::new();
-            for id in ids {
-                full.push(h.get(id)?.entry_id.clone());
-            }
             if *dry_run {
-                for id in &full {
-                    let e = h.get(id)?;
+                let t = open_text(&dir)?;
+                for id in ids {
+                    let e = t.find(id)?;
                     writeln!(
                         out,
                         "would delete {}  {}",
@@ -233,11 +245,11 @@ pub fn run_command(cli: &Cli, command: &Command) -> Result<i32> {
                         sanitize(&e.model_name)
                     )?;
                     for rel in [&e.audio_file, &e.thumbnail_file] {
-                        writeln!(out, "  {}", describe_file(&h, rel))?;
+                        writeln!(out, "  {}", describe_file(&dir, rel))?;
                     }
                 }
             } else {
-                let r = h.delete_entries(&full)?;
+                let r = crate::store::delete_ids(&dir, ids, true)?;
                 for id in &r.removed {
                     writeln!(out, "deleted {id}")?;
                 }
@@ -295,9 +307,8 @@ pub fn run_command(cli: &Cli, command: &Command) -> Result<i32> {
             }
         }
         Command::Play { id } => {
-            let h = open(&dir)?;
-            let e = h.get(id)?;
-            let path = h.audio_path(e)?;
+            let e = open_text(&dir)?.find(id)?;
+            let path = crate::store::audio_path(&dir, &e)?;
             return crate::player::play_blocking(&path, &mut out);
         }
         Command::Demo { .. } => unreachable!("handled above"),
@@ -305,8 +316,8 @@ pub fn run_command(cli: &Cli, command: &Command) -> Result<i32> {
     Ok(0)
 }
 
-fn describe_file(h: &GenerationHistory, rel: &str) -> String {
-    match h.file_state(rel) {
+fn describe_file(dir: &Path, rel: &str) -> String {
+    match crate::store::file_state(dir, rel) {
         FileState::Present { path, bytes } => {
             format!(
                 "{}  ({})",
@@ -321,7 +332,7 @@ fn describe_file(h: &GenerationHistory, rel: &str) -> String {
     }
 }
 
-fn print_table(out: &mut impl Write, list: &[&HistoryEntry]) -> Result<()> {
+fn print_table(out: &mut impl Write, list: &[HistoryEntry]) -> Result<()> {
     let now = chrono::Utc::now();
     writeln!(
         out,
@@ -346,7 +357,7 @@ fn print_table(out: &mut impl Write, list: &[&HistoryEntry]) -> Result<()> {
     Ok(())
 }
 
-fn print_entry(out: &mut impl Write, h: &GenerationHistory, e: &HistoryEntry) -> Result<()> {
+fn print_entry(out: &mut impl Write, dir: &Path, e: &HistoryEntry) -> Result<()> {
     let now = chrono::Utc::now();
     let s = |x: &str| sanitize(x).into_owned();
     writeln!(out, "entry_id:         {}", s(&e.entry_id))?;
@@ -376,11 +387,15 @@ fn print_entry(out: &mut impl Write, h: &GenerationHistory, e: &HistoryEntry) ->
     writeln!(out, "sample_rate:      {}", e.sample_rate)?;
     writeln!(out, "stereo_mode:      {}", s(&e.stereo_mode))?;
     writeln!(out, "preset_name:      {}", s(&e.preset_name))?;
-    writeln!(out, "audio_file:       {}", describe_file(h, &e.audio_file))?;
+    writeln!(
+        out,
+        "audio_file:       {}",
+        describe_file(dir, &e.audio_file)
+    )?;
     writeln!(
         out,
         "thumbnail_file:   {}",
-        describe_file(h, &e.thumbnail_file)
+        describe_file(dir, &e.thumbnail_file)
     )?;
     writeln!(
         out,

@@ -211,6 +211,76 @@ fn delete_and_dry_run() {
 }
 
 #[test]
+fn delete_by_ambiguous_prefix_touches_nothing_and_broken_entries_can_go() {
+    let (_t, d) = python_dir();
+    let dir = d.to_str().unwrap();
+    // Two ids starting with "b0b0": the prefix is ambiguous.
+    let text = PY_FIXTURE.replace("a1b2c3d4-0000", "b0b0c3d4-0000");
+    fs::write(d.join("history.json"), &text).unwrap();
+    genhist()
+        .args(["--dir", dir, "delete", "b0b0"])
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("matches 2 entries"));
+    assert_eq!(fs::read_to_string(d.join("history.json")).unwrap(), text);
+    assert!(d.join(format!("audio/{PY_MONO_16}.wav")).exists());
+    // An entry that does not fit the schema is still deleted, with its files.
+    let broken = PY_FIXTURE.replace("\"seed\": 42,", "\"seed\": \"forty-two\",");
+    fs::write(d.join("history.json"), &broken).unwrap();
+    genhist()
+        .args(["--dir", dir, "delete", PY_MONO_16])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(format!("deleted {PY_MONO_16}")));
+    assert!(!d.join(format!("audio/{PY_MONO_16}.wav")).exists());
+    let h = genhist::store::GenerationHistory::open(&d).unwrap();
+    assert_eq!((h.count(), h.invalid_entries().len()), (2, 0));
+}
+
+#[test]
+fn list_of_a_large_index_matches_the_full_load_order() {
+    // Big enough (> 4 MB) for the two-thread scan.
+    let t = tempfile::tempdir().unwrap();
+    let d = t.path().join("h");
+    genhist()
+        .args(["demo", d.to_str().unwrap(), "--count", "6000", "--no-audio"])
+        .assert()
+        .success();
+    assert!(fs::metadata(d.join("history.json")).unwrap().len() > 4 << 20);
+    let h = genhist::store::GenerationHistory::open(&d).unwrap();
+    let model = h.entries()[17].model_id.clone();
+    for (args, model) in [
+        (vec![], None),
+        (vec!["--model", model.as_str()], Some(model.as_str())),
+    ] {
+        let out = genhist()
+            .args([
+                "--dir",
+                d.to_str().unwrap(),
+                "list",
+                "--json",
+                "--limit",
+                "40",
+            ])
+            .args(&args)
+            .output()
+            .unwrap();
+        assert!(out.status.success());
+        let listed: Vec<serde_json::Value> = serde_json::from_slice(&out.stdout).unwrap();
+        let got: Vec<&str> = listed
+            .iter()
+            .map(|e| e["entry_id"].as_str().unwrap())
+            .collect();
+        let want: Vec<&str> = h
+            .list_entries(model, Some(40))
+            .iter()
+            .map(|e| e.entry_id.as_str())
+            .collect();
+        assert_eq!(got, want);
+    }
+}
+
+#[test]
 fn corrupt_index_exits_1_with_location_and_stays_byte_identical() {
     let (_t, d) = python_dir();
     let broken = PY_FIXTURE.replace("\"seed\": 42,", "\"seed\": 42");

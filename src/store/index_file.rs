@@ -12,6 +12,7 @@
 use super::entry::HistoryEntry;
 use super::error::StoreError;
 use super::pyjson;
+use super::scan::{self, EntrySpan, Scan};
 use serde::de::{Deserializer, IgnoredAny, MapAccess, Visitor};
 use serde::Deserialize;
 use serde_json::value::RawValue;
@@ -256,16 +257,121 @@ impl<'de> Deserialize<'de> for EntriesSeed {
 /// copying everything else unchanged.
 pub struct RawDoc<'a> {
     /// Top-level members in file order; `entries` is held separately at `entries_pos`.
-    top: Vec<(String, &'a RawValue)>,
+    top: Vec<(Cow<'a, str>, &'a str)>,
     entries_pos: Option<usize>,
-    entries: Vec<(String, RawOrNew<'a>)>,
+    entries: Vec<(Cow<'a, str>, RawOrNew<'a>)>,
     pub version: Option<i64>,
     version_text: Option<String>,
+    /// The text this was parsed from, so unchanged stretches are written
+    /// straight from it.
+    source: &'a str,
 }
 
 enum RawOrNew<'a> {
-    Raw(&'a RawValue),
+    Raw(&'a str),
     New(String),
+}
+
+/// Turns a scan failure into the user's message: serde_json's wording with line
+/// and column, or (if serde_json accepts what the scan refused, which only deep
+/// nesting does) the scan's position.
+fn scan_error(path: &Path, text: &str, offset: usize) -> StoreError {
+    let mut de = serde_json::Deserializer::from_str(text);
+    let serde_err = IgnoredAny::deserialize(&mut de).and_then(|_| de.end());
+    match serde_err {
+        Err(e) => parse_error(path, &e),
+        Ok(()) => {
+            let before = &text[..offset.min(text.len())];
+            let line = before.matches('\n').count() + 1;
+            let column = before.len() - before.rfind('\n').map_or(0, |i| i + 1) + 1;
+            StoreError::CorruptIndex {
+                path: path.to_path_buf(),
+                line,
+                column,
+                message: if text.trim_start().starts_with('{') {
+                    "nested deeper than genhist reads".into()
+                } else {
+                    "the top level is not a JSON object".into()
+                },
+            }
+        }
+    }
+}
+
+fn no_entries(path: &Path) -> StoreError {
+    StoreError::CorruptIndex {
+        path: path.to_path_buf(),
+        line: 1,
+        column: 1,
+        message: "no \"entries\" object at the top level".into(),
+    }
+}
+
+/// Reads a whole file. Large files are read into memory the kernel may back
+/// with 2 MiB pages: a 100 MB index then costs a few dozen page faults instead
+/// of ~25,000, which is a third of the time of reading it.
+fn read_file(path: &Path) -> std::io::Result<Vec<u8>> {
+    use std::io::Read;
+    use std::os::unix::fs::FileExt;
+    let mut f = File::open(path)?;
+    let len = f.metadata()?.len() as usize;
+    const HUGE: usize = 2 << 20;
+    if len < 4 * HUGE {
+        let mut v = Vec::with_capacity(len + 1);
+        f.read_to_end(&mut v)?;
+        return Ok(v);
+    }
+    // Fresh zeroed memory from the kernel: no memset; faulted in by the reads.
+    let mut v = vec![0u8; len];
+    let p = v.as_mut_ptr() as usize;
+    let start = (p + HUGE - 1) & !(HUGE - 1);
+    let end = (p + len) & !(HUGE - 1);
+    if end > start {
+        // SAFETY: the range lies inside the Vec's own allocation; the advice
+        // only changes how the kernel backs it.
+        unsafe {
+            libc::madvise(start as *mut libc::c_void, end - start, libc::MADV_HUGEPAGE);
+        }
+    }
+    // Both halves at once: copying from the page cache is CPU work.
+    let (a, b) = v.split_at_mut(len / 2);
+    let (ra, rb) = std::thread::scope(|s| {
+        let tail = s.spawn(|| f.read_exact_at(b, (len / 2) as u64));
+        (f.read_exact_at(a, 0), tail.join())
+    });
+    let mut more = [0u8; 1];
+    match (ra, rb) {
+        (Ok(()), Ok(Ok(()))) if f.read_at(&mut more, len as u64)? == 0 => Ok(v),
+        // The file changed size while being read: read it the plain way.
+        _ => {
+            drop(v);
+            let mut v = Vec::new();
+            File::open(path)?.read_to_end(&mut v)?;
+            Ok(v)
+        }
+    }
+}
+
+/// The index file's text, UTF-8 checked and scanned.
+fn text_and_scan(path: &Path, bytes: Vec<u8>) -> Result<(String, Scan), StoreError> {
+    scan::scan_utf8(bytes).map_err(|e| match e {
+        scan::ScanError::Json(text, at) => scan_error(path, &text, at),
+        scan::ScanError::Utf8(e) => {
+            let at = e.utf8_error().valid_up_to();
+            let before = &e.as_bytes()[..at];
+            StoreError::CorruptIndex {
+                path: path.to_path_buf(),
+                line: before.iter().filter(|&&c| c == b'\n').count() + 1,
+                column: at
+                    - before
+                        .iter()
+                        .rposition(|&c| c == b'\n')
+                        .map_or(0, |i| i + 1)
+                    + 1,
+                message: "not UTF-8 text".into(),
+            }
+        }
+    })
 }
 
 impl<'a> RawDoc<'a> {
@@ -276,24 +382,38 @@ impl<'a> RawDoc<'a> {
             entries: Vec::new(),
             version: Some(SUPPORTED_VERSION),
             version_text: None,
+            source: "",
         }
     }
 
     pub fn parse(path: &Path, text: &'a str) -> Result<RawDoc<'a>, StoreError> {
-        let mut de = serde_json::Deserializer::from_str(text);
-        let mut doc = RawDoc::deserialize(&mut de).map_err(|e| parse_error(path, &e))?;
-        de.end().map_err(|e| parse_error(path, &e))?;
-        if let Some((_, v)) = doc.top.iter().find(|(k, _)| k == "version") {
-            doc.version = v.get().parse().ok();
-            doc.version_text = Some(v.get().to_string());
+        let s = scan::scan(text).map_err(|at| scan_error(path, text, at))?;
+        RawDoc::from_scan(path, text, &s)
+    }
+
+    fn from_scan(path: &Path, text: &'a str, s: &Scan) -> Result<RawDoc<'a>, StoreError> {
+        let mut doc = RawDoc {
+            top: s
+                .top
+                .iter()
+                .map(|m| (m.key.get(text), &text[m.value.clone()]))
+                .collect(),
+            entries_pos: s.entries_pos,
+            entries: s
+                .entries
+                .iter()
+                .map(|e| (e.key.get(text), RawOrNew::Raw(&text[e.value.clone()])))
+                .collect(),
+            version: None,
+            version_text: None,
+            source: text,
+        };
+        if let Some((_, v)) = doc.top.iter().rev().find(|(k, _)| k == "version") {
+            doc.version = v.parse().ok();
+            doc.version_text = Some(v.to_string());
         }
         if doc.entries_pos.is_none() {
-            return Err(StoreError::CorruptIndex {
-                path: path.to_path_buf(),
-                line: 1,
-                column: 1,
-                message: "no \"entries\" object at the top level".into(),
-            });
+            return Err(no_entries(path));
         }
         Ok(doc)
     }
@@ -317,7 +437,18 @@ impl<'a> RawDoc<'a> {
     }
 
     pub fn ids(&self) -> impl Iterator<Item = &str> {
-        self.entries.iter().map(|(k, _)| k.as_str())
+        self.entries.iter().map(|(k, _)| k.as_ref())
+    }
+
+    /// The stored text of an entry (as read, or as genhist will write it).
+    pub fn entry_text(&self, id: &str) -> Option<&str> {
+        self.entries
+            .iter()
+            .find(|(k, _)| k == id)
+            .map(|(_, v)| match v {
+                RawOrNew::Raw(r) => *r,
+                RawOrNew::New(s) => s.as_str(),
+            })
     }
 
     /// Removes an entry; true when it was there.
@@ -327,11 +458,24 @@ impl<'a> RawDoc<'a> {
         before != self.entries.len()
     }
 
-    /// Removes every entry whose id is in `ids` (one pass; for large batches).
-    pub fn remove_all(&mut self, ids: &std::collections::HashSet<&str>) -> usize {
-        let before = self.entries.len();
-        self.entries.retain(|(k, _)| !ids.contains(k.as_str()));
-        before - self.entries.len()
+    /// Removes every entry whose id is in `ids`, in one pass; returns the ids
+    /// that were there.
+    pub fn remove_all(&mut self, ids: &std::collections::HashSet<&str>) -> Vec<String> {
+        let mut removed = Vec::new();
+        // A handful of ids (the usual delete) is compared directly: hashing
+        // every key of a large index costs more than the comparisons.
+        let few: Option<Vec<&str>> = (ids.len() <= 16).then(|| ids.iter().copied().collect());
+        self.entries.retain(|(k, _)| {
+            let hit = match &few {
+                Some(few) => few.contains(&k.as_ref()),
+                None => ids.contains(k.as_ref()),
+            };
+            if hit {
+                removed.push(k.to_string());
+            }
+            !hit
+        });
+        removed
     }
 
     /// Adds an entry (replacing one with the same id), serialized as the Python tool would.
@@ -345,7 +489,7 @@ impl<'a> RawDoc<'a> {
         let mut s = String::new();
         pyjson::write_value(&mut s, &entry.to_json(), 2);
         self.entries
-            .push((entry.entry_id.clone(), RawOrNew::New(s)));
+            .push((Cow::Owned(entry.entry_id.clone()), RawOrNew::New(s)));
     }
 
     pub fn len(&self) -> usize {
@@ -358,132 +502,282 @@ impl<'a> RawDoc<'a> {
 
     /// The document as `json.dump(data, f, indent=2)` lays it out.
     pub fn render(&self) -> String {
-        let cap = self
-            .entries
-            .iter()
-            .map(|(k, v)| {
-                k.len()
-                    + 16
-                    + match v {
-                        RawOrNew::Raw(r) => r.get().len(),
-                        RawOrNew::New(s) => s.len(),
-                    }
-            })
-            .sum::<usize>()
-            + 256;
-        let mut out = String::with_capacity(cap);
-        out.push('{');
-        let mut first = true;
-        let member = |out: &mut String, first: &mut bool| {
-            if !*first {
-                out.push(',');
-            }
-            *first = false;
-            out.push_str("\n  ");
+        let mut out = Vec::new();
+        self.write_to(&mut out).expect("writing to memory");
+        String::from_utf8(out).expect("rendered from UTF-8 pieces")
+    }
+
+    /// Writes the document as `json.dump(data, f, indent=2)` lays it out:
+    /// stored text is copied as it is, keys and new entries are written the
+    /// Python way.
+    pub fn write_to(&self, out: &mut impl Write) -> std::io::Result<()> {
+        let mut out = Coalesce {
+            source: self.source.as_bytes(),
+            run: None,
+            inner: out,
         };
+        self.write_pieces(&mut out)?;
+        out.flush_run()
+    }
+
+    fn write_pieces(&self, out: &mut impl Write) -> std::io::Result<()> {
+        let mut key = String::new();
+        let mut first = true;
+        let mut member = |out: &mut dyn Write| -> std::io::Result<()> {
+            if !std::mem::take(&mut first) {
+                out.write_all(b",")?;
+            }
+            out.write_all(b"\n  ")
+        };
+        out.write_all(b"{")?;
         let top = &self.top[..];
         if top.is_empty() && self.entries_pos.is_none() {
             // A brand-new index, laid out as the seed's `{"version": 1, "entries": {}}`.
-            member(&mut out, &mut first);
-            out.push_str("\"version\": 1");
+            member(out)?;
+            out.write_all(b"\"version\": 1")?;
         }
         let entries_pos = self.entries_pos.unwrap_or(top.len());
         for i in 0..=top.len() {
             if i == entries_pos {
-                member(&mut out, &mut first);
-                out.push_str("\"entries\": ");
-                self.render_entries(&mut out);
+                member(out)?;
+                out.write_all(b"\"entries\": ")?;
+                self.write_entries(out, &mut key)?;
             }
             if let Some((k, v)) = top.get(i) {
-                member(&mut out, &mut first);
-                pyjson::write_str(&mut out, k);
-                out.push_str(": ");
-                out.push_str(v.get());
+                member(out)?;
+                key.clear();
+                pyjson::write_str(&mut key, k);
+                out.write_all(key.as_bytes())?;
+                out.write_all(b": ")?;
+                out.write_all(v.as_bytes())?;
             }
         }
-        out.push_str("\n}");
-        out
+        out.write_all(b"\n}")
     }
 
-    fn render_entries(&self, out: &mut String) {
+    fn write_entries(&self, out: &mut impl Write, key: &mut String) -> std::io::Result<()> {
         if self.entries.is_empty() {
-            out.push_str("{}");
-            return;
+            return out.write_all(b"{}");
         }
-        out.push('{');
+        out.write_all(b"{")?;
         for (i, (k, v)) in self.entries.iter().enumerate() {
-            if i > 0 {
-                out.push(',');
-            }
-            out.push_str("\n    ");
-            pyjson::write_str(out, k);
-            out.push_str(": ");
-            match v {
-                RawOrNew::Raw(r) => out.push_str(r.get()),
-                RawOrNew::New(s) => out.push_str(s),
-            }
+            out.write_all(if i > 0 { b",\n    " } else { b"\n    " })?;
+            key.clear();
+            pyjson::write_str(key, k);
+            out.write_all(key.as_bytes())?;
+            out.write_all(b": ")?;
+            out.write_all(match v {
+                RawOrNew::Raw(r) => r.as_bytes(),
+                RawOrNew::New(s) => s.as_bytes(),
+            })?;
         }
-        out.push_str("\n  }");
+        out.write_all(b"\n  }")
     }
 }
 
-impl<'de> Deserialize<'de> for RawDoc<'de> {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> Visitor<'de> for V {
-            type Value = RawDoc<'de>;
-            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-                f.write_str("a JSON object with \"version\" and \"entries\"")
-            }
-            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
-                let mut doc = RawDoc {
-                    top: Vec::new(),
-                    entries_pos: None,
-                    entries: Vec::new(),
-                    version: None,
-                    version_text: None,
-                };
-                while let Some(k) = map.next_key::<String>()? {
-                    if k == "entries" {
-                        let OrderedRawMap(list) = map.next_value()?;
-                        doc.entries = list
-                            .into_iter()
-                            .map(|(k, v)| (k, RawOrNew::Raw(v)))
-                            .collect();
-                        doc.entries_pos = Some(doc.top.len());
-                    } else {
-                        let raw: &'de RawValue = map.next_value()?;
-                        doc.top.push((k, raw));
-                    }
-                }
-                Ok(doc)
-            }
+/// A writer that turns pieces equal to consecutive stretches of `source` into
+/// one large write from `source` (a delete rewrites a 70 MB index as two or
+/// three writes instead of copying it piece by piece through a buffer).
+struct Coalesce<'s, W: Write> {
+    source: &'s [u8],
+    /// The stretch of `source` written so far but not yet passed on.
+    run: Option<std::ops::Range<usize>>,
+    inner: W,
+}
+
+impl<W: Write> Coalesce<'_, W> {
+    fn flush_run(&mut self) -> std::io::Result<()> {
+        if let Some(r) = self.run.take() {
+            self.inner.write_all(&self.source[r])?;
         }
-        d.deserialize_map(V)
+        Ok(())
     }
 }
 
-/// A JSON object as an ordered list of (key, raw value), duplicates kept.
-struct OrderedRawMap<'a>(Vec<(String, &'a RawValue)>);
-
-impl<'de> Deserialize<'de> for OrderedRawMap<'de> {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> Visitor<'de> for V {
-            type Value = OrderedRawMap<'de>;
-            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-                f.write_str("a JSON object")
-            }
-            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
-                let mut v = Vec::with_capacity(map.size_hint().unwrap_or(1024));
-                while let Some(k) = map.next_key::<String>()? {
-                    let raw: &'de RawValue = map.next_value()?;
-                    v.push((k, raw));
-                }
-                Ok(OrderedRawMap(v))
+impl<W: Write> Write for Coalesce<'_, W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        if let Some(r) = &mut self.run {
+            if self.source[r.end..].starts_with(buf) {
+                r.end += buf.len();
+                return Ok(buf.len());
             }
         }
-        d.deserialize_map(V)
+        self.flush_run()?;
+        let base = self.source.as_ptr() as usize;
+        let at = (buf.as_ptr() as usize).wrapping_sub(base);
+        if !buf.is_empty() && at < self.source.len() && at + buf.len() <= self.source.len() {
+            // A slice of the source itself (an entry's stored text).
+            self.run = Some(at..at + buf.len());
+        } else {
+            self.inner.write_all(buf)?;
+        }
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.flush_run()?;
+        self.inner.flush()
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Index text for commands that need a few entries, not all of them.
+
+/// `history.json` read and scanned but not parsed: `list`, `show`, `delete`
+/// and `play` parse only the entries they print or touch.
+pub struct IndexText {
+    path: PathBuf,
+    text: String,
+    scan: Scan,
+    pub stamp: Option<FileStamp>,
+}
+
+impl IndexText {
+    /// Reads and scans the index of `dir` (a missing file is an empty history).
+    pub fn read(dir: &Path) -> Result<IndexText, StoreError> {
+        let path = dir.join(INDEX_FILE);
+        let stamp = FileStamp::of(&path);
+        let (text, scan) = match read_file(&path) {
+            Ok(b) => text_and_scan(&path, b)?,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                return Ok(IndexText {
+                    path,
+                    text: String::new(),
+                    scan: Scan {
+                        entries_pos: Some(0),
+                        ..Scan::default()
+                    },
+                    stamp: None,
+                })
+            }
+            Err(e) => return Err(StoreError::io("read", &path, e)),
+        };
+        if scan.entries_pos.is_none() {
+            return Err(no_entries(&path));
+        }
+        Ok(IndexText {
+            path,
+            text,
+            scan,
+            stamp,
+        })
+    }
+
+    pub fn len(&self) -> usize {
+        self.scan.entries.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.scan.entries.is_empty()
+    }
+
+    /// The `version` member, when the file has one.
+    pub fn version(&self) -> Option<Value> {
+        let m = self
+            .scan
+            .top
+            .iter()
+            .rev()
+            .find(|m| m.key.is(&self.text, "version"))?;
+        serde_json::from_str(&self.text[m.value.clone()]).ok()
+    }
+
+    /// Whether a file exists at all (an empty history has none).
+    pub fn exists(&self) -> bool {
+        self.stamp.is_some()
+    }
+
+    fn parse_entry(&self, e: &EntrySpan) -> Result<HistoryEntry, InvalidEntry> {
+        let id = e.key.get(&self.text).into_owned();
+        match serde_json::from_str::<HistoryEntry>(&self.text[e.value.clone()]) {
+            Ok(mut entry) => {
+                entry.entry_id = id;
+                Ok(entry)
+            }
+            Err(err) => Err(InvalidEntry {
+                entry_id: id,
+                reason: strip_position(&err.to_string()),
+            }),
+        }
+    }
+
+    /// The newest `limit` entries (of `model_id` when given), newest first, in
+    /// the same order as a full load sorts them; plus the unreadable entries
+    /// met among them.
+    pub fn newest(
+        &self,
+        model_id: Option<&str>,
+        limit: Option<usize>,
+    ) -> (Vec<HistoryEntry>, Vec<InvalidEntry>) {
+        let text = &self.text;
+        let mut keyed: Vec<(i64, &EntrySpan)> = self
+            .scan
+            .entries
+            .iter()
+            .filter(|e| match model_id {
+                None => true,
+                Some(m) => e.model_id.as_ref().is_some_and(|s| s.is(text, m)),
+            })
+            .map(|e| {
+                let t = e.time_us.or_else(|| {
+                    let ts = e.timestamp.as_ref()?;
+                    super::entry::parse_timestamp_us(&ts.get(text))
+                });
+                (t.unwrap_or(i64::MIN), e)
+            })
+            .collect();
+        let order = |a: &(i64, &EntrySpan), b: &(i64, &EntrySpan)| {
+            let ts = |e: &EntrySpan| e.timestamp.as_ref().map(|s| s.get(text));
+            b.0.cmp(&a.0)
+                .then_with(|| ts(b.1).cmp(&ts(a.1)))
+                .then_with(|| a.1.key.get(text).cmp(&b.1.key.get(text)))
+        };
+        // Entries that fail to parse are skipped, so take a few more than asked.
+        let mut ok = Vec::new();
+        let mut bad = Vec::new();
+        let want = limit.unwrap_or(usize::MAX);
+        let mut taken = 0;
+        while ok.len() < want && taken < keyed.len() {
+            let batch = (want - ok.len()).saturating_add(8).min(keyed.len() - taken);
+            let rest = &mut keyed[taken..];
+            if batch < rest.len() {
+                rest.select_nth_unstable_by(batch, order);
+            }
+            rest[..batch].sort_unstable_by(order);
+            for (_, e) in &rest[..batch] {
+                match self.parse_entry(e) {
+                    Ok(entry) if ok.len() < want => ok.push(entry),
+                    Ok(_) => {}
+                    Err(invalid) => bad.push(invalid),
+                }
+            }
+            taken += batch;
+        }
+        (ok, bad)
+    }
+
+    /// Looks an entry up by full id or unique prefix of at least 4 characters,
+    /// like [`super::GenerationHistory::get`].
+    pub fn find(&self, id: &str) -> Result<HistoryEntry, StoreError> {
+        let text = &self.text;
+        let full = super::match_id(self.scan.entries.iter().map(|e| e.key.get(text)), id)?;
+        // The last of duplicate keys wins, as in Python's json.load.
+        let span = self
+            .scan
+            .entries
+            .iter()
+            .rev()
+            .find(|e| e.key.is(text, &full));
+        let span = span.ok_or_else(|| StoreError::NotFound(id.to_string()))?;
+        self.parse_entry(span)
+            .map_err(|bad| StoreError::InvalidEntry {
+                id: bad.entry_id,
+                reason: bad.reason,
+            })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
     }
 }
 
@@ -514,30 +808,29 @@ impl Drop for DirLock {
 }
 
 /// Re-reads the index, lets `change` edit it, and writes the result atomically.
-/// `change` returns `Ok(false)` when there is nothing to write.
-/// Returns what `change` returned last and the written text length.
+/// `change` returns `Ok(false)` when there is nothing to write. It may run more
+/// than once (when another program replaced the file meanwhile); it gets the
+/// fresh document each time. Returns what `change` returned last.
 pub fn update<T>(
     dir: &Path,
     mut change: impl FnMut(&mut RawDoc<'_>) -> Result<(T, bool), StoreError>,
 ) -> Result<T, StoreError> {
     let path = dir.join(INDEX_FILE);
     let _lock = DirLock::acquire(dir);
+    // The temp file comes first: a directory genhist cannot write to is an
+    // error before `change` runs (and before any file is deleted for it).
+    let mut tmp = TempFile::create(dir)?;
     let mut attempts = 0;
     loop {
         attempts += 1;
         let stamp = FileStamp::of(&path);
-        let text = match fs::read(&path) {
-            Ok(b) => Some(String::from_utf8(b).map_err(|e| StoreError::CorruptIndex {
-                path: path.clone(),
-                line: 0,
-                column: 0,
-                message: format!("not UTF-8 text (byte {})", e.utf8_error().valid_up_to()),
-            })?),
+        let text = match read_file(&path) {
+            Ok(b) => Some(text_and_scan(&path, b)?),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
             Err(e) => return Err(StoreError::io("read", &path, e)),
         };
         let mut doc = match &text {
-            Some(t) => RawDoc::parse(&path, t)?,
+            Some((t, s)) => RawDoc::from_scan(&path, t, s)?,
             None => RawDoc::empty(),
         };
         doc.check_writable(&path)?;
@@ -545,42 +838,72 @@ pub fn update<T>(
         if !changed {
             return Ok(result);
         }
-        let rendered = doc.render();
-        let tmp = write_temp(dir, rendered.as_bytes())?;
+        tmp.write(|w| doc.write_to(w))
+            .map_err(|e| StoreError::io("write", &path, e))?;
+        drop(doc);
+        drop(text);
         if FileStamp::of(&path) != stamp && attempts < 20 {
             // Someone replaced the file since we read it: apply our change again.
-            let _ = fs::remove_file(&tmp);
             continue;
         }
-        if let Err(e) = fs::rename(&tmp, &path) {
-            let _ = fs::remove_file(&tmp);
-            return Err(StoreError::io("replace", &path, e));
-        }
+        tmp.rename_to(&path)
+            .map_err(|e| StoreError::io("replace", &path, e))?;
         sync_dir(dir);
         return Ok(result);
     }
 }
 
-/// Writes `bytes` to a fresh temp file beside the index and fsyncs it.
-fn write_temp(dir: &Path, bytes: &[u8]) -> Result<PathBuf, StoreError> {
-    let tmp = dir.join(format!(
-        ".history.json.{}.{}.tmp",
-        std::process::id(),
-        uuid::Uuid::new_v4().simple()
-    ));
-    let result = (|| {
-        let mut f = fs::OpenOptions::new()
+/// A temp file beside the index; removed unless renamed into place.
+struct TempFile {
+    path: PathBuf,
+    file: Option<File>,
+}
+
+impl TempFile {
+    fn create(dir: &Path) -> Result<TempFile, StoreError> {
+        let path = dir.join(format!(
+            ".history.json.{}.{}.tmp",
+            std::process::id(),
+            uuid::Uuid::new_v4().simple()
+        ));
+        let file = fs::OpenOptions::new()
             .write(true)
             .create_new(true)
-            .open(&tmp)?;
-        f.write_all(bytes)?;
+            .open(&path)
+            .map_err(|e| StoreError::io("write", &dir.join(INDEX_FILE), e))?;
+        Ok(TempFile {
+            path,
+            file: Some(file),
+        })
+    }
+
+    /// Replaces the content with what `fill` writes, then fsyncs.
+    fn write(
+        &mut self,
+        fill: impl FnOnce(&mut std::io::BufWriter<&File>) -> std::io::Result<()>,
+    ) -> std::io::Result<()> {
+        let f = self.file.as_ref().expect("open until renamed");
+        f.set_len(0)?;
+        let mut w = std::io::BufWriter::with_capacity(1 << 20, f);
+        std::io::Seek::rewind(&mut w)?;
+        fill(&mut w)?;
+        w.flush()?;
+        drop(w);
         f.sync_all()
-    })();
-    match result {
-        Ok(()) => Ok(tmp),
-        Err(e) => {
-            let _ = fs::remove_file(&tmp);
-            Err(StoreError::io("write", &dir.join(INDEX_FILE), e))
+    }
+
+    fn rename_to(mut self, target: &Path) -> std::io::Result<()> {
+        self.file = None;
+        fs::rename(&self.path, target)?;
+        self.path = PathBuf::new();
+        Ok(())
+    }
+}
+
+impl Drop for TempFile {
+    fn drop(&mut self) {
+        if !self.path.as_os_str().is_empty() {
+            let _ = fs::remove_file(&self.path);
         }
     }
 }

@@ -6,6 +6,7 @@ pub mod error;
 pub mod index_file;
 pub mod paths;
 pub mod pyjson;
+pub mod scan;
 
 pub use entry::HistoryEntry;
 pub use error::StoreError;
@@ -13,6 +14,7 @@ pub use index_file::{FileStamp, InvalidEntry, INDEX_FILE};
 
 use crate::audio::{write_wav, AudioBuffer, BitDepth};
 use serde_json::{Map, Number, Value};
+use std::borrow::Cow;
 use std::collections::{BTreeMap, HashSet};
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -129,15 +131,11 @@ impl GenerationHistory {
 
     /// A warning for the user when the file's version is not the one genhist writes.
     pub fn version_warning(&self) -> Option<String> {
-        match &self.version {
-            Some(Value::Number(n)) if n.to_string() == "1" => None,
-            None if self.stamp.is_none() => None,
-            other => Some(format!(
-                "{} has format version {}; genhist reads it but will not write to it",
-                self.index_path().display(),
-                other.as_ref().map_or("(missing)".into(), |v| v.to_string())
-            )),
-        }
+        version_warning(
+            &self.index_path(),
+            self.version.as_ref(),
+            self.stamp.is_some(),
+        )
     }
 
     /// All valid entries, newest first.
@@ -165,50 +163,27 @@ impl GenerationHistory {
 
     /// Looks an entry up by its full id or a unique prefix of at least 4 characters.
     pub fn get(&self, id: &str) -> Result<&HistoryEntry, StoreError> {
-        if let Some(e) = self.entries.iter().find(|e| e.entry_id == id) {
-            return Ok(e);
-        }
-        if let Some(bad) = self.invalid.iter().find(|e| e.entry_id == id) {
-            return Err(StoreError::InvalidEntry {
-                id: bad.entry_id.clone(),
-                reason: bad.reason.clone(),
-            });
-        }
-        if id.chars().count() < 4 {
-            return Err(StoreError::PrefixTooShort(id.to_string()));
-        }
-        let lower = id.to_ascii_lowercase();
-        let hits: Vec<&HistoryEntry> = self
+        let keys = self
             .entries
             .iter()
-            .filter(|e| e.entry_id.to_ascii_lowercase().starts_with(&lower))
-            .collect();
-        match hits.len() {
-            0 => {
-                if let Some(bad) = self.invalid.iter().find(|e| e.entry_id.starts_with(id)) {
-                    return Err(StoreError::InvalidEntry {
-                        id: bad.entry_id.clone(),
-                        reason: bad.reason.clone(),
-                    });
-                }
-                Err(StoreError::NotFound(id.to_string()))
-            }
-            1 => Ok(hits[0]),
-            _ => Err(StoreError::Ambiguous {
-                prefix: id.to_string(),
-                candidates: hits.iter().map(|e| e.entry_id.clone()).collect(),
+            .map(|e| e.entry_id.as_str())
+            .chain(self.invalid.iter().map(|e| e.entry_id.as_str()));
+        let full = match_id(keys.map(Cow::Borrowed), id)?;
+        if let Some(e) = self.entries.iter().find(|e| e.entry_id == full) {
+            return Ok(e);
+        }
+        match self.invalid.iter().find(|e| e.entry_id == full) {
+            Some(bad) => Err(StoreError::InvalidEntry {
+                id: bad.entry_id.clone(),
+                reason: bad.reason.clone(),
             }),
+            None => Err(StoreError::NotFound(id.to_string())),
         }
     }
 
     /// The audio file of `entry`, if its index path is acceptable.
     pub fn audio_path(&self, entry: &HistoryEntry) -> Result<PathBuf, StoreError> {
-        paths::resolve_inside(&self.dir, &entry.audio_file).map_err(|reason| {
-            StoreError::InvalidPath {
-                id: entry.entry_id.clone(),
-                reason: format!("audio_file: {reason}"),
-            }
-        })
+        audio_path(&self.dir, entry)
     }
 
     /// The thumbnail of `entry`, if its index path is acceptable.
@@ -222,16 +197,7 @@ impl GenerationHistory {
     }
 
     pub fn file_state(&self, rel: &str) -> FileState {
-        match paths::resolve_inside(&self.dir, rel) {
-            Err(reason) => FileState::Invalid { reason },
-            Ok(path) => match fs::metadata(&path) {
-                Ok(m) if m.is_file() => FileState::Present {
-                    path,
-                    bytes: m.len(),
-                },
-                _ => FileState::Missing { path },
-            },
-        }
+        file_state(&self.dir, rel)
     }
 
     /// Sum of the sizes of all audio and thumbnail files the index refers to.
@@ -369,45 +335,18 @@ impl GenerationHistory {
     }
 
     /// Deletes entries: their files first (missing files are fine; files whose
-    /// index path is refused are left alone), then the index.
+    /// index path is refused are left alone and reported), then the index.
+    /// Ids another program removed meanwhile are skipped.
     pub fn delete_entries(&mut self, ids: &[String]) -> Result<DeleteReport, StoreError> {
-        let mut report = DeleteReport::default();
-        let mut targets: Vec<HistoryEntry> = Vec::new();
         for id in ids {
-            match self.entries.iter().find(|e| &e.entry_id == id) {
-                Some(e) => targets.push(e.clone()),
-                None if self.invalid.iter().any(|e| &e.entry_id == id) => {}
-                None => return Err(StoreError::NotFound(id.clone())),
+            let known = self.entries.iter().any(|e| &e.entry_id == id)
+                || self.invalid.iter().any(|e| &e.entry_id == id);
+            if !known {
+                return Err(StoreError::NotFound(id.clone()));
             }
         }
-        // Refuse early when the index cannot be written, so no file goes first.
-        index_file::update(&self.dir, |_| Ok(((), false)))?;
-        for e in &targets {
-            for rel in [&e.audio_file, &e.thumbnail_file] {
-                match paths::resolve_inside(&self.dir, rel) {
-                    Err(reason) => report.files_skipped.push((rel.clone(), reason)),
-                    Ok(path) => match fs::remove_file(&path) {
-                        Ok(()) => report.files_removed.push(path),
-                        Err(err) if err.kind() == std::io::ErrorKind::NotFound => report
-                            .files_skipped
-                            .push((rel.clone(), "already missing".into())),
-                        Err(err) => return Err(StoreError::io("delete", &path, err)),
-                    },
-                }
-            }
-        }
+        let report = delete_ids(&self.dir, ids, false)?;
         let wanted: HashSet<&str> = ids.iter().map(String::as_str).collect();
-        let removed = index_file::update(&self.dir, |doc| {
-            let present: Vec<String> = doc
-                .ids()
-                .filter(|k| wanted.contains(k))
-                .map(str::to_string)
-                .collect();
-            doc.remove_all(&wanted);
-            let changed = !present.is_empty();
-            Ok((present, changed))
-        })?;
-        report.removed = removed;
         self.entries
             .retain(|e| !wanted.contains(e.entry_id.as_str()));
         self.invalid
@@ -452,8 +391,8 @@ impl GenerationHistory {
         if !dry_run && !report.removed.is_empty() {
             let wanted: HashSet<&str> = report.removed.iter().map(String::as_str).collect();
             index_file::update(&self.dir, |doc| {
-                let n = doc.remove_all(&wanted);
-                Ok(((), n > 0))
+                let removed = doc.remove_all(&wanted);
+                Ok(((), !removed.is_empty()))
             })?;
             self.entries
                 .retain(|e| !wanted.contains(e.entry_id.as_str()));
@@ -468,6 +407,151 @@ impl GenerationHistory {
             })?;
         }
         Ok(report)
+    }
+}
+
+/// The audio file of `entry` in the history `dir`, if its index path is acceptable.
+pub fn audio_path(dir: &Path, entry: &HistoryEntry) -> Result<PathBuf, StoreError> {
+    paths::resolve_inside(dir, &entry.audio_file).map_err(|reason| StoreError::InvalidPath {
+        id: entry.entry_id.clone(),
+        reason: format!("audio_file: {reason}"),
+    })
+}
+
+/// Whether the file an index path names (relative to `dir`) is there.
+pub fn file_state(dir: &Path, rel: &str) -> FileState {
+    match paths::resolve_inside(dir, rel) {
+        Err(reason) => FileState::Invalid { reason },
+        Ok(path) => match fs::metadata(&path) {
+            Ok(m) if m.is_file() => FileState::Present {
+                path,
+                bytes: m.len(),
+            },
+            _ => FileState::Missing { path },
+        },
+    }
+}
+
+/// The warning for an index whose `version` is not the one genhist writes.
+pub fn version_warning(index: &Path, version: Option<&Value>, exists: bool) -> Option<String> {
+    match version {
+        Some(Value::Number(n)) if n.to_string() == "1" => None,
+        None if !exists => None,
+        other => Some(format!(
+            "{} has format version {}; genhist reads it but will not write to it",
+            index.display(),
+            other.map_or("(missing)".into(), |v| v.to_string())
+        )),
+    }
+}
+
+/// Deletes entries from the history in `dir` in one locked read-modify-write:
+/// each entry's WAV and PNG first, then the index (the seed's order). With
+/// `by_prefix`, each of `selectors` is a full id or a unique prefix and must
+/// match (else nothing is touched); without it, selectors are full ids and
+/// those no longer in the index are skipped.
+pub fn delete_ids(
+    dir: &Path,
+    selectors: &[String],
+    by_prefix: bool,
+) -> Result<DeleteReport, StoreError> {
+    let mut report = DeleteReport::default();
+    let mut targets: Option<Vec<String>> = None;
+    let removed = index_file::update(dir, |doc| {
+        if targets.is_none() {
+            // First pass: resolve, then remove the files (only once, even if the
+            // index changes under us and this runs again).
+            let mut ids = Vec::new();
+            for sel in selectors {
+                let id = if by_prefix {
+                    match_id(doc.ids().map(Cow::Borrowed), sel)?.into_owned()
+                } else if doc.contains(sel) {
+                    sel.clone()
+                } else {
+                    continue;
+                };
+                if !ids.contains(&id) {
+                    ids.push(id);
+                }
+            }
+            for id in &ids {
+                let files = doc.entry_text(id).map(entry_files).unwrap_or_default();
+                for rel in files {
+                    remove_entry_file(dir, &rel, &mut report)?;
+                }
+            }
+            targets = Some(ids);
+        }
+        let wanted: HashSet<&str> = targets.iter().flatten().map(String::as_str).collect();
+        let present = doc.remove_all(&wanted);
+        let changed = !present.is_empty();
+        Ok((present, changed))
+    })?;
+    report.removed = removed;
+    Ok(report)
+}
+
+/// The audio and thumbnail paths an entry's stored text names (also for
+/// entries that do not fit the schema otherwise).
+fn entry_files(text: &str) -> Vec<String> {
+    #[derive(serde::Deserialize)]
+    struct Files {
+        audio_file: Option<Value>,
+        thumbnail_file: Option<Value>,
+    }
+    match serde_json::from_str::<Files>(text) {
+        Ok(f) => [f.audio_file, f.thumbnail_file]
+            .into_iter()
+            .flatten()
+            .filter_map(|v| v.as_str().map(str::to_string))
+            .collect(),
+        Err(_) => Vec::new(),
+    }
+}
+
+fn remove_entry_file(dir: &Path, rel: &str, report: &mut DeleteReport) -> Result<(), StoreError> {
+    match paths::resolve_inside(dir, rel) {
+        Err(reason) => report.files_skipped.push((rel.to_string(), reason)),
+        Ok(path) => match fs::remove_file(&path) {
+            Ok(()) => report.files_removed.push(path),
+            Err(err) if err.kind() == std::io::ErrorKind::NotFound => report
+                .files_skipped
+                .push((rel.to_string(), "already missing".into())),
+            Err(err) => return Err(StoreError::io("delete", &path, err)),
+        },
+    }
+    Ok(())
+}
+
+/// Resolves `id` among `keys`: an exact match, else a unique prefix of at
+/// least 4 characters (ASCII case ignored). The one lookup rule of genhist.
+pub(crate) fn match_id<'a>(
+    keys: impl Iterator<Item = Cow<'a, str>>,
+    id: &str,
+) -> Result<Cow<'a, str>, StoreError> {
+    let lower = id.to_ascii_lowercase();
+    let mut hits: Vec<Cow<'a, str>> = Vec::new();
+    for key in keys {
+        if key == id {
+            return Ok(key);
+        }
+        let prefix = key.len() >= lower.len()
+            && key.is_char_boundary(lower.len())
+            && key[..lower.len()].eq_ignore_ascii_case(&lower);
+        if prefix && !hits.contains(&key) {
+            hits.push(key);
+        }
+    }
+    if id.chars().count() < 4 {
+        return Err(StoreError::PrefixTooShort(id.to_string()));
+    }
+    match hits.len() {
+        0 => Err(StoreError::NotFound(id.to_string())),
+        1 => Ok(hits.pop().expect("one hit")),
+        _ => Err(StoreError::Ambiguous {
+            prefix: id.to_string(),
+            candidates: hits.into_iter().map(Cow::into_owned).collect(),
+        }),
     }
 }
 

@@ -6,6 +6,14 @@ use serde_json::{Number, Value};
 /// Appends `s` as a JSON string literal with Python's `ensure_ascii=True` escaping.
 pub fn write_str(out: &mut String, s: &str) {
     out.push('"');
+    if s.bytes()
+        .all(|c| (b' '..=b'~').contains(&c) && c != b'"' && c != b'\\')
+    {
+        // Plain ASCII (ids, most keys) is written as it is.
+        out.push_str(s);
+        out.push('"');
+        return;
+    }
     for c in s.chars() {
         match c {
             '"' => out.push_str("\\\""),

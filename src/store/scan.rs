@@ -1,0 +1,773 @@
+//! A validating, non-allocating scan of `history.json`: where each top-level
+//! member and each entry is in the text, plus the two fields needed to order and
+//! filter entries (`timestamp`, `model_id`), without building any values.
+//!
+//! This is what makes `list`, `show`, `delete` and every index rewrite fast on
+//! large histories: a full typed parse of 100,000 entries costs hundreds of
+//! milliseconds, the scan a few tens. The scan accepts exactly RFC 8259 JSON;
+//! on any error callers fall back to `serde_json`, which gives the user the
+//! line and column of the problem.
+
+use std::borrow::Cow;
+use std::ops::Range;
+
+/// A JSON string in the text: its content (between the quotes).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Str {
+    pub span: Range<usize>,
+    /// True when the content has backslash escapes (decode before use).
+    pub escaped: bool,
+}
+
+impl Str {
+    /// The string's value.
+    pub fn get<'a>(&self, text: &'a str) -> Cow<'a, str> {
+        let raw = &text[self.span.clone()];
+        if !self.escaped {
+            return Cow::Borrowed(raw);
+        }
+        let quoted = &text[self.span.start - 1..self.span.end + 1];
+        // The scan validated the escapes, so this cannot fail.
+        Cow::Owned(serde_json::from_str::<String>(quoted).unwrap_or_else(|_| raw.to_string()))
+    }
+
+    /// Compares with `s` without allocating when the string has no escapes.
+    pub fn is(&self, text: &str, s: &str) -> bool {
+        if self.escaped {
+            self.get(text) == s
+        } else {
+            &text[self.span.clone()] == s
+        }
+    }
+}
+
+/// A member of an object: key and the value's text range.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Member {
+    pub key: Str,
+    pub value: Range<usize>,
+}
+
+/// One member of `entries`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EntrySpan {
+    pub key: Str,
+    pub value: Range<usize>,
+    /// `timestamp` and `model_id` when they are strings directly in the entry.
+    pub timestamp: Option<Str>,
+    pub model_id: Option<Str>,
+    /// The timestamp in microseconds since the epoch, when it parses (read
+    /// during the scan, while the text is in the cache).
+    pub time_us: Option<i64>,
+}
+
+/// The scanned document.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Scan {
+    /// Top-level members other than `entries`, in file order.
+    pub top: Vec<Member>,
+    /// Where `entries` sits among `top` (its index in file order), if present
+    /// and an object.
+    pub entries_pos: Option<usize>,
+    pub entries: Vec<EntrySpan>,
+}
+
+/// Scans `text`; `Err(offset)` says roughly where it stopped being valid JSON
+/// (callers re-parse with serde_json for the message).
+pub fn scan(text: &str) -> Result<Scan, usize> {
+    let b = text.as_bytes();
+    match split_point(b) {
+        Some(split) => scan_split(b, split, |_| true).0,
+        None => scan_from_start(b, usize::MAX).map(|(doc, _)| doc),
+    }
+}
+
+/// Checks that `bytes` are UTF-8 and scans them, using a second core for the
+/// second half of large files.
+pub fn scan_utf8(bytes: Vec<u8>) -> Result<(String, Scan), ScanError> {
+    if let Some(split) = split_point(&bytes) {
+        let (doc, utf8) = scan_split(&bytes, split, |half| {
+            std::str::from_utf8(&bytes[half]).is_ok()
+        });
+        if let (Ok(doc), true) = (doc, utf8) {
+            // SAFETY: both halves are valid UTF-8 and the split is at an ASCII
+            // byte (a character boundary), so the whole is valid.
+            let text = unsafe { String::from_utf8_unchecked(bytes) };
+            return Ok((text, doc));
+        }
+    }
+    let text = String::from_utf8(bytes).map_err(ScanError::Utf8)?;
+    match scan_from_start(text.as_bytes(), usize::MAX) {
+        Ok((doc, _)) => Ok((text, doc)),
+        Err(at) => Err(ScanError::Json(text, at)),
+    }
+}
+
+/// Why [`scan_utf8`] failed.
+#[derive(Debug)]
+pub enum ScanError {
+    Utf8(std::string::FromUtf8Error),
+    /// The text and roughly where it stops being valid JSON.
+    Json(String, usize),
+}
+
+/// Files smaller than this are scanned on one core.
+const PARALLEL_MIN: usize = 4 << 20;
+
+/// Where the second core may start: the key of an entry near the middle, in
+/// the layout Python's `json.dump(indent=2)` writes. A raw newline never
+/// occurs inside a JSON string, so the pattern is always structure; whether it
+/// really is a boundary between entries is confirmed by the first core, which
+/// scans up to it.
+fn split_point(b: &[u8]) -> Option<usize> {
+    const BOUNDARY: &[u8] = b"\n    },\n    \"";
+    if b.len() < PARALLEL_MIN {
+        return None;
+    }
+    let mid = b.len() / 2;
+    let window = &b[mid..(mid + (1 << 20)).min(b.len())];
+    let at = window.windows(BOUNDARY.len()).position(|w| w == BOUNDARY)?;
+    Some(mid + at + BOUNDARY.len() - 1)
+}
+
+/// Scans with two threads: the first from the start up to `split`, the second
+/// from `split` (assumed to be an entry key) to the end; each first runs
+/// `extra` over its half (the verdicts, and-ed, are returned beside the scan). Falls back to one pass when
+/// the first thread does not land exactly on `split` or the second fails.
+fn scan_split(
+    b: &[u8],
+    split: usize,
+    extra: impl Fn(std::ops::Range<usize>) -> bool + Sync,
+) -> (Result<Scan, usize>, bool) {
+    let (head, tail, extra_ok) = std::thread::scope(|s| {
+        let tail = s.spawn(|| {
+            let ok = extra(split..b.len());
+            (scan_tail(b, split), ok)
+        });
+        let head_ok = extra(0..split);
+        let head = scan_from_start(b, split);
+        match tail.join() {
+            Ok((tail, ok)) => (head, Some(tail), ok && head_ok),
+            Err(_) => (head, None, false),
+        }
+    });
+    let whole = || scan_from_start(b, usize::MAX).map(|(doc, _)| doc);
+    let doc = match (head, tail) {
+        (Err(e), _) => Err(e),
+        // The pattern was not a boundary between entries: the first pass went
+        // through to the end on its own.
+        (Ok((doc, false)), _) => Ok(doc),
+        (Ok((mut doc, true)), Some(Ok((entries, top)))) => {
+            doc.entries.extend(entries);
+            doc.top.extend(top);
+            Ok(doc)
+        }
+        // The second half failed: one plain pass finds the first error.
+        (Ok((_, true)), _) => whole(),
+    };
+    (doc, extra_ok)
+}
+
+/// Scans from the start; with `stop_at` an entry key position, stops there
+/// (returning `true`) if the scan lands exactly on it.
+fn scan_from_start(b: &[u8], stop_at: usize) -> Result<(Scan, bool), usize> {
+    let mut p = Parser { b, i: 0 };
+    let mut doc = Scan::default();
+    p.ws();
+    p.expect(b'{')?;
+    p.ws();
+    if p.peek() == Some(b'}') {
+        p.i += 1;
+        p.end()?;
+        return Ok((doc, false));
+    }
+    let stopped = p.top_members(&mut doc, stop_at)?;
+    Ok((doc, stopped))
+}
+
+/// The second half: entries from `split` to the end of `entries`, then the
+/// top-level members after it.
+fn scan_tail(b: &[u8], split: usize) -> Result<(Vec<EntrySpan>, Vec<Member>), usize> {
+    let mut p = Parser { b, i: split };
+    let mut entries = Vec::new();
+    p.entry_members(&mut entries, usize::MAX)?;
+    let mut rest = Scan::default();
+    p.ws();
+    match p.next()? {
+        b',' => {
+            p.ws();
+            p.top_members(&mut rest, usize::MAX)?;
+        }
+        b'}' => p.end()?,
+        _ => return Err(p.i - 1),
+    }
+    if rest.entries_pos.is_some() {
+        // A second "entries" member: not worth a fast path; scan as one.
+        return Err(split);
+    }
+    Ok((entries, rest.top))
+}
+
+/// serde_json's nesting limit; deeper documents go to the fallback path.
+const MAX_DEPTH: usize = 127;
+
+/// Bytes that end the fast part of a string: quote, backslash, control characters.
+static STRING_STOP: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut i = 0;
+    while i < 0x20 {
+        t[i] = true;
+        i += 1;
+    }
+    t[b'"' as usize] = true;
+    t[b'\\' as usize] = true;
+    t
+};
+
+const ONES: u64 = 0x0101_0101_0101_0101;
+const HIGHS: u64 = 0x8080_8080_8080_8080;
+const SPACES: u64 = ONES * b' ' as u64;
+
+/// High bit set in the lowest byte of `w` that is a quote, a backslash or below
+/// 0x20 (bits above the lowest hit may be spurious; only the lowest is used).
+#[inline]
+fn string_stops(w: u64) -> u64 {
+    let zero_byte = |x: u64| x.wrapping_sub(ONES) & !x & HIGHS;
+    let control = w.wrapping_sub(ONES * 0x20) & !w & HIGHS;
+    control | zero_byte(w ^ (ONES * b'"' as u64)) | zero_byte(w ^ (ONES * b'\\' as u64))
+}
+
+struct Parser<'a> {
+    b: &'a [u8],
+    i: usize,
+}
+
+impl Parser<'_> {
+    #[inline]
+    fn peek(&self) -> Option<u8> {
+        self.b.get(self.i).copied()
+    }
+
+    #[inline]
+    fn next(&mut self) -> Result<u8, usize> {
+        let c = *self.b.get(self.i).ok_or(self.i)?;
+        self.i += 1;
+        Ok(c)
+    }
+
+    #[inline]
+    fn expect(&mut self, c: u8) -> Result<(), usize> {
+        if self.peek() == Some(c) {
+            self.i += 1;
+            Ok(())
+        } else {
+            Err(self.i)
+        }
+    }
+
+    #[inline]
+    fn ws(&mut self) {
+        loop {
+            match self.b.get(self.i) {
+                Some(b' ' | b'\r' | b'\t') => self.i += 1,
+                Some(b'\n') => {
+                    // Indentation: skip runs of spaces eight at a time.
+                    self.i += 1;
+                    while let Some(w) = self.word() {
+                        let other = w ^ SPACES;
+                        if other != 0 {
+                            self.i += (other.trailing_zeros() / 8) as usize;
+                            break;
+                        }
+                        self.i += 8;
+                    }
+                }
+                _ => return,
+            }
+        }
+    }
+
+    /// The next eight bytes as a little-endian word, if there are eight.
+    #[inline]
+    fn word(&self) -> Option<u64> {
+        let bytes = self.b.get(self.i..self.i + 8)?;
+        Some(u64::from_le_bytes(bytes.try_into().expect("eight bytes")))
+    }
+
+    /// A string starting at the opening quote.
+    fn string(&mut self) -> Result<Str, usize> {
+        self.expect(b'"')?;
+        let start = self.i;
+        let mut escaped = false;
+        loop {
+            // Eight bytes at a time while none is a quote, backslash or control character.
+            while let Some(w) = self.word() {
+                let stop = string_stops(w);
+                if stop != 0 {
+                    self.i += (stop.trailing_zeros() / 8) as usize;
+                    break;
+                }
+                self.i += 8;
+            }
+            while let Some(&c) = self.b.get(self.i) {
+                if STRING_STOP[c as usize] {
+                    break;
+                }
+                self.i += 1;
+            }
+            match self.next()? {
+                b'"' => {
+                    return Ok(Str {
+                        span: start..self.i - 1,
+                        escaped,
+                    })
+                }
+                b'\\' => {
+                    escaped = true;
+                    match self.next()? {
+                        b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't' => {}
+                        b'u' => {
+                            for _ in 0..4 {
+                                if !self.next()?.is_ascii_hexdigit() {
+                                    return Err(self.i - 1);
+                                }
+                            }
+                        }
+                        _ => return Err(self.i - 1),
+                    }
+                }
+                _ => return Err(self.i - 1),
+            }
+        }
+    }
+
+    fn digits(&mut self) -> Result<(), usize> {
+        let start = self.i;
+        while let Some(b'0'..=b'9') = self.peek() {
+            self.i += 1;
+        }
+        if self.i == start {
+            Err(self.i)
+        } else {
+            Ok(())
+        }
+    }
+
+    fn number(&mut self) -> Result<(), usize> {
+        if self.peek() == Some(b'-') {
+            self.i += 1;
+        }
+        match self.peek() {
+            Some(b'0') => self.i += 1,
+            Some(b'1'..=b'9') => self.digits()?,
+            _ => return Err(self.i),
+        }
+        if self.peek() == Some(b'.') {
+            self.i += 1;
+            self.digits()?;
+        }
+        if let Some(b'e' | b'E') = self.peek() {
+            self.i += 1;
+            if let Some(b'+' | b'-') = self.peek() {
+                self.i += 1;
+            }
+            self.digits()?;
+        }
+        Ok(())
+    }
+
+    fn literal(&mut self, word: &[u8]) -> Result<(), usize> {
+        if self.b[self.i..].starts_with(word) {
+            self.i += word.len();
+            Ok(())
+        } else {
+            Err(self.i)
+        }
+    }
+
+    /// Skips one value, validating it.
+    fn value(&mut self, depth: usize) -> Result<(), usize> {
+        match self.peek().ok_or(self.i)? {
+            b'"' => self.string().map(drop),
+            b'{' => self.object(depth + 1, |p, _| p.value(depth + 1)),
+            b'[' => {
+                if depth >= MAX_DEPTH {
+                    return Err(self.i);
+                }
+                self.i += 1;
+                self.ws();
+                if self.peek() == Some(b']') {
+                    self.i += 1;
+                    return Ok(());
+                }
+                loop {
+                    self.value(depth + 1)?;
+                    self.ws();
+                    match self.next()? {
+                        b',' => self.ws(),
+                        b']' => return Ok(()),
+                        _ => return Err(self.i - 1),
+                    }
+                }
+            }
+            b't' => self.literal(b"true"),
+            b'f' => self.literal(b"false"),
+            b'n' => self.literal(b"null"),
+            b'-' | b'0'..=b'9' => self.number(),
+            _ => Err(self.i),
+        }
+    }
+
+    /// An object at the opening brace; `member` is called with each key, with
+    /// the position at the value, and must consume the value.
+    fn object(
+        &mut self,
+        depth: usize,
+        mut member: impl FnMut(&mut Self, Str) -> Result<(), usize>,
+    ) -> Result<(), usize> {
+        if depth > MAX_DEPTH {
+            return Err(self.i);
+        }
+        self.expect(b'{')?;
+        self.ws();
+        if self.peek() == Some(b'}') {
+            self.i += 1;
+            return Ok(());
+        }
+        loop {
+            let key = self.string()?;
+            self.ws();
+            self.expect(b':')?;
+            self.ws();
+            member(self, key)?;
+            self.ws();
+            match self.next()? {
+                b',' => self.ws(),
+                b'}' => return Ok(()),
+                _ => return Err(self.i - 1),
+            }
+        }
+    }
+
+    /// End of the document: only whitespace may follow.
+    fn end(&mut self) -> Result<(), usize> {
+        self.ws();
+        if self.i == self.b.len() {
+            Ok(())
+        } else {
+            Err(self.i)
+        }
+    }
+
+    /// Top-level members from a key to the end of the document. True when the
+    /// scan stopped at `stop_at` inside `entries`.
+    fn top_members(&mut self, doc: &mut Scan, stop_at: usize) -> Result<bool, usize> {
+        loop {
+            let key = self.string()?;
+            self.ws();
+            self.expect(b':')?;
+            self.ws();
+            let start = self.i;
+            let is_entries = key_is(self.b, &key, "entries");
+            if is_entries && self.peek() == Some(b'{') {
+                doc.entries.clear();
+                doc.entries_pos = Some(doc.top.len());
+                self.i += 1;
+                self.ws();
+                if self.peek() == Some(b'}') {
+                    self.i += 1;
+                } else if self.entry_members(&mut doc.entries, stop_at)? {
+                    return Ok(true);
+                }
+            } else {
+                if is_entries {
+                    doc.entries_pos = None;
+                    doc.entries.clear();
+                }
+                self.value(0)?;
+                doc.top.push(Member {
+                    key,
+                    value: start..self.i,
+                });
+            }
+            self.ws();
+            match self.next()? {
+                b',' => self.ws(),
+                b'}' => break,
+                _ => return Err(self.i - 1),
+            }
+        }
+        self.end()?;
+        Ok(false)
+    }
+
+    /// Members of `entries` from a key through the closing brace: each member's
+    /// range, and for object members their `timestamp` and `model_id` strings.
+    /// Returns true (without consuming more) on reaching `stop_at` at a key.
+    fn entry_members(
+        &mut self,
+        out: &mut Vec<EntrySpan>,
+        mut stop_at: usize,
+    ) -> Result<bool, usize> {
+        let b = self.b;
+        loop {
+            if self.i >= stop_at {
+                if self.i == stop_at {
+                    return Ok(true);
+                }
+                stop_at = usize::MAX;
+            }
+            let key = self.string()?;
+            self.ws();
+            self.expect(b':')?;
+            self.ws();
+            let start = self.i;
+            let mut timestamp = None;
+            let mut model_id = None;
+            if self.peek() == Some(b'{') {
+                self.object(2, |p, field| {
+                    let wanted = match &b[field.span.clone()] {
+                        b"timestamp" => Some(&mut timestamp),
+                        b"model_id" => Some(&mut model_id),
+                        _ => None,
+                    };
+                    match wanted {
+                        Some(slot) if p.peek() == Some(b'"') && !field.escaped => {
+                            *slot = Some(p.string()?);
+                            Ok(())
+                        }
+                        _ => p.value(2),
+                    }
+                })?;
+            } else {
+                self.value(1)?;
+            }
+            let time_us = match &timestamp {
+                Some(t) if !t.escaped => std::str::from_utf8(&b[t.span.clone()])
+                    .ok()
+                    .and_then(super::entry::parse_timestamp_us),
+                _ => None,
+            };
+            out.push(EntrySpan {
+                key,
+                value: start..self.i,
+                timestamp,
+                model_id,
+                time_us,
+            });
+            self.ws();
+            match self.next()? {
+                b',' => self.ws(),
+                b'}' => return Ok(false),
+                _ => return Err(self.i - 1),
+            }
+        }
+    }
+}
+
+/// Whether a scanned key is `s` (decoding escapes when there are any).
+fn key_is(b: &[u8], key: &Str, s: &str) -> bool {
+    if key.escaped {
+        serde_json::from_slice::<String>(&b[key.span.start - 1..key.span.end + 1])
+            .is_ok_and(|k| k == s)
+    } else {
+        &b[key.span.clone()] == s.as_bytes()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn finds_members_and_entry_fields() {
+        let text = r#"{
+  "version": 1,
+  "entries": {
+    "a\u00e9": {"timestamp": "2024-01-01T00:00:00+00:00", "model_id": "m", "x": [1, {"timestamp": "no"}]},
+    "b": 5
+  },
+  "extra": {"k": [true, false, null, -1.5e3]}
+}"#;
+        let s = scan(text).unwrap();
+        assert_eq!(s.top.len(), 2);
+        assert!(s.top[0].key.is(text, "version"));
+        assert_eq!(&text[s.top[0].value.clone()], "1");
+        assert_eq!(s.entries_pos, Some(1));
+        assert_eq!(
+            &text[s.top[1].value.clone()],
+            r#"{"k": [true, false, null, -1.5e3]}"#
+        );
+        assert_eq!(s.entries.len(), 2);
+        let e = &s.entries[0];
+        assert_eq!(e.key.get(text), "a\u{e9}");
+        assert_eq!(
+            e.timestamp.as_ref().unwrap().get(text),
+            "2024-01-01T00:00:00+00:00"
+        );
+        assert_eq!(e.model_id.as_ref().unwrap().get(text), "m");
+        assert_eq!(&text[s.entries[1].value.clone()], "5");
+        assert_eq!(s.entries[1].timestamp, None);
+    }
+
+    #[test]
+    fn rejects_what_serde_json_rejects() {
+        for bad in [
+            "",
+            "{",
+            "{\"entries\": {\"a\": {}}",
+            "{\"a\": 01}",
+            "{\"a\": 1.}",
+            "{\"a\": -}",
+            "{\"a\": tru}",
+            "{\"a\": \"x\ny\"}",
+            "{\"a\": \"\\x\"}",
+            "{\"a\": \"\\u12g4\"}",
+            "{\"a\": [1,]}",
+            "{\"a\": 1,}",
+            "{\"a\" 1}",
+            "{} x",
+            "[]",
+            "{\"a\": [1 2]}",
+        ] {
+            assert!(scan(bad).is_err(), "accepted {bad:?}");
+        }
+    }
+
+    #[test]
+    fn deep_nesting_is_refused_not_overflowed() {
+        let deep = format!("{{\"a\": {}{}}}", "[".repeat(100_000), "]".repeat(100_000));
+        assert!(scan(&deep).is_err());
+    }
+
+    /// A document in Python's indent=2 layout, large enough for two threads.
+    fn big_doc(n: usize) -> String {
+        let mut entries = serde_json::Map::new();
+        for i in 0..n {
+            entries.insert(
+                format!("id-{i:06}"),
+                serde_json::json!({
+                    "timestamp": format!("2024-01-01T00:{:02}:{:02}+00:00", (i / 60) % 60, i % 60),
+                    "model_id": format!("m{}", i % 3),
+                    "padding": "p".repeat(900),
+                    "quality_score": {"nested": {"deep": [1, 2.5, "x\\\"y"]}},
+                    "tail": 0,
+                }),
+            );
+        }
+        let doc = serde_json::json!({"version": 1, "entries": entries, "after": {"k": [true]}});
+        serde_json::to_string_pretty(&doc).unwrap()
+    }
+
+    #[test]
+    fn two_threads_find_what_one_pass_finds() {
+        let text = big_doc(6000);
+        assert!(
+            split_point(text.as_bytes()).is_some(),
+            "test needs the parallel path"
+        );
+        let one = scan_from_start(text.as_bytes(), usize::MAX).unwrap().0;
+        let two = scan(&text).unwrap();
+        assert_eq!(one, two);
+        assert_eq!(two.entries.len(), 6000);
+        assert_eq!(two.top.len(), 2, "members after entries are kept");
+        let (t, via_utf8) = scan_utf8(text.clone().into_bytes()).unwrap();
+        assert_eq!(t, text);
+        assert_eq!(via_utf8, one);
+    }
+
+    #[test]
+    fn a_boundary_lookalike_falls_back_to_one_pass() {
+        let text = big_doc(6000);
+        // Re-indent the middle entry's nested object so its closing brace looks
+        // like the end of an entry right where the second thread would start.
+        let mid = text.len() / 2;
+        let at = mid + text[mid..].find("\"quality_score\": {").unwrap();
+        let end = at + text[at..].find("\n      },\n      \"tail\"").unwrap();
+        let mut odd = text.clone();
+        odd.replace_range(end..end + 16, "\n    },\n    ");
+        assert!(
+            serde_json::from_str::<serde_json::Value>(&odd).is_ok(),
+            "still valid JSON"
+        );
+        let split = split_point(odd.as_bytes()).unwrap();
+        assert_eq!(split, end + 12, "the lookalike is where the split lands");
+        assert_eq!(
+            scan(&odd).unwrap(),
+            scan_from_start(odd.as_bytes(), usize::MAX).unwrap().0
+        );
+    }
+
+    #[test]
+    fn errors_and_bad_bytes_in_the_second_half_are_found() {
+        let text = big_doc(6000);
+        let late = text.len() * 3 / 4;
+        let at = late + text[late..].find("\"padding\"").unwrap();
+        let mut broken = text.clone();
+        broken.replace_range(at..at + 1, "{");
+        assert!(scan(&broken).is_err());
+        let mut bytes = text.clone().into_bytes();
+        bytes[at + 14] = 0xff;
+        assert!(matches!(scan_utf8(bytes), Err(ScanError::Utf8(_))));
+        let truncated = &text[..text.len() - 3];
+        assert!(matches!(
+            scan_utf8(truncated.as_bytes().to_vec()),
+            Err(ScanError::Json(..))
+        ));
+    }
+
+    fn json_value() -> impl Strategy<Value = serde_json::Value> {
+        let leaf = prop_oneof![
+            Just(serde_json::Value::Null),
+            any::<bool>().prop_map(serde_json::Value::Bool),
+            any::<i64>().prop_map(serde_json::Value::from),
+            (-1e6f64..1e6).prop_map(serde_json::Value::from),
+            ".*".prop_map(serde_json::Value::String),
+        ];
+        leaf.prop_recursive(4, 32, 6, |inner| {
+            prop_oneof![
+                prop::collection::vec(inner.clone(), 0..5).prop_map(serde_json::Value::Array),
+                prop::collection::vec((".*", inner), 0..5)
+                    .prop_map(|v| serde_json::Value::Object(v.into_iter().collect())),
+            ]
+        })
+    }
+
+    proptest! {
+        /// Whatever serde_json writes, the scan accepts, and the spans it finds
+        /// hold exactly the values serde_json reads.
+        #[test]
+        fn agrees_with_serde_json(top in prop::collection::vec((".*", json_value()), 0..4),
+                                  entries in prop::collection::vec((".*", json_value()), 0..6),
+                                  pretty in any::<bool>()) {
+            let mut m = serde_json::Map::new();
+            for (k, v) in top { m.insert(k, v); }
+            m.insert("entries".into(), serde_json::Value::Object(entries.into_iter().collect()));
+            let doc = serde_json::Value::Object(m);
+            let text = if pretty { serde_json::to_string_pretty(&doc).unwrap() } else { doc.to_string() };
+            let s = scan(&text).unwrap();
+            let obj = doc.as_object().unwrap();
+            let want = obj["entries"].as_object().unwrap();
+            prop_assert_eq!(s.entries.len(), want.len());
+            for (e, (k, v)) in s.entries.iter().zip(want) {
+                let key = e.key.get(&text);
+                prop_assert_eq!(key.as_ref(), k.as_str());
+                let got: serde_json::Value = serde_json::from_str(&text[e.value.clone()]).unwrap();
+                prop_assert_eq!(&got, v);
+            }
+            prop_assert_eq!(s.top.len(), obj.len() - 1);
+        }
+
+        /// Cutting a valid document anywhere makes it invalid for both parsers.
+        #[test]
+        fn truncation_is_always_an_error(entries in prop::collection::vec((".*", json_value()), 1..4), cut in 0.0f64..1.0) {
+            let doc = serde_json::json!({"version": 1, "entries": entries.into_iter().collect::<serde_json::Map<_, _>>()});
+            let text = serde_json::to_string_pretty(&doc).unwrap();
+            let mut at = ((text.len() as f64) * cut) as usize;
+            while !text.is_char_boundary(at) { at -= 1; }
+            let cut_text = text[..at].trim_end();
+            prop_assert!(scan(cut_text).is_err());
+        }
+    }
+}
