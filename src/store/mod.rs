@@ -89,7 +89,11 @@ pub struct GenerationHistory {
     invalid: Vec<InvalidEntry>,
     version: Option<Value>,
     stamp: Option<FileStamp>,
+    generation: u64,
 }
+
+/// Source of [`GenerationHistory::generation`] numbers (unique per process).
+static GENERATIONS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
 
 impl GenerationHistory {
     /// Opens (reads) the history in `dir`. A directory without `history.json` is empty.
@@ -100,6 +104,7 @@ impl GenerationHistory {
             invalid: Vec::new(),
             version: None,
             stamp: None,
+            generation: 0,
         };
         h.reload()?;
         Ok(h)
@@ -113,7 +118,17 @@ impl GenerationHistory {
         self.invalid = loaded.invalid;
         self.version = loaded.version;
         self.stamp = loaded.stamp;
+        self.touched();
         Ok(())
+    }
+
+    /// A number that changes whenever the entries change (for caches).
+    pub fn generation(&self) -> u64 {
+        self.generation
+    }
+
+    fn touched(&mut self) {
+        self.generation = GENERATIONS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     }
 
     /// True when `history.json` changed on disk since the last read.
@@ -311,6 +326,7 @@ impl GenerationHistory {
         self.entries.push(entry.clone());
         sort_newest_first(&mut self.entries);
         self.stamp = FileStamp::of(&self.index_path());
+        self.touched();
         Ok(entry)
     }
 
@@ -331,6 +347,7 @@ impl GenerationHistory {
         self.entries.extend(entries);
         sort_newest_first(&mut self.entries);
         self.stamp = FileStamp::of(&self.index_path());
+        self.touched();
         Ok(())
     }
 
@@ -352,6 +369,7 @@ impl GenerationHistory {
         self.invalid
             .retain(|e| !wanted.contains(e.entry_id.as_str()));
         self.stamp = FileStamp::of(&self.index_path());
+        self.touched();
         Ok(report)
     }
 
@@ -397,6 +415,7 @@ impl GenerationHistory {
             self.entries
                 .retain(|e| !wanted.contains(e.entry_id.as_str()));
             self.stamp = FileStamp::of(&self.index_path());
+            self.touched();
         } else {
             index_file::update(&self.dir, |_| Ok(((), false))).or_else(|e| {
                 if dry_run {

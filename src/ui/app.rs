@@ -5,7 +5,7 @@ use super::command::{self, Command};
 use crate::command_history::CommandHistory;
 use crate::peaks::Peaks;
 use crate::playback::{PlayState, PlayerCmd, Status};
-use crate::query::{search_matches, Filter, Sort};
+use crate::query::{search_matches, Filter, SearchIndex, Sort};
 use crate::store::{GenerationHistory, HistoryEntry};
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
@@ -77,6 +77,8 @@ pub struct App {
     pub autoplay: bool,
     pub undo_depth: usize,
     pub total_bytes: u64,
+    /// Built on the first search after the entries change.
+    search_index: SearchIndex,
 }
 
 impl App {
@@ -101,6 +103,7 @@ impl App {
             autoplay: false,
             undo_depth: 0,
             total_bytes: 0,
+            search_index: SearchIndex::default(),
         };
         app.refresh_view(None);
         app
@@ -134,10 +137,23 @@ impl App {
         let keep = keep.or_else(|| self.selected_entry().map(|e| e.entry_id.clone()));
         let q = self.search.to_lowercase();
         let entries = self.store.entries();
+        let hits = if q.is_empty() {
+            None
+        } else {
+            let generation = self.store.generation();
+            if !self.search_index.is_for(generation, entries.len()) {
+                self.search_index = SearchIndex::build(entries, generation);
+            }
+            self.search_index.matches(&q)
+        };
         let mut view: Vec<usize> = (0..entries.len())
             .filter(|&i| {
                 let e = &entries[i];
-                (q.is_empty() || search_matches(e, &q)) && self.filter.matches(e)
+                let found = match &hits {
+                    Some(h) => h[i],
+                    None => q.is_empty() || search_matches(e, &q),
+                };
+                found && self.filter.matches(e)
             })
             .collect();
         self.sort.apply(entries, &mut view);
@@ -145,8 +161,10 @@ impl App {
         self.selected = keep
             .and_then(|id| self.view.iter().position(|&i| entries[i].entry_id == id))
             .unwrap_or(self.selected.min(self.view.len().saturating_sub(1)));
-        let ids: HashSet<&str> = entries.iter().map(|e| e.entry_id.as_str()).collect();
-        self.marked.retain(|m| ids.contains(m.as_str()));
+        if !self.marked.is_empty() {
+            let ids: HashSet<&str> = entries.iter().map(|e| e.entry_id.as_str()).collect();
+            self.marked.retain(|m| ids.contains(m.as_str()));
+        }
     }
 
     /// Replaces the store after it changed on disk, keeping the selection.
@@ -443,6 +461,16 @@ impl App {
         }
         effects.push(Effect::Delete(ids));
         effects
+    }
+
+    /// Builds the search index ahead of the first `/` keystroke (called when
+    /// the UI is idle); cheap when it is already current.
+    pub fn warm_search_index(&mut self) {
+        let generation = self.store.generation();
+        let entries = self.store.entries();
+        if !self.search_index.is_for(generation, entries.len()) {
+            self.search_index = SearchIndex::build(entries, generation);
+        }
     }
 
     /// Incremental search: applied on every keystroke.

@@ -59,9 +59,28 @@ impl Drop for TerminalGuard {
     }
 }
 
+/// The browser's state over `dir`, as it is when the first frame is drawn.
+pub fn open_app(dir: &Path, command_history: Option<PathBuf>) -> Result<App> {
+    let store = GenerationHistory::open(dir)?;
+    let history = match command_history {
+        Some(p) => CommandHistory::at_path(p, DEFAULT_MAX_ENTRIES),
+        None => CommandHistory::new(dir, DEFAULT_FILE, DEFAULT_MAX_ENTRIES),
+    };
+    let mut app = App::new(store, history);
+    if let Some(w) = app.store.version_warning() {
+        app.error(w);
+    } else if !app.store.invalid_entries().is_empty() {
+        app.error(format!(
+            "{} entries could not be read (see `genhist show ID`)",
+            app.store.invalid_entries().len()
+        ));
+    }
+    Ok(app)
+}
+
 /// Opens the browser over `dir` and runs until quit.
 pub fn run(dir: &Path, command_history: Option<PathBuf>) -> Result<i32> {
-    let store = GenerationHistory::open(dir)?;
+    let mut app = open_app(dir, command_history)?;
     let log = log_path();
     if let Some(parent) = log.parent() {
         let _ = std::fs::create_dir_all(parent);
@@ -78,19 +97,6 @@ pub fn run(dir: &Path, command_history: Option<PathBuf>) -> Result<i32> {
                 .with_ansi(false)
                 .try_init();
         }
-    }
-    let history = match command_history {
-        Some(p) => CommandHistory::at_path(p, DEFAULT_MAX_ENTRIES),
-        None => CommandHistory::new(dir, DEFAULT_FILE, DEFAULT_MAX_ENTRIES),
-    };
-    let mut app = App::new(store, history);
-    if let Some(w) = app.store.version_warning() {
-        app.error(w);
-    } else if !app.store.invalid_entries().is_empty() {
-        app.error(format!(
-            "{} entries could not be read (see `genhist show ID`)",
-            app.store.invalid_entries().len()
-        ));
     }
 
     let default_hook = std::panic::take_hook();
@@ -212,6 +218,8 @@ fn event_loop(
             100
         };
         if !event::poll(Duration::from_millis(timeout))? {
+            // Idle: get the search index ready before the first `/` keystroke.
+            app.warm_search_index();
             if app.playback.state != crate::playback::PlayState::Idle {
                 dirty = true;
             }
@@ -247,7 +255,8 @@ fn event_loop(
     }
 }
 
-fn handle_key(app: &mut App, k: KeyEvent) -> Vec<Effect> {
+/// What a key does in the current mode (no I/O; effects are returned).
+pub fn handle_key(app: &mut App, k: KeyEvent) -> Vec<Effect> {
     if k.code == KeyCode::Char('c') && k.modifiers.contains(KeyModifiers::CONTROL) {
         return vec![Effect::Quit];
     }
