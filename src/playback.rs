@@ -14,8 +14,37 @@ use std::time::{Duration, Instant};
 
 /// Where players come from: the sound device, or a test queue.
 pub trait Output: Send {
-    /// A new player connected to the output, or why there is none.
-    fn connect(&mut self) -> Result<rodio::Player, String>;
+    /// A new player with `source` queued (at `volume`, paused or not),
+    /// connected to the output, or why there is none.
+    fn connect(
+        &mut self,
+        source: Decoded,
+        volume: f32,
+        paused: bool,
+    ) -> Result<rodio::Player, String>;
+}
+
+/// A decoded take on its way to a player.
+pub type Decoded = rodio::Decoder<std::io::BufReader<std::fs::File>>;
+
+/// A player with `source` already queued, and the queue's output to hand to
+/// the mixer. The order matters: the mixer reads the queue's format when the
+/// queue is added, so with the take queued first it converts the take's
+/// rate and channels from the first sample. Added empty, the queue reports a
+/// placeholder format for its first ~512 samples and the start of a take
+/// whose format differs from it plays garbled (a chirp).
+pub fn queued_player(
+    source: Decoded,
+    volume: f32,
+    paused: bool,
+) -> (rodio::Player, rodio::queue::SourcesQueueOutput) {
+    let (player, queue) = rodio::Player::new();
+    player.set_volume(volume);
+    if paused {
+        player.pause();
+    }
+    player.append(source);
+    (player, queue)
 }
 
 /// The default audio device, opened on first use and retried after a failure.
@@ -25,12 +54,19 @@ pub struct DeviceOutput {
 }
 
 impl Output for DeviceOutput {
-    fn connect(&mut self) -> Result<rodio::Player, String> {
+    fn connect(
+        &mut self,
+        source: Decoded,
+        volume: f32,
+        paused: bool,
+    ) -> Result<rodio::Player, String> {
         if self.sink.is_none() {
             self.sink = Some(open_device().map_err(|e| format!("no audio output device ({e})"))?);
         }
         let sink = self.sink.as_ref().ok_or("no audio output device")?;
-        Ok(rodio::Player::connect_new(sink.mixer()))
+        let (player, queue) = queued_player(source, volume, paused);
+        sink.mixer().add(queue);
+        Ok(player)
     }
 }
 
@@ -218,12 +254,9 @@ impl<O: Output> Engine<O> {
                 .try_seek(offset)
                 .map_err(|e| format!("cannot seek to {:.1}s: {e}", offset.as_secs_f64()))?;
         }
-        let player = self.out.connect()?;
-        player.set_volume(self.volume as f32 / 100.0);
-        if self.paused {
-            player.pause();
-        }
-        player.append(source);
+        let player = self
+            .out
+            .connect(source, self.volume as f32 / 100.0, self.paused)?;
         // Dropping the old player silences it at once.
         self.player = Some(player);
         self.offset = offset;
@@ -340,11 +373,16 @@ pub struct QueueOutput {
 }
 
 impl Output for QueueOutput {
-    fn connect(&mut self) -> Result<rodio::Player, String> {
+    fn connect(
+        &mut self,
+        source: Decoded,
+        volume: f32,
+        paused: bool,
+    ) -> Result<rodio::Player, String> {
         if let Some(why) = &self.fail {
             return Err(format!("no audio output device ({why})"));
         }
-        let (player, queue) = rodio::Player::new();
+        let (player, queue) = queued_player(source, volume, paused);
         if let Ok(mut q) = self.queue.lock() {
             *q = Some(queue);
         }

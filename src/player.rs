@@ -90,10 +90,10 @@ pub fn play_blocking(path: &Path, out: &mut impl Write) -> anyhow::Result<i32> {
             return Ok(1);
         }
     };
-    let player = rodio::Player::connect_new(sink.mixer());
     use rodio::Source;
     let total = source.total_duration();
-    player.append(source);
+    let (player, queue) = crate::playback::queued_player(source, 1.0, false);
+    sink.mixer().add(queue);
     let _ = writeln!(
         out,
         "playing {}{}",
