@@ -303,3 +303,53 @@ fn total_size_counts_existing_files_only() {
     assert_eq!(h.total_size(), expected);
     assert_eq!(h.stats().per_model["Pads"], 2);
 }
+
+#[test]
+fn open_newest_gives_the_first_screen_and_says_the_rest_is_loading() {
+    let (_t, d) = python_dir();
+    let part = GenerationHistory::open_newest(&d, 2).unwrap();
+    let full = GenerationHistory::open(&d).unwrap();
+    let ids = |h: &GenerationHistory| -> Vec<String> {
+        h.entries().iter().map(|e| e.entry_id.clone()).collect()
+    };
+    assert_eq!(ids(&part), ids(&full)[..2]);
+    assert_eq!((part.loading(), full.loading()), (Some(3), None));
+    assert_eq!(
+        GenerationHistory::open_newest(&d, 10).unwrap().loading(),
+        None
+    );
+}
+
+#[test]
+fn a_large_index_loads_in_two_halves_with_bad_entries_reported() {
+    // > 8 MB, so each half is parsed on its own core and its text given back
+    // while parsing.
+    let t = tempfile::tempdir().unwrap();
+    let d = t.path();
+    genhist::demo::write_demo(d, 12_000, false, 5).unwrap();
+    let text = fs::read_to_string(d.join("history.json")).unwrap();
+    assert!(text.len() > 8 << 20);
+    // Break one entry far in the second half.
+    let late = text.len() * 7 / 8;
+    let at = late + text[late..].find("\"seed\": ").unwrap();
+    let mut broken = text.clone();
+    broken.replace_range(at..at + 8, "\"seed\": \"x\", \"was\": ");
+    fs::write(d.join("history.json"), &broken).unwrap();
+    let h = GenerationHistory::open(d).unwrap();
+    assert_eq!(h.count(), 11_999);
+    assert_eq!(h.invalid_entries().len(), 1);
+    // Same entries, same order, as the whole-text reader finds them.
+    let scanned = genhist::store::index_file::IndexText::read(d).unwrap();
+    let (newest, _) = scanned.newest(None, None);
+    let a: Vec<&str> = h.entries().iter().map(|e| e.entry_id.as_str()).collect();
+    let b: Vec<&str> = newest.iter().map(|e| e.entry_id.as_str()).collect();
+    assert_eq!(a, b);
+    assert_eq!(h.entries()[5000], newest[5000]);
+    // A truncated large index is an error with a place, as a small one is.
+    fs::write(d.join("history.json"), &text[..text.len() - 10]).unwrap();
+    let err = GenerationHistory::open(d).err().unwrap().to_string();
+    assert!(
+        err.contains("line") && err.contains("history.json"),
+        "{err}"
+    );
+}

@@ -13,12 +13,10 @@ use super::entry::HistoryEntry;
 use super::error::StoreError;
 use super::pyjson;
 use super::scan::{self, EntrySpan, Scan};
-use serde::de::{Deserializer, IgnoredAny, MapAccess, Visitor};
+use serde::de::IgnoredAny;
 use serde::Deserialize;
-use serde_json::value::RawValue;
 use serde_json::Value;
 use std::borrow::Cow;
-use std::fmt;
 use std::fs::{self, File};
 use std::io::Write;
 use std::os::unix::fs::MetadataExt;
@@ -87,54 +85,44 @@ fn strip_position(msg: &str) -> String {
 pub fn load(dir: &Path) -> Result<LoadedIndex, StoreError> {
     let path = dir.join(INDEX_FILE);
     let stamp = FileStamp::of(&path);
-    let bytes = match fs::read(&path) {
+    let bytes = match read_file(&path) {
         Ok(b) => b,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(LoadedIndex::default()),
         Err(e) => return Err(StoreError::io("read", &path, e)),
     };
-    let mut loaded = parse_typed(&path, &bytes)?;
+    let mut loaded = parse_typed(&path, bytes)?;
     loaded.stamp = stamp;
     Ok(loaded)
 }
 
-/// Parses index text into entries; entries that do not fit the schema are
-/// reported as invalid instead of failing the whole file.
-pub fn parse_typed(path: &Path, bytes: &[u8]) -> Result<LoadedIndex, StoreError> {
-    // Fast path: every entry fits the schema. Otherwise parse entry by entry, so
-    // one bad entry is reported instead of failing the file.
-    let fast = {
-        let mut de = serde_json::Deserializer::from_slice(bytes);
-        FastDoc::deserialize(&mut de).and_then(|d| de.end().map(|_| d))
-    };
-    if let Err(e) = &fast {
-        tracing::debug!("fast index parse fell back: {e}");
+/// Parses index bytes into entries (in no particular order; callers sort);
+/// entries that do not fit the schema are reported as invalid instead of
+/// failing the file.
+///
+/// Large files are cut in two at an entry boundary and each half is checked,
+/// scanned and parsed on its own core. Each half's text is given back to the
+/// system as its entries are parsed (from the end), so the whole text and all
+/// the entries are never in memory at once.
+pub fn parse_typed(path: &Path, mut bytes: Vec<u8>) -> Result<LoadedIndex, StoreError> {
+    if let Some(split) = scan::split_point(&bytes) {
+        let tail = bytes.split_off(split);
+        bytes.shrink_to_fit();
+        match parse_halves(bytes, tail) {
+            Ok(loaded) => return Ok(loaded),
+            // Not a clean split, or an error to report: one plain pass says where.
+            Err((head, tail)) => {
+                bytes = head;
+                bytes.extend_from_slice(&tail);
+            }
+        }
     }
-    if let Ok(FastDoc {
-        version,
-        entries: Some(entries),
-    }) = fast
-    {
-        return Ok(LoadedIndex {
-            version,
-            entries,
-            invalid: Vec::new(),
-            stamp: None,
-        });
+    let (text, scan) = text_and_scan(path, bytes)?;
+    if scan.entries_pos.is_none() {
+        return Err(no_entries(path));
     }
-    let mut de = serde_json::Deserializer::from_slice(bytes);
-    let doc = TypedDoc::deserialize(&mut de).map_err(|e| parse_error(path, &e))?;
-    de.end().map_err(|e| parse_error(path, &e))?;
-    let TypedDoc {
-        version,
-        entries,
-        invalid,
-    } = doc;
-    let entries = entries.ok_or_else(|| StoreError::CorruptIndex {
-        path: path.to_path_buf(),
-        line: 1,
-        column: 1,
-        message: "no \"entries\" object at the top level".into(),
-    })?;
+    let version = version_of(text.as_bytes(), &scan.top);
+    let mut bytes = text.into_bytes();
+    let (entries, invalid) = parse_releasing(&mut bytes, &scan.entries);
     Ok(LoadedIndex {
         version,
         entries,
@@ -143,111 +131,81 @@ pub fn parse_typed(path: &Path, bytes: &[u8]) -> Result<LoadedIndex, StoreError>
     })
 }
 
-/// The whole index parsed strictly in one pass.
-#[derive(Deserialize)]
-struct FastDoc {
-    version: Option<Value>,
-    #[serde(deserialize_with = "entries_in_order")]
-    #[serde(default)]
-    entries: Option<Vec<HistoryEntry>>,
+type Halves = (Vec<u8>, Vec<u8>);
+
+/// Both halves checked and scanned in parallel, then parsed in parallel; the
+/// halves come back unchanged when anything in the first phase fails.
+fn parse_halves(mut head: Vec<u8>, mut tail: Vec<u8>) -> Result<LoadedIndex, Halves> {
+    let (head_scan, tail_scan) = std::thread::scope(|s| {
+        let t = s.spawn(|| {
+            std::str::from_utf8(&tail).ok()?;
+            scan::scan_tail(&tail, 0).ok()
+        });
+        let h = std::str::from_utf8(&head)
+            .ok()
+            .and_then(|_| scan::scan_from_start(&head, head.len()).ok());
+        (h, t.join().ok().flatten())
+    });
+    let (Some((head_doc, true)), Some((tail_entries, tail_top))) = (head_scan, tail_scan) else {
+        return Err((head, tail));
+    };
+    if head_doc.entries_pos.is_none() {
+        return Err((head, tail));
+    }
+    let version = version_of(&tail, &tail_top).or_else(|| version_of(&head, &head_doc.top));
+    let ((mut entries, mut invalid), (tail_ok, tail_bad)) = std::thread::scope(|s| {
+        let t = s.spawn(|| parse_releasing(&mut tail, &tail_entries));
+        let h = parse_releasing(&mut head, &head_doc.entries);
+        (h, t.join().expect("parsing does not panic"))
+    });
+    entries.extend(tail_ok);
+    invalid.extend(tail_bad);
+    Ok(LoadedIndex {
+        version,
+        entries,
+        invalid,
+        stamp: None,
+    })
 }
 
-fn entries_in_order<'de, D: Deserializer<'de>>(
-    d: D,
-) -> Result<Option<Vec<HistoryEntry>>, D::Error> {
-    struct V;
-    impl<'de> Visitor<'de> for V {
-        type Value = Option<Vec<HistoryEntry>>;
-        fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-            f.write_str("an object of entries keyed by id")
-        }
-        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
-            let mut v = Vec::with_capacity(map.size_hint().unwrap_or(1024));
-            while let Some(key) = map.next_key::<String>()? {
-                let mut e: HistoryEntry = map.next_value()?;
+/// The last `version` member among `top`, parsed.
+fn version_of(b: &[u8], top: &[scan::Member]) -> Option<Value> {
+    let m = top
+        .iter()
+        .rev()
+        .find(|m| scan::string_at(b, &m.key) == "version")?;
+    serde_json::from_slice(&b[m.value.clone()]).ok()
+}
+
+/// Parses the entries at `spans` from the last to the first, handing the
+/// text behind them back to the system every few megabytes.
+fn parse_releasing(
+    buf: &mut Vec<u8>,
+    spans: &[EntrySpan],
+) -> (Vec<HistoryEntry>, Vec<InvalidEntry>) {
+    const RELEASE_EVERY: usize = 4 << 20;
+    let mut ok = Vec::with_capacity(spans.len());
+    let mut bad = Vec::new();
+    for e in spans.iter().rev() {
+        let id = scan::string_at(buf, &e.key);
+        match serde_json::from_slice::<HistoryEntry>(&buf[e.value.clone()]) {
+            Ok(mut entry) => {
                 // The key is what the Python tool looks entries up by.
-                e.entry_id = key;
-                v.push(e);
+                entry.entry_id = id;
+                ok.push(entry);
             }
-            Ok(Some(v))
+            Err(err) => bad.push(InvalidEntry {
+                entry_id: id,
+                reason: strip_position(&err.to_string()),
+            }),
+        }
+        let key_start = e.key.span.start - 1;
+        if buf.len() - key_start >= RELEASE_EVERY {
+            buf.truncate(key_start);
+            buf.shrink_to_fit();
         }
     }
-    d.deserialize_map(V)
-}
-
-struct TypedDoc {
-    version: Option<Value>,
-    entries: Option<Vec<HistoryEntry>>,
-    invalid: Vec<InvalidEntry>,
-}
-
-impl<'de> Deserialize<'de> for TypedDoc {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> Visitor<'de> for V {
-            type Value = TypedDoc;
-            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-                f.write_str("a JSON object with \"version\" and \"entries\"")
-            }
-            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<TypedDoc, A::Error> {
-                let mut doc = TypedDoc {
-                    version: None,
-                    entries: None,
-                    invalid: Vec::new(),
-                };
-                while let Some(key) = map.next_key::<Cow<'de, str>>()? {
-                    match key.as_ref() {
-                        "version" => doc.version = Some(map.next_value()?),
-                        "entries" => {
-                            let EntriesSeed(entries, invalid) = map.next_value()?;
-                            doc.entries = Some(entries);
-                            doc.invalid = invalid;
-                        }
-                        _ => {
-                            map.next_value::<IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(doc)
-            }
-        }
-        d.deserialize_map(V)
-    }
-}
-
-struct EntriesSeed(Vec<HistoryEntry>, Vec<InvalidEntry>);
-
-impl<'de> Deserialize<'de> for EntriesSeed {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> Visitor<'de> for V {
-            type Value = EntriesSeed;
-            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-                f.write_str("an object of entries keyed by id")
-            }
-            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<EntriesSeed, A::Error> {
-                let mut ok = Vec::with_capacity(map.size_hint().unwrap_or(1024));
-                let mut bad = Vec::new();
-                while let Some(key) = map.next_key::<String>()? {
-                    // Borrowing the raw text keeps one bad entry from failing the file.
-                    let raw: &'de RawValue = map.next_value()?;
-                    match serde_json::from_str::<HistoryEntry>(raw.get()) {
-                        Ok(mut e) => {
-                            // The key is what the Python tool looks entries up by.
-                            e.entry_id = key;
-                            ok.push(e)
-                        }
-                        Err(err) => bad.push(InvalidEntry {
-                            entry_id: key,
-                            reason: strip_position(&err.to_string()),
-                        }),
-                    }
-                }
-                Ok(EntriesSeed(ok, bad))
-            }
-        }
-        d.deserialize_map(V)
-    }
+    (ok, bad)
 }
 
 // ---------------------------------------------------------------------------

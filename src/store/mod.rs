@@ -90,6 +90,8 @@ pub struct GenerationHistory {
     version: Option<Value>,
     stamp: Option<FileStamp>,
     generation: u64,
+    /// Set while only the newest entries are loaded: how many the file has.
+    loading: Option<usize>,
 }
 
 /// Source of [`GenerationHistory::generation`] numbers (unique per process).
@@ -105,9 +107,37 @@ impl GenerationHistory {
             version: None,
             stamp: None,
             generation: 0,
+            loading: None,
         };
         h.reload()?;
         Ok(h)
+    }
+
+    /// Opens with only the newest `n` entries parsed (a fraction of a full
+    /// open's time on a large history), for a first screen while
+    /// [`GenerationHistory::open`] loads the rest; [`Self::loading`] says how
+    /// many entries the file has meanwhile.
+    pub fn open_newest(dir: &Path, n: usize) -> Result<GenerationHistory, StoreError> {
+        let text = index_file::IndexText::read(dir)?;
+        let (mut entries, invalid) = text.newest(None, Some(n));
+        sort_newest_first(&mut entries);
+        let total = text.len();
+        let mut h = GenerationHistory {
+            dir: dir.to_path_buf(),
+            entries,
+            invalid,
+            version: text.version(),
+            stamp: text.stamp,
+            generation: 0,
+            loading: (total > n).then_some(total),
+        };
+        h.touched();
+        Ok(h)
+    }
+
+    /// `Some(total)` while only the newest entries are loaded.
+    pub fn loading(&self) -> Option<usize> {
+        self.loading
     }
 
     /// Re-reads `history.json` (after another program changed it).

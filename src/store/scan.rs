@@ -119,7 +119,7 @@ const PARALLEL_MIN: usize = 4 << 20;
 /// occurs inside a JSON string, so the pattern is always structure; whether it
 /// really is a boundary between entries is confirmed by the first core, which
 /// scans up to it.
-fn split_point(b: &[u8]) -> Option<usize> {
+pub(crate) fn split_point(b: &[u8]) -> Option<usize> {
     const BOUNDARY: &[u8] = b"\n    },\n    \"";
     if b.len() < PARALLEL_MIN {
         return None;
@@ -170,7 +170,7 @@ fn scan_split(
 
 /// Scans from the start; with `stop_at` an entry key position, stops there
 /// (returning `true`) if the scan lands exactly on it.
-fn scan_from_start(b: &[u8], stop_at: usize) -> Result<(Scan, bool), usize> {
+pub(crate) fn scan_from_start(b: &[u8], stop_at: usize) -> Result<(Scan, bool), usize> {
     let mut p = Parser { b, i: 0 };
     let mut doc = Scan::default();
     p.ws();
@@ -187,7 +187,7 @@ fn scan_from_start(b: &[u8], stop_at: usize) -> Result<(Scan, bool), usize> {
 
 /// The second half: entries from `split` to the end of `entries`, then the
 /// top-level members after it.
-fn scan_tail(b: &[u8], split: usize) -> Result<(Vec<EntrySpan>, Vec<Member>), usize> {
+pub(crate) fn scan_tail(b: &[u8], split: usize) -> Result<(Vec<EntrySpan>, Vec<Member>), usize> {
     let mut p = Parser { b, i: split };
     let mut entries = Vec::new();
     p.entry_members(&mut entries, usize::MAX)?;
@@ -563,6 +563,17 @@ impl Parser<'_> {
             }
         }
     }
+}
+
+/// A scanned string's value from the bytes it was scanned in (which the scan
+/// checked; text that is not UTF-8 yields replacement characters).
+pub(crate) fn string_at(b: &[u8], s: &Str) -> String {
+    if s.escaped {
+        if let Ok(v) = serde_json::from_slice::<String>(&b[s.span.start - 1..s.span.end + 1]) {
+            return v;
+        }
+    }
+    String::from_utf8_lossy(&b[s.span.clone()]).into_owned()
 }
 
 /// Whether a scanned key is `s` (decoding escapes when there are any).

@@ -330,6 +330,10 @@ impl App {
                     vec![]
                 }
             },
+            Command::Repair | Command::Stats if self.store.loading().is_some() => {
+                self.info("still loading the history; try again in a moment");
+                vec![]
+            }
             Command::Repair => vec![Effect::Repair],
             Command::Stats => {
                 let s = self.store.stats();

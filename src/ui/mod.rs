@@ -59,9 +59,13 @@ impl Drop for TerminalGuard {
     }
 }
 
+/// How many of the newest entries the first frame is drawn from.
+pub const FIRST_SCREEN_ENTRIES: usize = 500;
+
 /// The browser's state over `dir`, as it is when the first frame is drawn.
 pub fn open_app(dir: &Path, command_history: Option<PathBuf>) -> Result<App> {
-    let store = GenerationHistory::open(dir)?;
+    // The newest screenfuls first; the event loop's watcher loads the rest.
+    let store = GenerationHistory::open_newest(dir, FIRST_SCREEN_ENTRIES)?;
     let history = match command_history {
         Some(p) => CommandHistory::at_path(p, DEFAULT_MAX_ENTRIES),
         None => CommandHistory::new(dir, DEFAULT_FILE, DEFAULT_MAX_ENTRIES),
@@ -128,10 +132,11 @@ fn event_loop(
     app: &mut App,
 ) -> Result<i32> {
     let peaks = workers::PeaksWorker::spawn();
-    let watcher = workers::Watcher::spawn(app.store.dir().to_path_buf());
+    let watcher =
+        workers::Watcher::spawn(app.store.dir().to_path_buf(), app.store.loading().is_some());
     let player = PlayerThread::spawn(DeviceOutput::default());
     let sizer = workers::SizeWorker::spawn();
-    sizer.request(app.store.dir().to_path_buf(), app.entries().to_vec());
+    sizer.request(app.store.dir().to_path_buf(), app.entries());
     let mut undo: Vec<UndoBatch> = Vec::new();
     let mut last_error_seen = 0u64;
     let mut dirty = true;
@@ -152,7 +157,7 @@ fn event_loop(
             match store {
                 Ok(s) => {
                     app.replace_store(s);
-                    sizer.request(app.store.dir().to_path_buf(), app.entries().to_vec());
+                    sizer.request(app.store.dir().to_path_buf(), app.entries());
                 }
                 Err(e) => app.error(e),
             }

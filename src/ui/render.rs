@@ -384,7 +384,14 @@ fn draw_progress(f: &mut Frame, app: &App, e: &HistoryEntry, area: Rect) {
 }
 
 fn draw_status(f: &mut Frame, app: &App, area: Rect) {
-    let mut parts = vec![format!("{}/{}", app.view.len(), app.store.count())];
+    let mut parts = vec![match app.store.loading() {
+        Some(total) => format!(
+            "{}/{} newest, loading {total}…",
+            app.view.len(),
+            app.store.count()
+        ),
+        None => format!("{}/{}", app.view.len(), app.store.count()),
+    }];
     if !app.search.is_empty() {
         parts.push(format!("/{}", sanitize(&app.search)));
     }

@@ -66,11 +66,19 @@ pub struct Watcher {
 }
 
 impl Watcher {
-    pub fn spawn(dir: PathBuf) -> Watcher {
+    /// Watches `dir`'s index; with `load_now`, first sends a full load (the
+    /// store on screen holds only the newest entries).
+    pub fn spawn(dir: PathBuf, load_now: bool) -> Watcher {
         let (tx, rx) = channel();
         std::thread::spawn(move || {
             let path = dir.join(INDEX_FILE);
             let mut seen = FileStamp::of(&path);
+            if load_now {
+                let result = GenerationHistory::open(&dir).map_err(|e| e.to_string());
+                if tx.send(result).is_err() {
+                    return;
+                }
+            }
             loop {
                 std::thread::sleep(Duration::from_millis(250));
                 let now = FileStamp::of(&path);
@@ -93,23 +101,22 @@ impl Watcher {
 
 /// Sums file sizes off the UI thread (a stat per file adds up at 100,000 entries).
 pub struct SizeWorker {
-    tx: Sender<(PathBuf, Vec<HistoryEntry>)>,
+    tx: Sender<(PathBuf, Vec<String>)>,
     rx: Receiver<u64>,
 }
 
 impl SizeWorker {
     pub fn spawn() -> SizeWorker {
-        let (tx, jobs) = channel::<(PathBuf, Vec<HistoryEntry>)>();
+        let (tx, jobs) = channel::<(PathBuf, Vec<String>)>();
         let (out, rx) = channel();
         std::thread::spawn(move || {
             while let Ok(mut job) = jobs.recv() {
                 while let Ok(newer) = jobs.try_recv() {
                     job = newer;
                 }
-                let (dir, entries) = job;
-                let total: u64 = entries
+                let (dir, files) = job;
+                let total: u64 = files
                     .iter()
-                    .flat_map(|e| [&e.audio_file, &e.thumbnail_file])
                     .filter_map(|rel| crate::store::paths::resolve_inside(&dir, rel).ok())
                     .filter_map(|p| std::fs::metadata(p).ok())
                     .map(|m| m.len())
@@ -122,8 +129,14 @@ impl SizeWorker {
         SizeWorker { tx, rx }
     }
 
-    pub fn request(&self, dir: PathBuf, entries: Vec<HistoryEntry>) {
-        let _ = self.tx.send((dir, entries));
+    /// Sums the sizes of the files the entries name (their paths only are
+    /// copied: a copy of 100,000 entries would double the browser's memory).
+    pub fn request(&self, dir: PathBuf, entries: &[HistoryEntry]) {
+        let files = entries
+            .iter()
+            .flat_map(|e| [e.audio_file.clone(), e.thumbnail_file.clone()])
+            .collect();
+        let _ = self.tx.send((dir, files));
     }
 
     pub fn try_recv(&self) -> Option<u64> {
