@@ -135,7 +135,10 @@ fn parse_layout(bytes: &[u8]) -> Result<WavLayout, String> {
 
 /// Computes peaks of the WAV at `path` into `buckets` slices.
 pub fn peaks_from_file(path: &Path, buckets: usize) -> Result<Peaks, String> {
-    let bytes = std::fs::read(path).map_err(|e| e.to_string())?;
+    let bytes = std::fs::read(path).map_err(|e| match e.kind() {
+        std::io::ErrorKind::NotFound => "the WAV file is missing".to_string(),
+        _ => e.to_string(),
+    })?;
     match peaks_from_wav_bytes(&bytes, buckets) {
         Ok(p) => Ok(p),
         Err(PeakError::Unsupported(what)) => {

@@ -67,7 +67,7 @@ fn sparkline(app: &App, e: &HistoryEntry, width: usize) -> Span<'static> {
             Span::styled(s, Style::new().fg(Color::Cyan))
         }
         Some(PeakState::Failed(why)) => {
-            let short = if why.contains("No such file") || why.contains("not found") {
+            let short = if why.contains("missing") || why.contains("No such file") {
                 "audio missing"
             } else if why.contains("outside") || why.contains("..") || why.contains("absolute") {
                 "invalid path"
