@@ -230,3 +230,35 @@ fn every_key_runs_a_valid_command() {
         assert!(parse(b.command).is_ok(), "{} -> {}", b.label, b.command);
     }
 }
+
+#[test]
+fn undo_puts_the_index_and_files_back_byte_for_byte() {
+    let (_t, d) = python_dir();
+    let mut app = app_over(&d);
+    let index = d.join("history.json");
+    let files: Vec<std::path::PathBuf> = [
+        format!("audio/{PY_STEREO_24}.wav"),
+        format!("thumbnails/{PY_STEREO_24}.png"),
+        format!("audio/{PY_MONO_16}.wav"),
+    ]
+    .iter()
+    .map(|p| d.join(p))
+    .collect();
+    let before_index = std::fs::read(&index).unwrap();
+    let before_files: Vec<Vec<u8>> = files.iter().map(|p| std::fs::read(p).unwrap()).collect();
+
+    let ids = vec![PY_STEREO_24.to_string(), PY_MONO_16.to_string()];
+    let (report, batch) = genhist::ui::delete_with_undo(&mut app.store, &ids).unwrap();
+    assert_eq!(report.removed.len(), 2);
+    assert!(files.iter().all(|p| !p.exists()), "files are gone at once");
+    assert_ne!(std::fs::read(&index).unwrap(), before_index);
+    assert_eq!(app.store.count(), 1);
+
+    assert_eq!(genhist::ui::undo_delete(&mut app.store, batch), Ok(2));
+    assert_eq!(std::fs::read(&index).unwrap(), before_index, "index restored exactly");
+    for (p, bytes) in files.iter().zip(&before_files) {
+        assert_eq!(&std::fs::read(p).unwrap(), bytes, "{} restored exactly", p.display());
+    }
+    assert_eq!(app.store.count(), 3);
+    assert_eq!(app.store.get(PY_STEREO_24).unwrap().model_name, "Klänge — Großer Raum 🎛");
+}

@@ -33,6 +33,15 @@ pub struct InvalidEntry {
     pub reason: String,
 }
 
+/// An entry taken out of the index: its key, stored text and place among the
+/// entries, enough to put it back byte for byte.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RemovedEntry {
+    pub position: usize,
+    pub id: String,
+    pub text: String,
+}
+
 /// What a read of `history.json` yields.
 #[derive(Debug, Default)]
 pub struct LoadedIndex {
@@ -416,24 +425,51 @@ impl<'a> RawDoc<'a> {
         before != self.entries.len()
     }
 
-    /// Removes every entry whose id is in `ids`, in one pass; returns the ids
-    /// that were there.
-    pub fn remove_all(&mut self, ids: &std::collections::HashSet<&str>) -> Vec<String> {
+    /// Removes every entry whose id is in `ids`, in one pass; returns what was
+    /// removed, with the stored text and place of each (for an exact undo).
+    pub fn remove_all(&mut self, ids: &std::collections::HashSet<&str>) -> Vec<RemovedEntry> {
         let mut removed = Vec::new();
         // A handful of ids (the usual delete) is compared directly: hashing
         // every key of a large index costs more than the comparisons.
         let few: Option<Vec<&str>> = (ids.len() <= 16).then(|| ids.iter().copied().collect());
-        self.entries.retain(|(k, _)| {
+        let mut position = 0;
+        self.entries.retain(|(k, v)| {
             let hit = match &few {
                 Some(few) => few.contains(&k.as_ref()),
                 None => ids.contains(k.as_ref()),
             };
             if hit {
-                removed.push(k.to_string());
+                removed.push(RemovedEntry {
+                    position,
+                    id: k.to_string(),
+                    text: match v {
+                        RawOrNew::Raw(r) => r.to_string(),
+                        RawOrNew::New(s) => s.clone(),
+                    },
+                });
             }
+            position += 1;
             !hit
         });
         removed
+    }
+
+    /// Puts entries back where [`RawDoc::remove_all`] took them from (ids
+    /// already present again are left alone); returns how many went back.
+    pub fn restore(&mut self, removed: &[RemovedEntry]) -> usize {
+        let mut sorted: Vec<&RemovedEntry> = removed.iter().collect();
+        sorted.sort_by_key(|r| r.position);
+        let mut n = 0;
+        for r in sorted {
+            if self.contains(&r.id) {
+                continue;
+            }
+            let at = r.position.min(self.entries.len());
+            self.entries
+                .insert(at, (Cow::Owned(r.id.clone()), RawOrNew::New(r.text.clone())));
+            n += 1;
+        }
+        n
     }
 
     /// Adds an entry (replacing one with the same id), serialized as the Python tool would.

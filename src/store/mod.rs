@@ -10,7 +10,7 @@ pub mod scan;
 
 pub use entry::HistoryEntry;
 pub use error::StoreError;
-pub use index_file::{FileStamp, InvalidEntry, INDEX_FILE};
+pub use index_file::{FileStamp, InvalidEntry, RemovedEntry, INDEX_FILE};
 
 use crate::audio::{write_wav, AudioBuffer, BitDepth};
 use serde_json::{Map, Number, Value};
@@ -41,6 +41,8 @@ pub struct NewEntry {
 #[derive(Debug, Default, Clone, PartialEq)]
 pub struct DeleteReport {
     pub removed: Vec<String>,
+    /// The removed entries as they were stored, for [`GenerationHistory::restore_entries`].
+    pub removed_entries: Vec<RemovedEntry>,
     pub files_removed: Vec<PathBuf>,
     /// Files that were not touched, and why (missing, or outside the directory).
     pub files_skipped: Vec<(String, String)>,
@@ -403,6 +405,34 @@ impl GenerationHistory {
         Ok(report)
     }
 
+    /// Puts deleted entries back into the index at their old places, their
+    /// stored text unchanged (the files are the caller's to restore).
+    pub fn restore_entries(&mut self, removed: &[RemovedEntry]) -> Result<usize, StoreError> {
+        let n = index_file::update(&self.dir, |doc| {
+            let n = doc.restore(removed);
+            Ok((n, n > 0))
+        })?;
+        for r in removed {
+            if self.entries.iter().any(|e| e.entry_id == r.id) {
+                continue;
+            }
+            match serde_json::from_str::<HistoryEntry>(&r.text) {
+                Ok(mut e) => {
+                    e.entry_id = r.id.clone();
+                    self.entries.push(e);
+                }
+                Err(err) => self.invalid.push(InvalidEntry {
+                    entry_id: r.id.clone(),
+                    reason: err.to_string(),
+                }),
+            }
+        }
+        sort_newest_first(&mut self.entries);
+        self.stamp = FileStamp::of(&self.index_path());
+        self.touched();
+        Ok(n)
+    }
+
     /// Delete one entry; false when it was not there (the seed's `delete_entry`).
     pub fn delete_entry(&mut self, id: &str) -> Result<bool, StoreError> {
         match self.delete_entries(&[id.to_string()]) {
@@ -532,11 +562,12 @@ pub fn delete_ids(
             targets = Some(ids);
         }
         let wanted: HashSet<&str> = targets.iter().flatten().map(String::as_str).collect();
-        let present = doc.remove_all(&wanted);
-        let changed = !present.is_empty();
-        Ok((present, changed))
+        let removed = doc.remove_all(&wanted);
+        let changed = !removed.is_empty();
+        Ok((removed, changed))
     })?;
-    report.removed = removed;
+    report.removed = removed.iter().map(|r| r.id.clone()).collect();
+    report.removed_entries = removed;
     Ok(report)
 }
 

@@ -11,7 +11,7 @@ mod workers;
 use crate::command_history::{CommandHistory, DEFAULT_FILE, DEFAULT_MAX_ENTRIES};
 use crate::playback::{DeviceOutput, PlayerCmd, PlayerThread};
 use crate::player::StderrRedirect;
-use crate::store::{GenerationHistory, HistoryEntry};
+use crate::store::GenerationHistory;
 use anyhow::{Context, Result};
 use app::{App, Effect, Mode, PeakState};
 use crossterm::event::{
@@ -24,9 +24,57 @@ use std::time::Duration;
 use tui_input::backend::crossterm::EventHandler;
 
 /// Files and entries removed by one delete, kept in memory for `u`.
-struct UndoBatch {
-    entries: Vec<HistoryEntry>,
+pub struct UndoBatch {
+    entries: Vec<crate::store::RemovedEntry>,
     files: Vec<(PathBuf, Vec<u8>)>,
+}
+
+/// Deletes entries with their files, keeping in memory what undo needs.
+pub fn delete_with_undo(
+    store: &mut GenerationHistory,
+    ids: &[String],
+) -> Result<(crate::store::DeleteReport, UndoBatch), crate::store::StoreError> {
+    // The files' bytes are read before anything is removed.
+    let mut files = Vec::new();
+    for id in ids {
+        if let Ok(e) = store.get(id) {
+            for p in [store.audio_path(e), store.thumbnail_path(e)]
+                .into_iter()
+                .flatten()
+            {
+                if let Ok(bytes) = std::fs::read(&p) {
+                    files.push((p, bytes));
+                }
+            }
+        }
+    }
+    let report = store.delete_entries(ids)?;
+    let batch = UndoBatch {
+        entries: report.removed_entries.clone(),
+        files,
+    };
+    Ok((report, batch))
+}
+
+/// Undoes a delete: files rewritten byte for byte, entries put back where
+/// they were. Returns how many entries came back, or what failed.
+pub fn undo_delete(store: &mut GenerationHistory, batch: UndoBatch) -> Result<usize, String> {
+    let mut failed = None;
+    for (path, bytes) in &batch.files {
+        if let Some(parent) = path.parent() {
+            let _ = std::fs::create_dir_all(parent);
+        }
+        if let Err(e) = std::fs::write(path, bytes) {
+            failed = Some(format!("cannot restore {}: {e}", path.display()));
+        }
+    }
+    let n = store
+        .restore_entries(&batch.entries)
+        .map_err(|e| e.to_string())?;
+    match failed {
+        Some(f) => Err(f),
+        None => Ok(n),
+    }
 }
 
 /// Where genhist logs while the screen is up.
@@ -389,64 +437,31 @@ fn perform(
             Ok(path) => player.send(PlayerCmd::Play { id, path }),
             Err(e) => app.error(e.to_string()),
         },
-        Effect::Delete(ids) => {
-            // Keep what undo needs, in memory only, before anything is removed.
-            let mut batch = UndoBatch {
-                entries: Vec::new(),
-                files: Vec::new(),
-            };
-            for id in &ids {
-                if let Ok(e) = app.store.get(id) {
-                    batch.entries.push(e.clone());
-                    for p in [app.store.audio_path(e), app.store.thumbnail_path(e)]
-                        .into_iter()
-                        .flatten()
-                    {
-                        if let Ok(bytes) = std::fs::read(&p) {
-                            batch.files.push((p, bytes));
-                        }
-                    }
-                }
+        Effect::Delete(ids) => match delete_with_undo(&mut app.store, &ids) {
+            Ok((r, batch)) => {
+                app.info(format!(
+                    "deleted {} entr{} (u undoes)",
+                    r.removed.len(),
+                    if r.removed.len() == 1 { "y" } else { "ies" }
+                ));
+                undo.push(batch);
+                app.after_delete(&ids);
             }
-            match app.store.delete_entries(&ids) {
-                Ok(r) => {
-                    app.info(format!(
-                        "deleted {} entr{} (u undoes)",
-                        r.removed.len(),
-                        if r.removed.len() == 1 { "y" } else { "ies" }
-                    ));
-                    undo.push(batch);
-                    app.after_delete(&ids);
-                }
-                Err(e) => app.error(e.to_string()),
-            }
-        }
+            Err(e) => app.error(e.to_string()),
+        },
         Effect::Undo => match undo.pop() {
             None => app.info("nothing to undo"),
             Some(batch) => {
-                let mut failed = None;
-                for (path, bytes) in &batch.files {
-                    if let Some(parent) = path.parent() {
-                        let _ = std::fs::create_dir_all(parent);
-                    }
-                    if let Err(e) = std::fs::write(path, bytes) {
-                        failed = Some(format!("cannot restore {}: {e}", path.display()));
-                    }
-                }
-                let keep = batch.entries.first().map(|e| e.entry_id.clone());
-                let n = batch.entries.len();
-                match app.store.add_index_entries(batch.entries) {
-                    Ok(()) => {
+                let keep = batch.entries.first().map(|e| e.id.clone());
+                match undo_delete(&mut app.store, batch) {
+                    Ok(n) => {
                         app.refresh_view(keep);
-                        match failed {
-                            Some(f) => app.error(f),
-                            None => app.info(format!(
-                                "restored {n} entr{}",
-                                if n == 1 { "y" } else { "ies" }
-                            )),
-                        }
+                        app.info(format!("restored {n} entr{}", if n == 1 { "y" } else { "ies" }));
                     }
-                    Err(e) => app.error(e.to_string()),
+                    Err(e) => {
+                        app.refresh_view(keep);
+                        app.error(e);
+                    }
                 }
             }
         },
