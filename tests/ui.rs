@@ -255,10 +255,22 @@ fn undo_puts_the_index_and_files_back_byte_for_byte() {
     assert_eq!(app.store.count(), 1);
 
     assert_eq!(genhist::ui::undo_delete(&mut app.store, batch), Ok(2));
-    assert_eq!(std::fs::read(&index).unwrap(), before_index, "index restored exactly");
+    assert_eq!(
+        std::fs::read(&index).unwrap(),
+        before_index,
+        "index restored exactly"
+    );
     for (p, bytes) in files.iter().zip(&before_files) {
-        assert_eq!(&std::fs::read(p).unwrap(), bytes, "{} restored exactly", p.display());
+        assert_eq!(
+            &std::fs::read(p).unwrap(),
+            bytes,
+            "{} restored exactly",
+            p.display()
+        );
     }
     assert_eq!(app.store.count(), 3);
-    assert_eq!(app.store.get(PY_STEREO_24).unwrap().model_name, "Klänge — Großer Raum 🎛");
+    assert_eq!(
+        app.store.get(PY_STEREO_24).unwrap().model_name,
+        "Klänge — Großer Raum 🎛"
+    );
 }

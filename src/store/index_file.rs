@@ -465,8 +465,10 @@ impl<'a> RawDoc<'a> {
                 continue;
             }
             let at = r.position.min(self.entries.len());
-            self.entries
-                .insert(at, (Cow::Owned(r.id.clone()), RawOrNew::New(r.text.clone())));
+            self.entries.insert(
+                at,
+                (Cow::Owned(r.id.clone()), RawOrNew::New(r.text.clone())),
+            );
             n += 1;
         }
         n

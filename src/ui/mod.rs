@@ -456,7 +456,10 @@ fn perform(
                 match undo_delete(&mut app.store, batch) {
                     Ok(n) => {
                         app.refresh_view(keep);
-                        app.info(format!("restored {n} entr{}", if n == 1 { "y" } else { "ies" }));
+                        app.info(format!(
+                            "restored {n} entr{}",
+                            if n == 1 { "y" } else { "ies" }
+                        ));
                     }
                     Err(e) => {
                         app.refresh_view(keep);
