@@ -3,7 +3,7 @@
 #  - ref:  benches/make_reference_index.py, the seed's layout, ~73 MB (the
 #          issue's reference file is "about 72 MB")
 #  - demo: `genhist demo --count 100000 --no-audio`, nested quality scores, ~87 MB
-# usage: benches/cli_bench.sh [WORKDIR]
+# usage: benches/cli_bench.sh [WORKDIR]   (about 2 minutes after the build)
 # needs: hyperfine (Debian package), GNU time at /usr/bin/time, python3
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -24,3 +24,12 @@ for kind in ref demo; do
   cp "$work/$kind.orig.json" "$d/history.json"
   /usr/bin/time -f "delete peak RSS: %M KiB" $B --dir "$d" delete "$newest" >/dev/null
 done
+# The browser (issue 4) and playback (issue 5) targets.
+cargo build --release -q --example ui_bench --example play_latency
+for kind in ref demo; do
+  cp "$work/$kind.orig.json" "$work/$kind/history.json"
+  echo "== browser on $kind"
+  target/release/examples/ui_bench "$work/$kind"
+done
+echo "== playback"
+target/release/examples/play_latency
