@@ -211,13 +211,24 @@ fn browse_search_command_recall_delete_undo_quit() {
     let wav_in = t.path().join("new.wav");
     common::write_sine(&wav_in, 48_000, 1, 0.5, genhist::audio::BitDepth::Int16);
     genhist()
-        .args(["--dir", dir.to_str().unwrap(), "add", wav_in.to_str().unwrap()])
+        .args([
+            "--dir",
+            dir.to_str().unwrap(),
+            "add",
+            wav_in.to_str().unwrap(),
+        ])
         .args(["--model-id", "live", "--model-name", "Live Take"])
         .assert()
         .success();
     let added = Instant::now();
-    let s = tui.wait_for("the new take", |s| s.contains("13/13") && s.contains("Live Take"));
-    assert!(added.elapsed() < Duration::from_millis(1500), "{:?}", added.elapsed());
+    let s = tui.wait_for("the new take", |s| {
+        s.contains("13/13") && s.contains("Live Take")
+    });
+    assert!(
+        added.elapsed() < Duration::from_millis(1500),
+        "{:?}",
+        added.elapsed()
+    );
     assert!(s.contains(&ids[2][..24]), "selection kept:\n{s}");
     tui.quit();
 }
