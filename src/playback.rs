@@ -27,23 +27,44 @@ pub trait Output: Send {
 /// A decoded take on its way to a player.
 pub type Decoded = rodio::Decoder<std::io::BufReader<std::fs::File>>;
 
+/// The format an output runs at.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct OutputFormat {
+    pub channels: rodio::ChannelCount,
+    pub sample_rate: rodio::SampleRate,
+}
+
 /// A player with `source` already queued, and the queue's output to hand to
-/// the mixer. The order matters: the mixer reads the queue's format when the
-/// queue is added, so with the take queued first it converts the take's
-/// rate and channels from the first sample. Added empty, the queue reports a
-/// placeholder format for its first ~512 samples and the start of a take
-/// whose format differs from it plays garbled (a chirp).
+/// the mixer. Two things keep the start of a take clean:
+/// - The take is queued before the queue joins the mixer: the mixer reads the
+///   queue's format when it is added, and an empty queue reports a
+///   placeholder format for its first ~512 samples (a take in another format
+///   played garbled, a chirp).
+/// - A take at another sample rate than the output's is converted here, once:
+///   left to the mixer, its converter restarts at every span of the queue
+///   (a one-sample hiccup after the first 512 samples). A take at the output's
+///   rate goes through untouched (bit-exact).
 pub fn queued_player(
     source: Decoded,
     volume: f32,
     paused: bool,
+    output: OutputFormat,
 ) -> (rodio::Player, rodio::queue::SourcesQueueOutput) {
+    use rodio::Source;
     let (player, queue) = rodio::Player::new();
     player.set_volume(volume);
     if paused {
         player.pause();
     }
-    player.append(source);
+    if source.sample_rate() == output.sample_rate {
+        player.append(source);
+    } else {
+        player.append(rodio::source::UniformSourceIterator::new(
+            source,
+            output.channels,
+            output.sample_rate,
+        ));
+    }
     (player, queue)
 }
 
@@ -64,7 +85,11 @@ impl Output for DeviceOutput {
             self.sink = Some(open_device().map_err(|e| format!("no audio output device ({e})"))?);
         }
         let sink = self.sink.as_ref().ok_or("no audio output device")?;
-        let (player, queue) = queued_player(source, volume, paused);
+        let output = OutputFormat {
+            channels: sink.config().channel_count(),
+            sample_rate: sink.config().sample_rate(),
+        };
+        let (player, queue) = queued_player(source, volume, paused, output);
         sink.mixer().add(queue);
         Ok(player)
     }
@@ -382,7 +407,12 @@ impl Output for QueueOutput {
         if let Some(why) = &self.fail {
             return Err(format!("no audio output device ({why})"));
         }
-        let (player, queue) = queued_player(source, volume, paused);
+        // The test "device" runs mono at 48 kHz.
+        let output = OutputFormat {
+            channels: rodio::ChannelCount::new(1).expect("nonzero"),
+            sample_rate: rodio::SampleRate::new(48_000).expect("nonzero"),
+        };
+        let (player, queue) = queued_player(source, volume, paused, output);
         if let Ok(mut q) = self.queue.lock() {
             *q = Some(queue);
         }

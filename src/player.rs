@@ -92,7 +92,11 @@ pub fn play_blocking(path: &Path, out: &mut impl Write) -> anyhow::Result<i32> {
     };
     use rodio::Source;
     let total = source.total_duration();
-    let (player, queue) = crate::playback::queued_player(source, 1.0, false);
+    let output = crate::playback::OutputFormat {
+        channels: sink.config().channel_count(),
+        sample_rate: sink.config().sample_rate(),
+    };
+    let (player, queue) = crate::playback::queued_player(source, 1.0, false, output);
     sink.mixer().add(queue);
     let _ = writeln!(
         out,
