@@ -133,6 +133,19 @@ fn played_samples_reach_the_device() {
         cl >= 0.99 && cr >= 0.99,
         "44.1 kHz: correlation {cl:.4} / {cr:.4}"
     );
+    // The start is converted like the rest (no unconverted or restarted span
+    // at the beginning: it was audible as a chirp or a click).
+    let start_error = (0..4)
+        .map(|lag| {
+            (0..2000)
+                .map(|i| (left[i + lag] - want[i]).abs())
+                .fold(0f32, f32::max)
+        })
+        .fold(f32::MAX, f32::min);
+    assert!(
+        start_error < 0.01,
+        "first 2000 samples off by {start_error}"
+    );
 
     // 24-bit stereo at 48 kHz: each channel stays on its side.
     let id = add(&mut h, &tone(48_000, 2, 0.5), BitDepth::Int24);
