@@ -353,3 +353,24 @@ fn a_large_index_loads_in_two_halves_with_bad_entries_reported() {
         "{err}"
     );
 }
+
+#[test]
+fn exact_lookups_follow_every_change() {
+    let (_t, d) = python_dir();
+    let mut h = GenerationHistory::open(&d).unwrap();
+    assert_eq!(h.get_exact(PY_MONO_16).unwrap().entry_id, PY_MONO_16);
+    assert!(h.get_exact("a1b2").is_none(), "exact only");
+    let e = h
+        .add_entry(
+            &sine(48_000, 1, 0.2, 330.0),
+            BitDepth::Int16,
+            NewEntry::default(),
+        )
+        .unwrap();
+    assert_eq!(h.get_exact(&e.entry_id).unwrap(), &e);
+    h.delete_entry(PY_MONO_16).unwrap();
+    assert!(h.get_exact(PY_MONO_16).is_none());
+    for id in [PY_STEREO_24, PY_NEWEST, e.entry_id.as_str()] {
+        assert_eq!(h.get_exact(id).unwrap().entry_id, id);
+    }
+}

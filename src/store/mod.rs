@@ -94,6 +94,15 @@ pub struct GenerationHistory {
     generation: u64,
     /// Set while only the newest entries are loaded: how many the file has.
     loading: Option<usize>,
+    /// (hash of id, index into `entries`), sorted: exact lookups without a scan.
+    by_id: Vec<(u64, u32)>,
+}
+
+fn id_hash(id: &str) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    id.hash(&mut h);
+    h.finish()
 }
 
 /// Source of [`GenerationHistory::generation`] numbers (unique per process).
@@ -110,6 +119,7 @@ impl GenerationHistory {
             stamp: None,
             generation: 0,
             loading: None,
+            by_id: Vec::new(),
         };
         h.reload()?;
         Ok(h)
@@ -132,6 +142,7 @@ impl GenerationHistory {
             stamp: text.stamp,
             generation: 0,
             loading: (total > n).then_some(total),
+            by_id: Vec::new(),
         };
         h.touched();
         Ok(h)
@@ -159,8 +170,27 @@ impl GenerationHistory {
         self.generation
     }
 
+    /// Called after every change of `entries`.
     fn touched(&mut self) {
         self.generation = GENERATIONS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        self.by_id = self
+            .entries
+            .iter()
+            .enumerate()
+            .map(|(i, e)| (id_hash(&e.entry_id), i as u32))
+            .collect();
+        self.by_id.sort_unstable();
+    }
+
+    /// The entry with exactly this id (no prefix matching), in O(log n).
+    pub fn get_exact(&self, id: &str) -> Option<&HistoryEntry> {
+        let h = id_hash(id);
+        let start = self.by_id.partition_point(|&(x, _)| x < h);
+        self.by_id[start..]
+            .iter()
+            .take_while(|&&(x, _)| x == h)
+            .map(|&(_, i)| &self.entries[i as usize])
+            .find(|e| e.entry_id == id)
     }
 
     /// True when `history.json` changed on disk since the last read.
@@ -210,6 +240,9 @@ impl GenerationHistory {
 
     /// Looks an entry up by its full id or a unique prefix of at least 4 characters.
     pub fn get(&self, id: &str) -> Result<&HistoryEntry, StoreError> {
+        if let Some(e) = self.get_exact(id) {
+            return Ok(e);
+        }
         let keys = self
             .entries
             .iter()

@@ -11,7 +11,7 @@ mod workers;
 use crate::command_history::{CommandHistory, DEFAULT_FILE, DEFAULT_MAX_ENTRIES};
 use crate::playback::{DeviceOutput, PlayerCmd, PlayerThread};
 use crate::player::StderrRedirect;
-use crate::store::GenerationHistory;
+use crate::store::{GenerationHistory, HistoryEntry};
 use anyhow::{Context, Result};
 use app::{App, Effect, Mode, PeakState};
 use crossterm::event::{
@@ -238,22 +238,14 @@ fn event_loop(
             // Selected first, then the visible rows.
             let offset = app.offset.get();
             let page = app.page.get();
-            let mut want: Vec<String> = app
-                .selected_entry()
-                .map(|e| e.entry_id.clone())
-                .into_iter()
-                .collect();
-            want.extend(
-                (offset..offset + page)
-                    .filter_map(|r| app.entry_at(r))
-                    .map(|e| e.entry_id.clone()),
-            );
-            want.retain(|id| !app.peaks.contains_key(id));
-            want.dedup();
+            let mut wanted: Vec<&HistoryEntry> = app.selected_entry().into_iter().collect();
+            wanted.extend((offset..offset + page).filter_map(|r| app.entry_at(r)));
+            wanted.retain(|e| !app.peaks.contains_key(&e.entry_id));
+            wanted.dedup_by(|a, b| a.entry_id == b.entry_id);
+            let want: Vec<String> = wanted.iter().map(|e| e.entry_id.clone()).collect();
             if !want.is_empty() && want != last_request {
-                let jobs: Vec<(String, Result<PathBuf, String>)> = want
+                let jobs: Vec<(String, Result<PathBuf, String>)> = wanted
                     .iter()
-                    .filter_map(|id| app.store.get(id).ok())
                     .map(|e| {
                         (
                             e.entry_id.clone(),
