@@ -168,10 +168,21 @@ impl App {
     }
 
     /// Replaces the store after it changed on disk, keeping the selection.
-    pub fn replace_store(&mut self, store: GenerationHistory) {
+    /// Returns the old store (large at 100,000 entries: the caller may drop
+    /// it on another thread). A search index built for the new store off the
+    /// UI thread can come along.
+    pub fn replace_store(
+        &mut self,
+        store: GenerationHistory,
+        index: Option<SearchIndex>,
+    ) -> GenerationHistory {
         let keep = self.selected_entry().map(|e| e.entry_id.clone());
-        self.store = store;
+        let old = std::mem::replace(&mut self.store, store);
+        if let Some(index) = index {
+            self.search_index = index;
+        }
         self.refresh_view(keep);
+        old
     }
 
     /// After a delete: the selection goes to the next older entry still shown.

@@ -203,8 +203,10 @@ fn event_loop(
         }
         if let Some(store) = watcher.try_recv() {
             match store {
-                Ok(s) => {
-                    app.replace_store(s);
+                Ok((s, index)) => {
+                    let old = app.replace_store(s, Some(index));
+                    // Freeing 100,000 entries takes tens of milliseconds.
+                    std::thread::spawn(move || drop(old));
                     sizer.request(app.store.dir().to_path_buf(), app.entries());
                 }
                 Err(e) => app.error(e),

@@ -2,6 +2,7 @@
 //! cached by the caller), the index watcher and total-size counting.
 
 use crate::peaks::{peaks_from_file, Peaks};
+use crate::query::SearchIndex;
 use crate::store::{FileStamp, GenerationHistory, HistoryEntry, INDEX_FILE};
 use std::path::PathBuf;
 use std::sync::mpsc::{channel, Receiver, Sender, TryRecvError};
@@ -60,9 +61,18 @@ impl PeaksWorker {
     }
 }
 
+/// A store loaded off the UI thread, with its search index.
+pub type Loaded = Result<(GenerationHistory, SearchIndex), String>;
+
+fn load(dir: &std::path::Path) -> Loaded {
+    let store = GenerationHistory::open(dir).map_err(|e| e.to_string())?;
+    let index = SearchIndex::build(store.entries(), store.generation());
+    Ok((store, index))
+}
+
 /// Polls `history.json` every 250 ms; on change, re-reads it off the UI thread.
 pub struct Watcher {
-    rx: Receiver<Result<GenerationHistory, String>>,
+    rx: Receiver<Loaded>,
 }
 
 impl Watcher {
@@ -74,8 +84,7 @@ impl Watcher {
             let path = dir.join(INDEX_FILE);
             let mut seen = FileStamp::of(&path);
             if load_now {
-                let result = GenerationHistory::open(&dir).map_err(|e| e.to_string());
-                if tx.send(result).is_err() {
+                if tx.send(load(&dir)).is_err() {
                     return;
                 }
             }
@@ -84,8 +93,7 @@ impl Watcher {
                 let now = FileStamp::of(&path);
                 if now != seen {
                     seen = now;
-                    let result = GenerationHistory::open(&dir).map_err(|e| e.to_string());
-                    if tx.send(result).is_err() {
+                    if tx.send(load(&dir)).is_err() {
                         return;
                     }
                 }
@@ -94,7 +102,7 @@ impl Watcher {
         Watcher { rx }
     }
 
-    pub fn try_recv(&self) -> Option<Result<GenerationHistory, String>> {
+    pub fn try_recv(&self) -> Option<Loaded> {
         self.rx.try_recv().ok()
     }
 }
