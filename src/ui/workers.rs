@@ -83,10 +83,8 @@ impl Watcher {
         std::thread::spawn(move || {
             let path = dir.join(INDEX_FILE);
             let mut seen = FileStamp::of(&path);
-            if load_now {
-                if tx.send(load(&dir)).is_err() {
-                    return;
-                }
+            if load_now && tx.send(load(&dir)).is_err() {
+                return;
             }
             loop {
                 std::thread::sleep(Duration::from_millis(250));
