@@ -163,7 +163,9 @@ fn main_screen_shows_list_panel_and_status() {
     let app = app_over(&d);
     let s = screen(&app, 120, 30);
     assert!(s.contains("b0b0b0b0"), "{s}");
-    assert!(s.contains("Klänge — Gro"));
+    assert!(s.contains("Klänge — Gr"));
+    // Preset and seed columns fit beside the panel at 120 columns.
+    assert!(s.contains("Weiß") && s.contains("123456789…"), "{s}");
     assert!(s.contains("3/3"));
     assert!(s.contains("sort: newest"));
     // The selected (newest) entry's WAV is missing: the panel says so.

@@ -67,16 +67,17 @@ fn sparkline(app: &App, e: &HistoryEntry, width: usize) -> Span<'static> {
             Span::styled(s, Style::new().fg(Color::Cyan))
         }
         Some(PeakState::Failed(why)) => {
-            let short = if why.contains("missing") || why.contains("No such file") {
-                "audio missing"
+            let (long, short) = if why.contains("missing") || why.contains("No such file") {
+                ("audio missing", "missing")
             } else if why.contains("outside") || why.contains("..") || why.contains("absolute") {
-                "invalid path"
+                ("invalid path", "invalid")
             } else if why.contains("unsupported") {
-                "unsupported"
+                ("unsupported", "unsupp.")
             } else {
-                "unreadable"
+                ("unreadable", "unread.")
             };
-            Span::styled(truncate(short, width), Style::new().fg(Color::Red))
+            let label = if long.len() <= width { long } else { short };
+            Span::styled(truncate(label, width), Style::new().fg(Color::Red))
         }
         _ => Span::styled(truncate("·····", width), Style::new().fg(Color::DarkGray)),
     }
@@ -101,7 +102,13 @@ fn draw_list(f: &mut Frame, app: &App, area: Rect, now: DateTime<Utc>) {
     offset = offset.min(app.view.len().saturating_sub(height));
     app.offset.set(offset);
     let w = inner.width as usize;
-    let wide = w >= 80;
+    // Columns by width: full; compact (short age and names) so preset and
+    // seed still fit beside the panel on a 120-column terminal; minimal.
+    let tier = match w {
+        80.. => 2,
+        64.. => 1,
+        _ => 0,
+    };
     let mut lines = Vec::with_capacity(height);
     for row in offset..(offset + height).min(app.view.len()) {
         let Some(e) = app.entry_at(row) else { break };
@@ -115,16 +122,21 @@ fn draw_list(f: &mut Frame, app: &App, area: Rect, now: DateTime<Utc>) {
         } else {
             " "
         };
+        let when = age(e.time_us, now);
+        let (when, model_w) = match tier {
+            1 => (format!("{:>4}", when.trim_end_matches(" ago")), 12),
+            _ => (format!("{when:>8}"), 16),
+        };
         let mut text = format!(
-            "{mark}{play}{:<8} {:>8} {} ",
+            "{mark}{play}{:<8} {when} {} ",
             sanitize(e.short_id()),
-            age(e.time_us, now),
-            pad(&truncate(&sanitize(&e.model_name), 16), 16),
+            pad(&truncate(&sanitize(&e.model_name), model_w), model_w),
         );
-        if wide {
+        if tier > 0 {
+            let preset_w = if tier == 2 { 10 } else { 8 };
             text.push_str(&format!(
                 "{} {:>10} ",
-                pad(&truncate(&sanitize(&e.preset_name), 10), 10),
+                pad(&truncate(&sanitize(&e.preset_name), preset_w), preset_w),
                 truncate(&e.seed.to_string(), 10)
             ));
         }
