@@ -106,7 +106,7 @@ fn draw_list(f: &mut Frame, app: &App, area: Rect, now: DateTime<Utc>) {
     // seed still fit beside the panel on a 120-column terminal; minimal.
     let tier = match w {
         80.. => 2,
-        64.. => 1,
+        60.. => 1,
         _ => 0,
     };
     let mut lines = Vec::with_capacity(height);
