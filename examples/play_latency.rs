@@ -14,14 +14,7 @@ fn main() {
     let scratch = tempfile::tempdir().unwrap();
     let raw = scratch.path().join("played.raw");
     let conf = scratch.path().join("asound.conf");
-    std::fs::write(
-        &conf,
-        format!(
-            "pcm.!default {{ type file; slave.pcm {{ type null }}; file \"{}\"; format \"raw\" }}\n",
-            raw.display()
-        ),
-    )
-    .unwrap();
+    std::fs::write(&conf, genhist::player::capture_config(&raw)).unwrap();
     // SAFETY: set before any thread that reads the environment is started.
     unsafe { std::env::set_var("ALSA_CONFIG_PATH", &conf) };
 

@@ -34,6 +34,16 @@ pub struct OutputFormat {
     pub sample_rate: rodio::SampleRate,
 }
 
+impl OutputFormat {
+    /// The format an opened device runs at.
+    pub fn of(sink: &rodio::MixerDeviceSink) -> OutputFormat {
+        OutputFormat {
+            channels: sink.config().channel_count(),
+            sample_rate: sink.config().sample_rate(),
+        }
+    }
+}
+
 /// A player with `source` already queued, and the queue's output to hand to
 /// the mixer. Two things keep the start of a take clean:
 /// - The take is queued before the queue joins the mixer: the mixer reads the
@@ -85,11 +95,7 @@ impl Output for DeviceOutput {
             self.sink = Some(open_device().map_err(|e| format!("no audio output device ({e})"))?);
         }
         let sink = self.sink.as_ref().ok_or("no audio output device")?;
-        let output = OutputFormat {
-            channels: sink.config().channel_count(),
-            sample_rate: sink.config().sample_rate(),
-        };
-        let (player, queue) = queued_player(source, volume, paused, output);
+        let (player, queue) = queued_player(source, volume, paused, OutputFormat::of(sink));
         sink.mixer().add(queue);
         Ok(player)
     }

@@ -46,6 +46,17 @@ impl Drop for StderrRedirect {
 }
 
 /// Opens the default output device; the error says why there is none.
+/// An ALSA configuration (for `ALSA_CONFIG_PATH`) whose default device
+/// writes what is played to `raw` (float32 LE, as negotiated) through the
+/// `file` plugin over a `null` device: real output without sound hardware,
+/// for the capture test and the latency benchmark.
+pub fn capture_config(raw: &Path) -> String {
+    format!(
+        "pcm.!default {{ type file; slave.pcm {{ type null }}; file \"{}\"; format \"raw\" }}\n",
+        raw.display()
+    )
+}
+
 pub fn open_device() -> Result<rodio::MixerDeviceSink, String> {
     let _quiet = StderrRedirect::to_null();
     match rodio::DeviceSinkBuilder::open_default_sink() {
@@ -92,10 +103,7 @@ pub fn play_blocking(path: &Path, out: &mut impl Write) -> anyhow::Result<i32> {
     };
     use rodio::Source;
     let total = source.total_duration();
-    let output = crate::playback::OutputFormat {
-        channels: sink.config().channel_count(),
-        sample_rate: sink.config().sample_rate(),
-    };
+    let output = crate::playback::OutputFormat::of(&sink);
     let (player, queue) = crate::playback::queued_player(source, 1.0, false, output);
     sink.mixer().add(queue);
     let _ = writeln!(

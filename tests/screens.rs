@@ -9,8 +9,6 @@ use genhist::command_history::CommandHistory;
 use genhist::store::GenerationHistory;
 use genhist::ui::app::{App, PeakState};
 use genhist::ui::command::Command;
-use ratatui::backend::TestBackend;
-use ratatui::Terminal;
 use std::sync::Arc;
 
 fn app_over(dir: &std::path::Path) -> App {
@@ -44,27 +42,7 @@ fn app_over(dir: &std::path::Path) -> App {
 fn screen(app: &App, w: u16, h: u16) -> String {
     let dir = app.store.dir().display().to_string();
     let fixed = format!("HISTORY-DIR {}", "─".repeat(dir.len().saturating_sub(11)));
-    raw_screen(app, w, h).replace(&format!("{dir} "), &fixed)
-}
-
-fn raw_screen(app: &App, w: u16, h: u16) -> String {
-    let mut term = Terminal::new(TestBackend::new(w, h)).unwrap();
-    let now = chrono::DateTime::parse_from_rfc3339("2026-11-21T12:00:00+00:00")
-        .unwrap()
-        .to_utc();
-    term.draw(|f| genhist::ui::render::draw(f, app, now))
-        .unwrap();
-    let buf = term.backend().buffer().clone();
-    let mut s = String::new();
-    for y in 0..buf.area.height {
-        let mut line = String::new();
-        for x in 0..buf.area.width {
-            line.push_str(buf[(x, y)].symbol());
-        }
-        s.push_str(line.trim_end());
-        s.push('\n');
-    }
-    s
+    screen_text(app, w, h).replace(&format!("{dir} "), &fixed)
 }
 
 #[test]

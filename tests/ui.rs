@@ -7,8 +7,6 @@ use genhist::command_history::CommandHistory;
 use genhist::store::GenerationHistory;
 use genhist::ui::app::{App, Effect, Mode};
 use genhist::ui::command::{parse, Command};
-use ratatui::backend::TestBackend;
-use ratatui::Terminal;
 
 fn app_over(dir: &std::path::Path) -> App {
     let store = GenerationHistory::open(dir).unwrap();
@@ -17,21 +15,7 @@ fn app_over(dir: &std::path::Path) -> App {
 }
 
 fn screen(app: &App, w: u16, h: u16) -> String {
-    let mut term = Terminal::new(TestBackend::new(w, h)).unwrap();
-    let now = chrono::DateTime::parse_from_rfc3339("2026-11-21T12:00:00+00:00")
-        .unwrap()
-        .to_utc();
-    term.draw(|f| genhist::ui::render::draw(f, app, now))
-        .unwrap();
-    let buf = term.backend().buffer().clone();
-    let mut s = String::new();
-    for y in 0..buf.area.height {
-        for x in 0..buf.area.width {
-            s.push_str(buf[(x, y)].symbol());
-        }
-        s.push('\n');
-    }
-    s
+    screen_text(app, w, h)
 }
 
 #[test]

@@ -126,9 +126,6 @@ pub fn parse_typed(path: &Path, mut bytes: Vec<u8>) -> Result<LoadedIndex, Store
         }
     }
     let (text, scan) = text_and_scan(path, bytes)?;
-    if scan.entries_pos.is_none() {
-        return Err(no_entries(path));
-    }
     let version = version_of(text.as_bytes(), &scan.top);
     let mut bytes = text.into_bytes();
     let (entries, invalid) = parse_releasing(&mut bytes, &scan.entries);
@@ -179,11 +176,28 @@ fn parse_halves(mut head: Vec<u8>, mut tail: Vec<u8>) -> Result<LoadedIndex, Hal
 
 /// The last `version` member among `top`, parsed.
 fn version_of(b: &[u8], top: &[scan::Member]) -> Option<Value> {
-    let m = top
-        .iter()
-        .rev()
-        .find(|m| scan::string_at(b, &m.key) == "version")?;
+    let m = top.iter().rev().find(|m| m.key.is_at(b, "version"))?;
     serde_json::from_slice(&b[m.value.clone()]).ok()
+}
+
+/// The entry scanned at `e` in `b`, or why it does not fit the schema.
+fn parse_entry_at(b: &[u8], e: &EntrySpan) -> Result<HistoryEntry, InvalidEntry> {
+    entry_from_text(e.key.get_at(b).into_owned(), &b[e.value.clone()])
+}
+
+/// An entry from its stored text; `id` is its key in `entries`, which is what
+/// the Python tool looks entries up by.
+pub(crate) fn entry_from_text(id: String, text: &[u8]) -> Result<HistoryEntry, InvalidEntry> {
+    match serde_json::from_slice::<HistoryEntry>(text) {
+        Ok(mut entry) => {
+            entry.entry_id = id;
+            Ok(entry)
+        }
+        Err(err) => Err(InvalidEntry {
+            entry_id: id,
+            reason: strip_position(&err.to_string()),
+        }),
+    }
 }
 
 /// Parses the entries at `spans` from the last to the first, handing the
@@ -196,17 +210,9 @@ fn parse_releasing(
     let mut ok = Vec::with_capacity(spans.len());
     let mut bad = Vec::new();
     for e in spans.iter().rev() {
-        let id = scan::string_at(buf, &e.key);
-        match serde_json::from_slice::<HistoryEntry>(&buf[e.value.clone()]) {
-            Ok(mut entry) => {
-                // The key is what the Python tool looks entries up by.
-                entry.entry_id = id;
-                ok.push(entry);
-            }
-            Err(err) => bad.push(InvalidEntry {
-                entry_id: id,
-                reason: strip_position(&err.to_string()),
-            }),
+        match parse_entry_at(buf, e) {
+            Ok(entry) => ok.push(entry),
+            Err(invalid) => bad.push(invalid),
         }
         let key_start = e.key.span.start - 1;
         if buf.len() - key_start >= RELEASE_EVERY {
@@ -319,9 +325,9 @@ fn read_file(path: &Path) -> std::io::Result<Vec<u8>> {
     }
 }
 
-/// The index file's text, UTF-8 checked and scanned.
+/// The index file's text, UTF-8 checked and scanned, with an `entries` object.
 fn text_and_scan(path: &Path, bytes: Vec<u8>) -> Result<(String, Scan), StoreError> {
-    scan::scan_utf8(bytes).map_err(|e| match e {
+    let (text, scan) = scan::scan_utf8(bytes).map_err(|e| match e {
         scan::ScanError::Json(text, at) => scan_error(path, &text, at),
         scan::ScanError::Utf8(e) => {
             let at = e.utf8_error().valid_up_to();
@@ -338,7 +344,11 @@ fn text_and_scan(path: &Path, bytes: Vec<u8>) -> Result<(String, Scan), StoreErr
                 message: "not UTF-8 text".into(),
             }
         }
-    })
+    })?;
+    if scan.entries_pos.is_none() {
+        return Err(no_entries(path));
+    }
+    Ok((text, scan))
 }
 
 impl<'a> RawDoc<'a> {
@@ -355,10 +365,14 @@ impl<'a> RawDoc<'a> {
 
     pub fn parse(path: &Path, text: &'a str) -> Result<RawDoc<'a>, StoreError> {
         let s = scan::scan(text).map_err(|at| scan_error(path, text, at))?;
-        RawDoc::from_scan(path, text, &s)
+        if s.entries_pos.is_none() {
+            return Err(no_entries(path));
+        }
+        Ok(RawDoc::from_scan(text, &s))
     }
 
-    fn from_scan(path: &Path, text: &'a str, s: &Scan) -> Result<RawDoc<'a>, StoreError> {
+    /// A document over scanned text that has an `entries` object.
+    fn from_scan(text: &'a str, s: &Scan) -> RawDoc<'a> {
         let mut doc = RawDoc {
             top: s
                 .top
@@ -379,10 +393,7 @@ impl<'a> RawDoc<'a> {
             doc.version = v.parse().ok();
             doc.version_text = Some(v.to_string());
         }
-        if doc.entries_pos.is_none() {
-            return Err(no_entries(path));
-        }
-        Ok(doc)
+        doc
     }
 
     /// Refuses to write over a format version genhist does not know.
@@ -648,9 +659,6 @@ impl IndexText {
             }
             Err(e) => return Err(StoreError::io("read", &path, e)),
         };
-        if scan.entries_pos.is_none() {
-            return Err(no_entries(&path));
-        }
         Ok(IndexText {
             path,
             text,
@@ -669,13 +677,7 @@ impl IndexText {
 
     /// The `version` member, when the file has one.
     pub fn version(&self) -> Option<Value> {
-        let m = self
-            .scan
-            .top
-            .iter()
-            .rev()
-            .find(|m| m.key.is(&self.text, "version"))?;
-        serde_json::from_str(&self.text[m.value.clone()]).ok()
+        version_of(self.text.as_bytes(), &self.scan.top)
     }
 
     /// Whether a file exists at all (an empty history has none).
@@ -684,17 +686,7 @@ impl IndexText {
     }
 
     fn parse_entry(&self, e: &EntrySpan) -> Result<HistoryEntry, InvalidEntry> {
-        let id = e.key.get(&self.text).into_owned();
-        match serde_json::from_str::<HistoryEntry>(&self.text[e.value.clone()]) {
-            Ok(mut entry) => {
-                entry.entry_id = id;
-                Ok(entry)
-            }
-            Err(err) => Err(InvalidEntry {
-                entry_id: id,
-                reason: strip_position(&err.to_string()),
-            }),
-        }
+        parse_entry_at(self.text.as_bytes(), e)
     }
 
     /// The newest `limit` entries (of `model_id` when given), newest first, in
@@ -826,7 +818,7 @@ pub fn update<T>(
             Err(e) => return Err(StoreError::io("read", &path, e)),
         };
         let mut doc = match &text {
-            Some((t, s)) => RawDoc::from_scan(&path, t, s)?,
+            Some((t, s)) => RawDoc::from_scan(t, s),
             None => RawDoc::empty(),
         };
         doc.check_writable(&path)?;

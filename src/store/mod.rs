@@ -131,8 +131,8 @@ impl GenerationHistory {
     /// many entries the file has meanwhile.
     pub fn open_newest(dir: &Path, n: usize) -> Result<GenerationHistory, StoreError> {
         let text = index_file::IndexText::read(dir)?;
-        let (mut entries, invalid) = text.newest(None, Some(n));
-        sort_newest_first(&mut entries);
+        // Already in display order.
+        let (entries, invalid) = text.newest(None, Some(n));
         let total = text.len();
         let mut h = GenerationHistory {
             dir: dir.to_path_buf(),
@@ -449,15 +449,9 @@ impl GenerationHistory {
             if self.entries.iter().any(|e| e.entry_id == r.id) {
                 continue;
             }
-            match serde_json::from_str::<HistoryEntry>(&r.text) {
-                Ok(mut e) => {
-                    e.entry_id = r.id.clone();
-                    self.entries.push(e);
-                }
-                Err(err) => self.invalid.push(InvalidEntry {
-                    entry_id: r.id.clone(),
-                    reason: err.to_string(),
-                }),
+            match index_file::entry_from_text(r.id.clone(), r.text.as_bytes()) {
+                Ok(e) => self.entries.push(e),
+                Err(bad) => self.invalid.push(bad),
             }
         }
         sort_newest_first(&mut self.entries);

@@ -22,22 +22,42 @@ pub struct Str {
 impl Str {
     /// The string's value.
     pub fn get<'a>(&self, text: &'a str) -> Cow<'a, str> {
-        let raw = &text[self.span.clone()];
-        if !self.escaped {
-            return Cow::Borrowed(raw);
+        match self.unescape(text.as_bytes()) {
+            Some(v) => Cow::Owned(v),
+            None => Cow::Borrowed(&text[self.span.clone()]),
         }
-        let quoted = &text[self.span.start - 1..self.span.end + 1];
-        // The scan validated the escapes, so this cannot fail.
-        Cow::Owned(serde_json::from_str::<String>(quoted).unwrap_or_else(|_| raw.to_string()))
+    }
+
+    /// The string's value from the bytes it was scanned in (text that is not
+    /// UTF-8 yields replacement characters).
+    pub fn get_at<'a>(&self, b: &'a [u8]) -> Cow<'a, str> {
+        match self.unescape(b) {
+            Some(v) => Cow::Owned(v),
+            None => String::from_utf8_lossy(&b[self.span.clone()]),
+        }
     }
 
     /// Compares with `s` without allocating when the string has no escapes.
     pub fn is(&self, text: &str, s: &str) -> bool {
-        if self.escaped {
-            self.get(text) == s
-        } else {
-            &text[self.span.clone()] == s
+        self.is_at(text.as_bytes(), s)
+    }
+
+    /// [`Str::is`] over the bytes it was scanned in.
+    pub fn is_at(&self, b: &[u8], s: &str) -> bool {
+        match self.unescape(b) {
+            Some(v) => v == s,
+            None => &b[self.span.clone()] == s.as_bytes(),
         }
+    }
+
+    /// The decoded value when the string has escapes (which the scan
+    /// validated); `None` when its bytes are its value.
+    fn unescape(&self, b: &[u8]) -> Option<String> {
+        if !self.escaped {
+            return None;
+        }
+        let quoted = &b[self.span.start - 1..self.span.end + 1];
+        serde_json::from_slice::<String>(quoted).ok()
     }
 }
 
@@ -468,7 +488,7 @@ impl Parser<'_> {
             self.expect(b':')?;
             self.ws();
             let start = self.i;
-            let is_entries = key_is(self.b, &key, "entries");
+            let is_entries = key.is_at(self.b, "entries");
             if is_entries && self.peek() == Some(b'{') {
                 doc.entries.clear();
                 doc.entries_pos = Some(doc.top.len());
@@ -562,27 +582,6 @@ impl Parser<'_> {
                 _ => return Err(self.i - 1),
             }
         }
-    }
-}
-
-/// A scanned string's value from the bytes it was scanned in (which the scan
-/// checked; text that is not UTF-8 yields replacement characters).
-pub(crate) fn string_at(b: &[u8], s: &Str) -> String {
-    if s.escaped {
-        if let Ok(v) = serde_json::from_slice::<String>(&b[s.span.start - 1..s.span.end + 1]) {
-            return v;
-        }
-    }
-    String::from_utf8_lossy(&b[s.span.clone()]).into_owned()
-}
-
-/// Whether a scanned key is `s` (decoding escapes when there are any).
-fn key_is(b: &[u8], key: &Str, s: &str) -> bool {
-    if key.escaped {
-        serde_json::from_slice::<String>(&b[key.span.start - 1..key.span.end + 1])
-            .is_ok_and(|k| k == s)
-    } else {
-        &b[key.span.clone()] == s.as_bytes()
     }
 }
 

@@ -76,3 +76,25 @@ pub fn python3_available() -> bool {
 pub fn py_store() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/py_store.py")
 }
+
+/// The browser's screen as text (trailing blanks trimmed), drawn at a fixed
+/// clock: 2026-11-21 12:00 UTC.
+pub fn screen_text(app: &genhist::ui::app::App, w: u16, h: u16) -> String {
+    let mut term = ratatui::Terminal::new(ratatui::backend::TestBackend::new(w, h)).unwrap();
+    let now = chrono::DateTime::parse_from_rfc3339("2026-11-21T12:00:00+00:00")
+        .unwrap()
+        .to_utc();
+    term.draw(|f| genhist::ui::render::draw(f, app, now))
+        .unwrap();
+    let buf = term.backend().buffer().clone();
+    let mut s = String::new();
+    for y in 0..buf.area.height {
+        let mut line = String::new();
+        for x in 0..buf.area.width {
+            line.push_str(buf[(x, y)].symbol());
+        }
+        s.push_str(line.trim_end());
+        s.push('\n');
+    }
+    s
+}
