@@ -475,42 +475,23 @@ fn concurrent_adds_by_another_process_survive_deletes() {
     let (t, d) = python_dir();
     let wav = t.path().join("in.wav");
     write_sine(&wav, 8_000, 1, 0.05, genhist::audio::BitDepth::Int16);
-    // Seed entries to delete.
-    let mut victims = Vec::new();
-    for _ in 0..12 {
-        let o = genhist()
-            .args([
-                "--dir",
-                d.to_str().unwrap(),
-                "add",
-                wav.to_str().unwrap(),
-                "--model-id",
-                "victim",
-            ])
+    // `genhist add` in a process of its own; returns the new id.
+    let add = |dir: &std::path::Path, wav: &std::path::Path, model: &str| -> String {
+        let o = std::process::Command::new(assert_cmd::cargo::cargo_bin("genhist"))
+            .args(["--dir", dir.to_str().unwrap(), "add", wav.to_str().unwrap()])
+            .args(["--model-id", model])
             .output()
             .unwrap();
-        victims.push(String::from_utf8(o.stdout).unwrap().trim().to_string());
-    }
-    let bin = assert_cmd::cargo::cargo_bin("genhist");
+        assert!(o.status.success());
+        String::from_utf8(o.stdout).unwrap().trim().to_string()
+    };
+    // Seed entries to delete.
+    let victims: Vec<String> = (0..12).map(|_| add(&d, &wav, "victim")).collect();
     let (d2, wav2) = (d.clone(), wav.clone());
     let adder = std::thread::spawn(move || {
-        let mut added = Vec::new();
-        for _ in 0..12 {
-            let o = std::process::Command::new(&bin)
-                .args([
-                    "--dir",
-                    d2.to_str().unwrap(),
-                    "add",
-                    wav2.to_str().unwrap(),
-                    "--model-id",
-                    "other",
-                ])
-                .output()
-                .unwrap();
-            assert!(o.status.success());
-            added.push(String::from_utf8(o.stdout).unwrap().trim().to_string());
-        }
-        added
+        (0..12)
+            .map(|_| add(&d2, &wav2, "other"))
+            .collect::<Vec<_>>()
     });
     for v in &victims {
         genhist()
