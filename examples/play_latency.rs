@@ -40,7 +40,7 @@ fn main() {
         let t = Instant::now();
         player.send(PlayerCmd::Play {
             id: "take".into(),
-            path: wav.clone(),
+            source: genhist::player::Source::open(&wav).unwrap(),
         });
         let latency = loop {
             assert!(

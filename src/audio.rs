@@ -42,6 +42,16 @@ impl BitDepth {
 
 /// Writes `buf` as a WAV file.
 pub fn write_wav(path: &Path, buf: &AudioBuffer, depth: BitDepth) -> Result<(), hound::Error> {
+    let f = std::fs::File::create(path)?;
+    write_wav_to(std::io::BufWriter::new(f), buf, depth)
+}
+
+/// Writes `buf` as WAV data into `w` (an open file, say).
+pub fn write_wav_to<W: std::io::Write + std::io::Seek>(
+    w: W,
+    buf: &AudioBuffer,
+    depth: BitDepth,
+) -> Result<(), hound::Error> {
     let (bits, format) = match depth {
         BitDepth::Int16 => (16, hound::SampleFormat::Int),
         BitDepth::Int24 => (24, hound::SampleFormat::Int),
@@ -53,7 +63,7 @@ pub fn write_wav(path: &Path, buf: &AudioBuffer, depth: BitDepth) -> Result<(), 
         bits_per_sample: bits,
         sample_format: format,
     };
-    let mut w = hound::WavWriter::create(path, spec)?;
+    let mut w = hound::WavWriter::new(w, spec)?;
     match depth {
         BitDepth::Int16 => {
             let mut w16 = w.get_i16_writer(buf.samples.len() as u32);

@@ -4,12 +4,12 @@
 //!
 //! Stronger than the seed where it matters: saves are atomic (temp + rename),
 //! a save merges with what another genhist window wrote meanwhile, pasted
-//! newlines and control characters become one clean line, and errors are kept
-//! (once) for the status bar instead of being swallowed.
+//! newlines and control characters become one clean line, a file that cannot
+//! be read is never written over (commands are kept in memory meanwhile), and
+//! errors are kept (once) for the status bar instead of being swallowed.
 
-use crate::store::index_file::DirLock;
+use crate::fsutil::{self, DirLock};
 use std::fs;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 pub const DEFAULT_FILE: &str = ".genhist_history";
@@ -64,7 +64,13 @@ impl CommandHistory {
     }
 
     fn fail(&mut self, what: &str, e: std::io::Error) {
-        let msg = format!("command history {} {}: {e}", self.path.display(), what);
+        let msg = match what {
+            "read" => format!(
+                "cannot read the command history {}: {e}; it is left as it is and commands are kept in memory",
+                self.path.display()
+            ),
+            _ => format!("cannot {what} the command history {}: {e}", self.path.display()),
+        };
         tracing::warn!("{msg}");
         if self.error.is_none() {
             self.error = Some(msg);
@@ -81,9 +87,18 @@ impl CommandHistory {
         Some(e)
     }
 
+    /// The file's lines; an error when it cannot be read whole (it is then
+    /// never written over). Bytes that are not UTF-8 count as unreadable:
+    /// rewriting them would lose them.
     fn read_disk(&self) -> std::io::Result<Vec<String>> {
         match fs::read(&self.path) {
-            Ok(bytes) => Ok(String::from_utf8_lossy(&bytes)
+            Ok(bytes) => Ok(String::from_utf8(bytes)
+                .map_err(|_| {
+                    std::io::Error::new(
+                        std::io::ErrorKind::InvalidData,
+                        "it holds bytes that are not UTF-8 text",
+                    )
+                })?
                 .split('\n')
                 .map(|l| l.strip_suffix('\r').unwrap_or(l))
                 .filter(|l| !l.trim().is_empty())
@@ -96,7 +111,9 @@ impl CommandHistory {
 
     /// Adds a command (trimmed; empty ignored; equal to the newest one ignored),
     /// caps, saves at once, and resets navigation. The save appends to what is on
-    /// disk now, so commands another window added meanwhile are kept.
+    /// disk now, so commands another window added meanwhile are kept. When the
+    /// file cannot be read, nothing is written: the command is kept in memory
+    /// and saved once the file can be read again.
     pub fn add(&mut self, command: &str) {
         let clean = clean_command(command);
         if clean.is_empty() {
@@ -105,12 +122,12 @@ impl CommandHistory {
         let _lock = lock_dir_of(&self.path);
         // Merge: start from the file as it is now (another window may have added),
         // then our commands that could not be saved yet, then this one.
-        let base = match self.read_disk() {
-            Ok(disk) => disk,
+        let (base, readable) = match self.read_disk() {
+            Ok(disk) => (disk, true),
             Err(e) => {
                 self.fail("read", e);
                 let keep = self.history.len().saturating_sub(self.unsaved.len());
-                self.history[..keep].to_vec()
+                (self.history[..keep].to_vec(), false)
             }
         };
         let newest = self.unsaved.last().or(base.last());
@@ -124,7 +141,7 @@ impl CommandHistory {
             merged.drain(..cut);
         }
         self.history = merged;
-        if !self.unsaved.is_empty() {
+        if readable && !self.unsaved.is_empty() {
             match write_atomic(&self.path, &self.history) {
                 Ok(()) => self.unsaved.clear(),
                 Err(e) => {
@@ -254,12 +271,17 @@ impl CommandHistory {
         self.history.clone()
     }
 
-    /// Forgets everything and writes an empty file at once.
+    /// Forgets everything and writes an empty file at once (not over a file
+    /// that cannot be read).
     pub fn clear(&mut self) {
         self.history.clear();
         self.unsaved.clear();
         self.current = -1;
         let _lock = lock_dir_of(&self.path);
+        if let Err(e) = self.read_disk() {
+            self.fail("read", e);
+            return;
+        }
         if let Err(e) = write_atomic(&self.path, &[]) {
             self.fail("save", e);
         }
@@ -292,32 +314,14 @@ pub fn clean_command(s: &str) -> String {
     out.trim().to_string()
 }
 
-/// Writes the lines (each followed by a newline) via temp file + rename.
+/// Writes the lines (each followed by a newline) atomically.
 fn write_atomic(path: &Path, lines: &[String]) -> std::io::Result<()> {
-    let dir = path
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
-    let result = (|| {
-        let mut f = fs::File::create(&tmp)?;
-        let mut text = String::with_capacity(lines.iter().map(|l| l.len() + 1).sum());
-        for l in lines {
-            text.push_str(l);
-            text.push('\n');
-        }
-        f.write_all(text.as_bytes())?;
-        f.sync_all()?;
-        fs::rename(&tmp, path)
-    })();
-    if result.is_err() {
-        let _ = fs::remove_file(&tmp);
+    let mut text = String::with_capacity(lines.iter().map(|l| l.len() + 1).sum());
+    for l in lines {
+        text.push_str(l);
+        text.push('\n');
     }
-    result
+    fsutil::write_file_atomically(path, text.as_bytes())
 }
 
 /// Serializes read-merge-write between genhist windows: the lock on the
@@ -327,5 +331,5 @@ fn lock_dir_of(path: &Path) -> Option<DirLock> {
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
         .unwrap_or(Path::new("."));
-    DirLock::acquire(dir)
+    DirLock::acquire_path(dir).ok()
 }

@@ -4,7 +4,7 @@
 //! and timestamps spread over weeks.
 
 use crate::audio::{write_wav, AudioBuffer, BitDepth};
-use crate::store::{GenerationHistory, HistoryEntry, StoreError};
+use crate::store::{HistoryDir, HistoryEntry, StoreError};
 use serde_json::{Map, Number, Value};
 use std::path::Path;
 
@@ -193,7 +193,6 @@ pub fn write_demo(
     seed: u64,
 ) -> Result<usize, StoreError> {
     std::fs::create_dir_all(dir).map_err(|e| StoreError::io("create", dir, e))?;
-    let mut history = GenerationHistory::open(dir)?;
     let mut rng = Rng::new(seed);
     let now_us = chrono::Utc::now().timestamp_micros();
     let mut entries = Vec::with_capacity(count);
@@ -230,6 +229,6 @@ pub fn write_demo(
         }
         entries.push(e);
     }
-    history.add_index_entries(entries)?;
+    crate::store::add::add_index_entries(&HistoryDir::new(dir), &entries)?;
     Ok(count)
 }

@@ -3,7 +3,9 @@
 pub mod audio;
 pub mod cli;
 pub mod command_history;
+pub mod config;
 pub mod demo;
+pub mod fsutil;
 pub mod peaks;
 pub mod playback;
 pub mod player;

@@ -6,8 +6,22 @@ fn main() {
     let cli = genhist::cli::Cli::parse();
     let code = match genhist::cli::main(cli) {
         Ok(code) => code,
+        // `genhist list | head`: the reader is gone; nothing to say.
+        Err(e) if genhist::cli::is_broken_pipe(&e) => 0,
         Err(e) => {
-            eprintln!("genhist: {e:#}");
+            // Error texts may quote ids and paths from the index.
+            let text = format!("{e:#}");
+            for line in text.lines() {
+                eprintln!(
+                    "{}{}",
+                    if line == text.lines().next().unwrap_or_default() {
+                        "genhist: "
+                    } else {
+                        ""
+                    },
+                    genhist::text::sanitize(line)
+                );
+            }
             1
         }
     };

@@ -135,10 +135,17 @@ fn parse_layout(bytes: &[u8]) -> Result<WavLayout, String> {
 
 /// Computes peaks of the WAV at `path` into `buckets` slices.
 pub fn peaks_from_file(path: &Path, buckets: usize) -> Result<Peaks, String> {
-    let bytes = std::fs::read(path).map_err(|e| match e.kind() {
+    let f = std::fs::File::open(path).map_err(|e| match e.kind() {
         std::io::ErrorKind::NotFound => "the WAV file is missing".to_string(),
         _ => e.to_string(),
     })?;
+    peaks_from_reader(f, buckets)
+}
+
+/// Computes peaks of the WAV read from `r` (an already opened file).
+pub fn peaks_from_reader(mut r: impl std::io::Read, buckets: usize) -> Result<Peaks, String> {
+    let mut bytes = Vec::new();
+    r.read_to_end(&mut bytes).map_err(|e| e.to_string())?;
     match peaks_from_wav_bytes(&bytes, buckets) {
         Ok(p) => Ok(p),
         Err(PeakError::Unsupported(what)) => {

@@ -7,7 +7,6 @@
 
 use crate::player::{decode, open_device};
 use rodio::Source;
-use std::path::PathBuf;
 use std::sync::mpsc::{channel, Receiver, RecvTimeoutError, Sender};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -104,8 +103,11 @@ impl Output for DeviceOutput {
 /// Commands to the engine.
 #[derive(Debug, Clone, PartialEq)]
 pub enum PlayerCmd {
-    /// Play `path` from the start (the entry `id` is shown as playing).
-    Play { id: String, path: PathBuf },
+    /// Play `source` from the start (the entry `id` is shown as playing).
+    Play {
+        id: String,
+        source: crate::player::Source,
+    },
     /// Pause when playing, resume when paused.
     TogglePause,
     /// Stop and return to idle.
@@ -188,7 +190,7 @@ impl Default for Status {
 
 struct Track {
     id: String,
-    path: PathBuf,
+    source: crate::player::Source,
     duration: Duration,
 }
 
@@ -219,10 +221,14 @@ impl<O: Output> Engine<O> {
     /// Carries out one command; an error is a message for the status bar.
     pub fn handle(&mut self, cmd: PlayerCmd) -> Result<(), String> {
         match cmd {
-            PlayerCmd::Play { id, path } => {
+            PlayerCmd::Play { id, source } => {
                 self.stop();
-                let duration = decode(&path)?.total_duration().unwrap_or_default();
-                self.track = Some(Track { id, path, duration });
+                let duration = decode(&source)?.total_duration().unwrap_or_default();
+                self.track = Some(Track {
+                    id,
+                    source,
+                    duration,
+                });
                 self.paused = false;
                 if let Err(e) = self.start(Duration::ZERO) {
                     self.track = None;
@@ -279,7 +285,7 @@ impl<O: Output> Engine<O> {
     /// (Re)starts the current track at `offset` on a fresh player.
     fn start(&mut self, offset: Duration) -> Result<(), String> {
         let track = self.track.as_ref().ok_or("nothing to play")?;
-        let mut source = decode(&track.path)?;
+        let mut source = decode(&track.source)?;
         if offset > Duration::ZERO {
             source
                 .try_seek(offset)

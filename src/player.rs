@@ -77,9 +77,47 @@ pub fn open_device() -> Result<rodio::MixerDeviceSink, String> {
     }
 }
 
-/// Decodes a WAV through rodio (so 64-bit float, µ-law and a-law play too).
-pub fn decode(path: &Path) -> Result<rodio::Decoder<std::io::BufReader<File>>, String> {
-    let f = File::open(path).map_err(|e| format!("{}: {e}", path.display()))?;
+/// A take's audio, opened once (safely, by the store): each decode reads it
+/// through its own file description, so a new decoder never shares a read
+/// position with one still playing, and the path is never looked up again.
+#[derive(Debug, Clone)]
+pub struct Source {
+    pub path: std::path::PathBuf,
+    pub file: std::sync::Arc<File>,
+}
+
+impl PartialEq for Source {
+    fn eq(&self, other: &Source) -> bool {
+        self.path == other.path
+    }
+}
+
+impl Source {
+    pub fn new(file: File, path: std::path::PathBuf) -> Source {
+        Source {
+            path,
+            file: std::sync::Arc::new(file),
+        }
+    }
+
+    /// Opens `path` plainly (tests and tools outside a history directory).
+    pub fn open(path: &Path) -> Result<Source, String> {
+        let f = File::open(path).map_err(|e| format!("{}: {e}", path.display()))?;
+        Ok(Source::new(f, path.to_path_buf()))
+    }
+
+    /// A fresh file description on the same file, with its own position.
+    fn reopen(&self) -> Result<File, String> {
+        let fd = std::os::fd::AsRawFd::as_raw_fd(&*self.file);
+        File::open(format!("/proc/self/fd/{fd}"))
+            .map_err(|e| format!("{}: {e}", self.path.display()))
+    }
+}
+
+/// Decodes a take through rodio (so 64-bit float, µ-law and a-law play too).
+pub fn decode(src: &Source) -> Result<rodio::Decoder<std::io::BufReader<File>>, String> {
+    let path = &src.path;
+    let f = src.reopen()?;
     let len = f.metadata().map(|m| m.len()).unwrap_or(0);
     rodio::Decoder::builder()
         .with_data(std::io::BufReader::new(f))
@@ -90,10 +128,11 @@ pub fn decode(path: &Path) -> Result<rodio::Decoder<std::io::BufReader<File>>, S
         .map_err(|e| format!("{}: cannot decode: {e}", path.display()))
 }
 
-/// Plays `path` to the default device and returns when it has ended.
+/// Plays `src` to the default device and returns when it has ended.
 /// Exit code 1 (with a message on stderr) when there is no device.
-pub fn play_blocking(path: &Path, out: &mut impl Write) -> anyhow::Result<i32> {
-    let source = decode(path).map_err(anyhow::Error::msg)?;
+pub fn play_blocking(src: &Source, out: &mut impl Write) -> anyhow::Result<i32> {
+    let path = &src.path;
+    let source = decode(src).map_err(anyhow::Error::msg)?;
     let sink = match open_device() {
         Ok(s) => s,
         Err(why) => {

@@ -8,17 +8,20 @@ use chrono::{DateTime, Local, TimeZone, Utc};
 /// visible `�`, so nothing from the index can move the cursor, recolour the
 /// screen or reorder text.
 pub fn sanitize(s: &str) -> std::borrow::Cow<'_, str> {
-    if !s.chars().any(is_unsafe) {
+    if !s.chars().any(acts_on_terminal) {
         return std::borrow::Cow::Borrowed(s);
     }
     std::borrow::Cow::Owned(
         s.chars()
-            .map(|c| if is_unsafe(c) { '\u{fffd}' } else { c })
+            .map(|c| if acts_on_terminal(c) { '\u{fffd}' } else { c })
             .collect(),
     )
 }
 
-fn is_unsafe(c: char) -> bool {
+/// Characters that can act on a terminal rather than show: control
+/// characters (C0, DEL, C1: escape sequences start with them) and the
+/// bidirectional controls that reorder text.
+pub fn acts_on_terminal(c: char) -> bool {
     c.is_control()
         || matches!(c, '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
 }
@@ -77,6 +80,55 @@ pub fn duration(secs: f64) -> String {
     } else {
         format!("{}:{:04.1}", (secs / 60.0).floor(), secs % 60.0)
     }
+}
+
+/// Parses a duration as people write it: `30s`, `10m`, `12h`, `7d`, `2w`
+/// (a bare number is days).
+pub fn parse_duration(s: &str) -> Result<std::time::Duration, String> {
+    let s = s.trim();
+    let split = s
+        .find(|c: char| !c.is_ascii_digit() && c != '.')
+        .unwrap_or(s.len());
+    let (num, unit) = s.split_at(split);
+    let n: f64 = num
+        .parse()
+        .map_err(|_| format!("'{s}' is not a duration (write 30s, 10m, 12h, 7d or 2w)"))?;
+    let secs = match unit.trim() {
+        "s" | "sec" | "secs" => 1.0,
+        "m" | "min" | "mins" => 60.0,
+        "h" | "hour" | "hours" => 3600.0,
+        "" | "d" | "day" | "days" => 86_400.0,
+        "w" | "week" | "weeks" => 7.0 * 86_400.0,
+        _ => return Err(format!("'{s}' has an unknown unit (use s, m, h, d or w)")),
+    };
+    let total = n * secs;
+    if !total.is_finite() || total < 0.0 {
+        return Err(format!("'{s}' is not a duration"));
+    }
+    Ok(std::time::Duration::from_secs_f64(total))
+}
+
+/// `1 take`, `3 takes`, `0 takes`.
+pub fn count(n: usize, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
+/// `16 dims, min -1.2, max 2.3, mean 0.1, norm 4.5; first: 0.1, -0.2, …`
+pub fn latent_summary(v: &[f64]) -> String {
+    if v.is_empty() {
+        return "0 dims".into();
+    }
+    let min = v.iter().copied().fold(f64::INFINITY, f64::min);
+    let max = v.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    let mean = v.iter().sum::<f64>() / v.len() as f64;
+    let norm = v.iter().map(|x| x * x).sum::<f64>().sqrt();
+    let first: Vec<String> = v.iter().take(4).map(|x| format!("{x:.3}")).collect();
+    format!(
+        "{} dims, min {min:.3}, max {max:.3}, mean {mean:.3}, norm {norm:.3}; first: {}{}",
+        v.len(),
+        first.join(", "),
+        if v.len() > 4 { ", …" } else { "" }
+    )
 }
 
 /// Pads `s` with spaces to `width` display columns (`{:<N}` counts chars, not columns).

@@ -40,6 +40,16 @@ pub fn write_thumbnail(path: &Path, buf: &AudioBuffer) -> Result<(), String> {
         .map_err(|e| e.to_string())
 }
 
+/// Writes the thumbnail PNG of `buf` into `w` (an open file, say).
+pub fn write_thumbnail_to<W: std::io::Write + std::io::Seek>(
+    w: &mut W,
+    buf: &AudioBuffer,
+) -> Result<(), String> {
+    render(buf, THUMB_WIDTH, THUMB_HEIGHT)
+        .write_to(w, image::ImageFormat::Png)
+        .map_err(|e| e.to_string())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -357,7 +357,7 @@ fn path_escapes_are_reported_invalid_and_not_played_or_deleted() {
         .assert()
         .success()
         .stdout(predicate::str::contains(
-            "INVALID: path '../precious.wav' contains '..'",
+            "INVALID: '../precious.wav': the path contains '..'",
         ));
     genhist()
         .args(["--dir", dir, "play", PY_MONO_16])
@@ -387,10 +387,10 @@ fn repair_and_stats() {
         .assert()
         .success()
         .stdout(predicate::str::contains(format!(
-            "removed {PY_NEWEST} (WAV missing)"
+            "moved to the trash: {PY_NEWEST} (WAV missing"
         )))
         .stdout(predicate::str::contains(
-            "removed 1 entry; 1 orphan WAV file",
+            "moved to the trash: 1 take with a missing WAV (`genhist undo` restores); left alone: 1 orphan WAV, 0 orphan PNGs",
         ));
     assert!(d.join("audio/stray.wav").exists());
 }
@@ -429,7 +429,11 @@ fn demo_writes_distinct_playable_takes() {
     assert!(h.entries().iter().any(|e| e.latent_vector.is_some()));
     let mut envelopes = std::collections::HashSet::new();
     for e in h.entries() {
-        let p = genhist::peaks::peaks_from_file(&h.audio_path(e).unwrap(), 8).unwrap();
+        let p = genhist::peaks::peaks_from_reader(
+            h.open_file(e, genhist::store::Field::Audio).unwrap().0,
+            8,
+        )
+        .unwrap();
         assert!(
             p.envelope(8).iter().any(|&x| x > 0.05),
             "take {} is silent",

@@ -190,7 +190,7 @@ fn browse_search_command_recall_delete_undo_quit() {
     assert!(wav.exists(), "nothing is deleted before y");
     tui.keys("y");
     tui.wait_for("deleted", |s| {
-        s.contains("deleted 1 entry") && s.contains("11/11")
+        s.contains("deleted 1 take") && s.contains("11/11")
     });
     assert!(!wav.exists() && !png.exists(), "files are gone");
     assert!(!std::fs::read_to_string(&index).unwrap().contains(&ids[0]));
@@ -198,7 +198,7 @@ fn browse_search_command_recall_delete_undo_quit() {
     // Undo: files and index back, byte for byte.
     tui.keys("u");
     tui.wait_for("restored", |s| {
-        s.contains("restored 1 entry") && s.contains("12/12")
+        s.contains("restored 1 take") && s.contains("12/12")
     });
     assert_eq!(std::fs::read(&wav).unwrap(), wav_bytes);
     assert_eq!(std::fs::read(&png).unwrap(), png_bytes);

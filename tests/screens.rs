@@ -23,12 +23,10 @@ fn app_over(dir: &std::path::Path) -> App {
         .entries()
         .iter()
         .map(|e| {
-            let state = match app.store.audio_path(e) {
-                Ok(p) => match genhist::peaks::peaks_from_file(&p, 1024) {
-                    Ok(peaks) => PeakState::Ready(Arc::new(peaks)),
-                    Err(why) => PeakState::Failed(why),
-                },
-                Err(e) => PeakState::Failed(e.to_string()),
+            let rel = genhist::store::paths::RelPath::parse(&e.audio_file).unwrap();
+            let state = match genhist::ui::workers::read_peaks(dir, &rel) {
+                Ok(peaks) => PeakState::Ready(Arc::new(peaks)),
+                Err(why) => PeakState::Failed(why),
             };
             (e.entry_id.clone(), state)
         })

@@ -4,7 +4,7 @@ mod common;
 
 use common::*;
 use genhist::audio::BitDepth;
-use genhist::store::{GenerationHistory, NewEntry, StoreError};
+use genhist::store::{Field, FileState, GenerationHistory, NewEntry, StoreError};
 use std::fs;
 
 fn new_entry(model: &str) -> NewEntry {
@@ -151,10 +151,15 @@ fn delete_removes_files_then_entry_and_tolerates_missing_files() {
     assert_eq!(r.removed.len(), 2);
     assert!(!d.join(format!("audio/{PY_STEREO_24}.wav")).exists());
     assert!(!d.join(format!("thumbnails/{PY_STEREO_24}.png")).exists());
+    // They are in the trash batch, under their own paths.
+    let batch = d.join(".genhist/trash").join(r.batch.as_ref().unwrap());
+    assert!(batch
+        .join(format!("files/audio/{PY_STEREO_24}.wav"))
+        .is_file());
     assert!(r
-        .files_skipped
+        .left
         .iter()
-        .any(|(_, why)| why == "already missing"));
+        .any(|(id, _, why)| id == PY_NEWEST && why == "it was already missing"));
     let again = GenerationHistory::open(&d).unwrap();
     assert_eq!(again.count(), 1);
     assert!(
@@ -240,15 +245,19 @@ fn paths_escaping_the_directory_are_never_touched() {
     std::os::unix::fs::symlink(&outside, d.join("audio/link.wav")).unwrap();
     let mut h = GenerationHistory::open(&d).unwrap();
     let e = h.get(PY_MONO_16).unwrap().clone();
-    assert!(h.audio_path(&e).is_err());
-    assert!(h.thumbnail_path(&e).is_err());
-    let r = h.delete_entries(&[PY_MONO_16.to_string()]).unwrap();
-    assert_eq!(r.files_skipped.len(), 2);
-    assert_eq!(fs::read(&outside).unwrap(), b"keep me");
+    assert!(h.open_file(&e, Field::Audio).is_err());
+    assert!(h.open_file(&e, Field::Thumbnail).is_err());
+    assert!(matches!(
+        h.file_state(&e, Field::Audio),
+        FileState::Invalid { .. }
+    ));
     // A symlink out of the directory is refused as well.
     let mut e2 = e.clone();
     e2.audio_file = "audio/link.wav".into();
-    assert!(h.audio_path(&e2).is_err());
+    assert!(h.open_file(&e2, Field::Audio).is_err());
+    let r = h.delete_entries(&[PY_MONO_16.to_string()]).unwrap();
+    assert_eq!(r.left.len(), 2);
+    assert_eq!(fs::read(&outside).unwrap(), b"keep me");
 }
 
 #[test]
@@ -272,15 +281,16 @@ fn repair_removes_missing_and_counts_orphans() {
     fs::write(d.join("audio/orphan.wav"), b"x").unwrap();
     let mut h = GenerationHistory::open(&d).unwrap();
     let dry = h.repair(true).unwrap();
-    assert_eq!(dry.removed, [PY_NEWEST]);
-    assert_eq!(dry.orphans.len(), 1);
+    assert_eq!(dry.plan.missing.len(), 1);
+    assert_eq!(dry.plan.missing[0].0, PY_NEWEST);
+    assert_eq!(dry.plan.orphan_wavs.len(), 1);
     assert_eq!(
         GenerationHistory::open(&d).unwrap().count(),
         3,
         "dry run changes nothing"
     );
     let r = h.repair(false).unwrap();
-    assert_eq!(r.removed, [PY_NEWEST]);
+    assert_eq!(r.deleted.removed_ids(), [PY_NEWEST]);
     assert!(
         d.join("audio/orphan.wav").exists(),
         "orphans are left alone"
@@ -339,7 +349,7 @@ fn a_large_index_loads_in_two_halves_with_bad_entries_reported() {
     assert_eq!(h.count(), 11_999);
     assert_eq!(h.invalid_entries().len(), 1);
     // Same entries, same order, as the whole-text reader finds them.
-    let scanned = genhist::store::index_file::IndexText::read(d).unwrap();
+    let scanned = genhist::store::lite::IndexText::read(d).unwrap();
     let (newest, _) = scanned.newest(None, None);
     let a: Vec<&str> = h.entries().iter().map(|e| e.entry_id.as_str()).collect();
     let b: Vec<&str> = newest.iter().map(|e| e.entry_id.as_str()).collect();

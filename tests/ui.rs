@@ -234,13 +234,17 @@ fn undo_puts_the_index_and_files_back_byte_for_byte() {
     let before_files: Vec<Vec<u8>> = files.iter().map(|p| std::fs::read(p).unwrap()).collect();
 
     let ids = vec![PY_STEREO_24.to_string(), PY_MONO_16.to_string()];
-    let (report, batch) = genhist::ui::delete_with_undo(&mut app.store, &ids).unwrap();
+    let report = app.store.delete_entries(&ids).unwrap();
     assert_eq!(report.removed.len(), 2);
     assert!(files.iter().all(|p| !p.exists()), "files are gone at once");
     assert_ne!(std::fs::read(&index).unwrap(), before_index);
     assert_eq!(app.store.count(), 1);
 
-    assert_eq!(genhist::ui::undo_delete(&mut app.store, batch), Ok(2));
+    // A new process (after a quit) undoes it from the trash.
+    let undo = genhist::store::trash::undo(&genhist::store::HistoryDir::new(&d)).unwrap();
+    assert_eq!(undo.restored.len(), 2);
+    assert_eq!(undo.files, 3);
+    app.store.take_in(&undo.restored);
     assert_eq!(
         std::fs::read(&index).unwrap(),
         before_index,

@@ -187,11 +187,49 @@ impl HistoryEntry {
     }
 }
 
-/// A float as Python would write it: integral values keep a `.0`.
+/// A float as Python would write it: integral values keep a `.0`; `NaN` and
+/// the infinities as markers the JSON writers turn back into those tokens.
 fn float_value(x: f64) -> Value {
-    super::pyjson::float_number(x)
-        .map(Value::Number)
-        .unwrap_or(Value::Null)
+    super::nonfinite::float_value(x)
+}
+
+/// A float field: a JSON number, or the marker of `NaN`/`Infinity`/`-Infinity`
+/// (see `nonfinite`), as Python's `json.load` reads them.
+struct PyF64(f64);
+
+impl<'de> Deserialize<'de> for PyF64 {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'a> Visitor<'a> for V {
+            type Value = PyF64;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a number")
+            }
+            fn visit_f64<E: de::Error>(self, v: f64) -> Result<PyF64, E> {
+                Ok(PyF64(v))
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<PyF64, E> {
+                Ok(PyF64(v as f64))
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<PyF64, E> {
+                Ok(PyF64(v as f64))
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<PyF64, E> {
+                super::nonfinite::as_f64(&Value::String(v.to_string()))
+                    .map(PyF64)
+                    .ok_or_else(|| E::invalid_type(de::Unexpected::Str(v), &self))
+            }
+            fn visit_map<A: MapAccess<'a>>(self, map: A) -> Result<PyF64, A::Error> {
+                // serde_json's arbitrary-precision numbers arrive as a map.
+                let n: Number =
+                    Deserialize::deserialize(de::value::MapAccessDeserializer::new(map))?;
+                n.as_f64()
+                    .map(PyF64)
+                    .ok_or_else(|| de::Error::custom("number out of range"))
+            }
+        }
+        d.deserialize_any(V)
+    }
 }
 
 /// Parses an ISO 8601 timestamp as Python's `isoformat()` writes it (with or
@@ -347,7 +385,7 @@ impl<'de> Visitor<'de> for EntryVisitor {
                 }
                 "n_components" => n_components = Some(map.next_value::<i64>()?),
                 "seed" => seed = Some(map.next_value::<Number>()?),
-                "duration_s" => duration_s = Some(map.next_value::<f64>()?),
+                "duration_s" => duration_s = Some(map.next_value::<PyF64>()?.0),
                 "sample_rate" => sample_rate = Some(map.next_value::<u32>()?),
                 "stereo_mode" => stereo_mode = Some(map.next_value::<String>()?),
                 "preset_name" => preset_name = Some(map.next_value::<String>()?),
@@ -357,7 +395,10 @@ impl<'de> Visitor<'de> for EntryVisitor {
                     let raw: Option<Box<RawValue>> = map.next_value()?;
                     quality_score = Some(raw.map(QualityScore));
                 }
-                "latent_vector" => latent_vector = Some(map.next_value::<Option<Vec<f64>>>()?),
+                "latent_vector" => {
+                    let v = map.next_value::<Option<Vec<PyF64>>>()?;
+                    latent_vector = Some(v.map(|v| v.into_iter().map(|x| x.0).collect()));
+                }
                 other => {
                     let v: Value = map.next_value()?;
                     extra.insert(other.to_string(), v);

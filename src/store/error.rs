@@ -13,12 +13,18 @@ pub enum StoreError {
     },
     #[error("{path} has format version {found}; genhist writes only version 1, so it will not change this file")]
     UnsupportedVersion { path: PathBuf, found: String },
-    #[error("cannot {action} {path}: {source}")]
+    /// The OS error is part of the message, not a separate cause, so it is
+    /// printed once.
+    #[error("cannot {action} {path}: {err}")]
     Io {
         action: &'static str,
         path: PathBuf,
-        source: std::io::Error,
+        err: std::io::Error,
     },
+    #[error("{path} is {what}; genhist uses it only as a regular file (or a symlink to one), so it did not read or change it")]
+    NotRegular { path: PathBuf, what: String },
+    #[error("{path} kept changing while genhist tried to write it (another program is writing it?); nothing was changed, try again")]
+    KeepsChanging { path: PathBuf },
     #[error("no entry matches '{0}'")]
     NotFound(String),
     #[error("'{prefix}' matches {} entries: {}; type more characters", .candidates.len(), .candidates.join(", "))]
@@ -34,16 +40,26 @@ pub enum StoreError {
     InvalidEntry { id: String, reason: String },
     #[error("{path}: {message}")]
     Audio { path: PathBuf, message: String },
+    #[error("nothing to undo: the trash has no deleted takes")]
+    NothingToUndo,
     #[error("{0}")]
     BadInput(String),
 }
 
 impl StoreError {
-    pub fn io(action: &'static str, path: &Path, source: std::io::Error) -> StoreError {
+    /// An I/O failure; a refusal from `fsutil` (a symlink, a FIFO, ...)
+    /// becomes [`StoreError::NotRegular`] with its own words.
+    pub fn io(action: &'static str, path: &Path, err: std::io::Error) -> StoreError {
+        if let Some(r) = crate::fsutil::refusal(&err) {
+            return StoreError::NotRegular {
+                path: r.path.clone(),
+                what: r.what.clone(),
+            };
+        }
         StoreError::Io {
             action,
             path: path.to_path_buf(),
-            source,
+            err,
         }
     }
 }

@@ -1,22 +1,42 @@
 //! The history store: a port of the seed's `GenerationHistory` over a history
-//! directory (`history.json`, `audio/<id>.wav`, `thumbnails/<id>.png`).
+//! directory (`history.json`, `audio/<id>.wav`, `thumbnails/<id>.png`), with
+//! genhist's own data (trash, annotations, work in progress) in `.genhist/`.
+//!
+//! Reading: [`GenerationHistory`] (every entry, in memory) and
+//! [`lite::IndexText`] (scan, parse only what is shown). Changing:
+//! [`HistoryDir`] and the operations on it ([`add`], [`trash`], [`repair`]),
+//! all through one locked, crash-safe transaction ([`txn`]).
 
+pub mod add;
+pub mod annotations;
 pub mod entry;
 pub mod error;
-pub mod index_file;
+pub mod lite;
+pub mod nonfinite;
 pub mod paths;
 pub mod pyjson;
+pub mod read;
+pub mod repair;
+pub mod rewrite;
 pub mod scan;
+pub mod stream;
+pub mod trash;
+pub mod txn;
 
 pub use entry::HistoryEntry;
 pub use error::StoreError;
-pub use index_file::{FileStamp, InvalidEntry, RemovedEntry, INDEX_FILE};
+pub use paths::{Claims, Field};
+pub use read::{FileStamp, InvalidEntry, INDEX_FILE};
+pub use rewrite::{RemovedEntry, Selection};
+pub use trash::{DeleteOptions, DeleteReport, UndoReport};
+pub use txn::{HistoryDir, GENHIST_DIR};
 
-use crate::audio::{write_wav, AudioBuffer, BitDepth};
+use crate::audio::{AudioBuffer, BitDepth};
+use crate::fsutil::Dir;
+use paths::{Located, RelPath};
 use serde_json::{Map, Number, Value};
 use std::borrow::Cow;
 use std::collections::{BTreeMap, HashSet};
-use std::fs;
 use std::path::{Path, PathBuf};
 
 /// What the caller knows about a new generation (the rest comes from the audio).
@@ -37,26 +57,6 @@ pub struct NewEntry {
     pub timestamp: Option<String>,
 }
 
-/// Outcome of deleting entries.
-#[derive(Debug, Default, Clone, PartialEq)]
-pub struct DeleteReport {
-    pub removed: Vec<String>,
-    /// The removed entries as they were stored, for [`GenerationHistory::restore_entries`].
-    pub removed_entries: Vec<RemovedEntry>,
-    pub files_removed: Vec<PathBuf>,
-    /// Files that were not touched, and why (missing, or outside the directory).
-    pub files_skipped: Vec<(String, String)>,
-}
-
-/// Outcome of a repair.
-#[derive(Debug, Default, Clone, PartialEq)]
-pub struct RepairReport {
-    /// Entries whose WAV is missing (removed unless dry run).
-    pub removed: Vec<String>,
-    /// WAVs in `audio/` that no entry refers to (left alone).
-    pub orphans: Vec<PathBuf>,
-}
-
 /// Statistics for `genhist stats`.
 #[derive(Debug, Default, Clone, PartialEq)]
 pub struct Stats {
@@ -68,7 +68,7 @@ pub struct Stats {
     pub newest: Option<String>,
 }
 
-/// File state of one entry's audio or thumbnail.
+/// Whether genhist may touch one of an entry's files, and what is there.
 #[derive(Debug, Clone, PartialEq)]
 pub enum FileState {
     Present {
@@ -78,13 +78,74 @@ pub enum FileState {
     Missing {
         path: PathBuf,
     },
-    /// The index path is refused (absolute, `..`, symlink out of the directory).
+    /// genhist will not touch it (see [`paths`]): why.
     Invalid {
         reason: String,
     },
 }
 
-/// The history directory and its index, newest first.
+/// The state of the file `rel` that entry `id` names in its `field`, under
+/// every rule of [`paths`] (`claims`: who refers to which files).
+pub fn file_state(dir: &Path, claims: &Claims, id: &str, rel: &str) -> FileState {
+    let p = match RelPath::parse(rel) {
+        Ok(p) => p,
+        Err(reason) => return FileState::Invalid { reason },
+    };
+    if let Some(reason) = claims.conflict(id, &p, &|_| false) {
+        return FileState::Invalid { reason };
+    }
+    let root = match Dir::open(dir) {
+        Ok(d) => d,
+        Err(e) => {
+            return FileState::Invalid {
+                reason: format!("history directory: {e}"),
+            }
+        }
+    };
+    let path = dir.join(p.to_string());
+    match paths::locate(&root, &p) {
+        Located::Present { bytes, .. } => FileState::Present { path, bytes },
+        Located::Missing => FileState::Missing { path },
+        Located::Refused(reason) => FileState::Invalid { reason },
+    }
+}
+
+/// Opens entry `e`'s file of `field` for reading, under every rule of
+/// [`paths`]; the file is reached without following a symlink.
+pub fn open_file(
+    dir: &Path,
+    claims: &Claims,
+    e: &HistoryEntry,
+    field: Field,
+) -> Result<(std::fs::File, PathBuf), StoreError> {
+    let rel = match field {
+        Field::Audio => &e.audio_file,
+        Field::Thumbnail => &e.thumbnail_file,
+    };
+    let refused = |reason: String| StoreError::InvalidPath {
+        id: e.entry_id.clone(),
+        reason: format!("{} '{rel}': {reason}", field.name()),
+    };
+    let p = RelPath::parse(rel).map_err(refused)?;
+    if let Some(reason) = claims.conflict(&e.entry_id, &p, &|_| false) {
+        return Err(refused(reason));
+    }
+    let root = Dir::open(dir).map_err(|err| StoreError::io("open", dir, err))?;
+    let path = dir.join(p.to_string());
+    match paths::locate(&root, &p) {
+        Located::Present { parent, name, .. } => parent
+            .open_regular(&name)
+            .map(|f| (f, path.clone()))
+            .map_err(|err| StoreError::io("open", &path, err)),
+        Located::Missing => Err(StoreError::Audio {
+            path,
+            message: "the file is missing".into(),
+        }),
+        Located::Refused(reason) => Err(refused(reason)),
+    }
+}
+
+/// The history directory and its index, newest first, in memory.
 pub struct GenerationHistory {
     dir: PathBuf,
     entries: Vec<HistoryEntry>,
@@ -96,6 +157,7 @@ pub struct GenerationHistory {
     loading: Option<usize>,
     /// (hash of id, index into `entries`), sorted: exact lookups without a scan.
     by_id: Vec<(u64, u32)>,
+    claims: Claims,
 }
 
 fn id_hash(id: &str) -> u64 {
@@ -109,9 +171,8 @@ fn id_hash(id: &str) -> u64 {
 static GENERATIONS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
 
 impl GenerationHistory {
-    /// Opens (reads) the history in `dir`. A directory without `history.json` is empty.
-    pub fn open(dir: &Path) -> Result<GenerationHistory, StoreError> {
-        let mut h = GenerationHistory {
+    fn empty(dir: &Path) -> GenerationHistory {
+        GenerationHistory {
             dir: dir.to_path_buf(),
             entries: Vec::new(),
             invalid: Vec::new(),
@@ -120,7 +181,13 @@ impl GenerationHistory {
             generation: 0,
             loading: None,
             by_id: Vec::new(),
-        };
+            claims: Claims::default(),
+        }
+    }
+
+    /// Opens (reads) the history in `dir`. A directory without `history.json` is empty.
+    pub fn open(dir: &Path) -> Result<GenerationHistory, StoreError> {
+        let mut h = GenerationHistory::empty(dir);
         h.reload()?;
         Ok(h)
     }
@@ -130,20 +197,17 @@ impl GenerationHistory {
     /// [`GenerationHistory::open`] loads the rest; [`Self::loading`] says how
     /// many entries the file has meanwhile.
     pub fn open_newest(dir: &Path, n: usize) -> Result<GenerationHistory, StoreError> {
-        let text = index_file::IndexText::read(dir)?;
+        let text = lite::IndexText::read(dir)?;
         // Already in display order.
         let (entries, invalid) = text.newest(None, Some(n));
         let total = text.len();
-        let mut h = GenerationHistory {
-            dir: dir.to_path_buf(),
-            entries,
-            invalid,
-            version: text.version(),
-            stamp: text.stamp,
-            generation: 0,
-            loading: (total > n).then_some(total),
-            by_id: Vec::new(),
-        };
+        let mut h = GenerationHistory::empty(dir);
+        h.entries = entries;
+        h.invalid = invalid;
+        h.version = text.version();
+        h.stamp = text.stamp;
+        h.loading = (total > n).then_some(total);
+        h.claims = text.claims();
         h.touched();
         Ok(h)
     }
@@ -155,14 +219,24 @@ impl GenerationHistory {
 
     /// Re-reads `history.json` (after another program changed it).
     pub fn reload(&mut self) -> Result<(), StoreError> {
-        let loaded = index_file::load(&self.dir)?;
+        let loaded = read::load(&self.dir)?;
         self.entries = loaded.entries;
         sort_newest_first(&mut self.entries);
         self.invalid = loaded.invalid;
         self.version = loaded.version;
         self.stamp = loaded.stamp;
+        self.loading = None;
+        self.rebuild_claims();
         self.touched();
         Ok(())
+    }
+
+    fn rebuild_claims(&mut self) {
+        let mut c = Claims::default();
+        for e in &self.entries {
+            c.add(&e.entry_id, Some(&e.audio_file), Some(&e.thumbnail_file));
+        }
+        self.claims = c;
     }
 
     /// A number that changes whenever the entries change (for caches).
@@ -195,7 +269,7 @@ impl GenerationHistory {
 
     /// True when `history.json` changed on disk since the last read.
     pub fn changed_on_disk(&self) -> bool {
-        FileStamp::of(&self.index_path()) != self.stamp
+        read::locate(&self.dir).ok().and_then(|i| i.stamp_now()) != self.stamp
     }
 
     pub fn dir(&self) -> &Path {
@@ -223,6 +297,11 @@ impl GenerationHistory {
     /// Entries that could not be parsed.
     pub fn invalid_entries(&self) -> &[InvalidEntry] {
         &self.invalid
+    }
+
+    /// Who refers to which files.
+    pub fn claims(&self) -> &Claims {
+        &self.claims
     }
 
     pub fn count(&self) -> usize {
@@ -261,31 +340,30 @@ impl GenerationHistory {
         }
     }
 
-    /// The audio file of `entry`, if its index path is acceptable.
-    pub fn audio_path(&self, entry: &HistoryEntry) -> Result<PathBuf, StoreError> {
-        audio_path(&self.dir, entry)
+    /// The state of `entry`'s file of `field`.
+    pub fn file_state(&self, entry: &HistoryEntry, field: Field) -> FileState {
+        let rel = match field {
+            Field::Audio => &entry.audio_file,
+            Field::Thumbnail => &entry.thumbnail_file,
+        };
+        file_state(&self.dir, &self.claims, &entry.entry_id, rel)
     }
 
-    /// The thumbnail of `entry`, if its index path is acceptable.
-    pub fn thumbnail_path(&self, entry: &HistoryEntry) -> Result<PathBuf, StoreError> {
-        paths::resolve_inside(&self.dir, &entry.thumbnail_file).map_err(|reason| {
-            StoreError::InvalidPath {
-                id: entry.entry_id.clone(),
-                reason: format!("thumbnail_file: {reason}"),
-            }
-        })
-    }
-
-    pub fn file_state(&self, rel: &str) -> FileState {
-        file_state(&self.dir, rel)
+    /// Opens `entry`'s file of `field` for reading, if genhist may.
+    pub fn open_file(
+        &self,
+        entry: &HistoryEntry,
+        field: Field,
+    ) -> Result<(std::fs::File, PathBuf), StoreError> {
+        open_file(&self.dir, &self.claims, entry, field)
     }
 
     /// Sum of the sizes of all audio and thumbnail files the index refers to.
     pub fn total_size(&self) -> u64 {
         self.entries
             .iter()
-            .flat_map(|e| [&e.audio_file, &e.thumbnail_file])
-            .map(|rel| match self.file_state(rel) {
+            .flat_map(|e| [(e, Field::Audio), (e, Field::Thumbnail)])
+            .map(|(e, f)| match self.file_state(e, f) {
                 FileState::Present { bytes, .. } => bytes,
                 _ => 0,
             })
@@ -307,160 +385,70 @@ impl GenerationHistory {
         }
     }
 
-    /// Adds a generation: WAV first, then thumbnail, then the index. If any step
-    /// fails, the files written so far are removed and the index is unchanged.
+    /// In memory, after genhist removed entries from the file.
+    pub fn forget(&mut self, ids: &[String]) {
+        let gone: HashSet<&str> = ids.iter().map(String::as_str).collect();
+        self.entries.retain(|e| !gone.contains(e.entry_id.as_str()));
+        self.invalid.retain(|e| !gone.contains(e.entry_id.as_str()));
+        self.after_change();
+    }
+
+    /// In memory, after genhist put entries (stored text) into the file.
+    pub fn take_in(&mut self, back: &[RemovedEntry]) {
+        for r in back {
+            if self.entries.iter().any(|e| e.entry_id == r.id) {
+                continue;
+            }
+            match read::entry_from_text(r.id.clone(), r.text.as_bytes(), true) {
+                Ok(e) => self.entries.push(e),
+                Err(bad) => self.invalid.push(bad),
+            }
+        }
+        sort_newest_first(&mut self.entries);
+        self.after_change();
+    }
+
+    fn after_change(&mut self) {
+        self.stamp = read::locate(&self.dir).ok().and_then(|i| i.stamp_now());
+        self.rebuild_claims();
+        self.touched();
+    }
+
+    /// The seed's `add_to_history`: WAV, thumbnail, then the index entry.
     pub fn add_entry(
         &mut self,
         audio: &AudioBuffer,
         depth: BitDepth,
         new: NewEntry,
     ) -> Result<HistoryEntry, StoreError> {
-        if audio.channels == 0 || audio.sample_rate == 0 {
-            return Err(StoreError::BadInput(
-                "audio has no channels or no sample rate".into(),
-            ));
-        }
-        let id = uuid::Uuid::new_v4().to_string();
-        let audio_rel = format!("audio/{id}.wav");
-        let thumb_rel = format!("thumbnails/{id}.png");
-        let audio_path = self.dir.join(&audio_rel);
-        let thumb_path = self.dir.join(&thumb_rel);
-        let cleanup = |paths: &[&Path]| {
-            for p in paths {
-                let _ = fs::remove_file(p);
-            }
-        };
-
-        let audio_dir = self.dir.join("audio");
-        fs::create_dir_all(&audio_dir).map_err(|e| StoreError::io("create", &audio_dir, e))?;
-        if let Err(e) = write_wav(&audio_path, audio, depth) {
-            cleanup(&[&audio_path]);
-            return Err(StoreError::Audio {
-                path: audio_path,
-                message: crate::audio::describe_hound_error(&e),
-            });
-        }
-        let thumb_dir = self.dir.join("thumbnails");
-        if let Err(e) = fs::create_dir_all(&thumb_dir) {
-            cleanup(&[&audio_path]);
-            return Err(StoreError::io("create", &thumb_dir, e));
-        }
-        if let Err(message) = crate::thumbnail::write_thumbnail(&thumb_path, audio) {
-            cleanup(&[&audio_path, &thumb_path]);
-            return Err(StoreError::Audio {
-                path: thumb_path,
-                message,
-            });
-        }
-        let timestamp = new.timestamp.unwrap_or_else(now_iso);
-        let entry = HistoryEntry {
-            entry_id: id,
-            time_us: entry::parse_timestamp_us(&timestamp),
-            timestamp,
-            model_id: new.model_id,
-            model_name: new.model_name,
-            slider_positions: new.slider_positions,
-            n_components: new.n_components,
-            seed: new.seed.unwrap_or_else(|| Number::from(0)),
-            duration_s: round_to(audio.duration_s(), 6),
-            sample_rate: audio.sample_rate,
-            stereo_mode: new.stereo_mode.unwrap_or_else(|| {
-                if audio.channels == 1 {
-                    "mono"
-                } else {
-                    "stereo"
-                }
-                .to_string()
-            }),
-            preset_name: new.preset_name.unwrap_or_else(|| "custom".into()),
-            audio_file: audio_rel,
-            thumbnail_file: thumb_rel,
-            quality_score: entry::QualityScore::from_map(&new.quality_score),
-            latent_vector: new.latent_vector,
-            extra: new.extra,
-        };
-        let result = index_file::update(&self.dir, |doc| {
-            doc.insert(&entry);
-            Ok(((), true))
-        });
-        if let Err(e) = result {
-            cleanup(&[&audio_path, &thumb_path]);
-            return Err(e);
-        }
-        self.entries.retain(|e| e.entry_id != entry.entry_id);
-        self.entries.push(entry.clone());
+        let e = add::add(&HistoryDir::new(&self.dir), audio, depth, new)?;
+        self.entries.retain(|x| x.entry_id != e.entry_id);
+        self.entries.push(e.clone());
         sort_newest_first(&mut self.entries);
-        self.stamp = FileStamp::of(&self.index_path());
-        self.touched();
-        Ok(entry)
+        self.after_change();
+        Ok(e)
     }
 
-    /// Adds many index entries whose files already exist (or are deliberately
-    /// absent, as in a `--no-audio` demo) in one write.
-    pub fn add_index_entries(&mut self, entries: Vec<HistoryEntry>) -> Result<(), StoreError> {
-        index_file::update(&self.dir, |doc| {
-            let existing: HashSet<String> = doc.ids().map(str::to_string).collect();
-            for e in &entries {
-                if existing.contains(&e.entry_id) {
-                    doc.insert(e);
-                } else {
-                    doc.push_new(e);
-                }
-            }
-            Ok(((), !entries.is_empty()))
-        })?;
-        self.entries.extend(entries);
-        sort_newest_first(&mut self.entries);
-        self.stamp = FileStamp::of(&self.index_path());
-        self.touched();
-        Ok(())
-    }
-
-    /// Deletes entries: their files first (missing files are fine; files whose
-    /// index path is refused are left alone and reported), then the index.
-    /// Ids another program removed meanwhile are skipped.
+    /// Deletes entries (to the trash); ids another program removed meanwhile
+    /// are skipped.
     pub fn delete_entries(&mut self, ids: &[String]) -> Result<DeleteReport, StoreError> {
         for id in ids {
-            let known = self.entries.iter().any(|e| &e.entry_id == id)
-                || self.invalid.iter().any(|e| &e.entry_id == id);
+            let known =
+                self.get_exact(id).is_some() || self.invalid.iter().any(|e| &e.entry_id == id);
             if !known {
                 return Err(StoreError::NotFound(id.clone()));
             }
         }
-        let report = delete_ids(&self.dir, ids, false)?;
-        let wanted: HashSet<&str> = ids.iter().map(String::as_str).collect();
-        self.entries
-            .retain(|e| !wanted.contains(e.entry_id.as_str()));
-        self.invalid
-            .retain(|e| !wanted.contains(e.entry_id.as_str()));
-        self.stamp = FileStamp::of(&self.index_path());
-        self.touched();
-        Ok(report)
+        let r = trash::delete(
+            &HistoryDir::new(&self.dir),
+            Selection::Ids(ids.to_vec()),
+            DeleteOptions::default(),
+        )?;
+        self.forget(ids);
+        Ok(r)
     }
 
-    /// Puts deleted entries back into the index at their old places, their
-    /// stored text unchanged (the files are the caller's to restore).
-    pub fn restore_entries(&mut self, removed: &[RemovedEntry]) -> Result<usize, StoreError> {
-        let n = index_file::update(&self.dir, |doc| {
-            let n = doc.restore(removed);
-            Ok((n, n > 0))
-        })?;
-        for r in removed {
-            if self.entries.iter().any(|e| e.entry_id == r.id) {
-                continue;
-            }
-            match index_file::entry_from_text(r.id.clone(), r.text.as_bytes()) {
-                Ok(e) => self.entries.push(e),
-                Err(bad) => self.invalid.push(bad),
-            }
-        }
-        sort_newest_first(&mut self.entries);
-        self.stamp = FileStamp::of(&self.index_path());
-        self.touched();
-        Ok(n)
-    }
-
-    /// Delete one entry; false when it was not there (the seed's `delete_entry`).
+    /// The seed's `delete_entry`: false when it was not there.
     pub fn delete_entry(&mut self, id: &str) -> Result<bool, StoreError> {
         match self.delete_entries(&[id.to_string()]) {
             Ok(r) => Ok(!r.removed.is_empty()),
@@ -469,72 +457,19 @@ impl GenerationHistory {
         }
     }
 
-    /// Removes entries whose WAV is missing; counts WAVs no entry refers to.
-    pub fn repair(&mut self, dry_run: bool) -> Result<RepairReport, StoreError> {
-        let mut report = RepairReport::default();
-        for e in &self.entries {
-            if let FileState::Missing { .. } = self.file_state(&e.audio_file) {
-                report.removed.push(e.entry_id.clone());
-            }
+    /// The seed's `repair_history`: entries whose WAV is missing leave the
+    /// index (to the trash); orphan files are counted.
+    pub fn repair(&mut self, dry_run: bool) -> Result<repair::RepairReport, StoreError> {
+        let plan = repair::plan(&self.dir)?;
+        if dry_run {
+            return Ok(repair::RepairReport {
+                plan,
+                ..repair::RepairReport::default()
+            });
         }
-        let referenced: HashSet<PathBuf> = self
-            .entries
-            .iter()
-            .filter_map(|e| paths::resolve_inside(&self.dir, &e.audio_file).ok())
-            .filter_map(|p| p.canonicalize().ok())
-            .collect();
-        if let Ok(rd) = fs::read_dir(self.dir.join("audio")) {
-            for f in rd.flatten() {
-                let p = f.path();
-                let is_wav = p.extension().is_some_and(|x| x.eq_ignore_ascii_case("wav"));
-                if is_wav && !p.canonicalize().is_ok_and(|c| referenced.contains(&c)) {
-                    report.orphans.push(p);
-                }
-            }
-        }
-        report.orphans.sort();
-        if !dry_run && !report.removed.is_empty() {
-            let wanted: HashSet<&str> = report.removed.iter().map(String::as_str).collect();
-            index_file::update(&self.dir, |doc| {
-                let removed = doc.remove_all(&wanted);
-                Ok(((), !removed.is_empty()))
-            })?;
-            self.entries
-                .retain(|e| !wanted.contains(e.entry_id.as_str()));
-            self.stamp = FileStamp::of(&self.index_path());
-            self.touched();
-        } else {
-            index_file::update(&self.dir, |_| Ok(((), false))).or_else(|e| {
-                if dry_run {
-                    Ok(())
-                } else {
-                    Err(e)
-                }
-            })?;
-        }
-        Ok(report)
-    }
-}
-
-/// The audio file of `entry` in the history `dir`, if its index path is acceptable.
-pub fn audio_path(dir: &Path, entry: &HistoryEntry) -> Result<PathBuf, StoreError> {
-    paths::resolve_inside(dir, &entry.audio_file).map_err(|reason| StoreError::InvalidPath {
-        id: entry.entry_id.clone(),
-        reason: format!("audio_file: {reason}"),
-    })
-}
-
-/// Whether the file an index path names (relative to `dir`) is there.
-pub fn file_state(dir: &Path, rel: &str) -> FileState {
-    match paths::resolve_inside(dir, rel) {
-        Err(reason) => FileState::Invalid { reason },
-        Ok(path) => match fs::metadata(&path) {
-            Ok(m) if m.is_file() => FileState::Present {
-                path,
-                bytes: m.len(),
-            },
-            _ => FileState::Missing { path },
-        },
+        let r = repair::apply(&HistoryDir::new(&self.dir), &plan)?;
+        self.forget(&r.deleted.removed_ids());
+        Ok(r)
     }
 }
 
@@ -549,85 +484,6 @@ pub fn version_warning(index: &Path, version: Option<&Value>, exists: bool) -> O
             other.map_or("(missing)".into(), |v| v.to_string())
         )),
     }
-}
-
-/// Deletes entries from the history in `dir` in one locked read-modify-write:
-/// each entry's WAV and PNG first, then the index (the seed's order). With
-/// `by_prefix`, each of `selectors` is a full id or a unique prefix and must
-/// match (else nothing is touched); without it, selectors are full ids and
-/// those no longer in the index are skipped.
-pub fn delete_ids(
-    dir: &Path,
-    selectors: &[String],
-    by_prefix: bool,
-) -> Result<DeleteReport, StoreError> {
-    let mut report = DeleteReport::default();
-    let mut targets: Option<Vec<String>> = None;
-    let removed = index_file::update(dir, |doc| {
-        if targets.is_none() {
-            // First pass: resolve, then remove the files (only once, even if the
-            // index changes under us and this runs again).
-            let mut ids = Vec::new();
-            for sel in selectors {
-                let id = if by_prefix {
-                    match_id(doc.ids().map(Cow::Borrowed), sel)?.into_owned()
-                } else if doc.contains(sel) {
-                    sel.clone()
-                } else {
-                    continue;
-                };
-                if !ids.contains(&id) {
-                    ids.push(id);
-                }
-            }
-            for id in &ids {
-                let files = doc.entry_text(id).map(entry_files).unwrap_or_default();
-                for rel in files {
-                    remove_entry_file(dir, &rel, &mut report)?;
-                }
-            }
-            targets = Some(ids);
-        }
-        let wanted: HashSet<&str> = targets.iter().flatten().map(String::as_str).collect();
-        let removed = doc.remove_all(&wanted);
-        let changed = !removed.is_empty();
-        Ok((removed, changed))
-    })?;
-    report.removed = removed.iter().map(|r| r.id.clone()).collect();
-    report.removed_entries = removed;
-    Ok(report)
-}
-
-/// The audio and thumbnail paths an entry's stored text names (also for
-/// entries that do not fit the schema otherwise).
-fn entry_files(text: &str) -> Vec<String> {
-    #[derive(serde::Deserialize)]
-    struct Files {
-        audio_file: Option<Value>,
-        thumbnail_file: Option<Value>,
-    }
-    match serde_json::from_str::<Files>(text) {
-        Ok(f) => [f.audio_file, f.thumbnail_file]
-            .into_iter()
-            .flatten()
-            .filter_map(|v| v.as_str().map(str::to_string))
-            .collect(),
-        Err(_) => Vec::new(),
-    }
-}
-
-fn remove_entry_file(dir: &Path, rel: &str, report: &mut DeleteReport) -> Result<(), StoreError> {
-    match paths::resolve_inside(dir, rel) {
-        Err(reason) => report.files_skipped.push((rel.to_string(), reason)),
-        Ok(path) => match fs::remove_file(&path) {
-            Ok(()) => report.files_removed.push(path),
-            Err(err) if err.kind() == std::io::ErrorKind::NotFound => report
-                .files_skipped
-                .push((rel.to_string(), "already missing".into())),
-            Err(err) => return Err(StoreError::io("delete", &path, err)),
-        },
-    }
-    Ok(())
 }
 
 /// Resolves `id` among `keys`: an exact match, else a unique prefix of at
@@ -678,9 +534,4 @@ pub fn now_iso() -> String {
     chrono::Utc::now()
         .format("%Y-%m-%dT%H:%M:%S%.6f+00:00")
         .to_string()
-}
-
-fn round_to(x: f64, digits: i32) -> f64 {
-    let f = 10f64.powi(digits);
-    (x * f).round() / f
 }

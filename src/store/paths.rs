@@ -1,49 +1,248 @@
-//! Paths from the index are untrusted: they must stay inside the history directory.
+//! Paths from the index are untrusted. An entry's file is touched (read,
+//! deleted, restored, played) only if its path
+//! - is relative, not empty, with no `..` ([`RelPath::parse`]);
+//! - names nothing of genhist's own: `history.json`, anything under
+//!   `.genhist/`, the command history, temp files ([`RelPath::parse`]);
+//! - reaches a regular file with no symlink on the way ([`locate`], which
+//!   walks the real directories without following symlinks);
+//! - is not the file of another entry ([`Claims`]).
+//!
+//! Otherwise the entry can still be deleted; that file is left alone and the
+//! output says why.
 
-use std::path::{Component, Path, PathBuf};
+use crate::fsutil::{self, Dir};
+use rustix::fs::FileType;
+use std::collections::{HashMap, HashSet};
+use std::hash::{Hash, Hasher};
 
-/// Resolves `rel` (from `audio_file`/`thumbnail_file`) inside `dir`, or says why not.
-/// Refused: empty, absolute, any `..`, or anything whose existing part resolves
-/// (through symlinks) outside `dir`. A missing file inside `dir` is fine.
-pub fn resolve_inside(dir: &Path, rel: &str) -> Result<PathBuf, String> {
-    if rel.is_empty() {
-        return Err("empty path".into());
-    }
-    if rel.contains('\0') {
-        return Err("path contains a NUL byte".into());
-    }
-    let p = Path::new(rel);
-    for c in p.components() {
-        match c {
-            Component::Normal(_) | Component::CurDir => {}
-            Component::ParentDir => return Err(format!("path '{rel}' contains '..'")),
-            Component::RootDir | Component::Prefix(_) => {
-                return Err(format!("path '{rel}' is absolute"))
-            }
+/// Which of an entry's two files.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Field {
+    Audio,
+    Thumbnail,
+}
+
+impl Field {
+    /// The entry field that holds the path.
+    pub fn name(self) -> &'static str {
+        match self {
+            Field::Audio => "audio_file",
+            Field::Thumbnail => "thumbnail_file",
         }
     }
-    let joined = dir.join(p);
-    let root = dir
-        .canonicalize()
-        .map_err(|e| format!("history directory: {e}"))?;
-    // Canonicalize the longest existing ancestor (the file itself when it exists).
-    let mut probe = joined.as_path();
-    loop {
-        match probe.canonicalize() {
-            Ok(real) => {
-                if real.starts_with(&root) {
-                    return Ok(joined);
+
+    pub fn from_name(name: &str) -> Option<Field> {
+        match name {
+            "audio_file" => Some(Field::Audio),
+            "thumbnail_file" => Some(Field::Thumbnail),
+            _ => None,
+        }
+    }
+}
+
+/// Where the seed's store puts an entry's file: `audio/<id>.wav`,
+/// `thumbnails/<id>.png`.
+pub fn default_path(id: &str, field: Field) -> String {
+    match field {
+        Field::Audio => format!("audio/{id}.wav"),
+        Field::Thumbnail => format!("thumbnails/{id}.png"),
+    }
+}
+
+/// True when `rel` is exactly `id`'s default path for `field`.
+fn is_default(id: &str, field: Field, rel: &str) -> bool {
+    let (dir, ext) = match field {
+        Field::Audio => ("audio/", ".wav"),
+        Field::Thumbnail => ("thumbnails/", ".png"),
+    };
+    rel.strip_prefix(dir).and_then(|r| r.strip_suffix(ext)) == Some(id)
+}
+
+/// The entry and field whose default path `rel` is, if it has that shape.
+fn default_owner(rel: &str) -> Option<(&str, Field)> {
+    if let Some(id) = rel
+        .strip_prefix("audio/")
+        .and_then(|r| r.strip_suffix(".wav"))
+    {
+        return (!id.contains('/')).then_some((id, Field::Audio));
+    }
+    let id = rel
+        .strip_prefix("thumbnails/")
+        .and_then(|r| r.strip_suffix(".png"))?;
+    (!id.contains('/')).then_some((id, Field::Thumbnail))
+}
+
+/// A path from the index that passed the checks needing no file system:
+/// relative, no `..`, not genhist's own. Normalized (`./a//b` is `a/b`).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct RelPath {
+    parts: Vec<String>,
+}
+
+impl RelPath {
+    /// Parses `rel`, or says why genhist will not touch it.
+    pub fn parse(rel: &str) -> Result<RelPath, String> {
+        if rel.is_empty() {
+            return Err("the path is empty".into());
+        }
+        if rel.contains('\0') {
+            return Err("the path contains a NUL byte".into());
+        }
+        if rel.starts_with('/') {
+            return Err("the path is absolute".into());
+        }
+        let mut parts = Vec::new();
+        for part in rel.split('/') {
+            match part {
+                "" | "." => {}
+                ".." => return Err("the path contains '..'".into()),
+                p => parts.push(p.to_string()),
+            }
+        }
+        let Some(last) = parts.last() else {
+            return Err("the path names the history directory itself".into());
+        };
+        if parts.len() == 1 && last == super::INDEX_FILE {
+            return Err("it is the index, history.json".into());
+        }
+        if parts.len() == 1 && last == crate::command_history::DEFAULT_FILE {
+            return Err("it is genhist's command history".into());
+        }
+        if parts[0] == super::GENHIST_DIR {
+            return Err("it is inside .genhist/, genhist's own data".into());
+        }
+        if fsutil::is_temp_name(last) {
+            return Err("it is a temp file of a writer".into());
+        }
+        Ok(RelPath { parts })
+    }
+
+    /// The directories on the way (all but the last part).
+    pub fn dirs(&self) -> Vec<&str> {
+        self.parts[..self.parts.len() - 1]
+            .iter()
+            .map(String::as_str)
+            .collect()
+    }
+
+    /// The file name.
+    pub fn file(&self) -> &str {
+        self.parts.last().expect("never empty")
+    }
+}
+
+impl std::fmt::Display for RelPath {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.parts.join("/"))
+    }
+}
+
+/// What is at a path inside a history directory.
+pub enum Located {
+    /// A regular file, reached without a symlink: its directory and name.
+    Present {
+        parent: Dir,
+        name: String,
+        bytes: u64,
+    },
+    Missing,
+    /// Something genhist will not touch there, and why.
+    Refused(String),
+}
+
+/// Looks `p` up below `root`, never following a symlink.
+pub fn locate(root: &Dir, p: &RelPath) -> Located {
+    let parent = match root.walk(&p.dirs(), false) {
+        Ok(d) => d,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Located::Missing,
+        Err(e) => return Located::Refused(e.to_string()),
+    };
+    match parent.stat(p.file()) {
+        Ok(None) => Located::Missing,
+        Ok(Some(st)) if fsutil::kind(&st) == FileType::RegularFile => Located::Present {
+            parent,
+            name: p.file().to_string(),
+            bytes: st.st_size as u64,
+        },
+        Ok(Some(st)) if fsutil::kind(&st) == FileType::Symlink => {
+            Located::Refused("it is a symlink (genhist never follows symlinks there)".into())
+        }
+        Ok(Some(st)) => Located::Refused(format!(
+            "it is {}, not a regular file",
+            fsutil::describe_kind(fsutil::kind(&st))
+        )),
+        Err(e) => Located::Refused(e.to_string()),
+    }
+}
+
+fn id_hash(id: &str) -> u64 {
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    id.hash(&mut h);
+    h.finish()
+}
+
+/// Which entries refer to which files, for the rule that an entry never
+/// touches the file of another entry. A file belongs to the entry whose
+/// default path it is (`audio/<id>.wav`) when that entry refers to it;
+/// otherwise to the one entry that refers to it; a file several entries
+/// refer to, none of them by default, belongs to none.
+#[derive(Debug, Default)]
+pub struct Claims {
+    keys: HashSet<u64>,
+    /// Entries (and fields) whose path is not their default one.
+    off_default: HashSet<(u64, Field)>,
+    /// Normalized non-default paths and who refers to them.
+    nondefault: HashMap<String, Vec<String>>,
+}
+
+impl Claims {
+    /// Records an entry's two paths as stored (`None`: no such string field).
+    pub fn add(&mut self, id: &str, audio: Option<&str>, thumbnail: Option<&str>) {
+        let h = id_hash(id);
+        self.keys.insert(h);
+        for (field, value) in [(Field::Audio, audio), (Field::Thumbnail, thumbnail)] {
+            match value {
+                Some(v) if is_default(id, field, v) => {}
+                other => {
+                    self.off_default.insert((h, field));
+                    if let Some(Ok(p)) = other.map(RelPath::parse) {
+                        let list = self.nondefault.entry(p.to_string()).or_default();
+                        if !list.iter().any(|x| x == id) {
+                            list.push(id.to_string());
+                        }
+                    }
                 }
-                return Err(format!(
-                    "path '{rel}' leads outside the history directory (to {})",
-                    real.display()
-                ));
             }
-            Err(_) => match probe.parent() {
-                Some(parent) => probe = parent,
-                None => return Err(format!("path '{rel}' cannot be resolved")),
-            },
         }
+    }
+
+    /// Why entry `id` may not touch `p`: it is another entry's file.
+    /// `leaving` says which ids go with it (their files are not in the way).
+    pub fn conflict(
+        &self,
+        id: &str,
+        p: &RelPath,
+        leaving: &dyn Fn(&str) -> bool,
+    ) -> Option<String> {
+        let s = p.to_string();
+        if is_default(id, Field::Audio, &s) || is_default(id, Field::Thumbnail, &s) {
+            return None;
+        }
+        if let Some((owner, field)) = default_owner(&s) {
+            let h = id_hash(owner);
+            if owner != id
+                && self.keys.contains(&h)
+                && !self.off_default.contains(&(h, field))
+                && !leaving(owner)
+            {
+                return Some(format!("it is the file of entry {owner}"));
+            }
+        }
+        let others = self.nondefault.get(&s)?;
+        others
+            .iter()
+            .find(|x| *x != id && !leaving(x))
+            .map(|x| format!("entry {x} refers to it too"))
     }
 }
 
@@ -52,26 +251,57 @@ mod tests {
     use super::*;
 
     #[test]
-    fn refuses_escapes_and_accepts_inside() {
-        let d = tempfile::tempdir().unwrap();
-        std::fs::create_dir(d.path().join("audio")).unwrap();
-        std::fs::write(d.path().join("audio/a.wav"), b"x").unwrap();
-        assert!(resolve_inside(d.path(), "audio/a.wav").is_ok());
-        assert!(resolve_inside(d.path(), "audio/missing.wav").is_ok());
-        assert!(resolve_inside(d.path(), "/etc/passwd").is_err());
-        assert!(resolve_inside(d.path(), "../x.wav").is_err());
-        assert!(resolve_inside(d.path(), "audio/../../x.wav").is_err());
-        assert!(resolve_inside(d.path(), "").is_err());
-        let outside = tempfile::tempdir().unwrap();
-        std::fs::write(outside.path().join("secret.wav"), b"x").unwrap();
-        std::os::unix::fs::symlink(outside.path(), d.path().join("audio/link")).unwrap();
-        std::os::unix::fs::symlink(
-            outside.path().join("secret.wav"),
-            d.path().join("audio/s.wav"),
-        )
-        .unwrap();
-        assert!(resolve_inside(d.path(), "audio/link/secret.wav").is_err());
-        assert!(resolve_inside(d.path(), "audio/s.wav").is_err());
-        assert!(resolve_inside(d.path(), "audio/link/new.wav").is_err());
+    fn static_checks_refuse_what_genhist_must_not_touch() {
+        assert_eq!(
+            RelPath::parse("./audio//a.wav").unwrap().to_string(),
+            "audio/a.wav"
+        );
+        for (bad, why) in [
+            ("", "empty"),
+            ("/etc/passwd", "absolute"),
+            ("../x.wav", ".."),
+            ("audio/../../x.wav", ".."),
+            ("history.json", "index"),
+            ("./history.json", "index"),
+            (".genhist/trash/x/files/0", ".genhist"),
+            (".genhist_history", "command history"),
+            (".", "directory itself"),
+            (
+                ".history.json.12.0123456789abcdef0123456789abcdef.tmp",
+                "temp",
+            ),
+        ] {
+            let e = RelPath::parse(bad).unwrap_err();
+            assert!(e.contains(why), "{bad}: {e}");
+        }
+    }
+
+    #[test]
+    fn a_file_belongs_to_one_entry() {
+        let mut c = Claims::default();
+        c.add("a", Some("audio/a.wav"), Some("thumbnails/a.png"));
+        // b points at a's WAV; c and d share a file none of them owns by default.
+        c.add("b", Some("audio/a.wav"), Some("thumbnails/b.png"));
+        c.add("c", Some("shared.wav"), None);
+        c.add("d", Some("shared.wav"), None);
+        c.add("e", Some("own.wav"), None);
+        let p = |s: &str| RelPath::parse(s).unwrap();
+        let none = |_: &str| false;
+        assert_eq!(c.conflict("a", &p("audio/a.wav"), &none), None);
+        assert!(c
+            .conflict("b", &p("audio/a.wav"), &none)
+            .unwrap()
+            .contains("entry a"));
+        assert!(c
+            .conflict("c", &p("shared.wav"), &none)
+            .unwrap()
+            .contains("entry d"));
+        assert_eq!(c.conflict("c", &p("shared.wav"), &|x| x == "d"), None);
+        assert_eq!(c.conflict("e", &p("own.wav"), &none), None);
+        // An entry whose own path moved elsewhere no longer claims its default.
+        let mut c2 = Claims::default();
+        c2.add("x", Some("elsewhere.wav"), None);
+        c2.add("y", Some("audio/x.wav"), None);
+        assert_eq!(c2.conflict("y", &p("audio/x.wav"), &none), None);
     }
 }

@@ -1,10 +1,28 @@
 //! JSON text exactly as Python's `json.dump(obj, f, indent=2)` writes it:
-//! `ensure_ascii` escaping, `", "`/`": "` separators, Python's float repr.
+//! `ensure_ascii` escaping, `", "`/`": "` separators, Python's float repr;
+//! and the same layout for genhist's own JSON output, where only characters
+//! that could act on a terminal are escaped.
 
+use crate::text::acts_on_terminal;
 use serde_json::{Number, Value};
+
+/// How strings are escaped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Escape {
+    /// Python's `ensure_ascii=True`: everything outside printable ASCII.
+    Ascii,
+    /// Only control characters (C0, DEL, C1) and bidirectional controls, so
+    /// the text stays readable and nothing in it can act on a terminal.
+    Terminal,
+}
 
 /// Appends `s` as a JSON string literal with Python's `ensure_ascii=True` escaping.
 pub fn write_str(out: &mut String, s: &str) {
+    write_str_as(out, s, Escape::Ascii)
+}
+
+/// Appends `s` as a JSON string literal, escaped as `escape` says.
+pub fn write_str_as(out: &mut String, s: &str, escape: Escape) {
     out.push('"');
     if s.bytes()
         .all(|c| (b' '..=b'~').contains(&c) && c != b'"' && c != b'\\')
@@ -24,6 +42,7 @@ pub fn write_str(out: &mut String, s: &str) {
             '\u{8}' => out.push_str("\\b"),
             '\u{c}' => out.push_str("\\f"),
             ' '..='~' => out.push(c),
+            c if escape == Escape::Terminal && !acts_on_terminal(c) => out.push(c),
             _ => {
                 let mut buf = [0u16; 2];
                 for unit in c.encode_utf16(&mut buf) {
@@ -71,11 +90,20 @@ pub fn float_number(x: f64) -> Option<Number> {
 /// Appends `v` pretty-printed with 2-space indentation, as if it sat at nesting
 /// depth `depth` (its first line is not indented; the caller places it).
 pub fn write_value(out: &mut String, v: &Value, depth: usize) {
+    write_value_as(out, v, depth, Escape::Ascii)
+}
+
+/// [`write_value`] with strings escaped as `escape` says. Markers of `NaN`
+/// and the infinities (see `nonfinite`) are written as those bare tokens.
+pub fn write_value_as(out: &mut String, v: &Value, depth: usize, escape: Escape) {
     match v {
         Value::Null => out.push_str("null"),
         Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
         Value::Number(n) => out.push_str(&n.to_string()),
-        Value::String(s) => write_str(out, s),
+        Value::String(s) => match super::nonfinite::token_of(s) {
+            Some(token) => out.push_str(token),
+            None => write_str_as(out, s, escape),
+        },
         Value::Array(a) if a.is_empty() => out.push_str("[]"),
         Value::Object(m) if m.is_empty() => out.push_str("{}"),
         Value::Array(a) => {
@@ -85,7 +113,7 @@ pub fn write_value(out: &mut String, v: &Value, depth: usize) {
                     out.push(',');
                 }
                 newline(out, depth + 1);
-                write_value(out, item, depth + 1);
+                write_value_as(out, item, depth + 1, escape);
             }
             newline(out, depth);
             out.push(']');
@@ -97,9 +125,9 @@ pub fn write_value(out: &mut String, v: &Value, depth: usize) {
                     out.push(',');
                 }
                 newline(out, depth + 1);
-                write_str(out, k);
+                write_str_as(out, k, escape);
                 out.push_str(": ");
-                write_value(out, item, depth + 1);
+                write_value_as(out, item, depth + 1, escape);
             }
             newline(out, depth);
             out.push('}');
@@ -118,6 +146,14 @@ pub fn newline(out: &mut String, depth: usize) {
 pub fn to_python_json(v: &Value) -> String {
     let mut s = String::new();
     write_value(&mut s, v, 0);
+    s
+}
+
+/// genhist's JSON output: indented like Python's, readable text, nothing
+/// that acts on a terminal.
+pub fn to_output_json(v: &Value) -> String {
+    let mut s = String::new();
+    write_value_as(&mut s, v, 0, Escape::Terminal);
     s
 }
 
@@ -142,6 +178,17 @@ mod tests {
         let mut s = String::new();
         write_str(&mut s, "Kl\u{e4}nge \u{1f3b5} \"q\"\n\u{7f}");
         assert_eq!(s, r#""Kl\u00e4nge \ud83c\udfb5 \"q\"\n\u007f""#);
+    }
+
+    #[test]
+    fn output_json_escapes_only_what_acts_on_a_terminal() {
+        let v =
+            serde_json::json!({"k\u{1b}": "Kl\u{e4}nge \u{202e}x\u{9b}y\u{7}", "n": "\u{0}NaN"});
+        let s = to_output_json(&v);
+        assert_eq!(
+            s,
+            "{\n  \"k\\u001b\": \"Kl\u{e4}nge \\u202ex\\u009by\\u0007\",\n  \"n\": NaN\n}"
+        );
     }
 
     #[test]

@@ -73,12 +73,17 @@ pub struct Member {
 pub struct EntrySpan {
     pub key: Str,
     pub value: Range<usize>,
-    /// `timestamp` and `model_id` when they are strings directly in the entry.
+    /// `timestamp`, `model_id` and the two file paths when they are strings
+    /// directly in the entry.
     pub timestamp: Option<Str>,
     pub model_id: Option<Str>,
+    pub audio_file: Option<Str>,
+    pub thumbnail_file: Option<Str>,
     /// The timestamp in microseconds since the epoch, when it parses (read
     /// during the scan, while the text is in the cache).
     pub time_us: Option<i64>,
+    /// The entry holds `NaN`, `Infinity` or `-Infinity` somewhere.
+    pub nonfinite: bool,
 }
 
 /// The scanned document.
@@ -93,7 +98,8 @@ pub struct Scan {
 }
 
 /// Scans `text`; `Err(offset)` says roughly where it stopped being valid JSON
-/// (callers re-parse with serde_json for the message).
+/// (callers re-parse with serde_json for the message). Python's `NaN`,
+/// `Infinity` and `-Infinity` are numbers here, as in Python's `json.load`.
 pub fn scan(text: &str) -> Result<Scan, usize> {
     let b = text.as_bytes();
     match split_point(b) {
@@ -191,7 +197,7 @@ fn scan_split(
 /// Scans from the start; with `stop_at` an entry key position, stops there
 /// (returning `true`) if the scan lands exactly on it.
 pub(crate) fn scan_from_start(b: &[u8], stop_at: usize) -> Result<(Scan, bool), usize> {
-    let mut p = Parser { b, i: 0 };
+    let mut p = Parser::new(b, 0);
     let mut doc = Scan::default();
     p.ws();
     p.expect(b'{')?;
@@ -208,7 +214,7 @@ pub(crate) fn scan_from_start(b: &[u8], stop_at: usize) -> Result<(Scan, bool), 
 /// The second half: entries from `split` to the end of `entries`, then the
 /// top-level members after it.
 pub(crate) fn scan_tail(b: &[u8], split: usize) -> Result<(Vec<EntrySpan>, Vec<Member>), usize> {
-    let mut p = Parser { b, i: split };
+    let mut p = Parser::new(b, split);
     let mut entries = Vec::new();
     p.entry_members(&mut entries, usize::MAX)?;
     let mut rest = Scan::default();
@@ -257,26 +263,43 @@ fn string_stops(w: u64) -> u64 {
     control | zero_byte(w ^ (ONES * b'"' as u64)) | zero_byte(w ^ (ONES * b'\\' as u64))
 }
 
-struct Parser<'a> {
+/// The scanner over `b` from position `i`. The streaming reader
+/// (`store::stream`) drives it one member at a time.
+pub(crate) struct Parser<'a> {
     b: &'a [u8],
-    i: usize,
+    pub(crate) i: usize,
+    /// Set when a `NaN`/`Infinity`/`-Infinity` was met.
+    nonfinite: bool,
 }
 
-impl Parser<'_> {
+impl<'a> Parser<'a> {
+    pub(crate) fn new(b: &'a [u8], i: usize) -> Parser<'a> {
+        Parser {
+            b,
+            i,
+            nonfinite: false,
+        }
+    }
+
+    /// The text being scanned.
+    pub(crate) fn bytes(&self) -> &'a [u8] {
+        self.b
+    }
+
     #[inline]
-    fn peek(&self) -> Option<u8> {
+    pub(crate) fn peek(&self) -> Option<u8> {
         self.b.get(self.i).copied()
     }
 
     #[inline]
-    fn next(&mut self) -> Result<u8, usize> {
+    pub(crate) fn next(&mut self) -> Result<u8, usize> {
         let c = *self.b.get(self.i).ok_or(self.i)?;
         self.i += 1;
         Ok(c)
     }
 
     #[inline]
-    fn expect(&mut self, c: u8) -> Result<(), usize> {
+    pub(crate) fn expect(&mut self, c: u8) -> Result<(), usize> {
         if self.peek() == Some(c) {
             self.i += 1;
             Ok(())
@@ -286,7 +309,7 @@ impl Parser<'_> {
     }
 
     #[inline]
-    fn ws(&mut self) {
+    pub(crate) fn ws(&mut self) {
         loop {
             match self.b.get(self.i) {
                 Some(b' ' | b'\r' | b'\t') => self.i += 1,
@@ -315,7 +338,7 @@ impl Parser<'_> {
     }
 
     /// A string starting at the opening quote.
-    fn string(&mut self) -> Result<Str, usize> {
+    pub(crate) fn string(&mut self) -> Result<Str, usize> {
         self.expect(b'"')?;
         let start = self.i;
         let mut escaped = false;
@@ -378,6 +401,10 @@ impl Parser<'_> {
             self.i += 1;
         }
         match self.peek() {
+            Some(b'I') => {
+                self.nonfinite = true;
+                return self.literal(b"Infinity");
+            }
             Some(b'0') => self.i += 1,
             Some(b'1'..=b'9') => self.digits()?,
             _ => return Err(self.i),
@@ -406,7 +433,7 @@ impl Parser<'_> {
     }
 
     /// Skips one value, validating it.
-    fn value(&mut self, depth: usize) -> Result<(), usize> {
+    pub(crate) fn value(&mut self, depth: usize) -> Result<(), usize> {
         match self.peek().ok_or(self.i)? {
             b'"' => self.string().map(drop),
             b'{' => self.object(depth + 1, |p, _| p.value(depth + 1)),
@@ -433,7 +460,11 @@ impl Parser<'_> {
             b't' => self.literal(b"true"),
             b'f' => self.literal(b"false"),
             b'n' => self.literal(b"null"),
-            b'-' | b'0'..=b'9' => self.number(),
+            b'-' | b'0'..=b'9' | b'I' => self.number(),
+            b'N' => {
+                self.nonfinite = true;
+                self.literal(b"NaN")
+            }
             _ => Err(self.i),
         }
     }
@@ -470,7 +501,7 @@ impl Parser<'_> {
     }
 
     /// End of the document: only whitespace may follow.
-    fn end(&mut self) -> Result<(), usize> {
+    pub(crate) fn end(&mut self) -> Result<(), usize> {
         self.ws();
         if self.i == self.b.len() {
             Ok(())
@@ -521,15 +552,13 @@ impl Parser<'_> {
         Ok(false)
     }
 
-    /// Members of `entries` from a key through the closing brace: each member's
-    /// range, and for object members their `timestamp` and `model_id` strings.
+    /// Members of `entries` from a key through the closing brace.
     /// Returns true (without consuming more) on reaching `stop_at` at a key.
     fn entry_members(
         &mut self,
         out: &mut Vec<EntrySpan>,
         mut stop_at: usize,
     ) -> Result<bool, usize> {
-        let b = self.b;
         loop {
             if self.i >= stop_at {
                 if self.i == stop_at {
@@ -537,44 +566,7 @@ impl Parser<'_> {
                 }
                 stop_at = usize::MAX;
             }
-            let key = self.string()?;
-            self.ws();
-            self.expect(b':')?;
-            self.ws();
-            let start = self.i;
-            let mut timestamp = None;
-            let mut model_id = None;
-            if self.peek() == Some(b'{') {
-                self.object(2, |p, field| {
-                    let wanted = match &b[field.span.clone()] {
-                        b"timestamp" => Some(&mut timestamp),
-                        b"model_id" => Some(&mut model_id),
-                        _ => None,
-                    };
-                    match wanted {
-                        Some(slot) if p.peek() == Some(b'"') && !field.escaped => {
-                            *slot = Some(p.string()?);
-                            Ok(())
-                        }
-                        _ => p.value(2),
-                    }
-                })?;
-            } else {
-                self.value(1)?;
-            }
-            let time_us = match &timestamp {
-                Some(t) if !t.escaped => std::str::from_utf8(&b[t.span.clone()])
-                    .ok()
-                    .and_then(super::entry::parse_timestamp_us),
-                _ => None,
-            };
-            out.push(EntrySpan {
-                key,
-                value: start..self.i,
-                timestamp,
-                model_id,
-                time_us,
-            });
+            out.push(self.entry_member()?);
             self.ws();
             match self.next()? {
                 b',' => self.ws(),
@@ -582,6 +574,61 @@ impl Parser<'_> {
                 _ => return Err(self.i - 1),
             }
         }
+    }
+
+    /// One member of `entries`, from its key through its value: the value's
+    /// range and, for an object, its `timestamp`, `model_id`, `audio_file`
+    /// and `thumbnail_file` strings.
+    pub(crate) fn entry_member(&mut self) -> Result<EntrySpan, usize> {
+        let b = self.b;
+        let key = self.string()?;
+        self.ws();
+        self.expect(b':')?;
+        self.ws();
+        let start = self.i;
+        let mut timestamp = None;
+        let mut model_id = None;
+        let mut audio_file = None;
+        let mut thumbnail_file = None;
+        let had_nonfinite = std::mem::take(&mut self.nonfinite);
+        if self.peek() == Some(b'{') {
+            self.object(2, |p, field| {
+                let wanted = match &b[field.span.clone()] {
+                    b"timestamp" => Some(&mut timestamp),
+                    b"model_id" => Some(&mut model_id),
+                    b"audio_file" => Some(&mut audio_file),
+                    b"thumbnail_file" => Some(&mut thumbnail_file),
+                    _ => None,
+                };
+                match wanted {
+                    Some(slot) if p.peek() == Some(b'"') && !field.escaped => {
+                        *slot = Some(p.string()?);
+                        Ok(())
+                    }
+                    _ => p.value(2),
+                }
+            })?;
+        } else {
+            self.value(1)?;
+        }
+        let nonfinite = std::mem::replace(&mut self.nonfinite, had_nonfinite);
+        self.nonfinite |= nonfinite;
+        let time_us = match &timestamp {
+            Some(t) if !t.escaped => std::str::from_utf8(&b[t.span.clone()])
+                .ok()
+                .and_then(super::entry::parse_timestamp_us),
+            _ => None,
+        };
+        Ok(EntrySpan {
+            key,
+            value: start..self.i,
+            timestamp,
+            model_id,
+            audio_file,
+            thumbnail_file,
+            time_us,
+            nonfinite,
+        })
     }
 }
 
@@ -619,6 +666,34 @@ mod tests {
         assert_eq!(e.model_id.as_ref().unwrap().get(text), "m");
         assert_eq!(&text[s.entries[1].value.clone()], "5");
         assert_eq!(s.entries[1].timestamp, None);
+    }
+
+    #[test]
+    fn python_nonfinite_numbers_are_numbers() {
+        let text = r#"{"version": 1, "entries": {
+    "a": {"quality_score": {"snr_db": NaN, "peak": -Infinity, "x": [Infinity]},
+          "audio_file": "audio/a.wav", "thumbnail_file": "thumbnails/a.png"},
+    "b": {"note": "NaN in a string is text"}
+  }}"#;
+        let s = scan(text).unwrap();
+        assert!(s.entries[0].nonfinite);
+        assert!(!s.entries[1].nonfinite);
+        assert_eq!(
+            s.entries[0].audio_file.as_ref().unwrap().get(text),
+            "audio/a.wav"
+        );
+        assert_eq!(
+            s.entries[0].thumbnail_file.as_ref().unwrap().get(text),
+            "thumbnails/a.png"
+        );
+        for bad in [
+            "{\"a\": Nan}",
+            "{\"a\": -Inf}",
+            "{\"a\": +Infinity}",
+            "{\"a\": nan}",
+        ] {
+            assert!(scan(bad).is_err(), "accepted {bad:?}");
+        }
     }
 
     #[test]

@@ -185,19 +185,23 @@ impl App {
         old
     }
 
-    /// After a delete: the selection goes to the next older entry still shown.
+    /// After a delete (written to the file): the entries leave memory and the
+    /// selection goes to the next older entry still shown.
     pub fn after_delete(&mut self, deleted: &[String]) {
         let gone: HashSet<&str> = deleted.iter().map(String::as_str).collect();
-        let next = self.view[self.selected.min(self.view.len().saturating_sub(1))..]
+        let at = self.selected.min(self.view.len());
+        let entries = self.store.entries();
+        let next = self.view[at..]
             .iter()
-            .chain(self.view[..self.selected.min(self.view.len())].iter().rev())
-            .map(|&i| &self.store.entries()[i])
+            .chain(self.view[..at].iter().rev())
+            .filter_map(|&i| entries.get(i))
             .find(|e| !gone.contains(e.entry_id.as_str()))
             .map(|e| e.entry_id.clone());
         for d in deleted {
             self.marked.remove(d);
             self.peaks.remove(d);
         }
+        self.store.forget(deleted);
         self.refresh_view(next);
     }
 

@@ -6,7 +6,7 @@ pub mod app;
 pub mod command;
 pub mod keymap;
 pub mod render;
-mod workers;
+pub mod workers;
 
 use crate::command_history::{CommandHistory, DEFAULT_FILE, DEFAULT_MAX_ENTRIES};
 use crate::playback::{DeviceOutput, PlayerCmd, PlayerThread};
@@ -22,60 +22,6 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 use tui_input::backend::crossterm::EventHandler;
-
-/// Files and entries removed by one delete, kept in memory for `u`.
-pub struct UndoBatch {
-    entries: Vec<crate::store::RemovedEntry>,
-    files: Vec<(PathBuf, Vec<u8>)>,
-}
-
-/// Deletes entries with their files, keeping in memory what undo needs.
-pub fn delete_with_undo(
-    store: &mut GenerationHistory,
-    ids: &[String],
-) -> Result<(crate::store::DeleteReport, UndoBatch), crate::store::StoreError> {
-    // The files' bytes are read before anything is removed.
-    let mut files = Vec::new();
-    for id in ids {
-        if let Ok(e) = store.get(id) {
-            for p in [store.audio_path(e), store.thumbnail_path(e)]
-                .into_iter()
-                .flatten()
-            {
-                if let Ok(bytes) = std::fs::read(&p) {
-                    files.push((p, bytes));
-                }
-            }
-        }
-    }
-    let report = store.delete_entries(ids)?;
-    let batch = UndoBatch {
-        entries: report.removed_entries.clone(),
-        files,
-    };
-    Ok((report, batch))
-}
-
-/// Undoes a delete: files rewritten byte for byte, entries put back where
-/// they were. Returns how many entries came back, or what failed.
-pub fn undo_delete(store: &mut GenerationHistory, batch: UndoBatch) -> Result<usize, String> {
-    let mut failed = None;
-    for (path, bytes) in &batch.files {
-        if let Some(parent) = path.parent() {
-            let _ = std::fs::create_dir_all(parent);
-        }
-        if let Err(e) = std::fs::write(path, bytes) {
-            failed = Some(format!("cannot restore {}: {e}", path.display()));
-        }
-    }
-    let n = store
-        .restore_entries(&batch.entries)
-        .map_err(|e| e.to_string())?;
-    match failed {
-        Some(f) => Err(f),
-        None => Ok(n),
-    }
-}
 
 /// Where genhist logs while the screen is up.
 pub fn log_path() -> PathBuf {
@@ -185,7 +131,6 @@ fn event_loop(
     let player = PlayerThread::spawn(DeviceOutput::default());
     let sizer = workers::SizeWorker::spawn();
     sizer.request(app.store.dir().to_path_buf(), app.entries());
-    let mut undo: Vec<UndoBatch> = Vec::new();
     let mut last_error_seen = 0u64;
     let mut dirty = true;
     let mut last_request: Vec<String> = Vec::new();
@@ -246,16 +191,20 @@ fn event_loop(
             wanted.dedup_by(|a, b| a.entry_id == b.entry_id);
             let want: Vec<String> = wanted.iter().map(|e| e.entry_id.clone()).collect();
             if !want.is_empty() && want != last_request {
-                let jobs: Vec<(String, Result<PathBuf, String>)> = wanted
+                let claims = app.store.claims();
+                let jobs: Vec<workers::Job> = wanted
                     .iter()
                     .map(|e| {
-                        (
-                            e.entry_id.clone(),
-                            app.store.audio_path(e).map_err(|x| x.to_string()),
-                        )
+                        let p = crate::store::paths::RelPath::parse(&e.audio_file).and_then(|p| {
+                            match claims.conflict(&e.entry_id, &p, &|_| false) {
+                                Some(why) => Err(why),
+                                None => Ok(p),
+                            }
+                        });
+                        (e.entry_id.clone(), p)
                     })
                     .collect();
-                peaks.request(jobs);
+                peaks.request(app.store.dir().to_path_buf(), jobs);
                 last_request = want;
             }
         }
@@ -295,7 +244,7 @@ fn event_loop(
         };
         dirty = true;
         for effect in effects {
-            if perform(app, effect, &player, &mut undo)? {
+            if perform(app, effect, &player)? {
                 return Ok(0);
             }
         }
@@ -417,48 +366,60 @@ pub fn handle_key(app: &mut App, k: KeyEvent) -> Vec<Effect> {
 }
 
 /// Performs one effect; true means quit.
-fn perform(
-    app: &mut App,
-    effect: Effect,
-    player: &PlayerThread,
-    undo: &mut Vec<UndoBatch>,
-) -> Result<bool> {
+fn perform(app: &mut App, effect: Effect, player: &PlayerThread) -> Result<bool> {
+    let hd = || {
+        let (config, _) = crate::config::load();
+        crate::store::HistoryDir::new(app.store.dir()).with_retention(config.trash_retention)
+    };
     match effect {
         Effect::Quit => return Ok(true),
         Effect::RecordCommand(line) => app.history.add(&line),
         Effect::Player(cmd) => player.send(cmd),
-        Effect::Play { id } => match app.store.get(&id).and_then(|e| app.store.audio_path(e)) {
-            Ok(path) => player.send(PlayerCmd::Play { id, path }),
+        Effect::Play { id } => match app
+            .store
+            .get(&id)
+            .and_then(|e| app.store.open_file(e, crate::store::Field::Audio))
+        {
+            Ok((file, path)) => player.send(PlayerCmd::Play {
+                id,
+                source: crate::player::Source::new(file, path),
+            }),
             Err(e) => app.error(e.to_string()),
         },
-        Effect::Delete(ids) => match delete_with_undo(&mut app.store, &ids) {
-            Ok((r, batch)) => {
-                app.info(format!(
-                    "deleted {} entr{} (u undoes)",
-                    r.removed.len(),
-                    if r.removed.len() == 1 { "y" } else { "ies" }
-                ));
-                undo.push(batch);
-                app.after_delete(&ids);
+        Effect::Delete(ids) => {
+            let r = crate::store::trash::delete(
+                &hd(),
+                crate::store::Selection::Ids(ids.clone()),
+                crate::store::DeleteOptions::default(),
+            );
+            match r {
+                Ok(r) => {
+                    app.info(format!(
+                        "deleted {} (u undoes)",
+                        crate::text::count(r.removed.len(), "take", "takes")
+                    ));
+                    app.after_delete(&r.removed_ids());
+                }
+                Err(e) => app.error(e.to_string()),
             }
-            Err(e) => app.error(e.to_string()),
-        },
-        Effect::Undo => match undo.pop() {
-            None => app.info("nothing to undo"),
-            Some(batch) => {
-                let keep = batch.entries.first().map(|e| e.id.clone());
-                match undo_delete(&mut app.store, batch) {
-                    Ok(n) => {
-                        app.refresh_view(keep);
-                        app.info(format!(
-                            "restored {n} entr{}",
-                            if n == 1 { "y" } else { "ies" }
-                        ));
-                    }
-                    Err(e) => {
-                        app.refresh_view(keep);
-                        app.error(e);
-                    }
+        }
+        Effect::Undo => match crate::store::trash::undo(&hd()) {
+            Err(e) => app.info(e.to_string()),
+            Ok(r) => {
+                let keep = r.restored.first().map(|e| e.id.clone());
+                app.store.take_in(&r.restored);
+                app.refresh_view(keep);
+                let mut msg = format!(
+                    "restored {}",
+                    crate::text::count(r.restored.len(), "take", "takes")
+                );
+                for (path, why, _) in &r.left {
+                    msg.push_str(&format!("; {path} stays in the trash: {why}"));
+                }
+                if r.left.is_empty() {
+                    app.info(msg);
+                } else {
+                    app.error(msg);
                 }
             }
         },
@@ -466,14 +427,19 @@ fn perform(
             let result = app
                 .store
                 .get(&id)
-                .and_then(|e| app.store.audio_path(e))
+                .and_then(|e| app.store.open_file(e, crate::store::Field::Audio))
                 .map_err(|e| e.to_string())
-                .and_then(|src| {
+                .and_then(|(mut src, path)| {
                     let mut dest = PathBuf::from(&dest);
                     if dest.is_dir() {
-                        dest = dest.join(src.file_name().unwrap_or_default());
+                        dest = dest.join(path.file_name().unwrap_or_default());
                     }
-                    std::fs::copy(&src, &dest)
+                    let mut f = std::fs::OpenOptions::new()
+                        .write(true)
+                        .create_new(true)
+                        .open(&dest)
+                        .map_err(|e| format!("{}: {e}", dest.display()))?;
+                    std::io::copy(&mut src, &mut f)
                         .map(|_| dest)
                         .map_err(|e| e.to_string())
                 });
@@ -482,17 +448,21 @@ fn perform(
                 Err(e) => app.error(format!("export failed: {e}")),
             }
         }
-        Effect::Repair => match app.store.repair(false) {
-            Ok(r) => {
-                app.info(format!(
-                    "repair: removed {} entries with missing WAV; {} orphan WAVs left alone",
-                    r.removed.len(),
-                    r.orphans.len()
-                ));
-                app.refresh_view(None);
+        Effect::Repair => {
+            let r = crate::store::repair::plan(app.store.dir())
+                .and_then(|plan| crate::store::repair::apply(&hd(), &plan));
+            match r {
+                Ok(r) => {
+                    app.info(format!(
+                        "repair: moved {} with a missing WAV to the trash",
+                        crate::text::count(r.deleted.removed.len(), "take", "takes")
+                    ));
+                    app.store.forget(&r.deleted.removed_ids());
+                    app.refresh_view(None);
+                }
+                Err(e) => app.error(e.to_string()),
             }
-            Err(e) => app.error(e.to_string()),
-        },
+        }
     }
     let _ = std::io::stdout().flush();
     Ok(false)

@@ -163,8 +163,17 @@ fn draw_list(f: &mut Frame, app: &App, area: Rect, now: DateTime<Utc>) {
     f.render_widget(Paragraph::new(lines), inner);
 }
 
-fn file_line(app: &App, label: &str, rel: &str) -> Line<'static> {
-    let (text, style) = match app.store.file_state(rel) {
+fn file_line(
+    app: &App,
+    label: &str,
+    e: &HistoryEntry,
+    field: crate::store::Field,
+) -> Line<'static> {
+    let rel = match field {
+        crate::store::Field::Audio => &e.audio_file,
+        crate::store::Field::Thumbnail => &e.thumbnail_file,
+    };
+    let (text, style) = match app.store.file_state(e, field) {
         FileState::Present { bytes, .. } => (
             format!("{:>9}  {}", size(bytes), sanitize(rel)),
             Style::new(),
@@ -278,10 +287,10 @@ fn draw_panel(f: &mut Frame, app: &App, area: Rect, now: DateTime<Utc>) {
         lines.push(kv("quality", format!("{}: {}", sanitize(k), sanitize(v))));
     }
     if let Some(l) = &e.latent_vector {
-        lines.push(kv("latent", crate::cli::latent_summary(l)));
+        lines.push(kv("latent", crate::text::latent_summary(l)));
     }
-    lines.push(file_line(app, "wav", &e.audio_file));
-    lines.push(file_line(app, "png", &e.thumbnail_file));
+    lines.push(file_line(app, "wav", e, crate::store::Field::Audio));
+    lines.push(file_line(app, "png", e, crate::store::Field::Thumbnail));
     for (k, v) in e.extra.iter().take(3) {
         lines.push(kv(
             &truncate(&sanitize(k), 9),

@@ -1,8 +1,10 @@
 //! Background threads of the browser: waveform peaks (newest request wins,
 //! cached by the caller), the index watcher and total-size counting.
 
-use crate::peaks::{peaks_from_file, Peaks};
+use crate::fsutil::Dir;
+use crate::peaks::{peaks_from_reader, Peaks};
 use crate::query::SearchIndex;
+use crate::store::paths::{self, Located, RelPath};
 use crate::store::{FileStamp, GenerationHistory, HistoryEntry, INDEX_FILE};
 use std::path::PathBuf;
 use std::sync::mpsc::{channel, Receiver, Sender, TryRecvError};
@@ -11,30 +13,45 @@ use std::time::Duration;
 /// Buckets per channel kept for each entry: enough for a full-width waveform.
 pub const PEAK_BUCKETS: usize = 1024;
 
-type Job = (String, Result<PathBuf, String>);
+/// An entry's id and its audio path, checked without I/O (or why it is refused).
+pub type Job = (String, Result<RelPath, String>);
+
+/// A take's waveform peaks, as the worker computes them.
+pub fn read_peaks(dir: &std::path::Path, p: &RelPath) -> Result<Peaks, String> {
+    let root = Dir::open(dir).map_err(|e| e.to_string())?;
+    match paths::locate(&root, p) {
+        Located::Present { parent, name, .. } => {
+            let f = parent.open_regular(&name).map_err(|e| e.to_string())?;
+            peaks_from_reader(f, PEAK_BUCKETS)
+        }
+        Located::Missing => Err("the WAV file is missing".into()),
+        Located::Refused(why) => Err(format!("invalid path: {why}")),
+    }
+}
 
 pub struct PeaksWorker {
-    tx: Sender<Vec<Job>>,
+    tx: Sender<(PathBuf, Vec<Job>)>,
     rx: Receiver<(String, Result<Peaks, String>)>,
 }
 
 impl PeaksWorker {
     pub fn spawn() -> PeaksWorker {
-        let (tx, jobs) = channel::<Vec<Job>>();
+        let (tx, jobs) = channel::<(PathBuf, Vec<Job>)>();
         let (out, rx) = channel();
         std::thread::spawn(move || {
             let mut queue: Vec<Job> = Vec::new();
+            let mut dir = PathBuf::new();
             loop {
                 if queue.is_empty() {
                     match jobs.recv() {
-                        Ok(q) => queue = q,
+                        Ok((d, q)) => (dir, queue) = (d, q),
                         Err(_) => return,
                     }
                 }
                 // The newest request replaces what is still queued.
                 loop {
                     match jobs.try_recv() {
-                        Ok(q) => queue = q,
+                        Ok((d, q)) => (dir, queue) = (d, q),
                         Err(TryRecvError::Empty) => break,
                         Err(TryRecvError::Disconnected) => return,
                     }
@@ -43,7 +60,7 @@ impl PeaksWorker {
                     continue;
                 }
                 let (id, path) = queue.remove(0);
-                let result = path.and_then(|p| peaks_from_file(&p, PEAK_BUCKETS));
+                let result = path.and_then(|p| read_peaks(&dir, &p));
                 if out.send((id, result)).is_err() {
                     return;
                 }
@@ -52,8 +69,8 @@ impl PeaksWorker {
         PeaksWorker { tx, rx }
     }
 
-    pub fn request(&self, jobs: Vec<Job>) {
-        let _ = self.tx.send(jobs);
+    pub fn request(&self, dir: PathBuf, jobs: Vec<Job>) {
+        let _ = self.tx.send((dir, jobs));
     }
 
     pub fn try_recv(&self) -> Option<(String, Result<Peaks, String>)> {
@@ -121,11 +138,14 @@ impl SizeWorker {
                     job = newer;
                 }
                 let (dir, files) = job;
+                let Ok(root) = Dir::open(&dir) else { continue };
                 let total: u64 = files
                     .iter()
-                    .filter_map(|rel| crate::store::paths::resolve_inside(&dir, rel).ok())
-                    .filter_map(|p| std::fs::metadata(p).ok())
-                    .map(|m| m.len())
+                    .filter_map(|rel| RelPath::parse(rel).ok())
+                    .map(|p| match paths::locate(&root, &p) {
+                        Located::Present { bytes, .. } => bytes,
+                        _ => 0,
+                    })
                     .sum();
                 if out.send(total).is_err() {
                     return;

@@ -1,0 +1,172 @@
+//! `genhist add`: a WAV plus what the user says about it becomes a new take.
+
+use super::DirArg;
+use crate::audio::{read_wav, AudioBuffer, BitDepth};
+use crate::store::NewEntry;
+use anyhow::{anyhow, bail, Context, Result};
+use serde_json::{Map, Number, Value};
+use std::path::PathBuf;
+
+#[derive(clap::Args, Debug)]
+pub struct AddArgs {
+    #[command(flatten)]
+    pub dir: DirArg,
+    /// The WAV file to add (16/24/32-bit int or 32-bit float)
+    pub wav: PathBuf,
+    /// Id of the model that generated it (required, here or in --params)
+    #[arg(long, value_name = "ID")]
+    pub model_id: Option<String>,
+    /// Display name of the model (default: the model id)
+    #[arg(long, value_name = "NAME")]
+    pub model_name: Option<String>,
+    /// Random seed of the generation (any integer)
+    #[arg(long, allow_hyphen_values = true, value_name = "N")]
+    pub seed: Option<String>,
+    /// Slider positions, e.g. 1,0,-2
+    #[arg(long, allow_hyphen_values = true, value_name = "LIST")]
+    pub sliders: Option<String>,
+    /// Number of components (default: the number of sliders)
+    #[arg(long, value_name = "N")]
+    pub n_components: Option<i64>,
+    /// Preset name (default: custom)
+    #[arg(long, value_name = "NAME")]
+    pub preset: Option<String>,
+    /// mono or stereo (default: from the WAV's channel count)
+    #[arg(long, value_name = "MODE", value_parser = ["mono", "stereo"])]
+    pub stereo_mode: Option<String>,
+    /// quality_score as a JSON object, e.g. '{"snr_db": 20}'
+    #[arg(long, value_name = "JSON")]
+    pub quality: Option<String>,
+    /// latent_vector as a JSON array of numbers
+    #[arg(long, value_name = "JSON")]
+    pub latent: Option<String>,
+    /// A JSON snapshot with any of the take's fields (flags override it)
+    #[arg(long, value_name = "FILE.json")]
+    pub params: Option<PathBuf>,
+    /// Sample format of the stored WAV: 16, 24 or 32f (default: that of the input)
+    #[arg(long, value_name = "FORMAT")]
+    pub bit_depth: Option<String>,
+}
+
+/// What `add` stores: the entry's fields, the WAV's format and its samples.
+pub fn build_new_entry(a: &AddArgs) -> Result<(NewEntry, BitDepth, AudioBuffer)> {
+    let (buf, src_depth) =
+        read_wav(&a.wav).map_err(|e| anyhow!("cannot read {}: {e}", a.wav.display()))?;
+    let mut params: Map<String, Value> = match &a.params {
+        Some(p) => {
+            let text = std::fs::read_to_string(p)
+                .with_context(|| format!("cannot read {}", p.display()))?;
+            match serde_json::from_str(&text)
+                .with_context(|| format!("{} is not valid JSON", p.display()))?
+            {
+                Value::Object(m) => m,
+                _ => bail!("{} must hold a JSON object", p.display()),
+            }
+        }
+        None => Map::new(),
+    };
+    // Fields derived from the WAV or assigned by the store are not taken from a snapshot.
+    for k in [
+        "entry_id",
+        "duration_s",
+        "sample_rate",
+        "audio_file",
+        "thumbnail_file",
+    ] {
+        params.remove(k);
+    }
+    let mut take_str = |k: &str, flag: &Option<String>| -> Result<Option<String>> {
+        match (flag, params.remove(k)) {
+            (Some(v), _) => Ok(Some(v.clone())),
+            (None, Some(Value::String(s))) => Ok(Some(s)),
+            (None, Some(other)) => bail!("{k} in --params must be a string, not {other}"),
+            (None, None) => Ok(None),
+        }
+    };
+    let model_id = take_str("model_id", &a.model_id)?;
+    let model_name = take_str("model_name", &a.model_name)?;
+    let preset = take_str("preset_name", &a.preset)?;
+    let stereo = take_str("stereo_mode", &a.stereo_mode)?;
+    let timestamp = take_str("timestamp", &None)?;
+    let model_id =
+        model_id.ok_or_else(|| anyhow!("--model-id is required (or model_id in --params)"))?;
+    let model_name = model_name.unwrap_or_else(|| model_id.clone());
+    let wav_mode = if buf.channels == 1 { "mono" } else { "stereo" };
+    if let Some(s) = &stereo {
+        // Other modes a generator may use (mid/side, ...) are stereo.
+        if s.eq_ignore_ascii_case("mono") != (buf.channels == 1) {
+            bail!(
+                "stereo mode '{s}' contradicts {}, which has {} channel{}",
+                a.wav.display(),
+                buf.channels,
+                if buf.channels == 1 { "" } else { "s" }
+            );
+        }
+    }
+    let seed = match (&a.seed, params.remove("seed")) {
+        (Some(s), _) => Some(
+            serde_json::from_str::<Number>(s)
+                .ok()
+                .filter(|n| n.is_i64() || n.is_u64() || !n.to_string().contains(['.', 'e', 'E']))
+                .ok_or_else(|| anyhow!("--seed must be an integer, not '{s}'"))?,
+        ),
+        (None, Some(Value::Number(n))) => Some(n),
+        (None, Some(other)) => bail!("seed in --params must be an integer, not {other}"),
+        (None, None) => None,
+    };
+    let sliders = match (&a.sliders, params.remove("slider_positions")) {
+        (Some(s), _) => Some(
+            s.split(',')
+                .filter(|x| !x.trim().is_empty())
+                .map(|x| {
+                    x.trim()
+                        .parse::<i64>()
+                        .map_err(|_| anyhow!("--sliders takes integers like 1,0,-2, not '{x}'"))
+                })
+                .collect::<Result<Vec<_>>>()?,
+        ),
+        (None, Some(v)) => serde_json::from_value(v).context("slider_positions in --params")?,
+        (None, None) => None,
+    };
+    let n_components = match (a.n_components, params.remove("n_components")) {
+        (Some(n), _) => n,
+        (None, Some(v)) => serde_json::from_value(v).context("n_components in --params")?,
+        (None, None) => sliders.as_ref().map_or(0, |s: &Vec<i64>| s.len() as i64),
+    };
+    let quality = match (&a.quality, params.remove("quality_score")) {
+        (Some(q), _) => match serde_json::from_str(q).context("--quality is not valid JSON")? {
+            Value::Object(m) => m,
+            _ => bail!("--quality must be a JSON object like '{{\"snr_db\": 20}}'"),
+        },
+        (None, Some(Value::Object(m))) => m,
+        (None, Some(Value::Null) | None) => Map::new(),
+        (None, Some(other)) => bail!("quality_score in --params must be an object, not {other}"),
+    };
+    let latent: Option<Vec<f64>> = match (&a.latent, params.remove("latent_vector")) {
+        (Some(l), _) => {
+            Some(serde_json::from_str(l).context("--latent must be a JSON array of numbers")?)
+        }
+        (None, Some(v)) => serde_json::from_value(v).context("latent_vector in --params")?,
+        (None, None) => None,
+    };
+    let depth = match &a.bit_depth {
+        Some(b) => {
+            BitDepth::parse(b).ok_or_else(|| anyhow!("--bit-depth is 16, 24 or 32f, not '{b}'"))?
+        }
+        None => src_depth,
+    };
+    let new = NewEntry {
+        model_id,
+        model_name,
+        slider_positions: sliders,
+        n_components,
+        seed,
+        stereo_mode: Some(stereo.unwrap_or_else(|| wav_mode.to_string())),
+        preset_name: preset,
+        quality_score: quality,
+        latent_vector: latent,
+        extra: params,
+        timestamp,
+    };
+    Ok((new, depth, buf))
+}

@@ -1,0 +1,459 @@
+//! The command line: `genhist [DIR]` opens the browser; subcommands do the same
+//! work without the screen. Errors go to stderr; exit 1 on failure, 2 on bad
+//! usage. A closed pipe (`genhist list | head`) ends a command quietly.
+
+mod add;
+mod report;
+
+use crate::store::lite::IndexText;
+use crate::store::rewrite::Selection;
+use crate::store::trash::{self, DeleteOptions, PurgeWhat};
+use crate::store::{Field, GenerationHistory, HistoryDir, InvalidEntry, INDEX_FILE};
+use crate::text::sanitize;
+use anyhow::{bail, Context, Result};
+use clap::{Args, Parser, Subcommand};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "genhist",
+    version,
+    about = "Browse, play and prune generative-audio history directories",
+    long_about = "Browse, play and prune generative-audio history directories.\n\nWithout a subcommand, genhist opens the full-screen browser over DIR."
+)]
+pub struct Cli {
+    /// History directory (default: $GENHIST_DIR, else the current directory if it holds history.json)
+    #[arg(long, value_name = "DIR")]
+    pub dir: Option<PathBuf>,
+    /// Open the demo history (created on first use in your data directory)
+    #[arg(long)]
+    pub demo: bool,
+    /// File for the command bar's input history (default: DIR/.genhist_history)
+    #[arg(long, value_name = "FILE")]
+    pub command_history: Option<PathBuf>,
+    /// History directory to browse (same as --dir)
+    #[arg(value_name = "DIR")]
+    pub path: Option<PathBuf>,
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+/// `--dir`, also accepted after a subcommand's name.
+#[derive(Args, Debug, Default, Clone)]
+pub struct DirArg {
+    /// History directory (default: $GENHIST_DIR, else the current directory if it holds history.json)
+    #[arg(long = "dir", value_name = "DIR")]
+    pub dir: Option<PathBuf>,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// List takes, newest first
+    List {
+        #[command(flatten)]
+        dir: DirArg,
+        /// Only takes of this model (its id or its name)
+        #[arg(long, value_name = "MODEL")]
+        model: Option<String>,
+        /// At most N takes
+        #[arg(long, value_name = "N")]
+        limit: Option<usize>,
+        /// Print the takes as stored (unknown fields included) as JSON
+        #[arg(long)]
+        json: bool,
+    },
+    /// Show every field of one take, with its files
+    Show {
+        #[command(flatten)]
+        dir: DirArg,
+        /// Full id or a unique prefix (4+ characters)
+        id: String,
+        /// Print the take as stored, as JSON
+        #[arg(long)]
+        json: bool,
+    },
+    /// Add a WAV as a new take; prints the new id
+    Add(Box<add::AddArgs>),
+    /// Delete takes with their WAV and PNG (into the trash: `genhist undo` brings them back)
+    Delete {
+        #[command(flatten)]
+        dir: DirArg,
+        /// Full ids or unique prefixes (4+ characters)
+        #[arg(required = true, value_name = "ID")]
+        ids: Vec<String>,
+        /// Say what would be removed, remove nothing
+        #[arg(long)]
+        dry_run: bool,
+        /// Remove the files for good instead of moving them to the trash
+        #[arg(long)]
+        permanent: bool,
+    },
+    /// Restore the most recent delete (or repair) from the trash
+    Undo {
+        #[command(flatten)]
+        dir: DirArg,
+    },
+    /// See or empty the trash of deleted takes
+    Trash {
+        #[command(flatten)]
+        dir: DirArg,
+        #[command(subcommand)]
+        action: TrashAction,
+    },
+    /// Move takes whose WAV is missing to the trash; report files no take refers to
+    Repair {
+        #[command(flatten)]
+        dir: DirArg,
+        /// Say what would be done, change nothing
+        #[arg(long)]
+        dry_run: bool,
+    },
+    /// Count, total size, trash size, per-model counts, oldest and newest
+    Stats {
+        #[command(flatten)]
+        dir: DirArg,
+        /// Print the statistics as JSON
+        #[arg(long)]
+        json: bool,
+    },
+    /// Play one take to the default audio output and exit when it ends
+    Play {
+        #[command(flatten)]
+        dir: DirArg,
+        /// Full id or a unique prefix (4+ characters)
+        id: String,
+    },
+    /// Write a demo history into DIR
+    Demo {
+        /// Directory to create the demo in
+        dir: PathBuf,
+        /// Number of takes
+        #[arg(long, default_value_t = 40)]
+        count: usize,
+        /// Index only, no WAV/PNG files (fast; for benchmarks)
+        #[arg(long)]
+        no_audio: bool,
+        /// Seed of the generator (same seed, same takes)
+        #[arg(long, default_value_t = 7)]
+        seed: u64,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum TrashAction {
+    /// List what the trash holds, newest first
+    List,
+    /// Remove trash batches for good (default: those past the retention setting)
+    Purge {
+        /// Only batches older than this (30m, 12h, 7d, 2w)
+        #[arg(long, value_name = "DURATION", conflicts_with = "all")]
+        older_than: Option<String>,
+        /// Everything in the trash
+        #[arg(long)]
+        all: bool,
+    },
+}
+
+impl Command {
+    /// The `--dir` given after the subcommand's name.
+    fn dir_arg(&self) -> Option<&Path> {
+        match self {
+            Command::List { dir, .. }
+            | Command::Show { dir, .. }
+            | Command::Delete { dir, .. }
+            | Command::Undo { dir }
+            | Command::Trash { dir, .. }
+            | Command::Repair { dir, .. }
+            | Command::Stats { dir, .. }
+            | Command::Play { dir, .. } => dir.dir.as_deref(),
+            Command::Add(a) => a.dir.dir.as_deref(),
+            Command::Demo { .. } => None,
+        }
+    }
+}
+
+/// Where the history directory is: --dir, else $GENHIST_DIR, else the current
+/// directory when it holds history.json.
+pub fn resolve_dir(cli_dir: Option<&Path>) -> Result<PathBuf> {
+    if let Some(d) = cli_dir {
+        return Ok(d.to_path_buf());
+    }
+    if let Some(d) = std::env::var_os("GENHIST_DIR").filter(|d| !d.is_empty()) {
+        return Ok(PathBuf::from(d));
+    }
+    let cwd = std::env::current_dir().context("cannot read the current directory")?;
+    if cwd.join(INDEX_FILE).exists() {
+        return Ok(cwd);
+    }
+    bail!(
+        "no history directory: {} has no {INDEX_FILE}.\n  Point genhist at one with --dir DIR or GENHIST_DIR=DIR,\n  or try the demo: genhist --demo (or: genhist demo /tmp/genhist-demo && genhist --dir /tmp/genhist-demo)",
+        cwd.display()
+    )
+}
+
+/// The history directory as changes see it (retention from the config).
+fn history_dir(dir: &Path) -> HistoryDir {
+    let (config, problem) = crate::config::load();
+    if let Some(p) = problem {
+        eprintln!("warning: {}", sanitize(&p));
+    }
+    HistoryDir::new(dir).with_retention(config.trash_retention)
+}
+
+fn check_dir(dir: &Path) -> Result<()> {
+    if !dir.is_dir() {
+        bail!("{} is not a directory", dir.display());
+    }
+    Ok(())
+}
+
+/// Before a command that reads: finish what a killed genhist left unfinished.
+fn recover(dir: &Path) {
+    for note in HistoryDir::new(dir).recover_if_needed() {
+        eprintln!("note: {}", sanitize(&note));
+    }
+}
+
+fn open(dir: &Path) -> Result<GenerationHistory> {
+    check_dir(dir)?;
+    recover(dir);
+    let h = GenerationHistory::open(dir)?;
+    if let Some(w) = h.version_warning() {
+        eprintln!("warning: {}", sanitize(&w));
+    }
+    warn_invalid(&h.index_path(), h.invalid_entries());
+    Ok(h)
+}
+
+/// Reads the index without parsing every entry (for commands that touch a few).
+fn open_text(dir: &Path) -> Result<IndexText> {
+    check_dir(dir)?;
+    recover(dir);
+    let t = IndexText::read(dir)?;
+    if let Some(w) = crate::store::version_warning(t.path(), t.version().as_ref(), t.exists()) {
+        eprintln!("warning: {}", sanitize(&w));
+    }
+    Ok(t)
+}
+
+fn warn_invalid(index: &Path, invalid: &[InvalidEntry]) {
+    if invalid.is_empty() {
+        return;
+    }
+    eprintln!(
+        "warning: {} in {} could not be read (run `genhist show ID` for details): {}",
+        crate::text::count(invalid.len(), "take", "takes"),
+        sanitize(&index.display().to_string()),
+        invalid
+            .iter()
+            .take(5)
+            .map(|e| sanitize(&e.entry_id).into_owned())
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+}
+
+/// Runs a subcommand; `Ok(code)` is the process exit code.
+pub fn run_command(cli: &Cli, command: &Command) -> Result<i32> {
+    let out = std::io::stdout();
+    let mut out = out.lock();
+    if let Command::Demo {
+        dir,
+        count,
+        no_audio,
+        seed,
+    } = command
+    {
+        let n = crate::demo::write_demo(dir, *count, !no_audio, *seed)?;
+        writeln!(out, "wrote {n} demo takes to {}", dir.display())?;
+        writeln!(out, "browse them with: genhist --dir {}", dir.display())?;
+        return Ok(0);
+    }
+    let dir = resolve_dir(
+        command
+            .dir_arg()
+            .or(cli.dir.as_deref())
+            .or(cli.path.as_deref()),
+    )?;
+    match command {
+        Command::List {
+            model, limit, json, ..
+        } => {
+            let t = open_text(&dir)?;
+            let (list, invalid) = t.newest(model.as_deref(), *limit);
+            warn_invalid(t.path(), &invalid);
+            if *json {
+                report::print_json_list(&mut out, &list)?;
+            } else {
+                report::print_table(&mut out, &list)?;
+                if list.is_empty() {
+                    writeln!(
+                        out,
+                        "(no takes in {})",
+                        sanitize(&dir.display().to_string())
+                    )?;
+                }
+            }
+        }
+        Command::Show { id, json, .. } => {
+            let t = open_text(&dir)?;
+            let e = t.find(id)?;
+            if *json {
+                writeln!(
+                    out,
+                    "{}",
+                    crate::store::pyjson::to_output_json(&e.to_json())
+                )?;
+            } else {
+                report::print_entry(&mut out, &dir, &t.claims(), &e)?;
+            }
+        }
+        Command::Add(args) => {
+            check_dir(&dir)?;
+            let (new, depth, buf) = add::build_new_entry(args)?;
+            let e = crate::store::add::add(&history_dir(&dir), &buf, depth, new)?;
+            writeln!(out, "{}", e.entry_id)?;
+        }
+        Command::Delete {
+            ids,
+            dry_run,
+            permanent,
+            ..
+        } => {
+            check_dir(&dir)?;
+            if *dry_run {
+                let t = open_text(&dir)?;
+                let claims = t.claims();
+                for id in ids {
+                    let e = t.find(id)?;
+                    writeln!(
+                        out,
+                        "would delete {}  {}",
+                        sanitize(&e.entry_id),
+                        sanitize(&e.model_name)
+                    )?;
+                    for (field, rel) in [
+                        (Field::Audio, &e.audio_file),
+                        (Field::Thumbnail, &e.thumbnail_file),
+                    ] {
+                        let what = if *permanent {
+                            "remove"
+                        } else {
+                            "move to the trash"
+                        };
+                        writeln!(
+                            out,
+                            "  {}",
+                            report::describe_for_delete(&dir, &claims, &e, field, rel, what)
+                        )?;
+                    }
+                }
+            } else {
+                let r = trash::delete(
+                    &history_dir(&dir),
+                    Selection::Selectors(ids.clone()),
+                    DeleteOptions {
+                        permanent: *permanent,
+                        ..DeleteOptions::default()
+                    },
+                )?;
+                report::print_delete(&mut out, &r, *permanent)?;
+            }
+        }
+        Command::Undo { .. } => {
+            check_dir(&dir)?;
+            let r = trash::undo(&history_dir(&dir))?;
+            report::print_undo(&mut out, &r)?;
+            if !r.left.is_empty() {
+                return Ok(1);
+            }
+        }
+        Command::Trash { action, .. } => {
+            check_dir(&dir)?;
+            match action {
+                TrashAction::List => {
+                    recover(&dir);
+                    report::print_trash(&mut out, &trash::list(&dir)?)?;
+                }
+                TrashAction::Purge { older_than, all } => {
+                    let hd = history_dir(&dir);
+                    let what = match (older_than, all) {
+                        (_, true) => PurgeWhat::All,
+                        (Some(d), false) => PurgeWhat::OlderThan(
+                            crate::text::parse_duration(d).map_err(anyhow::Error::msg)?,
+                        ),
+                        (None, false) => match hd.retention {
+                            Some(r) => PurgeWhat::OlderThan(r),
+                            None => bail!(
+                                "trash.retention is \"never\": say --older-than DURATION or --all"
+                            ),
+                        },
+                    };
+                    // Purge here is explicit: keep the automatic one out of its way.
+                    let (n, bytes) = trash::purge(&hd.with_retention(None), what)?;
+                    writeln!(
+                        out,
+                        "purged {} ({})",
+                        crate::text::count(n, "batch", "batches"),
+                        crate::text::size(bytes)
+                    )?;
+                }
+            }
+        }
+        Command::Repair { dry_run, .. } => {
+            check_dir(&dir)?;
+            recover(&dir);
+            let plan = crate::store::repair::plan(&dir)?;
+            if *dry_run {
+                report::print_repair(&mut out, &plan, None)?;
+            } else {
+                let r = crate::store::repair::apply(&history_dir(&dir), &plan)?;
+                report::print_repair(&mut out, &plan, Some(&r))?;
+            }
+        }
+        Command::Stats { json, .. } => {
+            let h = open(&dir)?;
+            report::print_stats(&mut out, &dir, &h, *json)?;
+        }
+        Command::Play { id, .. } => {
+            let t = open_text(&dir)?;
+            let e = t.find(id)?;
+            let (file, path) = crate::store::open_file(&dir, &t.claims(), &e, Field::Audio)?;
+            let src = crate::player::Source::new(file, path);
+            return crate::player::play_blocking(&src, &mut out);
+        }
+        Command::Demo { .. } => unreachable!("handled above"),
+    }
+    Ok(0)
+}
+
+/// True when `e` comes from writing to a closed pipe.
+pub fn is_broken_pipe(e: &anyhow::Error) -> bool {
+    e.chain().any(|c| {
+        c.downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+    })
+}
+
+/// Entry point after parsing: a subcommand, or the full-screen browser.
+pub fn main(cli: Cli) -> Result<i32> {
+    match &cli.command {
+        Some(cmd) => run_command(&cli, cmd),
+        None => {
+            let dir = if cli.demo {
+                crate::ui::demo_dir()?
+            } else {
+                let dir = resolve_dir(cli.dir.as_deref().or(cli.path.as_deref()))?;
+                if !dir.is_dir() {
+                    bail!(
+                        "{} is not a directory (to run a command, see genhist --help)",
+                        dir.display()
+                    );
+                }
+                dir
+            };
+            crate::ui::run(&dir, cli.command_history.clone())
+        }
+    }
+}

@@ -1,0 +1,376 @@
+//! What the commands print. Every text that comes from the index (ids,
+//! names, paths, reasons that quote them) goes through `text::sanitize`;
+//! JSON goes through the writer that escapes what acts on a terminal.
+
+use crate::store::repair::{RepairPlan, RepairReport};
+use crate::store::trash::{BatchInfo, DeleteReport, UndoReport};
+use crate::store::{Claims, Field, FileState, GenerationHistory, HistoryEntry};
+use crate::text::{
+    age, count, duration, latent_summary, local_time, pad, sanitize, size, truncate,
+};
+use anyhow::Result;
+use serde_json::Value;
+use std::io::Write;
+use std::path::Path;
+
+fn s(x: &str) -> String {
+    sanitize(x).into_owned()
+}
+
+fn path_text(p: &Path) -> String {
+    s(&p.display().to_string())
+}
+
+pub fn describe_file(dir: &Path, claims: &Claims, id: &str, rel: &str) -> String {
+    match crate::store::file_state(dir, claims, id, rel) {
+        FileState::Present { path, bytes } => format!("{}  ({})", path_text(&path), size(bytes)),
+        FileState::Missing { path } => format!("{}  (missing)", path_text(&path)),
+        FileState::Invalid { reason } => format!("INVALID: '{}': {}", s(rel), s(&reason)),
+    }
+}
+
+/// A file line of `delete --dry-run`: what would happen to it.
+pub fn describe_for_delete(
+    dir: &Path,
+    claims: &Claims,
+    e: &HistoryEntry,
+    field: Field,
+    rel: &str,
+    verb: &str,
+) -> String {
+    match crate::store::file_state(dir, claims, &e.entry_id, rel) {
+        FileState::Present { path, bytes } => {
+            format!(
+                "{}: {} ({}), would {verb}",
+                field.name(),
+                path_text(&path),
+                size(bytes)
+            )
+        }
+        FileState::Missing { path } => {
+            format!("{}: {} (already missing)", field.name(), path_text(&path))
+        }
+        FileState::Invalid { reason } => format!(
+            "{}: '{}' would be left alone: {}",
+            field.name(),
+            s(rel),
+            s(&reason)
+        ),
+    }
+}
+
+pub fn print_table(out: &mut impl Write, list: &[HistoryEntry]) -> Result<()> {
+    let now = chrono::Utc::now();
+    writeln!(
+        out,
+        "{:<8}  {:<16}  {:>8}  {:<22}  {:<12}  {:>12}  {:>7}  {:>6}  STEREO",
+        "ID", "TIME", "AGE", "MODEL", "PRESET", "SEED", "DUR", "RATE"
+    )?;
+    for e in list {
+        writeln!(
+            out,
+            "{}  {:<16}  {:>8}  {}  {}  {:>12}  {:>7}  {:>6}  {}",
+            pad(&s(e.short_id()), 8),
+            local_time(e.time_us, &e.timestamp),
+            age(e.time_us, now),
+            pad(&truncate(&s(&e.model_name), 22), 22),
+            pad(&truncate(&s(&e.preset_name), 12), 12),
+            truncate(&e.seed.to_string(), 12),
+            duration(e.duration_s),
+            e.sample_rate,
+            s(&e.stereo_mode)
+        )?;
+    }
+    Ok(())
+}
+
+pub fn print_json_list(out: &mut impl Write, list: &[HistoryEntry]) -> Result<()> {
+    let arr = Value::Array(list.iter().map(HistoryEntry::to_json).collect());
+    writeln!(out, "{}", crate::store::pyjson::to_output_json(&arr))?;
+    Ok(())
+}
+
+pub fn print_entry(
+    out: &mut impl Write,
+    dir: &Path,
+    claims: &Claims,
+    e: &HistoryEntry,
+) -> Result<()> {
+    let now = chrono::Utc::now();
+    writeln!(out, "entry_id:         {}", s(&e.entry_id))?;
+    writeln!(
+        out,
+        "timestamp:        {}  ({}, {})",
+        s(&e.timestamp),
+        local_time(e.time_us, &e.timestamp),
+        age(e.time_us, now)
+    )?;
+    writeln!(out, "model_id:         {}", s(&e.model_id))?;
+    writeln!(out, "model_name:       {}", s(&e.model_name))?;
+    writeln!(
+        out,
+        "slider_positions: {}",
+        e.slider_positions
+            .as_ref()
+            .map_or("null".into(), |v| format!("{v:?}"))
+    )?;
+    writeln!(out, "n_components:     {}", e.n_components)?;
+    writeln!(out, "seed:             {}", e.seed)?;
+    writeln!(
+        out,
+        "duration_s:       {}",
+        crate::store::pyjson::float_repr(e.duration_s)
+    )?;
+    writeln!(out, "sample_rate:      {}", e.sample_rate)?;
+    writeln!(out, "stereo_mode:      {}", s(&e.stereo_mode))?;
+    writeln!(out, "preset_name:      {}", s(&e.preset_name))?;
+    writeln!(
+        out,
+        "audio_file:       {}",
+        describe_file(dir, claims, &e.entry_id, &e.audio_file)
+    )?;
+    writeln!(
+        out,
+        "thumbnail_file:   {}",
+        describe_file(dir, claims, &e.entry_id, &e.thumbnail_file)
+    )?;
+    let q = crate::store::pyjson::to_output_json(&Value::Object(e.quality_score.map()));
+    writeln!(
+        out,
+        "quality_score:    {}",
+        s(&q.replace('\n', " ").replace("  ", ""))
+    )?;
+    match &e.latent_vector {
+        None => writeln!(out, "latent_vector:    null")?,
+        Some(v) => writeln!(out, "latent_vector:    {}", latent_summary(v))?,
+    }
+    for (k, v) in &e.extra {
+        let text = crate::store::pyjson::to_output_json(v).replace('\n', " ");
+        writeln!(out, "{:<17} {}", format!("{}:", s(k)), s(&text))?;
+    }
+    Ok(())
+}
+
+pub fn print_delete(out: &mut impl Write, r: &DeleteReport, permanent: bool) -> Result<()> {
+    for e in &r.removed {
+        writeln!(out, "deleted {}", s(&e.id))?;
+    }
+    for (id, path, why) in &r.left {
+        writeln!(out, "  left {} of {}: {}", s(path), s(id), s(why))?;
+    }
+    match &r.batch {
+        Some(b) if !r.removed.is_empty() => writeln!(
+            out,
+            "{} and {} moved to the trash ({}); `genhist undo` restores them",
+            count(r.removed.len(), "take", "takes"),
+            count(r.files.len(), "file", "files"),
+            s(b)
+        )?,
+        _ if permanent && !r.removed.is_empty() => writeln!(
+            out,
+            "{} and {} removed for good",
+            count(r.removed.len(), "take", "takes"),
+            count(r.files.len(), "file", "files")
+        )?,
+        _ => {}
+    }
+    Ok(())
+}
+
+pub fn print_undo(out: &mut impl Write, r: &UndoReport) -> Result<()> {
+    for e in &r.restored {
+        writeln!(out, "restored {}", s(&e.id))?;
+    }
+    for id in &r.already_present {
+        writeln!(
+            out,
+            "left {}: the history has a take with this id again",
+            s(id)
+        )?;
+    }
+    writeln!(
+        out,
+        "restored {} and {} from {}",
+        count(r.restored.len(), "take", "takes"),
+        count(r.files, "file", "files"),
+        s(&r.batch)
+    )?;
+    for (path, why, at) in &r.left {
+        writeln!(
+            out,
+            "could not put back {}: {}; it stays in {}",
+            s(path),
+            s(why),
+            path_text(at)
+        )?;
+    }
+    Ok(())
+}
+
+pub fn print_trash(out: &mut impl Write, batches: &[BatchInfo]) -> Result<()> {
+    if batches.is_empty() {
+        writeln!(out, "the trash is empty")?;
+        return Ok(());
+    }
+    let now = chrono::Utc::now();
+    for b in batches {
+        let when = b
+            .created
+            .map(|t| age(Some(t.timestamp_micros()), now))
+            .unwrap_or_else(|| "?".into());
+        let Some(m) = &b.manifest else {
+            writeln!(
+                out,
+                "{}  {when}  (manifest unreadable)  {}",
+                s(&b.name),
+                size(b.bytes)
+            )?;
+            continue;
+        };
+        let state = if b.undoable {
+            ""
+        } else {
+            "  leftover files, not undoable"
+        };
+        writeln!(
+            out,
+            "{}  {when}  {:?}  {}  {}{state}",
+            s(&b.name),
+            m.kind,
+            count(m.entries.len(), "take", "takes"),
+            size(b.bytes)
+        )?;
+        for e in m.entries.iter().take(10) {
+            let name = crate::store::read::entry_from_text(e.id.clone(), e.text.as_bytes(), true)
+                .map(|x| x.model_name)
+                .unwrap_or_default();
+            let mark = if e.restored { " (restored)" } else { "" };
+            writeln!(out, "  {}  {}{mark}", s(&e.id), s(&name))?;
+        }
+        if m.entries.len() > 10 {
+            writeln!(out, "  … and {} more", m.entries.len() - 10)?;
+        }
+    }
+    Ok(())
+}
+
+pub fn print_repair(
+    out: &mut impl Write,
+    plan: &RepairPlan,
+    done: Option<&RepairReport>,
+) -> Result<()> {
+    let verb = if done.is_some() {
+        "moved to the trash"
+    } else {
+        "would move to the trash"
+    };
+    let came_back: &[String] = done.map_or(&[], |r| &r.came_back);
+    let mut moved = 0;
+    for (id, audio) in &plan.missing {
+        if came_back.contains(id) {
+            writeln!(out, "kept {} (its WAV {} is back)", s(id), s(audio))?;
+        } else {
+            moved += 1;
+            writeln!(out, "{verb}: {} (WAV missing: {})", s(id), s(audio))?;
+        }
+    }
+    for p in &plan.orphan_wavs {
+        writeln!(out, "orphan WAV (left alone): {}", path_text(p))?;
+    }
+    for p in &plan.orphan_pngs {
+        writeln!(out, "orphan PNG (left alone): {}", path_text(p))?;
+    }
+    if !plan.stale_annotations.is_empty() {
+        let verb = if done.is_some() {
+            "dropped"
+        } else {
+            "would drop"
+        };
+        writeln!(
+            out,
+            "{verb} annotations of {}",
+            count(
+                plan.stale_annotations.len(),
+                "take that no longer exists",
+                "takes that no longer exist"
+            )
+        )?;
+    }
+    writeln!(
+        out,
+        "{verb}: {} with a missing WAV{}; left alone: {}, {}",
+        count(moved, "take", "takes"),
+        if done.is_some() && moved > 0 {
+            " (`genhist undo` restores)"
+        } else {
+            ""
+        },
+        count(plan.orphan_wavs.len(), "orphan WAV", "orphan WAVs"),
+        count(plan.orphan_pngs.len(), "orphan PNG", "orphan PNGs"),
+    )?;
+    Ok(())
+}
+
+pub fn print_stats(
+    out: &mut impl Write,
+    dir: &Path,
+    h: &GenerationHistory,
+    json: bool,
+) -> Result<()> {
+    let st = h.stats();
+    let trash = crate::store::trash::list(dir).unwrap_or_default();
+    let trash_bytes: u64 = trash.iter().map(|b| b.bytes).sum();
+    let trash_takes: usize = trash
+        .iter()
+        .filter_map(|b| b.manifest.as_ref())
+        .map(|m| m.entries.iter().filter(|e| !e.restored).count())
+        .sum();
+    let mut models: Vec<_> = st.per_model.iter().collect();
+    models.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
+    if json {
+        let mut per_model = serde_json::Map::new();
+        for (m, n) in &models {
+            per_model.insert((*m).clone(), Value::from(**n));
+        }
+        let v = serde_json::json!({
+            "entries": st.count,
+            "unreadable": st.invalid,
+            "total_bytes": st.total_bytes,
+            "trash_takes": trash_takes,
+            "trash_batches": trash.len(),
+            "trash_bytes": trash_bytes,
+            "newest": st.newest,
+            "oldest": st.oldest,
+            "per_model": per_model,
+        });
+        writeln!(out, "{}", crate::store::pyjson::to_output_json(&v))?;
+        return Ok(());
+    }
+    writeln!(out, "entries:    {}", st.count)?;
+    if st.invalid > 0 {
+        writeln!(out, "unreadable: {}", st.invalid)?;
+    }
+    writeln!(
+        out,
+        "total size: {} ({} bytes)",
+        size(st.total_bytes),
+        st.total_bytes
+    )?;
+    writeln!(
+        out,
+        "trash:      {} in {}, {}",
+        count(trash_takes, "take", "takes"),
+        count(trash.len(), "batch", "batches"),
+        size(trash_bytes)
+    )?;
+    if let (Some(o), Some(n)) = (&st.oldest, &st.newest) {
+        let p = crate::store::entry::parse_timestamp_us;
+        writeln!(out, "newest:     {}", local_time(p(n), n))?;
+        writeln!(out, "oldest:     {}", local_time(p(o), o))?;
+    }
+    writeln!(out, "per model:")?;
+    for (m, n) in models {
+        writeln!(out, "  {n:>7}  {}", s(m))?;
+    }
+    Ok(())
+}

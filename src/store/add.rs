@@ -1,0 +1,243 @@
+//! Adding takes: the seed's order (WAV, thumbnail, index), safe against
+//! being killed at any moment. The WAV and PNG are written under temporary
+//! names (`audio/.<id>.wav.genhist-tmp`) while a marker,
+//! `.genhist/adding/<id>`, locked for as long as the adder lives, says the
+//! take is on its way; they get their real names inside the index change.
+//! If the adder dies, the next change removes what it wrote, and only that,
+//! unless the index has the entry. A WAV genhist did not write is never
+//! removed: the Python tool writes its WAV before its index entry, so an
+//! unreferenced WAV may be a take being added right now.
+
+use super::entry::{self, HistoryEntry};
+use super::error::StoreError;
+use super::rewrite::Plan;
+use super::txn::{HistoryDir, Txn, GENHIST_DIR};
+use super::{pyjson, NewEntry};
+use crate::audio::{AudioBuffer, BitDepth};
+use crate::fsutil::{self, Dir, Marker};
+use std::io::Write;
+use std::path::Path;
+
+/// Where the markers of adds in progress are, inside `.genhist/`.
+pub const ADDING_DIR: &str = "adding";
+
+fn staging_name(id: &str, ext: &str) -> String {
+    format!(".{id}.{ext}.genhist-tmp")
+}
+
+/// The entry's text as the Python tool writes it inside `entries`.
+pub(crate) fn entry_text(e: &HistoryEntry) -> String {
+    let mut s = String::new();
+    pyjson::write_value(&mut s, &e.to_json(), 2);
+    s
+}
+
+/// Writes `fill`'s output to a new file `name` in `dir`, synced; removes it
+/// again on failure.
+fn write_new(
+    dir: &Dir,
+    name: &str,
+    fill: impl FnOnce(&mut std::io::BufWriter<&std::fs::File>) -> Result<(), String>,
+) -> Result<(), StoreError> {
+    let path = dir.join(name);
+    let f = dir
+        .create_new(name)
+        .map_err(|e| StoreError::io("write", &path, e))?;
+    let mut w = std::io::BufWriter::new(&f);
+    let result = fill(&mut w)
+        .and_then(|()| w.flush().map_err(|e| e.to_string()))
+        .and_then(|()| {
+            drop(w);
+            f.sync_all().map_err(|e| e.to_string())
+        });
+    result.map_err(|message| {
+        let _ = dir.unlink(name);
+        StoreError::Audio { path, message }
+    })
+}
+
+/// Adds a generation: its WAV, its thumbnail, then the index entry. If any
+/// step fails, what was written is removed and the index is unchanged.
+pub fn add(
+    hd: &HistoryDir,
+    audio: &AudioBuffer,
+    depth: BitDepth,
+    new: NewEntry,
+) -> Result<HistoryEntry, StoreError> {
+    if audio.channels == 0 || audio.sample_rate == 0 {
+        return Err(StoreError::BadInput(
+            "audio has no channels or no sample rate".into(),
+        ));
+    }
+    let id = uuid::Uuid::new_v4().to_string();
+    let root = Dir::open(hd.path()).map_err(|e| StoreError::io("open", hd.path(), e))?;
+    let open_sub = |d: &Dir, name: &str| {
+        d.sub_or_create(name)
+            .map_err(|e| StoreError::io("create", &d.join(name), e))
+    };
+    let adding = open_sub(&open_sub(&root, GENHIST_DIR)?, ADDING_DIR)?;
+    let marker = Marker::create(&adding, &id, b"")
+        .map_err(|e| StoreError::io("write", &adding.join(&id), e))?;
+    let audio_dir = open_sub(&root, "audio")?;
+    let thumb_dir = open_sub(&root, "thumbnails")?;
+    let (wav_tmp, png_tmp) = (staging_name(&id, "wav"), staging_name(&id, "png"));
+    let (wav, png) = (format!("{id}.wav"), format!("{id}.png"));
+
+    write_new(&audio_dir, &wav_tmp, |w| {
+        crate::audio::write_wav_to(w, audio, depth)
+            .map_err(|e| crate::audio::describe_hound_error(&e))
+    })?;
+    if let Err(e) = write_new(&thumb_dir, &png_tmp, |w| {
+        crate::thumbnail::write_thumbnail_to(w, audio)
+    }) {
+        let _ = audio_dir.unlink(&wav_tmp);
+        return Err(e);
+    }
+
+    let timestamp = new.timestamp.unwrap_or_else(super::now_iso);
+    let entry = HistoryEntry {
+        entry_id: id.clone(),
+        time_us: entry::parse_timestamp_us(&timestamp),
+        timestamp,
+        model_id: new.model_id,
+        model_name: new.model_name,
+        slider_positions: new.slider_positions,
+        n_components: new.n_components,
+        seed: new.seed.unwrap_or_else(|| serde_json::Number::from(0)),
+        duration_s: round_to(audio.duration_s(), 6),
+        sample_rate: audio.sample_rate,
+        stereo_mode: new.stereo_mode.unwrap_or_else(|| {
+            if audio.channels == 1 {
+                "mono"
+            } else {
+                "stereo"
+            }
+            .to_string()
+        }),
+        preset_name: new.preset_name.unwrap_or_else(|| "custom".into()),
+        audio_file: format!("audio/{wav}"),
+        thumbnail_file: format!("thumbnails/{png}"),
+        quality_score: entry::QualityScore::from_map(&new.quality_score),
+        latent_vector: new.latent_vector,
+        extra: new.extra,
+    };
+    let mut plan = Plan {
+        append: vec![(id.clone(), entry_text(&entry))],
+        ..Plan::default()
+    };
+    let cleanup = || {
+        for (d, names) in [
+            (&audio_dir, [&wav_tmp, &wav]),
+            (&thumb_dir, [&png_tmp, &png]),
+        ] {
+            for n in names {
+                let _ = d.unlink(n);
+            }
+        }
+    };
+    let result = hd.begin().and_then(|mut txn| {
+        txn.apply(&mut plan, |_| {
+            // Real names inside the change: never over anything.
+            let put = |d: &Dir, from: &str, to: &str| {
+                d.rename_noreplace(from, d, to)
+                    .and_then(|()| d.sync())
+                    .map_err(|e| StoreError::io("write", &d.join(to), e))
+            };
+            put(&audio_dir, &wav_tmp, &wav)?;
+            put(&thumb_dir, &png_tmp, &png)
+        })
+        .map_err(StoreError::from)
+    });
+    if let Err(e) = result {
+        cleanup();
+        return Err(e);
+    }
+    if let Err(e) = marker.finish() {
+        tracing::warn!("removing the add marker of {id}: {e}");
+    }
+    Ok(entry)
+}
+
+/// Adds many index entries whose files already exist (or are deliberately
+/// absent, as in a `--no-audio` demo) in one change.
+pub fn add_index_entries(hd: &HistoryDir, entries: &[HistoryEntry]) -> Result<(), StoreError> {
+    let mut plan = Plan {
+        append: entries
+            .iter()
+            .map(|e| (e.entry_id.clone(), entry_text(e)))
+            .collect(),
+        ..Plan::default()
+    };
+    let mut txn = hd.begin()?;
+    txn.apply(&mut plan, |_| Ok(()))?;
+    Ok(())
+}
+
+fn round_to(x: f64, digits: i32) -> f64 {
+    let f = 10f64.powi(digits);
+    (x * f).round() / f
+}
+
+/// Markers whose adder died (their names are the takes' ids).
+fn abandoned(adding: &Dir) -> Vec<String> {
+    adding
+        .names()
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|n| uuid::Uuid::parse_str(n).is_ok() && Marker::is_abandoned(adding, n))
+        .collect()
+}
+
+/// True when a killed `add` left files behind in `dir`.
+pub(crate) fn needs_recovery(dir: &Path) -> bool {
+    Dir::open(dir)
+        .and_then(|d| d.walk(&[GENHIST_DIR, ADDING_DIR], false))
+        .is_ok_and(|a| !abandoned(&a).is_empty())
+}
+
+/// Removes what killed adds wrote: their staged files, and their WAV and
+/// PNG under the real names when the index does not have the entry.
+pub(crate) fn recover(txn: &Txn) -> Result<Vec<String>, StoreError> {
+    let Some(g) = txn.genhist(false)? else {
+        return Ok(Vec::new());
+    };
+    let Ok(adding) = g.sub(ADDING_DIR) else {
+        return Ok(Vec::new());
+    };
+    let dead = abandoned(&adding);
+    if dead.is_empty() {
+        return Ok(Vec::new());
+    }
+    let ids = txn.index_ids()?;
+    let mut removed = 0;
+    for id in &dead {
+        for (sub, ext) in [("audio", "wav"), ("thumbnails", "png")] {
+            let Ok(d) = txn.root().sub(sub) else { continue };
+            let mut names = vec![staging_name(id, ext)];
+            if !ids.contains(id) {
+                names.push(format!("{id}.{ext}"));
+            }
+            for n in names {
+                let is_file = d
+                    .stat(&n)
+                    .ok()
+                    .flatten()
+                    .is_some_and(|st| fsutil::kind(&st) == rustix::fs::FileType::RegularFile);
+                if is_file && d.unlink(&n).is_ok() {
+                    removed += 1;
+                }
+            }
+        }
+        adding
+            .unlink(id)
+            .map_err(|e| StoreError::io("remove", &adding.join(id), e))?;
+    }
+    Ok(if removed > 0 {
+        vec![format!(
+            "removed {removed} file(s) of {} interrupted add(s)",
+            dead.len()
+        )]
+    } else {
+        Vec::new()
+    })
+}

@@ -1,0 +1,140 @@
+//! What genhist keeps about takes for the user (rating, reject flag, tags,
+//! note): `DIR/.genhist/annotations.json`, `{"version": 1, "takes": {id:
+//! {...}}}`, written atomically under the directory lock. Never in
+//! `history.json`: the seed's Python store refuses an index with fields it
+//! does not know (and would then erase every take on its next save).
+//!
+//! A file genhist cannot read or parse is never written over: changes are
+//! refused with a message saying why, and the takes stay browsable.
+
+use super::error::StoreError;
+use super::txn::{Txn, GENHIST_DIR};
+use crate::fsutil::{self, Dir};
+use serde_json::{Map, Value};
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+pub const ANNOTATIONS_FILE: &str = "annotations.json";
+
+/// The annotations of every take, as stored (fields genhist does not know
+/// are kept).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct AnnotationFile {
+    /// id → the take's annotation object.
+    pub takes: Map<String, Value>,
+    /// Other top-level members, kept as they are.
+    rest: Map<String, Value>,
+}
+
+fn path_of(dir: &Path) -> PathBuf {
+    dir.join(GENHIST_DIR).join(ANNOTATIONS_FILE)
+}
+
+fn corrupt(path: &Path, why: impl std::fmt::Display) -> StoreError {
+    StoreError::BadInput(format!(
+        "{} cannot be read ({why}); genhist will not change it, fix or remove it",
+        path.display()
+    ))
+}
+
+/// Reads the annotations of the history in `dir` (none when the file is absent).
+pub fn load(dir: &Path) -> Result<AnnotationFile, StoreError> {
+    let path = path_of(dir);
+    let file = Dir::open(dir)
+        .and_then(|d| d.sub(GENHIST_DIR))
+        .and_then(|g| g.open_regular(ANNOTATIONS_FILE));
+    let mut f = match file {
+        Ok(f) => f,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(AnnotationFile::default()),
+        Err(e) => return Err(corrupt(&path, StoreError::io("read", &path, e))),
+    };
+    let mut text = Vec::new();
+    f.read_to_end(&mut text).map_err(|e| corrupt(&path, e))?;
+    let text = super::nonfinite::to_markers(&text);
+    let v: Value = serde_json::from_slice(&text).map_err(|e| corrupt(&path, e))?;
+    let Value::Object(mut top) = v else {
+        return Err(corrupt(&path, "not a JSON object"));
+    };
+    match top.get("version") {
+        Some(Value::Number(n)) if n.as_u64() == Some(1) => {}
+        other => {
+            return Err(corrupt(
+                &path,
+                format!(
+                    "version {} (genhist knows 1)",
+                    other.map_or("missing".into(), |v| v.to_string())
+                ),
+            ))
+        }
+    }
+    let takes = match top.remove("takes") {
+        Some(Value::Object(m)) => m,
+        None => Map::new(),
+        Some(_) => return Err(corrupt(&path, "\"takes\" is not an object")),
+    };
+    Ok(AnnotationFile { takes, rest: top })
+}
+
+/// Writes the annotations atomically (inside a change, under its lock).
+fn save(g: &Dir, a: &AnnotationFile) -> Result<(), StoreError> {
+    let mut top = a.rest.clone();
+    top.insert("version".into(), Value::from(1));
+    top.insert("takes".into(), Value::Object(a.takes.clone()));
+    let text = super::pyjson::to_output_json(&Value::Object(top));
+    let path = g.join(ANNOTATIONS_FILE);
+    let mut tmp = fsutil::TempFile::create(g, ANNOTATIONS_FILE, None)
+        .map_err(|e| StoreError::io("write", &path, e))?;
+    tmp.write_with(|w| w.write_all(text.as_bytes()))
+        .and_then(|()| tmp.commit(ANNOTATIONS_FILE))
+        .map_err(|e| StoreError::io("write", &path, e))
+}
+
+/// Changes the annotations inside a change: `edit` gets the current ones;
+/// they are written when it returns true.
+pub(crate) fn update_in(
+    txn: &Txn,
+    edit: impl FnOnce(&mut AnnotationFile) -> bool,
+) -> Result<(), StoreError> {
+    let mut a = load(txn.root().path())?;
+    if !edit(&mut a) {
+        return Ok(());
+    }
+    let g = txn.genhist(true)?.expect("created");
+    save(&g, &a)
+}
+
+/// The annotations of all takes, for a delete to keep with its entries
+/// (empty when the file cannot be read).
+pub(crate) fn of(txn: &Txn) -> Map<String, Value> {
+    load(txn.root().path()).map(|a| a.takes).unwrap_or_default()
+}
+
+/// Drops the annotations of deleted takes (they are in the trash batch).
+pub(crate) fn forget(txn: &mut Txn, ids: &[String]) {
+    let r = update_in(txn, |a| {
+        let before = a.takes.len();
+        for id in ids {
+            a.takes.remove(id);
+        }
+        a.takes.len() != before
+    });
+    if let Err(e) = r {
+        txn.notes.push(e.to_string());
+    }
+}
+
+/// Puts restored takes' annotations back.
+pub(crate) fn restore(txn: &mut Txn, back: &[(String, Value)]) {
+    if back.is_empty() {
+        return;
+    }
+    let r = update_in(txn, |a| {
+        for (id, v) in back {
+            a.takes.insert(id.clone(), v.clone());
+        }
+        true
+    });
+    if let Err(e) = r {
+        txn.notes.push(e.to_string());
+    }
+}

@@ -1,0 +1,167 @@
+//! The index read and scanned but not parsed: `list`, `show` and `play`
+//! parse only the entries they print or touch.
+
+use super::entry::{parse_timestamp_us, HistoryEntry};
+use super::error::StoreError;
+use super::paths::Claims;
+use super::read::{self, FileStamp, IndexFile, InvalidEntry};
+use super::scan::{EntrySpan, Scan};
+use serde_json::Value;
+use std::path::Path;
+
+/// `history.json` read and scanned, not parsed.
+pub struct IndexText {
+    index: IndexFile,
+    text: String,
+    scan: Scan,
+    pub stamp: Option<FileStamp>,
+}
+
+impl IndexText {
+    /// Reads and scans the index of `dir` (a missing file is an empty history).
+    pub fn read(dir: &Path) -> Result<IndexText, StoreError> {
+        let index = read::locate(dir)?;
+        let Some((bytes, stamp)) = index.read_all()? else {
+            return Ok(IndexText {
+                index,
+                text: String::new(),
+                scan: Scan {
+                    entries_pos: Some(0),
+                    ..Scan::default()
+                },
+                stamp: None,
+            });
+        };
+        let (text, scan) = read::text_and_scan(index.path(), bytes)?;
+        Ok(IndexText {
+            index,
+            text,
+            scan,
+            stamp,
+        })
+    }
+
+    pub fn len(&self) -> usize {
+        self.scan.entries.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.scan.entries.is_empty()
+    }
+
+    /// The `version` member, when the file has one.
+    pub fn version(&self) -> Option<Value> {
+        read::version_of(self.text.as_bytes(), &self.scan.top)
+    }
+
+    /// Whether a file exists at all (an empty history has none).
+    pub fn exists(&self) -> bool {
+        self.index.exists()
+    }
+
+    pub fn path(&self) -> &Path {
+        self.index.path()
+    }
+
+    fn parse_entry(&self, e: &EntrySpan) -> Result<HistoryEntry, InvalidEntry> {
+        read::parse_entry_at(self.text.as_bytes(), e)
+    }
+
+    /// Who refers to which files, for the "file of another entry" rule.
+    pub fn claims(&self) -> Claims {
+        let t = &self.text;
+        let mut c = Claims::default();
+        for e in &self.scan.entries {
+            c.add(
+                &e.key.get(t),
+                e.audio_file.as_ref().map(|s| s.get(t)).as_deref(),
+                e.thumbnail_file.as_ref().map(|s| s.get(t)).as_deref(),
+            );
+        }
+        c
+    }
+
+    /// The newest `limit` entries (of `model` when given: its id or its name,
+    /// ignoring case), newest first, in the same order as a full load sorts
+    /// them; plus the unreadable entries met among them.
+    pub fn newest(
+        &self,
+        model: Option<&str>,
+        limit: Option<usize>,
+    ) -> (Vec<HistoryEntry>, Vec<InvalidEntry>) {
+        let text = &self.text;
+        let model_lower = model.map(str::to_lowercase);
+        let mut keyed: Vec<(i64, &EntrySpan)> = self
+            .scan
+            .entries
+            .iter()
+            .filter(|e| match model {
+                None => true,
+                // The scan knows model_id; a name needs the entry parsed.
+                Some(m) => {
+                    e.model_id.as_ref().is_some_and(|s| s.is(text, m))
+                        || self.parse_entry(e).is_ok_and(|x| {
+                            let lower = model_lower.as_deref().unwrap_or_default();
+                            x.model_id.to_lowercase() == lower
+                                || x.model_name.to_lowercase() == lower
+                        })
+                }
+            })
+            .map(|e| {
+                let t = e.time_us.or_else(|| {
+                    let ts = e.timestamp.as_ref()?;
+                    parse_timestamp_us(&ts.get(text))
+                });
+                (t.unwrap_or(i64::MIN), e)
+            })
+            .collect();
+        let order = |a: &(i64, &EntrySpan), b: &(i64, &EntrySpan)| {
+            let ts = |e: &EntrySpan| e.timestamp.as_ref().map(|s| s.get(text));
+            b.0.cmp(&a.0)
+                .then_with(|| ts(b.1).cmp(&ts(a.1)))
+                .then_with(|| a.1.key.get(text).cmp(&b.1.key.get(text)))
+        };
+        // Entries that fail to parse are skipped, so take a few more than asked.
+        let mut ok = Vec::new();
+        let mut bad = Vec::new();
+        let want = limit.unwrap_or(usize::MAX);
+        let mut taken = 0;
+        while ok.len() < want && taken < keyed.len() {
+            let batch = (want - ok.len()).saturating_add(8).min(keyed.len() - taken);
+            let rest = &mut keyed[taken..];
+            if batch < rest.len() {
+                rest.select_nth_unstable_by(batch, order);
+            }
+            rest[..batch].sort_unstable_by(order);
+            for (_, e) in &rest[..batch] {
+                match self.parse_entry(e) {
+                    Ok(entry) if ok.len() < want => ok.push(entry),
+                    Ok(_) => {}
+                    Err(invalid) => bad.push(invalid),
+                }
+            }
+            taken += batch;
+        }
+        (ok, bad)
+    }
+
+    /// Looks an entry up by full id or unique prefix of at least 4 characters,
+    /// like [`super::GenerationHistory::get`].
+    pub fn find(&self, id: &str) -> Result<HistoryEntry, StoreError> {
+        let text = &self.text;
+        let full = super::match_id(self.scan.entries.iter().map(|e| e.key.get(text)), id)?;
+        // The last of duplicate keys wins, as in Python's json.load.
+        let span = self
+            .scan
+            .entries
+            .iter()
+            .rev()
+            .find(|e| e.key.is(text, &full));
+        let span = span.ok_or_else(|| StoreError::NotFound(id.to_string()))?;
+        self.parse_entry(span)
+            .map_err(|bad| StoreError::InvalidEntry {
+                id: bad.entry_id,
+                reason: bad.reason,
+            })
+    }
+}

@@ -1,0 +1,427 @@
+//! Reading `history.json`: where it really is (a regular file, or a symlink
+//! to one; anything else is refused before it is opened), the full typed load
+//! (two halves in parallel, text given back as it is parsed), and the
+//! messages for a broken file.
+
+use super::entry::HistoryEntry;
+use super::error::StoreError;
+use super::nonfinite;
+use super::scan::{self, EntrySpan, Scan};
+use crate::fsutil::ReplaceTarget;
+use serde::de::IgnoredAny;
+use serde::Deserialize;
+use serde_json::Value;
+use std::fs::File;
+use std::os::unix::fs::MetadataExt;
+use std::path::{Path, PathBuf};
+
+pub const INDEX_FILE: &str = "history.json";
+pub const SUPPORTED_VERSION: i64 = 1;
+
+/// An entry that is in the index but cannot be used (wrong field types, missing fields).
+#[derive(Debug, Clone, PartialEq)]
+pub struct InvalidEntry {
+    pub entry_id: String,
+    pub reason: String,
+}
+
+/// What a read of `history.json` yields.
+#[derive(Debug, Default)]
+pub struct LoadedIndex {
+    pub version: Option<Value>,
+    pub entries: Vec<HistoryEntry>,
+    pub invalid: Vec<InvalidEntry>,
+    /// The file's identity at read time, to notice later changes.
+    pub stamp: Option<FileStamp>,
+}
+
+/// Identity of the index file: a replacement by rename changes the inode,
+/// an in-place write changes size or mtime.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FileStamp {
+    dev: u64,
+    ino: u64,
+    size: u64,
+    mtime_ns: i128,
+}
+
+impl FileStamp {
+    /// The stamp of what `path` leads to now (following a symlink).
+    pub fn of(path: &Path) -> Option<FileStamp> {
+        Some(FileStamp::of_meta(&std::fs::metadata(path).ok()?))
+    }
+
+    pub fn of_file(f: &File) -> Option<FileStamp> {
+        Some(FileStamp::of_meta(&f.metadata().ok()?))
+    }
+
+    fn of_meta(m: &std::fs::Metadata) -> FileStamp {
+        FileStamp {
+            dev: m.dev(),
+            ino: m.ino(),
+            size: m.size(),
+            mtime_ns: m.mtime() as i128 * 1_000_000_000 + m.mtime_nsec() as i128,
+        }
+    }
+}
+
+/// The index's bytes and its identity when read.
+pub type IndexBytes = (Vec<u8>, Option<FileStamp>);
+
+/// `history.json` of a directory, located: the file itself, or the file a
+/// symlink there leads to.
+#[derive(Debug, Clone)]
+pub struct IndexFile {
+    target: ReplaceTarget,
+}
+
+/// Locates the index of `dir`. A FIFO, a device, a directory or a dangling
+/// symlink there is an error at once; nothing is opened.
+pub fn locate(dir: &Path) -> Result<IndexFile, StoreError> {
+    let path = dir.join(INDEX_FILE);
+    ReplaceTarget::resolve(&path)
+        .map(|target| IndexFile { target })
+        .map_err(|e| StoreError::io("read", &path, e))
+}
+
+impl IndexFile {
+    /// `DIR/history.json`, as the user knows it.
+    pub fn path(&self) -> &Path {
+        &self.target.shown
+    }
+
+    /// Where replacements happen (the symlink's target when it is one).
+    pub fn target(&self) -> &ReplaceTarget {
+        &self.target
+    }
+
+    pub fn exists(&self) -> bool {
+        self.target.stat.is_some()
+    }
+
+    /// Opens the file with its stamp (taken from the open file);
+    /// `None` when there is none.
+    pub fn open(&self) -> Result<Option<(File, Option<FileStamp>)>, StoreError> {
+        match self.target.open() {
+            Ok(Some(f)) => {
+                let stamp = FileStamp::of_file(&f);
+                Ok(Some((f, stamp)))
+            }
+            Ok(None) => Ok(None),
+            Err(e) => Err(StoreError::io("read", self.path(), e)),
+        }
+    }
+
+    /// The whole file and its stamp; `None` when there is none.
+    pub fn read_all(&self) -> Result<Option<IndexBytes>, StoreError> {
+        let Some((f, stamp)) = self.open()? else {
+            return Ok(None);
+        };
+        let bytes = read_file(f).map_err(|e| StoreError::io("read", self.path(), e))?;
+        Ok(Some((bytes, stamp)))
+    }
+
+    /// The stamp of the file as it is now.
+    pub fn stamp_now(&self) -> Option<FileStamp> {
+        FileStamp::of(&self.target.real_path())
+    }
+
+    /// The error to show for a file a stream found broken near `offset`:
+    /// read whole and described with line and column.
+    pub fn describe_broken(&self, offset: u64) -> StoreError {
+        match self.read_all() {
+            Err(e) => e,
+            Ok(None) => StoreError::io(
+                "read",
+                self.path(),
+                std::io::Error::from(std::io::ErrorKind::NotFound),
+            ),
+            Ok(Some((bytes, _))) => match text_and_scan(self.path(), bytes) {
+                Err(e) => e,
+                // It changed meanwhile and is fine now: say where it was broken.
+                Ok(_) => StoreError::CorruptIndex {
+                    path: self.path().to_path_buf(),
+                    line: 0,
+                    column: offset as usize,
+                    message: "it was broken while genhist read it (another program writing?)"
+                        .into(),
+                },
+            },
+        }
+    }
+}
+
+fn parse_error(path: &Path, e: &serde_json::Error) -> StoreError {
+    StoreError::CorruptIndex {
+        path: path.to_path_buf(),
+        line: e.line(),
+        column: e.column(),
+        message: strip_position(&e.to_string()),
+    }
+}
+
+pub(crate) fn strip_position(msg: &str) -> String {
+    match msg.rfind(" at line ") {
+        Some(i) => msg[..i].to_string(),
+        None => msg.to_string(),
+    }
+}
+
+/// Reads the index of `dir`. A missing file is an empty history.
+pub fn load(dir: &Path) -> Result<LoadedIndex, StoreError> {
+    let index = locate(dir)?;
+    let Some((bytes, stamp)) = index.read_all()? else {
+        return Ok(LoadedIndex::default());
+    };
+    let mut loaded = parse_typed(index.path(), bytes)?;
+    loaded.stamp = stamp;
+    Ok(loaded)
+}
+
+/// Parses index bytes into entries (in no particular order; callers sort);
+/// entries that do not fit the schema are reported as invalid instead of
+/// failing the file.
+///
+/// Large files are cut in two at an entry boundary and each half is checked,
+/// scanned and parsed on its own core. Each half's text is given back to the
+/// system as its entries are parsed (from the end), so the whole text and all
+/// the entries are never in memory at once.
+pub fn parse_typed(path: &Path, mut bytes: Vec<u8>) -> Result<LoadedIndex, StoreError> {
+    if let Some(split) = scan::split_point(&bytes) {
+        let tail = bytes.split_off(split);
+        bytes.shrink_to_fit();
+        match parse_halves(bytes, tail) {
+            Ok(loaded) => return Ok(loaded),
+            // Not a clean split, or an error to report: one plain pass says where.
+            Err((head, tail)) => {
+                bytes = head;
+                bytes.extend_from_slice(&tail);
+            }
+        }
+    }
+    let (text, scan) = text_and_scan(path, bytes)?;
+    let version = version_of(text.as_bytes(), &scan.top);
+    let mut bytes = text.into_bytes();
+    let (entries, invalid) = parse_releasing(&mut bytes, &scan.entries);
+    Ok(LoadedIndex {
+        version,
+        entries,
+        invalid,
+        stamp: None,
+    })
+}
+
+type Halves = (Vec<u8>, Vec<u8>);
+
+/// Both halves checked and scanned in parallel, then parsed in parallel; the
+/// halves come back unchanged when anything in the first phase fails.
+fn parse_halves(mut head: Vec<u8>, mut tail: Vec<u8>) -> Result<LoadedIndex, Halves> {
+    let (head_scan, tail_scan) = std::thread::scope(|s| {
+        let t = s.spawn(|| {
+            std::str::from_utf8(&tail).ok()?;
+            scan::scan_tail(&tail, 0).ok()
+        });
+        let h = std::str::from_utf8(&head)
+            .ok()
+            .and_then(|_| scan::scan_from_start(&head, head.len()).ok());
+        (h, t.join().ok().flatten())
+    });
+    let (Some((head_doc, true)), Some((tail_entries, tail_top))) = (head_scan, tail_scan) else {
+        return Err((head, tail));
+    };
+    if head_doc.entries_pos.is_none() {
+        return Err((head, tail));
+    }
+    let version = version_of(&tail, &tail_top).or_else(|| version_of(&head, &head_doc.top));
+    let ((mut entries, mut invalid), (tail_ok, tail_bad)) = std::thread::scope(|s| {
+        let t = s.spawn(|| parse_releasing(&mut tail, &tail_entries));
+        let h = parse_releasing(&mut head, &head_doc.entries);
+        // A panic belongs to whoever runs the load (a worker catches it).
+        (h, t.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
+    });
+    entries.extend(tail_ok);
+    invalid.extend(tail_bad);
+    Ok(LoadedIndex {
+        version,
+        entries,
+        invalid,
+        stamp: None,
+    })
+}
+
+/// The last `version` member among `top`, parsed.
+pub(crate) fn version_of(b: &[u8], top: &[scan::Member]) -> Option<Value> {
+    let m = top.iter().rev().find(|m| m.key.is_at(b, "version"))?;
+    serde_json::from_slice(&b[m.value.clone()]).ok()
+}
+
+/// The entry scanned at `e` in `b`, or why it does not fit the schema.
+pub(crate) fn parse_entry_at(b: &[u8], e: &EntrySpan) -> Result<HistoryEntry, InvalidEntry> {
+    entry_from_text(
+        e.key.get_at(b).into_owned(),
+        &b[e.value.clone()],
+        e.nonfinite,
+    )
+}
+
+/// An entry from its stored text; `id` is its key in `entries`, which is what
+/// the Python tool looks entries up by. `nonfinite`: the text may hold
+/// `NaN`/`Infinity` (when unsure, pass true: the check is cheap).
+pub(crate) fn entry_from_text(
+    id: String,
+    text: &[u8],
+    nonfinite: bool,
+) -> Result<HistoryEntry, InvalidEntry> {
+    let text = if nonfinite {
+        nonfinite::to_markers(text)
+    } else {
+        std::borrow::Cow::Borrowed(text)
+    };
+    match serde_json::from_slice::<HistoryEntry>(&text) {
+        Ok(mut entry) => {
+            entry.entry_id = id;
+            Ok(entry)
+        }
+        Err(err) => Err(InvalidEntry {
+            entry_id: id,
+            reason: strip_position(&err.to_string()),
+        }),
+    }
+}
+
+/// Parses the entries at `spans` from the last to the first, handing the
+/// text behind them back to the system every few megabytes.
+fn parse_releasing(
+    buf: &mut Vec<u8>,
+    spans: &[EntrySpan],
+) -> (Vec<HistoryEntry>, Vec<InvalidEntry>) {
+    const RELEASE_EVERY: usize = 4 << 20;
+    let mut ok = Vec::with_capacity(spans.len());
+    let mut bad = Vec::new();
+    for e in spans.iter().rev() {
+        match parse_entry_at(buf, e) {
+            Ok(entry) => ok.push(entry),
+            Err(invalid) => bad.push(invalid),
+        }
+        let key_start = e.key.span.start - 1;
+        if buf.len() - key_start >= RELEASE_EVERY {
+            buf.truncate(key_start);
+            buf.shrink_to_fit();
+        }
+    }
+    (ok, bad)
+}
+
+/// Turns a scan failure into the user's message: serde_json's wording with line
+/// and column, or (if serde_json accepts what the scan refused, which only deep
+/// nesting does) the scan's position.
+pub(crate) fn scan_error(path: &Path, text: &str, offset: usize) -> StoreError {
+    // NaN and the infinities are valid here; serde_json must not stop at them.
+    let plain = nonfinite::neutralize(text);
+    let mut de = serde_json::Deserializer::from_str(&plain);
+    let serde_err = IgnoredAny::deserialize(&mut de).and_then(|_| de.end());
+    match serde_err {
+        Err(e) => parse_error(path, &e),
+        Ok(()) => {
+            let before = &text[..offset.min(text.len())];
+            let line = before.matches('\n').count() + 1;
+            let column = before.len() - before.rfind('\n').map_or(0, |i| i + 1) + 1;
+            StoreError::CorruptIndex {
+                path: path.to_path_buf(),
+                line,
+                column,
+                message: if text.trim_start().starts_with('{') {
+                    "nested deeper than genhist reads".into()
+                } else {
+                    "the top level is not a JSON object".into()
+                },
+            }
+        }
+    }
+}
+
+pub(crate) fn no_entries(path: &Path) -> StoreError {
+    StoreError::CorruptIndex {
+        path: path.to_path_buf(),
+        line: 1,
+        column: 1,
+        message: "no \"entries\" object at the top level".into(),
+    }
+}
+
+/// Reads a whole file. Large files are read into memory the kernel may back
+/// with 2 MiB pages: a 100 MB index then costs a few dozen page faults instead
+/// of ~25,000, which is a third of the time of reading it.
+fn read_file(mut f: File) -> std::io::Result<Vec<u8>> {
+    use std::io::Read;
+    use std::os::unix::fs::FileExt;
+    let len = f.metadata()?.len() as usize;
+    const HUGE: usize = 2 << 20;
+    if len < 4 * HUGE {
+        let mut v = Vec::with_capacity(len + 1);
+        f.read_to_end(&mut v)?;
+        return Ok(v);
+    }
+    // Fresh zeroed memory from the kernel: no memset; faulted in by the reads.
+    let mut v = vec![0u8; len];
+    let p = v.as_mut_ptr() as usize;
+    let start = (p + HUGE - 1) & !(HUGE - 1);
+    let end = (p + len) & !(HUGE - 1);
+    if end > start {
+        // SAFETY: the range lies inside the Vec's own allocation; the advice
+        // only changes how the kernel backs it.
+        unsafe {
+            libc::madvise(start as *mut libc::c_void, end - start, libc::MADV_HUGEPAGE);
+        }
+    }
+    // Both halves at once: copying from the page cache is CPU work.
+    let (a, b) = v.split_at_mut(len / 2);
+    let (ra, rb) = std::thread::scope(|s| {
+        let tail = s.spawn(|| f.read_exact_at(b, (len / 2) as u64));
+        (f.read_exact_at(a, 0), tail.join())
+    });
+    let mut more = [0u8; 1];
+    match (ra, rb) {
+        (Ok(()), Ok(Ok(()))) if f.read_at(&mut more, len as u64)? == 0 => Ok(v),
+        // The file changed size while being read: read it the plain way.
+        _ => {
+            drop(v);
+            let mut v = Vec::new();
+            use std::io::Seek;
+            f.rewind()?;
+            f.read_to_end(&mut v)?;
+            Ok(v)
+        }
+    }
+}
+
+/// The index file's text, UTF-8 checked and scanned, with an `entries` object.
+pub(crate) fn text_and_scan(path: &Path, bytes: Vec<u8>) -> Result<(String, Scan), StoreError> {
+    let (text, scan) = scan::scan_utf8(bytes).map_err(|e| match e {
+        scan::ScanError::Json(text, at) => scan_error(path, &text, at),
+        scan::ScanError::Utf8(e) => {
+            let at = e.utf8_error().valid_up_to();
+            let before = &e.as_bytes()[..at];
+            StoreError::CorruptIndex {
+                path: path.to_path_buf(),
+                line: before.iter().filter(|&&c| c == b'\n').count() + 1,
+                column: at
+                    - before
+                        .iter()
+                        .rposition(|&c| c == b'\n')
+                        .map_or(0, |i| i + 1)
+                    + 1,
+                message: "not UTF-8 text".into(),
+            }
+        }
+    })?;
+    if scan.entries_pos.is_none() {
+        return Err(no_entries(path));
+    }
+    Ok((text, scan))
+}
+
+/// The path of `dir`'s index (for messages before it is located).
+pub fn index_path(dir: &Path) -> PathBuf {
+    dir.join(INDEX_FILE)
+}

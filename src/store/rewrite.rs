@@ -1,0 +1,584 @@
+//! Rewriting `history.json` as a stream: what genhist does not change (every
+//! other entry, every top-level member) is copied as the exact text it had,
+//! and the layout between members is Python's `json.dump(indent=2)`. Memory
+//! is a read buffer, whatever the size of the file.
+
+use super::error::StoreError;
+use super::paths::Claims;
+use super::pyjson;
+use super::read::{self, IndexFile, SUPPORTED_VERSION};
+use super::stream::{self, Item, StreamError};
+use std::collections::{HashSet, VecDeque};
+use std::fs::File;
+use std::io::{self, Seek, Write};
+
+/// An entry taken out of the index: its key, stored text and place among the
+/// entries, enough to put it back byte for byte.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct RemovedEntry {
+    pub position: usize,
+    pub id: String,
+    pub text: String,
+}
+
+/// Which entries a rewrite takes out.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Selection {
+    /// Exactly these keys; keys not in the index are skipped.
+    Ids(Vec<String>),
+    /// Each a full id or a unique prefix of 4+ characters (ASCII case
+    /// ignored), which must match; else nothing is written.
+    Selectors(Vec<String>),
+}
+
+/// What a rewrite changes.
+#[derive(Debug, Clone, Default)]
+pub struct Plan {
+    pub remove: Option<Selection>,
+    /// Entries put back where they were; ids in the index are left alone.
+    pub restore: Vec<RemovedEntry>,
+    /// New entries (id, stored text), appended; one with the same id is
+    /// replaced where it stands.
+    pub append: Vec<(String, String)>,
+}
+
+impl Plan {
+    /// After a first pass: the same change by exact ids, so a retry over a
+    /// file another program changed takes out the same entries.
+    pub fn freeze(&mut self, outcome: &Outcome) {
+        if self.remove.is_some() {
+            let ids = outcome.removed.iter().map(|r| r.id.clone()).collect();
+            self.remove = Some(Selection::Ids(ids));
+        }
+    }
+}
+
+/// What a rewrite did.
+#[derive(Debug, Default)]
+pub struct Outcome {
+    pub removed: Vec<RemovedEntry>,
+    /// Ids of the plan's `restore` that went back.
+    pub restored: Vec<String>,
+    /// Ids of the plan's `restore` the index already had (left as they were).
+    pub already_present: Vec<String>,
+    /// Who refers to which files, over every entry of the old index.
+    pub claims: Claims,
+    /// Entries in the new index.
+    pub entries: usize,
+}
+
+impl Outcome {
+    /// False when the new index would equal the old one.
+    pub fn changed(&self, plan: &Plan) -> bool {
+        !self.removed.is_empty() || !self.restored.is_empty() || !plan.append.is_empty()
+    }
+}
+
+/// Python's layout between members.
+struct Layout<'w> {
+    w: &'w mut dyn Write,
+    members: usize,
+    entries: usize,
+    key: String,
+}
+
+impl Layout<'_> {
+    fn write_key(&mut self, key: &str) -> io::Result<()> {
+        self.key.clear();
+        pyjson::write_str(&mut self.key, key);
+        self.w.write_all(self.key.as_bytes())
+    }
+
+    fn member(&mut self, key: &str) -> io::Result<()> {
+        self.w
+            .write_all(if self.members > 0 { b",\n  " } else { b"\n  " })?;
+        self.members += 1;
+        self.write_key(key)?;
+        self.w.write_all(b": ")
+    }
+
+    fn top(&mut self, key: &str, raw: &str) -> io::Result<()> {
+        self.member(key)?;
+        self.w.write_all(raw.as_bytes())
+    }
+
+    fn entries_open(&mut self) -> io::Result<()> {
+        self.member("entries")?;
+        self.entries = 0;
+        self.w.write_all(b"{")
+    }
+
+    fn entry(&mut self, key: &str, raw: &str) -> io::Result<()> {
+        self.w.write_all(if self.entries > 0 {
+            b",\n    "
+        } else {
+            b"\n    "
+        })?;
+        self.entries += 1;
+        self.write_key(key)?;
+        self.w.write_all(b": ")?;
+        self.w.write_all(raw.as_bytes())
+    }
+
+    fn entries_close(&mut self) -> io::Result<()> {
+        self.w
+            .write_all(if self.entries == 0 { b"}" } else { b"\n  }" })
+    }
+}
+
+/// Why a pass must be run again, with what it learned.
+enum Again {
+    /// Prefixes resolved to these exact ids.
+    Ids(Vec<String>),
+    /// These ids to restore turned up in the index after they were written.
+    SkipRestore(Vec<String>),
+}
+
+enum PassError {
+    Store(StoreError),
+    Again(Again),
+}
+
+impl From<StoreError> for PassError {
+    fn from(e: StoreError) -> Self {
+        PassError::Store(e)
+    }
+}
+
+/// Writes the index read from `source` (`None`: there is no file yet)
+/// changed as `plan` says, into `out`; the caller syncs and renames it.
+pub fn rewrite(
+    index: &IndexFile,
+    mut source: Option<&mut File>,
+    out: &mut crate::fsutil::TempFile,
+    plan: &Plan,
+) -> Result<Outcome, StoreError> {
+    let mut plan = plan.clone();
+    let mut skip: HashSet<String> = HashSet::new();
+    // At most: the first pass, one with exact ids, one without restore conflicts.
+    for _ in 0..4 {
+        if let Some(src) = source.as_deref_mut() {
+            src.rewind()
+                .map_err(|e| StoreError::io("read", index.path(), e))?;
+        }
+        out.reset()
+            .map_err(|e| StoreError::io("write", index.path(), e))?;
+        let mut result = None;
+        out.write_with(|w| {
+            result = Some(pass(index, source.as_deref_mut(), w, &plan, &skip));
+            Ok(())
+        })
+        .map_err(|e| StoreError::io("write", index.path(), e))?;
+        match result.expect("the pass ran") {
+            Ok(outcome) => return Ok(outcome),
+            Err(PassError::Store(e)) => return Err(e),
+            Err(PassError::Again(Again::Ids(ids))) => plan.remove = Some(Selection::Ids(ids)),
+            Err(PassError::Again(Again::SkipRestore(ids))) => skip.extend(ids),
+        }
+    }
+    Err(StoreError::KeepsChanging {
+        path: index.path().to_path_buf(),
+    })
+}
+
+fn pass(
+    index: &IndexFile,
+    source: Option<&mut File>,
+    w: &mut dyn Write,
+    plan: &Plan,
+    skip_restore: &HashSet<String>,
+) -> Result<Outcome, PassError> {
+    let path = index.path();
+    let werr = |e: io::Error| PassError::Store(StoreError::io("write", path, e));
+    let mut out = Layout {
+        w,
+        members: 0,
+        entries: 0,
+        key: String::new(),
+    };
+    let mut outcome = Outcome::default();
+    let exact: HashSet<&str> = match &plan.remove {
+        Some(Selection::Ids(ids)) => ids.iter().map(String::as_str).collect(),
+        _ => HashSet::new(),
+    };
+    let selectors: Vec<(&str, String)> = match &plan.remove {
+        Some(Selection::Selectors(s)) => s
+            .iter()
+            .map(|x| (x.as_str(), x.to_ascii_lowercase()))
+            .collect(),
+        _ => Vec::new(),
+    };
+    let is_candidate = |key: &str| -> bool {
+        exact.contains(key)
+            || selectors.iter().any(|(sel, lower)| {
+                key == *sel
+                    || (sel.chars().count() >= 4
+                        && key.len() >= lower.len()
+                        && key.is_char_boundary(lower.len())
+                        && key[..lower.len()].eq_ignore_ascii_case(lower))
+            })
+    };
+    let mut restores: VecDeque<&RemovedEntry> = {
+        let mut v: Vec<_> = plan
+            .restore
+            .iter()
+            .filter(|r| !skip_restore.contains(&r.id))
+            .collect();
+        v.sort_by_key(|r| r.position);
+        v.into()
+    };
+    let mut restored_early: Vec<String> = Vec::new();
+    let mut conflicts: Vec<String> = Vec::new();
+    let mut appended: HashSet<&str> = HashSet::new();
+    let mut version: Option<String> = None;
+    let mut seen_keys: HashSet<String> = HashSet::new();
+
+    out.w.write_all(b"{").map_err(werr)?;
+    // Puts back the restores whose place has come: those at or before the
+    // next position in the new list (or all of them, at the end).
+    let emit_restores = |out: &mut Layout<'_>,
+                         restores: &mut VecDeque<&RemovedEntry>,
+                         all: bool,
+                         present: &HashSet<String>,
+                         done: &mut Vec<String>|
+     -> io::Result<()> {
+        while let Some(r) = restores.front() {
+            if !all && r.position > out.entries {
+                break;
+            }
+            let r = restores.pop_front().expect("front exists");
+            if present.contains(&r.id) {
+                continue;
+            }
+            out.entry(&r.id, &r.text)?;
+            done.push(r.id.clone());
+        }
+        Ok(())
+    };
+
+    match source {
+        None => {
+            out.top("version", "1").map_err(werr)?;
+            out.entries_open().map_err(werr)?;
+            emit_restores(
+                &mut out,
+                &mut restores,
+                true,
+                &seen_keys,
+                &mut restored_early,
+            )
+            .map_err(werr)?;
+            for (id, text) in &plan.append {
+                out.entry(id, text).map_err(werr)?;
+            }
+            out.entries_close().map_err(werr)?;
+            version = Some("1".into());
+        }
+        Some(src) => {
+            let result = stream::stream(src, |item| -> Result<(), PassError> {
+                match item {
+                    Item::Top { key, value } => {
+                        if key == "version" {
+                            version = Some(value.to_string());
+                        }
+                        out.top(&key, value).map_err(werr)?;
+                    }
+                    Item::EntriesStart => out.entries_open().map_err(werr)?,
+                    Item::Entry(e) => {
+                        let key = e.key();
+                        outcome.claims.add(
+                            &key,
+                            e.audio_file().as_deref(),
+                            e.thumbnail_file().as_deref(),
+                        );
+                        if restored_early.iter().any(|r| *r == key) {
+                            // Written already, and here it is again.
+                            conflicts.push(key.to_string());
+                        }
+                        if plan.restore.iter().any(|r| r.id == key) {
+                            seen_keys.insert(key.to_string());
+                        }
+                        if is_candidate(&key) {
+                            outcome.removed.push(RemovedEntry {
+                                position: e.position,
+                                id: key.into_owned(),
+                                text: e.text().to_string(),
+                            });
+                            return Ok(());
+                        }
+                        emit_restores(
+                            &mut out,
+                            &mut restores,
+                            false,
+                            &seen_keys,
+                            &mut restored_early,
+                        )
+                        .map_err(werr)?;
+                        match plan.append.iter().find(|(id, _)| *id == key) {
+                            Some((id, text)) => {
+                                appended.insert(id.as_str());
+                                out.entry(&key, text).map_err(werr)?;
+                            }
+                            None => out.entry(&key, e.text()).map_err(werr)?,
+                        }
+                    }
+                    Item::EntriesEnd => {
+                        emit_restores(
+                            &mut out,
+                            &mut restores,
+                            true,
+                            &seen_keys,
+                            &mut restored_early,
+                        )
+                        .map_err(werr)?;
+                        for (id, text) in &plan.append {
+                            if !appended.contains(id.as_str()) {
+                                out.entry(id, text).map_err(werr)?;
+                            }
+                        }
+                        out.entries_close().map_err(werr)?;
+                    }
+                }
+                Ok(())
+            });
+            match result {
+                Ok(()) => {}
+                Err(StreamError::Visit(e)) => return Err(e),
+                Err(StreamError::Io(e)) => return Err(StoreError::io("read", path, e).into()),
+                Err(StreamError::Syntax(at)) => return Err(index.describe_broken(at).into()),
+                Err(StreamError::NoEntries) => return Err(read::no_entries(path).into()),
+                Err(StreamError::DuplicateEntries) => {
+                    return Err(StoreError::CorruptIndex {
+                        path: path.to_path_buf(),
+                        line: 1,
+                        column: 1,
+                        message: "there are two \"entries\" objects at the top level".into(),
+                    }
+                    .into())
+                }
+            }
+        }
+    }
+    out.w.write_all(b"\n}").map_err(werr)?;
+
+    let v = version.as_deref().map(str::trim);
+    if v.and_then(|v| v.parse::<i64>().ok()) != Some(SUPPORTED_VERSION) {
+        return Err(StoreError::UnsupportedVersion {
+            path: path.to_path_buf(),
+            found: v.unwrap_or("missing").to_string(),
+        }
+        .into());
+    }
+    if !conflicts.is_empty() {
+        return Err(PassError::Again(Again::SkipRestore(conflicts)));
+    }
+    if !selectors.is_empty() {
+        let chosen = resolve(&selectors, &outcome.removed)?;
+        if chosen.len() != outcome.removed.len() {
+            return Err(PassError::Again(Again::Ids(chosen)));
+        }
+    }
+    outcome.restored = restored_early;
+    outcome.already_present = plan
+        .restore
+        .iter()
+        .filter(|r| seen_keys.contains(&r.id) || skip_restore.contains(&r.id))
+        .map(|r| r.id.clone())
+        .collect();
+    outcome.entries = out.entries;
+    Ok(outcome)
+}
+
+/// Resolves each selector among the candidate entries (the one lookup rule
+/// of genhist: an exact id, else a unique prefix of 4+ characters); returns
+/// the chosen ids, one per candidate entry chosen.
+fn resolve(
+    selectors: &[(&str, String)],
+    candidates: &[RemovedEntry],
+) -> Result<Vec<String>, StoreError> {
+    let mut chosen: HashSet<&str> = HashSet::new();
+    for (sel, _) in selectors {
+        let keys = candidates
+            .iter()
+            .map(|c| std::borrow::Cow::Borrowed(c.id.as_str()));
+        let full = super::match_id(keys, sel)?;
+        let full = candidates
+            .iter()
+            .find(|c| c.id == full)
+            .map(|c| c.id.as_str())
+            .ok_or_else(|| StoreError::NotFound(sel.to_string()))?;
+        chosen.insert(full);
+    }
+    Ok(candidates
+        .iter()
+        .filter(|c| chosen.contains(c.id.as_str()))
+        .map(|c| c.id.clone())
+        .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::fsutil::{Dir, TempFile};
+
+    const PY: &str = r#"{
+  "version": 1,
+  "entries": {
+    "aaaa1111": {
+      "entry_id": "aaaa1111",
+      "x": NaN
+    },
+    "aaaa2222": {
+      "entry_id": "aaaa2222"
+    },
+    "bbbb": {
+      "entry_id": "bbbb"
+    }
+  },
+  "future": {
+    "k": [
+      1
+    ]
+  }
+}"#;
+
+    fn run(text: Option<&str>, plan: &Plan) -> Result<(String, Outcome), StoreError> {
+        let t = tempfile::tempdir().unwrap();
+        if let Some(text) = text {
+            std::fs::write(t.path().join("history.json"), text).unwrap();
+        }
+        let index = read::locate(t.path()).unwrap();
+        let d = Dir::open(t.path()).unwrap();
+        let mut tmp = TempFile::create(&d, "history.json", None).unwrap();
+        let mut src = index.open().unwrap().map(|(f, _)| f);
+        let outcome = rewrite(&index, src.as_mut(), &mut tmp, plan)?;
+        let out = std::fs::read_to_string(t.path().join(tmp.name())).unwrap();
+        Ok((out, outcome))
+    }
+
+    #[test]
+    fn an_unchanged_rewrite_is_byte_identical() {
+        let (out, o) = run(Some(PY), &Plan::default()).unwrap();
+        assert_eq!(out, PY);
+        assert_eq!(o.entries, 3);
+    }
+
+    #[test]
+    fn remove_and_restore_round_trip_byte_for_byte() {
+        let plan = Plan {
+            remove: Some(Selection::Ids(vec!["aaaa1111".into(), "bbbb".into()])),
+            ..Plan::default()
+        };
+        let (out, o) = run(Some(PY), &plan).unwrap();
+        assert_eq!(o.removed.len(), 2);
+        assert_eq!(o.removed[0].position, 0);
+        assert!(o.removed[0].text.contains("NaN"));
+        assert!(!out.contains("aaaa1111") && !out.contains("bbbb"));
+        assert!(out.contains("\"future\": {\n    \"k\": [\n      1\n    ]\n  }"));
+        let back = Plan {
+            restore: o.removed.clone(),
+            ..Plan::default()
+        };
+        let (again, o2) = run(Some(&out), &back).unwrap();
+        assert_eq!(again, PY);
+        assert_eq!(o2.restored, ["aaaa1111", "bbbb"]);
+    }
+
+    #[test]
+    fn neighbours_removed_together_come_back_in_order() {
+        for ids in [
+            &["aaaa1111", "aaaa2222"][..],
+            &["aaaa2222", "bbbb"],
+            &["aaaa1111", "aaaa2222", "bbbb"],
+        ] {
+            let plan = Plan {
+                remove: Some(Selection::Ids(ids.iter().map(|x| x.to_string()).collect())),
+                ..Plan::default()
+            };
+            let (out, o) = run(Some(PY), &plan).unwrap();
+            let back = Plan {
+                restore: o.removed.clone(),
+                ..Plan::default()
+            };
+            assert_eq!(run(Some(&out), &back).unwrap().0, PY, "{ids:?}");
+        }
+    }
+
+    #[test]
+    fn prefixes_resolve_or_change_nothing() {
+        let sel = |s: &[&str]| Plan {
+            remove: Some(Selection::Selectors(
+                s.iter().map(|x| x.to_string()).collect(),
+            )),
+            ..Plan::default()
+        };
+        let (_, o) = run(Some(PY), &sel(&["AAAA2"])).unwrap();
+        assert_eq!(
+            o.removed.iter().map(|r| r.id.as_str()).collect::<Vec<_>>(),
+            ["aaaa2222"]
+        );
+        assert!(matches!(
+            run(Some(PY), &sel(&["aaaa"])),
+            Err(StoreError::Ambiguous { .. })
+        ));
+        assert!(matches!(
+            run(Some(PY), &sel(&["aaa"])),
+            Err(StoreError::PrefixTooShort(_))
+        ));
+        assert!(matches!(
+            run(Some(PY), &sel(&["cccc"])),
+            Err(StoreError::NotFound(_))
+        ));
+        // An exact id wins over the prefix it also is: the second pass keeps the rest.
+        let text = PY.replace("\"bbbb\"", "\"aaaa\"");
+        let (out, o) = run(Some(&text), &sel(&["aaaa"])).unwrap();
+        assert_eq!(
+            o.removed.iter().map(|r| r.id.as_str()).collect::<Vec<_>>(),
+            ["aaaa"]
+        );
+        assert!(out.contains("aaaa1111") && out.contains("aaaa2222"));
+    }
+
+    #[test]
+    fn append_to_nothing_writes_the_seed_layout() {
+        let plan = Plan {
+            append: vec![("n1".into(), "{\n      \"entry_id\": \"n1\"\n    }".into())],
+            ..Plan::default()
+        };
+        let (out, _) = run(None, &plan).unwrap();
+        assert_eq!(
+            out,
+            "{\n  \"version\": 1,\n  \"entries\": {\n    \"n1\": {\n      \"entry_id\": \"n1\"\n    }\n  }\n}"
+        );
+    }
+
+    #[test]
+    fn a_restore_whose_id_came_back_is_left_alone() {
+        let plan = Plan {
+            restore: vec![RemovedEntry {
+                position: 0,
+                id: "bbbb".into(),
+                text: "{\"old\": true}".into(),
+            }],
+            ..Plan::default()
+        };
+        let (out, o) = run(Some(PY), &plan).unwrap();
+        assert_eq!(out, PY);
+        assert_eq!(o.already_present, ["bbbb"]);
+        assert!(o.restored.is_empty());
+    }
+
+    #[test]
+    fn other_versions_and_broken_files_are_refused() {
+        let v2 = PY.replace("\"version\": 1", "\"version\": 2");
+        assert!(matches!(
+            run(Some(&v2), &Plan::default()),
+            Err(StoreError::UnsupportedVersion { .. })
+        ));
+        let broken = &PY[..PY.len() - 10];
+        assert!(matches!(
+            run(Some(broken), &Plan::default()),
+            Err(StoreError::CorruptIndex { .. })
+        ));
+    }
+}

@@ -1,0 +1,839 @@
+//! The trash: deleted takes go there so a delete can be undone, even after a
+//! quit or a crash. `DIR/.genhist/trash/<batch>/` holds `manifest.json` (each
+//! entry's stored text and place in the index, its files, its annotations)
+//! and the files themselves under `files/<their path>`, moved there by
+//! rename (same filesystem: no copy, nothing lost on the way).
+//!
+//! A batch's state is in its directory's name, so a crash leaves no doubt:
+//! - `.pending-<b>`: a delete is under way (manifest written, files being
+//!   moved, then the index). Recovery looks at each entry: still in the
+//!   index → its files go back; gone from it → it stays in the trash.
+//! - `<b>`: done; `undo` restores the newest batch.
+//! - `.restoring-<b>`: an undo is under way (index first, then files):
+//!   entries back in the index get their files back, the others stay.
+//! - `.purging-<b>`: being removed for good.
+//!
+//! Recovery runs under the directory lock at the start of every change, and
+//! from reading commands when nobody else is writing.
+
+use super::error::StoreError;
+use super::paths::{self, Field, Located, RelPath};
+use super::rewrite::{Outcome, Plan, RemovedEntry, Selection};
+use super::txn::{Failed, HistoryDir, Txn, GENHIST_DIR};
+use crate::fsutil::{self, Dir};
+use serde::{Deserialize, Serialize};
+use std::collections::HashSet;
+use std::io;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+pub const TRASH_DIR: &str = "trash";
+const MANIFEST: &str = "manifest.json";
+const FILES: &str = "files";
+const PENDING: &str = ".pending-";
+const RESTORING: &str = ".restoring-";
+const PURGING: &str = ".purging-";
+
+/// What put a batch in the trash.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum BatchKind {
+    Delete,
+    Repair,
+    Purge,
+}
+
+/// `manifest.json` of a batch.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Manifest {
+    pub version: u32,
+    pub batch: String,
+    /// When the batch was made (ISO 8601, UTC).
+    pub created: String,
+    pub kind: BatchKind,
+    pub entries: Vec<TrashEntry>,
+}
+
+/// One deleted entry in a batch.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct TrashEntry {
+    pub id: String,
+    /// Its place among the index's entries when it was taken out.
+    pub position: usize,
+    /// Its stored text, exactly.
+    pub text: String,
+    /// Back in the index (what is still in `files` could not go back).
+    #[serde(default)]
+    pub restored: bool,
+    /// Its files in the batch, at `files/<path>`.
+    #[serde(default)]
+    pub files: Vec<TrashFile>,
+    /// Its files that were not moved, and why.
+    #[serde(default)]
+    pub left: Vec<LeftFile>,
+    /// Its annotations when it was deleted (genhist's ratings, tags, ...).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub annotations: Option<serde_json::Value>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct TrashFile {
+    pub field: String,
+    /// The path inside the history directory (normalized).
+    pub path: String,
+    pub bytes: u64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct LeftFile {
+    pub field: String,
+    /// The path as the index has it.
+    pub path: String,
+    pub reason: String,
+}
+
+/// What a delete did.
+#[derive(Debug, Default, Clone, PartialEq)]
+pub struct DeleteReport {
+    /// The trash batch (`None` for a permanent delete, or when nothing went).
+    pub batch: Option<String>,
+    pub removed: Vec<RemovedEntry>,
+    /// (entry id, path) of the files that went with their entries.
+    pub files: Vec<(String, String)>,
+    /// (entry id, path as stored, reason) of files left where they were.
+    pub left: Vec<(String, String, String)>,
+}
+
+impl DeleteReport {
+    pub fn removed_ids(&self) -> Vec<String> {
+        self.removed.iter().map(|r| r.id.clone()).collect()
+    }
+}
+
+/// What an undo did.
+#[derive(Debug, Default, Clone, PartialEq)]
+pub struct UndoReport {
+    pub batch: String,
+    /// The entries put back, with their stored text.
+    pub restored: Vec<RemovedEntry>,
+    /// Files put back.
+    pub files: usize,
+    /// Ids the index had again meanwhile (left as they are; their files stay in the trash).
+    pub already_present: Vec<String>,
+    /// (path, why, where it stays in the trash) of files that could not go back.
+    pub left: Vec<(String, String, PathBuf)>,
+    /// The annotations the restored entries had (id, annotations).
+    pub annotations: Vec<(String, serde_json::Value)>,
+}
+
+/// A batch as `trash list` shows it.
+#[derive(Debug, Clone)]
+pub struct BatchInfo {
+    pub name: String,
+    pub created: Option<chrono::DateTime<chrono::Utc>>,
+    /// `None` when the manifest cannot be read.
+    pub manifest: Option<Manifest>,
+    pub bytes: u64,
+    /// `undo` would restore (some of) it.
+    pub undoable: bool,
+}
+
+/// A new batch name: its creation time (sorts by age) and a random tail.
+fn new_batch_name() -> String {
+    format!(
+        "{}-{}",
+        chrono::Utc::now().format("%Y%m%dT%H%M%S%.6fZ"),
+        &uuid::Uuid::new_v4().simple().to_string()[..8]
+    )
+}
+
+/// When a batch was made, from its name.
+pub fn batch_time(name: &str) -> Option<chrono::DateTime<chrono::Utc>> {
+    let stamp = name.get(..23)?;
+    chrono::NaiveDateTime::parse_from_str(stamp, "%Y%m%dT%H%M%S%.6fZ")
+        .ok()
+        .map(|t| t.and_utc())
+}
+
+/// The paths an entry's stored text names, by field (only string values).
+pub(crate) fn entry_files(text: &str) -> Vec<(Field, String)> {
+    #[derive(Deserialize)]
+    struct Files {
+        audio_file: Option<serde_json::Value>,
+        thumbnail_file: Option<serde_json::Value>,
+    }
+    let text = super::nonfinite::to_markers(text.as_bytes());
+    match serde_json::from_slice::<Files>(&text) {
+        Ok(f) => [
+            (Field::Audio, f.audio_file),
+            (Field::Thumbnail, f.thumbnail_file),
+        ]
+        .into_iter()
+        .filter_map(|(field, v)| Some((field, v?.as_str()?.to_string())))
+        .collect(),
+        Err(_) => Vec::new(),
+    }
+}
+
+fn trash_dir(txn: &Txn, create: bool) -> Result<Option<Dir>, StoreError> {
+    let Some(g) = txn.genhist(create)? else {
+        return Ok(None);
+    };
+    let path = g.join(TRASH_DIR);
+    let r = if create {
+        g.sub_or_create(TRASH_DIR)
+    } else {
+        g.sub(TRASH_DIR)
+    };
+    match r {
+        Ok(d) => Ok(Some(d)),
+        Err(e) if e.kind() == io::ErrorKind::NotFound && !create => Ok(None),
+        Err(e) => Err(StoreError::io("open", &path, e)),
+    }
+}
+
+fn read_manifest(batch: &Dir) -> Option<Manifest> {
+    let mut f = batch.open_regular(MANIFEST).ok()?;
+    let mut text = Vec::new();
+    io::Read::read_to_end(&mut f, &mut text).ok()?;
+    serde_json::from_slice(&text).ok()
+}
+
+fn write_manifest(batch: &Dir, m: &Manifest) -> Result<(), StoreError> {
+    let path = batch.join(MANIFEST);
+    let text = serde_json::to_vec_pretty(m).map_err(|e| StoreError::BadInput(e.to_string()))?;
+    let mut tmp = fsutil::TempFile::create(batch, MANIFEST, None)
+        .map_err(|e| StoreError::io("write", &path, e))?;
+    tmp.write_with(|w| w.write_all(&text))
+        .and_then(|()| tmp.commit(MANIFEST))
+        .map_err(|e| StoreError::io("write", &path, e))
+}
+
+/// The directory in `batch` that holds (or will hold) `p`'s file.
+fn files_dir(batch: &Dir, p: &RelPath, create: bool) -> io::Result<Dir> {
+    let mut parts = vec![FILES];
+    parts.extend(p.dirs());
+    batch.walk(&parts, create)
+}
+
+/// Copies `name` from `from` to a new file in `to` (keeping mode and
+/// modification time), then removes the original: the move across
+/// filesystems, for a history directory with mount points inside.
+fn copy_then_remove(from: &Dir, name: &str, to: &Dir, to_name: &str) -> io::Result<()> {
+    let mut src = from.open_regular(name)?;
+    let meta = src.metadata()?;
+    let mut dst = to.create_new(to_name)?;
+    let copied = io::copy(&mut src, &mut dst)
+        .and_then(|_| dst.set_permissions(meta.permissions()))
+        .and_then(|()| dst.set_modified(meta.modified()?))
+        .and_then(|()| dst.sync_all());
+    if let Err(e) = copied {
+        let _ = to.unlink(to_name);
+        return Err(e);
+    }
+    from.unlink(name)
+}
+
+/// Moves `parent/name` (the file at `p`) into the batch.
+fn move_in(parent: &Dir, name: &str, batch: &Dir, p: &RelPath) -> io::Result<()> {
+    let dest = files_dir(batch, p, true)?;
+    match parent.rename_noreplace(name, &dest, p.file()) {
+        Err(e) if e.raw_os_error() == Some(libc::EXDEV) => {
+            copy_then_remove(parent, name, &dest, p.file())
+        }
+        r => r,
+    }
+}
+
+/// True when the batch holds `p`'s file.
+fn in_batch(batch: &Dir, p: &RelPath) -> bool {
+    files_dir(batch, p, false).is_ok_and(|d| d.stat(p.file()).ok().flatten().is_some())
+}
+
+/// Puts the batch's file for `p` back at `p`: only to a free path (never
+/// over anything), never through a symlink. `Err` says why not.
+fn move_back(root: &Dir, batch: &Dir, p: &RelPath) -> Result<(), String> {
+    let src = files_dir(batch, p, false).map_err(|e| e.to_string())?;
+    let dest = root.walk(&p.dirs(), true).map_err(|e| e.to_string())?;
+    match src.rename_noreplace(p.file(), &dest, p.file()) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {
+            Err(format!("something is already at {p}"))
+        }
+        Err(e) if e.raw_os_error() == Some(libc::EXDEV) => {
+            copy_then_remove(&src, p.file(), &dest, p.file()).map_err(|e| e.to_string())
+        }
+        Err(e) => Err(e.to_string()),
+    }
+}
+
+/// A delete's work between writing the new index and putting it in place.
+struct Staged {
+    trash: Dir,
+    pending: String,
+    batch: Dir,
+    manifest: Manifest,
+    /// Paths moved into the batch.
+    moved: Vec<RelPath>,
+}
+
+/// Options of [`delete`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DeleteOptions {
+    pub kind: BatchKind,
+    /// Remove the files for good instead of keeping them in the trash.
+    pub permanent: bool,
+}
+
+impl Default for DeleteOptions {
+    fn default() -> Self {
+        DeleteOptions {
+            kind: BatchKind::Delete,
+            permanent: false,
+        }
+    }
+}
+
+/// Deletes the entries `selection` names: their files move into a new trash
+/// batch (with a manifest written first), then the index is rewritten
+/// without them. If the index cannot be written, the files go back and
+/// nothing has changed.
+pub fn delete(
+    hd: &HistoryDir,
+    selection: Selection,
+    opts: DeleteOptions,
+) -> Result<DeleteReport, StoreError> {
+    let mut txn = hd.begin()?;
+    delete_in(&mut txn, selection, opts)
+}
+
+/// [`delete`] inside a change already begun.
+pub(crate) fn delete_in(
+    txn: &mut Txn,
+    selection: Selection,
+    opts: DeleteOptions,
+) -> Result<DeleteReport, StoreError> {
+    let name = new_batch_name();
+    let root = txn
+        .root()
+        .try_clone()
+        .map_err(|e| StoreError::io("open", txn.root().path(), e))?;
+    let trash = trash_dir(txn, true)?.expect("created");
+    let annotations = super::annotations::of(txn);
+    let mut plan = Plan {
+        remove: Some(selection),
+        ..Plan::default()
+    };
+    let result = txn.apply(&mut plan, |outcome| {
+        stage(&root, &trash, &name, opts.kind, outcome, &annotations)
+    });
+    let (outcome, staged) = match result {
+        Ok(r) => r,
+        Err(Failed {
+            error,
+            done: Some(staged),
+        }) => {
+            roll_back(&root, staged, &name);
+            return Err(error);
+        }
+        Err(Failed { error, done: None }) => return Err(error),
+    };
+    let mut report = DeleteReport {
+        removed: outcome.removed,
+        ..DeleteReport::default()
+    };
+    let Some(staged) = staged else {
+        return Ok(report);
+    };
+    for e in &staged.manifest.entries {
+        report
+            .files
+            .extend(e.files.iter().map(|f| (e.id.clone(), f.path.clone())));
+        report.left.extend(
+            e.left
+                .iter()
+                .map(|l| (e.id.clone(), l.path.clone(), l.reason.clone())),
+        );
+    }
+    super::annotations::forget(txn, &report.removed_ids());
+    let finished = if opts.permanent {
+        let purging = format!("{PURGING}{name}");
+        staged
+            .trash
+            .rename_noreplace(&staged.pending, &staged.trash, &purging)
+            .and_then(|()| staged.trash.remove_tree(&purging))
+    } else {
+        report.batch = Some(name.clone());
+        staged
+            .trash
+            .rename_noreplace(&staged.pending, &staged.trash, &name)
+    };
+    if let Err(e) = finished.and_then(|()| staged.trash.sync()) {
+        // The index is written: the delete happened. The next change
+        // finishes the batch.
+        tracing::warn!("finishing trash batch {name}: {e}");
+    }
+    Ok(report)
+}
+
+fn stage(
+    root: &Dir,
+    trash: &Dir,
+    name: &str,
+    kind: BatchKind,
+    outcome: &Outcome,
+    annotations: &serde_json::Map<String, serde_json::Value>,
+) -> Result<Staged, StoreError> {
+    let leaving: HashSet<&str> = outcome.removed.iter().map(|r| r.id.as_str()).collect();
+    let mut manifest = Manifest {
+        version: 1,
+        batch: name.to_string(),
+        created: super::now_iso(),
+        kind,
+        entries: Vec::new(),
+    };
+    let mut to_move: Vec<(Dir, String, RelPath)> = Vec::new();
+    let mut seen: HashSet<String> = HashSet::new();
+    for r in &outcome.removed {
+        let mut te = TrashEntry {
+            id: r.id.clone(),
+            position: r.position,
+            text: r.text.clone(),
+            restored: false,
+            files: Vec::new(),
+            left: Vec::new(),
+            annotations: annotations.get(&r.id).cloned(),
+        };
+        for (field, raw) in entry_files(&r.text) {
+            let mut leave = |reason: String| {
+                te.left.push(LeftFile {
+                    field: field.name().into(),
+                    path: raw.clone(),
+                    reason,
+                })
+            };
+            let p = match RelPath::parse(&raw) {
+                Ok(p) => p,
+                Err(reason) => {
+                    leave(reason);
+                    continue;
+                }
+            };
+            if let Some(reason) = outcome.claims.conflict(&r.id, &p, &|x| leaving.contains(x)) {
+                leave(reason);
+                continue;
+            }
+            if !seen.insert(p.to_string()) {
+                // Another entry of this batch refers to it: it moves once.
+                continue;
+            }
+            match paths::locate(root, &p) {
+                Located::Missing => leave("it was already missing".into()),
+                Located::Refused(reason) => leave(reason),
+                Located::Present {
+                    parent,
+                    name,
+                    bytes,
+                } => {
+                    te.files.push(TrashFile {
+                        field: field.name().into(),
+                        path: p.to_string(),
+                        bytes,
+                    });
+                    to_move.push((parent, name, p));
+                }
+            }
+        }
+        manifest.entries.push(te);
+    }
+    let pending = format!("{PENDING}{name}");
+    let batch = trash
+        .sub_or_create(&pending)
+        .map_err(|e| StoreError::io("create", &trash.join(&pending), e))?;
+    let fail = |e: StoreError| {
+        let _ = trash.remove_tree(&pending);
+        e
+    };
+    write_manifest(&batch, &manifest).map_err(fail)?;
+    let mut moved: Vec<RelPath> = Vec::new();
+    let mut parents: Vec<Dir> = Vec::new();
+    for (parent, fname, p) in to_move {
+        if let Err(e) = move_in(&parent, &fname, &batch, &p) {
+            let error = StoreError::io("move to the trash", &root.join(&p.to_string()), e);
+            let staged = Staged {
+                trash: trash
+                    .try_clone()
+                    .map_err(|e| StoreError::io("open", trash.path(), e))?,
+                pending,
+                batch,
+                manifest,
+                moved,
+            };
+            roll_back(root, staged, name);
+            return Err(error);
+        }
+        if !parents.iter().any(|d| d.path() == parent.path()) {
+            parents.push(parent);
+        }
+        moved.push(p);
+    }
+    // The moves are on disk before the index says the entries are gone.
+    for d in &parents {
+        let _ = d.sync();
+    }
+    for p in &moved {
+        if let Ok(d) = files_dir(&batch, p, false) {
+            let _ = d.sync();
+        }
+    }
+    let _ = batch.sync();
+    let _ = trash.sync();
+    Ok(Staged {
+        trash: trash
+            .try_clone()
+            .map_err(|e| StoreError::io("open", trash.path(), e))?,
+        pending,
+        batch,
+        manifest,
+        moved,
+    })
+}
+
+/// After a failed delete: the moved files go back; what cannot (its place
+/// was taken meanwhile) stays in a batch of leftovers.
+fn roll_back(root: &Dir, mut staged: Staged, name: &str) {
+    let mut stuck: HashSet<String> = HashSet::new();
+    for p in &staged.moved {
+        if let Err(why) = move_back(root, &staged.batch, p) {
+            tracing::warn!("rolling back a delete: {p}: {why}");
+            stuck.insert(p.to_string());
+        }
+    }
+    for e in &mut staged.manifest.entries {
+        // The index still has them.
+        e.restored = true;
+        e.files.retain(|f| stuck.contains(&f.path));
+    }
+    let _ = finalize(&staged.trash, &staged.pending, name, &staged.manifest);
+}
+
+/// Removes a batch that holds nothing any more, or writes its manifest and
+/// gives it its final name.
+fn finalize(trash: &Dir, current: &str, final_name: &str, m: &Manifest) -> Result<(), StoreError> {
+    let path = trash.join(current);
+    if m.entries.iter().all(|e| e.restored && e.files.is_empty()) {
+        return trash
+            .remove_tree(current)
+            .map_err(|e| StoreError::io("remove", &path, e));
+    }
+    let batch = trash
+        .sub(current)
+        .map_err(|e| StoreError::io("open", &path, e))?;
+    write_manifest(&batch, m)?;
+    if current != final_name {
+        trash
+            .rename_noreplace(current, trash, final_name)
+            .map_err(|e| StoreError::io("rename", &path, e))?;
+    }
+    let _ = trash.sync();
+    Ok(())
+}
+
+/// The committed batches, newest first.
+fn batch_names(trash: &Dir) -> Result<Vec<String>, StoreError> {
+    let mut names: Vec<String> = trash
+        .names()
+        .map_err(|e| StoreError::io("read", trash.path(), e))?
+        .into_iter()
+        .filter(|n| !n.starts_with('.'))
+        .collect();
+    names.sort_unstable_by(|a, b| b.cmp(a));
+    Ok(names)
+}
+
+/// Restores the newest batch that has entries not yet restored: the
+/// entries go back into the index at their old places with their stored
+/// text, then their files go back, each only to a free path. What cannot go
+/// back stays in the trash and is named in the report.
+pub fn undo(hd: &HistoryDir) -> Result<UndoReport, StoreError> {
+    let mut txn = hd.begin()?;
+    undo_in(&mut txn)
+}
+
+/// [`undo`] inside a change already begun.
+pub(crate) fn undo_in(txn: &mut Txn) -> Result<UndoReport, StoreError> {
+    let root = txn
+        .root()
+        .try_clone()
+        .map_err(|e| StoreError::io("open", txn.root().path(), e))?;
+    let Some(trash) = trash_dir(txn, false)? else {
+        return Err(StoreError::NothingToUndo);
+    };
+    let mut picked = None;
+    for name in batch_names(&trash)? {
+        let Ok(batch) = trash.sub(&name) else {
+            continue;
+        };
+        match read_manifest(&batch) {
+            Some(m) if m.entries.iter().any(|e| !e.restored) => {
+                picked = Some((name, m));
+                break;
+            }
+            Some(_) => {}
+            None => txn.notes.push(format!(
+                "trash batch {name} has no readable manifest; skipped"
+            )),
+        }
+    }
+    let Some((name, mut manifest)) = picked else {
+        return Err(StoreError::NothingToUndo);
+    };
+    let restoring = format!("{RESTORING}{name}");
+    trash
+        .rename_noreplace(&name, &trash, &restoring)
+        .map_err(|e| StoreError::io("rename", &trash.join(&name), e))?;
+    let mut plan = Plan {
+        restore: manifest
+            .entries
+            .iter()
+            .filter(|e| !e.restored)
+            .map(|e| RemovedEntry {
+                position: e.position,
+                id: e.id.clone(),
+                text: e.text.clone(),
+            })
+            .collect(),
+        ..Plan::default()
+    };
+    let outcome = match txn.apply(&mut plan, |_| Ok(())) {
+        Ok((o, _)) => o,
+        Err(f) => {
+            let _ = trash.rename_noreplace(&restoring, &trash, &name);
+            return Err(f.error);
+        }
+    };
+    let batch = trash
+        .sub(&restoring)
+        .map_err(|e| StoreError::io("open", &trash.join(&restoring), e))?;
+    let mut report = UndoReport {
+        batch: name.clone(),
+        already_present: outcome.already_present.clone(),
+        ..UndoReport::default()
+    };
+    for e in &mut manifest.entries {
+        if e.restored {
+            continue;
+        }
+        if outcome.restored.contains(&e.id) {
+            e.restored = true;
+            report.restored.push(RemovedEntry {
+                position: e.position,
+                id: e.id.clone(),
+                text: e.text.clone(),
+            });
+            if let Some(a) = &e.annotations {
+                report.annotations.push((e.id.clone(), a.clone()));
+            }
+            let mut kept = Vec::new();
+            for f in std::mem::take(&mut e.files) {
+                let back = RelPath::parse(&f.path).and_then(|p| move_back(&root, &batch, &p));
+                match back {
+                    Ok(()) => report.files += 1,
+                    Err(why) => {
+                        let at = trash.join(&name).join(FILES).join(&f.path);
+                        report.left.push((f.path.clone(), why, at));
+                        kept.push(f);
+                    }
+                }
+            }
+            e.files = kept;
+        } else if outcome.already_present.contains(&e.id) {
+            e.restored = true;
+            for f in &e.files {
+                let at = trash.join(&name).join(FILES).join(&f.path);
+                let why = "the index has an entry with this id again".to_string();
+                report.left.push((f.path.clone(), why, at));
+            }
+        }
+    }
+    super::annotations::restore(txn, &report.annotations);
+    finalize(&trash, &restoring, &name, &manifest)?;
+    Ok(report)
+}
+
+/// True when `dir` has a batch a killed genhist left unfinished.
+pub(crate) fn needs_recovery(dir: &Path) -> bool {
+    std::fs::read_dir(dir.join(GENHIST_DIR).join(TRASH_DIR)).is_ok_and(|rd| {
+        rd.flatten().any(|e| {
+            let n = e.file_name();
+            let n = n.to_string_lossy();
+            n.starts_with(PENDING) || n.starts_with(RESTORING) || n.starts_with(PURGING)
+        })
+    })
+}
+
+/// Finishes or rolls back the batches a killed genhist left, entry by
+/// entry: an entry the index has gets its files back; one it does not have
+/// stays in the trash. Returns notes for the user.
+pub(crate) fn recover(txn: &Txn) -> Result<Vec<String>, StoreError> {
+    let Some(trash) = trash_dir(txn, false)? else {
+        return Ok(Vec::new());
+    };
+    let unfinished: Vec<String> = trash
+        .names()
+        .map_err(|e| StoreError::io("read", trash.path(), e))?
+        .into_iter()
+        .filter(|n| n.starts_with(PENDING) || n.starts_with(RESTORING) || n.starts_with(PURGING))
+        .collect();
+    if unfinished.is_empty() {
+        return Ok(Vec::new());
+    }
+    let root = txn.root();
+    let ids = txn.index_ids()?;
+    let mut notes = Vec::new();
+    for current in unfinished {
+        if current.starts_with(PURGING) {
+            trash
+                .remove_tree(&current)
+                .map_err(|e| StoreError::io("remove", &trash.join(&current), e))?;
+            continue;
+        }
+        let final_name = current
+            .trim_start_matches(PENDING)
+            .trim_start_matches(RESTORING)
+            .to_string();
+        let batch = trash
+            .sub(&current)
+            .map_err(|e| StoreError::io("open", &trash.join(&current), e))?;
+        let Some(mut manifest) = read_manifest(&batch) else {
+            // The manifest is written before any file moves: without one,
+            // nothing was moved, unless files say otherwise.
+            let empty = batch.sub(FILES).is_err();
+            if empty {
+                trash
+                    .remove_tree(&current)
+                    .map_err(|e| StoreError::io("remove", &trash.join(&current), e))?;
+            } else {
+                let keep = format!("{final_name}-unreadable");
+                let _ = trash.rename_noreplace(&current, &trash, &keep);
+                notes.push(format!(
+                    "kept files of an interrupted delete without a manifest in {}",
+                    trash.join(&keep).display()
+                ));
+            }
+            continue;
+        };
+        let (mut back, mut kept) = (0, 0);
+        for e in &mut manifest.entries {
+            if e.restored || !ids.contains(&e.id) {
+                if !e.restored {
+                    kept += 1;
+                }
+                continue;
+            }
+            e.restored = true;
+            back += 1;
+            e.files.retain(|f| match RelPath::parse(&f.path) {
+                // Not moved before the crash: still where it belongs.
+                Ok(p) if !in_batch(&batch, &p) => false,
+                Ok(p) => match move_back(root, &batch, &p) {
+                    Ok(()) => false,
+                    Err(why) => {
+                        notes.push(format!(
+                            "could not put {p} back: {why}; it stays in the trash"
+                        ));
+                        true
+                    }
+                },
+                Err(_) => true,
+            });
+        }
+        finalize(&trash, &current, &final_name, &manifest)?;
+        let what = if current.starts_with(PENDING) {
+            "delete"
+        } else {
+            "undo"
+        };
+        notes.push(format!(
+            "finished an interrupted {what}: {back} take(s) kept in the history, {kept} in the trash"
+        ));
+    }
+    Ok(notes)
+}
+
+/// Removes batches made more than `keep` ago. Returns (batches, bytes).
+pub(crate) fn purge_older_than(txn: &Txn, keep: Duration) -> Result<(usize, u64), StoreError> {
+    let now = chrono::Utc::now();
+    let keep = chrono::Duration::from_std(keep).unwrap_or(chrono::Duration::MAX);
+    purge_where(txn, |name| {
+        batch_time(name).is_some_and(|t| now.signed_duration_since(t) > keep)
+    })
+}
+
+fn purge_where(txn: &Txn, expired: impl Fn(&str) -> bool) -> Result<(usize, u64), StoreError> {
+    let Some(trash) = trash_dir(txn, false)? else {
+        return Ok((0, 0));
+    };
+    let (mut n, mut bytes) = (0, 0);
+    for name in batch_names(&trash)? {
+        if expired(&name) {
+            bytes += trash.tree_size(&name).unwrap_or(0);
+            trash
+                .remove_tree(&name)
+                .map_err(|e| StoreError::io("remove", &trash.join(&name), e))?;
+            n += 1;
+        }
+    }
+    Ok((n, bytes))
+}
+
+/// What `trash purge` removes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PurgeWhat {
+    OlderThan(Duration),
+    All,
+}
+
+/// Removes trash batches for good. Returns (batches, bytes).
+pub fn purge(hd: &HistoryDir, what: PurgeWhat) -> Result<(usize, u64), StoreError> {
+    let txn = hd.begin()?;
+    match what {
+        PurgeWhat::All => purge_where(&txn, |_| true),
+        PurgeWhat::OlderThan(d) => purge_older_than(&txn, d),
+    }
+}
+
+/// The batches in the trash, newest first.
+pub fn list(dir: &Path) -> Result<Vec<BatchInfo>, StoreError> {
+    let path = dir.join(GENHIST_DIR).join(TRASH_DIR);
+    let trash = match Dir::open(dir).and_then(|d| d.walk(&[GENHIST_DIR, TRASH_DIR], false)) {
+        Ok(t) => t,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => return Err(StoreError::io("read", &path, e)),
+    };
+    let mut out = Vec::new();
+    for name in batch_names(&trash)? {
+        let Ok(batch) = trash.sub(&name) else {
+            continue;
+        };
+        let manifest = read_manifest(&batch);
+        out.push(BatchInfo {
+            created: batch_time(&name),
+            undoable: manifest
+                .as_ref()
+                .is_some_and(|m| m.entries.iter().any(|e| !e.restored)),
+            bytes: trash.tree_size(&name).unwrap_or(0),
+            manifest,
+            name,
+        });
+    }
+    Ok(out)
+}
+
+/// Bytes the trash holds.
+pub fn size(dir: &Path) -> u64 {
+    Dir::open(dir)
+        .and_then(|d| d.sub(GENHIST_DIR))
+        .and_then(|g| g.tree_size(TRASH_DIR))
+        .unwrap_or(0)
+}

@@ -1,0 +1,273 @@
+//! The one way genhist changes a history directory.
+//!
+//! [`HistoryDir::begin`] takes the directory's lock, then tidies up after
+//! writers that died: an unfinished delete or undo is finished or rolled
+//! back entry by entry, a killed `add`'s files are removed, dead writers'
+//! temp files go, and trash batches past their retention are purged.
+//! [`Txn::apply`] then rewrites the index into a temp file, does the
+//! change's own file work once, checks that no other program replaced the
+//! index meanwhile (else rewrites again over its version), and renames the
+//! temp file into place. An index that keeps changing ends in an error,
+//! never in a rename over a file genhist did not read.
+
+use super::error::StoreError;
+use super::read::{self, FileStamp};
+use super::rewrite::{self, Outcome, Plan};
+use super::stream::{self, Item};
+use crate::fsutil::{self, Dir, DirLock, TempFile};
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+/// genhist's own directory inside a history directory (trash, annotations,
+/// work in progress). The Python tool never looks there.
+pub const GENHIST_DIR: &str = ".genhist";
+
+/// How many times a write re-reads an index another program keeps replacing.
+const MAX_ATTEMPTS: usize = 20;
+
+/// How long deleted takes stay in the trash unless configured otherwise.
+pub const DEFAULT_RETENTION: Duration = Duration::from_secs(7 * 86_400);
+
+/// A history directory, as genhist changes it.
+#[derive(Debug, Clone)]
+pub struct HistoryDir {
+    path: PathBuf,
+    /// Trash batches older than this are purged on the next write;
+    /// `None` keeps them until `trash purge`.
+    pub retention: Option<Duration>,
+}
+
+/// A change that failed: the error, and what its file work had done (for
+/// the caller to undo).
+pub struct Failed<T> {
+    pub error: StoreError,
+    pub done: Option<T>,
+}
+
+impl<T> From<Failed<T>> for StoreError {
+    fn from(f: Failed<T>) -> StoreError {
+        f.error
+    }
+}
+
+impl HistoryDir {
+    pub fn new(path: &Path) -> HistoryDir {
+        HistoryDir {
+            path: path.to_path_buf(),
+            retention: Some(DEFAULT_RETENTION),
+        }
+    }
+
+    pub fn with_retention(mut self, retention: Option<Duration>) -> HistoryDir {
+        self.retention = retention;
+        self
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    fn open_root(&self) -> Result<Dir, StoreError> {
+        Dir::open(&self.path).map_err(|e| StoreError::io("open", &self.path, e))
+    }
+
+    /// Starts a change: waits for the directory's lock, then tidies up.
+    pub fn begin(&self) -> Result<Txn, StoreError> {
+        let root = self.open_root()?;
+        let lock = DirLock::acquire(&root).map_err(|e| StoreError::io("lock", &self.path, e))?;
+        let mut txn = Txn {
+            root,
+            _lock: lock,
+            hd: self.clone(),
+            notes: Vec::new(),
+        };
+        txn.housekeeping();
+        Ok(txn)
+    }
+
+    /// For commands that only read: finishes what a killed genhist left
+    /// unfinished, when there is such a thing and no other genhist is at
+    /// work. Returns what it did, for a note to the user.
+    pub fn recover_if_needed(&self) -> Vec<String> {
+        if !super::trash::needs_recovery(&self.path) && !super::add::needs_recovery(&self.path) {
+            return Vec::new();
+        }
+        let Ok(root) = self.open_root() else {
+            return Vec::new();
+        };
+        match DirLock::try_acquire(&root) {
+            Ok(Some(lock)) => {
+                let mut txn = Txn {
+                    root,
+                    _lock: lock,
+                    hd: self.clone(),
+                    notes: Vec::new(),
+                };
+                txn.housekeeping();
+                txn.notes
+            }
+            _ => Vec::new(),
+        }
+    }
+}
+
+/// A change in progress: the directory is locked until this is dropped.
+pub struct Txn {
+    root: Dir,
+    _lock: DirLock,
+    hd: HistoryDir,
+    /// What housekeeping did or could not do, worth telling the user.
+    pub notes: Vec<String>,
+}
+
+impl Txn {
+    pub fn root(&self) -> &Dir {
+        &self.root
+    }
+
+    pub fn history_dir(&self) -> &HistoryDir {
+        &self.hd
+    }
+
+    /// `.genhist/`, created when `create`; `None` when absent and not created.
+    pub fn genhist(&self, create: bool) -> Result<Option<Dir>, StoreError> {
+        let r = if create {
+            self.root.sub_or_create(GENHIST_DIR)
+        } else {
+            self.root.sub(GENHIST_DIR)
+        };
+        match r {
+            Ok(d) => Ok(Some(d)),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound && !create => Ok(None),
+            Err(e) => Err(StoreError::io("open", &self.root.join(GENHIST_DIR), e)),
+        }
+    }
+
+    /// The ids in the index now (for recovery: which entries are in).
+    pub(crate) fn index_ids(&self) -> Result<HashSet<String>, StoreError> {
+        let index = read::locate(self.root.path())?;
+        let Some((f, _)) = index.open()? else {
+            return Ok(HashSet::new());
+        };
+        let mut ids = HashSet::new();
+        let r = stream::stream(f, |item| {
+            if let Item::Entry(e) = item {
+                ids.insert(e.key().into_owned());
+            }
+            Ok::<(), ()>(())
+        });
+        match r {
+            Ok(()) => Ok(ids),
+            Err(stream::StreamError::Syntax(at)) => Err(index.describe_broken(at)),
+            Err(stream::StreamError::Io(e)) => Err(StoreError::io("read", index.path(), e)),
+            Err(_) => Err(read::no_entries(index.path())),
+        }
+    }
+
+    /// Finishes or rolls back what dead writers left, removes their temp
+    /// files, purges expired trash. Failures become notes, never errors: the
+    /// change the caller wants may still be possible.
+    fn housekeeping(&mut self) {
+        let mut notes = Vec::new();
+        match super::trash::recover(self) {
+            Ok(n) => notes.extend(n),
+            Err(e) => notes.push(format!(
+                "could not finish an interrupted delete or undo: {e}"
+            )),
+        }
+        match super::add::recover(self) {
+            Ok(n) => notes.extend(n),
+            Err(e) => notes.push(format!("could not clean up after an interrupted add: {e}")),
+        }
+        let mut dirs = vec![self.root.try_clone()];
+        if let Ok(Some(g)) = self.genhist(false) {
+            if let Ok(a) = g.sub(super::add::ADDING_DIR) {
+                dirs.push(Ok(a));
+            }
+            dirs.push(Ok(g));
+        }
+        if let Ok(index) = read::locate(self.root.path()) {
+            let target = &index.target().dir;
+            if target != self.root.path() {
+                dirs.push(Dir::open(target));
+            }
+        }
+        for d in dirs.into_iter().flatten() {
+            if let Err(e) = fsutil::sweep_dead_temps(&d) {
+                tracing::warn!("sweeping {}: {e}", d.path().display());
+            }
+        }
+        if let Some(keep) = self.hd.retention {
+            if let Err(e) = super::trash::purge_older_than(self, keep) {
+                notes.push(format!("could not purge old trash: {e}"));
+            }
+        }
+        for n in &notes {
+            tracing::warn!("{n}");
+        }
+        self.notes.extend(notes);
+    }
+
+    /// Rewrites the index as `plan` says. `work` runs once, after the new
+    /// index is written to its temp file and before it replaces the old one
+    /// (moving files to the trash, say); its result comes back with the
+    /// outcome. When another program replaced the index meanwhile, the
+    /// rewrite runs again over the new version (with the same entries); when
+    /// nothing changes, nothing is written and `work` does not run.
+    pub fn apply<T>(
+        &mut self,
+        plan: &mut Plan,
+        work: impl FnOnce(&Outcome) -> Result<T, StoreError>,
+    ) -> Result<(Outcome, Option<T>), Failed<T>> {
+        let mut work = Some(work);
+        let mut done: Option<T> = None;
+        for _ in 0..MAX_ATTEMPTS {
+            let step = self.attempt(plan, &mut work, &mut done);
+            match step {
+                Ok(Some(outcome)) => return Ok((outcome, done)),
+                Ok(None) => continue,
+                Err(error) => return Err(Failed { error, done }),
+            }
+        }
+        let path = read::index_path(self.root.path());
+        Err(Failed {
+            error: StoreError::KeepsChanging { path },
+            done,
+        })
+    }
+
+    /// One attempt: `Ok(None)` when the index changed under it.
+    fn attempt<T>(
+        &mut self,
+        plan: &mut Plan,
+        work: &mut Option<impl FnOnce(&Outcome) -> Result<T, StoreError>>,
+        done: &mut Option<T>,
+    ) -> Result<Option<Outcome>, StoreError> {
+        let index = read::locate(self.root.path())?;
+        let target = index.target().clone();
+        let tdir = Dir::open(&target.dir).map_err(|e| StoreError::io("open", &target.dir, e))?;
+        // The temp file first: a directory genhist cannot write to is an
+        // error before anything else happens.
+        let mut tmp = TempFile::create(&tdir, &target.name, target.stat.as_ref())
+            .map_err(|e| StoreError::io("write", index.path(), e))?;
+        let (mut src, stamp): (Option<std::fs::File>, Option<FileStamp>) = match index.open()? {
+            Some((f, s)) => (Some(f), s),
+            None => (None, None),
+        };
+        let outcome = rewrite::rewrite(&index, src.as_mut(), &mut tmp, plan)?;
+        if !outcome.changed(plan) {
+            return Ok(Some(outcome));
+        }
+        if let Some(w) = work.take() {
+            *done = Some(w(&outcome)?);
+            plan.freeze(&outcome);
+        }
+        if index.stamp_now() != stamp {
+            return Ok(None);
+        }
+        tmp.commit(&target.name)
+            .map_err(|e| StoreError::io("replace", index.path(), e))?;
+        Ok(Some(outcome))
+    }
+}
