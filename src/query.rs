@@ -125,9 +125,8 @@ pub fn quality_value(e: &HistoryEntry, key: &str) -> Option<f64> {
         v = v.get(p)?;
     }
     match v {
-        Value::Number(n) => n.as_f64(),
         Value::Bool(b) => Some(*b as u8 as f64),
-        _ => None,
+        other => crate::store::nonfinite::as_f64(other),
     }
 }
 

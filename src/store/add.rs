@@ -71,16 +71,34 @@ pub fn add(
     }
     let id = uuid::Uuid::new_v4().to_string();
     let root = Dir::open(hd.path()).map_err(|e| StoreError::io("open", hd.path(), e))?;
-    let open_sub = |d: &Dir, name: &str| {
-        d.sub_or_create(name)
-            .map_err(|e| StoreError::io("create", &d.join(name), e))
-    };
     let adding = open_sub(&open_sub(&root, GENHIST_DIR)?, ADDING_DIR)?;
     let marker = Marker::create(&adding, &id, b"")
         .map_err(|e| StoreError::io("write", &adding.join(&id), e))?;
-    let audio_dir = open_sub(&root, "audio")?;
-    let thumb_dir = open_sub(&root, "thumbnails")?;
-    let (wav_tmp, png_tmp) = (staging_name(&id, "wav"), staging_name(&id, "png"));
+    let result = add_marked(hd, &root, &id, audio, depth, new);
+    // Done, or failed and cleaned up: either way nothing is under way.
+    if let Err(e) = marker.finish() {
+        tracing::warn!("removing the add marker of {id}: {e}");
+    }
+    result
+}
+
+fn open_sub(d: &Dir, name: &str) -> Result<Dir, StoreError> {
+    d.sub_or_create(name)
+        .map_err(|e| StoreError::io("create", &d.join(name), e))
+}
+
+/// [`add`]'s work while its marker says the take is on its way.
+fn add_marked(
+    hd: &HistoryDir,
+    root: &Dir,
+    id: &str,
+    audio: &AudioBuffer,
+    depth: BitDepth,
+    new: NewEntry,
+) -> Result<HistoryEntry, StoreError> {
+    let audio_dir = open_sub(root, "audio")?;
+    let thumb_dir = open_sub(root, "thumbnails")?;
+    let (wav_tmp, png_tmp) = (staging_name(id, "wav"), staging_name(id, "png"));
     let (wav, png) = (format!("{id}.wav"), format!("{id}.png"));
 
     write_new(&audio_dir, &wav_tmp, |w| {
@@ -96,7 +114,7 @@ pub fn add(
 
     let timestamp = new.timestamp.unwrap_or_else(super::now_iso);
     let entry = HistoryEntry {
-        entry_id: id.clone(),
+        entry_id: id.to_string(),
         time_us: entry::parse_timestamp_us(&timestamp),
         timestamp,
         model_id: new.model_id,
@@ -122,7 +140,7 @@ pub fn add(
         extra: new.extra,
     };
     let mut plan = Plan {
-        append: vec![(id.clone(), entry_text(&entry))],
+        append: vec![(id.to_string(), entry_text(&entry))],
         ..Plan::default()
     };
     let cleanup = || {
@@ -151,9 +169,6 @@ pub fn add(
     if let Err(e) = result {
         cleanup();
         return Err(e);
-    }
-    if let Err(e) = marker.finish() {
-        tracing::warn!("removing the add marker of {id}: {e}");
     }
     Ok(entry)
 }

@@ -40,6 +40,16 @@ pub enum StoreError {
     InvalidEntry { id: String, reason: String },
     #[error("{path}: {message}")]
     Audio { path: PathBuf, message: String },
+    /// A change that failed and was rolled back completely.
+    #[error("{0}; nothing was changed")]
+    NothingChanged(Box<StoreError>),
+    /// A change that failed, rolled back but for files that could not go back.
+    #[error("{error}; the index is unchanged, but {} could not go back to their places and stay in {}", .stuck.join(", "), .batch.display())]
+    RolledBackPartly {
+        error: Box<StoreError>,
+        stuck: Vec<String>,
+        batch: PathBuf,
+    },
     #[error("nothing to undo: the trash has no deleted takes")]
     NothingToUndo,
     #[error("{0}")]

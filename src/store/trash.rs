@@ -332,10 +332,12 @@ pub(crate) fn delete_in(
         Err(Failed {
             error,
             done: Some(staged),
-        }) => {
-            roll_back(&root, staged, &name);
-            return Err(error);
-        }
+        }) => return Err(roll_back(&root, staged, &name, error)),
+        // Failed before any file moved (the new index could not be written).
+        Err(Failed {
+            error: error @ StoreError::Io { .. },
+            done: None,
+        }) => return Err(StoreError::NothingChanged(Box::new(error))),
         Err(Failed { error, done: None }) => return Err(error),
     };
     let mut report = DeleteReport {
@@ -469,8 +471,7 @@ fn stage(
                 manifest,
                 moved,
             };
-            roll_back(root, staged, name);
-            return Err(error);
+            return Err(roll_back(root, staged, name, error));
         }
         if !parents.iter().any(|d| d.path() == parent.path()) {
             parents.push(parent);
@@ -500,8 +501,9 @@ fn stage(
 }
 
 /// After a failed delete: the moved files go back; what cannot (its place
-/// was taken meanwhile) stays in a batch of leftovers.
-fn roll_back(root: &Dir, mut staged: Staged, name: &str) {
+/// was taken meanwhile) stays in a batch of leftovers. Returns the error to
+/// report, saying what state things are in.
+fn roll_back(root: &Dir, mut staged: Staged, name: &str, error: StoreError) -> StoreError {
     let mut stuck: HashSet<String> = HashSet::new();
     for p in &staged.moved {
         if let Err(why) = move_back(root, &staged.batch, p) {
@@ -515,6 +517,16 @@ fn roll_back(root: &Dir, mut staged: Staged, name: &str) {
         e.files.retain(|f| stuck.contains(&f.path));
     }
     let _ = finalize(&staged.trash, &staged.pending, name, &staged.manifest);
+    if stuck.is_empty() {
+        return StoreError::NothingChanged(Box::new(error));
+    }
+    let mut stuck: Vec<String> = stuck.into_iter().collect();
+    stuck.sort();
+    StoreError::RolledBackPartly {
+        error: Box::new(error),
+        stuck,
+        batch: staged.trash.join(name).join(FILES),
+    }
 }
 
 /// Removes a batch that holds nothing any more, or writes its manifest and

@@ -75,6 +75,8 @@ impl HistoryDir {
     /// Starts a change: waits for the directory's lock, then tidies up.
     pub fn begin(&self) -> Result<Txn, StoreError> {
         let root = self.open_root()?;
+        // A FIFO, a device, a dangling link: refused before anything else.
+        read::locate(&self.path)?;
         let lock = DirLock::acquire(&root).map_err(|e| StoreError::io("lock", &self.path, e))?;
         let mut txn = Txn {
             root,

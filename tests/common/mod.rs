@@ -98,3 +98,111 @@ pub fn screen_text(app: &genhist::ui::app::App, w: u16, h: u16) -> String {
     }
     s
 }
+
+/// One entry in the seed's layout, with `audio` and `thumb` as its paths.
+pub fn entry_json(id: &str, ts: &str, audio: &str, thumb: &str) -> serde_json::Value {
+    serde_json::json!({
+        "entry_id": id,
+        "timestamp": ts,
+        "model_id": "m",
+        "model_name": format!("Model {}", &id[..id.len().min(4)]),
+        "slider_positions": [1, 0, -2],
+        "n_components": 3,
+        "seed": 42,
+        "duration_s": 0.05,
+        "sample_rate": 8000,
+        "stereo_mode": "mono",
+        "preset_name": "custom",
+        "audio_file": audio,
+        "thumbnail_file": thumb,
+        "quality_score": {"snr_db": 20.5},
+        "latent_vector": null
+    })
+}
+
+/// A history directory with `n` takes (ids `t0000…`, newest first by
+/// index), each with a real WAV (0.05 s) and PNG at the default paths.
+pub fn takes_dir(n: usize) -> (tempfile::TempDir, PathBuf, Vec<String>) {
+    let t = tempfile::tempdir().unwrap();
+    let d = t.path().join("hist");
+    std::fs::create_dir_all(d.join("audio")).unwrap();
+    std::fs::create_dir_all(d.join("thumbnails")).unwrap();
+    let buf = sine(8000, 1, 0.05, 440.0);
+    let mut wav = Vec::new();
+    genhist::audio::write_wav_to(std::io::Cursor::new(&mut wav), &buf, BitDepth::Int16).unwrap();
+    let mut png = std::io::Cursor::new(Vec::new());
+    genhist::thumbnail::write_thumbnail_to(&mut png, &buf).unwrap();
+    let png = png.into_inner();
+    let mut entries = serde_json::Map::new();
+    let mut ids = Vec::new();
+    for i in 0..n {
+        let id = format!("t{i:04}-{}", "0123456789ab");
+        let ts = format!(
+            "2026-11-{:02}T{:02}:{:02}:00+00:00",
+            20 - (i / 1440) % 19,
+            23 - (i / 60) % 24,
+            59 - i % 60
+        );
+        let (a, p) = (format!("audio/{id}.wav"), format!("thumbnails/{id}.png"));
+        // Each WAV differs in one byte, so a swap would show.
+        let mut w = wav.clone();
+        let last = w.len() - 1;
+        w[last] = (i % 251) as u8;
+        std::fs::write(d.join(&a), &w).unwrap();
+        std::fs::write(d.join(&p), &png).unwrap();
+        entries.insert(id.clone(), entry_json(&id, &ts, &a, &p));
+        ids.push(id);
+    }
+    let doc = serde_json::json!({"version": 1, "entries": entries});
+    std::fs::write(
+        d.join("history.json"),
+        genhist::store::pyjson::to_python_json(&doc),
+    )
+    .unwrap();
+    (t, d, ids)
+}
+
+/// The ids in a history directory's index, in file order.
+pub fn index_ids(dir: &Path) -> Vec<String> {
+    let text = std::fs::read_to_string(dir.join("history.json")).unwrap();
+    let v: serde_json::Value = serde_json::from_str(&text).unwrap();
+    v["entries"].as_object().unwrap().keys().cloned().collect()
+}
+
+/// Files under `dir` whose names look like a writer's leftovers.
+pub fn leftover_temps(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        let Ok(rd) = std::fs::read_dir(&d) else {
+            continue;
+        };
+        for e in rd.flatten() {
+            let p = e.path();
+            let name = e.file_name().to_string_lossy().into_owned();
+            if e.file_type().is_ok_and(|t| t.is_dir()) {
+                if !(d.ends_with("trash")) {
+                    stack.push(p.clone());
+                }
+                if name.starts_with(".pending-")
+                    || name.starts_with(".restoring-")
+                    || name.starts_with(".purging-")
+                {
+                    out.push(p);
+                }
+                continue;
+            }
+            if genhist::fsutil::is_temp_name(&name) || name.ends_with(".genhist-tmp") {
+                out.push(p);
+            }
+        }
+    }
+    out.extend(
+        std::fs::read_dir(dir.join(".genhist/adding"))
+            .into_iter()
+            .flatten()
+            .flatten()
+            .map(|e| e.path()),
+    );
+    out
+}
