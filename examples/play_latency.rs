@@ -14,7 +14,7 @@ fn main() {
     let scratch = tempfile::tempdir().unwrap();
     let raw = scratch.path().join("played.raw");
     let conf = scratch.path().join("asound.conf");
-    std::fs::write(&conf, genhist::player::capture_config(&raw)).unwrap();
+    std::fs::write(&conf, genhist::playback::device::capture_config(&raw)).unwrap();
     // SAFETY: set before any thread that reads the environment is started.
     unsafe { std::env::set_var("ALSA_CONFIG_PATH", &conf) };
 
@@ -29,7 +29,7 @@ fn main() {
     };
     genhist::audio::write_wav(&wav, &buf, genhist::audio::BitDepth::Int16).unwrap();
 
-    let player = PlayerThread::spawn(DeviceOutput::default());
+    let player = PlayerThread::spawn(DeviceOutput::default(), |_| {});
     let mut results = Vec::new();
     let mut chunk = Vec::new();
     for trial in 0..21 {
@@ -40,7 +40,7 @@ fn main() {
         let t = Instant::now();
         player.send(PlayerCmd::Play {
             id: "take".into(),
-            source: genhist::player::Source::open(&wav).unwrap(),
+            source: genhist::playback::Source::open(&wav).unwrap(),
         });
         let latency = loop {
             assert!(

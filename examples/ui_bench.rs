@@ -1,161 +1,344 @@
-//! Benchmark of the browser's targets (issue 4) without a terminal: the same
-//! startup, key handling and drawing code as `genhist DIR`, drawn into a
-//! 120x40 TestBackend. Also times peak extraction of a 10 s 48 kHz mono WAV.
+//! The browser's speed and memory targets, measured on the code `genhist DIR`
+//! runs: `ui::open_app`, the runner's one channel, `App::update`, the real
+//! store/peaks/view workers, frames drawn into a 120x40 TestBackend (terminal
+//! output time not included).
 //!
-//! usage: cargo run --release --example ui_bench -- DIR   (see docs/performance.md)
+//! usage: ui_bench DIR      (DIR: a history with ~100,000 takes; it is
+//! changed: one take is deleted and undone, another added and removed)
+//!
+//! Prints: first frame; steady memory; key→frame latency (p50/p99) while
+//! idle and while a delete, an undo, a reload and a `:sort quality.overall`
+//! run; the sort's time; CPU and peak-memory growth of a delete+undo and of
+//! a reload after another program adds one take.
+
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
-use genhist::ui::{self, render};
-use ratatui::backend::TestBackend;
-use ratatui::Terminal;
+use genhist::ui::app::App;
+use genhist::ui::event::{Effect, Event};
+use genhist::ui::workers::{peaks::PeaksWorker, store::StoreWorker, view::ViewWorker};
+use std::path::{Path, PathBuf};
+use std::sync::mpsc::{channel, Receiver, Sender};
 use std::time::{Duration, Instant};
 
-fn key(c: KeyCode) -> KeyEvent {
-    KeyEvent::new(c, KeyModifiers::NONE)
-}
-
-fn percentile(v: &mut [Duration], p: f64) -> Duration {
-    v.sort();
-    v[((v.len() as f64 - 1.0) * p).round() as usize]
-}
-
-fn peak_rss_mib() -> f64 {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    status
-        .lines()
-        .find(|l| l.starts_with("VmHWM:"))
+fn status(field: &str) -> u64 {
+    let s = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    s.lines()
+        .find(|l| l.starts_with(field))
         .and_then(|l| l.split_whitespace().nth(1))
-        .and_then(|kb| kb.parse::<f64>().ok())
-        .map_or(f64::NAN, |kb| kb / 1024.0)
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0)
+}
+
+/// CPU time of the whole process (all threads), in ms.
+fn cpu_ms() -> f64 {
+    let mut u: libc::rusage = unsafe { std::mem::zeroed() };
+    // SAFETY: getrusage fills the struct we own.
+    unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut u) };
+    let t = |tv: libc::timeval| tv.tv_sec as f64 * 1e3 + tv.tv_usec as f64 / 1e3;
+    t(u.ru_utime) + t(u.ru_stime)
+}
+
+/// Sets the peak-RSS mark back to the current RSS (Linux 4.0+).
+fn reset_peak() {
+    let _ = std::fs::write("/proc/self/clear_refs", "5");
+}
+
+struct Bench {
+    app: App,
+    rx: Receiver<(Event, Option<Instant>)>,
+    tx: Sender<(Event, Option<Instant>)>,
+    store: StoreWorker,
+    peaks: PeaksWorker,
+    views: ViewWorker,
+    dir: PathBuf,
+    term: ratatui::Terminal<ratatui::backend::TestBackend>,
+    /// key→frame latencies measured since the last take.
+    latencies: Vec<Duration>,
+}
+
+/// Forwards a worker's events into the bench channel (no timestamp).
+fn forward(rx: Receiver<Event>, tx: Sender<(Event, Option<Instant>)>) {
+    std::thread::spawn(move || {
+        while let Ok(ev) = rx.recv() {
+            if tx.send((ev, None)).is_err() {
+                return;
+            }
+        }
+    });
+}
+
+impl Bench {
+    fn new(dir: &Path) -> (Bench, Duration) {
+        let t0 = Instant::now();
+        let mut app = genhist::ui::open_app(dir, None).unwrap();
+        app.update(Event::Resize(120, 40));
+        let mut term = ratatui::Terminal::new(ratatui::backend::TestBackend::new(120, 40)).unwrap();
+        let now = chrono::Utc::now();
+        term.draw(|f| genhist::ui::render::draw(f, &app, now))
+            .unwrap();
+        let first = t0.elapsed();
+        let (tx, rx) = channel();
+        let (wtx, wrx) = channel();
+        forward(wrx, tx.clone());
+        let b = Bench {
+            app,
+            rx,
+            tx,
+            store: StoreWorker::spawn(
+                genhist::store::HistoryDir::new(dir).with_retention(None),
+                std::env::temp_dir().join("genhist-bench-history"),
+                wtx.clone(),
+            ),
+            peaks: PeaksWorker::spawn(wtx.clone()),
+            views: ViewWorker::spawn(wtx),
+            dir: dir.to_path_buf(),
+            term,
+            latencies: Vec::new(),
+        };
+        (b, first)
+    }
+
+    fn perform(&mut self, fx: Vec<Effect>) {
+        for e in fx {
+            match e {
+                Effect::Store(j) => self.store.send(j),
+                Effect::Peaks(j) => self.peaks.request(self.dir.clone(), j),
+                Effect::View(j) => self.views.request(j),
+                Effect::Player(_) | Effect::Quit => {}
+            }
+        }
+    }
+
+    /// One turn of the runner's loop: an event, what else waits, a frame.
+    fn turn(&mut self, timeout: Duration) -> bool {
+        let Ok((ev, sent)) = self.rx.recv_timeout(timeout) else {
+            return false;
+        };
+        let mut keys = vec![sent];
+        let mut fx = self.app.update(ev);
+        while let Ok((ev, sent)) = self.rx.try_recv() {
+            keys.push(sent);
+            fx.extend(self.app.update(ev));
+        }
+        self.perform(fx);
+        let now = chrono::Utc::now();
+        let app = &self.app;
+        self.term
+            .draw(|f| genhist::ui::render::draw(f, app, now))
+            .unwrap();
+        for s in keys.into_iter().flatten() {
+            self.latencies.push(s.elapsed());
+        }
+        true
+    }
+
+    /// Runs the loop until `done` holds, pressing j/k every 3 ms meanwhile
+    /// (when `keys`); returns the time it took.
+    fn until(&mut self, keys: bool, done: impl Fn(&App) -> bool) -> Duration {
+        let t = Instant::now();
+        let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let presser = keys.then(|| {
+            let (tx, stop) = (self.tx.clone(), stop.clone());
+            std::thread::spawn(move || {
+                let mut n = 0u32;
+                while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                    let c = if (n / 20) % 2 == 0 { 'j' } else { 'k' };
+                    n += 1;
+                    let k = Event::Key(KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE));
+                    if tx.send((k, Some(Instant::now()))).is_err() {
+                        return;
+                    }
+                    std::thread::sleep(Duration::from_millis(3));
+                }
+            })
+        });
+        while !done(&self.app) {
+            assert!(t.elapsed() < Duration::from_secs(60), "timed out");
+            self.turn(Duration::from_millis(5));
+        }
+        let took = t.elapsed();
+        stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        if let Some(p) = presser {
+            p.join().unwrap();
+        }
+        // Keys still in flight.
+        while self.turn(Duration::from_millis(20)) {}
+        took
+    }
+
+    fn settle(&mut self) {
+        while self.turn(Duration::from_millis(300)) {}
+    }
+
+    fn command(&mut self, line: &str) {
+        for c in format!(":{line}").chars() {
+            let fx = self.app.update(Event::Key(KeyEvent::new(
+                KeyCode::Char(c),
+                KeyModifiers::NONE,
+            )));
+            self.perform(fx);
+        }
+        let fx = self.app.update(Event::Key(KeyEvent::new(
+            KeyCode::Enter,
+            KeyModifiers::NONE,
+        )));
+        self.perform(fx);
+    }
+
+    fn report(&mut self, what: &str) {
+        let mut v = std::mem::take(&mut self.latencies);
+        if v.is_empty() {
+            println!("  {what}: no keys");
+            return;
+        }
+        v.sort();
+        let ms = |d: Duration| d.as_secs_f64() * 1e3;
+        println!(
+            "  key→frame while {what}: p50 {:.2} ms, p99 {:.2} ms, max {:.2} ms ({} keys)",
+            ms(v[v.len() / 2]),
+            ms(v[v.len() * 99 / 100]),
+            ms(*v.last().unwrap()),
+            v.len()
+        );
+    }
 }
 
 fn main() {
-    let dir = std::path::PathBuf::from(std::env::args().nth(1).expect("usage: ui_bench DIR"));
-    let scratch = tempfile::tempdir().unwrap();
-    let history = scratch.path().join("cmd_history");
-    let now = chrono::Utc::now();
-
-    // Start to first complete frame.
+    let dir = PathBuf::from(std::env::args().nth(1).expect("usage: ui_bench DIR"));
+    let (mut b, first) = Bench::new(&dir);
+    println!(
+        "first frame (newest 500 of the history): {:.1} ms",
+        first.as_secs_f64() * 1e3
+    );
     let t = Instant::now();
-    let mut app = ui::open_app(&dir, Some(history.clone())).unwrap();
-    let mut term = Terminal::new(TestBackend::new(120, 40)).unwrap();
-    term.draw(|f| render::draw(f, &app, now)).unwrap();
-    let first = t.elapsed();
+    b.until(false, |a| a.store.loading().is_none());
     println!(
-        "first frame: {:.1} ms ({} newest of {} entries)",
-        first.as_secs_f64() * 1e3,
-        app.entries().len(),
-        app.store.loading().unwrap_or(app.entries().len())
-    );
-    // The rest, as the browser's watcher thread loads it, swapped in.
-    let full = genhist::store::GenerationHistory::open(&dir).unwrap();
-    let swap = Instant::now();
-    app.replace_store(full, None);
-    term.draw(|f| render::draw(f, &app, now)).unwrap();
-    let swap = swap.elapsed();
-    println!(
-        "all entries on screen: {:.1} ms ({} entries; swapping them in took the UI thread {:.1} ms)",
-        t.elapsed().as_secs_f64() * 1e3,
-        app.entries().len(),
-        swap.as_secs_f64() * 1e3
-    );
-
-    // A key handled and the next frame drawn.
-    let keys = [
-        KeyCode::Char('j'),
-        KeyCode::Char('j'),
-        KeyCode::PageDown,
-        KeyCode::Char('k'),
-        KeyCode::Char('G'),
-        KeyCode::PageUp,
-        KeyCode::Char('g'),
-        KeyCode::Down,
-        KeyCode::Char('m'),
-        KeyCode::End,
-        KeyCode::Home,
-    ];
-    let mut times = Vec::new();
-    for i in 0..2000 {
-        let t = Instant::now();
-        let effects = ui::handle_key(&mut app, key(keys[i % keys.len()]));
-        assert!(effects.is_empty());
-        term.draw(|f| render::draw(f, &app, now)).unwrap();
-        times.push(t.elapsed());
-    }
-    println!(
-        "key + frame: p50 {:.2} ms, p99 {:.2} ms, max {:.2} ms ({} keys)",
-        percentile(&mut times, 0.5).as_secs_f64() * 1e3,
-        percentile(&mut times, 0.99).as_secs_f64() * 1e3,
-        times.iter().max().unwrap().as_secs_f64() * 1e3,
-        times.len()
-    );
-
-    // Incremental search, one keystroke at a time. The index it uses is built
-    // while the UI is idle after the first frame; timed here on its own.
-    let t = Instant::now();
-    app.warm_search_index();
-    println!(
-        "search index build (with each load, off the UI thread; idle time after a delete): {:.1} ms",
+        "all takes loaded in the background: {:.0} ms more",
         t.elapsed().as_secs_f64() * 1e3
     );
-    let mut times = Vec::new();
-    for _round in 0..5 {
-        ui::handle_key(&mut app, key(KeyCode::Char('/')));
-        for c in "noise fx".chars() {
-            let t = Instant::now();
-            ui::handle_key(&mut app, key(KeyCode::Char(c)));
-            term.draw(|f| render::draw(f, &app, now)).unwrap();
-            times.push(t.elapsed());
-        }
-        let shown = app.view.len();
-        for _ in 0.."noise fx".len() {
-            let t = Instant::now();
-            ui::handle_key(&mut app, key(KeyCode::Backspace));
-            term.draw(|f| render::draw(f, &app, now)).unwrap();
-            times.push(t.elapsed());
-        }
-        ui::handle_key(&mut app, key(KeyCode::Esc));
-        assert!(
-            shown > 0 && shown < app.view.len(),
-            "search narrowed the list"
-        );
-    }
+    b.settle();
+    println!("takes: {}", b.app.store.count());
     println!(
-        "search keystroke + frame: p50 {:.2} ms, p99 {:.2} ms, max {:.2} ms ({} keystrokes)",
-        percentile(&mut times, 0.5).as_secs_f64() * 1e3,
-        percentile(&mut times, 0.99).as_secs_f64() * 1e3,
-        times.iter().max().unwrap().as_secs_f64() * 1e3,
-        times.len()
-    );
-    println!(
-        "peak RSS after loading and browsing: {:.0} MiB",
-        peak_rss_mib()
+        "memory: {} MiB now, {} MiB peak",
+        status("VmRSS:") / 1024,
+        status("VmHWM:") / 1024
     );
 
-    // Peak extraction: 10 s of 48 kHz 16-bit mono.
-    let wav = scratch.path().join("ten_seconds.wav");
-    let samples: Vec<f32> = (0..480_000)
-        .map(|i| (i as f32 * 0.0131).sin() * 0.8)
-        .collect();
-    let buf = genhist::audio::AudioBuffer {
-        samples,
-        channels: 1,
-        sample_rate: 48_000,
-    };
-    genhist::audio::write_wav(&wav, &buf, genhist::audio::BitDepth::Int16).unwrap();
-    let mut times = Vec::new();
-    for _ in 0..50 {
+    b.latencies.clear();
+    b.until(true, {
         let t = Instant::now();
-        let p = genhist::peaks::peaks_from_file(&wav, 1024).unwrap();
-        times.push(t.elapsed());
-        assert_eq!(p.buckets(), 1024);
+        move |_| t.elapsed() > Duration::from_millis(600)
+    });
+    b.report("idle");
+
+    // Delete + undo.
+    b.settle();
+    reset_peak();
+    let (rss0, cpu0) = (status("VmRSS:"), cpu_ms());
+    let victim = b.app.selected_entry().unwrap().entry_id.clone();
+    for c in "dy".chars() {
+        let fx = b.app.update(Event::Key(KeyEvent::new(
+            KeyCode::Char(c),
+            KeyModifiers::NONE,
+        )));
+        b.perform(fx);
     }
-    let best = *times.iter().min().unwrap();
-    let median = percentile(&mut times, 0.5);
-    let mb = 960_000.0 / 1e6;
+    let took = b.until(true, |a| a.busy.is_none());
+    b.report("a delete runs");
     println!(
-        "peaks of a 10 s 48 kHz mono WAV: median {:.2} ms ({:.0} MB/s), best {:.2} ms",
-        median.as_secs_f64() * 1e3,
-        mb / median.as_secs_f64(),
-        best.as_secs_f64() * 1e3
+        "  delete, key to list updated: {:.0} ms",
+        took.as_secs_f64() * 1e3
+    );
+    let fx = b.app.update(Event::Key(KeyEvent::new(
+        KeyCode::Char('u'),
+        KeyModifiers::NONE,
+    )));
+    b.perform(fx);
+    let took = b.until(true, |a| {
+        a.busy.is_none() && a.store.get_exact(&victim).is_some()
+    });
+    b.report("an undo runs");
+    println!(
+        "  undo, key to list updated: {:.0} ms",
+        took.as_secs_f64() * 1e3
+    );
+    b.settle();
+    println!(
+        "  delete + undo: {:.0} ms of CPU (all threads), peak memory +{} MiB over {} MiB",
+        cpu_ms() - cpu0,
+        status("VmHWM:").saturating_sub(rss0) / 1024,
+        rss0 / 1024
+    );
+
+    // A reload after another program adds one take.
+    b.settle();
+    let wav = std::env::temp_dir().join("genhist-bench.wav");
+    genhist::audio::write_wav(
+        &wav,
+        &genhist::audio::AudioBuffer {
+            channels: 1,
+            sample_rate: 48_000,
+            samples: vec![0.1; 4800],
+        },
+        genhist::audio::BitDepth::Int16,
+    )
+    .unwrap();
+    let before = b.app.store.count();
+    // The add happens in another process (its CPU is not ours).
+    let exe = std::env::var("GENHIST_BIN").unwrap_or_else(|_| "target/release/genhist".into());
+    reset_peak();
+    let (rss0, cpu0) = (status("VmRSS:"), cpu_ms());
+    let out = std::process::Command::new(&exe)
+        .args([
+            "--dir",
+            dir.to_str().unwrap(),
+            "add",
+            wav.to_str().unwrap(),
+            "--model-id",
+            "bench",
+        ])
+        .output()
+        .expect("GENHIST_BIN: the genhist binary");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let new_id = String::from_utf8_lossy(&out.stdout).trim().to_string();
+    let took = b.until(true, |a| a.store.count() == before + 1);
+    b.report("a reload runs");
+    b.settle();
+    println!(
+        "  reload after one add: seen {:.0} ms after the add; {:.0} ms of CPU, peak memory +{} MiB",
+        took.as_secs_f64() * 1e3,
+        cpu_ms() - cpu0,
+        status("VmHWM:").saturating_sub(rss0) / 1024
+    );
+    let _ = std::process::Command::new(&exe)
+        .args([
+            "--dir",
+            dir.to_str().unwrap(),
+            "delete",
+            "--permanent",
+            &new_id,
+        ])
+        .output();
+    b.until(false, |a| a.store.count() == before);
+
+    // Sorts.
+    for key in ["quality.overall", "duration", "model", "-seed", "newest"] {
+        b.settle();
+        b.command(&format!("sort {key}"));
+        let took = b.until(true, |a| !a.view.pending);
+        b.report(&format!("`:sort {key}` runs"));
+        println!(
+            "  :sort {key}: {:.0} ms to the sorted list",
+            took.as_secs_f64() * 1e3
+        );
+    }
+    b.settle();
+    println!(
+        "memory at the end: {} MiB now, {} MiB peak since the last mark",
+        status("VmRSS:") / 1024,
+        status("VmHWM:") / 1024
     );
 }

@@ -134,3 +134,98 @@ pub fn describe_hound_error(e: &hound::Error) -> String {
         other => other.to_string(),
     }
 }
+
+/// How a WAV's samples are encoded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Encoding {
+    /// Integer PCM with this many bits.
+    Pcm(u16),
+    /// IEEE float with this many bits.
+    Float(u16),
+    /// Another format tag (µ-law 7, a-law 6, ADPCM 2, ...).
+    Other(u16),
+}
+
+/// Where a WAV file's samples are and what they are.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WavLayout {
+    pub channels: u16,
+    pub sample_rate: u32,
+    pub encoding: Encoding,
+    pub block_align: usize,
+    /// The data chunk's byte range (cut at the end of the file when the
+    /// header says more than there is).
+    pub data: std::ops::Range<usize>,
+}
+
+/// Finds `fmt ` and `data` in a RIFF/WAVE file (WAVE_FORMAT_EXTENSIBLE
+/// included) and checks what a player or a waveform needs: at least one
+/// channel, a sample rate above 0 Hz, a block alignment that holds one sample
+/// of every channel. Anything else is a message saying what is wrong.
+pub fn wav_layout(bytes: &[u8]) -> Result<WavLayout, String> {
+    if bytes.len() < 12 || &bytes[0..4] != b"RIFF" || &bytes[8..12] != b"WAVE" {
+        return Err("not a WAV file (no RIFF/WAVE header)".into());
+    }
+    let mut pos = 12;
+    let mut fmt: Option<(u16, u16, u32, u16, u16)> = None;
+    while pos + 8 <= bytes.len() {
+        let id = &bytes[pos..pos + 4];
+        let size = u32::from_le_bytes([
+            bytes[pos + 4],
+            bytes[pos + 5],
+            bytes[pos + 6],
+            bytes[pos + 7],
+        ]) as usize;
+        let body = pos + 8;
+        if id == b"fmt " {
+            if size < 16 || body + 16 > bytes.len() {
+                return Err("truncated fmt chunk".into());
+            }
+            let b = &bytes[body..];
+            let mut tag = u16::from_le_bytes([b[0], b[1]]);
+            let channels = u16::from_le_bytes([b[2], b[3]]);
+            let rate = u32::from_le_bytes([b[4], b[5], b[6], b[7]]);
+            let align = u16::from_le_bytes([b[12], b[13]]);
+            let bits = u16::from_le_bytes([b[14], b[15]]);
+            if tag == 0xFFFE && size >= 40 && body + 26 <= bytes.len() {
+                tag = u16::from_le_bytes([b[24], b[25]]);
+            }
+            fmt = Some((tag, channels, rate, align, bits));
+        } else if id == b"data" {
+            let (tag, channels, sample_rate, align, bits) =
+                fmt.ok_or("data chunk before fmt chunk")?;
+            if channels == 0 {
+                return Err("the WAV header says 0 channels".into());
+            }
+            if sample_rate == 0 {
+                return Err("the WAV header says a sample rate of 0 Hz".into());
+            }
+            let encoding = match tag {
+                1 => Encoding::Pcm(bits),
+                3 => Encoding::Float(bits),
+                t => Encoding::Other(t),
+            };
+            // PCM, float, µ-law and a-law hold whole samples per channel.
+            let per_sample = match encoding {
+                Encoding::Pcm(b) | Encoding::Float(b) => (b as usize).div_ceil(8).max(1),
+                Encoding::Other(6 | 7) => 1,
+                Encoding::Other(_) => 0,
+            };
+            if align == 0 || (align as usize) < per_sample * channels as usize {
+                return Err(format!(
+                    "the WAV header's block alignment ({align} bytes) cannot hold {channels} channel(s) of {bits}-bit samples"
+                ));
+            }
+            let end = body.saturating_add(size).min(bytes.len());
+            return Ok(WavLayout {
+                channels,
+                sample_rate,
+                encoding,
+                block_align: align as usize,
+                data: body..end,
+            });
+        }
+        pos = body.saturating_add(size.saturating_add(size & 1));
+    }
+    Err("no data chunk (file truncated?)".into())
+}

@@ -157,6 +157,21 @@ impl CommandHistory {
         self.reset_navigation();
     }
 
+    /// Adds a command to the history in memory only (trimmed, no empty
+    /// lines, no repeat of the newest); the browser saves it to the file on
+    /// a worker, through another [`CommandHistory`] on the same path.
+    pub fn remember(&mut self, command: &str) {
+        let clean = clean_command(command);
+        if !clean.is_empty() && self.history.last() != Some(&clean) {
+            self.history.push(clean);
+            if self.history.len() > self.max_entries {
+                let cut = self.history.len() - self.max_entries;
+                self.history.drain(..cut);
+            }
+        }
+        self.reset_navigation();
+    }
+
     /// The command at 0-based `index` (oldest first).
     pub fn get(&self, index: usize) -> Option<&str> {
         self.history.get(index).map(String::as_str)

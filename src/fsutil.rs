@@ -431,6 +431,18 @@ impl TempFile {
     }
 }
 
+impl TempFile {
+    /// Like [`TempFile::commit`], but fails (and removes the temp file) if
+    /// anything is at `target` by then: never over an existing file.
+    pub fn commit_new(mut self, target: &str) -> io::Result<()> {
+        self.dir.rename_noreplace(&self.name, &self.dir, target)?;
+        self.name.clear();
+        self.file = None;
+        let _ = self.dir.sync();
+        Ok(())
+    }
+}
+
 impl Drop for TempFile {
     fn drop(&mut self) {
         if !self.name.is_empty() {

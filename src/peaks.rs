@@ -63,75 +63,7 @@ impl Peaks {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq)]
-enum Encoding {
-    Pcm(u16),
-    Float(u16),
-    Other(u16),
-}
-
-struct WavLayout {
-    channels: u16,
-    sample_rate: u32,
-    encoding: Encoding,
-    block_align: usize,
-    data: std::ops::Range<usize>,
-}
-
-/// Finds `fmt ` and `data` in a RIFF/WAVE file (WAVE_FORMAT_EXTENSIBLE included).
-fn parse_layout(bytes: &[u8]) -> Result<WavLayout, String> {
-    if bytes.len() < 12 || &bytes[0..4] != b"RIFF" || &bytes[8..12] != b"WAVE" {
-        return Err("not a WAV file (no RIFF/WAVE header)".into());
-    }
-    let mut pos = 12;
-    let mut fmt: Option<(u16, u16, u32, u16, u16)> = None;
-    while pos + 8 <= bytes.len() {
-        let id = &bytes[pos..pos + 4];
-        let size = u32::from_le_bytes([
-            bytes[pos + 4],
-            bytes[pos + 5],
-            bytes[pos + 6],
-            bytes[pos + 7],
-        ]) as usize;
-        let body = pos + 8;
-        if id == b"fmt " {
-            if body + 16 > bytes.len() {
-                return Err("truncated fmt chunk".into());
-            }
-            let b = &bytes[body..];
-            let mut tag = u16::from_le_bytes([b[0], b[1]]);
-            let channels = u16::from_le_bytes([b[2], b[3]]);
-            let rate = u32::from_le_bytes([b[4], b[5], b[6], b[7]]);
-            let align = u16::from_le_bytes([b[12], b[13]]);
-            let bits = u16::from_le_bytes([b[14], b[15]]);
-            if tag == 0xFFFE && size >= 40 && body + 26 <= bytes.len() {
-                tag = u16::from_le_bytes([b[24], b[25]]);
-            }
-            fmt = Some((tag, channels, rate, align, bits));
-        } else if id == b"data" {
-            let (tag, channels, sample_rate, align, bits) =
-                fmt.ok_or("data chunk before fmt chunk")?;
-            if channels == 0 || align == 0 {
-                return Err("WAV header says 0 channels".into());
-            }
-            let end = body.saturating_add(size).min(bytes.len());
-            let encoding = match tag {
-                1 => Encoding::Pcm(bits),
-                3 => Encoding::Float(bits),
-                t => Encoding::Other(t),
-            };
-            return Ok(WavLayout {
-                channels,
-                sample_rate,
-                encoding,
-                block_align: align as usize,
-                data: body..end,
-            });
-        }
-        pos = body.saturating_add(size + (size & 1));
-    }
-    Err("no data chunk (file truncated?)".into())
-}
+use crate::audio::{wav_layout, Encoding};
 
 /// Computes peaks of the WAV at `path` into `buckets` slices.
 pub fn peaks_from_file(path: &Path, buckets: usize) -> Result<Peaks, String> {
@@ -143,27 +75,43 @@ pub fn peaks_from_file(path: &Path, buckets: usize) -> Result<Peaks, String> {
 }
 
 /// Computes peaks of the WAV read from `r` (an already opened file).
-pub fn peaks_from_reader(mut r: impl std::io::Read, buckets: usize) -> Result<Peaks, String> {
+pub fn peaks_from_reader(r: impl std::io::Read, buckets: usize) -> Result<Peaks, String> {
+    peaks_of(r, buckets).map_err(|e| e.to_string())
+}
+
+/// Peaks of the WAV read from `r`, or why there are none: an encoding
+/// genhist cannot read, or a file that is not a usable WAV.
+pub fn peaks_of(mut r: impl std::io::Read, buckets: usize) -> Result<Peaks, PeakError> {
     let mut bytes = Vec::new();
-    r.read_to_end(&mut bytes).map_err(|e| e.to_string())?;
+    r.read_to_end(&mut bytes)
+        .map_err(|e| PeakError::Invalid(e.to_string()))?;
     match peaks_from_wav_bytes(&bytes, buckets) {
-        Ok(p) => Ok(p),
-        Err(PeakError::Unsupported(what)) => {
-            peaks_via_decoder(bytes, buckets).map_err(|e| format!("{what}; decoder: {e}"))
-        }
-        Err(PeakError::Invalid(m)) => Err(m),
+        Err(PeakError::Unsupported(what)) => peaks_via_decoder(bytes, buckets)
+            .map_err(|e| PeakError::Unsupported(format!("{what}; decoder: {e}"))),
+        other => other,
     }
 }
 
+/// Why a WAV has no peaks.
 #[derive(Debug)]
 pub enum PeakError {
+    /// An encoding genhist cannot read.
     Unsupported(String),
+    /// Not a usable WAV file, or it cannot be read.
     Invalid(String),
+}
+
+impl std::fmt::Display for PeakError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            PeakError::Unsupported(m) | PeakError::Invalid(m) => f.write_str(m),
+        }
+    }
 }
 
 /// Peaks from WAV bytes for PCM 8/16/24/32 and float 32/64.
 pub fn peaks_from_wav_bytes(bytes: &[u8], buckets: usize) -> Result<Peaks, PeakError> {
-    let l = parse_layout(bytes).map_err(PeakError::Invalid)?;
+    let l = wav_layout(bytes).map_err(PeakError::Invalid)?;
     let data = &bytes[l.data.clone()];
     let ch = l.channels as usize;
     let frames = data.len() / l.block_align;

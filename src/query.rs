@@ -1,90 +1,210 @@
-//! Filtering, incremental search and sorting of entries, as the `:filter`,
-//! `:sort` and `/` commands use them.
+//! The filter language (`:filter` in the browser, `list --filter` on the
+//! command line), `/` search, and `:sort` orders.
+//!
+//! A filter is words, all of which must match:
+//! `model=NAME preset=NAME seed=N stereo=MODE duration>=N quality.KEY<N
+//! rating>=N rejected tag=NAME note~TEXT` and plain text (searched like
+//! `/`). Values with spaces are quoted (`model="Lead Synth"`); comparisons
+//! are `>`, `<`, `>=`, `<=`, `=`; a `!` before a word negates it.
 
+use crate::store::annotations::{Annotation, Annotations};
 use crate::store::HistoryEntry;
-use serde_json::Value;
+use std::cmp::Ordering;
 
-/// One term of `:filter`.
+/// A comparison in a filter term.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Cmp {
+    Gt,
+    Lt,
+    Ge,
+    Le,
+    Eq,
+}
+
+impl Cmp {
+    fn holds(self, a: f64, b: f64) -> bool {
+        match self {
+            Cmp::Gt => a > b,
+            Cmp::Lt => a < b,
+            Cmp::Ge => a >= b,
+            Cmp::Le => a <= b,
+            Cmp::Eq => (a - b).abs() < 1e-9,
+        }
+    }
+}
+
+/// One word of a filter.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Term {
     Model(String),
     Preset(String),
     Seed(String),
     Stereo(String),
-    DurationAbove(f64),
-    DurationBelow(f64),
+    Duration(Cmp, f64),
     Quality { key: String, op: Cmp, value: f64 },
+    Rating(Cmp, f64),
+    Rejected,
+    Tag(String),
+    Note(String),
     Text(String),
-}
-
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub enum Cmp {
-    Above,
-    Below,
-    Equal,
+    Not(Box<Term>),
 }
 
 /// All terms must match.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Filter {
     pub terms: Vec<Term>,
+    /// The filter as written (normalized spaces), for the status bar.
     pub text: String,
 }
 
-impl Filter {
-    /// Parses `model=Pads duration>2 quality.snr_db>20 warm`.
-    pub fn parse(s: &str) -> Result<Filter, String> {
-        let mut terms = Vec::new();
-        for word in s.split_whitespace() {
-            let num = |v: &str, what: &str| {
-                v.parse::<f64>()
-                    .map_err(|_| format!("{what} needs a number, not '{v}'"))
-            };
-            let term = if let Some(v) = word.strip_prefix("model=") {
-                Term::Model(v.to_lowercase())
-            } else if let Some(v) = word.strip_prefix("preset=") {
-                Term::Preset(v.to_lowercase())
-            } else if let Some(v) = word.strip_prefix("seed=") {
-                if v.parse::<i128>().is_err() && !v.chars().all(|c| c.is_ascii_digit()) {
-                    return Err(format!("seed= needs an integer, not '{v}'"));
+/// The filter's keys, for completion and help.
+pub const FILTER_KEYS: &[&str] = &[
+    "model=",
+    "preset=",
+    "seed=",
+    "stereo=",
+    "duration>",
+    "duration<",
+    "quality.",
+    "rating>=",
+    "rejected",
+    "tag=",
+    "note~",
+];
+
+/// Splits on spaces, keeping `"..."` together (quotes removed).
+fn words(s: &str) -> Result<Vec<String>, String> {
+    let mut out = Vec::new();
+    let mut cur = String::new();
+    let mut quoted = false;
+    let mut any = false;
+    for c in s.chars() {
+        match c {
+            '"' => {
+                quoted = !quoted;
+                any = true;
+            }
+            c if c.is_whitespace() && !quoted => {
+                if any {
+                    out.push(std::mem::take(&mut cur));
+                    any = false;
                 }
-                Term::Seed(v.to_string())
-            } else if let Some(v) = word.strip_prefix("stereo=") {
-                Term::Stereo(v.to_lowercase())
-            } else if let Some(v) = word.strip_prefix("duration>") {
-                Term::DurationAbove(num(v, "duration>")?)
-            } else if let Some(v) = word.strip_prefix("duration<") {
-                Term::DurationBelow(num(v, "duration<")?)
-            } else if let Some(rest) = word.strip_prefix("quality.") {
-                let (pos, op) = rest
-                    .char_indices()
-                    .find_map(|(i, c)| match c {
-                        '>' => Some((i, Cmp::Above)),
-                        '<' => Some((i, Cmp::Below)),
-                        '=' => Some((i, Cmp::Equal)),
-                        _ => None,
-                    })
-                    .ok_or_else(|| {
-                        format!("'{word}': write quality.KEY>N, quality.KEY<N or quality.KEY=N")
-                    })?;
-                let key = rest[..pos].to_string();
-                if key.is_empty() {
-                    return Err(format!("'{word}': missing quality key"));
-                }
-                Term::Quality {
-                    key,
-                    op,
-                    value: num(&rest[pos + 1..], "quality")?,
-                }
-            } else if word.contains(['=', '>', '<']) {
-                return Err(format!(
-                    "unknown filter '{word}': use model= preset= seed= stereo= duration> duration< quality.KEY> or plain text"
-                ));
-            } else {
-                Term::Text(word.to_lowercase())
-            };
-            terms.push(term);
+            }
+            c => {
+                cur.push(c);
+                any = true;
+            }
         }
+    }
+    if quoted {
+        return Err(format!("unclosed quote in '{s}'"));
+    }
+    if any {
+        out.push(cur);
+    }
+    Ok(out)
+}
+
+/// `>=2` → (Ge, "2").
+fn comparison(rest: &str) -> Option<(Cmp, &str)> {
+    for (op, c) in [
+        (">=", Cmp::Ge),
+        ("<=", Cmp::Le),
+        (">", Cmp::Gt),
+        ("<", Cmp::Lt),
+        ("=", Cmp::Eq),
+    ] {
+        if let Some(v) = rest.strip_prefix(op) {
+            return Some((c, v));
+        }
+    }
+    None
+}
+
+fn number(v: &str, what: &str) -> Result<f64, String> {
+    v.trim()
+        .parse::<f64>()
+        .ok()
+        .filter(|x| !x.is_nan())
+        .ok_or_else(|| format!("{what} needs a number, not '{v}'"))
+}
+
+fn term(word: &str) -> Result<Term, String> {
+    if let Some(rest) = word.strip_prefix('!') {
+        return Ok(Term::Not(Box::new(term(rest)?)));
+    }
+    let kv = |k: &str| word.strip_prefix(k).and_then(|r| r.strip_prefix('='));
+    if let Some(v) = kv("model") {
+        return Ok(Term::Model(v.to_lowercase()));
+    }
+    if let Some(v) = kv("preset") {
+        return Ok(Term::Preset(v.to_lowercase()));
+    }
+    if let Some(v) = kv("seed") {
+        if v.is_empty()
+            || !v
+                .trim_start_matches('-')
+                .chars()
+                .all(|c| c.is_ascii_digit())
+        {
+            return Err(format!("seed= needs an integer, not '{v}'"));
+        }
+        return Ok(Term::Seed(v.to_string()));
+    }
+    if let Some(v) = kv("stereo") {
+        return Ok(Term::Stereo(v.to_lowercase()));
+    }
+    if let Some(v) = kv("tag") {
+        return Ok(Term::Tag(v.to_lowercase()));
+    }
+    if let Some(v) = word.strip_prefix("note~") {
+        return Ok(Term::Note(v.to_lowercase()));
+    }
+    if word == "rejected" {
+        return Ok(Term::Rejected);
+    }
+    if let Some(rest) = word.strip_prefix("duration") {
+        if let Some((op, v)) = comparison(rest) {
+            return Ok(Term::Duration(op, number(v, "duration")?));
+        }
+    }
+    if let Some(rest) = word.strip_prefix("rating") {
+        if let Some((op, v)) = comparison(rest) {
+            return Ok(Term::Rating(op, number(v, "rating")?));
+        }
+    }
+    if let Some(rest) = word.strip_prefix("quality.") {
+        let at = rest
+            .find(['>', '<', '='])
+            .ok_or_else(|| format!("'{word}': write quality.KEY>N, quality.KEY<=N, ..."))?;
+        let key = &rest[..at];
+        if key.is_empty() {
+            return Err(format!("'{word}': missing quality key"));
+        }
+        let (op, v) = comparison(&rest[at..]).expect("starts with an operator");
+        return Ok(Term::Quality {
+            key: key.to_string(),
+            op,
+            value: number(v, "quality")?,
+        });
+    }
+    if word.contains(['=', '>', '<', '~']) {
+        return Err(format!(
+            "unknown filter '{word}': use model= preset= seed= stereo= duration>N quality.KEY>N rating>=N rejected tag= note~ or plain text"
+        ));
+    }
+    Ok(Term::Text(word.to_lowercase()))
+}
+
+impl Filter {
+    /// Parses `model="Lead Synth" duration>=2 quality.snr_db>20 warm`.
+    pub fn parse(s: &str) -> Result<Filter, String> {
+        let words = words(s)?;
+        let terms = words
+            .iter()
+            .map(|w| term(w))
+            .collect::<Result<Vec<_>, _>>()?;
         Ok(Filter {
             terms,
             text: s.split_whitespace().collect::<Vec<_>>().join(" "),
@@ -95,39 +215,46 @@ impl Filter {
         self.terms.is_empty()
     }
 
-    pub fn matches(&self, e: &HistoryEntry) -> bool {
-        self.terms.iter().all(|t| match t {
-            Term::Model(m) => contains_ci(&e.model_name, m) || contains_ci(&e.model_id, m),
-            Term::Preset(p) => contains_ci(&e.preset_name, p),
-            Term::Seed(s) => e.seed.to_string() == *s,
-            Term::Stereo(s) => e.stereo_mode.to_lowercase() == *s,
-            Term::DurationAbove(d) => e.duration_s > *d,
-            Term::DurationBelow(d) => e.duration_s < *d,
-            Term::Quality { key, op, value } => match quality_value(e, key) {
-                Some(v) => match op {
-                    Cmp::Above => v > *value,
-                    Cmp::Below => v < *value,
-                    Cmp::Equal => (v - value).abs() < 1e-9,
-                },
-                None => false,
-            },
-            Term::Text(t) => search_matches(e, t),
-        })
+    /// True when the filter needs the takes' annotations.
+    pub fn uses_annotations(&self) -> bool {
+        fn uses(t: &Term) -> bool {
+            match t {
+                Term::Rating(..) | Term::Rejected | Term::Tag(_) | Term::Note(_) => true,
+                Term::Not(t) => uses(t),
+                _ => false,
+            }
+        }
+        self.terms.iter().any(uses)
+    }
+
+    pub fn matches(&self, e: &HistoryEntry, notes: &Annotations) -> bool {
+        let ann = notes.get(&e.entry_id);
+        self.terms.iter().all(|t| term_matches(t, e, ann))
+    }
+}
+
+fn term_matches(t: &Term, e: &HistoryEntry, ann: Option<&Annotation>) -> bool {
+    match t {
+        Term::Model(m) => contains_ci(&e.model_name, m) || contains_ci(&e.model_id, m),
+        Term::Preset(p) => contains_ci(&e.preset_name, p),
+        Term::Seed(s) => e.seed.to_string() == *s,
+        Term::Stereo(s) => e.stereo_mode.to_lowercase() == *s,
+        Term::Duration(op, v) => op.holds(e.duration_s, *v),
+        Term::Quality { key, op, value } => {
+            quality_value(e, key).is_some_and(|q| op.holds(q, *value))
+        }
+        Term::Rating(op, v) => op.holds(ann.map_or(0.0, |a| a.rating as f64), *v),
+        Term::Rejected => ann.is_some_and(|a| a.rejected),
+        Term::Tag(tag) => ann.is_some_and(|a| a.tags.iter().any(|x| x.to_lowercase() == *tag)),
+        Term::Note(n) => ann.is_some_and(|a| contains_ci(&a.note, n)),
+        Term::Text(t) => search_matches(e, t),
+        Term::Not(t) => !term_matches(t, e, ann),
     }
 }
 
 /// A quality score by dotted key (`spectral.centroid_hz`), as a number.
 pub fn quality_value(e: &HistoryEntry, key: &str) -> Option<f64> {
-    let scores = e.quality_score.map();
-    let mut parts = key.split('.');
-    let mut v = scores.get(parts.next()?)?;
-    for p in parts {
-        v = v.get(p)?;
-    }
-    match v {
-        Value::Bool(b) => Some(*b as u8 as f64),
-        other => crate::store::nonfinite::as_f64(other),
-    }
+    crate::store::scan::number_at(e.quality_score.raw(), key)
 }
 
 fn contains_ci(hay: &str, needle_lower: &str) -> bool {
@@ -161,131 +288,167 @@ pub fn search_matches(e: &HistoryEntry, query_lower: &str) -> bool {
         || e.seed.as_str().contains(query_lower)
 }
 
-/// Every entry's searchable text (model name and id, preset, entry id, seed),
-/// lowercased once into one buffer, so a keystroke of `/` search is one pass
-/// over contiguous memory instead of a walk over 100,000 entries' strings.
-#[derive(Debug, Default)]
-pub struct SearchIndex {
-    generation: u64,
-    text: String,
-    /// Where each entry's text starts, plus the end.
-    starts: Vec<usize>,
-}
-
-impl SearchIndex {
-    pub fn build(entries: &[HistoryEntry], generation: u64) -> SearchIndex {
-        let mut text = String::with_capacity(entries.len() * 96);
-        let mut starts = Vec::with_capacity(entries.len() + 1);
-        for e in entries {
-            starts.push(text.len());
-            for field in [&e.model_name, &e.model_id, &e.preset_name, &e.entry_id] {
-                if field.is_ascii() {
-                    text.extend(field.chars().map(|c| c.to_ascii_lowercase()));
-                } else {
-                    text.push_str(&field.to_lowercase());
-                }
-                text.push('\u{1}');
-            }
-            text.push_str(e.seed.as_str());
-            text.push('\n');
-        }
-        starts.push(text.len());
-        SearchIndex {
-            generation,
-            text,
-            starts,
-        }
-    }
-
-    /// True when built from the entries of this store generation.
-    pub fn is_for(&self, generation: u64, len: usize) -> bool {
-        self.generation == generation && self.starts.len() == len + 1
-    }
-
-    /// Which entries contain `query_lower` in one of their fields; `None` when
-    /// the query has characters the index cannot answer for (separators).
-    pub fn matches(&self, query_lower: &str) -> Option<Vec<bool>> {
-        if query_lower.chars().any(char::is_control) {
-            return None;
-        }
-        let n = self.starts.len() - 1;
-        let mut hit = vec![query_lower.is_empty(); n];
-        let mut from = 0;
-        while let Some(at) = self.text[from..].find(query_lower) {
-            let pos = from + at;
-            let i = self.starts.partition_point(|&s| s <= pos) - 1;
-            hit[i] = true;
-            // One hit per entry is enough: go on from the next entry.
-            from = self.starts[i + 1];
-            if from >= self.text.len() {
-                break;
-            }
-        }
-        Some(hit)
-    }
-}
-
-/// Orders of `:sort`.
+/// What `:sort` orders by.
 #[derive(Debug, Clone, PartialEq, Default)]
-pub enum Sort {
+pub enum SortKey {
     #[default]
     Newest,
     Oldest,
     Duration,
     Seed,
     Model,
+    Rating,
     Quality(String),
+}
+
+/// An order of `:sort`: a key, and whether it is reversed (`:sort -duration`).
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Sort {
+    pub key: SortKey,
+    pub reverse: bool,
+}
+
+/// The sort keys, for completion and help (plus `quality.KEY`).
+pub const SORT_KEYS: &[&str] = &["newest", "oldest", "duration", "seed", "model", "rating"];
+
+/// The orders the cycling key steps through.
+pub const SORT_CYCLE: &[&str] = &["newest", "oldest", "duration", "model", "rating"];
+
+/// A key computed once per entry for a sort.
+#[derive(Debug, Clone, PartialEq, PartialOrd)]
+enum Key {
+    Num(f64),
+    Text(String),
+    None,
 }
 
 impl Sort {
     pub fn parse(s: &str) -> Result<Sort, String> {
-        Ok(match s.trim() {
-            "" | "newest" => Sort::Newest,
-            "oldest" => Sort::Oldest,
-            "duration" => Sort::Duration,
-            "seed" => Sort::Seed,
-            "model" => Sort::Model,
-            q if q.starts_with("quality.") && q.len() > 8 => Sort::Quality(q[8..].to_string()),
+        let s = s.trim();
+        let (reverse, name) = match s.strip_prefix('-') {
+            Some(n) => (true, n),
+            None => (false, s),
+        };
+        let key = match name {
+            "" | "newest" => SortKey::Newest,
+            "oldest" => SortKey::Oldest,
+            "duration" => SortKey::Duration,
+            "seed" => SortKey::Seed,
+            "model" => SortKey::Model,
+            "rating" => SortKey::Rating,
+            q if q.starts_with("quality.") && q.len() > 8 => SortKey::Quality(q[8..].to_string()),
             other => {
                 return Err(format!(
-                    "unknown sort '{other}': newest, oldest, duration, seed, model or quality.KEY"
+                    "unknown sort '{other}': newest, oldest, duration, seed, model, rating or quality.KEY (a leading - reverses)"
                 ))
             }
-        })
+        };
+        Ok(Sort { key, reverse })
     }
 
     pub fn label(&self) -> String {
-        match self {
-            Sort::Newest => "newest".into(),
-            Sort::Oldest => "oldest".into(),
-            Sort::Duration => "duration".into(),
-            Sort::Seed => "seed".into(),
-            Sort::Model => "model".into(),
-            Sort::Quality(k) => format!("quality.{k}"),
+        let name = match &self.key {
+            SortKey::Newest => "newest".into(),
+            SortKey::Oldest => "oldest".into(),
+            SortKey::Duration => "duration".into(),
+            SortKey::Seed => "seed".into(),
+            SortKey::Model => "model".into(),
+            SortKey::Rating => "rating".into(),
+            SortKey::Quality(k) => format!("quality.{k}"),
+        };
+        if self.reverse {
+            format!("-{name}")
+        } else {
+            name
         }
     }
 
-    /// Reorders `view` (indices into `entries`, which are newest first).
-    /// Ties keep newest-first order; longest, largest and best come first.
-    pub fn apply(&self, entries: &[HistoryEntry], view: &mut [usize]) {
-        match self {
-            Sort::Newest => view.sort_unstable(),
-            Sort::Oldest => view.sort_unstable_by(|a, b| b.cmp(a)),
-            Sort::Duration => {
-                view.sort_by(|&a, &b| entries[b].duration_s.total_cmp(&entries[a].duration_s))
+    /// True for the order the store keeps (newest first, not reversed).
+    pub fn is_default(&self) -> bool {
+        self.key == SortKey::Newest && !self.reverse
+    }
+
+    fn key(&self, e: &HistoryEntry, notes: &Annotations) -> Key {
+        match &self.key {
+            SortKey::Newest | SortKey::Oldest => Key::None,
+            // Longest, largest and best first; missing values last.
+            SortKey::Duration => Key::Num(-e.duration_s),
+            SortKey::Seed => e
+                .seed
+                .as_str()
+                .parse::<f64>()
+                .map(Key::Num)
+                .unwrap_or(Key::None),
+            SortKey::Model => Key::Text(e.model_name.to_lowercase()),
+            SortKey::Rating => match notes.get(&e.entry_id).map(|a| a.rating) {
+                Some(r) if r > 0 => Key::Num(-(r as f64)),
+                _ => Key::None,
+            },
+            SortKey::Quality(k) => match quality_value(e, k) {
+                Some(q) if !q.is_nan() => Key::Num(-q),
+                _ => Key::None,
+            },
+        }
+    }
+
+    fn cmp_keys(&self, a: &Key, b: &Key) -> Ordering {
+        let o = match (a, b) {
+            (Key::Num(x), Key::Num(y)) => x.total_cmp(y),
+            (Key::Text(x), Key::Text(y)) => x.cmp(y),
+            (Key::None, Key::None) => Ordering::Equal,
+            (Key::None, _) => Ordering::Greater,
+            (_, Key::None) => Ordering::Less,
+            _ => Ordering::Equal,
+        };
+        if self.reverse {
+            o.reverse()
+        } else {
+            o
+        }
+    }
+
+    /// Orders two entries as [`Sort::apply`] does (ties: newest first).
+    pub fn cmp(&self, a: &HistoryEntry, b: &HistoryEntry, notes: &Annotations) -> Ordering {
+        let base = crate::store::newest_first(a, b);
+        match &self.key {
+            SortKey::Newest => {
+                if self.reverse {
+                    base.reverse()
+                } else {
+                    base
+                }
             }
-            Sort::Seed => view.sort_by_key(|&i| entries[i].seed_i128().unwrap_or(i128::MAX)),
-            Sort::Model => view.sort_by(|&a, &b| {
-                entries[a]
-                    .model_name
-                    .to_lowercase()
-                    .cmp(&entries[b].model_name.to_lowercase())
-            }),
-            Sort::Quality(k) => view.sort_by(|&a, &b| {
-                let qa = quality_value(&entries[a], k).unwrap_or(f64::NEG_INFINITY);
-                let qb = quality_value(&entries[b], k).unwrap_or(f64::NEG_INFINITY);
-                qb.total_cmp(&qa)
-            }),
+            SortKey::Oldest => {
+                if self.reverse {
+                    base
+                } else {
+                    base.reverse()
+                }
+            }
+            _ => self
+                .cmp_keys(&self.key(a, notes), &self.key(b, notes))
+                .then(base),
+        }
+    }
+
+    /// Sorts `rows`, which are in the store's order (newest first); each
+    /// entry's key is computed once.
+    pub fn apply<E: std::ops::Deref<Target = HistoryEntry>>(
+        &self,
+        rows: &mut Vec<E>,
+        notes: &Annotations,
+    ) {
+        match &self.key {
+            SortKey::Newest if !self.reverse => {}
+            SortKey::Oldest if self.reverse => {}
+            SortKey::Newest | SortKey::Oldest => rows.reverse(),
+            _ => {
+                let mut keyed: Vec<(Key, E)> =
+                    rows.drain(..).map(|e| (self.key(&e, notes), e)).collect();
+                // Stable: ties keep the store's order.
+                keyed.sort_by(|a, b| self.cmp_keys(&a.0, &b.0));
+                rows.extend(keyed.into_iter().map(|(_, e)| e));
+            }
         }
     }
 }
@@ -296,82 +459,97 @@ mod tests {
 
     fn entry(model: &str, preset: &str, seed: i64, dur: f64, snr: f64) -> HistoryEntry {
         let text = format!(
-            r#"{{"entry_id": "id-{seed}", "timestamp": "2026-01-01T00:00:00+00:00", "model_id": "m",
+            r#"{{"entry_id": "id-{seed}", "timestamp": "2026-01-01T00:00:{:02}+00:00", "model_id": "m",
             "model_name": "{model}", "slider_positions": null, "n_components": 0, "seed": {seed},
             "duration_s": {dur}, "sample_rate": 48000, "stereo_mode": "mono", "preset_name": "{preset}",
-            "audio_file": "a", "thumbnail_file": "t", "quality_score": {{"snr": {snr}, "s": {{"c": 2}}}}}}"#
+            "audio_file": "a", "thumbnail_file": "t", "quality_score": {{"snr": {snr}, "s": {{"c": 2}}}}}}"#,
+            seed % 60
         );
         serde_json::from_str(&text).unwrap()
     }
 
     #[test]
-    fn search_index_finds_what_the_per_entry_search_finds() {
-        let entries = vec![
-            entry("Ambient Pads", "warm", 42, 3.0, 25.0),
-            entry(
-                "\u{548c}\u{97f3}\u{30e2}\u{30c7}\u{30eb} \u{00c4}rger",
-                "lo-fi",
-                123456,
-                1.0,
-                10.0,
-            ),
-            entry("Drum Machine", "WARM-ish", 7, 2.0, 30.0),
-        ];
-        let index = SearchIndex::build(&entries, 9);
-        assert!(index.is_for(9, 3) && !index.is_for(10, 3) && !index.is_for(9, 2));
-        for q in [
-            "",
-            "warm",
-            "pads",
-            "\u{97f3}",
-            "\u{00e4}rger",
-            "2345",
-            "id-7",
-            "m",
-            "zzz",
-            "s\u{1}w",
-        ] {
-            let q = q.to_lowercase();
-            let per_entry: Vec<bool> = entries.iter().map(|e| search_matches(e, &q)).collect();
-            match index.matches(&q) {
-                Some(hits) => assert_eq!(hits, per_entry, "{q:?}"),
-                None => assert!(q.contains('\u{1}'), "{q:?}"),
-            }
-        }
-    }
-
-    #[test]
     fn filter_terms_combine() {
-        let e = entry("Ambient Pads", "warm", 42, 3.0, 25.0);
-        let ok = |s: &str| Filter::parse(s).unwrap().matches(&e);
+        let e = entry("Lead Synth", "warm", 42, 3.0, 25.0);
+        let none = Annotations::new();
+        let ok = |s: &str| Filter::parse(s).unwrap().matches(&e, &none);
         assert!(ok(
-            "model=pads preset=WARM seed=42 duration>2 duration<4 quality.snr>20"
+            "model=synth preset=WARM seed=42 duration>2 duration<4 quality.snr>20"
         ));
-        assert!(ok("quality.s.c=2 ambient stereo=mono"));
+        assert!(ok(
+            "model=\"Lead Synth\" duration>=3 duration<=3 quality.s.c=2 lead stereo=mono"
+        ));
+        assert!(ok("!rejected !model=drums"));
         assert!(!ok("model=drums"));
         assert!(!ok("quality.snr<20"));
         assert!(!ok("quality.missing>0"));
+        assert!(!ok("rating>=1"));
         assert!(Filter::parse("duration>abc").is_err());
         assert!(Filter::parse("colour=red").is_err());
+        assert!(Filter::parse("model=\"open").is_err());
+        let mut notes = Annotations::new();
+        notes.insert(
+            "id-42".into(),
+            Annotation {
+                rating: 4,
+                rejected: true,
+                tags: vec!["Keep".into()],
+                note: "lovely tail".into(),
+            },
+        );
+        let ok = |s: &str| Filter::parse(s).unwrap().matches(&e, &notes);
+        assert!(ok(
+            "rating>=4 rating<5 rating=4 rejected tag=keep note~TAIL"
+        ));
+        assert!(!ok("rating>4"));
+        assert!(!ok("!rejected"));
     }
 
     #[test]
-    fn sorts_order_as_named() {
+    fn sorts_order_as_named_and_reverse() {
         let es = vec![
             entry("B", "x", 3, 1.0, 10.0),
             entry("a", "x", 1, 3.0, 30.0),
             entry("C", "x", 2, 2.0, 20.0),
         ];
+        // The store's order: newest first.
+        let mut store = es.clone();
+        crate::store::sort_newest_first(&mut store);
+        let none = Annotations::new();
         let order = |s: &str| {
-            let mut v = vec![0, 1, 2];
-            Sort::parse(s).unwrap().apply(&es, &mut v);
-            v
+            let mut v: Vec<&HistoryEntry> = store.iter().collect();
+            Sort::parse(s).unwrap().apply(&mut v, &none);
+            v.iter()
+                .map(|e| e.seed.to_string())
+                .collect::<Vec<_>>()
+                .join(",")
         };
-        assert_eq!(order("oldest"), [2, 1, 0]);
-        assert_eq!(order("duration"), [1, 2, 0]);
-        assert_eq!(order("seed"), [1, 2, 0]);
-        assert_eq!(order("model"), [1, 0, 2]);
-        assert_eq!(order("quality.snr"), [1, 2, 0]);
+        assert_eq!(order("newest"), "3,2,1");
+        assert_eq!(order("oldest"), "1,2,3");
+        assert_eq!(order("duration"), "1,2,3");
+        assert_eq!(order("-duration"), "3,2,1");
+        assert_eq!(order("seed"), "1,2,3");
+        assert_eq!(order("model"), "1,3,2");
+        assert_eq!(order("quality.snr"), "1,2,3");
+        assert_eq!(order("-quality.snr"), "3,2,1");
         assert!(Sort::parse("colour").is_err());
+        // cmp agrees with apply, so an entry can be inserted in place.
+        for s in [
+            "newest",
+            "oldest",
+            "duration",
+            "-seed",
+            "model",
+            "quality.snr",
+        ] {
+            let sort = Sort::parse(s).unwrap();
+            let mut v: Vec<&HistoryEntry> = store.iter().collect();
+            sort.apply(&mut v, &none);
+            assert!(
+                v.windows(2)
+                    .all(|w| sort.cmp(w[0], w[1], &none) != Ordering::Greater),
+                "{s}"
+            );
+        }
     }
 }

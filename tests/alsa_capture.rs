@@ -43,7 +43,7 @@ fn tone(rate: u32, channels: u16, secs: f64) -> AudioBuffer {
 fn play_and_capture(dir: &Path, id: &str) -> Vec<[f32; 2]> {
     let raw = dir.join("played.raw");
     let conf = dir.join("asound.conf");
-    std::fs::write(&conf, genhist::player::capture_config(&raw)).unwrap();
+    std::fs::write(&conf, genhist::playback::device::capture_config(&raw)).unwrap();
     genhist()
         .env("ALSA_CONFIG_PATH", &conf)
         .args(["--dir", dir.to_str().unwrap(), "play", id])

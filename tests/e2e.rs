@@ -24,6 +24,10 @@ struct Tui {
 
 impl Tui {
     fn start(dir: &Path, state: &Path) -> Tui {
+        Tui::start_with(dir, state, &[])
+    }
+
+    fn start_with(dir: &Path, state: &Path, env: &[(&str, &str)]) -> Tui {
         let pair = native_pty_system()
             .openpty(PtySize {
                 rows: ROWS,
@@ -37,6 +41,10 @@ impl Tui {
         cmd.env("TERM", "xterm-256color");
         cmd.env("XDG_STATE_HOME", state);
         cmd.env("HOME", state);
+        cmd.env("XDG_CONFIG_HOME", state);
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
         cmd.cwd(state);
         let child = pair.slave.spawn_command(cmd).unwrap();
         drop(pair.slave);
@@ -138,26 +146,34 @@ fn browse_search_command_recall_delete_undo_quit() {
 
     let mut tui = Tui::start(&dir, &state);
     tui.wait_for("the list", |s| {
-        s.contains("12/12") && s.contains(&short(&ids[0]))
+        s.contains("1/12") && s.contains(&short(&ids[0]))
     });
 
     // Move: the panel follows the selection.
     tui.keys("j");
     tui.wait_for("second entry in the panel", |s| s.contains(&ids[1][..24]));
 
-    // Search: narrows the list as typed, Esc clears.
+    // Search: lands on the first match from the top, Esc goes back.
     let model = listed[3]["model_id"].as_str().unwrap().to_string();
     let matching = listed
         .iter()
         .filter(|e| e["model_id"].as_str() == Some(&model))
         .count();
+    let first = listed
+        .iter()
+        .position(|e| e["model_id"].as_str() == Some(&model))
+        .unwrap();
     tui.keys("/");
     tui.keys(&model);
     tui.wait_for("search results", |s| {
-        s.contains(&format!("/{model}")) && s.contains(&format!("{matching}/12"))
+        s.contains(&format!("/{model}"))
+            && s.contains(&format!("match 1/{matching}"))
+            && s.contains(&format!("{}/12", first + 1))
     });
     tui.keys("\x1b");
-    tui.wait_for("search cleared", |s| s.contains("12/12"));
+    tui.wait_for("search cleared", |s| {
+        s.contains("2/12") && !s.contains("match")
+    });
 
     // A command: the oldest entry comes first.
     tui.keys(":sort oldest\r");
@@ -171,7 +187,7 @@ fn browse_search_command_recall_delete_undo_quit() {
 
     // Restart: ↑ in the command bar brings the command back.
     let mut tui = Tui::start(&dir, &state);
-    tui.wait_for("the list again", |s| s.contains("12/12"));
+    tui.wait_for("the list again", |s| s.contains("1/12"));
     tui.keys(":");
     tui.keys("\x1b[A");
     tui.wait_for("recalled command", |s| {
@@ -186,11 +202,11 @@ fn browse_search_command_recall_delete_undo_quit() {
     let png = dir.join(format!("thumbnails/{}.png", ids[0]));
     let (wav_bytes, png_bytes) = (std::fs::read(&wav).unwrap(), std::fs::read(&png).unwrap());
     tui.keys("d");
-    tui.wait_for("confirmation", |s| s.contains("Delete 1 entry"));
+    tui.wait_for("confirmation", |s| s.contains("Delete 1 take"));
     assert!(wav.exists(), "nothing is deleted before y");
     tui.keys("y");
     tui.wait_for("deleted", |s| {
-        s.contains("deleted 1 take") && s.contains("11/11")
+        s.contains("deleted 1 take") && s.contains("1/11")
     });
     assert!(!wav.exists() && !png.exists(), "files are gone");
     assert!(!std::fs::read_to_string(&index).unwrap().contains(&ids[0]));
@@ -198,7 +214,7 @@ fn browse_search_command_recall_delete_undo_quit() {
     // Undo: files and index back, byte for byte.
     tui.keys("u");
     tui.wait_for("restored", |s| {
-        s.contains("restored 1 take") && s.contains("12/12")
+        s.contains("restored 1 take") && s.contains("1/12")
     });
     assert_eq!(std::fs::read(&wav).unwrap(), wav_bytes);
     assert_eq!(std::fs::read(&png).unwrap(), png_bytes);
@@ -222,7 +238,7 @@ fn browse_search_command_recall_delete_undo_quit() {
         .success();
     let added = Instant::now();
     let s = tui.wait_for("the new take", |s| {
-        s.contains("13/13") && s.contains("Live Take")
+        s.contains("4/13") && s.contains("Live Take")
     });
     assert!(
         added.elapsed() < Duration::from_millis(1500),
@@ -230,5 +246,35 @@ fn browse_search_command_recall_delete_undo_quit() {
         added.elapsed()
     );
     assert!(s.contains(&ids[2][..24]), "selection kept:\n{s}");
+    tui.quit();
+}
+
+/// A panicking waveform reader and a panicking player stay in their
+/// threads: the takes say "cannot read", playing says "cannot play", keys
+/// still work, and the terminal is given back only when genhist quits.
+#[test]
+fn worker_panics_stay_in_their_workers() {
+    let t = tempfile::tempdir().unwrap();
+    let dir = t.path().join("demo");
+    let state = t.path().join("state");
+    std::fs::create_dir_all(&state).unwrap();
+    genhist()
+        .args(["demo", dir.to_str().unwrap(), "--count", "4"])
+        .assert()
+        .success();
+    let mut tui = Tui::start_with(&dir, &state, &[("GENHIST_FAULT", "peaks,player")]);
+    tui.wait_for("the takes, unreadable", |s| {
+        s.contains("1/4") && s.contains("cannot read") && s.contains("injected fault")
+    });
+    tui.keys("\r");
+    tui.wait_for("the player's message", |s| {
+        s.contains("cannot play: injected fault")
+    });
+    tui.keys("j");
+    tui.wait_for("still working", |s| s.contains("2/4"));
+    {
+        let p = tui.parser.lock().unwrap();
+        assert!(p.screen().alternate_screen(), "still full-screen");
+    }
     tui.quit();
 }

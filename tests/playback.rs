@@ -34,7 +34,7 @@ fn position_advances_as_samples_are_pulled() {
     let (_t, mut e, out, wav) = engine_with_take(3.0);
     e.handle(PlayerCmd::Play {
         id: "x".into(),
-        source: genhist::player::Source::open(&wav).unwrap(),
+        source: genhist::playback::Source::open(&wav).unwrap(),
     })
     .unwrap();
     let s = e.status();
@@ -54,7 +54,7 @@ fn pause_freezes_and_resume_continues() {
     let (_t, mut e, out, wav) = engine_with_take(3.0);
     e.handle(PlayerCmd::Play {
         id: "x".into(),
-        source: genhist::player::Source::open(&wav).unwrap(),
+        source: genhist::playback::Source::open(&wav).unwrap(),
     })
     .unwrap();
     pull_secs(&out, 0.5);
@@ -74,7 +74,7 @@ fn seek_moves_and_past_the_end_ends_the_take() {
     let (_t, mut e, out, wav) = engine_with_take(10.0);
     e.handle(PlayerCmd::Play {
         id: "x".into(),
-        source: genhist::player::Source::open(&wav).unwrap(),
+        source: genhist::playback::Source::open(&wav).unwrap(),
     })
     .unwrap();
     e.handle(PlayerCmd::Seek(SeekTo::To(6.0))).unwrap();
@@ -94,7 +94,7 @@ fn stop_resets_and_the_end_returns_to_idle_or_loops() {
     let (_t, mut e, out, wav) = engine_with_take(0.5);
     e.handle(PlayerCmd::Play {
         id: "x".into(),
-        source: genhist::player::Source::open(&wav).unwrap(),
+        source: genhist::playback::Source::open(&wav).unwrap(),
     })
     .unwrap();
     pull_secs(&out, 0.2);
@@ -106,7 +106,7 @@ fn stop_resets_and_the_end_returns_to_idle_or_loops() {
     );
     e.handle(PlayerCmd::Play {
         id: "x".into(),
-        source: genhist::player::Source::open(&wav).unwrap(),
+        source: genhist::playback::Source::open(&wav).unwrap(),
     })
     .unwrap();
     pull_secs(&out, 0.7);
@@ -114,7 +114,7 @@ fn stop_resets_and_the_end_returns_to_idle_or_loops() {
     e.handle(PlayerCmd::SetLoop(true)).unwrap();
     e.handle(PlayerCmd::Play {
         id: "x".into(),
-        source: genhist::player::Source::open(&wav).unwrap(),
+        source: genhist::playback::Source::open(&wav).unwrap(),
     })
     .unwrap();
     pull_secs(&out, 0.7);
@@ -129,7 +129,7 @@ fn volume_scales_the_output() {
     e.handle(PlayerCmd::SetVolume(50)).unwrap();
     e.handle(PlayerCmd::Play {
         id: "x".into(),
-        source: genhist::player::Source::open(&wav).unwrap(),
+        source: genhist::playback::Source::open(&wav).unwrap(),
     })
     .unwrap();
     let peak = pull_secs(&out, 0.2)
@@ -151,7 +151,7 @@ fn no_device_is_a_message_and_nothing_breaks() {
     let err = e
         .handle(PlayerCmd::Play {
             id: "x".into(),
-            source: genhist::player::Source::open(&wav).unwrap(),
+            source: genhist::playback::Source::open(&wav).unwrap(),
         })
         .unwrap_err();
     assert!(err.contains("no audio output device") && err.contains("ALSA: no card"));
@@ -167,7 +167,7 @@ fn unreadable_wav_is_a_message() {
     assert!(e
         .handle(PlayerCmd::Play {
             id: "x".into(),
-            source: genhist::player::Source::open(&bad).unwrap()
+            source: genhist::playback::Source::open(&bad).unwrap()
         })
         .is_err());
     assert_eq!(e.status().state, PlayState::Idle);

@@ -195,7 +195,7 @@ fn corrupt_or_truncated_index_is_reported_and_never_written() {
     let (_t, d) = python_dir();
     let truncated = &PY_FIXTURE[..PY_FIXTURE.len() / 2];
     fs::write(d.join("history.json"), truncated).unwrap();
-    let err = GenerationHistory::open(&d).err().expect("must fail");
+    let err = GenerationHistory::open(&d).expect_err("must fail");
     let msg = err.to_string();
     assert!(
         msg.contains("history.json") && msg.contains("line"),
@@ -252,7 +252,7 @@ fn paths_escaping_the_directory_are_never_touched() {
         FileState::Invalid { .. }
     ));
     // A symlink out of the directory is refused as well.
-    let mut e2 = e.clone();
+    let mut e2 = (*e).clone();
     e2.audio_file = "audio/link.wav".into();
     assert!(h.open_file(&e2, Field::Audio).is_err());
     let r = h.delete_entries(&[PY_MONO_16.to_string()]).unwrap();
@@ -354,7 +354,7 @@ fn a_large_index_loads_in_two_halves_with_bad_entries_reported() {
     let a: Vec<&str> = h.entries().iter().map(|e| e.entry_id.as_str()).collect();
     let b: Vec<&str> = newest.iter().map(|e| e.entry_id.as_str()).collect();
     assert_eq!(a, b);
-    assert_eq!(h.entries()[5000], newest[5000]);
+    assert_eq!(*h.entries()[5000], newest[5000]);
     // A truncated large index is an error with a place, as a small one is.
     fs::write(d.join("history.json"), &text[..text.len() - 10]).unwrap();
     let err = GenerationHistory::open(d).err().unwrap().to_string();
@@ -377,7 +377,7 @@ fn exact_lookups_follow_every_change() {
             NewEntry::default(),
         )
         .unwrap();
-    assert_eq!(h.get_exact(&e.entry_id).unwrap(), &e);
+    assert_eq!(**h.get_exact(&e.entry_id).unwrap(), e);
     h.delete_entry(PY_MONO_16).unwrap();
     assert!(h.get_exact(PY_MONO_16).is_none());
     for id in [PY_STEREO_24, PY_NEWEST, e.entry_id.as_str()] {

@@ -1,190 +1,492 @@
-//! The browser's state transitions and screens, without a terminal.
+//! The browser without a terminal: `App::update` in every mode, with the real
+//! store, peaks and view workers behind it.
 
 mod common;
 
 use common::*;
-use genhist::command_history::CommandHistory;
-use genhist::store::GenerationHistory;
-use genhist::ui::app::{App, Effect, Mode};
-use genhist::ui::command::{parse, Command};
+use genhist::playback::PlayerCmd;
+use genhist::ui::app::{Confirm, Mode};
+use genhist::ui::event::Event;
+use std::fs;
 
-fn app_over(dir: &std::path::Path) -> App {
-    let store = GenerationHistory::open(dir).unwrap();
-    let history = CommandHistory::new(dir, ".genhist_history", 1000);
-    App::new(store, history)
+/// Gives the take `id` another model name, as the Python tool would write it.
+fn rename_model(dir: &std::path::Path, id: &str, name: &str) {
+    let text = fs::read_to_string(dir.join("history.json")).unwrap();
+    let mut v: serde_json::Value = serde_json::from_str(&text).unwrap();
+    v["entries"][id]["model_name"] = name.into();
+    fs::write(
+        dir.join("history.json"),
+        genhist::store::pyjson::to_python_json(&v),
+    )
+    .unwrap();
 }
 
-fn screen(app: &App, w: u16, h: u16) -> String {
-    screen_text(app, w, h)
-}
-
-#[test]
-fn moves_search_and_filter_keep_a_sensible_selection() {
-    let (_t, d) = python_dir();
-    let mut app = app_over(&d);
-    assert_eq!(app.selected_entry().unwrap().entry_id, PY_NEWEST);
-    app.run(Command::Down);
-    assert_eq!(app.selected_entry().unwrap().entry_id, PY_STEREO_24);
-    app.run(Command::Bottom);
-    app.run(Command::Down);
-    assert_eq!(
-        app.selected_entry().unwrap().entry_id,
-        PY_MONO_16,
-        "stops at the end"
-    );
-    app.set_search("klä");
-    assert_eq!(app.view.len(), 1);
-    app.set_search("");
-    app.run(parse("filter model=pads duration>0.6").unwrap());
-    assert_eq!(app.view.len(), 1);
-    assert_eq!(app.selected_entry().unwrap().entry_id, PY_MONO_16);
-    app.run(Command::Clear);
-    assert_eq!(app.view.len(), 3);
-    app.run(parse("sort oldest").unwrap());
-    assert_eq!(app.entry_at(0).unwrap().entry_id, PY_MONO_16);
-    app.run(parse("goto 3f2b").unwrap());
-    assert_eq!(app.selected_entry().unwrap().entry_id, PY_STEREO_24);
+fn click(d: &mut Driver, row: u16) {
+    use crossterm::event::{KeyModifiers, MouseButton, MouseEvent, MouseEventKind};
+    // The list's first row is under its border and the headers.
+    d.send(Event::Mouse(MouseEvent {
+        kind: MouseEventKind::Down(MouseButton::Left),
+        column: 5,
+        row: 2 + row,
+        modifiers: KeyModifiers::NONE,
+    }));
 }
 
 #[test]
-fn delete_asks_first_then_emits_the_marked_ids() {
-    let (_t, d) = python_dir();
-    let mut app = app_over(&d);
-    app.run(Command::Mark); // marks the newest, moves down
-    app.run(Command::Mark);
-    assert_eq!(app.marked.len(), 2);
-    assert!(
-        app.run(Command::Delete(vec![])).is_empty(),
-        "nothing happens before y"
-    );
-    match &app.mode {
-        Mode::Confirm(ids) => assert_eq!(ids, &[PY_NEWEST.to_string(), PY_STEREO_24.to_string()]),
-        other => panic!("expected confirm, got {other:?}"),
+fn moving_and_marking_in_the_list() {
+    let (_t, dir, ids) = takes_dir(30);
+    let mut d = Driver::new(&dir);
+    assert_eq!(d.selected(), ids[0], "newest first");
+    d.keys("jj");
+    assert_eq!(d.selected(), ids[2]);
+    d.keys("k");
+    assert_eq!(d.selected(), ids[1]);
+    d.keys("G");
+    assert_eq!(d.selected(), ids[29]);
+    d.keys("j");
+    assert_eq!(d.selected(), ids[29], "stops at the end");
+    d.keys("g<PgDn>");
+    assert_eq!(d.selected(), ids[d.app.page().min(29)]);
+    d.keys("gmm");
+    assert_eq!(d.app.marked.len(), 2, "m marks and moves on");
+    assert_eq!(d.selected(), ids[2]);
+    d.keys("k");
+    d.keys("m");
+    assert_eq!(d.app.marked.len(), 1, "m again unmarks");
+}
+
+#[test]
+fn search_lands_on_the_first_match_and_n_steps_through() {
+    let (_t, dir, ids) = takes_dir(30);
+    // Two takes of a model called "glass", far down the list.
+    rename_model(&dir, &ids[12], "Glass Harp");
+    rename_model(&dir, &ids[20], "glass bell");
+    for start in ["jjjj", "G"] {
+        let mut d = Driver::new(&dir);
+        d.keys(start);
+        let before = d.selected();
+        d.keys("/glass");
+        assert_eq!(
+            d.selected(),
+            ids[12],
+            "from {start}: the first match from the top"
+        );
+        assert_eq!(d.app.match_position(), Some((1, 2)));
+        d.keys("<Enter>");
+        assert_eq!(d.app.mode, Mode::Normal);
+        assert!(d.message().contains("match 1/2"), "{}", d.message());
+        d.keys("n");
+        assert_eq!(d.selected(), ids[20]);
+        assert_eq!(d.app.match_position(), Some((2, 2)));
+        d.keys("n");
+        assert_eq!(d.selected(), ids[12], "n wraps");
+        d.keys("N");
+        assert_eq!(d.selected(), ids[20]);
+        // Esc while typing a search goes back to where the search began.
+        d.keys("<Esc>g");
+        d.keys(start);
+        assert_eq!(d.selected(), before);
+        d.keys("/glas");
+        assert_eq!(d.selected(), ids[12]);
+        d.keys("<Esc>");
+        assert_eq!(d.selected(), before);
+        assert!(d.app.find.query.is_empty());
     }
-    assert_eq!(app.confirm(false), vec![]);
-    assert_eq!(app.mode, Mode::Normal);
-    app.run(Command::Delete(vec![]));
-    assert_eq!(
-        app.confirm(true),
-        vec![Effect::Delete(vec![PY_NEWEST.into(), PY_STEREO_24.into()])]
+}
+
+#[test]
+fn marks_survive_filters_and_delete_says_how_many_are_hidden() {
+    let (_t, dir, ids) = takes_dir(5);
+    rename_model(&dir, &ids[0], "Glass");
+    let mut d = Driver::new(&dir);
+    d.keys("mm");
+    d.command("filter glass");
+    assert_eq!(d.rows(), [ids[0].clone()]);
+    assert_eq!(d.app.marked.len(), 2, "marks survive the filter");
+    d.keys("d");
+    match &d.app.mode {
+        Mode::Confirm(Confirm::Delete {
+            ids: targets,
+            hidden,
+            ..
+        }) => {
+            assert_eq!(targets.len(), 2);
+            assert_eq!(*hidden, 1);
+        }
+        other => panic!("expected a confirmation, got {other:?}"),
+    }
+    let screen = screen_text(&d.app, 120, 40);
+    assert!(
+        screen.contains("Delete 2 takes and their files? (1 of them hidden by the filter)"),
+        "{screen}"
+    );
+    d.keys("y");
+    d.wait("the delete", |a| a.busy.is_none());
+    assert_eq!(index_ids(&dir), ids[2..].to_vec());
+    assert!(d.message().contains("deleted 2 takes"), "{}", d.message());
+    assert!(d.app.marked.is_empty());
+    d.keys("m");
+    d.command("clear");
+    assert!(d.message().contains("cleared filter"), "{}", d.message());
+}
+
+#[test]
+fn confirmations_answer_to_y_n_and_esc() {
+    let (_t, dir, ids) = takes_dir(3);
+    let mut d = Driver::new(&dir);
+    d.keys("dn");
+    assert_eq!(d.app.mode, Mode::Normal);
+    assert!(d.message().contains("cancelled"));
+    d.keys("d<Esc>");
+    assert_eq!(d.app.mode, Mode::Normal);
+    assert_eq!(index_ids(&dir), ids, "nothing deleted");
+    d.keys("x");
+    assert_eq!(d.app.mode, Mode::Normal, "unbound keys do nothing");
+}
+
+#[test]
+fn delete_and_undo_keep_the_selection_on_the_take_and_undo_is_exact() {
+    let (_t, dir, ids) = takes_dir(6);
+    let before = fs::read(dir.join("history.json")).unwrap();
+    let wav = dir.join(format!("audio/{}.wav", ids[2]));
+    let wav_bytes = fs::read(&wav).unwrap();
+    let mut d = Driver::new(&dir);
+    d.keys("jj");
+    d.keys("dy");
+    d.wait("the delete", |a| a.busy.is_none());
+    assert_eq!(d.selected(), ids[3], "the next older take");
+    assert!(!wav.exists());
+    assert!(!d.rows().contains(&ids[2]));
+    d.keys("u");
+    d.wait("the undo", |a| a.busy.is_none());
+    assert_eq!(d.selected(), ids[2], "the restored take");
+    assert_eq!(fs::read(dir.join("history.json")).unwrap(), before);
+    assert_eq!(fs::read(&wav).unwrap(), wav_bytes);
+    assert_eq!(d.rows(), ids);
+    d.keys("u");
+    d.wait("the answer", |a| a.busy.is_none());
+    assert_eq!(d.message(), "nothing to undo");
+}
+
+#[test]
+fn undo_works_after_a_restart() {
+    let (_t, dir, ids) = takes_dir(4);
+    {
+        let mut d = Driver::new(&dir);
+        d.keys("dy");
+        d.wait("the delete", |a| a.busy.is_none());
+    }
+    let mut d = Driver::new(&dir);
+    assert_eq!(d.rows().len(), 3);
+    d.keys("u");
+    d.wait("the undo", |a| a.busy.is_none());
+    assert_eq!(d.rows(), ids);
+}
+
+#[test]
+fn another_programs_change_appears_and_the_selection_stays() {
+    let (_t, dir, ids) = takes_dir(5);
+    let mut d = Driver::new(&dir);
+    d.keys("jj");
+    // Another program adds a newer take and deletes an older one.
+    let text = fs::read_to_string(dir.join("history.json")).unwrap();
+    let mut v: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let entries = v["entries"].as_object_mut().unwrap();
+    entries.remove(&ids[4]);
+    entries.insert(
+        "znew-0000".into(),
+        entry_json(
+            "znew-0000",
+            "2026-11-30T00:00:00+00:00",
+            "audio/znew.wav",
+            "thumbnails/znew.png",
+        ),
+    );
+    fs::write(
+        dir.join("other.tmp"),
+        genhist::store::pyjson::to_python_json(&v),
+    )
+    .unwrap();
+    fs::rename(dir.join("other.tmp"), dir.join("history.json")).unwrap();
+    d.wait("the reload", |a| {
+        a.view
+            .rows
+            .first()
+            .is_some_and(|e| e.entry_id == "znew-0000")
+    });
+    assert_eq!(d.selected(), ids[2], "the same take is selected");
+    assert!(!d.rows().contains(&ids[4]));
+    assert_eq!(d.rows().len(), 5);
+}
+
+#[test]
+fn deleting_after_the_list_shrank_under_the_selection_keeps_running() {
+    let (_t, dir, ids) = takes_dir(5);
+    let mut d = Driver::new(&dir);
+    d.keys("G");
+    assert_eq!(d.selected(), ids[4]);
+    // The newest take is deleted from another shell.
+    genhist()
+        .args(["--dir", dir.to_str().unwrap(), "delete", &ids[0]])
+        .assert()
+        .success();
+    d.wait("the reload", |a| a.view.rows.len() == 4);
+    assert_eq!(d.selected(), ids[4]);
+    d.keys("dy");
+    d.wait("the delete", |a| a.busy.is_none());
+    assert_eq!(d.selected(), ids[3]);
+    d.keys("u");
+    d.wait("the undo", |a| a.busy.is_none());
+    assert_eq!(d.selected(), ids[4], "undo of the browser's own delete");
+    assert_eq!(d.rows().len(), 4);
+}
+
+#[test]
+fn sort_and_filter_keep_the_selection_on_the_take() {
+    let (_t, dir, ids) = takes_dir(8);
+    let mut d = Driver::new(&dir);
+    d.keys("jjj");
+    d.command("sort oldest");
+    d.wait("sorted", |a| !a.view.pending);
+    assert_eq!(d.rows()[0], ids[7]);
+    assert_eq!(d.selected(), ids[3]);
+    d.command("sort -oldest");
+    d.wait("sorted", |a| !a.view.pending);
+    assert_eq!(d.rows()[0], ids[0]);
+    assert_eq!(d.selected(), ids[3]);
+    d.command(&format!("filter {}", &ids[3][..5]));
+    assert_eq!(d.rows(), [ids[3].clone()]);
+    assert_eq!(d.selected(), ids[3]);
+    d.command("sort newest");
+    d.keys("o");
+    assert_eq!(d.app.view.spec.sort.label(), "oldest", "o cycles the sorts");
+    d.keys("o");
+    assert_eq!(d.app.view.spec.sort.label(), "duration");
+}
+
+#[test]
+fn command_bar_recall_history_search_and_completion() {
+    let (_t, dir, _) = takes_dir(3);
+    {
+        let mut d = Driver::new(&dir);
+        d.command("sort oldest");
+        d.command("filter t000");
+        d.command("stats");
+        d.keys("<Esc>");
+        d.settle();
+    }
+    let mut d = Driver::new(&dir);
+    d.keys(":<Up>");
+    assert_eq!(d.app.input.value(), "stats", "recalled after a restart");
+    d.keys("<Esc>:fil<Up>");
+    assert_eq!(d.app.input.value(), "filter t000", "prefix recall");
+    d.keys("<Down>");
+    assert_eq!(d.app.input.value(), "fil", "back to what was typed");
+    d.keys("<Esc>:<C-r>sort");
+    assert_eq!(d.app.mode, Mode::HistorySearch);
+    d.keys("<Enter>");
+    assert_eq!(d.app.mode, Mode::Command);
+    assert_eq!(d.app.input.value(), "sort oldest");
+    d.keys("<Esc>:so<Tab>");
+    assert_eq!(d.app.input.value(), "sort ");
+    d.keys("du<Tab>");
+    assert_eq!(d.app.input.value(), "sort duration ");
+    d.keys("<Esc>:s<Tab>");
+    let c = d.app.completion.clone().expect("several candidates");
+    assert!(
+        c.candidates.contains(&"sort".to_string()) && c.candidates.contains(&"stats".to_string())
+    );
+    d.keys("<Tab>");
+    assert_eq!(d.app.input.value(), format!("{} ", c.candidates[0]));
+    d.keys("<Tab>");
+    assert_eq!(d.app.input.value(), format!("{} ", c.candidates[1]));
+    d.keys("<BackTab>");
+    assert_eq!(d.app.input.value(), format!("{} ", c.candidates[0]));
+}
+
+#[test]
+fn help_scrolls_and_shows_one_command() {
+    let (_t, dir, _) = takes_dir(2);
+    let mut d = Driver::new(&dir);
+    d.send(Event::Resize(80, 24));
+    d.keys("?");
+    assert!(matches!(d.app.mode, Mode::Help { scroll: 0, .. }));
+    d.keys("jj");
+    assert!(matches!(d.app.mode, Mode::Help { scroll: 2, .. }));
+    d.keys("G");
+    let Mode::Help { scroll, .. } = d.app.mode.clone() else {
+        panic!()
+    };
+    assert!(scroll > 20, "the bottom is far down at 80x24: {scroll}");
+    let s = screen_text(&d.app, 80, 24);
+    assert!(s.contains(":quit"), "the last command is reachable:\n{s}");
+    d.keys("g");
+    assert!(matches!(d.app.mode, Mode::Help { scroll: 0, .. }));
+    d.keys("<Esc>");
+    assert_eq!(d.app.mode, Mode::Normal);
+    d.command("help sort");
+    let s = screen_text(&d.app, 80, 24);
+    assert!(
+        s.contains(":sort KEY") && s.contains("-KEY reverses"),
+        "{s}"
     );
 }
 
 #[test]
-fn after_a_delete_the_selection_moves_to_the_next_older_entry() {
-    let (_t, d) = python_dir();
-    let mut app = app_over(&d);
-    app.run(Command::Down); // PY_STEREO_24
-    let ids = vec![PY_STEREO_24.to_string()];
-    app.store.delete_entries(&ids).unwrap();
-    app.after_delete(&ids);
-    assert_eq!(app.selected_entry().unwrap().entry_id, PY_MONO_16);
-    assert!(!d.join(format!("audio/{PY_STEREO_24}.wav")).exists());
+fn a_click_selects_and_autoplay_plays_it() {
+    let (_t, dir, ids) = takes_dir(6);
+    let mut d = Driver::new(&dir);
+    click(&mut d, 3);
+    assert_eq!(d.selected(), ids[3]);
+    assert!(d.played.is_empty());
+    d.keys("a");
+    click(&mut d, 1);
+    assert_eq!(d.selected(), ids[1]);
+    match d.played.last() {
+        Some(PlayerCmd::Open { id, path, .. }) => {
+            assert_eq!(id, &ids[1]);
+            assert_eq!(path.to_string(), format!("audio/{}.wav", ids[1]));
+        }
+        other => panic!("expected a play, got {other:?}"),
+    }
+    d.keys("j");
+    assert!(matches!(d.played.last(), Some(PlayerCmd::Open { id, .. }) if *id == ids[2]));
+}
+
+#[test]
+fn a_take_whose_path_is_refused_is_not_played() {
+    let (_t, dir, ids) = takes_dir(2);
+    let text = fs::read_to_string(dir.join("history.json")).unwrap();
+    fs::write(
+        dir.join("history.json"),
+        text.replacen(&format!("audio/{}.wav", ids[0]), "../../etc/passwd", 1),
+    )
+    .unwrap();
+    let mut d = Driver::new(&dir);
+    d.keys("<Enter>");
+    assert!(d.played.is_empty());
+    assert!(d.message().contains("contains '..'"), "{}", d.message());
+}
+
+#[test]
+fn repair_asks_first_and_is_undone_like_a_delete() {
+    let (_t, dir, ids) = takes_dir(4);
+    let before = fs::read(dir.join("history.json")).unwrap();
+    fs::remove_file(dir.join(format!("audio/{}.wav", ids[1]))).unwrap();
+    let mut d = Driver::new(&dir);
+    d.command("repair");
+    d.wait("the plan", |a| a.busy.is_none());
+    match &d.app.mode {
+        Mode::Confirm(Confirm::Repair(plan)) => assert_eq!(plan.missing[0].0, ids[1]),
+        other => panic!("expected the repair question, got {other:?}"),
+    }
+    let s = screen_text(&d.app, 120, 40);
+    assert!(
+        s.contains("Move 1 take whose WAV is missing to the trash?"),
+        "{s}"
+    );
+    d.keys("n");
+    assert_eq!(
+        fs::read(dir.join("history.json")).unwrap(),
+        before,
+        "n changes nothing"
+    );
+    d.command("repair");
+    d.wait("the plan", |a| a.busy.is_none());
+    d.keys("y");
+    d.wait("the repair", |a| a.busy.is_none());
+    assert!(!d.rows().contains(&ids[1]));
+    d.keys("u");
+    d.wait("the undo", |a| a.busy.is_none());
+    assert_eq!(fs::read(dir.join("history.json")).unwrap(), before);
+}
+
+#[test]
+fn export_never_overwrites_without_the_bang_and_expands_home() {
+    let (t, dir, ids) = takes_dir(2);
+    let home = t.path().join("home");
+    fs::create_dir(&home).unwrap();
+    std::env::set_var("HOME", &home);
+    let mut d = Driver::new(&dir);
+    d.command("export ~/take.wav");
+    d.wait("the export", |a| a.busy.is_none());
+    let target = home.join("take.wav");
+    assert_eq!(
+        fs::read(&target).unwrap(),
+        fs::read(dir.join(format!("audio/{}.wav", ids[0]))).unwrap()
+    );
+    assert_eq!(
+        d.message(),
+        format!(
+            "exported to {}",
+            home.canonicalize().unwrap().join("take.wav").display()
+        )
+    );
+    d.keys("j");
+    d.command("export ~/take.wav");
+    d.wait("the export", |a| a.busy.is_none());
+    assert!(
+        d.message()
+            .contains("exists; :export! ~/take.wav writes over it")
+            || d.message().contains("exists; :export!"),
+        "{}",
+        d.message()
+    );
+    assert_eq!(
+        fs::read(&target).unwrap(),
+        fs::read(dir.join(format!("audio/{}.wav", ids[0]))).unwrap(),
+        "not overwritten"
+    );
+    d.command("export! ~/take.wav");
+    d.wait("the export", |a| a.busy.is_none());
+    assert_eq!(
+        fs::read(&target).unwrap(),
+        fs::read(dir.join(format!("audio/{}.wav", ids[1]))).unwrap()
+    );
+    d.command("export ~");
+    d.wait("the export", |a| a.busy.is_none());
+    assert!(
+        home.join(format!("{}.wav", ids[1])).is_file(),
+        "into a directory: the take's own name"
+    );
 }
 
 #[test]
 fn bad_commands_change_nothing_and_say_why() {
-    let (_t, d) = python_dir();
-    let mut app = app_over(&d);
-    let effects = app.run_line("filter duration>soon");
+    let (_t, dir, _) = takes_dir(3);
+    let mut d = Driver::new(&dir);
+    d.command("filter duration>soon");
+    assert_eq!(d.app.view.rows.len(), 3);
+    assert!(d.message().contains("needs a number"));
+    d.command(":frobnicate");
+    assert!(d.message().contains("unknown command"));
     assert_eq!(
-        effects,
-        vec![Effect::RecordCommand("filter duration>soon".into())]
+        d.app.history.all().last().unwrap(),
+        "frobnicate",
+        "kept for fixing"
     );
-    assert_eq!(app.view.len(), 3);
-    assert!(app.message.as_ref().unwrap().1.contains("needs a number"));
-    app.run_line(":frobnicate");
-    assert!(app.message.as_ref().unwrap().1.contains("unknown command"));
 }
 
 #[test]
-fn command_bar_recall_survives_a_restart_with_prefix_search() {
-    let (_t, d) = python_dir();
-    {
-        let mut app = app_over(&d);
-        for line in ["sort oldest", "filter model=pads", "stats"] {
-            for e in app.run_line(line) {
-                if let Effect::RecordCommand(l) = e {
-                    app.history.add(&l);
-                }
-            }
+fn readme_key_table_is_the_key_table() {
+    let readme = fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+    let start = readme.find("<!-- keys:start -->\n").unwrap() + "<!-- keys:start -->\n".len();
+    let end = readme.find("<!-- keys:end -->").unwrap();
+    assert_eq!(&readme[start..end], genhist::ui::keymap::markdown_table());
+}
+
+#[test]
+fn every_key_of_every_mode_runs_a_valid_command() {
+    for mode in genhist::ui::keymap::KeyMode::ALL {
+        for b in mode.table() {
+            assert!(
+                genhist::ui::command::parse(b.command).is_ok(),
+                "{mode:?}: {} -> {}",
+                b.label,
+                b.command
+            );
         }
     }
-    let mut app = app_over(&d);
-    app.run(Command::CommandBar);
-    app.recall_older();
-    assert_eq!(app.input.value(), "stats");
-    app.input = tui_input::Input::new("fil".into());
-    app.typed = None;
-    app.history.reset_navigation();
-    app.recall_older();
-    assert_eq!(app.input.value(), "filter model=pads");
-    app.recall_newer();
-    assert_eq!(
-        app.input.value(),
-        "fil",
-        "past the newest, the typed text is back"
-    );
-}
-
-#[test]
-fn autoplay_plays_the_newly_selected_entry() {
-    let (_t, d) = python_dir();
-    let mut app = app_over(&d);
-    assert!(app.run(Command::Down).is_empty());
-    app.run(Command::Autoplay);
-    assert_eq!(
-        app.run(Command::Down),
-        vec![Effect::Play {
-            id: PY_MONO_16.into()
-        }]
-    );
-}
-
-#[test]
-fn main_screen_shows_list_panel_and_status() {
-    let (_t, d) = python_dir();
-    let app = app_over(&d);
-    let s = screen(&app, 120, 30);
-    assert!(s.contains("b0b0b0b0"), "{s}");
-    assert!(s.contains("Klänge — Gr"));
-    // Preset and seed columns fit beside the panel at 120 columns.
-    assert!(s.contains("Weiß") && s.contains("123456789…"), "{s}");
-    assert!(s.contains("3/3"));
-    assert!(s.contains("sort: newest"));
-    // The selected (newest) entry's WAV is missing: the panel says so.
-    assert!(s.contains("MISSING"), "{s}");
-}
-
-#[test]
-fn narrow_and_tiny_terminals_adapt() {
-    let (_t, d) = python_dir();
-    let app = app_over(&d);
-    let narrow = screen(&app, 60, 30);
-    assert!(narrow.contains("take"), "panel below the list:\n{narrow}");
-    let tiny = screen(&app, 20, 5);
-    assert!(tiny.contains("Terminal too"), "{tiny}");
-}
-
-#[test]
-fn help_confirm_and_command_bar_screens() {
-    let (_t, d) = python_dir();
-    let mut app = app_over(&d);
-    app.run(Command::Help);
-    let s = screen(&app, 120, 40);
-    assert!(s.contains("undo the last delete of this run"));
-    app.mode = Mode::Normal;
-    app.run(Command::Delete(vec![]));
-    let s = screen(&app, 120, 40);
-    assert!(
-        s.contains("Delete 1 entry") && s.contains("b0b0b0b0") && s.contains("y delete"),
-        "{s}"
-    );
-    app.confirm(false);
-    app.run(Command::CommandBar);
-    app.input = tui_input::Input::new("sort dur".into());
-    let s = screen(&app, 120, 40);
-    assert!(s.lines().last().unwrap().starts_with(":sort dur"));
 }
 
 #[test]
@@ -194,73 +496,9 @@ fn hostile_text_never_reaches_the_screen_raw() {
         "\"model_name\": \"Pads\"",
         "\"model_name\": \"Pads\\u001b[2J\\u001b]0;x\\u0007\"",
     );
-    std::fs::write(d.join("history.json"), text).unwrap();
-    let app = app_over(&d);
-    let s = screen(&app, 120, 30);
+    fs::write(d.join("history.json"), text).unwrap();
+    let app = genhist::ui::open_app(&d, None).unwrap();
+    let s = screen_text(&app, 120, 30);
     assert!(!s.contains('\u{1b}') && !s.contains('\u{7}'));
     assert!(s.contains("Pads\u{fffd}[2J"));
-}
-
-#[test]
-fn readme_key_table_is_the_key_table() {
-    let readme =
-        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
-    let start = readme.find("<!-- keys:start -->\n").unwrap() + "<!-- keys:start -->\n".len();
-    let end = readme.find("<!-- keys:end -->").unwrap();
-    assert_eq!(&readme[start..end], genhist::ui::keymap::markdown_table());
-}
-
-#[test]
-fn every_key_runs_a_valid_command() {
-    for b in genhist::ui::keymap::KEYS {
-        assert!(parse(b.command).is_ok(), "{} -> {}", b.label, b.command);
-    }
-}
-
-#[test]
-fn undo_puts_the_index_and_files_back_byte_for_byte() {
-    let (_t, d) = python_dir();
-    let mut app = app_over(&d);
-    let index = d.join("history.json");
-    let files: Vec<std::path::PathBuf> = [
-        format!("audio/{PY_STEREO_24}.wav"),
-        format!("thumbnails/{PY_STEREO_24}.png"),
-        format!("audio/{PY_MONO_16}.wav"),
-    ]
-    .iter()
-    .map(|p| d.join(p))
-    .collect();
-    let before_index = std::fs::read(&index).unwrap();
-    let before_files: Vec<Vec<u8>> = files.iter().map(|p| std::fs::read(p).unwrap()).collect();
-
-    let ids = vec![PY_STEREO_24.to_string(), PY_MONO_16.to_string()];
-    let report = app.store.delete_entries(&ids).unwrap();
-    assert_eq!(report.removed.len(), 2);
-    assert!(files.iter().all(|p| !p.exists()), "files are gone at once");
-    assert_ne!(std::fs::read(&index).unwrap(), before_index);
-    assert_eq!(app.store.count(), 1);
-
-    // A new process (after a quit) undoes it from the trash.
-    let undo = genhist::store::trash::undo(&genhist::store::HistoryDir::new(&d)).unwrap();
-    assert_eq!(undo.restored.len(), 2);
-    assert_eq!(undo.files, 3);
-    app.store.take_in(&undo.restored);
-    assert_eq!(
-        std::fs::read(&index).unwrap(),
-        before_index,
-        "index restored exactly"
-    );
-    for (p, bytes) in files.iter().zip(&before_files) {
-        assert_eq!(
-            &std::fs::read(p).unwrap(),
-            bytes,
-            "{} restored exactly",
-            p.display()
-        );
-    }
-    assert_eq!(app.store.count(), 3);
-    assert_eq!(
-        app.store.get(PY_STEREO_24).unwrap().model_name,
-        "Klänge — Großer Raum 🎛"
-    );
 }

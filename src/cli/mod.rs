@@ -3,6 +3,7 @@
 //! usage. A closed pipe (`genhist list | head`) ends a command quietly.
 
 mod add;
+mod play;
 mod report;
 
 use crate::store::lite::IndexText;
@@ -420,8 +421,8 @@ pub fn run_command(cli: &Cli, command: &Command) -> Result<i32> {
             let t = open_text(&dir)?;
             let e = t.find(id)?;
             let (file, path) = crate::store::open_file(&dir, &t.claims(), &e, Field::Audio)?;
-            let src = crate::player::Source::new(file, path);
-            return crate::player::play_blocking(&src, &mut out);
+            let src = crate::playback::Source::new(file, path);
+            return play::play_blocking(&src, &mut out);
         }
         Command::Demo { .. } => unreachable!("handled above"),
     }

@@ -134,18 +134,14 @@ pub fn print_entry(
         "thumbnail_file:   {}",
         describe_file(dir, claims, &e.entry_id, &e.thumbnail_file)
     )?;
-    let q = crate::store::pyjson::to_output_json(&Value::Object(e.quality_score.map()));
-    writeln!(
-        out,
-        "quality_score:    {}",
-        s(&q.replace('\n', " ").replace("  ", ""))
-    )?;
+    let q = crate::store::pyjson::to_compact(&Value::Object(e.quality_score.map()));
+    writeln!(out, "quality_score:    {}", s(&q))?;
     match &e.latent_vector {
         None => writeln!(out, "latent_vector:    null")?,
         Some(v) => writeln!(out, "latent_vector:    {}", latent_summary(v))?,
     }
     for (k, v) in &e.extra {
-        let text = crate::store::pyjson::to_output_json(v).replace('\n', " ");
+        let text = crate::store::pyjson::to_compact(v);
         writeln!(out, "{:<17} {}", format!("{}:", s(k)), s(&text))?;
     }
     Ok(())

@@ -16,6 +16,29 @@ use std::path::{Path, PathBuf};
 
 pub const ANNOTATIONS_FILE: &str = "annotations.json";
 
+/// One take's annotation as genhist uses it.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Annotation {
+    /// 0 (none) to 5.
+    #[serde(default)]
+    pub rating: u8,
+    #[serde(default)]
+    pub rejected: bool,
+    #[serde(default)]
+    pub tags: Vec<String>,
+    #[serde(default)]
+    pub note: String,
+}
+
+impl Annotation {
+    pub fn is_empty(&self) -> bool {
+        self.rating == 0 && !self.rejected && self.tags.is_empty() && self.note.is_empty()
+    }
+}
+
+/// Every take's annotation, by id (what filters and sorts look at).
+pub type Annotations = std::collections::HashMap<String, Annotation>;
+
 /// The annotations of every take, as stored (fields genhist does not know
 /// are kept).
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -24,6 +47,16 @@ pub struct AnnotationFile {
     pub takes: Map<String, Value>,
     /// Other top-level members, kept as they are.
     rest: Map<String, Value>,
+}
+
+impl AnnotationFile {
+    /// The typed annotations (values genhist cannot read count as none).
+    pub fn typed(&self) -> Annotations {
+        self.takes
+            .iter()
+            .filter_map(|(id, v)| Some((id.clone(), serde_json::from_value(v.clone()).ok()?)))
+            .collect()
+    }
 }
 
 fn path_of(dir: &Path) -> PathBuf {

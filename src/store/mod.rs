@@ -16,6 +16,7 @@ pub mod nonfinite;
 pub mod paths;
 pub mod pyjson;
 pub mod read;
+pub mod reload;
 pub mod repair;
 pub mod rewrite;
 pub mod scan;
@@ -36,8 +37,9 @@ use crate::fsutil::Dir;
 use paths::{Located, RelPath};
 use serde_json::{Map, Number, Value};
 use std::borrow::Cow;
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 /// What the caller knows about a new generation (the rest comes from the audio).
 #[derive(Debug, Clone, Default)]
@@ -145,26 +147,42 @@ pub fn open_file(
     }
 }
 
-/// The history directory and its index, newest first, in memory.
+/// The history directory and its index, newest first, in memory. Entries
+/// are shared (`Arc`): views and workers hold them without copies, and a
+/// change in the file is applied entry by entry ([`GenerationHistory::apply`]).
 pub struct GenerationHistory {
     dir: PathBuf,
-    entries: Vec<HistoryEntry>,
+    entries: Vec<Arc<HistoryEntry>>,
     invalid: Vec<InvalidEntry>,
     version: Option<Value>,
     stamp: Option<FileStamp>,
     generation: u64,
     /// Set while only the newest entries are loaded: how many the file has.
     loading: Option<usize>,
-    /// (hash of id, index into `entries`), sorted: exact lookups without a scan.
-    by_id: Vec<(u64, u32)>,
+    /// Id hash → entry; entries whose hash another id already has (never
+    /// seen in practice) are in `collided`.
+    by_id: HashMap<u64, Arc<HistoryEntry>>,
+    collided: Vec<Arc<HistoryEntry>>,
     claims: Claims,
+    /// What each entry's text was at load, for a worker that follows the file.
+    known: Option<reload::Known>,
 }
 
-fn id_hash(id: &str) -> u64 {
-    use std::hash::{Hash, Hasher};
-    let mut h = std::collections::hash_map::DefaultHasher::new();
-    id.hash(&mut h);
-    h.finish()
+impl std::fmt::Debug for GenerationHistory {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("GenerationHistory")
+            .field("dir", &self.dir)
+            .field("entries", &self.entries.len())
+            .field("invalid", &self.invalid.len())
+            .finish()
+    }
+}
+
+/// What [`GenerationHistory::apply`] changed, for views to follow.
+#[derive(Debug, Default)]
+pub struct Applied {
+    pub removed: Vec<Arc<HistoryEntry>>,
+    pub added: Vec<Arc<HistoryEntry>>,
 }
 
 /// Source of [`GenerationHistory::generation`] numbers (unique per process).
@@ -180,15 +198,33 @@ impl GenerationHistory {
             stamp: None,
             generation: 0,
             loading: None,
-            by_id: Vec::new(),
+            by_id: HashMap::new(),
+            collided: Vec::new(),
             claims: Claims::default(),
+            known: None,
         }
+    }
+
+    fn from_parts(
+        dir: &Path,
+        mut entries: Vec<HistoryEntry>,
+        invalid: Vec<InvalidEntry>,
+    ) -> GenerationHistory {
+        sort_newest_first(&mut entries);
+        let mut h = GenerationHistory::empty(dir);
+        h.entries = entries.into_iter().map(Arc::new).collect();
+        h.invalid = invalid;
+        h.index_all();
+        h
     }
 
     /// Opens (reads) the history in `dir`. A directory without `history.json` is empty.
     pub fn open(dir: &Path) -> Result<GenerationHistory, StoreError> {
-        let mut h = GenerationHistory::empty(dir);
-        h.reload()?;
+        let loaded = read::load(dir)?;
+        let mut h = GenerationHistory::from_parts(dir, loaded.entries, loaded.invalid);
+        h.version = loaded.version;
+        h.stamp = loaded.stamp;
+        h.known = Some(loaded.known);
         Ok(h)
     }
 
@@ -198,17 +234,13 @@ impl GenerationHistory {
     /// many entries the file has meanwhile.
     pub fn open_newest(dir: &Path, n: usize) -> Result<GenerationHistory, StoreError> {
         let text = lite::IndexText::read(dir)?;
-        // Already in display order.
         let (entries, invalid) = text.newest(None, Some(n));
         let total = text.len();
-        let mut h = GenerationHistory::empty(dir);
-        h.entries = entries;
-        h.invalid = invalid;
+        let mut h = GenerationHistory::from_parts(dir, entries, invalid);
         h.version = text.version();
         h.stamp = text.stamp;
         h.loading = (total > n).then_some(total);
         h.claims = text.claims();
-        h.touched();
         Ok(h)
     }
 
@@ -217,26 +249,32 @@ impl GenerationHistory {
         self.loading
     }
 
-    /// Re-reads `history.json` (after another program changed it).
+    /// Re-reads `history.json` whole (after another program changed it).
     pub fn reload(&mut self) -> Result<(), StoreError> {
-        let loaded = read::load(&self.dir)?;
-        self.entries = loaded.entries;
-        sort_newest_first(&mut self.entries);
-        self.invalid = loaded.invalid;
-        self.version = loaded.version;
-        self.stamp = loaded.stamp;
-        self.loading = None;
-        self.rebuild_claims();
-        self.touched();
+        *self = GenerationHistory::open(&self.dir)?;
         Ok(())
     }
 
-    fn rebuild_claims(&mut self) {
-        let mut c = Claims::default();
+    /// What each entry's text was at load (taken once, by whoever follows
+    /// the file from here).
+    pub fn take_known(&mut self) -> Option<reload::Known> {
+        self.known.take()
+    }
+
+    /// Rebuilds the lookups after the entries were replaced.
+    fn index_all(&mut self) {
+        self.by_id = HashMap::with_capacity(self.entries.len());
+        self.collided.clear();
+        let mut claims = Claims::default();
         for e in &self.entries {
-            c.add(&e.entry_id, Some(&e.audio_file), Some(&e.thumbnail_file));
+            claims.add(&e.entry_id, Some(&e.audio_file), Some(&e.thumbnail_file));
+            let h = reload::id_hash(&e.entry_id);
+            if let Some(old) = self.by_id.insert(h, e.clone()) {
+                self.collided.push(old);
+            }
         }
-        self.claims = c;
+        self.claims = claims;
+        self.touched();
     }
 
     /// A number that changes whenever the entries change (for caches).
@@ -244,27 +282,17 @@ impl GenerationHistory {
         self.generation
     }
 
-    /// Called after every change of `entries`.
     fn touched(&mut self) {
         self.generation = GENERATIONS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        self.by_id = self
-            .entries
-            .iter()
-            .enumerate()
-            .map(|(i, e)| (id_hash(&e.entry_id), i as u32))
-            .collect();
-        self.by_id.sort_unstable();
     }
 
-    /// The entry with exactly this id (no prefix matching), in O(log n).
-    pub fn get_exact(&self, id: &str) -> Option<&HistoryEntry> {
-        let h = id_hash(id);
-        let start = self.by_id.partition_point(|&(x, _)| x < h);
-        self.by_id[start..]
-            .iter()
-            .take_while(|&&(x, _)| x == h)
-            .map(|&(_, i)| &self.entries[i as usize])
-            .find(|e| e.entry_id == id)
+    /// The entry with exactly this id (no prefix matching), in O(1).
+    pub fn get_exact(&self, id: &str) -> Option<&Arc<HistoryEntry>> {
+        let h = reload::id_hash(id);
+        self.by_id
+            .get(&h)
+            .filter(|e| e.entry_id == id)
+            .or_else(|| self.collided.iter().find(|e| e.entry_id == id))
     }
 
     /// True when `history.json` changed on disk since the last read.
@@ -290,7 +318,7 @@ impl GenerationHistory {
     }
 
     /// All valid entries, newest first.
-    pub fn entries(&self) -> &[HistoryEntry] {
+    pub fn entries(&self) -> &[Arc<HistoryEntry>] {
         &self.entries
     }
 
@@ -312,13 +340,14 @@ impl GenerationHistory {
     pub fn list_entries(&self, model_id: Option<&str>, limit: Option<usize>) -> Vec<&HistoryEntry> {
         self.entries
             .iter()
+            .map(|e| &**e)
             .filter(|e| model_id.is_none_or(|m| e.model_id == m))
             .take(limit.unwrap_or(usize::MAX))
             .collect()
     }
 
     /// Looks an entry up by its full id or a unique prefix of at least 4 characters.
-    pub fn get(&self, id: &str) -> Result<&HistoryEntry, StoreError> {
+    pub fn get(&self, id: &str) -> Result<&Arc<HistoryEntry>, StoreError> {
         if let Some(e) = self.get_exact(id) {
             return Ok(e);
         }
@@ -327,8 +356,8 @@ impl GenerationHistory {
             .iter()
             .map(|e| e.entry_id.as_str())
             .chain(self.invalid.iter().map(|e| e.entry_id.as_str()));
-        let full = match_id(keys.map(Cow::Borrowed), id)?;
-        if let Some(e) = self.entries.iter().find(|e| e.entry_id == full) {
+        let full = match_id(keys.map(Cow::Borrowed), id)?.into_owned();
+        if let Some(e) = self.get_exact(&full) {
             return Ok(e);
         }
         match self.invalid.iter().find(|e| e.entry_id == full) {
@@ -385,33 +414,105 @@ impl GenerationHistory {
         }
     }
 
-    /// In memory, after genhist removed entries from the file.
-    pub fn forget(&mut self, ids: &[String]) {
-        let gone: HashSet<&str> = ids.iter().map(String::as_str).collect();
-        self.entries.retain(|e| !gone.contains(e.entry_id.as_str()));
-        self.invalid.retain(|e| !gone.contains(e.entry_id.as_str()));
-        self.after_change();
+    /// Takes an entry out of the lookups and the list.
+    fn take_out(&mut self, h: u64, id: Option<&str>) -> Option<Arc<HistoryEntry>> {
+        let e = match self.by_id.get(&h) {
+            Some(e) if id.is_none_or(|id| e.entry_id == id) => {
+                let e = self.by_id.remove(&h)?;
+                if let Some(i) = self
+                    .collided
+                    .iter()
+                    .position(|c| reload::id_hash(&c.entry_id) == h)
+                {
+                    let c = self.collided.swap_remove(i);
+                    self.by_id.insert(h, c);
+                }
+                e
+            }
+            _ => {
+                let i = self.collided.iter().position(|c| {
+                    reload::id_hash(&c.entry_id) == h && id.is_none_or(|id| c.entry_id == id)
+                })?;
+                self.collided.swap_remove(i)
+            }
+        };
+        self.claims
+            .remove(&e.entry_id, Some(&e.audio_file), Some(&e.thumbnail_file));
+        match self.entries.binary_search_by(|x| newest_first(x, &e)) {
+            Ok(i) if Arc::ptr_eq(&self.entries[i], &e) => {
+                self.entries.remove(i);
+            }
+            _ => self.entries.retain(|x| !Arc::ptr_eq(x, &e)),
+        }
+        Some(e)
     }
 
-    /// In memory, after genhist put entries (stored text) into the file.
-    pub fn take_in(&mut self, back: &[RemovedEntry]) {
-        for r in back {
-            if self.entries.iter().any(|e| e.entry_id == r.id) {
-                continue;
+    fn put_in(&mut self, e: HistoryEntry) -> Arc<HistoryEntry> {
+        let e = Arc::new(e);
+        self.claims
+            .add(&e.entry_id, Some(&e.audio_file), Some(&e.thumbnail_file));
+        let at = self
+            .entries
+            .binary_search_by(|x| newest_first(x, &e))
+            .unwrap_or_else(|i| i);
+        self.entries.insert(at, e.clone());
+        let h = reload::id_hash(&e.entry_id);
+        if let Some(old) = self.by_id.insert(h, e.clone()) {
+            self.collided.push(old);
+        }
+        e
+    }
+
+    /// Applies a change of the file (from a reload or one of genhist's own
+    /// writes), entry by entry; returns what left and what came.
+    pub fn apply(&mut self, delta: reload::Delta) -> Applied {
+        let mut applied = Applied::default();
+        for h in &delta.removed {
+            if let Some(e) = self.take_out(*h, None) {
+                applied.removed.push(e);
             }
-            match read::entry_from_text(r.id.clone(), r.text.as_bytes(), true) {
-                Ok(e) => self.entries.push(e),
+            self.invalid.retain(|b| reload::id_hash(&b.entry_id) != *h);
+        }
+        for u in delta.upserts {
+            let id = match &u {
+                Ok(e) => e.entry_id.clone(),
+                Err(bad) => bad.entry_id.clone(),
+            };
+            let h = reload::id_hash(&id);
+            if let Some(old) = self.take_out(h, Some(&id)) {
+                applied.removed.push(old);
+            }
+            self.invalid.retain(|b| b.entry_id != id);
+            match u {
+                Ok(e) => applied.added.push(self.put_in(e)),
                 Err(bad) => self.invalid.push(bad),
             }
         }
-        sort_newest_first(&mut self.entries);
-        self.after_change();
+        if delta.version.is_some() {
+            self.version = delta.version;
+        }
+        self.stamp = read::locate(&self.dir).ok().and_then(|i| i.stamp_now());
+        self.touched();
+        applied
     }
 
-    fn after_change(&mut self) {
-        self.stamp = read::locate(&self.dir).ok().and_then(|i| i.stamp_now());
-        self.rebuild_claims();
-        self.touched();
+    /// In memory, after genhist removed entries from the file.
+    pub fn forget(&mut self, ids: &[String]) -> Applied {
+        self.apply(reload::Delta {
+            removed: ids.iter().map(|id| reload::id_hash(id)).collect(),
+            ..reload::Delta::default()
+        })
+    }
+
+    /// In memory, after genhist put entries (stored text) into the file.
+    pub fn take_in(&mut self, back: &[RemovedEntry]) -> Applied {
+        self.apply(reload::Delta {
+            upserts: back
+                .iter()
+                .map(|r| read::entry_from_text(r.id.clone(), r.text.as_bytes(), true))
+                .collect(),
+            ..reload::Delta::default()
+        })
     }
 
     /// The seed's `add_to_history`: WAV, thumbnail, then the index entry.
@@ -422,10 +523,10 @@ impl GenerationHistory {
         new: NewEntry,
     ) -> Result<HistoryEntry, StoreError> {
         let e = add::add(&HistoryDir::new(&self.dir), audio, depth, new)?;
-        self.entries.retain(|x| x.entry_id != e.entry_id);
-        self.entries.push(e.clone());
-        sort_newest_first(&mut self.entries);
-        self.after_change();
+        self.apply(reload::Delta {
+            upserts: vec![Ok(e.clone())],
+            ..reload::Delta::default()
+        });
         Ok(e)
     }
 
@@ -518,15 +619,18 @@ pub(crate) fn match_id<'a>(
     }
 }
 
-/// Newest first; unparseable timestamps sort last; ties by id for stability.
+/// The display order: newest first; unparseable timestamps last; ties by id.
+pub fn newest_first(a: &HistoryEntry, b: &HistoryEntry) -> std::cmp::Ordering {
+    b.time_us
+        .unwrap_or(i64::MIN)
+        .cmp(&a.time_us.unwrap_or(i64::MIN))
+        .then_with(|| b.timestamp.cmp(&a.timestamp))
+        .then_with(|| a.entry_id.cmp(&b.entry_id))
+}
+
+/// Sorts into the display order ([`newest_first`]).
 pub fn sort_newest_first(entries: &mut [HistoryEntry]) {
-    entries.sort_unstable_by(|a, b| {
-        b.time_us
-            .unwrap_or(i64::MIN)
-            .cmp(&a.time_us.unwrap_or(i64::MIN))
-            .then_with(|| b.timestamp.cmp(&a.timestamp))
-            .then_with(|| a.entry_id.cmp(&b.entry_id))
-    });
+    entries.sort_unstable_by(newest_first);
 }
 
 /// `datetime.now(timezone.utc).isoformat()`.

@@ -216,6 +216,24 @@ impl Claims {
         }
     }
 
+    /// Forgets an entry recorded by [`Claims::add`] (with the same paths).
+    pub fn remove(&mut self, id: &str, audio: Option<&str>, thumbnail: Option<&str>) {
+        let h = id_hash(id);
+        self.keys.remove(&h);
+        for (field, value) in [(Field::Audio, audio), (Field::Thumbnail, thumbnail)] {
+            self.off_default.remove(&(h, field));
+            if let Some(Ok(p)) = value.map(RelPath::parse) {
+                let key = p.to_string();
+                if let Some(list) = self.nondefault.get_mut(&key) {
+                    list.retain(|x| x != id);
+                    if list.is_empty() {
+                        self.nondefault.remove(&key);
+                    }
+                }
+            }
+        }
+    }
+
     /// Why entry `id` may not touch `p`: it is another entry's file.
     /// `leaving` says which ids go with it (their files are not in the way).
     pub fn conflict(

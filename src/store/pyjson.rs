@@ -149,6 +149,42 @@ pub fn to_python_json(v: &Value) -> String {
     s
 }
 
+/// A value on one line as `json.dumps(v)` writes it (`[1, 2]`,
+/// `{"a": 1}`), with only what acts on a terminal escaped: for showing a
+/// value inside a line of text.
+pub fn to_compact(v: &Value) -> String {
+    fn go(out: &mut String, v: &Value) {
+        match v {
+            Value::Array(a) => {
+                out.push('[');
+                for (i, x) in a.iter().enumerate() {
+                    if i > 0 {
+                        out.push_str(", ");
+                    }
+                    go(out, x);
+                }
+                out.push(']');
+            }
+            Value::Object(m) => {
+                out.push('{');
+                for (i, (k, x)) in m.iter().enumerate() {
+                    if i > 0 {
+                        out.push_str(", ");
+                    }
+                    write_str_as(out, k, Escape::Terminal);
+                    out.push_str(": ");
+                    go(out, x);
+                }
+                out.push('}');
+            }
+            scalar => write_value_as(out, scalar, 0, Escape::Terminal),
+        }
+    }
+    let mut s = String::new();
+    go(&mut s, v);
+    s
+}
+
 /// genhist's JSON output: indented like Python's, readable text, nothing
 /// that acts on a terminal.
 pub fn to_output_json(v: &Value) -> String {

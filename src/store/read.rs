@@ -33,6 +33,8 @@ pub struct LoadedIndex {
     pub invalid: Vec<InvalidEntry>,
     /// The file's identity at read time, to notice later changes.
     pub stamp: Option<FileStamp>,
+    /// What each entry's text was (to notice later changes without a re-read).
+    pub known: super::reload::Known,
 }
 
 /// Identity of the index file: a replacement by rename changes the inode,
@@ -202,12 +204,13 @@ pub fn parse_typed(path: &Path, mut bytes: Vec<u8>) -> Result<LoadedIndex, Store
     let (text, scan) = text_and_scan(path, bytes)?;
     let version = version_of(text.as_bytes(), &scan.top);
     let mut bytes = text.into_bytes();
-    let (entries, invalid) = parse_releasing(&mut bytes, &scan.entries);
+    let (entries, invalid, known) = parse_releasing(&mut bytes, &scan.entries);
     Ok(LoadedIndex {
         version,
         entries,
         invalid,
         stamp: None,
+        known,
     })
 }
 
@@ -233,19 +236,22 @@ fn parse_halves(mut head: Vec<u8>, mut tail: Vec<u8>) -> Result<LoadedIndex, Hal
         return Err((head, tail));
     }
     let version = version_of(&tail, &tail_top).or_else(|| version_of(&head, &head_doc.top));
-    let ((mut entries, mut invalid), (tail_ok, tail_bad)) = std::thread::scope(|s| {
-        let t = s.spawn(|| parse_releasing(&mut tail, &tail_entries));
-        let h = parse_releasing(&mut head, &head_doc.entries);
-        // A panic belongs to whoever runs the load (a worker catches it).
-        (h, t.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
-    });
+    let ((mut entries, mut invalid, mut known), (tail_ok, tail_bad, tail_known)) =
+        std::thread::scope(|s| {
+            let t = s.spawn(|| parse_releasing(&mut tail, &tail_entries));
+            let h = parse_releasing(&mut head, &head_doc.entries);
+            // A panic belongs to whoever runs the load (a worker catches it).
+            (h, t.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
+        });
     entries.extend(tail_ok);
     invalid.extend(tail_bad);
+    known.extend(tail_known);
     Ok(LoadedIndex {
         version,
         entries,
         invalid,
         stamp: None,
+        known,
     })
 }
 
@@ -290,15 +296,18 @@ pub(crate) fn entry_from_text(
 }
 
 /// Parses the entries at `spans` from the last to the first, handing the
-/// text behind them back to the system every few megabytes.
+/// text behind them back to the system every few megabytes; notes each
+/// entry's text hash on the way.
 fn parse_releasing(
     buf: &mut Vec<u8>,
     spans: &[EntrySpan],
-) -> (Vec<HistoryEntry>, Vec<InvalidEntry>) {
+) -> (Vec<HistoryEntry>, Vec<InvalidEntry>, super::reload::Known) {
     const RELEASE_EVERY: usize = 4 << 20;
     let mut ok = Vec::with_capacity(spans.len());
     let mut bad = Vec::new();
+    let mut known = super::reload::Known::default();
     for e in spans.iter().rev() {
+        known.insert(&e.key.get_at(buf), &buf[e.value.clone()]);
         match parse_entry_at(buf, e) {
             Ok(entry) => ok.push(entry),
             Err(invalid) => bad.push(invalid),
@@ -309,7 +318,7 @@ fn parse_releasing(
             buf.shrink_to_fit();
         }
     }
-    (ok, bad)
+    (ok, bad, known)
 }
 
 /// Turns a scan failure into the user's message: serde_json's wording with line
@@ -338,6 +347,28 @@ pub(crate) fn scan_error(path: &Path, text: &str, offset: usize) -> StoreError {
             }
         }
     }
+}
+
+/// The user's message for a stream over `index` that stopped (the
+/// visitor's own errors are the caller's).
+pub(crate) fn stream_error<E>(
+    index: &IndexFile,
+    e: super::stream::StreamError<E>,
+) -> Result<E, StoreError> {
+    use super::stream::StreamError;
+    let path = index.path();
+    Err(match e {
+        StreamError::Visit(v) => return Ok(v),
+        StreamError::Io(e) => StoreError::io("read", path, e),
+        StreamError::Syntax(at) => index.describe_broken(at),
+        StreamError::NoEntries => no_entries(path),
+        StreamError::DuplicateEntries => StoreError::CorruptIndex {
+            path: path.to_path_buf(),
+            line: 1,
+            column: 1,
+            message: "there are two \"entries\" objects at the top level".into(),
+        },
+    })
 }
 
 pub(crate) fn no_entries(path: &Path) -> StoreError {

@@ -68,13 +68,10 @@ pub fn plan(dir: &Path) -> Result<RepairPlan, StoreError> {
                 }
                 ids.insert(id);
             }
-            Ok::<(), ()>(())
+            Ok::<(), std::convert::Infallible>(())
         });
-        match r {
-            Ok(()) => {}
-            Err(stream::StreamError::Syntax(at)) => return Err(index.describe_broken(at)),
-            Err(stream::StreamError::Io(e)) => return Err(StoreError::io("read", index.path(), e)),
-            Err(_) => return Err(read::no_entries(index.path())),
+        if let Err(e) = r {
+            match read::stream_error(&index, e)? {}
         }
     }
     for (sub, ext, out) in [
@@ -109,7 +106,19 @@ pub fn plan(dir: &Path) -> Result<RepairPlan, StoreError> {
 /// Carries out `plan`: the entries whose WAV is still missing go to the
 /// trash (one batch, undoable); stale annotations are dropped.
 pub fn apply(hd: &HistoryDir, plan: &RepairPlan) -> Result<RepairReport, StoreError> {
-    let root = Dir::open(hd.path()).map_err(|e| StoreError::io("open", hd.path(), e))?;
+    let mut txn = hd.begin()?;
+    apply_in(&mut txn, plan)
+}
+
+/// [`apply`] inside a change already begun.
+pub(crate) fn apply_in(
+    txn: &mut super::txn::Txn,
+    plan: &RepairPlan,
+) -> Result<RepairReport, StoreError> {
+    let root = txn
+        .root()
+        .try_clone()
+        .map_err(|e| StoreError::io("open", txn.root().path(), e))?;
     let mut report = RepairReport {
         plan: plan.clone(),
         ..RepairReport::default()
@@ -124,10 +133,9 @@ pub fn apply(hd: &HistoryDir, plan: &RepairPlan) -> Result<RepairReport, StoreEr
             report.came_back.push(id.clone());
         }
     }
-    let mut txn = hd.begin()?;
     if !gone.is_empty() {
         report.deleted = trash::delete_in(
-            &mut txn,
+            txn,
             Selection::Ids(gone),
             DeleteOptions {
                 kind: BatchKind::Repair,
@@ -138,7 +146,7 @@ pub fn apply(hd: &HistoryDir, plan: &RepairPlan) -> Result<RepairReport, StoreEr
     if !plan.stale_annotations.is_empty() {
         let stale = plan.stale_annotations.clone();
         let ids = txn.index_ids()?;
-        super::annotations::update_in(&txn, |a| {
+        super::annotations::update_in(txn, |a| {
             let before = a.takes.len();
             for id in &stale {
                 if !ids.contains(id) {

@@ -7,7 +7,8 @@ use super::error::StoreError;
 use super::paths::Claims;
 use super::pyjson;
 use super::read::{self, IndexFile, SUPPORTED_VERSION};
-use super::stream::{self, Item, StreamError};
+use super::reload::{Delta, Known, Tracker};
+use super::stream::{self, Item};
 use std::collections::{HashSet, VecDeque};
 use std::fs::File;
 use std::io::{self, Seek, Write};
@@ -40,6 +41,9 @@ pub struct Plan {
     /// New entries (id, stored text), appended; one with the same id is
     /// replaced where it stands.
     pub append: Vec<(String, String)>,
+    /// What the caller's memory holds: when given, the outcome says how the
+    /// new file differs from it (see `reload`).
+    pub track: Option<std::sync::Arc<Known>>,
 }
 
 impl Plan {
@@ -65,6 +69,8 @@ pub struct Outcome {
     pub claims: Claims,
     /// Entries in the new index.
     pub entries: usize,
+    /// With [`Plan::track`]: what the new file holds, and how it differs.
+    pub tracked: Option<(Known, Delta)>,
 }
 
 impl Outcome {
@@ -75,14 +81,16 @@ impl Outcome {
 }
 
 /// Python's layout between members.
-struct Layout<'w> {
+struct Layout<'w, 'k> {
     w: &'w mut dyn Write,
     members: usize,
     entries: usize,
     key: String,
+    /// Follows what is written (see [`Plan::track`]).
+    tracker: Option<Tracker<'k>>,
 }
 
-impl Layout<'_> {
+impl Layout<'_, '_> {
     fn write_key(&mut self, key: &str) -> io::Result<()> {
         self.key.clear();
         pyjson::write_str(&mut self.key, key);
@@ -98,6 +106,9 @@ impl Layout<'_> {
     }
 
     fn top(&mut self, key: &str, raw: &str) -> io::Result<()> {
+        if let Some(t) = &mut self.tracker {
+            t.top(key, raw);
+        }
         self.member(key)?;
         self.w.write_all(raw.as_bytes())
     }
@@ -109,6 +120,10 @@ impl Layout<'_> {
     }
 
     fn entry(&mut self, key: &str, raw: &str) -> io::Result<()> {
+        if let Some(t) = &mut self.tracker {
+            // Entries written by genhist may hold NaN too: the parse checks.
+            t.see(key, raw, true);
+        }
         self.w.write_all(if self.entries > 0 {
             b",\n    "
         } else {
@@ -195,6 +210,7 @@ fn pass(
         members: 0,
         entries: 0,
         key: String::new(),
+        tracker: plan.track.as_deref().map(Tracker::new),
     };
     let mut outcome = Outcome::default();
     let exact: HashSet<&str> = match &plan.remove {
@@ -236,7 +252,7 @@ fn pass(
     out.w.write_all(b"{").map_err(werr)?;
     // Puts back the restores whose place has come: those at or before the
     // next position in the new list (or all of them, at the end).
-    let emit_restores = |out: &mut Layout<'_>,
+    let emit_restores = |out: &mut Layout<'_, '_>,
                          restores: &mut VecDeque<&RemovedEntry>,
                          all: bool,
                          present: &HashSet<String>,
@@ -341,21 +357,8 @@ fn pass(
                 }
                 Ok(())
             });
-            match result {
-                Ok(()) => {}
-                Err(StreamError::Visit(e)) => return Err(e),
-                Err(StreamError::Io(e)) => return Err(StoreError::io("read", path, e).into()),
-                Err(StreamError::Syntax(at)) => return Err(index.describe_broken(at).into()),
-                Err(StreamError::NoEntries) => return Err(read::no_entries(path).into()),
-                Err(StreamError::DuplicateEntries) => {
-                    return Err(StoreError::CorruptIndex {
-                        path: path.to_path_buf(),
-                        line: 1,
-                        column: 1,
-                        message: "there are two \"entries\" objects at the top level".into(),
-                    }
-                    .into())
-                }
+            if let Err(e) = result {
+                return Err(read::stream_error(index, e)?);
             }
         }
     }
@@ -386,6 +389,7 @@ fn pass(
         .map(|r| r.id.clone())
         .collect();
     outcome.entries = out.entries;
+    outcome.tracked = out.tracker.take().map(Tracker::finish);
     Ok(outcome)
 }
 

@@ -234,6 +234,69 @@ pub(crate) fn scan_tail(b: &[u8], split: usize) -> Result<(Vec<EntrySpan>, Vec<M
     Ok((entries, rest.top))
 }
 
+/// A fast 64-bit hash of bytes (eight at a time), to notice changed entry
+/// texts without keeping them. Not for anything adversarial: a collision
+/// only means a change is noticed at the next change.
+pub fn fast_hash(b: &[u8]) -> u64 {
+    const K: u64 = 0x9E37_79B9_7F4A_7C15;
+    let mut h: u64 = b.len() as u64;
+    let mut chunks = b.chunks_exact(8);
+    for c in &mut chunks {
+        let w = u64::from_le_bytes(c.try_into().expect("eight bytes"));
+        h = (h.rotate_left(5) ^ w).wrapping_mul(K);
+    }
+    let mut last = [0u8; 8];
+    let rest = chunks.remainder();
+    last[..rest.len()].copy_from_slice(rest);
+    h = (h.rotate_left(5) ^ u64::from_le_bytes(last)).wrapping_mul(K);
+    h ^ (h >> 29)
+}
+
+/// The number at the dotted `path` inside a JSON object's text (a quality
+/// score: `spectral.centroid_hz`), without building any value: fast enough
+/// to sort 100,000 entries by it. Booleans count as 0 and 1; `NaN` and the
+/// infinities (also as genhist's markers) as those floats.
+pub fn number_at(text: &str, path: &str) -> Option<f64> {
+    let mut p = Parser::new(text.as_bytes(), 0);
+    p.ws();
+    let mut parts = path.split('.').peekable();
+    loop {
+        let want = parts.next()?;
+        let last = parts.peek().is_none();
+        let mut found: Option<std::ops::Range<usize>> = None;
+        let start = p.i;
+        // Find the member (the last of equal keys wins, as in JSON parsers).
+        p.object(0, |q, key| {
+            let at = q.i;
+            q.value(1)?;
+            if key.is_at(q.b, want) {
+                found = Some(at..q.i);
+            }
+            Ok(())
+        })
+        .ok()?;
+        let v = found?;
+        let _ = start;
+        if !last {
+            p = Parser::new(text.as_bytes(), v.start);
+            continue;
+        }
+        let raw = &text[v];
+        return match raw.as_bytes().first()? {
+            b't' => Some(1.0),
+            b'f' => Some(0.0),
+            b'"' => {
+                let s: String = serde_json::from_str(raw).ok()?;
+                super::nonfinite::as_f64(&serde_json::Value::String(s))
+            }
+            b'N' => Some(f64::NAN),
+            b'I' => Some(f64::INFINITY),
+            b'-' if raw.starts_with("-I") => Some(f64::NEG_INFINITY),
+            _ => raw.parse().ok(),
+        };
+    }
+}
+
 /// serde_json's nesting limit; deeper documents go to the fallback path.
 const MAX_DEPTH: usize = 127;
 
@@ -694,6 +757,22 @@ mod tests {
         ] {
             assert!(scan(bad).is_err(), "accepted {bad:?}");
         }
+    }
+
+    #[test]
+    fn numbers_are_found_by_dotted_path() {
+        let q = r#"{"snr": 31.5, "s": {"c": 2, "x": {"y": -1e3}}, "ok": true, "n": NaN, "m": "\u0000-Infinity", "t": "x"}"#;
+        assert_eq!(number_at(q, "snr"), Some(31.5));
+        assert_eq!(number_at(q, "s.c"), Some(2.0));
+        assert_eq!(number_at(q, "s.x.y"), Some(-1000.0));
+        assert_eq!(number_at(q, "ok"), Some(1.0));
+        assert!(number_at(q, "n").unwrap().is_nan());
+        assert_eq!(number_at(q, "m"), Some(f64::NEG_INFINITY));
+        assert_eq!(number_at(q, "t"), None);
+        assert_eq!(number_at(q, "s"), None);
+        assert_eq!(number_at(q, "nope"), None);
+        assert_eq!(number_at(q, "snr.x"), None);
+        assert_eq!(number_at("[]", "a"), None);
     }
 
     #[test]

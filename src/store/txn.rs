@@ -78,12 +78,7 @@ impl HistoryDir {
         // A FIFO, a device, a dangling link: refused before anything else.
         read::locate(&self.path)?;
         let lock = DirLock::acquire(&root).map_err(|e| StoreError::io("lock", &self.path, e))?;
-        let mut txn = Txn {
-            root,
-            _lock: lock,
-            hd: self.clone(),
-            notes: Vec::new(),
-        };
+        let mut txn = Txn::new(root, lock, self.clone());
         txn.housekeeping();
         Ok(txn)
     }
@@ -100,12 +95,7 @@ impl HistoryDir {
         };
         match DirLock::try_acquire(&root) {
             Ok(Some(lock)) => {
-                let mut txn = Txn {
-                    root,
-                    _lock: lock,
-                    hd: self.clone(),
-                    notes: Vec::new(),
-                };
+                let mut txn = Txn::new(root, lock, self.clone());
                 txn.housekeeping();
                 txn.notes
             }
@@ -121,9 +111,40 @@ pub struct Txn {
     hd: HistoryDir,
     /// What housekeeping did or could not do, worth telling the user.
     pub notes: Vec<String>,
+    /// What the caller's memory holds, when it wants to follow the file
+    /// (see [`Txn::track`]).
+    known: Option<std::sync::Arc<super::reload::Known>>,
+    /// How the file changed, over all rewrites of this change.
+    delta: super::reload::Delta,
 }
 
 impl Txn {
+    fn new(root: Dir, lock: DirLock, hd: HistoryDir) -> Txn {
+        Txn {
+            root,
+            _lock: lock,
+            hd,
+            notes: Vec::new(),
+            known: None,
+            delta: Default::default(),
+        }
+    }
+
+    /// Follows the file from what `known` says the caller holds: every
+    /// rewrite of this change notes how the file it writes differs (another
+    /// program's entries written along with genhist's own change included).
+    pub fn track(&mut self, known: super::reload::Known) {
+        self.known = Some(std::sync::Arc::new(known));
+    }
+
+    /// What the file holds now and how it differs from what was given to
+    /// [`Txn::track`] (`None` when not tracking).
+    pub fn tracked(&mut self) -> Option<(super::reload::Known, super::reload::Delta)> {
+        let known = self.known.take()?;
+        let known = std::sync::Arc::try_unwrap(known).unwrap_or_else(|k| (*k).clone());
+        Some((known, std::mem::take(&mut self.delta)))
+    }
+
     pub fn root(&self) -> &Dir {
         &self.root
     }
@@ -157,13 +178,11 @@ impl Txn {
             if let Item::Entry(e) = item {
                 ids.insert(e.key().into_owned());
             }
-            Ok::<(), ()>(())
+            Ok::<(), std::convert::Infallible>(())
         });
         match r {
             Ok(()) => Ok(ids),
-            Err(stream::StreamError::Syntax(at)) => Err(index.describe_broken(at)),
-            Err(stream::StreamError::Io(e)) => Err(StoreError::io("read", index.path(), e)),
-            Err(_) => Err(read::no_entries(index.path())),
+            Err(e) => match read::stream_error(&index, e)? {},
         }
     }
 
@@ -239,6 +258,32 @@ impl Txn {
         })
     }
 
+    /// Folds one rewrite's delta into the change's.
+    fn merge_delta(&mut self, known: super::reload::Known, d: super::reload::Delta) {
+        let up: HashSet<u64> = d
+            .upserts
+            .iter()
+            .map(|u| match u {
+                Ok(e) => super::reload::id_hash(&e.entry_id),
+                Err(bad) => super::reload::id_hash(&bad.entry_id),
+            })
+            .collect();
+        // An entry gone in this rewrite is gone, whatever an earlier one said.
+        let gone: HashSet<u64> = d.removed.iter().copied().collect();
+        self.delta.upserts.retain(|u| {
+            let h = match u {
+                Ok(e) => super::reload::id_hash(&e.entry_id),
+                Err(bad) => super::reload::id_hash(&bad.entry_id),
+            };
+            !gone.contains(&h) && !up.contains(&h)
+        });
+        self.delta.removed.retain(|h| !up.contains(h));
+        self.delta.removed.extend(d.removed);
+        self.delta.upserts.extend(d.upserts);
+        self.delta.version = d.version;
+        self.known = Some(std::sync::Arc::new(known));
+    }
+
     /// One attempt: `Ok(None)` when the index changed under it.
     fn attempt<T>(
         &mut self,
@@ -257,7 +302,8 @@ impl Txn {
             Some((f, s)) => (Some(f), s),
             None => (None, None),
         };
-        let outcome = rewrite::rewrite(&index, src.as_mut(), &mut tmp, plan)?;
+        plan.track = self.known.clone();
+        let mut outcome = rewrite::rewrite(&index, src.as_mut(), &mut tmp, plan)?;
         if !outcome.changed(plan) {
             return Ok(Some(outcome));
         }
@@ -270,6 +316,9 @@ impl Txn {
         }
         tmp.commit(&target.name)
             .map_err(|e| StoreError::io("replace", index.path(), e))?;
+        if let Some((known, delta)) = outcome.tracked.take() {
+            self.merge_delta(known, delta);
+        }
         Ok(Some(outcome))
     }
 }

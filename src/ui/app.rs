@@ -1,15 +1,44 @@
-//! The browser's state and `update`: a command or input in, state changed and
-//! effects out. No I/O happens here; `ui::run` performs the effects.
+//! The browser's state and its one `update`: an [`Event`] in (a key, a mouse
+//! click, a worker's result, a tick), state changed and [`Effect`]s out for
+//! the runner to carry out. No I/O happens here; the view only reads this.
 
 use super::command::{self, Command};
+use super::complete::{self, Completion};
+use super::event::{Effect, Event, PeakFailure, PeakJob, StoreEvent, StoreJob, ViewDone, ViewJob};
+use super::keymap::{self, KeyMode};
+use super::view::{View, ViewSpec};
 use crate::command_history::CommandHistory;
 use crate::peaks::Peaks;
-use crate::playback::{PlayState, PlayerCmd, Status};
-use crate::query::{search_matches, Filter, SearchIndex, Sort};
-use crate::store::{GenerationHistory, HistoryEntry};
-use std::collections::{HashMap, HashSet};
+use crate::playback::{PlayState, PlayerCmd, PlayerEvent, Status};
+use crate::query::{Filter, Sort, SORT_CYCLE};
+use crate::store::annotations::Annotations;
+use crate::store::paths::RelPath;
+use crate::store::repair::RepairPlan;
+use crate::store::{FileState, GenerationHistory, HistoryEntry, StoreError};
+use crate::text::count;
+use crossterm::event::{KeyEvent, KeyEventKind, MouseButton, MouseEvent, MouseEventKind};
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::Arc;
+use tui_input::backend::crossterm::EventHandler;
 use tui_input::Input;
+
+/// Below this many entries a new view is computed at once, not on the worker.
+const INLINE_VIEW: usize = 5_000;
+/// Ticks (of about 100 ms) an informational message stays.
+const INFO_TICKS: u64 = 40;
+
+/// What is being asked, before it is done (gitui's ConfirmAction).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Confirm {
+    /// Delete these takes; `hidden` of them are not shown (filtered out).
+    Delete {
+        ids: Vec<String>,
+        hidden: usize,
+        permanent: bool,
+    },
+    /// Move these takes (WAV missing) to the trash.
+    Repair(RepairPlan),
+}
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Mode {
@@ -20,31 +49,40 @@ pub enum Mode {
     Command,
     /// Ctrl-r in the command bar: searching the input history.
     HistorySearch,
-    /// Asking before deleting these ids.
-    Confirm(Vec<String>),
-    Help,
-    /// A text popup (stats, history).
-    Info(String, Vec<String>),
+    Confirm(Confirm),
+    /// The help (all of it, or one command), scrolled.
+    Help {
+        only: Option<String>,
+        scroll: usize,
+    },
+    /// A text popup (stats, history, messages), scrolled.
+    Info {
+        title: String,
+        lines: Vec<String>,
+        scroll: usize,
+    },
 }
 
-/// Things `update` asks the runner to do.
+impl Mode {
+    /// Which key table is in force.
+    pub fn keys(&self) -> KeyMode {
+        match self {
+            Mode::Normal => KeyMode::Normal,
+            Mode::Search => KeyMode::Search,
+            Mode::Command => KeyMode::Command,
+            Mode::HistorySearch => KeyMode::HistorySearch,
+            Mode::Confirm(_) => KeyMode::Confirm,
+            Mode::Help { .. } | Mode::Info { .. } => KeyMode::Popup,
+        }
+    }
+}
+
+/// A take's waveform as the list and panel show it.
 #[derive(Debug, Clone, PartialEq)]
-pub enum Effect {
-    Delete(Vec<String>),
-    Undo,
-    Export { id: String, dest: String },
-    Repair,
-    Play { id: String },
-    Player(PlayerCmd),
-    RecordCommand(String),
-    Quit,
-}
-
-#[derive(Debug, Clone)]
 pub enum PeakState {
     Pending,
     Ready(Arc<Peaks>),
-    Failed(String),
+    Failed(PeakFailure),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -53,175 +91,762 @@ pub enum Level {
     Error,
 }
 
+/// What an error is about, so it can clear once its cause is gone.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Cause {
+    Other,
+    /// No sound device (cleared when a take plays).
+    Device,
+    /// history.json cannot be read (cleared when it can).
+    Index,
+    CommandHistory,
+    Config,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Message {
+    pub level: Level,
+    pub text: String,
+    pub cause: Cause,
+    /// The tick it was shown at.
+    pub at: u64,
+    /// Errors stay until their cause is gone or Esc; then this is set.
+    pub dismissed: bool,
+}
+
+/// The `/` search: matches among the rows, and where the selection is.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Find {
+    pub query: String,
+    /// Row numbers of the matches (in view order).
+    pub matches: Vec<usize>,
+    /// A job is out for the newest query.
+    pub pending: bool,
+    seq: u64,
+}
+
+/// User key bindings from the config file, before the defaults.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct UserKeys {
+    pub bindings: Vec<(
+        KeyMode,
+        crossterm::event::KeyCode,
+        crossterm::event::KeyModifiers,
+        String,
+    )>,
+}
+
 pub struct App {
     pub store: GenerationHistory,
-    /// Indices into `store.entries()` in display order.
-    pub view: Vec<usize>,
+    pub view: View,
+    /// The selected row of the view.
     pub selected: usize,
-    /// First visible row (kept by render).
-    pub offset: std::cell::Cell<usize>,
-    /// Rows in the list area, as last drawn.
-    pub page: std::cell::Cell<usize>,
+    /// The first row shown.
+    pub offset: usize,
+    /// The terminal's size.
+    pub size: ratatui::layout::Rect,
+    /// Marked take ids (kept across filters and searches).
     pub marked: HashSet<String>,
-    pub search: String,
-    pub filter: Filter,
-    pub sort: Sort,
     pub mode: Mode,
     pub input: Input,
     /// What was typed before ↑ recall started (restored past the newest).
     pub typed: Option<String>,
     pub history: CommandHistory,
-    pub message: Option<(Level, String)>,
+    pub messages: VecDeque<Message>,
     pub peaks: HashMap<String, PeakState>,
+    /// The selected take's audio and thumbnail files, as last looked at.
+    pub files: HashMap<String, (FileState, FileState)>,
     pub playback: Status,
     pub autoplay: bool,
-    pub undo_depth: usize,
+    /// Bytes of the takes' files and of the trash.
     pub total_bytes: u64,
-    /// Built on the first search after the entries change.
-    search_index: SearchIndex,
+    pub trash_bytes: u64,
+    pub trash_batches: usize,
+    pub trash_takes: usize,
+    pub notes: Arc<Annotations>,
+    pub find: Find,
+    pub completion: Option<Completion>,
+    pub user_keys: UserKeys,
+    pub theme: super::theme::Theme,
+    /// A store job is running (shown in the status bar).
+    pub busy: Option<String>,
+    pub ticks: u64,
+    /// The last peaks request, not to send the same twice.
+    last_peaks: Vec<PeakJob>,
+    /// The take selected before the current one.
+    pub previous: Option<String>,
+    /// The selection before `/` started (restored by Esc).
+    search_from: Option<usize>,
 }
 
 impl App {
     pub fn new(store: GenerationHistory, history: CommandHistory) -> App {
         let mut app = App {
+            view: View {
+                rows: store.entries().to_vec(),
+                ..View::default()
+            },
             store,
-            view: Vec::new(),
             selected: 0,
-            offset: std::cell::Cell::new(0),
-            page: std::cell::Cell::new(20),
+            offset: 0,
+            size: ratatui::layout::Rect::new(0, 0, 120, 40),
             marked: HashSet::new(),
-            search: String::new(),
-            filter: Filter::default(),
-            sort: Sort::Newest,
             mode: Mode::Normal,
             input: Input::default(),
             typed: None,
             history,
-            message: None,
+            messages: VecDeque::new(),
             peaks: HashMap::new(),
+            files: HashMap::new(),
             playback: Status::default(),
             autoplay: false,
-            undo_depth: 0,
             total_bytes: 0,
-            search_index: SearchIndex::default(),
+            trash_bytes: 0,
+            trash_batches: 0,
+            trash_takes: 0,
+            notes: Arc::new(Annotations::new()),
+            find: Find::default(),
+            completion: None,
+            user_keys: UserKeys::default(),
+            theme: super::theme::Theme::default(),
+            busy: None,
+            ticks: 0,
+            last_peaks: Vec::new(),
+            previous: None,
+            search_from: None,
         };
-        app.refresh_view(None);
+        app.scroll_into_view();
         app
     }
 
-    pub fn entries(&self) -> &[HistoryEntry] {
-        self.store.entries()
+    // ----- reading -----------------------------------------------------
+
+    pub fn selected_entry(&self) -> Option<&Arc<HistoryEntry>> {
+        self.view.rows.get(self.selected)
     }
 
-    pub fn selected_entry(&self) -> Option<&HistoryEntry> {
-        self.view
-            .get(self.selected)
-            .map(|&i| &self.store.entries()[i])
+    pub fn entry_at(&self, row: usize) -> Option<&Arc<HistoryEntry>> {
+        self.view.rows.get(row)
     }
 
-    pub fn entry_at(&self, row: usize) -> Option<&HistoryEntry> {
-        self.view.get(row).map(|&i| &self.store.entries()[i])
+    /// Rows the list shows at once.
+    pub fn page(&self) -> usize {
+        super::layout::list_rows(self.size)
+    }
+
+    pub fn is_playing(&self, id: &str) -> bool {
+        self.playback.state != PlayState::Idle && self.playback.id.as_deref() == Some(id)
+    }
+
+    /// The message the status line shows: the newest info still fresh, else
+    /// the newest error not dismissed.
+    pub fn message(&self) -> Option<&Message> {
+        self.messages.iter().rev().find(|m| match m.level {
+            Level::Info => self.ticks.saturating_sub(m.at) < INFO_TICKS,
+            Level::Error => !m.dismissed,
+        })
+    }
+
+    // ----- messages ----------------------------------------------------
+
+    fn push(&mut self, level: Level, cause: Cause, text: String) {
+        tracing::info!("{level:?}: {text}");
+        self.messages.push_back(Message {
+            level,
+            text,
+            cause,
+            at: self.ticks,
+            dismissed: false,
+        });
+        while self.messages.len() > 50 {
+            self.messages.pop_front();
+        }
     }
 
     pub fn info(&mut self, msg: impl Into<String>) {
-        self.message = Some((Level::Info, msg.into()));
+        self.push(Level::Info, Cause::Other, msg.into());
     }
 
     pub fn error(&mut self, msg: impl Into<String>) {
-        self.message = Some((Level::Error, msg.into()));
+        self.push(Level::Error, Cause::Other, msg.into());
     }
 
-    /// Recomputes the visible rows; keeps the selection on `keep` (an id) or on
-    /// the same entry as before when it is still shown.
-    pub fn refresh_view(&mut self, keep: Option<String>) {
-        let keep = keep.or_else(|| self.selected_entry().map(|e| e.entry_id.clone()));
-        let q = self.search.to_lowercase();
-        let entries = self.store.entries();
-        let hits = if q.is_empty() {
-            None
-        } else {
-            let generation = self.store.generation();
-            if !self.search_index.is_for(generation, entries.len()) {
-                self.search_index = SearchIndex::build(entries, generation);
+    fn error_about(&mut self, cause: Cause, msg: impl Into<String>) {
+        // A newer error of the same cause replaces the old one.
+        self.clear_cause(cause);
+        self.push(Level::Error, cause, msg.into());
+    }
+
+    /// The cause of these errors is gone.
+    fn clear_cause(&mut self, cause: Cause) {
+        for m in &mut self.messages {
+            if m.level == Level::Error && m.cause == cause {
+                m.dismissed = true;
             }
-            self.search_index.matches(&q)
-        };
-        let mut view: Vec<usize> = (0..entries.len())
-            .filter(|&i| {
-                let e = &entries[i];
-                let found = match &hits {
-                    Some(h) => h[i],
-                    None => q.is_empty() || search_matches(e, &q),
-                };
-                found && self.filter.matches(e)
-            })
-            .collect();
-        self.sort.apply(entries, &mut view);
-        self.view = view;
-        self.selected = keep
-            .and_then(|id| self.view.iter().position(|&i| entries[i].entry_id == id))
-            .unwrap_or(self.selected.min(self.view.len().saturating_sub(1)));
-        if !self.marked.is_empty() {
-            let ids: HashSet<&str> = entries.iter().map(|e| e.entry_id.as_str()).collect();
-            self.marked.retain(|m| ids.contains(m.as_str()));
         }
     }
 
-    /// Replaces the store after it changed on disk, keeping the selection.
-    /// Returns the old store (large at 100,000 entries: the caller may drop
-    /// it on another thread). A search index built for the new store off the
-    /// UI thread can come along.
-    pub fn replace_store(
-        &mut self,
-        store: GenerationHistory,
-        index: Option<SearchIndex>,
-    ) -> GenerationHistory {
+    fn dismiss_errors(&mut self) {
+        for m in &mut self.messages {
+            m.dismissed = true;
+        }
+    }
+
+    // ----- the view ------------------------------------------------------
+
+    /// Recomputes the rows for `spec`: at once when cheap, else on the view
+    /// worker (the old rows stay meanwhile, selection kept by take).
+    fn set_spec(&mut self, spec: ViewSpec) -> Vec<Effect> {
+        self.view.spec = spec;
+        self.refresh_view()
+    }
+
+    fn refresh_view(&mut self) -> Vec<Effect> {
         let keep = self.selected_entry().map(|e| e.entry_id.clone());
-        let old = std::mem::replace(&mut self.store, store);
-        if let Some(index) = index {
-            self.search_index = index;
+        self.view.seq += 1;
+        let n = self.store.count();
+        if self.view.spec.is_plain() || n <= INLINE_VIEW {
+            self.view.rows =
+                super::view::compute(self.store.entries(), &self.view.spec, &self.notes);
+            self.view.pending = false;
+            self.reselect(keep);
+            return self.find_again();
         }
-        self.refresh_view(keep);
-        old
+        self.view.pending = true;
+        vec![Effect::View(ViewJob {
+            seq: self.view.seq,
+            entries: self.store.entries().to_vec(),
+            spec: self.view.spec.clone(),
+            notes: self.notes.clone(),
+        })]
     }
 
-    /// After a delete (written to the file): the entries leave memory and the
-    /// selection goes to the next older entry still shown.
-    pub fn after_delete(&mut self, deleted: &[String]) {
-        let gone: HashSet<&str> = deleted.iter().map(String::as_str).collect();
-        let at = self.selected.min(self.view.len());
-        let entries = self.store.entries();
-        let next = self.view[at..]
-            .iter()
-            .chain(self.view[..at].iter().rev())
-            .filter_map(|&i| entries.get(i))
-            .find(|e| !gone.contains(e.entry_id.as_str()))
-            .map(|e| e.entry_id.clone());
-        for d in deleted {
-            self.marked.remove(d);
-            self.peaks.remove(d);
+    /// Puts the selection on `keep` (a take id) if shown, else keeps the row.
+    fn reselect(&mut self, keep: Option<String>) {
+        if let Some(row) = keep.and_then(|id| self.view.position(&id)) {
+            self.selected = row;
         }
-        self.store.forget(deleted);
-        self.refresh_view(next);
+        self.selected = self.selected.min(self.view.rows.len().saturating_sub(1));
+        self.scroll_into_view();
+    }
+
+    fn on_view(&mut self, done: ViewDone) -> Vec<Effect> {
+        if done.seq != self.view.seq {
+            return vec![];
+        }
+        let keep = self.selected_entry().map(|e| e.entry_id.clone());
+        self.view.rows = done.rows;
+        self.view.pending = false;
+        self.reselect(keep);
+        self.find_again()
+    }
+
+    /// Keeps the selected row on screen.
+    fn scroll_into_view(&mut self) {
+        let page = self.page();
+        if self.selected < self.offset {
+            self.offset = self.selected;
+        } else if self.selected >= self.offset + page {
+            self.offset = self.selected + 1 - page;
+        }
+        self.offset = self.offset.min(self.view.rows.len().saturating_sub(page));
     }
 
     fn move_to(&mut self, row: usize) -> Vec<Effect> {
-        let before = self.selected;
-        self.selected = row.min(self.view.len().saturating_sub(1));
-        if self.autoplay && before != self.selected {
-            if let Some(e) = self.selected_entry() {
-                return vec![Effect::Play {
-                    id: e.entry_id.clone(),
-                }];
+        let before = self.selected_entry().map(|e| e.entry_id.clone());
+        self.selected = row.min(self.view.rows.len().saturating_sub(1));
+        self.scroll_into_view();
+        let now = self.selected_entry().map(|e| e.entry_id.clone());
+        if before != now {
+            self.previous = before;
+            if self.autoplay {
+                return self.play_selected();
             }
         }
         Vec::new()
     }
 
-    /// Runs one command.
+    /// Applies a change of the store to the view and the caches.
+    fn after_change(&mut self, applied: &crate::store::Applied) {
+        for e in applied.removed.iter().chain(&applied.added) {
+            self.peaks.remove(&e.entry_id);
+            self.files.remove(&e.entry_id);
+        }
+        let keep = self.selected_entry().map(|e| e.entry_id.clone());
+        // Where the selection goes if its take left: the next one still there.
+        let gone: HashSet<&str> = applied
+            .removed
+            .iter()
+            .map(|e| e.entry_id.as_str())
+            .collect();
+        let next = self.view.rows[self.selected.min(self.view.rows.len())..]
+            .iter()
+            .chain(
+                self.view.rows[..self.selected.min(self.view.rows.len())]
+                    .iter()
+                    .rev(),
+            )
+            .find(|e| !gone.contains(e.entry_id.as_str()))
+            .map(|e| e.entry_id.clone());
+        let keep = match keep {
+            Some(id)
+                if gone.contains(id.as_str())
+                    && !applied.added.iter().any(|a| a.entry_id == id) =>
+            {
+                next
+            }
+            other => other,
+        };
+        self.view.patch(applied, &self.notes);
+        self.reselect(keep);
+        if !self.marked.is_empty() {
+            for e in &applied.removed {
+                if !applied.added.iter().any(|a| a.entry_id == e.entry_id) {
+                    self.marked.remove(&e.entry_id);
+                }
+            }
+        }
+    }
+
+    // ----- the search ----------------------------------------------------
+
+    /// Recomputes the matches of the `/` search over the rows.
+    fn find_again(&mut self) -> Vec<Effect> {
+        if self.find.query.is_empty() {
+            self.find.matches.clear();
+            self.find.pending = false;
+            return vec![];
+        }
+        self.find.seq += 1;
+        if self.view.rows.len() <= INLINE_VIEW {
+            let q = self.find.query.clone();
+            self.find.matches = (0..self.view.rows.len())
+                .filter(|&i| crate::query::search_matches(&self.view.rows[i], &q))
+                .collect();
+            self.find.pending = false;
+            return vec![];
+        }
+        self.find.pending = true;
+        // The view worker finds them: a search "view" of the current rows.
+        vec![Effect::View(ViewJob {
+            seq: u64::MAX - self.find.seq,
+            entries: self.view.rows.clone(),
+            spec: ViewSpec {
+                search: self.find.query.clone(),
+                ..ViewSpec::default()
+            },
+            notes: self.notes.clone(),
+        })]
+    }
+
+    /// The search's matches arrived (as the rows that match, in order).
+    fn on_found(&mut self, done: ViewDone) -> Vec<Effect> {
+        if u64::MAX - done.seq != self.find.seq {
+            return vec![];
+        }
+        let mut matches = Vec::with_capacity(done.rows.len());
+        let mut it = done.rows.iter().peekable();
+        for (i, r) in self.view.rows.iter().enumerate() {
+            if it.peek().is_some_and(|m| Arc::ptr_eq(m, r)) {
+                matches.push(i);
+                it.next();
+            }
+        }
+        self.find.matches = matches;
+        self.find.pending = false;
+        if self.mode == Mode::Search {
+            return self.land_on_first_match();
+        }
+        vec![]
+    }
+
+    /// While typing: the first match from the top.
+    fn land_on_first_match(&mut self) -> Vec<Effect> {
+        match self.find.matches.first() {
+            Some(&row) => self.move_to(row),
+            None => vec![],
+        }
+    }
+
+    /// "match 3/12" for the status bar (`None` without a search).
+    pub fn match_position(&self) -> Option<(usize, usize)> {
+        if self.find.query.is_empty() || self.find.pending {
+            return None;
+        }
+        let at = self
+            .find
+            .matches
+            .iter()
+            .position(|&r| r == self.selected)
+            .map_or(0, |i| i + 1);
+        Some((at, self.find.matches.len()))
+    }
+
+    fn next_match(&mut self, forward: bool) -> Vec<Effect> {
+        if self.find.query.is_empty() {
+            self.info("no search (press / to search)");
+            return vec![];
+        }
+        let m = &self.find.matches;
+        if m.is_empty() {
+            self.info(format!("no match for '{}'", self.find.query));
+            return vec![];
+        }
+        let row = if forward {
+            m.iter().find(|&&r| r > self.selected).or(m.first())
+        } else {
+            m.iter().rev().find(|&&r| r < self.selected).or(m.last())
+        };
+        let row = *row.expect("not empty");
+        self.move_to(row)
+    }
+
+    fn set_query(&mut self, text: &str) -> Vec<Effect> {
+        self.find.query = text.to_lowercase();
+        let mut fx = self.find_again();
+        if !self.find.pending {
+            fx.extend(self.land_on_first_match());
+        }
+        fx
+    }
+
+    // ----- update ------------------------------------------------------
+
+    /// The one place where the state changes.
+    pub fn update(&mut self, ev: Event) -> Vec<Effect> {
+        let mut fx = match ev {
+            Event::Key(k) if k.kind != KeyEventKind::Release => self.on_key(k),
+            Event::Key(_) => vec![],
+            Event::Mouse(m) => self.on_mouse(m),
+            Event::Resize(w, h) => {
+                self.size = ratatui::layout::Rect::new(0, 0, w, h);
+                self.scroll_into_view();
+                vec![]
+            }
+            Event::Paste(text) => {
+                if self.mode.keys().edits_text() {
+                    let clean = crate::command_history::clean_command(&text);
+                    for ch in clean.chars() {
+                        self.input.handle(tui_input::InputRequest::InsertChar(ch));
+                    }
+                    self.after_typing()
+                } else {
+                    vec![]
+                }
+            }
+            Event::Tick => {
+                self.ticks += 1;
+                vec![]
+            }
+            Event::Store(s) => self.on_store(*s),
+            Event::Peaks(p) => {
+                let state = match p.peaks {
+                    Ok(pk) => PeakState::Ready(pk),
+                    Err(f) => PeakState::Failed(f),
+                };
+                self.peaks.insert(p.id.clone(), state);
+                if let Some(files) = p.files {
+                    self.files.insert(p.id, files);
+                }
+                vec![]
+            }
+            Event::Player(p) => self.on_player(p),
+            Event::View(v) if v.seq > u64::MAX / 2 => self.on_found(v),
+            Event::View(v) => self.on_view(v),
+        };
+        fx.extend(self.wanted_peaks());
+        fx
+    }
+
+    /// Waveforms (and the panel's files) still wanted: the selected take
+    /// first, then the rows shown.
+    fn wanted_peaks(&mut self) -> Vec<Effect> {
+        let page = self.page();
+        let sel = self.selected_entry().cloned();
+        let mut jobs = Vec::new();
+        let claims = self.store.claims();
+        let check = |id: &str, rel: &str| {
+            RelPath::parse(rel).and_then(|p| match claims.conflict(id, &p, &|_| false) {
+                Some(why) => Err(why),
+                None => Ok(p),
+            })
+        };
+        if let Some(e) = &sel {
+            let need_peaks = !self.peaks.contains_key(&e.entry_id);
+            let need_files = !self.files.contains_key(&e.entry_id);
+            if need_peaks || need_files {
+                jobs.push(PeakJob {
+                    id: e.entry_id.clone(),
+                    audio: check(&e.entry_id, &e.audio_file),
+                    thumbnail: Some(check(&e.entry_id, &e.thumbnail_file)),
+                });
+            }
+        }
+        for row in self.offset..(self.offset + page).min(self.view.rows.len()) {
+            let e = &self.view.rows[row];
+            if self.peaks.contains_key(&e.entry_id) || jobs.iter().any(|j| j.id == e.entry_id) {
+                continue;
+            }
+            jobs.push(PeakJob {
+                id: e.entry_id.clone(),
+                audio: check(&e.entry_id, &e.audio_file),
+                thumbnail: None,
+            });
+        }
+        if jobs.is_empty() || jobs == self.last_peaks {
+            return vec![];
+        }
+        for j in &jobs {
+            self.peaks.entry(j.id.clone()).or_insert(PeakState::Pending);
+        }
+        self.last_peaks = jobs.clone();
+        vec![Effect::Peaks(jobs)]
+    }
+
+    fn on_player(&mut self, p: PlayerEvent) -> Vec<Effect> {
+        match p {
+            PlayerEvent::Status(s) => {
+                if s.state == PlayState::Playing {
+                    self.clear_cause(Cause::Device);
+                }
+                self.playback = s;
+            }
+            PlayerEvent::Error(e) if e.starts_with("no audio output device") => {
+                self.error_about(Cause::Device, e)
+            }
+            PlayerEvent::Error(e) => self.error(e),
+            PlayerEvent::Note(n) => self.info(n),
+        }
+        vec![]
+    }
+
+    // ----- keys --------------------------------------------------------
+
+    /// The command a key runs in the current mode: the user's bindings
+    /// first, then the default table.
+    pub fn command_for(&self, k: &KeyEvent) -> Option<String> {
+        let mode = self.mode.keys();
+        self.user_keys
+            .bindings
+            .iter()
+            .find(|(m, c, mods, _)| *m == mode && keymap::key_is(k, *c, *mods))
+            .map(|(_, _, _, cmd)| cmd.clone())
+            .or_else(|| keymap::lookup(mode, k).map(str::to_string))
+    }
+
+    fn on_key(&mut self, k: KeyEvent) -> Vec<Effect> {
+        use crossterm::event::{KeyCode, KeyModifiers};
+        if k.code == KeyCode::Char('c') && k.modifiers.contains(KeyModifiers::CONTROL) {
+            return vec![Effect::Quit];
+        }
+        match self.command_for(&k) {
+            Some(line) => match command::parse(&line) {
+                Ok(cmd) => self.run(cmd),
+                Err(e) => {
+                    self.error(format!("key bound to ':{line}': {e}"));
+                    vec![]
+                }
+            },
+            None if self.mode.keys().edits_text() => {
+                self.input.handle_event(&crossterm::event::Event::Key(k));
+                self.after_typing()
+            }
+            None => vec![],
+        }
+    }
+
+    /// After the text of the bar changed.
+    fn after_typing(&mut self) -> Vec<Effect> {
+        self.completion = None;
+        match self.mode {
+            Mode::Search => {
+                let text = self.input.value().to_string();
+                self.set_query(&text)
+            }
+            Mode::Command => {
+                self.typed = None;
+                self.history.reset_navigation();
+                vec![]
+            }
+            _ => vec![],
+        }
+    }
+
+    fn on_mouse(&mut self, m: MouseEvent) -> Vec<Effect> {
+        if self.mode != Mode::Normal {
+            return vec![];
+        }
+        match m.kind {
+            MouseEventKind::ScrollDown => self.run(Command::Down),
+            MouseEventKind::ScrollUp => self.run(Command::Up),
+            MouseEventKind::Down(MouseButton::Left) => {
+                let Some(a) = super::layout::areas(self.size) else {
+                    return vec![];
+                };
+                // Rows start under the border and the column headers.
+                let first = a.list.y + 2;
+                let inside = m.column > a.list.x && m.column < a.list.x + a.list.width - 1;
+                if inside && m.row >= first && m.row < first + self.page() as u16 {
+                    let row = self.offset + (m.row - first) as usize;
+                    if row < self.view.rows.len() {
+                        return self.move_to(row);
+                    }
+                }
+                vec![]
+            }
+            _ => vec![],
+        }
+    }
+
+    /// Runs one command, as the current mode understands it.
     pub fn run(&mut self, cmd: Command) -> Vec<Effect> {
-        let page = self.page.get().max(1);
-        let last = self.view.len().saturating_sub(1);
+        match self.mode.clone() {
+            Mode::Normal => self.run_normal(cmd),
+            Mode::Search => match cmd {
+                Command::Accept => {
+                    self.mode = Mode::Normal;
+                    self.search_from = None;
+                    if let Some((at, n)) = self.match_position() {
+                        self.info(format!("match {at}/{n} (n / N: next / previous)"));
+                    }
+                    vec![]
+                }
+                Command::Cancel => {
+                    self.mode = Mode::Normal;
+                    self.find = Find::default();
+                    match self.search_from.take() {
+                        Some(row) => self.move_to(row),
+                        None => vec![],
+                    }
+                }
+                Command::NextMatch => self.next_match(true),
+                Command::PrevMatch => self.next_match(false),
+                _ => vec![],
+            },
+            Mode::Command => match cmd {
+                Command::Accept => {
+                    let line = self.input.value().to_string();
+                    self.mode = Mode::Normal;
+                    self.input.reset();
+                    self.typed = None;
+                    self.completion = None;
+                    self.run_line(&line)
+                }
+                Command::Cancel => {
+                    self.mode = Mode::Normal;
+                    self.input.reset();
+                    self.history.reset_navigation();
+                    self.typed = None;
+                    self.completion = None;
+                    vec![]
+                }
+                Command::Older => {
+                    self.recall_older();
+                    vec![]
+                }
+                Command::Newer => {
+                    self.recall_newer();
+                    vec![]
+                }
+                Command::Complete => {
+                    self.complete(true);
+                    vec![]
+                }
+                Command::CompleteBack => {
+                    self.complete(false);
+                    vec![]
+                }
+                Command::HistorySearch => {
+                    self.mode = Mode::HistorySearch;
+                    self.input = Input::default();
+                    vec![]
+                }
+                _ => vec![],
+            },
+            Mode::HistorySearch => match cmd {
+                Command::Accept => {
+                    let pick = self
+                        .history
+                        .search(self.input.value(), 1)
+                        .into_iter()
+                        .next()
+                        .map(|(_, c)| c);
+                    self.mode = Mode::Command;
+                    self.input = Input::new(pick.unwrap_or_default());
+                    vec![]
+                }
+                Command::Cancel => {
+                    self.mode = Mode::Command;
+                    self.input = Input::default();
+                    vec![]
+                }
+                _ => vec![],
+            },
+            Mode::Confirm(c) => match cmd {
+                Command::Yes => self.confirmed(c),
+                Command::No => {
+                    self.mode = Mode::Normal;
+                    self.info(match c {
+                        Confirm::Delete { .. } => "delete cancelled",
+                        Confirm::Repair(_) => "repair cancelled",
+                    });
+                    vec![]
+                }
+                _ => vec![],
+            },
+            Mode::Help { only, scroll } => {
+                let scroll = self.scrolled(
+                    cmd,
+                    scroll,
+                    super::render::help_lines(only.as_deref(), &self.user_keys, self.size.width)
+                        .len(),
+                );
+                if let Some(s) = scroll {
+                    self.mode = Mode::Help { only, scroll: s };
+                }
+                vec![]
+            }
+            Mode::Info {
+                title,
+                lines,
+                scroll,
+            } => {
+                if let Some(s) = self.scrolled(cmd, scroll, lines.len()) {
+                    self.mode = Mode::Info {
+                        title,
+                        lines,
+                        scroll: s,
+                    };
+                }
+                vec![]
+            }
+        }
+    }
+
+    /// Scrolling a popup of `len` lines; `None` closes it.
+    fn scrolled(&mut self, cmd: Command, scroll: usize, len: usize) -> Option<usize> {
+        // As tall as the popup shows: the screen less its margin and borders.
+        let page = (self.size.height as usize).saturating_sub(4).max(1);
+        let last = len.saturating_sub(page);
+        let s = match cmd {
+            Command::Down => scroll + 1,
+            Command::Up => scroll.saturating_sub(1),
+            Command::PageDown => scroll + page,
+            Command::PageUp => scroll.saturating_sub(page),
+            Command::Top => 0,
+            Command::Bottom => last,
+            Command::Close => {
+                self.mode = Mode::Normal;
+                return None;
+            }
+            _ => scroll,
+        };
+        Some(s.min(last))
+    }
+
+    fn run_normal(&mut self, cmd: Command) -> Vec<Effect> {
+        let page = self.page();
+        let last = self.view.rows.len().saturating_sub(1);
         match cmd {
             Command::Down => self.move_to(self.selected + 1),
             Command::Up => self.move_to(self.selected.saturating_sub(1)),
@@ -233,13 +858,17 @@ impl App {
             Command::HalfUp => self.move_to(self.selected.saturating_sub(page / 2)),
             Command::Search => {
                 self.mode = Mode::Search;
-                self.input = Input::new(self.search.clone());
+                self.search_from = Some(self.selected);
+                self.input = Input::new(self.find.query.clone());
                 vec![]
             }
+            Command::NextMatch => self.next_match(true),
+            Command::PrevMatch => self.next_match(false),
             Command::CommandBar => {
                 self.mode = Mode::Command;
                 self.input = Input::default();
                 self.typed = None;
+                self.completion = None;
                 self.history.reset_navigation();
                 vec![]
             }
@@ -253,133 +882,130 @@ impl App {
                     if !self.marked.remove(&id) {
                         self.marked.insert(id);
                     }
+                    // Marking moves on, so a run of takes is marked key by key.
                     return self.move_to(self.selected + 1);
                 }
                 vec![]
             }
-            Command::Delete(ids) => {
-                let targets: Vec<String> = if !ids.is_empty() {
-                    let mut full = Vec::new();
-                    for id in ids {
-                        match self.store.get(&id) {
-                            Ok(e) => full.push(e.entry_id.clone()),
-                            Err(e) => {
-                                self.error(e.to_string());
-                                return vec![];
-                            }
-                        }
-                    }
-                    full
-                } else if !self.marked.is_empty() {
-                    // In display order.
-                    self.view
-                        .iter()
-                        .map(|&i| &self.store.entries()[i].entry_id)
-                        .filter(|id| self.marked.contains(*id))
-                        .cloned()
-                        .collect()
-                } else {
-                    self.selected_entry()
-                        .map(|e| vec![e.entry_id.clone()])
-                        .unwrap_or_default()
-                };
-                if targets.is_empty() {
-                    self.info("nothing to delete");
-                } else {
-                    self.mode = Mode::Confirm(targets);
-                }
-                vec![]
-            }
-            Command::Undo => vec![Effect::Undo],
+            Command::Delete { ids, permanent } => self.ask_delete(ids, permanent),
+            Command::Undo => self.store_job(StoreJob::Undo, "restoring from the trash…"),
             Command::Filter(f) => {
-                self.filter = f;
-                self.refresh_view(None);
-                self.info(if self.filter.is_empty() {
-                    "filter cleared".to_string()
-                } else {
-                    format!("{} match", self.view.len())
-                });
-                vec![]
+                let mut spec = self.view.spec.clone();
+                spec.filter = f;
+                let fx = self.set_spec(spec);
+                if self.view.spec.filter.is_empty() {
+                    self.info("filter cleared");
+                } else if !self.view.pending {
+                    self.info(format!(
+                        "{} shown",
+                        count(self.view.rows.len(), "take", "takes")
+                    ));
+                }
+                fx
             }
             Command::Sort(s) => {
-                self.sort = s;
-                self.refresh_view(None);
-                vec![]
+                let mut spec = self.view.spec.clone();
+                spec.sort = s;
+                self.set_spec(spec)
+            }
+            Command::SortNext => {
+                let now = self.view.spec.sort.label();
+                let at = SORT_CYCLE
+                    .iter()
+                    .position(|s| *s == now)
+                    .map_or(0, |i| i + 1);
+                let next = SORT_CYCLE[at % SORT_CYCLE.len()];
+                self.info(format!("sort: {next}"));
+                let mut spec = self.view.spec.clone();
+                spec.sort = Sort::parse(next).expect("cycle names parse");
+                self.set_spec(spec)
             }
             Command::Clear => {
-                match self.mode {
-                    Mode::Normal => {
-                        self.search.clear();
-                        self.filter = Filter::default();
-                        self.marked.clear();
-                        self.refresh_view(None);
-                    }
-                    _ => self.mode = Mode::Normal,
+                let mut what = Vec::new();
+                if !self.find.query.is_empty() {
+                    what.push("search".to_string());
                 }
-                vec![]
-            }
-            Command::Goto(prefix) => {
-                match self.store.get(&prefix).map(|e| e.entry_id.clone()) {
-                    Ok(id) => {
-                        if !self
-                            .view
-                            .iter()
-                            .any(|&i| self.store.entries()[i].entry_id == id)
-                        {
-                            self.search.clear();
-                            self.filter = Filter::default();
-                        }
-                        self.refresh_view(Some(id));
-                    }
-                    Err(e) => self.error(e.to_string()),
+                if !self.view.spec.filter.is_empty() {
+                    what.push("filter".to_string());
                 }
-                vec![]
+                if !self.marked.is_empty() {
+                    what.push(count(self.marked.len(), "mark", "marks"));
+                }
+                self.find = Find::default();
+                self.marked.clear();
+                self.dismiss_errors();
+                let fx = if self.view.spec.filter.is_empty() {
+                    vec![]
+                } else {
+                    let mut spec = self.view.spec.clone();
+                    spec.filter = Filter::default();
+                    self.set_spec(spec)
+                };
+                if !what.is_empty() {
+                    self.info(format!("cleared {}", what.join(", ")));
+                }
+                fx
             }
-            Command::Export(dest) => match self.selected_entry() {
-                Some(e) => vec![Effect::Export {
-                    id: e.entry_id.clone(),
-                    dest,
-                }],
-                None => {
-                    self.info("nothing selected");
+            Command::Goto(prefix) => match self.store.get(&prefix).map(|e| e.entry_id.clone()) {
+                Ok(id) => {
+                    if let Some(row) = self.view.position(&id) {
+                        return self.move_to(row);
+                    }
+                    // Hidden by the filter: show everything, then select it.
+                    let mut spec = self.view.spec.clone();
+                    spec.filter = Filter::default();
+                    self.info(format!(
+                        "cleared the filter '{}' to show {}",
+                        self.view.spec.filter.text,
+                        &id[..id.len().min(8)]
+                    ));
+                    let fx = self.set_spec(spec);
+                    if let Some(row) = self.view.position(&id) {
+                        self.selected = row;
+                        self.scroll_into_view();
+                    }
+                    fx
+                }
+                Err(e) => {
+                    self.error(e.to_string());
                     vec![]
                 }
             },
-            Command::Repair | Command::Stats if self.store.loading().is_some() => {
+            Command::Export { dest, overwrite } => {
+                let Some(e) = self.selected_entry().cloned() else {
+                    self.info("no take selected");
+                    return vec![];
+                };
+                match self.checked_path(&e, &e.audio_file) {
+                    Ok(path) => {
+                        let dest = expand_home(&dest);
+                        self.store_job(
+                            StoreJob::Export {
+                                path,
+                                dest,
+                                overwrite,
+                            },
+                            "exporting…",
+                        )
+                    }
+                    Err(why) => {
+                        self.error(format!("cannot export {}: {why}", e.short_id()));
+                        vec![]
+                    }
+                }
+            }
+            Command::Repair if self.store.loading().is_some() => {
                 self.info("still loading the history; try again in a moment");
                 vec![]
             }
-            Command::Repair => vec![Effect::Repair],
+            Command::Repair => self.store_job(StoreJob::PlanRepair, "looking for missing WAVs…"),
             Command::Stats => {
-                let s = self.store.stats();
-                let mut lines = vec![
-                    format!("entries     {}", s.count),
-                    format!("unreadable  {}", s.invalid),
-                    format!("total size  {}", crate::text::size(self.total_bytes)),
-                    format!(
-                        "newest      {}",
-                        s.newest
-                            .as_deref()
-                            .map(crate::text::sanitize)
-                            .unwrap_or_default()
-                    ),
-                    format!(
-                        "oldest      {}",
-                        s.oldest
-                            .as_deref()
-                            .map(crate::text::sanitize)
-                            .unwrap_or_default()
-                    ),
-                    String::new(),
-                ];
-                let mut models: Vec<_> = s.per_model.into_iter().collect();
-                models.sort_by_key(|m| std::cmp::Reverse(m.1));
-                lines.extend(
-                    models
-                        .into_iter()
-                        .map(|(m, n)| format!("{n:>7}  {}", crate::text::sanitize(&m))),
-                );
-                self.mode = Mode::Info("stats".into(), lines);
+                let lines = self.stats_lines();
+                self.mode = Mode::Info {
+                    title: "stats".into(),
+                    lines,
+                    scroll: 0,
+                };
                 vec![]
             }
             Command::History(n) => {
@@ -389,30 +1015,56 @@ impl App {
                     .into_iter()
                     .map(|(i, c)| format!("{i:>5}  {c}"))
                     .collect();
-                self.mode = Mode::Info("recent commands".into(), lines);
+                self.mode = Mode::Info {
+                    title: "recent commands".into(),
+                    lines,
+                    scroll: 0,
+                };
                 vec![]
             }
-            Command::Help => {
-                self.mode = Mode::Help;
+            Command::Messages => {
+                let mut lines: Vec<String> = Vec::new();
+                for level in [Level::Error, Level::Info] {
+                    for m in self.messages.iter().rev().filter(|m| m.level == level) {
+                        let tag = if level == Level::Error {
+                            "error"
+                        } else {
+                            "info "
+                        };
+                        lines.push(format!("{tag}  {}", m.text));
+                    }
+                }
+                if lines.is_empty() {
+                    lines.push("no messages yet".into());
+                }
+                self.mode = Mode::Info {
+                    title: "messages".into(),
+                    lines,
+                    scroll: 0,
+                };
+                vec![]
+            }
+            Command::Help(only) => {
+                self.mode = Mode::Help { only, scroll: 0 };
                 vec![]
             }
             Command::Quit => vec![Effect::Quit],
-            Command::Play(id) => {
-                let id = match id {
-                    Some(p) => match self.store.get(&p) {
-                        Ok(e) => e.entry_id.clone(),
-                        Err(e) => {
-                            self.error(e.to_string());
-                            return vec![];
+            Command::Play(id) => match id {
+                Some(p) => match self.store.get(&p).map(|e| e.entry_id.clone()) {
+                    Ok(id) => {
+                        if let Some(row) = self.view.position(&id) {
+                            self.selected = row;
+                            self.scroll_into_view();
                         }
-                    },
-                    None => match self.selected_entry() {
-                        Some(e) => e.entry_id.clone(),
-                        None => return vec![],
-                    },
-                };
-                vec![Effect::Play { id }]
-            }
+                        self.play(&id)
+                    }
+                    Err(e) => {
+                        self.error(e.to_string());
+                        vec![]
+                    }
+                },
+                None => self.play_selected(),
+            },
             Command::Pause => vec![Effect::Player(PlayerCmd::TogglePause)],
             Command::Stop => vec![Effect::Player(PlayerCmd::Stop)],
             Command::Seek(to) => {
@@ -429,13 +1081,11 @@ impl App {
                     value
                 };
                 let v = v.clamp(0, 150) as u16;
-                self.playback.volume = v;
                 self.info(format!("volume {v}%"));
                 vec![Effect::Player(PlayerCmd::SetVolume(v))]
             }
             Command::Loop => {
                 let on = !self.playback.looping;
-                self.playback.looping = on;
                 self.info(if on { "loop on" } else { "loop off" });
                 vec![Effect::Player(PlayerCmd::SetLoop(on))]
             }
@@ -448,6 +1098,181 @@ impl App {
                 });
                 vec![]
             }
+            // Keys of other modes: nothing to do in the list.
+            Command::Accept
+            | Command::Cancel
+            | Command::Older
+            | Command::Newer
+            | Command::Complete
+            | Command::CompleteBack
+            | Command::Yes
+            | Command::No
+            | Command::Close => vec![],
+        }
+    }
+
+    fn store_job(&mut self, job: StoreJob, busy: &str) -> Vec<Effect> {
+        self.busy = Some(busy.to_string());
+        vec![Effect::Store(job)]
+    }
+
+    fn play_selected(&mut self) -> Vec<Effect> {
+        match self.selected_entry().map(|e| e.entry_id.clone()) {
+            Some(id) => self.play(&id),
+            None => vec![],
+        }
+    }
+
+    /// `rel` (one of `e`'s paths) under the rules that need no file system.
+    fn checked_path(&self, e: &HistoryEntry, rel: &str) -> Result<RelPath, String> {
+        RelPath::parse(rel).and_then(|p| {
+            match self.store.claims().conflict(&e.entry_id, &p, &|_| false) {
+                Some(why) => Err(why),
+                None => Ok(p),
+            }
+        })
+    }
+
+    /// The `:stats` popup, from memory and the sizes the store worker reported.
+    fn stats_lines(&self) -> Vec<String> {
+        use crate::text::{sanitize, size};
+        let mut per_model: HashMap<&str, usize> = HashMap::new();
+        for e in self.store.entries() {
+            *per_model.entry(&e.model_name).or_insert(0) += 1;
+        }
+        let mut models: Vec<(&str, usize)> = per_model.into_iter().collect();
+        models.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
+        let when = |e: Option<&Arc<HistoryEntry>>| {
+            e.map(|e| crate::text::local_time(e.time_us, &e.timestamp))
+                .unwrap_or_default()
+        };
+        let mut lines = vec![
+            format!("takes       {}", self.store.count()),
+            format!("unreadable  {}", self.store.invalid_entries().len()),
+            format!("files       {}", size(self.total_bytes)),
+            format!(
+                "trash       {} in {}, {}",
+                count(self.trash_takes, "take", "takes"),
+                count(self.trash_batches, "batch", "batches"),
+                size(self.trash_bytes)
+            ),
+            format!("newest      {}", when(self.store.entries().first())),
+            format!("oldest      {}", when(self.store.entries().last())),
+            String::new(),
+        ];
+        lines.extend(
+            models
+                .into_iter()
+                .map(|(m, n)| format!("{n:>7}  {}", sanitize(m))),
+        );
+        if self.store.loading().is_some() {
+            lines.insert(
+                0,
+                "(the history is still loading: these are the newest takes)".into(),
+            );
+        }
+        lines
+    }
+
+    /// Plays a take: its path is checked here (no I/O), the player opens it.
+    fn play(&mut self, id: &str) -> Vec<Effect> {
+        let Some(e) = self.store.get_exact(id).cloned() else {
+            return vec![];
+        };
+        match self.checked_path(&e, &e.audio_file) {
+            Ok(path) => vec![Effect::Player(PlayerCmd::Open {
+                id: e.entry_id.clone(),
+                dir: self.store.dir().to_path_buf(),
+                path,
+            })],
+            Err(why) => {
+                self.error(format!(
+                    "cannot play {}: audio_file '{}': {why}",
+                    e.short_id(),
+                    e.audio_file
+                ));
+                vec![]
+            }
+        }
+    }
+
+    fn ask_delete(&mut self, ids: Vec<String>, permanent: bool) -> Vec<Effect> {
+        let targets: Vec<String> = if !ids.is_empty() {
+            let mut full = Vec::new();
+            for id in ids {
+                match self.store.get(&id) {
+                    Ok(e) => full.push(e.entry_id.clone()),
+                    Err(e) => {
+                        self.error(e.to_string());
+                        return vec![];
+                    }
+                }
+            }
+            full
+        } else if !self.marked.is_empty() {
+            // Every marked take, shown or not; shown ones in display order.
+            let mut shown: Vec<String> = self
+                .view
+                .rows
+                .iter()
+                .filter(|e| self.marked.contains(&e.entry_id))
+                .map(|e| e.entry_id.clone())
+                .collect();
+            let mut hidden: Vec<String> = self
+                .marked
+                .iter()
+                .filter(|m| !shown.contains(m) && self.store.get_exact(m).is_some())
+                .cloned()
+                .collect();
+            hidden.sort();
+            shown.extend(hidden);
+            shown
+        } else {
+            self.selected_entry()
+                .map(|e| vec![e.entry_id.clone()])
+                .unwrap_or_default()
+        };
+        if targets.is_empty() {
+            self.info("nothing to delete");
+            return vec![];
+        }
+        let hidden = targets
+            .iter()
+            .filter(|id| self.view.position(id).is_none())
+            .count();
+        self.mode = Mode::Confirm(Confirm::Delete {
+            ids: targets,
+            hidden,
+            permanent,
+        });
+        vec![]
+    }
+
+    /// The confirmation popup answered yes.
+    fn confirmed(&mut self, c: Confirm) -> Vec<Effect> {
+        self.mode = Mode::Normal;
+        match c {
+            Confirm::Delete { ids, permanent, .. } => {
+                let mut fx = Vec::new();
+                if self.playback.id.as_ref().is_some_and(|p| ids.contains(p)) {
+                    fx.push(Effect::Player(PlayerCmd::Stop));
+                }
+                fx.extend(self.store_job(StoreJob::Delete { ids, permanent }, "deleting…"));
+                fx
+            }
+            Confirm::Repair(plan) => {
+                let mut fx = Vec::new();
+                if self
+                    .playback
+                    .id
+                    .as_ref()
+                    .is_some_and(|p| plan.missing.iter().any(|(id, _)| id == p))
+                {
+                    fx.push(Effect::Player(PlayerCmd::Stop));
+                }
+                fx.extend(self.store_job(StoreJob::Repair(plan), "repairing…"));
+                fx
+            }
         }
     }
 
@@ -457,7 +1282,8 @@ impl App {
         if line.is_empty() {
             return vec![];
         }
-        let mut effects = vec![Effect::RecordCommand(line.clone())];
+        self.history.remember(&line);
+        let mut effects = vec![Effect::Store(StoreJob::SaveCommand(line.clone()))];
         match command::parse(&line) {
             Ok(cmd) => effects.extend(self.run(cmd)),
             Err(e) => self.error(e),
@@ -465,41 +1291,188 @@ impl App {
         effects
     }
 
-    /// The confirmation popup answered.
-    pub fn confirm(&mut self, yes: bool) -> Vec<Effect> {
-        let Mode::Confirm(ids) = std::mem::replace(&mut self.mode, Mode::Normal) else {
-            return vec![];
+    // ----- store results -----------------------------------------------
+
+    fn apply_delta(
+        &mut self,
+        delta: Option<crate::store::reload::Delta>,
+        fallback_gone: &[String],
+        fallback_back: &[crate::store::RemovedEntry],
+    ) {
+        let applied = match delta {
+            Some(d) => self.store.apply(d),
+            None => {
+                let mut a = self.store.forget(fallback_gone);
+                let b = self.store.take_in(fallback_back);
+                a.removed.extend(b.removed);
+                a.added.extend(b.added);
+                a
+            }
         };
-        if !yes {
-            self.info("delete cancelled");
-            return vec![];
-        }
-        let mut effects = Vec::new();
-        if self.playback.id.as_ref().is_some_and(|p| ids.contains(p)) {
-            effects.push(Effect::Player(PlayerCmd::Stop));
-        }
-        effects.push(Effect::Delete(ids));
-        effects
+        self.after_change(&applied);
     }
 
-    /// Builds the search index ahead of the first `/` keystroke (called when
-    /// the UI is idle); cheap when it is already current.
-    pub fn warm_search_index(&mut self) {
-        let generation = self.store.generation();
-        let entries = self.store.entries();
-        if !self.search_index.is_for(generation, entries.len()) {
-            self.search_index = SearchIndex::build(entries, generation);
+    fn on_store(&mut self, s: StoreEvent) -> Vec<Effect> {
+        let mut fx = Vec::new();
+        match s {
+            StoreEvent::Loaded(Ok(store)) => {
+                let keep = self.selected_entry().map(|e| e.entry_id.clone());
+                self.store = *store;
+                self.clear_cause(Cause::Index);
+                self.peaks
+                    .retain(|id, _| self.store.get_exact(id).is_some());
+                self.view.rows = Vec::new();
+                self.view.seq += 1;
+                fx.extend(self.refresh_view());
+                if !self.view.pending {
+                    self.reselect(keep);
+                } else {
+                    // Until the sorted rows come: the store's order.
+                    self.view.rows = self.store.entries().to_vec();
+                    self.reselect(keep);
+                }
+                if let Some(w) = self.store.version_warning() {
+                    self.error_about(Cause::Index, w);
+                } else if !self.store.invalid_entries().is_empty() {
+                    self.error(format!(
+                        "{} could not be read (see `genhist show ID`)",
+                        count(self.store.invalid_entries().len(), "take", "takes")
+                    ));
+                }
+            }
+            StoreEvent::Loaded(Err(e)) | StoreEvent::Reloaded(Err(e)) => {
+                self.error_about(Cause::Index, e.to_string())
+            }
+            StoreEvent::Reloaded(Ok(delta)) => {
+                self.clear_cause(Cause::Index);
+                self.apply_delta(Some(delta), &[], &[]);
+            }
+            StoreEvent::Deleted {
+                result,
+                delta,
+                permanent,
+            } => {
+                self.busy = None;
+                match result {
+                    Ok(r) => {
+                        self.apply_delta(delta, &r.removed_ids(), &[]);
+                        let mut msg = if permanent {
+                            format!(
+                                "deleted {} for good",
+                                count(r.removed.len(), "take", "takes")
+                            )
+                        } else {
+                            format!(
+                                "deleted {} (u undoes)",
+                                count(r.removed.len(), "take", "takes")
+                            )
+                        };
+                        if !r.left.is_empty() {
+                            msg.push_str(&format!(
+                                "; left {} in place: {}",
+                                count(r.left.len(), "file", "files"),
+                                r.left[0].2
+                            ));
+                        }
+                        self.info(msg);
+                    }
+                    Err(e) => self.error(e.to_string()),
+                }
+            }
+            StoreEvent::Undone { result, delta } => {
+                self.busy = None;
+                match result {
+                    Ok(r) => {
+                        self.apply_delta(delta, &[], &r.restored);
+                        if let Some(first) = r.restored.first() {
+                            if let Some(row) = self.view.position(&first.id) {
+                                self.selected = row;
+                                self.scroll_into_view();
+                            }
+                        }
+                        let mut msg =
+                            format!("restored {}", count(r.restored.len(), "take", "takes"));
+                        for (path, why, _) in &r.left {
+                            msg.push_str(&format!("; {path} stays in the trash: {why}"));
+                        }
+                        if r.left.is_empty() {
+                            self.info(msg);
+                        } else {
+                            self.error(msg);
+                        }
+                        for (id, _) in &r.annotations {
+                            self.files.remove(id);
+                        }
+                    }
+                    Err(StoreError::NothingToUndo) => self.info("nothing to undo"),
+                    Err(e) => self.error(e.to_string()),
+                }
+            }
+            StoreEvent::RepairPlanned(result) => {
+                self.busy = None;
+                match result {
+                    Ok(plan) if plan.is_empty() => self.info(format!(
+                        "nothing to repair: every take has its WAV ({}, {} left alone)",
+                        count(plan.orphan_wavs.len(), "orphan WAV", "orphan WAVs"),
+                        count(plan.orphan_pngs.len(), "orphan PNG", "orphan PNGs")
+                    )),
+                    Ok(plan) => self.mode = Mode::Confirm(Confirm::Repair(plan)),
+                    Err(e) => self.error(e.to_string()),
+                }
+            }
+            StoreEvent::Repaired { result, delta } => {
+                self.busy = None;
+                match result {
+                    Ok(r) => {
+                        self.apply_delta(delta, &r.deleted.removed_ids(), &[]);
+                        let mut msg = format!(
+                            "repair: moved {} with a missing WAV to the trash (u undoes)",
+                            count(r.deleted.removed.len(), "take", "takes")
+                        );
+                        if !r.came_back.is_empty() {
+                            msg.push_str(&format!(
+                                "; kept {} whose WAV is back",
+                                count(r.came_back.len(), "take", "takes")
+                            ));
+                        }
+                        self.info(msg);
+                    }
+                    Err(e) => self.error(e.to_string()),
+                }
+            }
+            StoreEvent::Exported(r) => {
+                self.busy = None;
+                match r {
+                    Ok(p) => self.info(format!("exported to {}", p.display())),
+                    Err(e) => self.error(format!("export failed: {e}")),
+                }
+            }
+            StoreEvent::Sizes {
+                files,
+                trash,
+                trash_batches,
+                trash_takes,
+            } => {
+                self.total_bytes = files;
+                self.trash_bytes = trash;
+                self.trash_batches = trash_batches;
+                self.trash_takes = trash_takes;
+            }
+            StoreEvent::Notes(notes) => {
+                for n in notes {
+                    self.info(n);
+                }
+            }
+            StoreEvent::HistoryError(e) => self.error_about(Cause::CommandHistory, e),
+            StoreEvent::Failed(e) => {
+                self.busy = None;
+                self.error(e);
+            }
         }
+        fx
     }
 
-    /// Incremental search: applied on every keystroke.
-    pub fn set_search(&mut self, text: &str) {
-        self.search = text.to_string();
-        self.refresh_view(None);
-        if !self.view.is_empty() && self.selected >= self.view.len() {
-            self.selected = 0;
-        }
-    }
+    // ----- the command bar -----------------------------------------------
 
     /// ↑ in the command bar: older command (prefix recall when text is typed).
     pub fn recall_older(&mut self) {
@@ -533,7 +1506,47 @@ impl App {
         }
     }
 
-    pub fn is_playing(&self, id: &str) -> bool {
-        self.playback.state != PlayState::Idle && self.playback.id.as_deref() == Some(id)
+    /// Tab / Shift-Tab: completes, or steps through the candidates.
+    fn complete(&mut self, forward: bool) {
+        match &mut self.completion {
+            Some(c) if c.candidates.len() > 1 => {
+                let n = c.candidates.len();
+                c.index = Some(match (c.index, forward) {
+                    (None, true) => 0,
+                    (None, false) => n - 1,
+                    (Some(i), true) => (i + 1) % n,
+                    (Some(i), false) => (i + n - 1) % n,
+                });
+                let line = c.apply();
+                self.input = Input::new(line);
+            }
+            _ => {
+                let ctx = complete::Context::of(&self.store, &self.notes);
+                let c = complete::complete(self.input.value(), &ctx);
+                if c.candidates.is_empty() {
+                    self.completion = None;
+                    return;
+                }
+                let line = c.apply_common();
+                self.input = Input::new(line);
+                self.completion = (c.candidates.len() > 1).then_some(c);
+            }
+        }
     }
+}
+
+/// `~/x` → `$HOME/x` (the bar is not a shell, but people type `~`).
+pub fn expand_home(p: &str) -> std::path::PathBuf {
+    let home = || std::env::var_os("HOME").map(std::path::PathBuf::from);
+    if p == "~" {
+        if let Some(h) = home() {
+            return h;
+        }
+    }
+    if let Some(rest) = p.strip_prefix("~/") {
+        if let Some(h) = home() {
+            return h.join(rest);
+        }
+    }
+    std::path::PathBuf::from(p)
 }

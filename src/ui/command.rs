@@ -1,5 +1,6 @@
 //! One command language for keys and the `:` bar: every key binding is a
-//! command line, parsed here into a [`Command`].
+//! command line, parsed here into a [`Command`]. [`COMMANDS`] describes them
+//! all (help, `:help CMD` and completion come from it).
 
 use crate::playback::SeekTo;
 use crate::query::{Filter, Sort};
@@ -16,22 +17,35 @@ pub enum Command {
     HalfUp,
     /// Open the `/` search.
     Search,
+    NextMatch,
+    PrevMatch,
     /// Open the `:` bar.
     CommandBar,
     Mark,
-    /// Ask to delete these ids (empty = marked or selected).
-    Delete(Vec<String>),
+    /// Ask to delete these ids (empty = marked or selected); `permanent`
+    /// skips the trash.
+    Delete {
+        ids: Vec<String>,
+        permanent: bool,
+    },
     Undo,
     Filter(Filter),
     Sort(Sort),
-    /// Clear search, filter and marks.
+    /// The next order of the sort cycle.
+    SortNext,
+    /// Clear search, filter, marks and the message.
     Clear,
     Goto(String),
-    Export(String),
+    Export {
+        dest: String,
+        overwrite: bool,
+    },
     Repair,
     Stats,
     History(usize),
-    Help,
+    Messages,
+    /// Help: all of it, or one command.
+    Help(Option<String>),
     Quit,
     Play(Option<String>),
     Pause,
@@ -46,13 +60,107 @@ pub enum Command {
     Autoplay,
     /// Searches the command history (Ctrl-r).
     HistorySearch,
+    // What keys do in the other modes.
+    /// Enter in a text mode.
+    Accept,
+    /// Esc in a text mode.
+    Cancel,
+    /// Older / newer command in the bar.
+    Older,
+    Newer,
+    /// Tab and Shift-Tab in the bar.
+    Complete,
+    CompleteBack,
+    Yes,
+    No,
+    Close,
 }
 
-/// Command names for Tab completion and `:help`.
-pub const NAMES: &[&str] = &[
-    "autoplay", "clear", "delete", "export", "filter", "goto", "help", "history", "loop", "pause",
-    "play", "q", "quit", "repair", "seek", "sort", "stats", "stop", "undo", "volume",
+/// A command of the `:` language as help shows it.
+pub struct CommandInfo {
+    pub name: &'static str,
+    pub args: &'static str,
+    pub help: &'static str,
+    /// Used by keys of a mode (Enter, Tab, y/n, ...), not typed in the bar.
+    pub mode_key: bool,
+}
+
+const fn c(name: &'static str, args: &'static str, help: &'static str) -> CommandInfo {
+    CommandInfo {
+        name,
+        args,
+        help,
+        mode_key: false,
+    }
+}
+
+const fn k(name: &'static str, help: &'static str) -> CommandInfo {
+    CommandInfo {
+        name,
+        args: "",
+        help,
+        mode_key: true,
+    }
+}
+
+/// Every command, in the order help lists them.
+pub const COMMANDS: &[CommandInfo] = &[
+    c("filter", "[TERMS]", "show only takes matching all terms: model=NAME preset=NAME seed=N stereo=MODE duration>=N quality.KEY>N rating>=N rejected tag=NAME note~TEXT, plain text; \"quotes\" for spaces, ! negates; no terms clears"),
+    c("sort", "KEY", "order by newest, oldest, duration, seed, model, rating or quality.KEY (-KEY reverses; next cycles)"),
+    c("goto", "ID", "select the take with this id or unique prefix"),
+    c("search", "", "open the / search"),
+    c("clear", "", "clear search, filter, marks and the message"),
+    c("play", "[ID]", "play the selected (or given) take"),
+    c("pause", "", "pause / resume"),
+    c("stop", "", "stop playback"),
+    c("seek", "+5|-5|SECS|M:SS", "seek by or to a position (past the end: wraps when looping)"),
+    c("volume", "0..150|+N|-N", "set or change the volume"),
+    c("loop", "", "loop the take on / off"),
+    c("autoplay", "", "play each take the selection moves to"),
+    c("mark", "", "mark / unmark the selected take"),
+    c("delete", "[ID...]", "move marked, given or selected takes to the trash, after y/n"),
+    c("delete!", "[ID...]", "delete for good (no trash), after y/n"),
+    c("undo", "", "restore the most recent delete or repair from the trash"),
+    c("repair", "", "list takes whose WAV is missing; after y/n move them to the trash"),
+    c("export", "PATH", "copy the selected take's WAV to PATH (a file or a directory; ~ is home)"),
+    c("export!", "PATH", "the same, over an existing file"),
+    c("stats", "", "count, sizes, trash, per model"),
+    c("history", "[N]", "the last N commands of this bar"),
+    c("messages", "", "the recent messages in full, errors first"),
+    c("help", "[CMD]", "keys and commands, or one command"),
+    c("quit", "", "quit (also :q)"),
+    c("down", "", "next take"),
+    c("up", "", "previous take"),
+    c("top", "", "first take"),
+    c("bottom", "", "last take"),
+    c("pagedown", "", "a page down"),
+    c("pageup", "", "a page up"),
+    c("halfdown", "", "half a page down"),
+    c("halfup", "", "half a page up"),
+    c("next-match", "", "next search match"),
+    c("prev-match", "", "previous search match"),
+    c("command", "", "open the command bar"),
+    c("history-search", "", "search the command history"),
+    k("accept", "Enter in the search and command bar"),
+    k("cancel", "Esc in the search and command bar"),
+    k("older", "older command in the bar"),
+    k("newer", "newer command in the bar"),
+    k("complete", "complete (Tab)"),
+    k("complete-back", "previous completion (Shift-Tab)"),
+    k("yes", "answer yes"),
+    k("no", "answer no"),
+    k("close", "close a popup"),
 ];
+
+/// The description of the command `name` (aliases resolved).
+pub fn info(name: &str) -> Option<&'static CommandInfo> {
+    let name = match name.trim_start_matches(':') {
+        "q" => "quit",
+        "?" => "help",
+        n => n,
+    };
+    COMMANDS.iter().find(|c| c.name == name)
+}
 
 /// Parses one command line (without the leading `:`).
 pub fn parse(line: &str) -> Result<Command, String> {
@@ -68,6 +176,7 @@ pub fn parse(line: &str) -> Result<Command, String> {
             Err(format!(":{name} takes no arguments"))
         }
     };
+    let ids = || rest.split_whitespace().map(str::to_string).collect();
     match name {
         "down" => no_args(Command::Down),
         "up" => no_args(Command::Up),
@@ -78,22 +187,38 @@ pub fn parse(line: &str) -> Result<Command, String> {
         "halfdown" => no_args(Command::HalfDown),
         "halfup" => no_args(Command::HalfUp),
         "search" => no_args(Command::Search),
+        "next-match" => no_args(Command::NextMatch),
+        "prev-match" => no_args(Command::PrevMatch),
         "command" => no_args(Command::CommandBar),
         "mark" => no_args(Command::Mark),
         "history-search" => no_args(Command::HistorySearch),
-        "delete" => Ok(Command::Delete(
-            rest.split_whitespace().map(str::to_string).collect(),
-        )),
+        "delete" => Ok(Command::Delete {
+            ids: ids(),
+            permanent: false,
+        }),
+        "delete!" => Ok(Command::Delete {
+            ids: ids(),
+            permanent: true,
+        }),
         "undo" => no_args(Command::Undo),
         "filter" => Filter::parse(rest).map(Command::Filter),
+        "sort" if rest == "next" => Ok(Command::SortNext),
+        "sort" if rest.is_empty() => Err(
+            ":sort needs a key: newest, oldest, duration, seed, model, rating or quality.KEY"
+                .into(),
+        ),
         "sort" => Sort::parse(rest).map(Command::Sort),
         "clear" => no_args(Command::Clear),
         "goto" if !rest.is_empty() => Ok(Command::Goto(rest.to_string())),
         "goto" => Err(":goto needs an id prefix".into()),
-        "export" if !rest.is_empty() => Ok(Command::Export(rest.to_string())),
-        "export" => Err(":export needs a destination path".into()),
+        "export" | "export!" if !rest.is_empty() => Ok(Command::Export {
+            dest: rest.to_string(),
+            overwrite: name == "export!",
+        }),
+        "export" | "export!" => Err(format!(":{name} needs a destination path")),
         "repair" => no_args(Command::Repair),
         "stats" => no_args(Command::Stats),
+        "messages" => no_args(Command::Messages),
         "history" => match rest {
             "" => Ok(Command::History(10)),
             n => n
@@ -101,7 +226,11 @@ pub fn parse(line: &str) -> Result<Command, String> {
                 .map(Command::History)
                 .map_err(|_| format!(":history takes a count, not '{n}'")),
         },
-        "help" | "?" => no_args(Command::Help),
+        "help" | "?" if rest.is_empty() => Ok(Command::Help(None)),
+        "help" | "?" => match info(rest) {
+            Some(i) => Ok(Command::Help(Some(i.name.to_string()))),
+            None => Err(format!("no command ':{rest}' (try :help)")),
+        },
         "q" | "quit" => no_args(Command::Quit),
         "play" => Ok(Command::Play((!rest.is_empty()).then(|| rest.to_string()))),
         "pause" => no_args(Command::Pause),
@@ -117,32 +246,27 @@ pub fn parse(line: &str) -> Result<Command, String> {
         }
         "loop" => no_args(Command::Loop),
         "autoplay" => no_args(Command::Autoplay),
+        "accept" => no_args(Command::Accept),
+        "cancel" => no_args(Command::Cancel),
+        "older" => no_args(Command::Older),
+        "newer" => no_args(Command::Newer),
+        "complete" => no_args(Command::Complete),
+        "complete-back" => no_args(Command::CompleteBack),
+        "yes" => no_args(Command::Yes),
+        "no" => no_args(Command::No),
+        "close" => no_args(Command::Close),
         "" => Err("empty command".into()),
         other => Err(format!("unknown command ':{other}' (try :help)")),
     }
 }
 
-/// Completes a command name: the common prefix of all names starting with `typed`.
-pub fn complete(typed: &str) -> Option<String> {
-    if typed.contains(char::is_whitespace) {
-        return None;
-    }
-    let hits: Vec<&str> = NAMES
+/// The names a command line can start with (for completion).
+pub fn typed_names() -> impl Iterator<Item = &'static str> {
+    COMMANDS
         .iter()
-        .copied()
-        .filter(|n| n.starts_with(typed))
-        .collect();
-    let first = hits.first()?;
-    let mut common = first.to_string();
-    for h in &hits[1..] {
-        while !h.starts_with(&common) {
-            common.pop();
-        }
-    }
-    if hits.len() == 1 {
-        common.push(' ');
-    }
-    Some(common)
+        .filter(|c| !c.mode_key)
+        .map(|c| c.name)
+        .chain(["q"])
 }
 
 #[cfg(test)]
@@ -151,16 +275,22 @@ mod tests {
 
     #[test]
     fn parses_commands_and_rejects_bad_arguments() {
-        assert_eq!(parse("sort oldest"), Ok(Command::Sort(Sort::Oldest)));
         assert_eq!(
-            parse("delete ab12 cd34"),
-            Ok(Command::Delete(vec!["ab12".into(), "cd34".into()]))
+            parse("sort oldest"),
+            Ok(Command::Sort(Sort::parse("oldest").unwrap()))
         );
         assert_eq!(
-            parse("volume 80"),
-            Ok(Command::Volume {
-                value: 80,
-                relative: false
+            parse("delete ab12 cd34"),
+            Ok(Command::Delete {
+                ids: vec!["ab12".into(), "cd34".into()],
+                permanent: false
+            })
+        );
+        assert_eq!(
+            parse("delete!"),
+            Ok(Command::Delete {
+                ids: vec![],
+                permanent: true
             })
         );
         assert_eq!(
@@ -172,18 +302,34 @@ mod tests {
         );
         assert!(parse("volume 300").is_err());
         assert_eq!(parse("seek 1:30"), Ok(Command::Seek(SeekTo::To(90.0))));
-        assert_eq!(parse("seek -5"), Ok(Command::Seek(SeekTo::By(-5.0))));
         assert!(parse("seek soon").is_err());
         assert!(parse("frobnicate").unwrap_err().contains("unknown command"));
         assert!(parse("quit now").is_err());
         assert!(parse("filter duration>x").is_err());
+        assert_eq!(parse("help sort"), Ok(Command::Help(Some("sort".into()))));
+        assert_eq!(parse("help :q"), Ok(Command::Help(Some("quit".into()))));
+        assert!(parse("help nope").is_err());
+        assert_eq!(
+            parse("export! ~/x.wav"),
+            Ok(Command::Export {
+                dest: "~/x.wav".into(),
+                overwrite: true
+            })
+        );
     }
 
     #[test]
-    fn tab_completes_names() {
-        assert_eq!(complete("so").as_deref(), Some("sort "));
-        assert_eq!(complete("s").as_deref(), Some("s"));
-        assert_eq!(complete("st").as_deref(), Some("st"));
-        assert_eq!(complete("zz"), None);
+    fn every_described_command_parses() {
+        for i in COMMANDS {
+            let line = match i.name {
+                "goto" => "goto abcd".to_string(),
+                "export" | "export!" => format!("{} /tmp/x", i.name),
+                "seek" => "seek +5".into(),
+                "volume" => "volume 50".into(),
+                "sort" => "sort duration".into(),
+                n => n.to_string(),
+            };
+            assert!(parse(&line).is_ok(), "{line}");
+        }
     }
 }

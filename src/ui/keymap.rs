@@ -1,7 +1,74 @@
-//! The key table: data that drives key handling, the `?` help overlay and the
-//! README's key table. Each binding runs a command of the `:` language.
+//! The key tables, one per mode: data that drives key handling, the `?`
+//! help and the README's key table. Each binding runs a command of the `:`
+//! language (`ui::command`); what the command does depends on the mode (in
+//! the help, `down` scrolls). In the text modes (search, command bar,
+//! history search), keys no binding takes edit the text.
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+
+/// Modes that have their own keys.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum KeyMode {
+    /// The list.
+    Normal,
+    /// Typing a `/` search.
+    Search,
+    /// Typing a `:` command.
+    Command,
+    /// Ctrl-r in the command bar.
+    HistorySearch,
+    /// A yes/no question.
+    Confirm,
+    /// The help, or another text popup (stats, messages).
+    Popup,
+}
+
+impl KeyMode {
+    pub const ALL: [KeyMode; 6] = [
+        KeyMode::Normal,
+        KeyMode::Search,
+        KeyMode::Command,
+        KeyMode::HistorySearch,
+        KeyMode::Confirm,
+        KeyMode::Popup,
+    ];
+
+    /// The mode's name in the config file and in help.
+    pub fn name(self) -> &'static str {
+        match self {
+            KeyMode::Normal => "normal",
+            KeyMode::Search => "search",
+            KeyMode::Command => "command",
+            KeyMode::HistorySearch => "history-search",
+            KeyMode::Confirm => "confirm",
+            KeyMode::Popup => "popup",
+        }
+    }
+
+    pub fn from_name(s: &str) -> Option<KeyMode> {
+        KeyMode::ALL.into_iter().find(|m| m.name() == s)
+    }
+
+    /// The default keys of the mode.
+    pub fn table(self) -> &'static [Binding] {
+        match self {
+            KeyMode::Normal => NORMAL,
+            KeyMode::Search => SEARCH,
+            KeyMode::Command => COMMAND,
+            KeyMode::HistorySearch => HISTORY_SEARCH,
+            KeyMode::Confirm => CONFIRM,
+            KeyMode::Popup => POPUP,
+        }
+    }
+
+    /// True for modes where keys no binding takes edit text.
+    pub fn edits_text(self) -> bool {
+        matches!(
+            self,
+            KeyMode::Search | KeyMode::Command | KeyMode::HistorySearch
+        )
+    }
+}
 
 pub struct Binding {
     /// How the keys are written in help and README.
@@ -16,181 +83,397 @@ const N: KeyModifiers = KeyModifiers::NONE;
 const C: KeyModifiers = KeyModifiers::CONTROL;
 const S: KeyModifiers = KeyModifiers::SHIFT;
 
-pub const KEYS: &[Binding] = &[
+const fn b(
+    label: &'static str,
+    keys: &'static [(KeyCode, KeyModifiers)],
+    command: &'static str,
+    help: &'static str,
+) -> Binding {
     Binding {
-        label: "j / ↓",
-        keys: &[(KeyCode::Char('j'), N), (KeyCode::Down, N)],
-        command: "down",
-        help: "next (older) entry",
-    },
-    Binding {
-        label: "k / ↑",
-        keys: &[(KeyCode::Char('k'), N), (KeyCode::Up, N)],
-        command: "up",
-        help: "previous (newer) entry",
-    },
-    Binding {
-        label: "g / Home",
-        keys: &[(KeyCode::Char('g'), N), (KeyCode::Home, N)],
-        command: "top",
-        help: "first entry",
-    },
-    Binding {
-        label: "G / End",
-        keys: &[
+        label,
+        keys,
+        command,
+        help,
+    }
+}
+
+pub const NORMAL: &[Binding] = &[
+    b(
+        "j / ↓",
+        &[(KeyCode::Char('j'), N), (KeyCode::Down, N)],
+        "down",
+        "next (older) take",
+    ),
+    b(
+        "k / ↑",
+        &[(KeyCode::Char('k'), N), (KeyCode::Up, N)],
+        "up",
+        "previous (newer) take",
+    ),
+    b(
+        "g / Home",
+        &[(KeyCode::Char('g'), N), (KeyCode::Home, N)],
+        "top",
+        "first take",
+    ),
+    b(
+        "G / End",
+        &[
             (KeyCode::Char('G'), S),
             (KeyCode::Char('G'), N),
             (KeyCode::End, N),
         ],
-        command: "bottom",
-        help: "last entry",
-    },
-    Binding {
-        label: "PgDn / PgUp",
-        keys: &[(KeyCode::PageDown, N)],
-        command: "pagedown",
-        help: "page down / up",
-    },
-    Binding {
-        label: "",
-        keys: &[(KeyCode::PageUp, N)],
-        command: "pageup",
-        help: "",
-    },
-    Binding {
-        label: "Ctrl-d / Ctrl-u",
-        keys: &[(KeyCode::Char('d'), C)],
-        command: "halfdown",
-        help: "half page down / up",
-    },
-    Binding {
-        label: "",
-        keys: &[(KeyCode::Char('u'), C)],
-        command: "halfup",
-        help: "",
-    },
-    Binding {
-        label: "/",
-        keys: &[(KeyCode::Char('/'), N)],
-        command: "search",
-        help: "search model, preset, id, seed (Enter keeps, Esc clears)",
-    },
-    Binding {
-        label: ":",
-        keys: &[(KeyCode::Char(':'), N), (KeyCode::Char(':'), S)],
-        command: "command",
-        help: "command bar (↑/↓ recall, Ctrl-r search, Tab completes)",
-    },
-    Binding {
-        label: "m",
-        keys: &[(KeyCode::Char('m'), N)],
-        command: "mark",
-        help: "mark / unmark for deletion",
-    },
-    Binding {
-        label: "d",
-        keys: &[(KeyCode::Char('d'), N)],
-        command: "delete",
-        help: "delete marked (or selected) entries with their files, after y/n",
-    },
-    Binding {
-        label: "u",
-        keys: &[(KeyCode::Char('u'), N)],
-        command: "undo",
-        help: "undo the last delete of this run",
-    },
-    Binding {
-        label: "Enter",
-        keys: &[(KeyCode::Enter, N)],
-        command: "play",
-        help: "play the selected entry from the start",
-    },
-    Binding {
-        label: "Space",
-        keys: &[(KeyCode::Char(' '), N)],
-        command: "pause",
-        help: "pause / resume",
-    },
-    Binding {
-        label: "s",
-        keys: &[(KeyCode::Char('s'), N)],
-        command: "stop",
-        help: "stop playback",
-    },
-    Binding {
-        label: "← / →",
-        keys: &[(KeyCode::Left, N)],
-        command: "seek -5",
-        help: "seek 5 s back / forward",
-    },
-    Binding {
-        label: "",
-        keys: &[(KeyCode::Right, N)],
-        command: "seek +5",
-        help: "",
-    },
-    Binding {
-        label: "l",
-        keys: &[(KeyCode::Char('l'), N)],
-        command: "loop",
-        help: "loop on / off",
-    },
-    Binding {
-        label: "+ / -",
-        keys: &[
+        "bottom",
+        "last take",
+    ),
+    b(
+        "PgDn / PgUp",
+        &[(KeyCode::PageDown, N)],
+        "pagedown",
+        "page down / up",
+    ),
+    b("", &[(KeyCode::PageUp, N)], "pageup", ""),
+    b(
+        "Ctrl-d / Ctrl-u",
+        &[(KeyCode::Char('d'), C)],
+        "halfdown",
+        "half page down / up",
+    ),
+    b("", &[(KeyCode::Char('u'), C)], "halfup", ""),
+    b(
+        "/",
+        &[(KeyCode::Char('/'), N)],
+        "search",
+        "search model, preset, id, seed",
+    ),
+    b(
+        "n / N",
+        &[(KeyCode::Char('n'), N)],
+        "next-match",
+        "next / previous search match",
+    ),
+    b(
+        "",
+        &[(KeyCode::Char('N'), S), (KeyCode::Char('N'), N)],
+        "prev-match",
+        "",
+    ),
+    b(
+        ":",
+        &[(KeyCode::Char(':'), N), (KeyCode::Char(':'), S)],
+        "command",
+        "command bar",
+    ),
+    b(
+        "m",
+        &[(KeyCode::Char('m'), N)],
+        "mark",
+        "mark / unmark the take, and go to the next",
+    ),
+    b(
+        "d",
+        &[(KeyCode::Char('d'), N)],
+        "delete",
+        "delete marked (or the selected) takes, after y/n",
+    ),
+    b(
+        "u",
+        &[(KeyCode::Char('u'), N)],
+        "undo",
+        "undo the last delete (from the trash, even after a restart)",
+    ),
+    b(
+        "Enter",
+        &[(KeyCode::Enter, N)],
+        "play",
+        "play the selected take from the start",
+    ),
+    b(
+        "Space",
+        &[(KeyCode::Char(' '), N)],
+        "pause",
+        "pause / resume",
+    ),
+    b("s", &[(KeyCode::Char('s'), N)], "stop", "stop playback"),
+    b(
+        "← / →",
+        &[(KeyCode::Left, N)],
+        "seek -5",
+        "seek 5 s back / forward",
+    ),
+    b("", &[(KeyCode::Right, N)], "seek +5", ""),
+    b("l", &[(KeyCode::Char('l'), N)], "loop", "loop on / off"),
+    b(
+        "+ / -",
+        &[
             (KeyCode::Char('+'), N),
             (KeyCode::Char('+'), S),
             (KeyCode::Char('='), N),
         ],
-        command: "volume +10",
-        help: "volume up / down",
-    },
-    Binding {
-        label: "",
-        keys: &[(KeyCode::Char('-'), N)],
-        command: "volume -10",
-        help: "",
-    },
-    Binding {
-        label: "a",
-        keys: &[(KeyCode::Char('a'), N)],
-        command: "autoplay",
-        help: "autoplay: moving the selection plays it",
-    },
-    Binding {
-        label: "?",
-        keys: &[(KeyCode::Char('?'), N), (KeyCode::Char('?'), S)],
-        command: "help",
-        help: "this help",
-    },
-    Binding {
-        label: "Esc",
-        keys: &[(KeyCode::Esc, N)],
-        command: "clear",
-        help: "close popups, clear search",
-    },
-    Binding {
-        label: "q",
-        keys: &[(KeyCode::Char('q'), N)],
-        command: "quit",
-        help: "quit",
-    },
+        "volume +10",
+        "volume up / down",
+    ),
+    b("", &[(KeyCode::Char('-'), N)], "volume -10", ""),
+    b(
+        "a",
+        &[(KeyCode::Char('a'), N)],
+        "autoplay",
+        "autoplay: moving the selection plays it",
+    ),
+    b(
+        "o",
+        &[(KeyCode::Char('o'), N)],
+        "sort next",
+        "cycle the sort: newest, oldest, duration, model, rating",
+    ),
+    b(
+        "?",
+        &[(KeyCode::Char('?'), N), (KeyCode::Char('?'), S)],
+        "help",
+        "this help",
+    ),
+    b(
+        "Esc",
+        &[(KeyCode::Esc, N)],
+        "clear",
+        "clear search, filter and message",
+    ),
+    b("q", &[(KeyCode::Char('q'), N)], "quit", "quit"),
 ];
 
-/// The command bound to `key`, if any.
-pub fn lookup(key: &KeyEvent) -> Option<&'static str> {
-    KEYS.iter()
-        .find(|b| {
-            b.keys
-                .iter()
-                .any(|(code, m)| *code == key.code && *m == key.modifiers)
-        })
+pub const SEARCH: &[Binding] = &[
+    b(
+        "Enter",
+        &[(KeyCode::Enter, N)],
+        "accept",
+        "keep the search, back to the list",
+    ),
+    b(
+        "Esc",
+        &[(KeyCode::Esc, N)],
+        "cancel",
+        "clear the search, back to where it began",
+    ),
+    b(
+        "↓ / ↑",
+        &[(KeyCode::Down, N)],
+        "next-match",
+        "next / previous match",
+    ),
+    b("", &[(KeyCode::Up, N)], "prev-match", ""),
+];
+
+pub const COMMAND: &[Binding] = &[
+    b("Enter", &[(KeyCode::Enter, N)], "accept", "run the command"),
+    b(
+        "Esc",
+        &[(KeyCode::Esc, N)],
+        "cancel",
+        "close the command bar",
+    ),
+    b(
+        "↑ / ↓",
+        &[(KeyCode::Up, N)],
+        "older",
+        "older / newer command (prefix recall)",
+    ),
+    b("", &[(KeyCode::Down, N)], "newer", ""),
+    b(
+        "Tab / Shift-Tab",
+        &[(KeyCode::Tab, N)],
+        "complete",
+        "complete; again for the next / previous candidate",
+    ),
+    b(
+        "",
+        &[(KeyCode::BackTab, S), (KeyCode::BackTab, N)],
+        "complete-back",
+        "",
+    ),
+    b(
+        "Ctrl-r",
+        &[(KeyCode::Char('r'), C)],
+        "history-search",
+        "search the command history",
+    ),
+];
+
+pub const HISTORY_SEARCH: &[Binding] = &[
+    b(
+        "Enter",
+        &[(KeyCode::Enter, N)],
+        "accept",
+        "take the found command into the bar",
+    ),
+    b(
+        "Esc",
+        &[(KeyCode::Esc, N)],
+        "cancel",
+        "back to the command bar",
+    ),
+];
+
+pub const CONFIRM: &[Binding] = &[
+    b(
+        "y",
+        &[
+            (KeyCode::Char('y'), N),
+            (KeyCode::Char('Y'), S),
+            (KeyCode::Char('Y'), N),
+        ],
+        "yes",
+        "yes, do it",
+    ),
+    b(
+        "n / Esc",
+        &[
+            (KeyCode::Char('n'), N),
+            (KeyCode::Char('N'), S),
+            (KeyCode::Char('N'), N),
+            (KeyCode::Esc, N),
+            (KeyCode::Char('q'), N),
+        ],
+        "no",
+        "no, cancel",
+    ),
+];
+
+pub const POPUP: &[Binding] = &[
+    b(
+        "j / ↓",
+        &[(KeyCode::Char('j'), N), (KeyCode::Down, N)],
+        "down",
+        "scroll down",
+    ),
+    b(
+        "k / ↑",
+        &[(KeyCode::Char('k'), N), (KeyCode::Up, N)],
+        "up",
+        "scroll up",
+    ),
+    b(
+        "PgDn / PgUp",
+        &[(KeyCode::PageDown, N), (KeyCode::Char(' '), N)],
+        "pagedown",
+        "page down / up",
+    ),
+    b("", &[(KeyCode::PageUp, N)], "pageup", ""),
+    b(
+        "g / G",
+        &[(KeyCode::Char('g'), N), (KeyCode::Home, N)],
+        "top",
+        "top / bottom",
+    ),
+    b(
+        "",
+        &[
+            (KeyCode::Char('G'), S),
+            (KeyCode::Char('G'), N),
+            (KeyCode::End, N),
+        ],
+        "bottom",
+        "",
+    ),
+    b(
+        "Esc / q",
+        &[
+            (KeyCode::Esc, N),
+            (KeyCode::Char('q'), N),
+            (KeyCode::Enter, N),
+            (KeyCode::Char('?'), N),
+            (KeyCode::Char('?'), S),
+        ],
+        "close",
+        "close",
+    ),
+];
+
+/// A key as the config file writes it: `j`, `ctrl-d`, `shift-tab`, `enter`,
+/// `f5`, `space`.
+pub fn parse_key(s: &str) -> Result<(KeyCode, KeyModifiers), String> {
+    let mut mods = KeyModifiers::NONE;
+    let mut rest = s.trim();
+    loop {
+        let lower = rest.to_ascii_lowercase();
+        if let Some(r) = lower
+            .strip_prefix("ctrl-")
+            .or_else(|| lower.strip_prefix("c-"))
+        {
+            mods |= KeyModifiers::CONTROL;
+            rest = &rest[rest.len() - r.len()..];
+        } else if let Some(r) = lower
+            .strip_prefix("alt-")
+            .or_else(|| lower.strip_prefix("m-"))
+        {
+            mods |= KeyModifiers::ALT;
+            rest = &rest[rest.len() - r.len()..];
+        } else if let Some(r) = lower.strip_prefix("shift-") {
+            mods |= KeyModifiers::SHIFT;
+            rest = &rest[rest.len() - r.len()..];
+        } else {
+            break;
+        }
+    }
+    let code = match rest.to_ascii_lowercase().as_str() {
+        "enter" | "return" => KeyCode::Enter,
+        "esc" | "escape" => KeyCode::Esc,
+        "tab" if mods.contains(KeyModifiers::SHIFT) => KeyCode::BackTab,
+        "tab" => KeyCode::Tab,
+        "backtab" => KeyCode::BackTab,
+        "space" => KeyCode::Char(' '),
+        "backspace" => KeyCode::Backspace,
+        "delete" | "del" => KeyCode::Delete,
+        "up" => KeyCode::Up,
+        "down" => KeyCode::Down,
+        "left" => KeyCode::Left,
+        "right" => KeyCode::Right,
+        "home" => KeyCode::Home,
+        "end" => KeyCode::End,
+        "pageup" | "pgup" => KeyCode::PageUp,
+        "pagedown" | "pgdn" => KeyCode::PageDown,
+        f if f.len() > 1 && f.starts_with('f') && f[1..].parse::<u8>().is_ok() => {
+            KeyCode::F(f[1..].parse().expect("checked"))
+        }
+        _ => {
+            let mut chars = rest.chars();
+            match (chars.next(), chars.next()) {
+                (Some(c), None) => {
+                    if c.is_uppercase() {
+                        mods |= KeyModifiers::SHIFT;
+                    }
+                    KeyCode::Char(c)
+                }
+                _ => return Err(format!("unknown key '{s}'")),
+            }
+        }
+    };
+    Ok((code, mods))
+}
+
+/// Whether `key` is the table key `(code, mods)` (Shift is ignored for
+/// characters: terminals differ in reporting it).
+pub fn key_is(key: &KeyEvent, code: KeyCode, mods: KeyModifiers) -> bool {
+    if key.code != code {
+        return false;
+    }
+    match code {
+        KeyCode::Char(_) => key.modifiers - KeyModifiers::SHIFT == mods - KeyModifiers::SHIFT,
+        _ => key.modifiers == mods,
+    }
+}
+
+/// The command `key` runs in `mode` by default.
+pub fn lookup(mode: KeyMode, key: &KeyEvent) -> Option<&'static str> {
+    mode.table()
+        .iter()
+        .find(|b| b.keys.iter().any(|(c, m)| key_is(key, *c, *m)))
         .map(|b| b.command)
 }
 
-/// (keys, what they do) rows for help and README, pairs merged.
-pub fn rows() -> Vec<(&'static str, &'static str)> {
-    KEYS.iter()
+/// (keys, what they do) rows of a mode for help and README, pairs merged.
+pub fn rows(mode: KeyMode) -> Vec<(&'static str, &'static str)> {
+    mode.table()
+        .iter()
         .filter(|b| !b.label.is_empty())
         .map(|b| (b.label, b.help))
         .collect()
@@ -199,9 +482,19 @@ pub fn rows() -> Vec<(&'static str, &'static str)> {
 /// The README key table, generated (a test keeps README.md in step).
 pub fn markdown_table() -> String {
     let mut s = String::from("| keys | what they do |\n|---|---|\n");
-    for (k, h) in rows() {
+    for (k, h) in rows(KeyMode::Normal) {
         s.push_str(&format!("| `{k}` | {h} |\n"));
     }
-    s.push_str("| mouse | wheel scrolls, click selects |\n");
+    s.push_str("| mouse | wheel scrolls, click selects (and plays with autoplay) |\n");
+    for (mode, title) in [
+        (KeyMode::Search, "while searching"),
+        (KeyMode::Command, "in the command bar"),
+        (KeyMode::Confirm, "when asked y/n"),
+        (KeyMode::Popup, "in help and popups"),
+    ] {
+        for (k, h) in rows(mode) {
+            s.push_str(&format!("| `{k}` ({title}) | {h} |\n"));
+        }
+    }
     s
 }

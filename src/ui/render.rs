@@ -1,61 +1,61 @@
-//! Drawing: reads the [`App`], never changes what it shows. All text from the
-//! index goes through `text::sanitize`.
+//! Drawing: reads the [`App`], never changes it and never touches a file.
+//! All text from the index goes through `text::sanitize`; text is cut with
+//! `…`, never silently.
 
-use super::app::{App, Level, Mode, PeakState};
-use super::keymap;
+use super::app::{App, Confirm, Level, Mode, PeakState, UserKeys};
+use super::command::COMMANDS;
+use super::event::PeakFailure;
+use super::keymap::KeyMode;
+use super::layout::{self, MIN_HEIGHT, MIN_WIDTH};
 use crate::playback::PlayState;
 use crate::store::{FileState, HistoryEntry};
-use crate::text::{age, duration, local_time, pad, sanitize, size, truncate};
+use crate::text::{
+    age, count, duration, latent_summary, local_time, pad, sanitize, size, truncate,
+};
 use chrono::{DateTime, Utc};
+use ratatui::buffer::Buffer;
 use ratatui::layout::{Constraint, Layout, Rect};
-use ratatui::style::{Color, Modifier, Style};
+use ratatui::style::{Modifier, Style};
 use ratatui::symbols::Marker;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::canvas::{Canvas, Line as CLine};
-use ratatui::widgets::{Block, Borders, Clear, Gauge, Paragraph, Wrap};
+use ratatui::widgets::{Block, Borders, Gauge, Paragraph, Wrap};
 use ratatui::Frame;
+use unicode_width::UnicodeWidthStr;
 
-pub const MIN_WIDTH: u16 = 40;
-pub const MIN_HEIGHT: u16 = 10;
 const BARS: [char; 8] = ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'];
 
 /// Draws the whole screen; `now` is injected so ages are testable.
 pub fn draw(f: &mut Frame, app: &App, now: DateTime<Utc>) {
     let area = f.area();
-    if area.width < MIN_WIDTH || area.height < MIN_HEIGHT {
+    let Some(a) = layout::areas(area) else {
         let msg = format!(
             "Terminal too small ({}x{}).\nNeed at least {MIN_WIDTH}x{MIN_HEIGHT}. q quits.",
             area.width, area.height
         );
         f.render_widget(Paragraph::new(msg).wrap(Wrap { trim: true }), area);
         return;
-    }
-    let rows = Layout::vertical([
-        Constraint::Min(3),
-        Constraint::Length(1),
-        Constraint::Length(1),
-    ])
-    .split(area);
-    let wide = area.width >= 110;
-    let body = if wide {
-        Layout::horizontal([Constraint::Percentage(58), Constraint::Percentage(42)]).split(rows[0])
-    } else {
-        Layout::vertical([Constraint::Percentage(55), Constraint::Percentage(45)]).split(rows[0])
     };
-    draw_list(f, app, body[0], now);
-    draw_panel(f, app, body[1], now);
-    draw_status(f, app, rows[1]);
-    draw_bar(f, app, rows[2]);
+    draw_list(f, app, a.list, now);
+    draw_panel(f, app, a.panel, now);
+    draw_status(f, app, a.status);
+    draw_bar(f, app, a.bar);
     match &app.mode {
-        Mode::Confirm(ids) => draw_confirm(f, app, ids),
-        Mode::Help => draw_help(f),
-        Mode::Info(title, lines) => draw_info(f, title, lines),
+        Mode::Confirm(c) => draw_confirm(f, app, c),
+        Mode::Help { only, scroll } => draw_help(f, app, only.as_deref(), *scroll),
+        Mode::Info {
+            title,
+            lines,
+            scroll,
+        } => draw_info(f, app, title, lines, *scroll),
         Mode::HistorySearch => draw_history_search(f, app),
+        Mode::Command if app.completion.is_some() => draw_completion(f, app, a.bar),
         _ => {}
     }
 }
 
 fn sparkline(app: &App, e: &HistoryEntry, width: usize) -> Span<'static> {
+    let t = &app.theme;
     match app.peaks.get(&e.entry_id) {
         Some(PeakState::Ready(p)) => {
             let env = p.envelope(width);
@@ -64,54 +64,59 @@ fn sparkline(app: &App, e: &HistoryEntry, width: usize) -> Span<'static> {
                 .iter()
                 .map(|v| BARS[((v / peak) * 7.0).round().clamp(0.0, 7.0) as usize])
                 .collect();
-            Span::styled(s, Style::new().fg(Color::Cyan))
+            Span::styled(s, t.spark())
         }
         Some(PeakState::Failed(why)) => {
-            let (long, short) = if why.contains("missing") || why.contains("No such file") {
-                ("audio missing", "missing")
-            } else if why.contains("outside") || why.contains("..") || why.contains("absolute") {
-                ("invalid path", "invalid")
-            } else if why.contains("unsupported") {
-                ("unsupported", "unsupp.")
-            } else {
-                ("unreadable", "unread.")
+            let (long, short) = match why {
+                PeakFailure::Missing => ("audio missing", "missing"),
+                PeakFailure::Refused(_) => ("invalid path", "invalid"),
+                PeakFailure::Unsupported(_) => ("unsupported", "unsupp."),
+                PeakFailure::Unreadable(_) => ("cannot read", "unread."),
             };
             let label = if long.len() <= width { long } else { short };
-            Span::styled(truncate(label, width), Style::new().fg(Color::Red))
+            Span::styled(truncate(label, width), t.bad())
         }
-        _ => Span::styled(truncate("·····", width), Style::new().fg(Color::DarkGray)),
+        _ => Span::styled(truncate("·····", width), t.dim()),
+    }
+}
+
+/// The list's columns for a width: (tier, age width, model width, preset
+/// width); the compact tier keeps preset and seed beside the panel at 120
+/// columns.
+fn columns(w: usize) -> (u8, usize, usize, usize) {
+    match w {
+        80.. => (2, 8, 16, 10),
+        60.. => (1, 4, 12, 8),
+        _ => (0, 8, 12, 0),
     }
 }
 
 fn draw_list(f: &mut Frame, app: &App, area: Rect, now: DateTime<Utc>) {
+    let t = &app.theme;
     let block = Block::default().borders(Borders::ALL).title(Span::styled(
-        format!(" {} ", sanitize(&app.store.dir().display().to_string())),
-        Style::new().add_modifier(Modifier::BOLD),
+        format!(
+            " {} ",
+            truncate(
+                &sanitize(&app.store.dir().display().to_string()),
+                area.width.saturating_sub(4) as usize
+            )
+        ),
+        t.title(),
     ));
     let inner = block.inner(area);
     f.render_widget(block, area);
-    let height = inner.height as usize;
-    app.page.set(height.max(1));
-    // Keep the selection visible.
-    let mut offset = app.offset.get();
-    if app.selected < offset {
-        offset = app.selected;
-    } else if app.selected >= offset + height {
-        offset = app.selected + 1 - height;
-    }
-    offset = offset.min(app.view.len().saturating_sub(height));
-    app.offset.set(offset);
     let w = inner.width as usize;
-    // Columns by width: full; compact (short age and names) so preset and
-    // seed still fit beside the panel on a 120-column terminal; minimal.
-    let tier = match w {
-        80.. => 2,
-        60.. => 1,
-        _ => 0,
-    };
-    let mut lines = Vec::with_capacity(height);
-    for row in offset..(offset + height).min(app.view.len()) {
-        let Some(e) = app.entry_at(row) else { break };
+    let (tier, age_w, model_w, preset_w) = columns(w);
+    let mut header = format!("  {:<8} {:>age_w$} {} ", "ID", "AGE", pad("MODEL", model_w));
+    if tier > 0 {
+        header.push_str(&format!("{} {:>10} ", pad("PRESET", preset_w), "SEED"));
+    }
+    header.push_str(&format!("{:>6} WAVE", "DUR"));
+    let mut lines = vec![Line::from(Span::styled(truncate(&header, w), t.header()))];
+    let page = app.page();
+    let matches: std::collections::HashSet<usize> = app.find.matches.iter().copied().collect();
+    for row in app.offset..(app.offset + page).min(app.view.rows.len()) {
+        let e = &app.view.rows[row];
         let mark = if app.marked.contains(&e.entry_id) {
             "●"
         } else {
@@ -119,21 +124,23 @@ fn draw_list(f: &mut Frame, app: &App, area: Rect, now: DateTime<Utc>) {
         };
         let play = if app.is_playing(&e.entry_id) {
             "▶"
+        } else if matches.contains(&row) {
+            "»"
         } else {
             " "
         };
         let when = age(e.time_us, now);
-        let (when, model_w) = match tier {
-            1 => (format!("{:>4}", when.trim_end_matches(" ago")), 12),
-            _ => (format!("{when:>8}"), 16),
+        let when = match tier {
+            1 => format!("{:>age_w$}", when.trim_end_matches(" ago")),
+            _ => format!("{when:>age_w$}"),
         };
         let mut text = format!(
-            "{mark}{play}{:<8} {when} {} ",
-            sanitize(e.short_id()),
+            "{}{} {} ",
+            pad(&truncate(&sanitize(e.short_id()), 8), 8),
+            when,
             pad(&truncate(&sanitize(&e.model_name), model_w), model_w),
         );
         if tier > 0 {
-            let preset_w = if tier == 2 { 10 } else { 8 };
             text.push_str(&format!(
                 "{} {:>10} ",
                 pad(&truncate(&sanitize(&e.preset_name), preset_w), preset_w),
@@ -141,24 +148,31 @@ fn draw_list(f: &mut Frame, app: &App, area: Rect, now: DateTime<Utc>) {
             ));
         }
         text.push_str(&format!("{:>6} ", duration(e.duration_s)));
-        let used = unicode_width::UnicodeWidthStr::width(text.as_str());
+        let used = 2 + UnicodeWidthStr::width(text.as_str());
         let spark_w = w.saturating_sub(used);
-        let mut style = Style::new();
-        if row == app.selected {
-            style = style.bg(Color::DarkGray).add_modifier(Modifier::BOLD);
+        let mut spans = vec![
+            Span::styled(mark, t.mark()),
+            Span::styled(play, t.accent()),
+            Span::raw(truncate(&text, w.saturating_sub(2))),
+        ];
+        if spark_w > 0 {
+            spans.push(sparkline(app, e, spark_w));
         }
-        lines.push(Line::from(vec![Span::raw(text), sparkline(app, e, spark_w)]).style(style));
+        let mut line = Line::from(spans);
+        if row == app.selected {
+            line = line.style(t.selected());
+        }
+        lines.push(line);
     }
-    if app.view.is_empty() {
-        let msg = if app.store.count() == 0 {
+    if app.view.rows.is_empty() {
+        let msg = if app.view.pending {
+            "sorting…"
+        } else if app.store.count() == 0 {
             "No takes yet. Generate some, or try `genhist --demo`."
         } else {
             "Nothing matches. Esc clears the search and filter."
         };
-        lines.push(Line::from(Span::styled(
-            msg,
-            Style::new().fg(Color::Yellow),
-        )));
+        lines.push(Line::from(Span::styled(msg, t.accent())));
     }
     f.render_widget(Paragraph::new(lines), inner);
 }
@@ -166,37 +180,30 @@ fn draw_list(f: &mut Frame, app: &App, area: Rect, now: DateTime<Utc>) {
 fn file_line(
     app: &App,
     label: &str,
-    e: &HistoryEntry,
-    field: crate::store::Field,
+    rel: &str,
+    state: Option<&FileState>,
+    width: usize,
 ) -> Line<'static> {
-    let rel = match field {
-        crate::store::Field::Audio => &e.audio_file,
-        crate::store::Field::Thumbnail => &e.thumbnail_file,
-    };
-    let (text, style) = match app.store.file_state(e, field) {
-        FileState::Present { bytes, .. } => (
-            format!("{:>9}  {}", size(bytes), sanitize(rel)),
+    let t = &app.theme;
+    let (text, style) = match state {
+        Some(FileState::Present { bytes, .. }) => (
+            format!("{:>9}  {}", size(*bytes), sanitize(rel)),
             Style::new(),
         ),
-        FileState::Missing { .. } => (
-            format!("MISSING  {}", sanitize(rel)),
-            Style::new().fg(Color::Red),
-        ),
-        FileState::Invalid { reason } => (
-            format!("INVALID: {}", sanitize(&reason)),
-            Style::new().fg(Color::Red),
-        ),
+        Some(FileState::Missing { .. }) => (format!("MISSING  {}", sanitize(rel)), t.bad()),
+        Some(FileState::Invalid { reason }) => (format!("INVALID: {}", sanitize(reason)), t.bad()),
+        None => (format!("…        {}", sanitize(rel)), t.dim()),
     };
     Line::from(vec![
-        Span::styled(format!("{label:<10}"), Style::new().fg(Color::Gray)),
-        Span::styled(text, style),
+        Span::styled(format!("{label:<10}"), t.label()),
+        Span::styled(truncate(&text, width.saturating_sub(10)), style),
     ])
 }
 
-fn kv(label: &str, value: String) -> Line<'static> {
+fn kv(app: &App, label: &str, value: String, width: usize) -> Line<'static> {
     Line::from(vec![
-        Span::styled(format!("{label:<10}"), Style::new().fg(Color::Gray)),
-        Span::raw(value),
+        Span::styled(format!("{label:<10}"), app.theme.label()),
+        Span::raw(truncate(&value, width.saturating_sub(10))),
     ])
 }
 
@@ -212,7 +219,18 @@ fn flatten_quality(prefix: &str, v: &serde_json::Value, out: &mut Vec<(String, S
                 flatten_quality(&key, v, out);
             }
         }
-        other => out.push((prefix.to_string(), other.to_string())),
+        other => out.push((prefix.to_string(), display_value(other))),
+    }
+}
+
+/// A JSON value as a person reads it (`NaN`, not a marker string).
+pub fn display_value(v: &serde_json::Value) -> String {
+    match v {
+        serde_json::Value::String(s) => match crate::store::nonfinite::token_of(s) {
+            Some(t) => t.to_string(),
+            None => s.clone(),
+        },
+        other => crate::store::pyjson::to_compact(other),
     }
 }
 
@@ -223,22 +241,28 @@ fn draw_panel(f: &mut Frame, app: &App, area: Rect, now: DateTime<Utc>) {
     let Some(e) = app.selected_entry() else {
         return;
     };
+    let w = inner.width as usize;
     let mut lines = vec![
         kv(
+            app,
             "model",
             format!("{} ({})", sanitize(&e.model_name), sanitize(&e.model_id)),
+            w,
         ),
-        kv("id", sanitize(&e.entry_id).into_owned()),
+        kv(app, "id", sanitize(&e.entry_id).into_owned(), w),
         kv(
+            app,
             "time",
             format!(
                 "{}  {}",
                 local_time(e.time_us, &e.timestamp),
                 age(e.time_us, now)
             ),
+            w,
         ),
-        kv("seed", e.seed.to_string()),
+        kv(app, "seed", e.seed.to_string(), w),
         kv(
+            app,
             "audio",
             format!(
                 "{}  {} Hz  {}",
@@ -246,18 +270,21 @@ fn draw_panel(f: &mut Frame, app: &App, area: Rect, now: DateTime<Utc>) {
                 e.sample_rate,
                 sanitize(&e.stereo_mode)
             ),
+            w,
         ),
         kv(
+            app,
             "preset",
             format!(
                 "{}   n_components {}",
                 sanitize(&e.preset_name),
                 e.n_components
             ),
+            w,
         ),
     ];
     match &e.slider_positions {
-        None => lines.push(kv("sliders", "none".into())),
+        None => lines.push(kv(app, "sliders", "none".into(), w)),
         Some(s) => {
             let bars: Vec<String> = s
                 .iter()
@@ -271,9 +298,9 @@ fn draw_panel(f: &mut Frame, app: &App, area: Rect, now: DateTime<Utc>) {
                     cells.iter().collect::<String>()
                 })
                 .collect();
-            lines.push(kv("sliders", format!("{:?}", s)));
+            lines.push(kv(app, "sliders", format!("{s:?}"), w));
             for chunk in bars.chunks(4) {
-                lines.push(kv("", chunk.join(" ")));
+                lines.push(kv(app, "", chunk.join(" "), w));
             }
         }
     }
@@ -284,17 +311,39 @@ fn draw_panel(f: &mut Frame, app: &App, area: Rect, now: DateTime<Utc>) {
         &mut q,
     );
     for (k, v) in q.iter().take(6) {
-        lines.push(kv("quality", format!("{}: {}", sanitize(k), sanitize(v))));
+        lines.push(kv(
+            app,
+            "quality",
+            format!("{}: {}", sanitize(k), sanitize(v)),
+            w,
+        ));
+    }
+    if q.len() > 6 {
+        lines.push(kv(
+            app,
+            "",
+            format!("… and {} more (genhist show ID)", q.len() - 6),
+            w,
+        ));
     }
     if let Some(l) = &e.latent_vector {
-        lines.push(kv("latent", crate::text::latent_summary(l)));
+        lines.push(kv(app, "latent", latent_summary(l), w));
     }
-    lines.push(file_line(app, "wav", e, crate::store::Field::Audio));
-    lines.push(file_line(app, "png", e, crate::store::Field::Thumbnail));
+    let files = app.files.get(&e.entry_id);
+    lines.push(file_line(app, "wav", &e.audio_file, files.map(|f| &f.0), w));
+    lines.push(file_line(
+        app,
+        "png",
+        &e.thumbnail_file,
+        files.map(|f| &f.1),
+        w,
+    ));
     for (k, v) in e.extra.iter().take(3) {
         lines.push(kv(
+            app,
             &truncate(&sanitize(k), 9),
-            sanitize(&v.to_string()).into_owned(),
+            sanitize(&display_value(v)).into_owned(),
+            w,
         ));
     }
     let text_h = (lines.len() as u16).min(inner.height.saturating_sub(4));
@@ -315,12 +364,12 @@ fn draw_waveform(f: &mut Frame, app: &App, e: &HistoryEntry, area: Rect) {
     }
     let Some(PeakState::Ready(p)) = app.peaks.get(&e.entry_id) else {
         let msg = match app.peaks.get(&e.entry_id) {
-            Some(PeakState::Failed(why)) => format!("no waveform: {}", sanitize(why)),
+            Some(PeakState::Failed(why)) => format!("no waveform: {}", sanitize(&why.to_string())),
             _ => "reading waveform…".into(),
         };
         f.render_widget(
             Paragraph::new(msg)
-                .style(Style::new().fg(Color::DarkGray))
+                .style(app.theme.dim())
                 .wrap(Wrap { trim: true }),
             area,
         );
@@ -333,6 +382,7 @@ fn draw_waveform(f: &mut Frame, app: &App, e: &HistoryEntry, area: Rect) {
         (app.is_playing(&e.entry_id) && app.playback.duration.as_secs_f64() > 0.0).then(|| {
             app.playback.position.as_secs_f64() / app.playback.duration.as_secs_f64() * cols as f64
         });
+    let (c0, c1, ph) = (app.theme.wave(0), app.theme.wave(1), app.theme.playhead());
     let canvas = Canvas::default()
         .marker(Marker::Braille)
         .x_bounds([0.0, cols as f64])
@@ -356,11 +406,7 @@ fn draw_waveform(f: &mut Frame, app: &App, e: &HistoryEntry, area: Rect) {
                         y1: centre + *lo as f64 * scale,
                         x2: x as f64,
                         y2: centre + *hi as f64 * scale,
-                        color: if c == 0 {
-                            Color::Cyan
-                        } else {
-                            Color::LightBlue
-                        },
+                        color: if c == 0 { c0 } else { c1 },
                     });
                 }
             }
@@ -370,21 +416,16 @@ fn draw_waveform(f: &mut Frame, app: &App, e: &HistoryEntry, area: Rect) {
                     y1: -(channels as f64),
                     x2: x,
                     y2: channels as f64,
-                    color: Color::Yellow,
+                    color: ph,
                 });
             }
         });
     f.render_widget(canvas, area);
 }
 
-fn draw_progress(f: &mut Frame, app: &App, e: &HistoryEntry, area: Rect) {
+fn play_label(app: &App) -> String {
     let pb = &app.playback;
-    if !app.is_playing(&e.entry_id) {
-        return;
-    }
-    let total = pb.duration.as_secs_f64().max(1e-9);
-    let ratio = (pb.position.as_secs_f64() / total).clamp(0.0, 1.0);
-    let label = format!(
+    format!(
         "{} {} / {}{}",
         if pb.state == PlayState::Paused {
             "⏸"
@@ -394,34 +435,78 @@ fn draw_progress(f: &mut Frame, app: &App, e: &HistoryEntry, area: Rect) {
         duration(pb.position.as_secs_f64()),
         duration(pb.duration.as_secs_f64()),
         if pb.looping { "  loop" } else { "" }
-    );
+    )
+}
+
+fn draw_progress(f: &mut Frame, app: &App, e: &HistoryEntry, area: Rect) {
+    let pb = &app.playback;
+    if !app.is_playing(&e.entry_id) {
+        return;
+    }
+    let total = pb.duration.as_secs_f64().max(1e-9);
+    let ratio = (pb.position.as_secs_f64() / total).clamp(0.0, 1.0);
     f.render_widget(
         Gauge::default()
             .ratio(ratio)
-            .label(label)
-            .gauge_style(Style::new().fg(Color::Yellow)),
+            .label(play_label(app))
+            .gauge_style(app.theme.accent()),
         area,
     );
 }
 
-fn draw_status(f: &mut Frame, app: &App, area: Rect) {
-    let mut parts = vec![match app.store.loading() {
-        Some(total) => format!(
-            "{}/{} newest, loading {total}…",
-            app.view.len(),
-            app.store.count()
-        ),
-        None => format!("{}/{}", app.view.len(), app.store.count()),
-    }];
-    if !app.search.is_empty() {
-        parts.push(format!("/{}", sanitize(&app.search)));
+/// The status line's parts, most important first.
+fn status_parts(app: &App) -> Vec<String> {
+    let rows = app.view.rows.len();
+    let mut parts = vec![format!(
+        "{}/{}",
+        if rows == 0 { 0 } else { app.selected + 1 },
+        rows
+    )];
+    match app.store.loading() {
+        Some(total) => parts[0].push_str(&format!(" · loading {total}…")),
+        None if rows != app.store.count() => {
+            parts[0].push_str(&format!(" of {}", app.store.count()))
+        }
+        None => {}
     }
-    if !app.filter.is_empty() {
-        parts.push(format!("filter: {}", sanitize(&app.filter.text)));
+    if let Some(b) = &app.busy {
+        parts.push(b.clone());
     }
-    parts.push(format!("sort: {}", app.sort.label()));
+    if app.view.pending {
+        parts.push("sorting…".into());
+    }
+    if app.playback.state != PlayState::Idle {
+        let id = app
+            .playback
+            .id
+            .as_deref()
+            .map(|i| sanitize(&i[..i.len().min(8)]).into_owned())
+            .unwrap_or_default();
+        parts.push(format!("{} {id}", play_label(app)));
+    }
+    if let Some((at, n)) = app.match_position() {
+        parts.push(format!("match {at}/{n}"));
+    } else if !app.find.query.is_empty() {
+        parts.push(format!("/{}", truncate(&sanitize(&app.find.query), 16)));
+    }
+    if !app.view.spec.filter.is_empty() {
+        parts.push(format!(
+            "filter: {}",
+            truncate(&sanitize(&app.view.spec.filter.text), 24)
+        ));
+    }
+    parts.push(format!("sort: {}", app.view.spec.sort.label()));
     if !app.marked.is_empty() {
-        parts.push(format!("{} marked", app.marked.len()));
+        let hidden = app
+            .marked
+            .iter()
+            .filter(|m| app.view.position(m).is_none())
+            .count();
+        parts.push(if hidden > 0 {
+            format!("{} marked ({hidden} hidden)", app.marked.len())
+        } else {
+            format!("{} marked", app.marked.len())
+        });
     }
     parts.push(size(app.total_bytes));
     parts.push(format!("vol {}%", app.playback.volume));
@@ -431,36 +516,55 @@ fn draw_status(f: &mut Frame, app: &App, area: Rect) {
     if app.playback.looping {
         parts.push("loop".into());
     }
-    let left = parts.join(" │ ");
-    let mut spans = vec![Span::styled(
-        left,
-        Style::new().fg(Color::Black).bg(Color::Gray),
-    )];
-    if let Some((level, msg)) = &app.message {
-        let style = match level {
-            Level::Info => Style::new().fg(Color::Green),
-            Level::Error => Style::new().fg(Color::Red).add_modifier(Modifier::BOLD),
+    parts
+}
+
+fn draw_status(f: &mut Frame, app: &App, area: Rect) {
+    let width = area.width as usize;
+    let mut line = String::new();
+    for p in status_parts(app) {
+        let next = if line.is_empty() {
+            p
+        } else {
+            format!(" │ {p}")
         };
-        spans.push(Span::raw("  "));
-        spans.push(Span::styled(sanitize(msg).into_owned(), style));
+        if UnicodeWidthStr::width(line.as_str()) + UnicodeWidthStr::width(next.as_str()) > width {
+            line.push_str(" …");
+            break;
+        }
+        line.push_str(&next);
     }
-    f.render_widget(Paragraph::new(Line::from(spans)), area);
+    f.render_widget(
+        Paragraph::new(truncate(&line, width)).style(app.theme.status()),
+        area,
+    );
 }
 
 fn draw_bar(f: &mut Frame, app: &App, area: Rect) {
-    let (prefix, show) = match app.mode {
-        Mode::Search => ("/", true),
-        Mode::Command => (":", true),
-        _ => ("", false),
+    let width = area.width as usize;
+    let prefix = match app.mode {
+        Mode::Search => "/",
+        Mode::Command => ":",
+        _ => {
+            let (text, style) = match app.message() {
+                Some(m) => (
+                    sanitize(&m.text).into_owned(),
+                    if m.level == Level::Error {
+                        app.theme.error()
+                    } else {
+                        app.theme.info()
+                    },
+                ),
+                None => (
+                    "? help  : command  / search  Enter play  d delete  u undo  q quit".to_string(),
+                    app.theme.dim(),
+                ),
+            };
+            // A cut message ends with … (:messages shows it whole).
+            f.render_widget(Paragraph::new(truncate(&text, width)).style(style), area);
+            return;
+        }
     };
-    if !show {
-        f.render_widget(
-            Paragraph::new("? help  : command  / search  Enter play  d delete  q quit")
-                .style(Style::new().fg(Color::DarkGray)),
-            area,
-        );
-        return;
-    }
     let width = area.width.saturating_sub(1) as usize;
     let scroll = app.input.visual_scroll(width);
     let value = sanitize(app.input.value()).into_owned();
@@ -472,100 +576,297 @@ fn draw_bar(f: &mut Frame, app: &App, area: Rect) {
     f.set_cursor_position((area.x + x.min(area.width.saturating_sub(1)), area.y));
 }
 
+/// Clears `r` for a popup; a wide character cut by its left or right edge
+/// is blanked whole, so the popup's border is drawn intact.
+fn clear(buf: &mut Buffer, r: Rect) {
+    let full = buf.area;
+    for y in r.top()..r.bottom() {
+        // A wide character starting just left of the popup spills into it.
+        if r.left() > full.left() {
+            let c = &mut buf[(r.left() - 1, y)];
+            if UnicodeWidthStr::width(c.symbol()) > 1 {
+                c.reset();
+            }
+        }
+        for x in r.left()..r.right() {
+            buf[(x, y)].reset();
+        }
+        // The cell after the popup may be the second half of a wide character.
+        if r.right() < full.right() {
+            let c = &mut buf[(r.right(), y)];
+            if c.symbol().is_empty() {
+                c.reset();
+            }
+        }
+    }
+}
+
 fn popup(f: &mut Frame, w: u16, h: u16) -> Rect {
     let a = f.area();
     let w = w.min(a.width.saturating_sub(2));
     let h = h.min(a.height.saturating_sub(2));
     let r = Rect::new(a.x + (a.width - w) / 2, a.y + (a.height - h) / 2, w, h);
-    f.render_widget(Clear, r);
+    clear(f.buffer_mut(), r);
     r
 }
 
-fn draw_confirm(f: &mut Frame, app: &App, ids: &[String]) {
-    let mut lines = vec![Line::from(format!(
-        "Delete {} entr{} and their files?",
-        ids.len(),
-        if ids.len() == 1 { "y" } else { "ies" }
-    ))];
-    lines.push(Line::from(""));
-    for id in ids.iter().take(8) {
-        if let Ok(e) = app.store.get(id) {
-            lines.push(Line::from(format!(
-                "  {}  {}",
-                sanitize(e.short_id()),
-                sanitize(&e.model_name)
-            )));
-            lines.push(Line::from(Span::styled(
-                format!("     {}", sanitize(&e.audio_file)),
-                Style::new().fg(Color::Gray),
-            )));
-            lines.push(Line::from(Span::styled(
-                format!("     {}", sanitize(&e.thumbnail_file)),
-                Style::new().fg(Color::Gray),
-            )));
+fn draw_confirm(f: &mut Frame, app: &App, c: &Confirm) {
+    let t = &app.theme;
+    let inner_w = 68usize;
+    let mut lines = Vec::new();
+    let (title, question) = match c {
+        Confirm::Delete {
+            ids,
+            hidden,
+            permanent,
+        } => {
+            let mut q = format!(
+                "Delete {} and their files{}?",
+                count(ids.len(), "take", "takes"),
+                if *permanent { " for good" } else { "" }
+            );
+            if *hidden > 0 {
+                q.push_str(&format!(" ({hidden} of them hidden by the filter)"));
+            }
+            lines.push(Line::from(truncate(&q, inner_w)));
+            lines.push(Line::from(""));
+            for id in ids.iter().take(6) {
+                if let Some(e) = app.store.get_exact(id) {
+                    lines.push(Line::from(truncate(
+                        &format!("  {}  {}", sanitize(e.short_id()), sanitize(&e.model_name)),
+                        inner_w,
+                    )));
+                    for rel in [&e.audio_file, &e.thumbnail_file] {
+                        lines.push(Line::from(Span::styled(
+                            truncate(&format!("     {}", sanitize(rel)), inner_w),
+                            t.label(),
+                        )));
+                    }
+                }
+            }
+            if ids.len() > 6 {
+                lines.push(Line::from(format!("  … and {} more", ids.len() - 6)));
+            }
+            let after = if *permanent {
+                "y delete for good   n / Esc cancel"
+            } else {
+                "y delete (to the trash: u undoes)   n / Esc cancel"
+            };
+            (" delete ", after)
         }
-    }
-    if ids.len() > 8 {
-        lines.push(Line::from(format!("  … and {} more", ids.len() - 8)));
-    }
+        Confirm::Repair(plan) => {
+            lines.push(Line::from(format!(
+                "Move {} whose WAV is missing to the trash?",
+                count(plan.missing.len(), "take", "takes")
+            )));
+            lines.push(Line::from(""));
+            for (id, audio) in plan.missing.iter().take(8) {
+                lines.push(Line::from(truncate(
+                    &format!(
+                        "  {}  {}",
+                        sanitize(&id[..id.len().min(8)]),
+                        sanitize(audio)
+                    ),
+                    inner_w,
+                )));
+            }
+            if plan.missing.len() > 8 {
+                lines.push(Line::from(format!(
+                    "  … and {} more",
+                    plan.missing.len() - 8
+                )));
+            }
+            (
+                " repair ",
+                "y move to the trash (u undoes)   n / Esc cancel",
+            )
+        }
+    };
     lines.push(Line::from(""));
     lines.push(Line::from(Span::styled(
-        "y delete   n / Esc cancel   (u undoes while genhist runs)",
+        question,
         Style::new().add_modifier(Modifier::BOLD),
     )));
     let h = lines.len() as u16 + 2;
-    let r = popup(f, 72, h);
+    let r = popup(f, inner_w as u16 + 4, h);
     f.render_widget(
         Paragraph::new(lines).block(
             Block::default()
                 .borders(Borders::ALL)
-                .title(" delete ")
-                .border_style(Style::new().fg(Color::Red)),
+                .title(title)
+                .border_style(t.error()),
         ),
         r,
     );
 }
 
-fn draw_help(f: &mut Frame) {
-    let rows = keymap::rows();
-    let mut lines: Vec<Line> = rows
-        .iter()
-        .map(|(k, h)| {
-            Line::from(vec![
-                Span::styled(format!("{k:<16}"), Style::new().fg(Color::Yellow)),
-                Span::raw(*h),
-            ])
-        })
-        .collect();
-    lines.push(Line::from(""));
-    lines.push(Line::from(
-        "Commands: :filter model= preset= seed= stereo= duration>N duration<N quality.KEY>N text",
-    ));
-    lines.push(Line::from("  :sort newest|oldest|duration|seed|model|quality.KEY  :goto ID  :export PATH  :delete [ID..]"));
-    lines.push(Line::from("  :undo :repair :stats :history [N] :play [ID] :pause :stop :seek +5|-5|1:30 :volume N :loop"));
-    lines.push(Line::from("  :autoplay :clear :help :q"));
-    let r = popup(f, 100, lines.len() as u16 + 2);
-    f.render_widget(
-        Paragraph::new(lines).block(
-            Block::default()
-                .borders(Borders::ALL)
-                .title(" keys (Esc closes) "),
-        ),
-        r,
-    );
+/// A line of the help.
+#[derive(Debug, Clone, PartialEq)]
+pub enum HelpLine {
+    Title(String),
+    Row(String, String),
+    Blank,
 }
 
-fn draw_info(f: &mut Frame, title: &str, lines: &[String]) {
-    let body: Vec<Line> = lines.iter().map(|l| Line::from(l.clone())).collect();
-    let r = popup(f, 70, body.len() as u16 + 2);
+/// The width of the help's key column.
+const HELP_KEY_W: usize = 18;
+
+/// Splits `text` into lines of at most `width` columns at spaces.
+fn wrap(text: &str, width: usize) -> Vec<String> {
+    let width = width.max(10);
+    let mut lines = vec![String::new()];
+    for word in text.split(' ') {
+        let cur = lines.last_mut().expect("one line");
+        let need = UnicodeWidthStr::width(cur.as_str()) + 1 + UnicodeWidthStr::width(word);
+        if !cur.is_empty() && need > width {
+            lines.push(word.to_string());
+        } else {
+            if !cur.is_empty() {
+                cur.push(' ');
+            }
+            cur.push_str(word);
+        }
+    }
+    lines
+}
+
+/// The help's lines for a screen `width` columns wide (descriptions
+/// wrapped, not cut), all generated from the key tables (with the user's
+/// bindings) and the command table; `only`: one command.
+pub fn help_lines(only: Option<&str>, user: &UserKeys, width: u16) -> Vec<HelpLine> {
+    let text_w = (width as usize).saturating_sub(6 + HELP_KEY_W);
+    let rows = help_rows(only, user);
+    let mut out = Vec::with_capacity(rows.len());
+    for l in rows {
+        match l {
+            HelpLine::Row(k, h) => {
+                for (i, part) in wrap(&h, text_w).into_iter().enumerate() {
+                    out.push(HelpLine::Row(
+                        if i == 0 { k.clone() } else { String::new() },
+                        part,
+                    ));
+                }
+            }
+            other => out.push(other),
+        }
+    }
+    out
+}
+
+fn help_rows(only: Option<&str>, user: &UserKeys) -> Vec<HelpLine> {
+    let mut out = Vec::new();
+    if let Some(name) = only {
+        if let Some(i) = super::command::info(name) {
+            out.push(HelpLine::Title(format!(":{} {}", i.name, i.args)));
+            out.push(HelpLine::Row(String::new(), i.help.to_string()));
+            for mode in KeyMode::ALL {
+                for b in mode
+                    .table()
+                    .iter()
+                    .filter(|b| b.command.split_whitespace().next() == Some(i.name))
+                {
+                    if !b.label.is_empty() {
+                        out.push(HelpLine::Row(
+                            b.label.to_string(),
+                            format!("key ({})", mode.name()),
+                        ));
+                    }
+                }
+            }
+        }
+        return out;
+    }
+    for mode in KeyMode::ALL {
+        out.push(HelpLine::Title(match mode {
+            KeyMode::Normal => "keys".to_string(),
+            m => format!("keys ({})", m.name()),
+        }));
+        for (k, h) in super::keymap::rows(mode) {
+            out.push(HelpLine::Row(k.to_string(), h.to_string()));
+        }
+        for (m, code, mods, cmd) in &user.bindings {
+            if *m == mode {
+                out.push(HelpLine::Row(
+                    format!(
+                        "{}{code:?}",
+                        if mods.is_empty() {
+                            String::new()
+                        } else {
+                            format!("{mods:?}+")
+                        }
+                    ),
+                    format!(":{cmd} (your binding)"),
+                ));
+            }
+        }
+        if mode == KeyMode::Normal {
+            out.push(HelpLine::Row(
+                "mouse".into(),
+                "wheel scrolls, click selects".into(),
+            ));
+        }
+        out.push(HelpLine::Blank);
+    }
+    out.push(HelpLine::Title("commands (:help CMD for one)".into()));
+    for c in COMMANDS.iter().filter(|c| !c.mode_key) {
+        out.push(HelpLine::Row(
+            format!(":{} {}", c.name, c.args),
+            c.help.to_string(),
+        ));
+    }
+    out
+}
+
+fn draw_scrolled(f: &mut Frame, app: &App, title: &str, lines: Vec<Line<'static>>, scroll: usize) {
+    let a = f.area();
+    let h = (lines.len() as u16 + 2).min(a.height.saturating_sub(2));
+    let w = 100u16.min(a.width.saturating_sub(2));
+    let r = popup(f, w, h);
+    let shown = r.height.saturating_sub(2) as usize;
+    let more = if lines.len() > scroll + shown {
+        format!(" ↓ {} more ", lines.len() - scroll - shown)
+    } else {
+        String::new()
+    };
+    let body: Vec<Line> = lines.into_iter().skip(scroll).take(shown).collect();
     f.render_widget(
         Paragraph::new(body).block(
             Block::default()
                 .borders(Borders::ALL)
-                .title(format!(" {title} (Esc closes) ")),
+                .title(format!(" {title} (j/k scroll, Esc closes) "))
+                .title_bottom(Span::styled(more, app.theme.accent())),
         ),
         r,
     );
+}
+
+fn draw_help(f: &mut Frame, app: &App, only: Option<&str>, scroll: usize) {
+    let w = (f.area().width.saturating_sub(4)) as usize;
+    let t = &app.theme;
+    let lines: Vec<Line<'static>> = help_lines(only, &app.user_keys, f.area().width)
+        .into_iter()
+        .map(|l| match l {
+            HelpLine::Title(s) => Line::from(Span::styled(s, t.header())),
+            HelpLine::Row(k, h) => {
+                let key_w = HELP_KEY_W.min(w / 3);
+                Line::from(vec![
+                    Span::styled(pad(&truncate(&k, key_w), key_w + 1), t.accent()),
+                    Span::raw(truncate(&h, w.saturating_sub(key_w + 1))),
+                ])
+            }
+            HelpLine::Blank => Line::from(""),
+        })
+        .collect();
+    draw_scrolled(f, app, "help", lines, scroll);
+}
+
+fn draw_info(f: &mut Frame, app: &App, title: &str, lines: &[String], scroll: usize) {
+    let w = (f.area().width.saturating_sub(4)) as usize;
+    let body = lines
+        .iter()
+        .map(|l| Line::from(truncate(&sanitize(l), w)))
+        .collect();
+    draw_scrolled(f, app, title, body, scroll);
 }
 
 fn draw_history_search(f: &mut Frame, app: &App) {
@@ -581,7 +882,7 @@ fn draw_history_search(f: &mut Frame, app: &App) {
             Style::new()
         };
         lines.push(Line::from(Span::styled(
-            format!("{n:>5}  {}", sanitize(c)),
+            truncate(&format!("{n:>5}  {}", sanitize(c)), 66),
             style,
         )));
     }
@@ -592,6 +893,40 @@ fn draw_history_search(f: &mut Frame, app: &App) {
                 .borders(Borders::ALL)
                 .title(" command history (Enter picks, Esc closes) "),
         ),
+        r,
+    );
+}
+
+fn draw_completion(f: &mut Frame, app: &App, bar: Rect) {
+    let Some(c) = &app.completion else { return };
+    let max = 8usize;
+    let n = c.candidates.len();
+    let start = c.index.map_or(0, |i| i.saturating_sub(max - 1));
+    let shown: Vec<Line> = c
+        .candidates
+        .iter()
+        .enumerate()
+        .skip(start)
+        .take(max)
+        .map(|(i, s)| {
+            let line = Line::from(truncate(&sanitize(s), 46));
+            if Some(i) == c.index {
+                line.style(app.theme.selected())
+            } else {
+                line
+            }
+        })
+        .collect();
+    let h = shown.len() as u16 + 2;
+    let w = 50u16.min(f.area().width);
+    let y = bar.y.saturating_sub(h + 1);
+    let r = Rect::new(bar.x, y, w, h);
+    clear(f.buffer_mut(), r);
+    f.render_widget(
+        Paragraph::new(shown).block(Block::default().borders(Borders::ALL).title(format!(
+            " {} (Tab / Shift-Tab) ",
+            count(n, "candidate", "candidates")
+        ))),
         r,
     );
 }

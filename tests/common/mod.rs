@@ -206,3 +206,174 @@ pub fn leftover_temps(dir: &Path) -> Vec<PathBuf> {
     );
     out
 }
+
+/// Key events for `s`: characters as they are, `<Enter>`, `<Esc>`, `<Tab>`,
+/// `<BackTab>`, `<Up>`, `<Down>`, `<Left>`, `<Right>`, `<PgDn>`, `<C-r>`,
+/// `<Space>`, `<BS>`.
+pub fn key_events(s: &str) -> Vec<genhist::ui::event::Event> {
+    use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+    let mut out = Vec::new();
+    let mut rest = s;
+    while !rest.is_empty() {
+        let (code, mods, len) = if let Some(end) = rest.strip_prefix('<').and_then(|r| r.find('>'))
+        {
+            let name = &rest[1..end + 1];
+            let (code, mods) = match name {
+                "Enter" => (KeyCode::Enter, KeyModifiers::NONE),
+                "Esc" => (KeyCode::Esc, KeyModifiers::NONE),
+                "Tab" => (KeyCode::Tab, KeyModifiers::NONE),
+                "BackTab" => (KeyCode::BackTab, KeyModifiers::SHIFT),
+                "Up" => (KeyCode::Up, KeyModifiers::NONE),
+                "Down" => (KeyCode::Down, KeyModifiers::NONE),
+                "Left" => (KeyCode::Left, KeyModifiers::NONE),
+                "Right" => (KeyCode::Right, KeyModifiers::NONE),
+                "PgDn" => (KeyCode::PageDown, KeyModifiers::NONE),
+                "Space" => (KeyCode::Char(' '), KeyModifiers::NONE),
+                "BS" => (KeyCode::Backspace, KeyModifiers::NONE),
+                "C-r" => (KeyCode::Char('r'), KeyModifiers::CONTROL),
+                other => panic!("unknown key name {other}"),
+            };
+            (code, mods, end + 2)
+        } else {
+            let c = rest.chars().next().unwrap();
+            let mods = if c.is_uppercase() {
+                KeyModifiers::SHIFT
+            } else {
+                KeyModifiers::NONE
+            };
+            (KeyCode::Char(c), mods, c.len_utf8())
+        };
+        out.push(genhist::ui::event::Event::Key(KeyEvent::new(code, mods)));
+        rest = &rest[len..];
+    }
+    out
+}
+
+/// Presses keys on an `App` alone (no workers: effects are dropped).
+pub fn press(app: &mut genhist::ui::app::App, s: &str) {
+    for ev in key_events(s) {
+        app.update(ev);
+    }
+}
+
+/// The browser's `App` with its real store, peaks and view workers, but no
+/// terminal and no sound device (player commands are recorded). Tests press
+/// keys and wait for what a user would see.
+pub struct Driver {
+    pub app: genhist::ui::app::App,
+    rx: std::sync::mpsc::Receiver<genhist::ui::event::Event>,
+    store: genhist::ui::workers::store::StoreWorker,
+    peaks: genhist::ui::workers::peaks::PeaksWorker,
+    views: genhist::ui::workers::view::ViewWorker,
+    pub dir: PathBuf,
+    pub played: Vec<genhist::playback::PlayerCmd>,
+    pub quit: bool,
+}
+
+impl Driver {
+    pub fn new(dir: &Path) -> Driver {
+        let (tx, rx) = std::sync::mpsc::channel();
+        let app = genhist::ui::open_app(dir, None).unwrap();
+        let hd = genhist::store::HistoryDir::new(dir);
+        let mut d = Driver {
+            app,
+            rx,
+            store: genhist::ui::workers::store::StoreWorker::spawn(
+                hd,
+                dir.join(".genhist_history"),
+                tx.clone(),
+            ),
+            peaks: genhist::ui::workers::peaks::PeaksWorker::spawn(tx.clone()),
+            views: genhist::ui::workers::view::ViewWorker::spawn(tx),
+            dir: dir.to_path_buf(),
+            played: Vec::new(),
+            quit: false,
+        };
+        d.send(genhist::ui::event::Event::Resize(120, 40));
+        // The full load is in when the store worker's first sizes come.
+        d.wait("the full load", |a| {
+            a.store.loading().is_none() && a.busy.is_none()
+        });
+        d.settle();
+        d
+    }
+
+    fn perform(&mut self, fx: Vec<genhist::ui::event::Effect>) {
+        use genhist::ui::event::Effect;
+        for e in fx {
+            match e {
+                Effect::Store(j) => self.store.send(j),
+                Effect::Peaks(j) => self.peaks.request(self.dir.clone(), j),
+                Effect::View(j) => self.views.request(j),
+                Effect::Player(c) => self.played.push(c),
+                Effect::Quit => self.quit = true,
+            }
+        }
+    }
+
+    pub fn send(&mut self, ev: genhist::ui::event::Event) {
+        let fx = self.app.update(ev);
+        self.perform(fx);
+    }
+
+    /// Presses keys (see [`key_events`]).
+    pub fn keys(&mut self, s: &str) {
+        for ev in key_events(s) {
+            self.send(ev);
+        }
+    }
+
+    /// Runs a `:` command as typed.
+    pub fn command(&mut self, line: &str) {
+        self.keys(":");
+        self.keys(line);
+        self.keys("<Enter>");
+    }
+
+    /// Handles events until `ok` holds (or fails after 15 s).
+    pub fn wait(&mut self, what: &str, ok: impl Fn(&genhist::ui::app::App) -> bool) {
+        let start = std::time::Instant::now();
+        while !ok(&self.app) {
+            if start.elapsed() > std::time::Duration::from_secs(15) {
+                panic!(
+                    "timed out waiting for {what}; message: {:?}",
+                    self.app.message().map(|m| &m.text)
+                );
+            }
+            if let Ok(ev) = self.rx.recv_timeout(std::time::Duration::from_millis(20)) {
+                self.send(ev);
+            }
+        }
+    }
+
+    /// Handles events until none has come for 300 ms.
+    pub fn settle(&mut self) {
+        while let Ok(ev) = self.rx.recv_timeout(std::time::Duration::from_millis(300)) {
+            self.send(ev);
+        }
+    }
+
+    pub fn selected(&self) -> String {
+        self.app
+            .selected_entry()
+            .map(|e| e.entry_id.clone())
+            .unwrap_or_default()
+    }
+
+    /// The status bar's message.
+    pub fn message(&self) -> String {
+        self.app
+            .message()
+            .map(|m| m.text.clone())
+            .unwrap_or_default()
+    }
+
+    pub fn rows(&self) -> Vec<String> {
+        self.app
+            .view
+            .rows
+            .iter()
+            .map(|e| e.entry_id.clone())
+            .collect()
+    }
+}

@@ -5,11 +5,19 @@
 //! decoder already positioned, instead of `Player::clear`/`try_seek`, which wait
 //! for the audio thread and could hang when it is not pulling.
 
-use crate::player::{decode, open_device};
-use rodio::Source;
+pub mod decode;
+pub mod device;
+
+pub use decode::{Decoded, Source};
+pub use device::{DeviceOutput, OutputFormat};
+
+use rodio::Source as _;
+use std::path::PathBuf;
 use std::sync::mpsc::{channel, Receiver, RecvTimeoutError, Sender};
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
+
+/// How long the device stays open after the last take stopped.
+pub const IDLE_RELEASE: Duration = Duration::from_secs(10);
 
 /// Where players come from: the sound device, or a test queue.
 pub trait Output: Send {
@@ -21,82 +29,13 @@ pub trait Output: Send {
         volume: f32,
         paused: bool,
     ) -> Result<rodio::Player, String>;
-}
 
-/// A decoded take on its way to a player.
-pub type Decoded = rodio::Decoder<std::io::BufReader<std::fs::File>>;
+    /// Lets the device go (it is opened again on the next play).
+    fn release(&mut self) {}
 
-/// The format an output runs at.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct OutputFormat {
-    pub channels: rodio::ChannelCount,
-    pub sample_rate: rodio::SampleRate,
-}
-
-impl OutputFormat {
-    /// The format an opened device runs at.
-    pub fn of(sink: &rodio::MixerDeviceSink) -> OutputFormat {
-        OutputFormat {
-            channels: sink.config().channel_count(),
-            sample_rate: sink.config().sample_rate(),
-        }
-    }
-}
-
-/// A player with `source` already queued, and the queue's output to hand to
-/// the mixer. Two things keep the start of a take clean:
-/// - The take is queued before the queue joins the mixer: the mixer reads the
-///   queue's format when it is added, and an empty queue reports a
-///   placeholder format for its first ~512 samples (a take in another format
-///   played garbled, a chirp).
-/// - A take at another sample rate than the output's is converted here, once:
-///   left to the mixer, its converter restarts at every span of the queue
-///   (a one-sample hiccup after the first 512 samples). A take at the output's
-///   rate goes through untouched (bit-exact).
-pub fn queued_player(
-    source: Decoded,
-    volume: f32,
-    paused: bool,
-    output: OutputFormat,
-) -> (rodio::Player, rodio::queue::SourcesQueueOutput) {
-    use rodio::Source;
-    let (player, queue) = rodio::Player::new();
-    player.set_volume(volume);
-    if paused {
-        player.pause();
-    }
-    if source.sample_rate() == output.sample_rate {
-        player.append(source);
-    } else {
-        player.append(rodio::source::UniformSourceIterator::new(
-            source,
-            output.channels,
-            output.sample_rate,
-        ));
-    }
-    (player, queue)
-}
-
-/// The default audio device, opened on first use and retried after a failure.
-#[derive(Default)]
-pub struct DeviceOutput {
-    sink: Option<rodio::MixerDeviceSink>,
-}
-
-impl Output for DeviceOutput {
-    fn connect(
-        &mut self,
-        source: Decoded,
-        volume: f32,
-        paused: bool,
-    ) -> Result<rodio::Player, String> {
-        if self.sink.is_none() {
-            self.sink = Some(open_device().map_err(|e| format!("no audio output device ({e})"))?);
-        }
-        let sink = self.sink.as_ref().ok_or("no audio output device")?;
-        let (player, queue) = queued_player(source, volume, paused, OutputFormat::of(sink));
-        sink.mixer().add(queue);
-        Ok(player)
+    /// True while the device is open.
+    fn is_open(&self) -> bool {
+        false
     }
 }
 
@@ -104,9 +43,13 @@ impl Output for DeviceOutput {
 #[derive(Debug, Clone, PartialEq)]
 pub enum PlayerCmd {
     /// Play `source` from the start (the entry `id` is shown as playing).
-    Play {
+    Play { id: String, source: Source },
+    /// Open the take's file (`path` inside the history directory `dir`, by
+    /// the store's rules) on the player's thread, then play it.
+    Open {
         id: String,
-        source: crate::player::Source,
+        dir: PathBuf,
+        path: crate::store::paths::RelPath,
     },
     /// Pause when playing, resume when paused.
     TogglePause,
@@ -170,8 +113,8 @@ pub struct Status {
     pub duration: Duration,
     pub volume: u16,
     pub looping: bool,
-    /// The newest error, numbered so the screen shows each once.
-    pub error: Option<(u64, String)>,
+    /// The output device is open.
+    pub device_open: bool,
 }
 
 impl Default for Status {
@@ -183,14 +126,24 @@ impl Default for Status {
             duration: Duration::ZERO,
             volume: 100,
             looping: false,
-            error: None,
+            device_open: false,
         }
     }
 }
 
+/// What the player thread reports.
+#[derive(Debug, Clone, PartialEq)]
+pub enum PlayerEvent {
+    Status(Status),
+    /// A command could not be carried out: why.
+    Error(String),
+    /// Something worth a word ("seek past the end: stopped").
+    Note(String),
+}
+
 struct Track {
     id: String,
-    source: crate::player::Source,
+    source: Source,
     duration: Duration,
 }
 
@@ -203,6 +156,8 @@ pub struct Engine<O: Output> {
     paused: bool,
     looping: bool,
     volume: u16,
+    /// Since when nothing plays (the device is released after [`IDLE_RELEASE`]).
+    idle_since: Option<Instant>,
 }
 
 impl<O: Output> Engine<O> {
@@ -215,15 +170,29 @@ impl<O: Output> Engine<O> {
             paused: false,
             looping: false,
             volume: 100,
+            idle_since: Some(Instant::now()),
         }
     }
 
-    /// Carries out one command; an error is a message for the status bar.
-    pub fn handle(&mut self, cmd: PlayerCmd) -> Result<(), String> {
+    /// The output (tests look at their double through it).
+    pub fn output(&self) -> &O {
+        &self.out
+    }
+
+    /// Carries out one command: `Ok(Some(note))` when there is something to
+    /// say; an error is a message for the status bar.
+    pub fn handle(&mut self, cmd: PlayerCmd) -> Result<Option<String>, String> {
         match cmd {
+            PlayerCmd::Open { id, dir, path } => {
+                let source = open_take(&dir, &path)?;
+                self.handle(PlayerCmd::Play { id, source })
+            }
             PlayerCmd::Play { id, source } => {
+                crate::fault::point("player");
                 self.stop();
-                let duration = decode(&source)?.total_duration().unwrap_or_default();
+                let duration = decode::decode(&source)?
+                    .total_duration()
+                    .unwrap_or_default();
                 self.track = Some(Track {
                     id,
                     source,
@@ -231,10 +200,10 @@ impl<O: Output> Engine<O> {
                 });
                 self.paused = false;
                 if let Err(e) = self.start(Duration::ZERO) {
-                    self.track = None;
+                    self.stop();
                     return Err(e);
                 }
-                Ok(())
+                Ok(None)
             }
             PlayerCmd::TogglePause => {
                 if let Some(p) = &self.player {
@@ -245,39 +214,42 @@ impl<O: Output> Engine<O> {
                         p.play()
                     }
                 }
-                Ok(())
+                Ok(None)
             }
             PlayerCmd::Stop => {
                 self.stop();
-                Ok(())
+                Ok(None)
             }
             PlayerCmd::Seek(to) => {
                 let Some(track) = &self.track else {
                     return Err("nothing is playing".into());
                 };
+                let total = track.duration.as_secs_f64();
                 let now = self.position().as_secs_f64();
-                let target = match to {
+                let mut target = match to {
                     SeekTo::By(d) => now + d,
                     SeekTo::To(t) => t,
                 }
                 .max(0.0);
-                if track.duration > Duration::ZERO && target >= track.duration.as_secs_f64() {
-                    // Past the end: the take is over.
-                    self.stop();
-                    return Ok(());
+                if total > 0.0 && target >= total {
+                    if !self.looping {
+                        self.stop();
+                        return Ok(Some("seek past the end: stopped".into()));
+                    }
+                    target %= total;
                 }
-                self.start(Duration::from_secs_f64(target))
+                self.start(Duration::from_secs_f64(target)).map(|()| None)
             }
             PlayerCmd::SetVolume(v) => {
                 self.volume = v.min(150);
                 if let Some(p) = &self.player {
                     p.set_volume(self.volume as f32 / 100.0);
                 }
-                Ok(())
+                Ok(None)
             }
             PlayerCmd::SetLoop(on) => {
                 self.looping = on;
-                Ok(())
+                Ok(None)
             }
         }
     }
@@ -285,7 +257,7 @@ impl<O: Output> Engine<O> {
     /// (Re)starts the current track at `offset` on a fresh player.
     fn start(&mut self, offset: Duration) -> Result<(), String> {
         let track = self.track.as_ref().ok_or("nothing to play")?;
-        let mut source = decode(&track.source)?;
+        let mut source = decode::decode(&track.source)?;
         if offset > Duration::ZERO {
             source
                 .try_seek(offset)
@@ -297,6 +269,7 @@ impl<O: Output> Engine<O> {
         // Dropping the old player silences it at once.
         self.player = Some(player);
         self.offset = offset;
+        self.idle_since = None;
         Ok(())
     }
 
@@ -305,14 +278,16 @@ impl<O: Output> Engine<O> {
         self.track = None;
         self.offset = Duration::ZERO;
         self.paused = false;
+        self.idle_since.get_or_insert_with(Instant::now);
     }
 
     fn position(&self) -> Duration {
         self.offset + self.player.as_ref().map_or(Duration::ZERO, |p| p.get_pos())
     }
 
-    /// Notices the end of a take (looping or going idle) and reports the state.
-    pub fn status(&mut self) -> Status {
+    /// Notices the end of a take (looping or going idle), and releases the
+    /// device after [`IDLE_RELEASE`] without playback (`now`: the clock).
+    pub fn tick(&mut self, now: Instant) {
         let ended = self.player.as_ref().is_some_and(|p| p.empty());
         if ended && self.track.is_some() {
             if self.looping {
@@ -323,6 +298,17 @@ impl<O: Output> Engine<O> {
                 self.stop();
             }
         }
+        if self.track.is_none() && self.out.is_open() {
+            let since = *self.idle_since.get_or_insert(now);
+            if now.saturating_duration_since(since) >= IDLE_RELEASE {
+                self.out.release();
+            }
+        }
+    }
+
+    /// The state as the screen shows it.
+    pub fn status(&mut self) -> Status {
+        self.tick(Instant::now());
         let state = match (&self.track, self.paused) {
             (None, _) => PlayState::Idle,
             (Some(_), true) => PlayState::Paused,
@@ -336,79 +322,105 @@ impl<O: Output> Engine<O> {
             duration,
             volume: self.volume,
             looping: self.looping,
-            error: None,
+            device_open: self.out.is_open(),
         }
     }
 }
 
-/// The engine on its own thread: commands in, a shared [`Status`] out (updated
-/// every 20 ms, so the screen's position moves at far more than 10 Hz).
+/// Opens `path` below `dir` by the store's rules (no symlink, a regular file).
+fn open_take(dir: &std::path::Path, path: &crate::store::paths::RelPath) -> Result<Source, String> {
+    use crate::store::paths::{locate, Located};
+    let root = crate::fsutil::Dir::open(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    let full = dir.join(path.to_string());
+    match locate(&root, path) {
+        Located::Present { parent, name, .. } => parent
+            .open_regular(&name)
+            .map(|f| Source::new(f, full.clone()))
+            .map_err(|e| format!("{}: {e}", full.display())),
+        Located::Missing => Err(format!("{}: the WAV file is missing", full.display())),
+        Located::Refused(why) => Err(format!("{}: {why}", full.display())),
+    }
+}
+
+/// The engine on its own thread: commands in, [`PlayerEvent`]s out through
+/// `notify` (status when it changes, at most every 20 ms while playing).
 pub struct PlayerThread {
     tx: Sender<PlayerCmd>,
-    status: Arc<Mutex<Status>>,
 }
 
 impl PlayerThread {
-    pub fn spawn<O: Output + 'static>(out: O) -> PlayerThread {
+    pub fn spawn<O: Output + 'static>(
+        out: O,
+        notify: impl Fn(PlayerEvent) + Send + 'static,
+    ) -> PlayerThread {
         let (tx, rx) = channel();
-        let status = Arc::new(Mutex::new(Status::default()));
-        let shared = status.clone();
         std::thread::Builder::new()
             .name("genhist-player".into())
-            .spawn(move || run_engine(Engine::new(out), rx, shared))
+            .spawn(move || run_engine(Engine::new(out), rx, notify))
             .map(|_| ())
             .unwrap_or_else(|e| tracing::error!("cannot start the player thread: {e}"));
-        PlayerThread { tx, status }
+        PlayerThread { tx }
     }
 
     pub fn send(&self, cmd: PlayerCmd) {
         let _ = self.tx.send(cmd);
-    }
-
-    pub fn status(&self) -> Status {
-        self.status.lock().map(|s| s.clone()).unwrap_or_default()
     }
 }
 
 fn run_engine<O: Output>(
     mut engine: Engine<O>,
     rx: Receiver<PlayerCmd>,
-    shared: Arc<Mutex<Status>>,
+    notify: impl Fn(PlayerEvent),
 ) {
-    let mut errors = 0u64;
-    let mut last_error: Option<(u64, String)> = None;
+    let mut last: Option<Status> = None;
     loop {
         match rx.recv_timeout(Duration::from_millis(20)) {
             Ok(cmd) => {
-                let t0 = Instant::now();
                 tracing::debug!("player: {cmd:?}");
-                if let Err(e) = engine.handle(cmd) {
-                    tracing::warn!("player: {e}");
-                    errors += 1;
-                    last_error = Some((errors, e));
+                // A panic (a decoder's, say) ends this command, not the player.
+                let r =
+                    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| engine.handle(cmd)));
+                match r {
+                    Ok(Ok(None)) => {}
+                    Ok(Ok(Some(note))) => notify(PlayerEvent::Note(note)),
+                    Ok(Err(e)) => {
+                        tracing::warn!("player: {e}");
+                        notify(PlayerEvent::Error(e));
+                    }
+                    Err(p) => {
+                        let msg = format!("cannot play: {}", decode::panic_text(&*p));
+                        tracing::error!("player: {msg}");
+                        let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                            engine.handle(PlayerCmd::Stop)
+                        }));
+                        notify(PlayerEvent::Error(msg));
+                    }
                 }
-                tracing::debug!("player: handled in {:?}", t0.elapsed());
             }
             Err(RecvTimeoutError::Timeout) => {}
             Err(RecvTimeoutError::Disconnected) => return,
         }
-        let mut s = engine.status();
-        s.error = last_error.clone();
-        if let Ok(mut g) = shared.lock() {
-            *g = s;
+        let s = engine.status();
+        if last.as_ref() != Some(&s) {
+            notify(PlayerEvent::Status(s.clone()));
+            last = Some(s);
         }
     }
 }
 
 /// A device-less output for tests: each player's sample queue is handed out
 /// through `queue` so a test can pull samples like a sound card would.
+#[cfg(any(test, feature = "test-double"))]
 #[derive(Clone, Default)]
 pub struct QueueOutput {
-    pub queue: Arc<Mutex<Option<rodio::queue::SourcesQueueOutput>>>,
+    pub queue: std::sync::Arc<std::sync::Mutex<Option<rodio::queue::SourcesQueueOutput>>>,
     /// When set, `connect` fails with this reason (a machine without a device).
     pub fail: Option<String>,
+    /// Whether the "device" is open, and how often it was opened.
+    pub state: std::sync::Arc<std::sync::Mutex<(bool, usize)>>,
 }
 
+#[cfg(any(test, feature = "test-double"))]
 impl Output for QueueOutput {
     fn connect(
         &mut self,
@@ -419,19 +431,35 @@ impl Output for QueueOutput {
         if let Some(why) = &self.fail {
             return Err(format!("no audio output device ({why})"));
         }
+        if let Ok(mut s) = self.state.lock() {
+            if !s.0 {
+                *s = (true, s.1 + 1);
+            }
+        }
         // The test "device" runs mono at 48 kHz.
         let output = OutputFormat {
             channels: rodio::ChannelCount::new(1).expect("nonzero"),
             sample_rate: rodio::SampleRate::new(48_000).expect("nonzero"),
         };
-        let (player, queue) = queued_player(source, volume, paused, output);
+        let (player, queue) = device::queued_player(source, volume, paused, output);
         if let Ok(mut q) = self.queue.lock() {
             *q = Some(queue);
         }
         Ok(player)
     }
+
+    fn release(&mut self) {
+        if let Ok(mut s) = self.state.lock() {
+            s.0 = false;
+        }
+    }
+
+    fn is_open(&self) -> bool {
+        self.state.lock().is_ok_and(|s| s.0)
+    }
 }
 
+#[cfg(any(test, feature = "test-double"))]
 impl QueueOutput {
     /// Pulls `n` samples as the device would; returns them.
     pub fn pull(&self, n: usize) -> Vec<f32> {
@@ -443,5 +471,10 @@ impl QueueOutput {
             Some(q) => q.by_ref().take(n).collect(),
             None => Vec::new(),
         }
+    }
+
+    /// How many times the "device" was opened.
+    pub fn opens(&self) -> usize {
+        self.state.lock().map_or(0, |s| s.1)
     }
 }

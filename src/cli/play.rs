@@ -1,0 +1,33 @@
+//! `genhist play`: one take to the default device, returning when it ends.
+
+use crate::playback::device::{open_device, queued_player, OutputFormat};
+use crate::playback::{decode, Source};
+use std::io::Write;
+
+/// Plays `src` and returns when it has ended. Exit code 1 (with a message on
+/// stderr) when there is no device or the take cannot be played.
+pub fn play_blocking(src: &Source, out: &mut impl Write) -> anyhow::Result<i32> {
+    use rodio::Source as _;
+    let source = decode::decode(src).map_err(anyhow::Error::msg)?;
+    let sink = match open_device() {
+        Ok(s) => s,
+        Err(why) => {
+            eprintln!("genhist: no audio output device ({why})");
+            return Ok(1);
+        }
+    };
+    let total = source.total_duration();
+    let (player, queue) = queued_player(source, 1.0, false, OutputFormat::of(&sink));
+    sink.mixer().add(queue);
+    writeln!(
+        out,
+        "playing {}{}",
+        crate::text::sanitize(&src.path.display().to_string()),
+        total.map_or(String::new(), |d| format!(" ({:.1}s)", d.as_secs_f64()))
+    )?;
+    out.flush()?;
+    player.sleep_until_end();
+    // Let the device drain what the mixer has handed it.
+    std::thread::sleep(std::time::Duration::from_millis(150));
+    Ok(0)
+}

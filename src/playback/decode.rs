@@ -1,0 +1,89 @@
+//! Reading a take for playback: the file opened once (by the store's rules),
+//! its header checked, then decoded through rodio (so 64-bit float, µ-law
+//! and a-law play too). A header that would make the decoder fail or panic
+//! (0 Hz, 0 channels, an odd block alignment, a truncated file) is a message
+//! instead, and a panic inside the decoder is caught and becomes one too.
+
+use std::fs::File;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+/// A decoded take on its way to a player.
+pub type Decoded = rodio::Decoder<std::io::BufReader<File>>;
+
+/// A take's audio, opened once: each decode reads it through its own file
+/// description, so a new decoder never shares a read position with one
+/// still playing, and the path is never looked up again.
+#[derive(Debug, Clone)]
+pub struct Source {
+    pub path: PathBuf,
+    pub file: Arc<File>,
+}
+
+impl PartialEq for Source {
+    fn eq(&self, other: &Source) -> bool {
+        self.path == other.path
+    }
+}
+
+impl Source {
+    pub fn new(file: File, path: PathBuf) -> Source {
+        Source {
+            path,
+            file: Arc::new(file),
+        }
+    }
+
+    /// Opens `path` plainly (tests and tools outside a history directory).
+    pub fn open(path: &Path) -> Result<Source, String> {
+        let f = File::open(path).map_err(|e| format!("{}: {e}", path.display()))?;
+        Ok(Source::new(f, path.to_path_buf()))
+    }
+
+    /// A fresh file description on the same file, with its own position.
+    fn reopen(&self) -> Result<File, String> {
+        let fd = std::os::fd::AsRawFd::as_raw_fd(&*self.file);
+        File::open(format!("/proc/self/fd/{fd}"))
+            .map_err(|e| format!("{}: {e}", self.path.display()))
+    }
+}
+
+/// Checks the WAV header of `f` (read from its start) for what a player needs.
+fn check_header(f: &File) -> Result<(), String> {
+    let mut head = Vec::with_capacity(1 << 16);
+    f.take(1 << 16)
+        .read_to_end(&mut head)
+        .map_err(|e| e.to_string())?;
+    crate::audio::wav_layout(&head).map(|_| ())
+}
+
+/// The panic's message, for the user.
+pub fn panic_text(p: &(dyn std::any::Any + Send)) -> String {
+    p.downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| p.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "unknown error".into())
+}
+
+/// Decodes a take, or says why it cannot be played.
+pub fn decode(src: &Source) -> Result<Decoded, String> {
+    let path = &src.path;
+    let cannot = |why: String| format!("cannot play {}: {why}", path.display());
+    check_header(&src.reopen()?).map_err(cannot)?;
+    let f = src.reopen()?;
+    let len = f.metadata().map(|m| m.len()).unwrap_or(0);
+    let built = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        rodio::Decoder::builder()
+            .with_data(std::io::BufReader::new(f))
+            .with_byte_len(len)
+            .with_seekable(true)
+            .with_hint("wav")
+            .build()
+    }));
+    match built {
+        Ok(Ok(d)) => Ok(d),
+        Ok(Err(e)) => Err(cannot(format!("cannot decode: {e}"))),
+        Err(p) => Err(cannot(format!("the decoder failed ({})", panic_text(&*p)))),
+    }
+}

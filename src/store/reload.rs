@@ -1,0 +1,147 @@
+//! Keeping an in-memory history in step with the file without reading it
+//! whole: for every entry, a hash of its id and one of its stored text
+//! ([`Known`]). A reload after another program's change streams the file,
+//! compares, and parses only the entries whose text is new or changed
+//! ([`Delta`]); genhist's own rewrites track the same way as they write, so
+//! they never need a re-read, and an entry another program slipped in
+//! during the write is noticed all the same.
+
+use super::error::StoreError;
+use super::read::{self, IndexFile, InvalidEntry};
+use super::scan::fast_hash;
+use super::stream::{self, Item};
+use super::HistoryEntry;
+use serde_json::Value;
+use std::collections::HashMap;
+
+/// The hash of an entry's id, as [`super::GenerationHistory`] looks entries up.
+pub fn id_hash(id: &str) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    id.hash(&mut h);
+    h.finish()
+}
+
+/// What the file held when last read or written: id hash → text hash.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Known {
+    texts: HashMap<u64, u64>,
+}
+
+impl Known {
+    pub fn len(&self) -> usize {
+        self.texts.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.texts.is_empty()
+    }
+
+    pub(crate) fn insert(&mut self, id: &str, text: &[u8]) {
+        self.texts.insert(id_hash(id), fast_hash(text));
+    }
+
+    pub(crate) fn extend(&mut self, other: Known) {
+        self.texts.extend(other.texts);
+    }
+}
+
+/// What changed between two versions of the file.
+#[derive(Debug, Default)]
+pub struct Delta {
+    /// Id hashes of entries no longer in the file.
+    pub removed: Vec<u64>,
+    /// Entries new or changed (parsed; or why they cannot be used).
+    pub upserts: Vec<Result<HistoryEntry, InvalidEntry>>,
+    /// The file's `version` member.
+    pub version: Option<Value>,
+}
+
+impl Delta {
+    pub fn is_empty(&self) -> bool {
+        self.removed.is_empty() && self.upserts.is_empty()
+    }
+}
+
+/// Follows a pass over every entry of a file, against what was known.
+pub(crate) struct Tracker<'k> {
+    old: &'k Known,
+    new: Known,
+    changed: Vec<(String, String, bool)>,
+    version: Option<String>,
+}
+
+impl<'k> Tracker<'k> {
+    pub(crate) fn new(old: &'k Known) -> Tracker<'k> {
+        Tracker {
+            old,
+            new: Known {
+                texts: HashMap::with_capacity(old.len() + 16),
+            },
+            changed: Vec::new(),
+            version: None,
+        }
+    }
+
+    /// An entry of the new file.
+    pub(crate) fn see(&mut self, id: &str, text: &str, nonfinite: bool) {
+        let (ih, th) = (id_hash(id), fast_hash(text.as_bytes()));
+        if self.old.texts.get(&ih) != Some(&th) {
+            self.changed
+                .push((id.to_string(), text.to_string(), nonfinite));
+        }
+        self.new.texts.insert(ih, th);
+    }
+
+    /// A top-level member of the new file.
+    pub(crate) fn top(&mut self, key: &str, value: &str) {
+        if key == "version" {
+            self.version = Some(value.to_string());
+        }
+    }
+
+    pub(crate) fn finish(self) -> (Known, Delta) {
+        let removed = self
+            .old
+            .texts
+            .keys()
+            .filter(|h| !self.new.texts.contains_key(h))
+            .copied()
+            .collect();
+        let upserts = self
+            .changed
+            .into_iter()
+            .map(|(id, text, nf)| read::entry_from_text(id, text.as_bytes(), nf))
+            .collect();
+        let version = self.version.and_then(|v| serde_json::from_str(&v).ok());
+        (
+            self.new,
+            Delta {
+                removed,
+                upserts,
+                version,
+            },
+        )
+    }
+}
+
+/// Streams the index and reports what changed since `known`; returns the
+/// new [`Known`]. Memory: a read buffer plus the changed entries.
+pub fn reload(index: &IndexFile, known: &Known) -> Result<(Known, Delta), StoreError> {
+    let mut t = Tracker::new(known);
+    let Some((f, _)) = index.open()? else {
+        return Ok(t.finish());
+    };
+    let r = stream::stream(f, |item| {
+        match item {
+            Item::Top { key, value } => t.top(&key, value),
+            Item::Entry(e) => t.see(&e.key(), e.text(), e.nonfinite()),
+            _ => {}
+        }
+        Ok::<(), std::convert::Infallible>(())
+    });
+    match r {
+        Ok(()) => Ok(t.finish()),
+        Err(e) => match read::stream_error(index, e)? {},
+    }
+}

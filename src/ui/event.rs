@@ -1,0 +1,168 @@
+//! What flows through the browser: one [`Event`] enum, fed by the terminal,
+//! a ticker and every worker through one channel, and the [`Effect`]s
+//! `App::update` returns for the runner to carry out.
+
+use crate::peaks::Peaks;
+use crate::playback::{PlayerCmd, PlayerEvent};
+use crate::store::reload::Delta;
+use crate::store::repair::{RepairPlan, RepairReport};
+use crate::store::trash::{DeleteReport, UndoReport};
+use crate::store::{FileState, GenerationHistory, HistoryEntry, StoreError};
+use std::path::PathBuf;
+use std::sync::Arc;
+
+/// Everything the browser reacts to.
+#[derive(Debug)]
+pub enum Event {
+    Key(crossterm::event::KeyEvent),
+    Mouse(crossterm::event::MouseEvent),
+    /// The terminal's new size (columns, rows).
+    Resize(u16, u16),
+    /// Text pasted into the terminal.
+    Paste(String),
+    /// About ten times a second: messages fade, the playhead moves.
+    Tick,
+    /// Boxed: the store's results are large, events are small.
+    Store(Box<StoreEvent>),
+    Peaks(PeaksDone),
+    Player(PlayerEvent),
+    View(ViewDone),
+}
+
+/// What the store worker reports.
+#[derive(Debug)]
+pub enum StoreEvent {
+    /// The whole history, loaded (at start).
+    Loaded(Result<Box<GenerationHistory>, StoreError>),
+    /// Another program changed the file: what changed, or why it cannot be read.
+    Reloaded(Result<Delta, StoreError>),
+    Deleted {
+        result: Result<DeleteReport, StoreError>,
+        /// How the file changed (genhist's delete, and anything another
+        /// program wrote meanwhile).
+        delta: Option<Delta>,
+        permanent: bool,
+    },
+    Undone {
+        result: Result<UndoReport, StoreError>,
+        delta: Option<Delta>,
+    },
+    RepairPlanned(Result<RepairPlan, StoreError>),
+    Repaired {
+        result: Result<RepairReport, StoreError>,
+        delta: Option<Delta>,
+    },
+    Exported(Result<PathBuf, String>),
+    /// Bytes of the takes' files, and what the trash holds.
+    Sizes {
+        files: u64,
+        trash: u64,
+        trash_batches: usize,
+        trash_takes: usize,
+    },
+    /// Things housekeeping did (an interrupted delete finished, ...).
+    Notes(Vec<String>),
+    /// The command history could not be saved.
+    HistoryError(String),
+    /// The worker's job panicked (caught there): what it was doing.
+    Failed(String),
+}
+
+/// Why a take has no waveform.
+#[derive(Debug, Clone, PartialEq)]
+pub enum PeakFailure {
+    /// Its WAV is not there.
+    Missing,
+    /// genhist will not touch its path (see `store::paths`): why.
+    Refused(String),
+    /// An encoding genhist cannot read.
+    Unsupported(String),
+    /// Any other failure reading it.
+    Unreadable(String),
+}
+
+impl std::fmt::Display for PeakFailure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            PeakFailure::Missing => f.write_str("the WAV file is missing"),
+            PeakFailure::Refused(why) => write!(f, "invalid path: {why}"),
+            PeakFailure::Unsupported(why) => write!(f, "unsupported: {why}"),
+            PeakFailure::Unreadable(why) => write!(f, "cannot read: {why}"),
+        }
+    }
+}
+
+/// A waveform, or why there is none.
+pub type PeakResult = Result<Arc<Peaks>, PeakFailure>;
+
+/// What the peaks worker reports about one take.
+#[derive(Debug)]
+pub struct PeaksDone {
+    pub id: String,
+    pub peaks: PeakResult,
+    /// The take's audio and thumbnail files, when asked for (the panel's).
+    pub files: Option<(FileState, FileState)>,
+}
+
+/// A sorted and filtered list, computed off the UI thread.
+#[derive(Debug)]
+pub struct ViewDone {
+    pub seq: u64,
+    pub rows: Vec<Arc<HistoryEntry>>,
+}
+
+/// A take for the peaks worker: its id and its audio path (already checked
+/// against the rules that need no file system), and, for the selected take,
+/// its thumbnail path too (the panel shows both files).
+#[derive(Debug, Clone, PartialEq)]
+pub struct PeakJob {
+    pub id: String,
+    pub audio: Result<crate::store::paths::RelPath, String>,
+    pub thumbnail: Option<Result<crate::store::paths::RelPath, String>>,
+}
+
+/// Work for the store worker.
+#[derive(Debug, Clone, PartialEq)]
+pub enum StoreJob {
+    Delete {
+        ids: Vec<String>,
+        permanent: bool,
+    },
+    Undo,
+    PlanRepair,
+    Repair(RepairPlan),
+    /// Copy a take's WAV (`path`, checked) to `dest` (a file, or a
+    /// directory to put it in); over an existing file only with `overwrite`.
+    Export {
+        path: crate::store::paths::RelPath,
+        dest: PathBuf,
+        overwrite: bool,
+    },
+    /// Append a line to the command history file.
+    SaveCommand(String),
+}
+
+/// A view to compute: the entries (in the store's order) and what to show.
+#[derive(Debug, Clone)]
+pub struct ViewJob {
+    pub seq: u64,
+    pub entries: Vec<Arc<HistoryEntry>>,
+    pub spec: super::view::ViewSpec,
+    pub notes: Arc<crate::store::annotations::Annotations>,
+}
+
+/// What `App::update` asks the runner to do.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Effect {
+    Store(StoreJob),
+    Peaks(Vec<PeakJob>),
+    View(ViewJob),
+    Player(PlayerCmd),
+    Quit,
+}
+
+impl PartialEq for ViewJob {
+    fn eq(&self, other: &ViewJob) -> bool {
+        self.seq == other.seq && self.spec == other.spec
+    }
+}

@@ -1,0 +1,53 @@
+//! Where things go on the screen, computed the same way by the drawing and
+//! by `App` (which keeps the selection visible and pages by the rows shown).
+
+use ratatui::layout::{Constraint, Layout, Rect};
+
+pub const MIN_WIDTH: u16 = 40;
+pub const MIN_HEIGHT: u16 = 10;
+
+/// The screen's parts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Areas {
+    /// The list, border included.
+    pub list: Rect,
+    /// The selected take's panel, border included.
+    pub panel: Rect,
+    /// The status line and the bar under it.
+    pub status: Rect,
+    pub bar: Rect,
+    /// The panel is beside the list (else below it).
+    pub wide: bool,
+}
+
+/// The parts of a screen of `size`; `None` when it is too small to use.
+pub fn areas(size: Rect) -> Option<Areas> {
+    if size.width < MIN_WIDTH || size.height < MIN_HEIGHT {
+        return None;
+    }
+    let rows = Layout::vertical([
+        Constraint::Min(3),
+        Constraint::Length(1),
+        Constraint::Length(1),
+    ])
+    .split(size);
+    let wide = size.width >= 110;
+    let body = if wide {
+        Layout::horizontal([Constraint::Percentage(58), Constraint::Percentage(42)]).split(rows[0])
+    } else {
+        Layout::vertical([Constraint::Percentage(55), Constraint::Percentage(45)]).split(rows[0])
+    };
+    Some(Areas {
+        list: body[0],
+        panel: body[1],
+        status: rows[1],
+        bar: rows[2],
+        wide,
+    })
+}
+
+/// How many takes the list shows at once (inside the border, under the
+/// column headers).
+pub fn list_rows(size: Rect) -> usize {
+    areas(size).map_or(1, |a| (a.list.height.saturating_sub(3) as usize).max(1))
+}

@@ -1,0 +1,94 @@
+//! The terminal has one owner: [`Screen`] switches it to raw mode and the
+//! alternate screen (`ratatui::init`), turns on mouse reports and bracketed
+//! paste, sends fd 2 to the log file, and puts everything back when dropped.
+//!
+//! Panics: a panic on a worker thread is caught there (or just logged), and
+//! the screen stays as it is; only a panic of the main thread restores the
+//! terminal, and then says where the details are.
+
+use crate::playback::device::StderrRedirect;
+use crossterm::event::{
+    DisableBracketedPaste, DisableMouseCapture, EnableBracketedPaste, EnableMouseCapture,
+};
+use crossterm::execute;
+use std::io::Write;
+use std::os::fd::{FromRawFd, RawFd};
+use std::path::PathBuf;
+use std::sync::OnceLock;
+use std::thread::ThreadId;
+
+static MAIN: OnceLock<ThreadId> = OnceLock::new();
+/// The real stderr while fd 2 points at the log (for a crash's last words).
+static REAL_STDERR: OnceLock<RawFd> = OnceLock::new();
+
+/// The terminal while the browser runs.
+pub struct Screen {
+    pub term: ratatui::DefaultTerminal,
+    _stderr: Option<StderrRedirect>,
+}
+
+impl Screen {
+    /// Takes over the terminal; `log` receives stderr meanwhile.
+    pub fn start(log: Option<&std::fs::File>, log_path: PathBuf) -> std::io::Result<Screen> {
+        let _ = MAIN.set(std::thread::current().id());
+        let term = ratatui::try_init()?;
+        let restore_and_report = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            if MAIN.get() == Some(&std::thread::current().id()) {
+                let _ = execute!(
+                    std::io::stdout(),
+                    DisableMouseCapture,
+                    DisableBracketedPaste,
+                    crossterm::cursor::Show
+                );
+                restore_and_report(info);
+                if let Some(&fd) = REAL_STDERR.get() {
+                    // SAFETY: the saved descriptor stays open for the process's
+                    // life; ManuallyDrop keeps it from being closed here.
+                    let mut f =
+                        std::mem::ManuallyDrop::new(unsafe { std::fs::File::from_raw_fd(fd) });
+                    let _ = writeln!(
+                        f,
+                        "genhist crashed: {info}\n(details in {})",
+                        log_path.display()
+                    );
+                }
+            } else {
+                tracing::error!(
+                    "panic on thread {}: {info}",
+                    std::thread::current().name().unwrap_or("?")
+                );
+            }
+        }));
+        execute!(std::io::stdout(), EnableMouseCapture, EnableBracketedPaste)?;
+        // While the screen is up, fd 2 (ALSA, rodio, panics) goes to the log.
+        // SAFETY: dup of fd 2; the copy is kept for the process's life.
+        let saved = unsafe { libc::dup(2) };
+        if saved >= 0 && REAL_STDERR.set(saved).is_err() {
+            // SAFETY: our own descriptor, not stored anywhere.
+            unsafe { libc::close(saved) };
+        }
+        let redirect = log.and_then(StderrRedirect::to_file);
+        Ok(Screen {
+            term,
+            _stderr: redirect,
+        })
+    }
+
+    /// The terminal's size now.
+    pub fn size(&self) -> (u16, u16) {
+        crossterm::terminal::size().unwrap_or((80, 24))
+    }
+}
+
+impl Drop for Screen {
+    fn drop(&mut self) {
+        let _ = execute!(
+            std::io::stdout(),
+            DisableMouseCapture,
+            DisableBracketedPaste,
+            crossterm::cursor::Show
+        );
+        ratatui::restore();
+    }
+}

@@ -1,0 +1,321 @@
+//! The store worker: every file change of the browser, one at a time, off
+//! the UI thread. It loads the whole history at start, follows the file (a
+//! change by another program is re-scanned and only changed entries are
+//! parsed), and carries out delete, undo, repair, export and command-history
+//! saves. Its own writes report exactly how the file changed, so they never
+//! trigger a re-read.
+
+use super::super::event::{Event, StoreEvent, StoreJob};
+use crate::command_history::CommandHistory;
+use crate::fsutil::Dir;
+use crate::store::paths::{locate, Located, RelPath};
+use crate::store::reload::{self, id_hash, Delta, Known};
+use crate::store::rewrite::Selection;
+use crate::store::trash::{self, DeleteOptions};
+use crate::store::{read, FileStamp, GenerationHistory, HistoryDir, HistoryEntry, StoreError};
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::mpsc::{channel, RecvTimeoutError, Sender};
+use std::time::Duration;
+
+/// How often the file is checked for changes by other programs.
+const POLL: Duration = Duration::from_millis(250);
+
+pub struct StoreWorker {
+    tx: Sender<StoreJob>,
+}
+
+/// What the worker keeps between jobs.
+struct State {
+    hd: HistoryDir,
+    history: CommandHistory,
+    /// What the UI's store holds, entry by entry.
+    known: Known,
+    /// The file's identity when last read or written.
+    seen: Option<FileStamp>,
+    /// Bytes of each take's two files, by id hash.
+    sizes: HashMap<u64, u64>,
+    events: Sender<Event>,
+}
+
+fn stamp(dir: &Path) -> Option<FileStamp> {
+    read::locate(dir).ok().and_then(|i| i.stamp_now())
+}
+
+fn entry_bytes(root: &Dir, e: &HistoryEntry) -> u64 {
+    [&e.audio_file, &e.thumbnail_file]
+        .into_iter()
+        .filter_map(|rel| RelPath::parse(rel).ok())
+        .map(|p| match locate(root, &p) {
+            Located::Present { bytes, .. } => bytes,
+            _ => 0,
+        })
+        .sum()
+}
+
+impl State {
+    fn send(&self, e: StoreEvent) -> bool {
+        self.events.send(Event::Store(Box::new(e))).is_ok()
+    }
+
+    fn notes(&self, notes: Vec<String>) {
+        if !notes.is_empty() {
+            self.send(StoreEvent::Notes(notes));
+        }
+    }
+
+    fn load(&mut self) {
+        self.seen = stamp(self.hd.path());
+        match GenerationHistory::open(self.hd.path()) {
+            Ok(mut h) => {
+                self.known = h.take_known().unwrap_or_default();
+                if let Ok(root) = Dir::open(self.hd.path()) {
+                    self.sizes = h
+                        .entries()
+                        .iter()
+                        .map(|e| (id_hash(&e.entry_id), entry_bytes(&root, e)))
+                        .collect();
+                }
+                self.send(StoreEvent::Loaded(Ok(Box::new(h))));
+            }
+            Err(e) => {
+                self.send(StoreEvent::Loaded(Err(e)));
+            }
+        }
+        self.send_sizes();
+    }
+
+    /// Follows the sizes through a change; `None` for a delta leaves them.
+    fn sizes_after(&mut self, delta: Option<&Delta>) {
+        if let Some(d) = delta {
+            for h in &d.removed {
+                self.sizes.remove(h);
+            }
+            if let Ok(root) = Dir::open(self.hd.path()) {
+                for e in d.upserts.iter().flatten() {
+                    self.sizes
+                        .insert(id_hash(&e.entry_id), entry_bytes(&root, e));
+                }
+            }
+        }
+        self.send_sizes();
+    }
+
+    fn send_sizes(&self) {
+        let dir = self.hd.path();
+        let batches = trash::list(dir).unwrap_or_default();
+        self.send(StoreEvent::Sizes {
+            files: self.sizes.values().sum(),
+            trash: batches.iter().map(|b| b.bytes).sum(),
+            trash_batches: batches.len(),
+            trash_takes: batches
+                .iter()
+                .filter_map(|b| b.manifest.as_ref())
+                .map(|m| m.entries.iter().filter(|e| !e.restored).count())
+                .sum(),
+        });
+    }
+
+    /// Another program changed the file: re-scan, parse what changed.
+    fn reload(&mut self) {
+        let now = stamp(self.hd.path());
+        if now == self.seen {
+            return;
+        }
+        self.seen = now;
+        let r = read::locate(self.hd.path()).and_then(|index| reload::reload(&index, &self.known));
+        match r {
+            Ok((known, delta)) => {
+                self.known = known;
+                if !delta.is_empty() {
+                    self.sizes_after(Some(&delta));
+                }
+                self.send(StoreEvent::Reloaded(Ok(delta)));
+            }
+            Err(e) => {
+                self.send(StoreEvent::Reloaded(Err(e)));
+            }
+        }
+    }
+
+    /// Runs `change` in a transaction that follows the file from what the
+    /// UI holds; returns its result and how the file changed.
+    fn tracked<T>(
+        &mut self,
+        change: impl FnOnce(&mut crate::store::txn::Txn) -> Result<T, StoreError>,
+    ) -> (Result<T, StoreError>, Option<Delta>) {
+        let mut txn = match self.hd.begin() {
+            Ok(t) => t,
+            Err(e) => return (Err(e), None),
+        };
+        txn.track(std::mem::take(&mut self.known));
+        let r = change(&mut txn);
+        let notes = std::mem::take(&mut txn.notes);
+        let (known, delta) = txn.tracked().expect("tracking");
+        drop(txn);
+        self.known = known;
+        self.seen = stamp(self.hd.path());
+        self.notes(notes);
+        let delta = (!delta.is_empty()).then_some(delta);
+        self.sizes_after(delta.as_ref());
+        (r, delta)
+    }
+
+    fn run(&mut self, job: StoreJob) {
+        match job {
+            StoreJob::Delete { ids, permanent } => {
+                let (result, delta) = self.tracked(|txn| {
+                    trash::delete_in(
+                        txn,
+                        Selection::Ids(ids),
+                        DeleteOptions {
+                            permanent,
+                            ..DeleteOptions::default()
+                        },
+                    )
+                });
+                self.send(StoreEvent::Deleted {
+                    result,
+                    delta,
+                    permanent,
+                });
+            }
+            StoreJob::Undo => {
+                let (result, delta) = self.tracked(trash::undo_in);
+                self.send(StoreEvent::Undone { result, delta });
+            }
+            StoreJob::PlanRepair => {
+                let r = crate::store::repair::plan(self.hd.path());
+                self.send(StoreEvent::RepairPlanned(r));
+            }
+            StoreJob::Repair(plan) => {
+                let (result, delta) =
+                    self.tracked(|txn| crate::store::repair::apply_in(txn, &plan));
+                self.send(StoreEvent::Repaired { result, delta });
+            }
+            StoreJob::Export {
+                path,
+                dest,
+                overwrite,
+            } => {
+                let r = export(self.hd.path(), &path, &dest, overwrite);
+                self.send(StoreEvent::Exported(r));
+            }
+            StoreJob::SaveCommand(line) => {
+                self.history.add(&line);
+                if let Some(e) = self.history.take_error() {
+                    self.send(StoreEvent::HistoryError(e));
+                }
+            }
+        }
+    }
+}
+
+/// Copies the WAV at `path` in `dir` to `dest` (into it, when a directory):
+/// through a temp file renamed into place, never over an existing file
+/// unless `overwrite`. Returns the absolute path written.
+pub fn export(dir: &Path, path: &RelPath, dest: &Path, overwrite: bool) -> Result<PathBuf, String> {
+    let root = Dir::open(dir).map_err(|e| e.to_string())?;
+    let mut src = match locate(&root, path) {
+        Located::Present { parent, name, .. } => {
+            parent.open_regular(&name).map_err(|e| e.to_string())?
+        }
+        Located::Missing => return Err(format!("{path} is missing")),
+        Located::Refused(why) => return Err(format!("{path}: {why}")),
+    };
+    let dest = if dest.is_dir() {
+        dest.join(path.file())
+    } else {
+        dest.to_path_buf()
+    };
+    let parent = dest
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let parent = parent
+        .canonicalize()
+        .map_err(|e| format!("{}: {e}", parent.display()))?;
+    let name = dest
+        .file_name()
+        .and_then(|n| n.to_str())
+        .ok_or_else(|| format!("{} is not a file name", dest.display()))?
+        .to_string();
+    let absolute = parent.join(&name);
+    let pdir = Dir::open(&parent).map_err(|e| format!("{}: {e}", parent.display()))?;
+    if !overwrite && pdir.stat(&name).ok().flatten().is_some() {
+        return Err(format!(
+            "{} exists; :export! {} writes over it",
+            absolute.display(),
+            dest.display()
+        ));
+    }
+    let mut tmp = crate::fsutil::TempFile::create(&pdir, &name, None).map_err(|e| e.to_string())?;
+    tmp.write_with(|w| std::io::copy(&mut src, w).map(drop))
+        .map_err(|e| format!("{}: {e}", absolute.display()))?;
+    let result = if overwrite {
+        tmp.commit(&name)
+    } else {
+        // Never over a file that appeared meanwhile.
+        tmp.commit_new(&name)
+    };
+    result.map_err(|e| format!("{}: {e}", absolute.display()))?;
+    Ok(absolute)
+}
+
+impl StoreWorker {
+    /// Starts the worker over `dir`; it loads the whole history first.
+    pub fn spawn(hd: HistoryDir, history_file: PathBuf, events: Sender<Event>) -> StoreWorker {
+        let (tx, rx) = channel::<StoreJob>();
+        super::spawn("genhist-store", move || {
+            let mut st = State {
+                history: CommandHistory::at_path(
+                    history_file,
+                    crate::command_history::DEFAULT_MAX_ENTRIES,
+                ),
+                hd,
+                known: Known::default(),
+                seen: None,
+                sizes: HashMap::new(),
+                events,
+            };
+            let notes = st.hd.recover_if_needed();
+            st.notes(notes);
+            if let Err(why) = super::catch("loading the history", || st.load()) {
+                st.send(StoreEvent::Loaded(Err(StoreError::BadInput(why))));
+            }
+            loop {
+                match rx.recv_timeout(POLL) {
+                    Ok(job) => {
+                        let what = job_name(&job);
+                        if let Err(why) = super::catch(what, || st.run(job)) {
+                            // The job's own event never came: say why.
+                            st.send(StoreEvent::Failed(why));
+                            st.load();
+                        }
+                    }
+                    Err(RecvTimeoutError::Timeout) => {
+                        if let Err(why) = super::catch("re-reading the history", || st.reload()) {
+                            st.send(StoreEvent::Failed(why));
+                        }
+                    }
+                    Err(RecvTimeoutError::Disconnected) => return,
+                }
+            }
+        });
+        StoreWorker { tx }
+    }
+
+    pub fn send(&self, job: StoreJob) {
+        let _ = self.tx.send(job);
+    }
+}
+
+fn job_name(job: &StoreJob) -> &'static str {
+    match job {
+        StoreJob::Delete { .. } => "deleting",
+        StoreJob::Undo => "undoing",
+        StoreJob::PlanRepair | StoreJob::Repair(_) => "repairing",
+        StoreJob::Export { .. } => "exporting",
+        StoreJob::SaveCommand(_) => "saving the command history",
+    }
+}
