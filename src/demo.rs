@@ -174,7 +174,7 @@ fn demo_entry(i: usize, count: usize, rng: &mut Rng, now_us: i64) -> (HistoryEnt
         preset_name: (*rng.pick(&PRESETS)).into(),
         quality_score: crate::store::entry::QualityScore::from_map(&quality),
         latent_vector: None,
-        extra: Map::new(),
+        extra: Default::default(),
     };
     (entry, kind)
 }
@@ -206,7 +206,7 @@ pub fn write_demo(
                         .collect(),
                 );
             }
-            let channels = if e.stereo_mode == "mono" { 1 } else { 2 };
+            let channels = if &*e.stereo_mode == "mono" { 1 } else { 2 };
             let depth = *rng.pick(&[
                 BitDepth::Int16,
                 BitDepth::Int16,

@@ -33,7 +33,7 @@ fn add_writes_wav_thumbnail_and_index_and_python_layout() {
     assert_eq!((png.width(), png.height()), (400, 60));
     assert_eq!(e.duration_s, 0.5);
     assert_eq!(e.sample_rate, 48_000);
-    assert_eq!(e.stereo_mode, "mono");
+    assert_eq!(&*e.stereo_mode, "mono");
     let text = fs::read_to_string(t.path().join("history.json")).unwrap();
     assert!(text.starts_with("{\n  \"version\": 1,\n  \"entries\": {\n    \""));
     assert!(text.contains("\"slider_positions\": [\n        1,\n        0,\n        -2\n      ],"));
@@ -186,7 +186,7 @@ fn unknown_fields_and_other_entries_survive_a_rewrite_verbatim() {
     ));
     let e = h.get(PY_STEREO_24).unwrap();
     assert_eq!(e.seed.to_string(), "123456789012345678901234567890");
-    assert_eq!(e.model_name, "Klänge — Großer Raum 🎛");
+    assert_eq!(&*e.model_name, "Klänge — Großer Raum 🎛");
     assert_eq!(e.extra["generator_version"], "0.9.1");
 }
 

@@ -140,7 +140,7 @@ pub fn print_entry(
         None => writeln!(out, "latent_vector:    null")?,
         Some(v) => writeln!(out, "latent_vector:    {}", latent_summary(v))?,
     }
-    for (k, v) in &e.extra {
+    for (k, v) in e.extra.iter() {
         let text = crate::store::pyjson::to_compact(v);
         writeln!(out, "{:<17} {}", format!("{}:", s(k)), s(&text))?;
     }

@@ -69,29 +69,74 @@ impl<'de> Deserialize<'de> for Field<'de> {
     }
 }
 
+/// Text that many entries share (a model's id and name, a preset, a stereo
+/// mode): one allocation for all of them.
+pub type Shared = std::sync::Arc<str>;
+
+thread_local! {
+    /// Values already seen by this thread's parsing, to share them.
+    static SHARED: std::cell::RefCell<std::collections::HashSet<Shared>> = Default::default();
+}
+
+/// The shared copy of `s` (kept for at most a few thousand distinct values,
+/// so a history with a new name in every entry costs no more than before).
+pub fn shared(s: &str) -> Shared {
+    SHARED.with(|set| {
+        let mut set = set.borrow_mut();
+        if let Some(v) = set.get(s) {
+            return v.clone();
+        }
+        let v: Shared = s.into();
+        if set.len() < 4096 {
+            set.insert(v.clone());
+        }
+        v
+    })
+}
+
+/// An entry's fields genhist does not know, kept in file order; boxed, as
+/// almost every entry has none.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Extra(Option<Box<Map<String, Value>>>);
+
+static NO_EXTRA: std::sync::LazyLock<Map<String, Value>> = std::sync::LazyLock::new(Map::new);
+
+impl std::ops::Deref for Extra {
+    type Target = Map<String, Value>;
+    fn deref(&self) -> &Map<String, Value> {
+        self.0.as_deref().unwrap_or(&NO_EXTRA)
+    }
+}
+
+impl From<Map<String, Value>> for Extra {
+    fn from(m: Map<String, Value>) -> Extra {
+        Extra((!m.is_empty()).then(|| Box::new(m)))
+    }
+}
+
 /// A parameter snapshot of one generation, as stored in `history.json`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct HistoryEntry {
     pub entry_id: String,
     /// ISO 8601 text exactly as stored.
     pub timestamp: String,
-    pub model_id: String,
-    pub model_name: String,
+    pub model_id: Shared,
+    pub model_name: Shared,
     pub slider_positions: Option<Vec<i64>>,
     pub n_components: i64,
     /// Kept as a JSON number so Python's unbounded integers survive.
     pub seed: Number,
     pub duration_s: f64,
     pub sample_rate: u32,
-    pub stereo_mode: String,
-    pub preset_name: String,
+    pub stereo_mode: Shared,
+    pub preset_name: Shared,
     pub audio_file: String,
     pub thumbnail_file: String,
     /// Kept as its JSON text; most screens never look inside.
     pub quality_score: QualityScore,
     pub latent_vector: Option<Vec<f64>>,
     /// Fields of the entry genhist does not know, in file order.
-    pub extra: Map<String, Value>,
+    pub extra: Extra,
     /// Microseconds since the epoch (UTC) parsed from `timestamp`; `None` when unparseable.
     pub time_us: Option<i64>,
 }
@@ -122,8 +167,11 @@ impl HistoryEntry {
         let mut m = Map::new();
         m.insert("entry_id".into(), Value::String(self.entry_id.clone()));
         m.insert("timestamp".into(), Value::String(self.timestamp.clone()));
-        m.insert("model_id".into(), Value::String(self.model_id.clone()));
-        m.insert("model_name".into(), Value::String(self.model_name.clone()));
+        m.insert("model_id".into(), Value::String(self.model_id.to_string()));
+        m.insert(
+            "model_name".into(),
+            Value::String(self.model_name.to_string()),
+        );
         m.insert(
             "slider_positions".into(),
             match &self.slider_positions {
@@ -137,11 +185,11 @@ impl HistoryEntry {
         m.insert("sample_rate".into(), Value::from(self.sample_rate));
         m.insert(
             "stereo_mode".into(),
-            Value::String(self.stereo_mode.clone()),
+            Value::String(self.stereo_mode.to_string()),
         );
         m.insert(
             "preset_name".into(),
-            Value::String(self.preset_name.clone()),
+            Value::String(self.preset_name.to_string()),
         );
         m.insert("audio_file".into(), Value::String(self.audio_file.clone()));
         m.insert(
@@ -159,7 +207,7 @@ impl HistoryEntry {
                 None => Value::Null,
             },
         );
-        for (k, v) in &self.extra {
+        for (k, v) in self.extra.iter() {
             m.insert(k.clone(), v.clone());
         }
         Value::Object(m)
@@ -378,8 +426,10 @@ impl<'de> Visitor<'de> for EntryVisitor {
             match key.as_ref() {
                 "entry_id" => entry_id = Some(map.next_value::<String>()?),
                 "timestamp" => timestamp = Some(map.next_value::<String>()?),
-                "model_id" => model_id = Some(map.next_value::<String>()?),
-                "model_name" => model_name = Some(map.next_value::<String>()?),
+                "model_id" => model_id = Some(shared(map.next_value::<Field<'de>>()?.0.as_ref())),
+                "model_name" => {
+                    model_name = Some(shared(map.next_value::<Field<'de>>()?.0.as_ref()))
+                }
                 "slider_positions" => {
                     slider_positions = Some(map.next_value::<Option<Vec<i64>>>()?)
                 }
@@ -387,8 +437,12 @@ impl<'de> Visitor<'de> for EntryVisitor {
                 "seed" => seed = Some(map.next_value::<Number>()?),
                 "duration_s" => duration_s = Some(map.next_value::<PyF64>()?.0),
                 "sample_rate" => sample_rate = Some(map.next_value::<u32>()?),
-                "stereo_mode" => stereo_mode = Some(map.next_value::<String>()?),
-                "preset_name" => preset_name = Some(map.next_value::<String>()?),
+                "stereo_mode" => {
+                    stereo_mode = Some(shared(map.next_value::<Field<'de>>()?.0.as_ref()))
+                }
+                "preset_name" => {
+                    preset_name = Some(shared(map.next_value::<Field<'de>>()?.0.as_ref()))
+                }
                 "audio_file" => audio_file = Some(map.next_value::<String>()?),
                 "thumbnail_file" => thumbnail_file = Some(map.next_value::<String>()?),
                 "quality_score" => {
@@ -417,13 +471,13 @@ impl<'de> Visitor<'de> for EntryVisitor {
             seed: seed.unwrap_or_else(|| Number::from(0)),
             duration_s: duration_s.unwrap_or(0.0),
             sample_rate: sample_rate.unwrap_or(0),
-            stereo_mode: stereo_mode.unwrap_or_else(|| "mono".into()),
-            preset_name: preset_name.unwrap_or_else(|| "custom".into()),
+            stereo_mode: stereo_mode.unwrap_or_else(|| shared("mono")),
+            preset_name: preset_name.unwrap_or_else(|| shared("custom")),
             audio_file: audio_file.ok_or_else(|| missing("audio_file"))?,
             thumbnail_file: thumbnail_file.unwrap_or_default(),
             quality_score: quality_score.flatten().unwrap_or_default(),
             latent_vector: latent_vector.unwrap_or(None),
-            extra,
+            extra: extra.into(),
             time_us,
         })
     }

@@ -236,11 +236,12 @@ impl GenerationHistory {
         let text = lite::IndexText::read(dir)?;
         let (entries, invalid) = text.newest(None, Some(n));
         let total = text.len();
+        // Claims of these entries only: writes check the whole file anyway,
+        // and the full load brings everything's claims a moment later.
         let mut h = GenerationHistory::from_parts(dir, entries, invalid);
         h.version = text.version();
         h.stamp = text.stamp;
         h.loading = (total > n).then_some(total);
-        h.claims = text.claims();
         Ok(h)
     }
 
@@ -341,7 +342,7 @@ impl GenerationHistory {
         self.entries
             .iter()
             .map(|e| &**e)
-            .filter(|e| model_id.is_none_or(|m| e.model_id == m))
+            .filter(|e| model_id.is_none_or(|m| &*e.model_id == m))
             .take(limit.unwrap_or(usize::MAX))
             .collect()
     }
@@ -402,7 +403,7 @@ impl GenerationHistory {
     pub fn stats(&self) -> Stats {
         let mut per_model = BTreeMap::new();
         for e in &self.entries {
-            *per_model.entry(e.model_name.clone()).or_insert(0) += 1;
+            *per_model.entry(e.model_name.to_string()).or_insert(0) += 1;
         }
         Stats {
             count: self.entries.len(),

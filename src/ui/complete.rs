@@ -89,6 +89,9 @@ impl<'a> Context<'a> {
             .entries()
             .iter()
             .map(|e| e.model_name.clone())
+            .collect::<BTreeSet<std::sync::Arc<str>>>()
+            .into_iter()
+            .map(|s| s.to_string())
             .collect()
     }
 
@@ -97,6 +100,9 @@ impl<'a> Context<'a> {
             .entries()
             .iter()
             .map(|e| e.preset_name.clone())
+            .collect::<BTreeSet<std::sync::Arc<str>>>()
+            .into_iter()
+            .map(|s| s.to_string())
             .collect()
     }
 

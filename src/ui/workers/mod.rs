@@ -37,3 +37,17 @@ pub fn spawn(name: &str, f: impl FnOnce() + Send + 'static) {
         tracing::error!("cannot start the {name} thread: {e}");
     }
 }
+
+/// Starts a named thread for background work, at a lower priority: on a
+/// machine with few cores, a sort or a reload never takes the CPU from the
+/// thread that answers keys.
+pub fn spawn_background(name: &str, f: impl FnOnce() + Send + 'static) {
+    spawn(name, move || {
+        // SAFETY: raises this thread's own nice value; no privileges needed.
+        unsafe {
+            let tid = libc::gettid();
+            libc::setpriority(libc::PRIO_PROCESS, tid as libc::id_t, 10);
+        }
+        f()
+    })
+}

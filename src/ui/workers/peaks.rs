@@ -86,7 +86,7 @@ fn job_done(dir: &Path, job: &PeakJob) -> PeaksDone {
 impl PeaksWorker {
     pub fn spawn(events: Sender<Event>) -> PeaksWorker {
         let (tx, rx) = channel::<(PathBuf, Vec<PeakJob>)>();
-        super::spawn("genhist-peaks", move || {
+        super::spawn_background("genhist-peaks", move || {
             let mut queue: Vec<PeakJob> = Vec::new();
             let mut dir = PathBuf::new();
             loop {

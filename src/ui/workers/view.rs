@@ -12,7 +12,7 @@ pub struct ViewWorker {
 impl ViewWorker {
     pub fn spawn(events: Sender<Event>) -> ViewWorker {
         let (tx, rx) = channel::<ViewJob>();
-        super::spawn("genhist-view", move || {
+        super::spawn_background("genhist-view", move || {
             while let Ok(first) = rx.recv() {
                 let Some(job) = super::newest(&rx, first) else {
                     return;
