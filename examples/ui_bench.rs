@@ -14,7 +14,7 @@
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use genhist::ui::app::App;
 use genhist::ui::event::{Effect, Event};
-use genhist::ui::workers::{peaks::PeaksWorker, store::StoreWorker, view::ViewWorker};
+use genhist::ui::workers::Workers;
 use std::path::{Path, PathBuf};
 use std::sync::mpsc::{channel, Receiver, Sender};
 use std::time::{Duration, Instant};
@@ -46,10 +46,7 @@ struct Bench {
     app: App,
     rx: Receiver<(Event, Option<Instant>)>,
     tx: Sender<(Event, Option<Instant>)>,
-    store: StoreWorker,
-    peaks: PeaksWorker,
-    views: ViewWorker,
-    dir: PathBuf,
+    workers: Workers,
     term: ratatui::Terminal<ratatui::backend::TestBackend>,
     /// key→frame latencies measured since the last take.
     latencies: Vec<Duration>,
@@ -83,14 +80,11 @@ impl Bench {
             app,
             rx,
             tx,
-            store: StoreWorker::spawn(
+            workers: Workers::spawn(
                 genhist::store::HistoryDir::new(dir).with_retention(None),
                 std::env::temp_dir().join("genhist-bench-history"),
-                wtx.clone(),
+                wtx,
             ),
-            peaks: PeaksWorker::spawn(wtx.clone()),
-            views: ViewWorker::spawn(wtx),
-            dir: dir.to_path_buf(),
             term,
             latencies: Vec::new(),
         };
@@ -99,12 +93,8 @@ impl Bench {
 
     fn perform(&mut self, fx: Vec<Effect>) {
         for e in fx {
-            match e {
-                Effect::Store(j) => self.store.send(j),
-                Effect::Peaks(j) => self.peaks.request(self.dir.clone(), j),
-                Effect::View(j) => self.views.request(j),
-                Effect::Player(_) | Effect::Quit => {}
-            }
+            // No sound device here: the player's commands are dropped.
+            self.workers.perform(e);
         }
     }
 

@@ -265,6 +265,60 @@ fn sort_and_filter_keep_the_selection_on_the_take() {
 }
 
 #[test]
+fn lists_computed_on_the_worker_keep_the_selection_and_a_search_never_cancels_a_sort() {
+    let (_t, dir, ids) = takes_dir(8);
+    let mut d = Driver::new(&dir);
+    // Every list and search goes to the view worker, as at 100,000 takes.
+    d.app.inline_limit = 0;
+    d.keys("jj");
+    // A search typed right behind a sort, both waiting on the worker.
+    d.command("sort oldest");
+    d.keys(&format!("/{}<Enter>", &ids[5][..8]));
+    d.wait("sorted and found", |a| !a.view.pending && !a.find.pending);
+    assert_eq!(d.rows()[0], ids[7], "the sort was not dropped");
+    assert_eq!(d.app.find.matches.len(), 1);
+    assert_eq!(d.selected(), ids[5], "the search landed on its match");
+    // `:goto` a take the filter hides: the filter goes, the take is selected.
+    d.command(&format!("filter {}", &ids[1][..8]));
+    d.wait("filtered", |a| !a.view.pending);
+    assert_eq!(d.rows(), [ids[1].clone()]);
+    d.command(&format!("goto {}", &ids[6][..8]));
+    d.wait("unfiltered", |a| !a.view.pending);
+    assert_eq!(d.rows().len(), 8);
+    assert_eq!(d.selected(), ids[6]);
+}
+
+#[test]
+fn a_change_while_a_sort_is_computed_is_not_lost() {
+    let (_t, dir, ids) = takes_dir(6);
+    let mut d = Driver::new(&dir);
+    d.app.inline_limit = 0;
+    // The sort's job is held back until another program has removed a take
+    // and the browser has seen it.
+    let mut held = Vec::new();
+    for ev in key_events(":sort oldest<Enter>") {
+        held.extend(d.app.update(ev));
+    }
+    assert!(d.app.view.pending);
+    let text = fs::read_to_string(dir.join("history.json")).unwrap();
+    let mut v: serde_json::Value = serde_json::from_str(&text).unwrap();
+    v["entries"].as_object_mut().unwrap().remove(&ids[5]);
+    fs::write(
+        dir.join("other.tmp"),
+        genhist::store::pyjson::to_python_json(&v),
+    )
+    .unwrap();
+    fs::rename(dir.join("other.tmp"), dir.join("history.json")).unwrap();
+    d.wait("the reload", |a| a.store.count() == 5);
+    d.perform(held);
+    d.wait("sorted", |a| !a.view.pending);
+    d.settle();
+    assert_eq!(d.rows().len(), 5, "the removed take is not shown again");
+    assert!(!d.rows().contains(&ids[5]));
+    assert_eq!(d.rows()[0], ids[4], "oldest first");
+}
+
+#[test]
 fn command_bar_recall_history_search_and_completion() {
     let (_t, dir, _) = takes_dir(3);
     {

@@ -37,7 +37,7 @@ use crate::fsutil::Dir;
 use paths::{Located, RelPath};
 use serde_json::{Map, Number, Value};
 use std::borrow::Cow;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -152,7 +152,9 @@ pub fn open_file(
 /// change in the file is applied entry by entry ([`GenerationHistory::apply`]).
 pub struct GenerationHistory {
     dir: PathBuf,
-    entries: Vec<Arc<HistoryEntry>>,
+    /// Shared as a whole too: a view or a worker takes a snapshot in O(1),
+    /// and a change copies the list only while such a snapshot is out.
+    entries: Arc<Vec<Arc<HistoryEntry>>>,
     invalid: Vec<InvalidEntry>,
     version: Option<Value>,
     stamp: Option<FileStamp>,
@@ -161,7 +163,7 @@ pub struct GenerationHistory {
     loading: Option<usize>,
     /// Id hash → entry; entries whose hash another id already has (never
     /// seen in practice) are in `collided`.
-    by_id: HashMap<u64, Arc<HistoryEntry>>,
+    by_id: reload::IdMap<Arc<HistoryEntry>>,
     collided: Vec<Arc<HistoryEntry>>,
     claims: Claims,
     /// What each entry's text was at load, for a worker that follows the file.
@@ -192,13 +194,13 @@ impl GenerationHistory {
     fn empty(dir: &Path) -> GenerationHistory {
         GenerationHistory {
             dir: dir.to_path_buf(),
-            entries: Vec::new(),
+            entries: Arc::default(),
             invalid: Vec::new(),
             version: None,
             stamp: None,
             generation: 0,
             loading: None,
-            by_id: HashMap::new(),
+            by_id: reload::IdMap::default(),
             collided: Vec::new(),
             claims: Claims::default(),
             known: None,
@@ -212,7 +214,7 @@ impl GenerationHistory {
     ) -> GenerationHistory {
         sort_newest_first(&mut entries);
         let mut h = GenerationHistory::empty(dir);
-        h.entries = entries.into_iter().map(Arc::new).collect();
+        h.entries = Arc::new(entries.into_iter().map(Arc::new).collect());
         h.invalid = invalid;
         h.index_all();
         h
@@ -264,10 +266,11 @@ impl GenerationHistory {
 
     /// Rebuilds the lookups after the entries were replaced.
     fn index_all(&mut self) {
-        self.by_id = HashMap::with_capacity(self.entries.len());
+        self.by_id =
+            reload::IdMap::with_capacity_and_hasher(self.entries.len(), Default::default());
         self.collided.clear();
         let mut claims = Claims::default();
-        for e in &self.entries {
+        for e in self.entries.iter() {
             claims.add(&e.entry_id, Some(&e.audio_file), Some(&e.thumbnail_file));
             let h = reload::id_hash(&e.entry_id);
             if let Some(old) = self.by_id.insert(h, e.clone()) {
@@ -321,6 +324,11 @@ impl GenerationHistory {
     /// All valid entries, newest first.
     pub fn entries(&self) -> &[Arc<HistoryEntry>] {
         &self.entries
+    }
+
+    /// All valid entries, newest first, as a snapshot that costs no copy.
+    pub fn shared_entries(&self) -> Arc<Vec<Arc<HistoryEntry>>> {
+        self.entries.clone()
     }
 
     /// Entries that could not be parsed.
@@ -402,7 +410,7 @@ impl GenerationHistory {
 
     pub fn stats(&self) -> Stats {
         let mut per_model = BTreeMap::new();
-        for e in &self.entries {
+        for e in self.entries.iter() {
             *per_model.entry(e.model_name.to_string()).or_insert(0) += 1;
         }
         Stats {
@@ -439,12 +447,7 @@ impl GenerationHistory {
         };
         self.claims
             .remove(&e.entry_id, Some(&e.audio_file), Some(&e.thumbnail_file));
-        match self.entries.binary_search_by(|x| newest_first(x, &e)) {
-            Ok(i) if Arc::ptr_eq(&self.entries[i], &e) => {
-                self.entries.remove(i);
-            }
-            _ => self.entries.retain(|x| !Arc::ptr_eq(x, &e)),
-        }
+        // Out of `entries` in one pass at the end of `apply`.
         Some(e)
     }
 
@@ -452,11 +455,11 @@ impl GenerationHistory {
         let e = Arc::new(e);
         self.claims
             .add(&e.entry_id, Some(&e.audio_file), Some(&e.thumbnail_file));
-        let at = self
-            .entries
+        let entries = Arc::make_mut(&mut self.entries);
+        let at = entries
             .binary_search_by(|x| newest_first(x, &e))
             .unwrap_or_else(|i| i);
-        self.entries.insert(at, e.clone());
+        entries.insert(at, e.clone());
         let h = reload::id_hash(&e.entry_id);
         if let Some(old) = self.by_id.insert(h, e.clone()) {
             self.collided.push(old);
@@ -487,6 +490,21 @@ impl GenerationHistory {
             match u {
                 Ok(e) => applied.added.push(self.put_in(e)),
                 Err(bad) => self.invalid.push(bad),
+            }
+        }
+        if !applied.removed.is_empty() {
+            let entries = Arc::make_mut(&mut self.entries);
+            match &applied.removed[..] {
+                [one] => {
+                    if let Some(i) = entries.iter().position(|x| Arc::ptr_eq(x, one)) {
+                        entries.remove(i);
+                    }
+                }
+                many => {
+                    let gone: std::collections::HashSet<*const HistoryEntry> =
+                        many.iter().map(Arc::as_ptr).collect();
+                    entries.retain(|x| !gone.contains(&Arc::as_ptr(x)));
+                }
             }
         }
         if delta.version.is_some() {

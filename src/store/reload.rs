@@ -22,10 +22,33 @@ pub fn id_hash(id: &str) -> u64 {
     h.finish()
 }
 
+/// Hashes a key that is already a hash ([`id_hash`]) by taking it as is.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct HashedKey(u64);
+
+impl std::hash::Hasher for HashedKey {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = (self.0.rotate_left(8) ^ u64::from(b)).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        }
+    }
+
+    fn write_u64(&mut self, n: u64) {
+        self.0 = n;
+    }
+}
+
+/// A map keyed by [`id_hash`] values.
+pub type IdMap<V> = HashMap<u64, V, std::hash::BuildHasherDefault<HashedKey>>;
+
 /// What the file held when last read or written: id hash → text hash.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Known {
-    texts: HashMap<u64, u64>,
+    texts: IdMap<u64>,
 }
 
 impl Known {
@@ -76,7 +99,7 @@ impl<'k> Tracker<'k> {
         Tracker {
             old,
             new: Known {
-                texts: HashMap::with_capacity(old.len() + 16),
+                texts: IdMap::with_capacity_and_hasher(old.len() + 16, Default::default()),
             },
             changed: Vec::new(),
             version: None,

@@ -239,16 +239,26 @@ pub(crate) fn scan_tail(b: &[u8], split: usize) -> Result<(Vec<EntrySpan>, Vec<M
 /// only means a change is noticed at the next change.
 pub fn fast_hash(b: &[u8]) -> u64 {
     const K: u64 = 0x9E37_79B9_7F4A_7C15;
-    let mut h: u64 = b.len() as u64;
-    let mut chunks = b.chunks_exact(8);
-    for c in &mut chunks {
-        let w = u64::from_le_bytes(c.try_into().expect("eight bytes"));
-        h = (h.rotate_left(5) ^ w).wrapping_mul(K);
+    let word = |c: &[u8]| u64::from_le_bytes(c.try_into().expect("eight bytes"));
+    let mix = |h: u64, w: u64| (h.rotate_left(5) ^ w).wrapping_mul(K);
+    // Four independent lanes over 32-byte blocks (the multiplications of
+    // one block overlap), then the lanes and the tail into one.
+    let mut lanes = [b.len() as u64, 1, 2, 3];
+    let mut blocks = b.chunks_exact(32);
+    for c in &mut blocks {
+        for (l, lane) in lanes.iter_mut().enumerate() {
+            *lane = mix(*lane, word(&c[l * 8..l * 8 + 8]));
+        }
+    }
+    let mut h = lanes.iter().fold(0, |h, &l| mix(h, l));
+    let mut words = blocks.remainder().chunks_exact(8);
+    for c in &mut words {
+        h = mix(h, word(c));
     }
     let mut last = [0u8; 8];
-    let rest = chunks.remainder();
+    let rest = words.remainder();
     last[..rest.len()].copy_from_slice(rest);
-    h = (h.rotate_left(5) ^ u64::from_le_bytes(last)).wrapping_mul(K);
+    h = mix(h, u64::from_le_bytes(last));
     h ^ (h >> 29)
 }
 

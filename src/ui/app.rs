@@ -4,15 +4,18 @@
 
 use super::command::{self, Command};
 use super::complete::{self, Completion};
-use super::event::{Effect, Event, PeakFailure, PeakJob, StoreEvent, StoreJob, ViewDone, ViewJob};
+use super::event::{
+    Discard, Effect, Event, PeakFailure, PeakJob, StoreEvent, StoreJob, ViewDone, ViewJob,
+};
 use super::keymap::{self, KeyMode};
-use super::view::{View, ViewSpec};
+use super::view::{Rows, View, ViewSpec};
 use crate::command_history::CommandHistory;
 use crate::peaks::Peaks;
 use crate::playback::{PlayState, PlayerCmd, PlayerEvent, Status};
 use crate::query::{Filter, Sort, SORT_CYCLE};
 use crate::store::annotations::Annotations;
 use crate::store::paths::RelPath;
+use crate::store::reload::id_hash;
 use crate::store::repair::RepairPlan;
 use crate::store::{FileState, GenerationHistory, HistoryEntry, StoreError};
 use crate::text::count;
@@ -122,6 +125,9 @@ pub struct Find {
     pub matches: Vec<usize>,
     /// A job is out for the newest query.
     pub pending: bool,
+    /// The search was confirmed (Enter) before its matches came: go to
+    /// the first when they do.
+    land: bool,
     seq: u64,
 }
 
@@ -177,13 +183,24 @@ pub struct App {
     pub previous: Option<String>,
     /// The selection before `/` started (restored by Esc).
     search_from: Option<usize>,
+    /// The take to select once the rows being computed arrive (`:goto`
+    /// into a filtered-out take).
+    select_when_shown: Option<String>,
+    /// Lists and searches over more takes than this are computed on the
+    /// view worker (tests set 0 to take that path with a few takes).
+    pub inline_limit: usize,
+    /// Replaced rows, for the view worker to drop.
+    garbage: Vec<super::view::Rows>,
+    /// Marked takes the view does not show, and for which rows and marks
+    /// (`View::version`, the number of marks) that was counted.
+    hidden_marks: (usize, (u64, usize)),
 }
 
 impl App {
     pub fn new(store: GenerationHistory, history: CommandHistory) -> App {
         let mut app = App {
             view: View {
-                rows: store.entries().to_vec(),
+                rows: store.shared_entries(),
                 ..View::default()
             },
             store,
@@ -214,6 +231,10 @@ impl App {
             last_peaks: Vec::new(),
             previous: None,
             search_from: None,
+            select_when_shown: None,
+            inline_limit: INLINE_VIEW,
+            garbage: Vec::new(),
+            hidden_marks: (0, (0, 0)),
         };
         app.scroll_into_view();
         app
@@ -227,6 +248,51 @@ impl App {
 
     pub fn entry_at(&self, row: usize) -> Option<&Arc<HistoryEntry>> {
         self.view.rows.get(row)
+    }
+
+    /// The row showing the take `id` (looked up by identity, not by
+    /// comparing ids row by row).
+    pub fn row_of(&self, id: &str) -> Option<usize> {
+        let e = self.store.get_exact(id)?;
+        self.view.position_of(e)
+    }
+
+    /// Marked takes the list does not show (filtered out).
+    pub fn hidden_marks(&self) -> usize {
+        self.hidden_marks.0
+    }
+
+    fn count_hidden_marks(&mut self) {
+        let key = (self.view.version, self.marked.len());
+        if self.hidden_marks.1 == key {
+            return;
+        }
+        let wanted: HashSet<*const HistoryEntry> = self
+            .marked
+            .iter()
+            .filter_map(|id| self.store.get_exact(id))
+            .map(Arc::as_ptr)
+            .collect();
+        let shown = if wanted.is_empty() {
+            0
+        } else {
+            self.view
+                .rows
+                .iter()
+                .filter(|r| wanted.contains(&Arc::as_ptr(r)))
+                .count()
+        };
+        self.hidden_marks = (self.marked.len() - shown, key);
+    }
+
+    /// Shows `rows`; the old ones go to the view worker to be dropped when
+    /// this was their last holder.
+    fn set_rows(&mut self, rows: super::view::Rows) {
+        self.view.version += 1;
+        let old = std::mem::replace(&mut self.view.rows, rows);
+        if Arc::strong_count(&old) == 1 && old.len() > self.inline_limit {
+            self.garbage.push(old);
+        }
     }
 
     /// Rows the list shows at once.
@@ -305,9 +371,10 @@ impl App {
         let keep = self.selected_entry().map(|e| e.entry_id.clone());
         self.view.seq += 1;
         let n = self.store.count();
-        if self.view.spec.is_plain() || n <= INLINE_VIEW {
-            self.view.rows =
-                super::view::compute(self.store.entries(), &self.view.spec, &self.notes);
+        if self.view.spec.is_plain() || n <= self.inline_limit {
+            let rows =
+                super::view::compute(&self.store.shared_entries(), &self.view.spec, &self.notes);
+            self.set_rows(rows);
             self.view.pending = false;
             self.reselect(keep);
             return self.find_again();
@@ -315,7 +382,7 @@ impl App {
         self.view.pending = true;
         vec![Effect::View(ViewJob {
             seq: self.view.seq,
-            entries: self.store.entries().to_vec(),
+            entries: self.store.shared_entries(),
             spec: self.view.spec.clone(),
             notes: self.notes.clone(),
         })]
@@ -323,7 +390,7 @@ impl App {
 
     /// Puts the selection on `keep` (a take id) if shown, else keeps the row.
     fn reselect(&mut self, keep: Option<String>) {
-        if let Some(row) = keep.and_then(|id| self.view.position(&id)) {
+        if let Some(row) = keep.and_then(|id| self.row_of(&id)) {
             self.selected = row;
         }
         self.selected = self.selected.min(self.view.rows.len().saturating_sub(1));
@@ -334,8 +401,11 @@ impl App {
         if done.seq != self.view.seq {
             return vec![];
         }
-        let keep = self.selected_entry().map(|e| e.entry_id.clone());
-        self.view.rows = done.rows;
+        let keep = self
+            .select_when_shown
+            .take()
+            .or_else(|| self.selected_entry().map(|e| e.entry_id.clone()));
+        self.set_rows(done.rows);
         self.view.pending = false;
         self.reselect(keep);
         self.find_again()
@@ -366,38 +436,31 @@ impl App {
         Vec::new()
     }
 
+    /// Where the selection goes when the takes `gone` (id hashes) leave:
+    /// its own take if it stays, else the next one that stays (else the
+    /// previous one).
+    fn selection_after(&self, gone: &HashSet<u64>) -> Option<String> {
+        let rows = &self.view.rows;
+        let at = self.selected.min(rows.len());
+        let stays = |e: &&Arc<HistoryEntry>| !gone.contains(&id_hash(&e.entry_id));
+        rows[at..]
+            .iter()
+            .find(stays)
+            .or_else(|| rows[..at].iter().rev().find(stays))
+            .map(|e| e.entry_id.clone())
+    }
+
     /// Applies a change of the store to the view and the caches.
-    fn after_change(&mut self, applied: &crate::store::Applied) {
+    fn after_change(&mut self, applied: &crate::store::Applied, keep: Option<String>) {
         for e in applied.removed.iter().chain(&applied.added) {
             self.peaks.remove(&e.entry_id);
             self.files.remove(&e.entry_id);
         }
-        let keep = self.selected_entry().map(|e| e.entry_id.clone());
-        // Where the selection goes if its take left: the next one still there.
-        let gone: HashSet<&str> = applied
-            .removed
-            .iter()
-            .map(|e| e.entry_id.as_str())
-            .collect();
-        let next = self.view.rows[self.selected.min(self.view.rows.len())..]
-            .iter()
-            .chain(
-                self.view.rows[..self.selected.min(self.view.rows.len())]
-                    .iter()
-                    .rev(),
-            )
-            .find(|e| !gone.contains(e.entry_id.as_str()))
-            .map(|e| e.entry_id.clone());
-        let keep = match keep {
-            Some(id)
-                if gone.contains(id.as_str())
-                    && !applied.added.iter().any(|a| a.entry_id == id) =>
-            {
-                next
-            }
-            other => other,
-        };
-        self.view.patch(applied, &self.notes);
+        if self.view.spec.is_plain() {
+            self.set_rows(self.store.shared_entries());
+        } else {
+            self.view.patch(applied, &self.notes);
+        }
         self.reselect(keep);
         if !self.marked.is_empty() {
             for e in &applied.removed {
@@ -418,7 +481,7 @@ impl App {
             return vec![];
         }
         self.find.seq += 1;
-        if self.view.rows.len() <= INLINE_VIEW {
+        if self.view.rows.len() <= self.inline_limit {
             let q = self.find.query.clone();
             self.find.matches = (0..self.view.rows.len())
                 .filter(|&i| crate::query::search_matches(&self.view.rows[i], &q))
@@ -457,7 +520,21 @@ impl App {
         if self.mode == Mode::Search {
             return self.land_on_first_match();
         }
+        if std::mem::take(&mut self.find.land) {
+            let fx = self.land_on_first_match();
+            self.say_match();
+            return fx;
+        }
         vec![]
+    }
+
+    /// "match 2/5" once the search is confirmed and its matches are in.
+    fn say_match(&mut self) {
+        match self.match_position() {
+            Some((_, 0)) => self.info(format!("no match for '{}'", self.find.query)),
+            Some((at, n)) => self.info(format!("match {at}/{n} (n / N: next / previous)")),
+            None => {}
+        }
     }
 
     /// While typing: the first match from the top.
@@ -555,6 +632,8 @@ impl App {
             Event::View(v) => self.on_view(v),
         };
         fx.extend(self.wanted_peaks());
+        self.count_hidden_marks();
+        fx.extend(self.garbage.drain(..).map(|g| Effect::Discard(Discard(g))));
         fx
     }
 
@@ -706,9 +785,8 @@ impl App {
                 Command::Accept => {
                     self.mode = Mode::Normal;
                     self.search_from = None;
-                    if let Some((at, n)) = self.match_position() {
-                        self.info(format!("match {at}/{n} (n / N: next / previous)"));
-                    }
+                    self.find.land = self.find.pending;
+                    self.say_match();
                     vec![]
                 }
                 Command::Cancel => {
@@ -948,7 +1026,7 @@ impl App {
             }
             Command::Goto(prefix) => match self.store.get(&prefix).map(|e| e.entry_id.clone()) {
                 Ok(id) => {
-                    if let Some(row) = self.view.position(&id) {
+                    if let Some(row) = self.row_of(&id) {
                         return self.move_to(row);
                     }
                     // Hidden by the filter: show everything, then select it.
@@ -960,7 +1038,9 @@ impl App {
                         &id[..id.len().min(8)]
                     ));
                     let fx = self.set_spec(spec);
-                    if let Some(row) = self.view.position(&id) {
+                    if self.view.pending {
+                        self.select_when_shown = Some(id);
+                    } else if let Some(row) = self.row_of(&id) {
                         self.selected = row;
                         self.scroll_into_view();
                     }
@@ -1052,7 +1132,7 @@ impl App {
             Command::Play(id) => match id {
                 Some(p) => match self.store.get(&p).map(|e| e.entry_id.clone()) {
                     Ok(id) => {
-                        if let Some(row) = self.view.position(&id) {
+                        if let Some(row) = self.row_of(&id) {
                             self.selected = row;
                             self.scroll_into_view();
                         }
@@ -1218,10 +1298,11 @@ impl App {
                 .filter(|e| self.marked.contains(&e.entry_id))
                 .map(|e| e.entry_id.clone())
                 .collect();
+            let on_screen: HashSet<&str> = shown.iter().map(String::as_str).collect();
             let mut hidden: Vec<String> = self
                 .marked
                 .iter()
-                .filter(|m| !shown.contains(m) && self.store.get_exact(m).is_some())
+                .filter(|m| !on_screen.contains(m.as_str()) && self.store.get_exact(m).is_some())
                 .cloned()
                 .collect();
             hidden.sort();
@@ -1236,10 +1317,18 @@ impl App {
             self.info("nothing to delete");
             return vec![];
         }
-        let hidden = targets
+        let wanted: HashSet<*const HistoryEntry> = targets
             .iter()
-            .filter(|id| self.view.position(id).is_none())
+            .filter_map(|id| self.store.get_exact(id))
+            .map(Arc::as_ptr)
+            .collect();
+        let shown = self
+            .view
+            .rows
+            .iter()
+            .filter(|r| wanted.contains(&Arc::as_ptr(r)))
             .count();
+        let hidden = targets.len() - shown;
         self.mode = Mode::Confirm(Confirm::Delete {
             ids: targets,
             hidden,
@@ -1293,12 +1382,27 @@ impl App {
 
     // ----- store results -----------------------------------------------
 
+    /// Applies a change of the file to the store, the view and the
+    /// selection; a list being computed meanwhile is asked for again.
     fn apply_delta(
         &mut self,
         delta: Option<crate::store::reload::Delta>,
         fallback_gone: &[String],
         fallback_back: &[crate::store::RemovedEntry],
-    ) {
+    ) -> Vec<Effect> {
+        let gone: HashSet<u64> = match &delta {
+            Some(d) => d.removed.iter().copied().collect(),
+            None => fallback_gone
+                .iter()
+                .filter(|id| !fallback_back.iter().any(|b| &b.id == *id))
+                .map(|id| id_hash(id))
+                .collect(),
+        };
+        let keep = self.selection_after(&gone);
+        // The store changes its list in place when nothing else holds it.
+        if self.view.spec.is_plain() {
+            self.set_rows(Rows::default());
+        }
         let applied = match delta {
             Some(d) => self.store.apply(d),
             None => {
@@ -1309,7 +1413,12 @@ impl App {
                 a
             }
         };
-        self.after_change(&applied);
+        self.after_change(&applied, keep);
+        if self.view.pending {
+            return self.refresh_view();
+        }
+        // Row numbers of the matches moved with the rows.
+        self.find_again()
     }
 
     fn on_store(&mut self, s: StoreEvent) -> Vec<Effect> {
@@ -1321,14 +1430,14 @@ impl App {
                 self.clear_cause(Cause::Index);
                 self.peaks
                     .retain(|id, _| self.store.get_exact(id).is_some());
-                self.view.rows = Vec::new();
+                self.set_rows(Rows::default());
                 self.view.seq += 1;
                 fx.extend(self.refresh_view());
                 if !self.view.pending {
                     self.reselect(keep);
                 } else {
                     // Until the sorted rows come: the store's order.
-                    self.view.rows = self.store.entries().to_vec();
+                    self.set_rows(self.store.shared_entries());
                     self.reselect(keep);
                 }
                 if let Some(w) = self.store.version_warning() {
@@ -1345,7 +1454,7 @@ impl App {
             }
             StoreEvent::Reloaded(Ok(delta)) => {
                 self.clear_cause(Cause::Index);
-                self.apply_delta(Some(delta), &[], &[]);
+                fx.extend(self.apply_delta(Some(delta), &[], &[]));
             }
             StoreEvent::Deleted {
                 result,
@@ -1355,7 +1464,7 @@ impl App {
                 self.busy = None;
                 match result {
                     Ok(r) => {
-                        self.apply_delta(delta, &r.removed_ids(), &[]);
+                        fx.extend(self.apply_delta(delta, &r.removed_ids(), &[]));
                         let mut msg = if permanent {
                             format!(
                                 "deleted {} for good",
@@ -1383,9 +1492,9 @@ impl App {
                 self.busy = None;
                 match result {
                     Ok(r) => {
-                        self.apply_delta(delta, &[], &r.restored);
+                        fx.extend(self.apply_delta(delta, &[], &r.restored));
                         if let Some(first) = r.restored.first() {
-                            if let Some(row) = self.view.position(&first.id) {
+                            if let Some(row) = self.row_of(&first.id) {
                                 self.selected = row;
                                 self.scroll_into_view();
                             }
@@ -1424,7 +1533,7 @@ impl App {
                 self.busy = None;
                 match result {
                     Ok(r) => {
-                        self.apply_delta(delta, &r.deleted.removed_ids(), &[]);
+                        fx.extend(self.apply_delta(delta, &r.deleted.removed_ids(), &[]));
                         let mut msg = format!(
                             "repair: moved {} with a missing WAV to the trash (u undoes)",
                             count(r.deleted.removed.len(), "take", "takes")

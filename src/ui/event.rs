@@ -7,7 +7,7 @@ use crate::playback::{PlayerCmd, PlayerEvent};
 use crate::store::reload::Delta;
 use crate::store::repair::{RepairPlan, RepairReport};
 use crate::store::trash::{DeleteReport, UndoReport};
-use crate::store::{FileState, GenerationHistory, HistoryEntry, StoreError};
+use crate::store::{FileState, GenerationHistory, StoreError};
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -108,7 +108,7 @@ pub struct PeaksDone {
 #[derive(Debug)]
 pub struct ViewDone {
     pub seq: u64,
-    pub rows: Vec<Arc<HistoryEntry>>,
+    pub rows: super::view::Rows,
 }
 
 /// A take for the peaks worker: its id and its audio path (already checked
@@ -146,7 +146,7 @@ pub enum StoreJob {
 #[derive(Debug, Clone)]
 pub struct ViewJob {
     pub seq: u64,
-    pub entries: Vec<Arc<HistoryEntry>>,
+    pub entries: super::view::Rows,
     pub spec: super::view::ViewSpec,
     pub notes: Arc<crate::store::annotations::Annotations>,
 }
@@ -157,8 +157,21 @@ pub enum Effect {
     Store(StoreJob),
     Peaks(Vec<PeakJob>),
     View(ViewJob),
+    /// Rows no longer shown: freeing 100,000 entries' counts touches as
+    /// many cache lines, so the view worker drops them.
+    Discard(Discard),
     Player(PlayerCmd),
     Quit,
+}
+
+/// Rows for the view worker to drop (equal when they are the same list).
+#[derive(Debug, Clone)]
+pub struct Discard(pub super::view::Rows);
+
+impl PartialEq for Discard {
+    fn eq(&self, other: &Discard) -> bool {
+        Arc::ptr_eq(&self.0, &other.0)
+    }
 }
 
 impl PartialEq for ViewJob {

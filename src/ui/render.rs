@@ -497,11 +497,7 @@ fn status_parts(app: &App) -> Vec<String> {
     }
     parts.push(format!("sort: {}", app.view.spec.sort.label()));
     if !app.marked.is_empty() {
-        let hidden = app
-            .marked
-            .iter()
-            .filter(|m| app.view.position(m).is_none())
-            .count();
+        let hidden = app.hidden_marks();
         parts.push(if hidden > 0 {
             format!("{} marked ({hidden} hidden)", app.marked.len())
         } else {

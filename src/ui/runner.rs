@@ -5,7 +5,7 @@
 
 use super::app::App;
 use super::event::{Effect, Event};
-use super::workers::{peaks::PeaksWorker, store::StoreWorker, view::ViewWorker};
+use super::workers::Workers;
 use crate::playback::{DeviceOutput, PlayerThread};
 use crate::store::HistoryDir;
 use anyhow::Result;
@@ -15,29 +15,6 @@ use std::time::Duration;
 
 /// How often the screen gets a tick (message fading, the playhead).
 const TICK: Duration = Duration::from_millis(100);
-
-/// The workers effects go to.
-struct Workers {
-    dir: PathBuf,
-    store: StoreWorker,
-    peaks: PeaksWorker,
-    views: ViewWorker,
-    player: PlayerThread,
-}
-
-impl Workers {
-    /// Hands one effect over; true means quit.
-    fn perform(&self, e: Effect) -> bool {
-        match e {
-            Effect::Quit => return true,
-            Effect::Store(job) => self.store.send(job),
-            Effect::Peaks(jobs) => self.peaks.request(self.dir.clone(), jobs),
-            Effect::View(job) => self.views.request(job),
-            Effect::Player(cmd) => self.player.send(cmd),
-        }
-        false
-    }
-}
 
 /// Reads the terminal on its own thread.
 fn read_terminal(tx: Sender<Event>) {
@@ -82,26 +59,23 @@ pub fn run_loop(
     read_terminal(tx.clone());
     tick(tx.clone());
     let ptx = tx.clone();
-    let workers = Workers {
-        dir: dir.to_path_buf(),
-        store: StoreWorker::spawn(
-            HistoryDir::new(dir).with_retention(retention),
-            history_file,
-            tx.clone(),
-        ),
-        peaks: PeaksWorker::spawn(tx.clone()),
-        views: ViewWorker::spawn(tx.clone()),
-        player: PlayerThread::spawn(DeviceOutput::default(), move |e| {
-            let _ = ptx.send(Event::Player(e));
-        }),
-    };
+    let workers = Workers::spawn(
+        HistoryDir::new(dir).with_retention(retention),
+        history_file,
+        tx.clone(),
+    );
+    let player = PlayerThread::spawn(DeviceOutput::default(), move |e| {
+        let _ = ptx.send(Event::Player(e));
+    });
     drop(tx);
     let (w, h) = screen.size();
     let mut effects = app.update(Event::Resize(w, h));
     loop {
         for e in effects.drain(..) {
-            if workers.perform(e) {
-                return Ok(0);
+            match workers.perform(e) {
+                Some(Effect::Quit) => return Ok(0),
+                Some(Effect::Player(cmd)) => player.send(cmd),
+                _ => {}
             }
         }
         let now = chrono::Utc::now();

@@ -29,12 +29,15 @@ impl ViewSpec {
     }
 }
 
-/// The rows for `spec` out of `entries` (in the store's order).
-pub fn compute(
-    entries: &[Arc<HistoryEntry>],
-    spec: &ViewSpec,
-    notes: &Annotations,
-) -> Vec<Arc<HistoryEntry>> {
+/// Rows shared as a whole: a snapshot for a worker costs no copy.
+pub type Rows = Arc<Vec<Arc<HistoryEntry>>>;
+
+/// The rows for `spec` out of `entries` (in the store's order); the store's
+/// own list when the spec shows it as it is.
+pub fn compute(entries: &Rows, spec: &ViewSpec, notes: &Annotations) -> Rows {
+    if spec.is_plain() {
+        return entries.clone();
+    }
     let mut rows: Vec<Arc<HistoryEntry>> = if spec.search.is_empty() && spec.filter.is_empty() {
         entries.to_vec()
     } else {
@@ -45,43 +48,46 @@ pub fn compute(
             .collect()
     };
     spec.sort.apply(&mut rows, notes);
-    rows
+    Arc::new(rows)
 }
 
 /// The shown rows and what they were computed for.
 #[derive(Debug, Default)]
 pub struct View {
-    pub rows: Vec<Arc<HistoryEntry>>,
+    pub rows: Rows,
     pub spec: ViewSpec,
     /// The number of the newest view job sent; results of older ones are dropped.
     pub seq: u64,
     /// A job is out: the rows are for an older spec or store.
     pub pending: bool,
+    /// Counts changes of `rows` (for what is derived from them).
+    pub version: u64,
 }
 
 impl View {
     /// Follows a change of the store: rows that left go, rows that came
     /// are put in their sorted places when the spec shows them.
     pub fn patch(&mut self, applied: &Applied, notes: &Annotations) {
+        self.version += 1;
+        let rows = Arc::make_mut(&mut self.rows);
         if !applied.removed.is_empty() {
             let gone: std::collections::HashSet<*const HistoryEntry> =
                 applied.removed.iter().map(Arc::as_ptr).collect();
-            self.rows.retain(|r| !gone.contains(&Arc::as_ptr(r)));
+            rows.retain(|r| !gone.contains(&Arc::as_ptr(r)));
         }
         for e in &applied.added {
             if !self.spec.shows(e, notes) {
                 continue;
             }
-            let at = self
-                .rows
+            let at = rows
                 .binary_search_by(|r| self.spec.sort.cmp(r, e, notes))
                 .unwrap_or_else(|i| i);
-            self.rows.insert(at, e.clone());
+            rows.insert(at, e.clone());
         }
     }
 
-    /// The row showing the take `id`.
-    pub fn position(&self, id: &str) -> Option<usize> {
-        self.rows.iter().position(|r| r.entry_id == id)
+    /// The row showing `e` (found by identity: no entry is read).
+    pub fn position_of(&self, e: &Arc<HistoryEntry>) -> Option<usize> {
+        self.rows.iter().position(|r| Arc::ptr_eq(r, e))
     }
 }

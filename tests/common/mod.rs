@@ -262,9 +262,7 @@ pub fn press(app: &mut genhist::ui::app::App, s: &str) {
 pub struct Driver {
     pub app: genhist::ui::app::App,
     rx: std::sync::mpsc::Receiver<genhist::ui::event::Event>,
-    store: genhist::ui::workers::store::StoreWorker,
-    peaks: genhist::ui::workers::peaks::PeaksWorker,
-    views: genhist::ui::workers::view::ViewWorker,
+    workers: genhist::ui::workers::Workers,
     pub dir: PathBuf,
     pub played: Vec<genhist::playback::PlayerCmd>,
     pub quit: bool,
@@ -278,13 +276,7 @@ impl Driver {
         let mut d = Driver {
             app,
             rx,
-            store: genhist::ui::workers::store::StoreWorker::spawn(
-                hd,
-                dir.join(".genhist_history"),
-                tx.clone(),
-            ),
-            peaks: genhist::ui::workers::peaks::PeaksWorker::spawn(tx.clone()),
-            views: genhist::ui::workers::view::ViewWorker::spawn(tx),
+            workers: genhist::ui::workers::Workers::spawn(hd, dir.join(".genhist_history"), tx),
             dir: dir.to_path_buf(),
             played: Vec::new(),
             quit: false,
@@ -298,15 +290,14 @@ impl Driver {
         d
     }
 
-    fn perform(&mut self, fx: Vec<genhist::ui::event::Effect>) {
+    /// Hands effects to the workers (player commands are recorded).
+    pub fn perform(&mut self, fx: Vec<genhist::ui::event::Effect>) {
         use genhist::ui::event::Effect;
         for e in fx {
-            match e {
-                Effect::Store(j) => self.store.send(j),
-                Effect::Peaks(j) => self.peaks.request(self.dir.clone(), j),
-                Effect::View(j) => self.views.request(j),
-                Effect::Player(c) => self.played.push(c),
-                Effect::Quit => self.quit = true,
+            match self.workers.perform(e) {
+                Some(Effect::Player(c)) => self.played.push(c),
+                Some(Effect::Quit) => self.quit = true,
+                _ => {}
             }
         }
     }

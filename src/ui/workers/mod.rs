@@ -7,7 +7,44 @@ pub mod peaks;
 pub mod store;
 pub mod view;
 
-use std::sync::mpsc::{Receiver, TryRecvError};
+use super::event::{Effect, Event};
+use crate::store::HistoryDir;
+use std::path::PathBuf;
+use std::sync::mpsc::{Receiver, Sender, TryRecvError};
+
+/// The store, peaks and view workers, which effects are handed to.
+pub struct Workers {
+    dir: PathBuf,
+    store: store::StoreWorker,
+    peaks: peaks::PeaksWorker,
+    views: view::ViewWorker,
+}
+
+impl Workers {
+    /// Starts the workers for `dir`, reporting to `events`; `history_file`
+    /// is where the command bar's lines are saved.
+    pub fn spawn(dir: HistoryDir, history_file: PathBuf, events: Sender<Event>) -> Workers {
+        Workers {
+            dir: dir.path().to_path_buf(),
+            store: store::StoreWorker::spawn(dir, history_file, events.clone()),
+            peaks: peaks::PeaksWorker::spawn(events.clone()),
+            views: view::ViewWorker::spawn(events),
+        }
+    }
+
+    /// Hands an effect to its worker; the player's and `Quit` come back to
+    /// the caller.
+    pub fn perform(&self, e: Effect) -> Option<Effect> {
+        match e {
+            Effect::Store(job) => self.store.send(job),
+            Effect::Peaks(jobs) => self.peaks.request(self.dir.clone(), jobs),
+            Effect::View(job) => self.views.request(job),
+            Effect::Discard(rows) => self.views.discard(rows.0),
+            other @ (Effect::Player(_) | Effect::Quit) => return Some(other),
+        }
+        None
+    }
+}
 
 /// Runs `job`, turning a panic into an error message.
 pub fn catch<T>(what: &str, job: impl FnOnce() -> T) -> Result<T, String> {

@@ -1,37 +1,70 @@
-//! Sorting, filtering and searching 100,000 takes off the UI thread: the
-//! newest job wins; the result comes back numbered, and `App` keeps only the
-//! newest one.
+//! Sorting, filtering and searching 100,000 takes off the UI thread. Of
+//! the jobs waiting, the newest list job and the newest search job run (a
+//! search never cancels a sort, nor a sort a search); results come back
+//! numbered, and `App` keeps only the newest. Rows the app no longer shows
+//! are dropped here too.
 
 use super::super::event::{Event, StoreEvent, ViewDone, ViewJob};
-use std::sync::mpsc::{channel, Sender};
+use super::super::view::Rows;
+use std::sync::mpsc::{channel, Receiver, Sender, TryRecvError};
+
+enum Msg {
+    Job(ViewJob),
+    Discard(Rows),
+}
 
 pub struct ViewWorker {
-    tx: Sender<ViewJob>,
+    tx: Sender<Msg>,
+}
+
+/// Search jobs are numbered from the top down (`App::find_again`).
+fn is_search(job: &ViewJob) -> bool {
+    job.seq > u64::MAX / 2
+}
+
+/// Waits for work; returns the newest list job and the newest search job
+/// waiting, or `None` when the app is gone.
+fn next_jobs(rx: &Receiver<Msg>) -> Option<[Option<ViewJob>; 2]> {
+    let mut jobs: [Option<ViewJob>; 2] = [None, None];
+    let mut take = |m: Msg| match m {
+        Msg::Job(job) => {
+            let slot = usize::from(is_search(&job));
+            jobs[slot] = Some(job);
+        }
+        Msg::Discard(rows) => drop(rows),
+    };
+    take(rx.recv().ok()?);
+    loop {
+        match rx.try_recv() {
+            Ok(m) => take(m),
+            Err(TryRecvError::Empty) => return Some(jobs),
+            Err(TryRecvError::Disconnected) => return None,
+        }
+    }
 }
 
 impl ViewWorker {
     pub fn spawn(events: Sender<Event>) -> ViewWorker {
-        let (tx, rx) = channel::<ViewJob>();
+        let (tx, rx) = channel::<Msg>();
         super::spawn_background("genhist-view", move || {
-            while let Ok(first) = rx.recv() {
-                let Some(job) = super::newest(&rx, first) else {
-                    return;
-                };
-                let rows = super::catch("sorting the list", || {
-                    super::super::view::compute(&job.entries, &job.spec, &job.notes)
-                });
-                let rows = match rows {
-                    Ok(r) => r,
-                    Err(why) => {
-                        let _ = events.send(Event::Store(Box::new(StoreEvent::Failed(why))));
-                        job.entries
+            while let Some(jobs) = next_jobs(&rx) {
+                for job in jobs.into_iter().flatten() {
+                    let rows = super::catch("sorting the list", || {
+                        super::super::view::compute(&job.entries, &job.spec, &job.notes)
+                    });
+                    let rows = match rows {
+                        Ok(r) => r,
+                        Err(why) => {
+                            let _ = events.send(Event::Store(Box::new(StoreEvent::Failed(why))));
+                            job.entries
+                        }
+                    };
+                    if events
+                        .send(Event::View(ViewDone { seq: job.seq, rows }))
+                        .is_err()
+                    {
+                        return;
                     }
-                };
-                if events
-                    .send(Event::View(ViewDone { seq: job.seq, rows }))
-                    .is_err()
-                {
-                    return;
                 }
             }
         });
@@ -39,6 +72,11 @@ impl ViewWorker {
     }
 
     pub fn request(&self, job: ViewJob) {
-        let _ = self.tx.send(job);
+        let _ = self.tx.send(Msg::Job(job));
+    }
+
+    /// Drops `rows` on the worker (or here, when it is gone).
+    pub fn discard(&self, rows: Rows) {
+        let _ = self.tx.send(Msg::Discard(rows));
     }
 }
