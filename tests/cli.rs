@@ -372,6 +372,29 @@ fn path_escapes_are_reported_invalid_and_not_played_or_deleted() {
 }
 
 #[test]
+fn play_on_an_unplayable_wav_exits_1_and_says_why() {
+    let (_t, d, ids) = takes_dir(1);
+    let wav = d.join(format!("audio/{}.wav", ids[0]));
+    let mut b = fs::read(&wav).unwrap();
+    // The fmt chunk's sample rate.
+    b[24..28].copy_from_slice(&0u32.to_le_bytes());
+    fs::write(&wav, &b).unwrap();
+    genhist()
+        .args(["--dir", d.to_str().unwrap(), "play", &ids[0]])
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("sample rate of 0 Hz"));
+    // Truncated inside its header.
+    fs::write(&wav, &b[..30]).unwrap();
+    let out = genhist()
+        .args(["--dir", d.to_str().unwrap(), "play", &ids[0]])
+        .assert()
+        .code(1);
+    let err = String::from_utf8_lossy(&out.get_output().stderr).to_string();
+    assert!(err.contains("cannot play"), "{err}");
+}
+
+#[test]
 fn repair_and_stats() {
     let (_t, d) = python_dir();
     fs::write(d.join("audio/stray.wav"), b"x").unwrap();

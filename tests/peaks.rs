@@ -7,7 +7,15 @@ use std::path::Path;
 
 /// A WAV file with any format tag (fmt chunk of 18 bytes, `cbSize` 0).
 fn wav(path: &Path, tag: u16, channels: u16, rate: u32, bits: u16, data: &[u8]) {
-    let align = channels * bits.div_ceil(8);
+    std::fs::write(
+        path,
+        wav_bytes(tag, channels, rate, bits, channels * bits.div_ceil(8), data),
+    )
+    .unwrap();
+}
+
+/// The bytes of such a file, with any block alignment (even a wrong one).
+fn wav_bytes(tag: u16, channels: u16, rate: u32, bits: u16, align: u16, data: &[u8]) -> Vec<u8> {
     let mut b = Vec::new();
     b.extend_from_slice(b"RIFF");
     b.extend_from_slice(&(4 + 26 + 12 + 8 + data.len() as u32).to_le_bytes());
@@ -22,11 +30,11 @@ fn wav(path: &Path, tag: u16, channels: u16, rate: u32, bits: u16, data: &[u8]) 
     b.extend_from_slice(&0u16.to_le_bytes());
     b.extend_from_slice(b"fact");
     b.extend_from_slice(&4u32.to_le_bytes());
-    b.extend_from_slice(&((data.len() / align as usize) as u32).to_le_bytes());
+    b.extend_from_slice(&((data.len() / align.max(1) as usize) as u32).to_le_bytes());
     b.extend_from_slice(b"data");
     b.extend_from_slice(&(data.len() as u32).to_le_bytes());
     b.extend_from_slice(data);
-    std::fs::write(path, b).unwrap();
+    b
 }
 
 /// Loud for the first half second, quiet for the second.
@@ -153,4 +161,26 @@ fn adpcm_is_reported_unsupported_and_garbage_is_an_error() {
     assert!(peaks_from_file(&junk, 64).is_err());
     let missing = peaks_from_file(&t.path().join("gone.wav"), 64).unwrap_err();
     assert!(missing.contains("missing"), "{missing}");
+}
+
+#[test]
+fn impossible_layouts_are_errors_not_panics() {
+    let t = tempfile::tempdir().unwrap();
+    let cases: [(&str, u16, u32, u16, u16, &str); 4] = [
+        // 8-bit stereo whose block holds one byte: less than a sample per channel.
+        ("odd-align.wav", 2, 48_000, 8, 1, "block"),
+        ("zero-hz.wav", 1, 0, 16, 2, "0 Hz"),
+        ("no-channels.wav", 0, 48_000, 16, 2, "channel"),
+        ("zero-align.wav", 1, 48_000, 16, 0, "block"),
+    ];
+    for (name, channels, rate, bits, align, says) in cases {
+        let path = t.path().join(name);
+        std::fs::write(
+            &path,
+            wav_bytes(1, channels, rate, bits, align, &[7u8; 4000]),
+        )
+        .unwrap();
+        let err = peaks_from_file(&path, 64).expect_err(name);
+        assert!(err.contains(says), "{name}: {err}");
+    }
 }

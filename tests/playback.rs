@@ -172,3 +172,90 @@ fn unreadable_wav_is_a_message() {
         .is_err());
     assert_eq!(e.status().state, PlayState::Idle);
 }
+
+#[test]
+fn seek_past_the_end_says_so_and_wraps_when_looping() {
+    let (_t, mut e, out, wav) = engine_with_take(2.0);
+    let play = |e: &mut Engine<QueueOutput>| {
+        e.handle(PlayerCmd::Play {
+            id: "x".into(),
+            source: genhist::playback::Source::open(&wav).unwrap(),
+        })
+        .unwrap()
+    };
+    play(&mut e);
+    let note = e.handle(PlayerCmd::Seek(SeekTo::By(5.0))).unwrap();
+    assert_eq!(note.as_deref(), Some("seek past the end: stopped"));
+    assert_eq!(e.status().state, PlayState::Idle);
+    e.handle(PlayerCmd::SetLoop(true)).unwrap();
+    play(&mut e);
+    pull_secs(&out, 0.5);
+    // 0.5 s + 2.5 s is 1 s into the next time round.
+    assert_eq!(e.handle(PlayerCmd::Seek(SeekTo::By(2.5))).unwrap(), None);
+    pull_secs(&out, 0.05);
+    let s = e.status();
+    assert_eq!(s.state, PlayState::Playing);
+    let pos = s.position.as_secs_f64();
+    assert!((1.0..1.2).contains(&pos), "position {pos}");
+}
+
+#[test]
+fn the_device_is_released_when_idle_and_opened_again_to_play() {
+    let (_t, mut e, out, wav) = engine_with_take(0.2);
+    let opens = |out: &QueueOutput| *out.state.lock().unwrap();
+    e.handle(PlayerCmd::Play {
+        id: "x".into(),
+        source: genhist::playback::Source::open(&wav).unwrap(),
+    })
+    .unwrap();
+    assert_eq!(opens(&out), (true, 1), "opened to play");
+    pull_secs(&out, 0.3);
+    let t0 = std::time::Instant::now();
+    e.tick(t0);
+    assert_eq!(e.status().state, PlayState::Idle, "ended");
+    e.tick(t0 + genhist::playback::IDLE_RELEASE / 2);
+    assert!(opens(&out).0, "still open a moment after the end");
+    e.tick(t0 + genhist::playback::IDLE_RELEASE + Duration::from_millis(1));
+    assert_eq!(opens(&out), (false, 1), "released after a quiet while");
+    e.handle(PlayerCmd::Play {
+        id: "x".into(),
+        source: genhist::playback::Source::open(&wav).unwrap(),
+    })
+    .unwrap();
+    assert_eq!(opens(&out), (true, 2), "opened again for the next take");
+}
+
+#[test]
+fn the_player_thread_reports_a_0_hz_take_and_plays_the_next() {
+    let t = tempfile::tempdir().unwrap();
+    write_sine(&t.path().join("good.wav"), 48_000, 1, 0.3, BitDepth::Int16);
+    let mut b = std::fs::read(t.path().join("good.wav")).unwrap();
+    b[24..28].copy_from_slice(&0u32.to_le_bytes());
+    std::fs::write(t.path().join("zero.wav"), b).unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    let player = genhist::playback::PlayerThread::spawn(QueueOutput::default(), move |e| {
+        let _ = tx.send(e);
+    });
+    let open = |name: &str| PlayerCmd::Open {
+        id: name.into(),
+        dir: t.path().to_path_buf(),
+        path: genhist::store::paths::RelPath::parse(name).unwrap(),
+    };
+    player.send(open("zero.wav"));
+    let why = loop {
+        match rx.recv_timeout(Duration::from_secs(5)).expect("an answer") {
+            genhist::playback::PlayerEvent::Error(why) => break why,
+            _ => continue,
+        }
+    };
+    assert!(why.contains("0 Hz"), "{why}");
+    // The thread lives on.
+    player.send(open("good.wav"));
+    loop {
+        match rx.recv_timeout(Duration::from_secs(5)).expect("a status") {
+            genhist::playback::PlayerEvent::Status(s) if s.state == PlayState::Playing => break,
+            genhist::playback::PlayerEvent::Error(why) => panic!("{why}"),
+            _ => continue,
+        }
+    }
+}
