@@ -229,6 +229,6 @@ pub fn write_demo(
         }
         entries.push(e);
     }
-    crate::store::add::add_index_entries(&HistoryDir::new(dir), &entries)?;
+    crate::store::change::add_index_entries(&HistoryDir::new(dir), &entries)?;
     Ok(count)
 }

@@ -6,7 +6,7 @@ mod common;
 
 use common::*;
 use genhist::store::rewrite::{Plan, Selection};
-use genhist::store::trash::{self, DeleteOptions};
+use genhist::store::trash::DeleteOptions;
 use genhist::store::{HistoryDir, StoreError};
 use predicates::prelude::*;
 use std::fs;
@@ -249,7 +249,7 @@ fn glob_files(dir: &Path) -> Vec<std::path::PathBuf> {
 fn a_changing_index_never_loses_an_entry_someone_else_added() {
     let (_t, d, ids) = takes_dir(3);
     let hd = HistoryDir::new(&d);
-    let mut txn = hd.begin().unwrap();
+    let mut txn = genhist::store::change::begin(&hd).unwrap();
     let mut plan = Plan {
         remove: Some(Selection::Ids(vec![ids[0].clone()])),
         ..Plan::default()
@@ -296,7 +296,7 @@ fn a_changing_index_never_loses_an_entry_someone_else_added() {
             }
         })
     };
-    let r = trash::delete(
+    let r = genhist::store::change::delete(
         &HistoryDir::new(&d2),
         Selection::Ids(vec![ids2[1].clone()]),
         DeleteOptions::default(),
@@ -646,7 +646,7 @@ fn an_interrupted_delete_is_finished_or_rolled_back_by_the_next_command() {
         let wav = d.join(format!("audio/{}.wav", ids[1]));
         let wav_bytes = fs::read(&wav).unwrap();
         // Do a delete, then put the state back as a kill at that moment leaves it.
-        let r = trash::delete(
+        let r = genhist::store::change::delete(
             &HistoryDir::new(&d),
             Selection::Ids(vec![ids[1].clone()]),
             DeleteOptions::default(),

@@ -211,7 +211,7 @@ fn check_dir(dir: &Path) -> Result<()> {
 
 /// Before a command that reads: finish what a killed genhist left unfinished.
 fn recover(dir: &Path) {
-    for note in HistoryDir::new(dir).recover_if_needed() {
+    for note in crate::store::change::recover_if_needed(&HistoryDir::new(dir)) {
         eprintln!("note: {}", sanitize(&note));
     }
 }
@@ -313,7 +313,7 @@ pub fn run_command(cli: &Cli, command: &Command) -> Result<i32> {
         Command::Add(args) => {
             check_dir(&dir)?;
             let (new, depth, buf) = add::build_new_entry(args)?;
-            let e = crate::store::add::add(&history_dir(&dir), &buf, depth, new)?;
+            let e = crate::store::change::add(&history_dir(&dir), &buf, depth, new)?;
             writeln!(out, "{}", e.entry_id)?;
         }
         Command::Delete {
@@ -351,7 +351,7 @@ pub fn run_command(cli: &Cli, command: &Command) -> Result<i32> {
                     }
                 }
             } else {
-                let r = trash::delete(
+                let r = crate::store::change::delete(
                     &history_dir(&dir),
                     Selection::Selectors(ids.clone()),
                     DeleteOptions {
@@ -364,7 +364,7 @@ pub fn run_command(cli: &Cli, command: &Command) -> Result<i32> {
         }
         Command::Undo { .. } => {
             check_dir(&dir)?;
-            let r = trash::undo(&history_dir(&dir))?;
+            let r = crate::store::change::undo(&history_dir(&dir))?;
             report::print_undo(&mut out, &r)?;
             if !r.left.is_empty() {
                 return Ok(1);
@@ -392,7 +392,7 @@ pub fn run_command(cli: &Cli, command: &Command) -> Result<i32> {
                         },
                     };
                     // Purge here is explicit: keep the automatic one out of its way.
-                    let (n, bytes) = trash::purge(&hd.with_retention(None), what)?;
+                    let (n, bytes) = crate::store::change::purge(&hd.with_retention(None), what)?;
                     writeln!(
                         out,
                         "purged {} ({})",
@@ -409,7 +409,7 @@ pub fn run_command(cli: &Cli, command: &Command) -> Result<i32> {
             if *dry_run {
                 report::print_repair(&mut out, &plan, None)?;
             } else {
-                let r = crate::store::repair::apply(&history_dir(&dir), &plan)?;
+                let r = crate::store::change::repair(&history_dir(&dir), &plan)?;
                 report::print_repair(&mut out, &plan, Some(&r))?;
             }
         }

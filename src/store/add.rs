@@ -56,13 +56,15 @@ fn write_new(
     })
 }
 
-/// Adds a generation: its WAV, its thumbnail, then the index entry. If any
-/// step fails, what was written is removed and the index is unchanged.
-pub fn add(
+/// Adds a generation: its WAV, its thumbnail, then the index entry in the
+/// change `begin` starts. If any step fails, what was written is removed
+/// and the index is unchanged.
+pub(crate) fn add(
     hd: &HistoryDir,
     audio: &AudioBuffer,
     depth: BitDepth,
     new: NewEntry,
+    begin: impl FnOnce() -> Result<Txn, StoreError>,
 ) -> Result<HistoryEntry, StoreError> {
     if audio.channels == 0 || audio.sample_rate == 0 {
         return Err(StoreError::BadInput(
@@ -74,7 +76,7 @@ pub fn add(
     let adding = open_sub(&open_sub(&root, GENHIST_DIR)?, ADDING_DIR)?;
     let marker = Marker::create(&adding, &id, b"")
         .map_err(|e| StoreError::io("write", &adding.join(&id), e))?;
-    let result = add_marked(hd, &root, &id, audio, depth, new);
+    let result = add_marked(&root, &id, audio, depth, new, begin);
     // Done, or failed and cleaned up: either way nothing is under way.
     if let Err(e) = marker.finish() {
         tracing::warn!("removing the add marker of {id}: {e}");
@@ -89,12 +91,12 @@ fn open_sub(d: &Dir, name: &str) -> Result<Dir, StoreError> {
 
 /// [`add`]'s work while its marker says the take is on its way.
 fn add_marked(
-    hd: &HistoryDir,
     root: &Dir,
     id: &str,
     audio: &AudioBuffer,
     depth: BitDepth,
     new: NewEntry,
+    begin: impl FnOnce() -> Result<Txn, StoreError>,
 ) -> Result<HistoryEntry, StoreError> {
     let audio_dir = open_sub(root, "audio")?;
     let thumb_dir = open_sub(root, "thumbnails")?;
@@ -153,7 +155,7 @@ fn add_marked(
             }
         }
     };
-    let result = hd.begin().and_then(|mut txn| {
+    let result = begin().and_then(|mut txn| {
         txn.apply(&mut plan, |_| {
             // Real names inside the change: never over anything.
             let put = |d: &Dir, from: &str, to: &str| {
@@ -175,7 +177,10 @@ fn add_marked(
 
 /// Adds many index entries whose files already exist (or are deliberately
 /// absent, as in a `--no-audio` demo) in one change.
-pub fn add_index_entries(hd: &HistoryDir, entries: &[HistoryEntry]) -> Result<(), StoreError> {
+pub(crate) fn add_index_entries_in(
+    txn: &mut Txn,
+    entries: &[HistoryEntry],
+) -> Result<(), StoreError> {
     let mut plan = Plan {
         append: entries
             .iter()
@@ -183,7 +188,6 @@ pub fn add_index_entries(hd: &HistoryDir, entries: &[HistoryEntry]) -> Result<()
             .collect(),
         ..Plan::default()
     };
-    let mut txn = hd.begin()?;
     txn.apply(&mut plan, |_| Ok(()))?;
     Ok(())
 }

@@ -238,7 +238,7 @@ impl HistoryEntry {
 /// A float as Python would write it: integral values keep a `.0`; `NaN` and
 /// the infinities as markers the JSON writers turn back into those tokens.
 fn float_value(x: f64) -> Value {
-    super::nonfinite::float_value(x)
+    super::pyjson::float_value(x)
 }
 
 /// A float field: a JSON number, or the marker of `NaN`/`Infinity`/`-Infinity`

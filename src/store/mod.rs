@@ -9,8 +9,10 @@
 
 pub mod add;
 pub mod annotations;
+pub mod change;
 pub mod entry;
 pub mod error;
+pub mod known;
 pub mod lite;
 pub mod nonfinite;
 pub mod paths;
@@ -163,11 +165,11 @@ pub struct GenerationHistory {
     loading: Option<usize>,
     /// Id hash → entry; entries whose hash another id already has (never
     /// seen in practice) are in `collided`.
-    by_id: reload::IdMap<Arc<HistoryEntry>>,
+    by_id: known::IdMap<Arc<HistoryEntry>>,
     collided: Vec<Arc<HistoryEntry>>,
     claims: Claims,
     /// What each entry's text was at load, for a worker that follows the file.
-    known: Option<reload::Known>,
+    known: Option<known::Known>,
 }
 
 impl std::fmt::Debug for GenerationHistory {
@@ -200,7 +202,7 @@ impl GenerationHistory {
             stamp: None,
             generation: 0,
             loading: None,
-            by_id: reload::IdMap::default(),
+            by_id: known::IdMap::default(),
             collided: Vec::new(),
             claims: Claims::default(),
             known: None,
@@ -260,19 +262,18 @@ impl GenerationHistory {
 
     /// What each entry's text was at load (taken once, by whoever follows
     /// the file from here).
-    pub fn take_known(&mut self) -> Option<reload::Known> {
+    pub fn take_known(&mut self) -> Option<known::Known> {
         self.known.take()
     }
 
     /// Rebuilds the lookups after the entries were replaced.
     fn index_all(&mut self) {
-        self.by_id =
-            reload::IdMap::with_capacity_and_hasher(self.entries.len(), Default::default());
+        self.by_id = known::IdMap::with_capacity_and_hasher(self.entries.len(), Default::default());
         self.collided.clear();
         let mut claims = Claims::default();
         for e in self.entries.iter() {
             claims.add(&e.entry_id, Some(&e.audio_file), Some(&e.thumbnail_file));
-            let h = reload::id_hash(&e.entry_id);
+            let h = known::id_hash(&e.entry_id);
             if let Some(old) = self.by_id.insert(h, e.clone()) {
                 self.collided.push(old);
             }
@@ -292,7 +293,7 @@ impl GenerationHistory {
 
     /// The entry with exactly this id (no prefix matching), in O(1).
     pub fn get_exact(&self, id: &str) -> Option<&Arc<HistoryEntry>> {
-        let h = reload::id_hash(id);
+        let h = known::id_hash(id);
         self.by_id
             .get(&h)
             .filter(|e| e.entry_id == id)
@@ -431,7 +432,7 @@ impl GenerationHistory {
                 if let Some(i) = self
                     .collided
                     .iter()
-                    .position(|c| reload::id_hash(&c.entry_id) == h)
+                    .position(|c| known::id_hash(&c.entry_id) == h)
                 {
                     let c = self.collided.swap_remove(i);
                     self.by_id.insert(h, c);
@@ -440,7 +441,7 @@ impl GenerationHistory {
             }
             _ => {
                 let i = self.collided.iter().position(|c| {
-                    reload::id_hash(&c.entry_id) == h && id.is_none_or(|id| c.entry_id == id)
+                    known::id_hash(&c.entry_id) == h && id.is_none_or(|id| c.entry_id == id)
                 })?;
                 self.collided.swap_remove(i)
             }
@@ -460,7 +461,7 @@ impl GenerationHistory {
             .binary_search_by(|x| newest_first(x, &e))
             .unwrap_or_else(|i| i);
         entries.insert(at, e.clone());
-        let h = reload::id_hash(&e.entry_id);
+        let h = known::id_hash(&e.entry_id);
         if let Some(old) = self.by_id.insert(h, e.clone()) {
             self.collided.push(old);
         }
@@ -475,14 +476,14 @@ impl GenerationHistory {
             if let Some(e) = self.take_out(*h, None) {
                 applied.removed.push(e);
             }
-            self.invalid.retain(|b| reload::id_hash(&b.entry_id) != *h);
+            self.invalid.retain(|b| known::id_hash(&b.entry_id) != *h);
         }
         for u in delta.upserts {
             let id = match &u {
                 Ok(e) => e.entry_id.clone(),
                 Err(bad) => bad.entry_id.clone(),
             };
-            let h = reload::id_hash(&id);
+            let h = known::id_hash(&id);
             if let Some(old) = self.take_out(h, Some(&id)) {
                 applied.removed.push(old);
             }
@@ -518,7 +519,7 @@ impl GenerationHistory {
     /// In memory, after genhist removed entries from the file.
     pub fn forget(&mut self, ids: &[String]) -> Applied {
         self.apply(reload::Delta {
-            removed: ids.iter().map(|id| reload::id_hash(id)).collect(),
+            removed: ids.iter().map(|id| known::id_hash(id)).collect(),
             ..reload::Delta::default()
         })
     }
@@ -541,7 +542,7 @@ impl GenerationHistory {
         depth: BitDepth,
         new: NewEntry,
     ) -> Result<HistoryEntry, StoreError> {
-        let e = add::add(&HistoryDir::new(&self.dir), audio, depth, new)?;
+        let e = change::add(&HistoryDir::new(&self.dir), audio, depth, new)?;
         self.apply(reload::Delta {
             upserts: vec![Ok(e.clone())],
             ..reload::Delta::default()
@@ -559,7 +560,7 @@ impl GenerationHistory {
                 return Err(StoreError::NotFound(id.clone()));
             }
         }
-        let r = trash::delete(
+        let r = change::delete(
             &HistoryDir::new(&self.dir),
             Selection::Ids(ids.to_vec()),
             DeleteOptions::default(),
@@ -587,7 +588,7 @@ impl GenerationHistory {
                 ..repair::RepairReport::default()
             });
         }
-        let r = repair::apply(&HistoryDir::new(&self.dir), &plan)?;
+        let r = change::repair(&HistoryDir::new(&self.dir), &plan)?;
         self.forget(&r.deleted.removed_ids());
         Ok(r)
     }

@@ -39,19 +39,6 @@ pub fn as_f64(v: &Value) -> Option<f64> {
     }
 }
 
-/// The value of a float as genhist holds it: a number, or a marker.
-pub fn float_value(x: f64) -> Value {
-    if x.is_nan() {
-        Value::String(marker("NaN"))
-    } else if x.is_infinite() {
-        Value::String(marker(if x > 0.0 { "Infinity" } else { "-Infinity" }))
-    } else {
-        super::pyjson::float_number(x)
-            .map(Value::Number)
-            .unwrap_or(Value::Null)
-    }
-}
-
 /// Calls `f(start, token)` for each token outside strings in JSON-like text.
 fn each_token(text: &[u8], mut f: impl FnMut(usize, &'static str)) {
     let mut i = 0;

@@ -87,6 +87,21 @@ pub fn float_number(x: f64) -> Option<Number> {
     serde_json::from_str(&float_repr(x)).ok()
 }
 
+/// The value of a float as genhist holds it: a number, or a marker.
+pub fn float_value(x: f64) -> Value {
+    if x.is_nan() {
+        Value::String(super::nonfinite::marker("NaN"))
+    } else if x.is_infinite() {
+        Value::String(super::nonfinite::marker(if x > 0.0 {
+            "Infinity"
+        } else {
+            "-Infinity"
+        }))
+    } else {
+        float_number(x).map(Value::Number).unwrap_or(Value::Null)
+    }
+}
+
 /// Appends `v` pretty-printed with 2-space indentation, as if it sat at nesting
 /// depth `depth` (its first line is not indented; the caller places it).
 pub fn write_value(out: &mut String, v: &Value, depth: usize) {

@@ -34,7 +34,7 @@ pub struct LoadedIndex {
     /// The file's identity at read time, to notice later changes.
     pub stamp: Option<FileStamp>,
     /// What each entry's text was (to notice later changes without a re-read).
-    pub known: super::reload::Known,
+    pub known: super::known::Known,
 }
 
 /// Identity of the index file: a replacement by rename changes the inode,
@@ -301,11 +301,11 @@ pub(crate) fn entry_from_text(
 fn parse_releasing(
     buf: &mut Vec<u8>,
     spans: &[EntrySpan],
-) -> (Vec<HistoryEntry>, Vec<InvalidEntry>, super::reload::Known) {
+) -> (Vec<HistoryEntry>, Vec<InvalidEntry>, super::known::Known) {
     const RELEASE_EVERY: usize = 4 << 20;
     let mut ok = Vec::with_capacity(spans.len());
     let mut bad = Vec::new();
-    let mut known = super::reload::Known::default();
+    let mut known = super::known::Known::default();
     for e in spans.iter().rev() {
         known.insert(&e.key.get_at(buf), &buf[e.value.clone()]);
         match parse_entry_at(buf, e) {

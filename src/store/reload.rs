@@ -7,67 +7,12 @@
 //! during the write is noticed all the same.
 
 use super::error::StoreError;
+use super::known::{id_hash, Known};
 use super::read::{self, IndexFile, InvalidEntry};
 use super::scan::fast_hash;
 use super::stream::{self, Item};
 use super::HistoryEntry;
 use serde_json::Value;
-use std::collections::HashMap;
-
-/// The hash of an entry's id, as [`super::GenerationHistory`] looks entries up.
-pub fn id_hash(id: &str) -> u64 {
-    use std::hash::{Hash, Hasher};
-    let mut h = std::collections::hash_map::DefaultHasher::new();
-    id.hash(&mut h);
-    h.finish()
-}
-
-/// Hashes a key that is already a hash ([`id_hash`]) by taking it as is.
-#[derive(Debug, Default, Clone, Copy)]
-pub struct HashedKey(u64);
-
-impl std::hash::Hasher for HashedKey {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-
-    fn write(&mut self, bytes: &[u8]) {
-        for &b in bytes {
-            self.0 = (self.0.rotate_left(8) ^ u64::from(b)).wrapping_mul(0x9E37_79B9_7F4A_7C15);
-        }
-    }
-
-    fn write_u64(&mut self, n: u64) {
-        self.0 = n;
-    }
-}
-
-/// A map keyed by [`id_hash`] values.
-pub type IdMap<V> = HashMap<u64, V, std::hash::BuildHasherDefault<HashedKey>>;
-
-/// What the file held when last read or written: id hash → text hash.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct Known {
-    texts: IdMap<u64>,
-}
-
-impl Known {
-    pub fn len(&self) -> usize {
-        self.texts.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.texts.is_empty()
-    }
-
-    pub(crate) fn insert(&mut self, id: &str, text: &[u8]) {
-        self.texts.insert(id_hash(id), fast_hash(text));
-    }
-
-    pub(crate) fn extend(&mut self, other: Known) {
-        self.texts.extend(other.texts);
-    }
-}
 
 /// What changed between two versions of the file.
 #[derive(Debug, Default)]
@@ -98,9 +43,7 @@ impl<'k> Tracker<'k> {
     pub(crate) fn new(old: &'k Known) -> Tracker<'k> {
         Tracker {
             old,
-            new: Known {
-                texts: IdMap::with_capacity_and_hasher(old.len() + 16, Default::default()),
-            },
+            new: Known::with_capacity(old.len() + 16),
             changed: Vec::new(),
             version: None,
         }
@@ -109,11 +52,11 @@ impl<'k> Tracker<'k> {
     /// An entry of the new file.
     pub(crate) fn see(&mut self, id: &str, text: &str, nonfinite: bool) {
         let (ih, th) = (id_hash(id), fast_hash(text.as_bytes()));
-        if self.old.texts.get(&ih) != Some(&th) {
+        if self.old.text_hash(ih) != Some(th) {
             self.changed
                 .push((id.to_string(), text.to_string(), nonfinite));
         }
-        self.new.texts.insert(ih, th);
+        self.new.insert_hashed(ih, th);
     }
 
     /// A top-level member of the new file.
@@ -124,13 +67,7 @@ impl<'k> Tracker<'k> {
     }
 
     pub(crate) fn finish(self) -> (Known, Delta) {
-        let removed = self
-            .old
-            .texts
-            .keys()
-            .filter(|h| !self.new.texts.contains_key(h))
-            .copied()
-            .collect();
+        let removed = self.old.ids().filter(|&h| !self.new.has(h)).collect();
         let upserts = self
             .changed
             .into_iter()

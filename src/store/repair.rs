@@ -10,7 +10,7 @@ use super::read;
 use super::rewrite::Selection;
 use super::stream::{self, Item};
 use super::trash::{self, BatchKind, DeleteOptions, DeleteReport};
-use super::txn::HistoryDir;
+
 use crate::fsutil::Dir;
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
@@ -105,16 +105,7 @@ pub fn plan(dir: &Path) -> Result<RepairPlan, StoreError> {
 
 /// Carries out `plan`: the entries whose WAV is still missing go to the
 /// trash (one batch, undoable); stale annotations are dropped.
-pub fn apply(hd: &HistoryDir, plan: &RepairPlan) -> Result<RepairReport, StoreError> {
-    let mut txn = hd.begin()?;
-    apply_in(&mut txn, plan)
-}
-
-/// [`apply`] inside a change already begun.
-pub(crate) fn apply_in(
-    txn: &mut super::txn::Txn,
-    plan: &RepairPlan,
-) -> Result<RepairReport, StoreError> {
+pub fn apply_in(txn: &mut super::txn::Txn, plan: &RepairPlan) -> Result<RepairReport, StoreError> {
     let root = txn
         .root()
         .try_clone()

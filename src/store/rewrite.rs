@@ -4,10 +4,11 @@
 //! is a read buffer, whatever the size of the file.
 
 use super::error::StoreError;
+use super::known::Known;
 use super::paths::Claims;
 use super::pyjson;
 use super::read::{self, IndexFile, SUPPORTED_VERSION};
-use super::reload::{Delta, Known, Tracker};
+use super::reload::{Delta, Tracker};
 use super::stream::{self, Item};
 use std::collections::{HashSet, VecDeque};
 use std::fs::File;

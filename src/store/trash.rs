@@ -19,7 +19,7 @@
 use super::error::StoreError;
 use super::paths::{self, Field, Located, RelPath};
 use super::rewrite::{Outcome, Plan, RemovedEntry, Selection};
-use super::txn::{Failed, HistoryDir, Txn, GENHIST_DIR};
+use super::txn::{Failed, Txn, GENHIST_DIR};
 use crate::fsutil::{self, Dir};
 use serde::{Deserialize, Serialize};
 use std::collections::HashSet;
@@ -298,17 +298,7 @@ impl Default for DeleteOptions {
 /// batch (with a manifest written first), then the index is rewritten
 /// without them. If the index cannot be written, the files go back and
 /// nothing has changed.
-pub fn delete(
-    hd: &HistoryDir,
-    selection: Selection,
-    opts: DeleteOptions,
-) -> Result<DeleteReport, StoreError> {
-    let mut txn = hd.begin()?;
-    delete_in(&mut txn, selection, opts)
-}
-
-/// [`delete`] inside a change already begun.
-pub(crate) fn delete_in(
+pub fn delete_in(
     txn: &mut Txn,
     selection: Selection,
     opts: DeleteOptions,
@@ -567,13 +557,7 @@ fn batch_names(trash: &Dir) -> Result<Vec<String>, StoreError> {
 /// entries go back into the index at their old places with their stored
 /// text, then their files go back, each only to a free path. What cannot go
 /// back stays in the trash and is named in the report.
-pub fn undo(hd: &HistoryDir) -> Result<UndoReport, StoreError> {
-    let mut txn = hd.begin()?;
-    undo_in(&mut txn)
-}
-
-/// [`undo`] inside a change already begun.
-pub(crate) fn undo_in(txn: &mut Txn) -> Result<UndoReport, StoreError> {
+pub fn undo_in(txn: &mut Txn) -> Result<UndoReport, StoreError> {
     let root = txn
         .root()
         .try_clone()
@@ -807,11 +791,10 @@ pub enum PurgeWhat {
 }
 
 /// Removes trash batches for good. Returns (batches, bytes).
-pub fn purge(hd: &HistoryDir, what: PurgeWhat) -> Result<(usize, u64), StoreError> {
-    let txn = hd.begin()?;
+pub fn purge_in(txn: &Txn, what: PurgeWhat) -> Result<(usize, u64), StoreError> {
     match what {
-        PurgeWhat::All => purge_where(&txn, |_| true),
-        PurgeWhat::OlderThan(d) => purge_older_than(&txn, d),
+        PurgeWhat::All => purge_where(txn, |_| true),
+        PurgeWhat::OlderThan(d) => purge_older_than(txn, d),
     }
 }
 

@@ -1,10 +1,7 @@
-//! The one way genhist changes a history directory.
-//!
-//! [`HistoryDir::begin`] takes the directory's lock, then tidies up after
-//! writers that died: an unfinished delete or undo is finished or rolled
-//! back entry by entry, a killed `add`'s files are removed, dead writers'
-//! temp files go, and trash batches past their retention are purged.
-//! [`Txn::apply`] then rewrites the index into a temp file, does the
+//! The one way genhist changes a history directory: a transaction ([`Txn`])
+//! holds the directory's lock (taken by [`super::change::begin`], which
+//! also tidies up after writers that died).
+//! [`Txn::apply`] rewrites the index into a temp file, does the
 //! change's own file work once, checks that no other program replaced the
 //! index meanwhile (else rewrites again over its version), and renames the
 //! temp file into place. An index that keeps changing ends in an error,
@@ -14,7 +11,7 @@ use super::error::StoreError;
 use super::read::{self, FileStamp};
 use super::rewrite::{self, Outcome, Plan};
 use super::stream::{self, Item};
-use crate::fsutil::{self, Dir, DirLock, TempFile};
+use crate::fsutil::{Dir, DirLock, TempFile};
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -72,34 +69,22 @@ impl HistoryDir {
         Dir::open(&self.path).map_err(|e| StoreError::io("open", &self.path, e))
     }
 
-    /// Starts a change: waits for the directory's lock, then tidies up.
-    pub fn begin(&self) -> Result<Txn, StoreError> {
+    /// The directory's lock, waited for (a change starts with
+    /// [`super::change::begin`], which tidies up next).
+    pub(crate) fn lock(&self) -> Result<Txn, StoreError> {
         let root = self.open_root()?;
         // A FIFO, a device, a dangling link: refused before anything else.
         read::locate(&self.path)?;
         let lock = DirLock::acquire(&root).map_err(|e| StoreError::io("lock", &self.path, e))?;
-        let mut txn = Txn::new(root, lock, self.clone());
-        txn.housekeeping();
-        Ok(txn)
+        Ok(Txn::new(root, lock, self.clone()))
     }
 
-    /// For commands that only read: finishes what a killed genhist left
-    /// unfinished, when there is such a thing and no other genhist is at
-    /// work. Returns what it did, for a note to the user.
-    pub fn recover_if_needed(&self) -> Vec<String> {
-        if !super::trash::needs_recovery(&self.path) && !super::add::needs_recovery(&self.path) {
-            return Vec::new();
-        }
-        let Ok(root) = self.open_root() else {
-            return Vec::new();
-        };
+    /// The directory's lock if no other genhist holds it.
+    pub(crate) fn try_lock(&self) -> Option<Txn> {
+        let root = self.open_root().ok()?;
         match DirLock::try_acquire(&root) {
-            Ok(Some(lock)) => {
-                let mut txn = Txn::new(root, lock, self.clone());
-                txn.housekeeping();
-                txn.notes
-            }
-            _ => Vec::new(),
+            Ok(Some(lock)) => Some(Txn::new(root, lock, self.clone())),
+            _ => None,
         }
     }
 }
@@ -113,7 +98,7 @@ pub struct Txn {
     pub notes: Vec<String>,
     /// What the caller's memory holds, when it wants to follow the file
     /// (see [`Txn::track`]).
-    known: Option<std::sync::Arc<super::reload::Known>>,
+    known: Option<std::sync::Arc<super::known::Known>>,
     /// How the file changed, over all rewrites of this change.
     delta: super::reload::Delta,
 }
@@ -133,13 +118,13 @@ impl Txn {
     /// Follows the file from what `known` says the caller holds: every
     /// rewrite of this change notes how the file it writes differs (another
     /// program's entries written along with genhist's own change included).
-    pub fn track(&mut self, known: super::reload::Known) {
+    pub fn track(&mut self, known: super::known::Known) {
         self.known = Some(std::sync::Arc::new(known));
     }
 
     /// What the file holds now and how it differs from what was given to
     /// [`Txn::track`] (`None` when not tracking).
-    pub fn tracked(&mut self) -> Option<(super::reload::Known, super::reload::Delta)> {
+    pub fn tracked(&mut self) -> Option<(super::known::Known, super::reload::Delta)> {
         let known = self.known.take()?;
         let known = std::sync::Arc::try_unwrap(known).unwrap_or_else(|k| (*k).clone());
         Some((known, std::mem::take(&mut self.delta)))
@@ -186,50 +171,6 @@ impl Txn {
         }
     }
 
-    /// Finishes or rolls back what dead writers left, removes their temp
-    /// files, purges expired trash. Failures become notes, never errors: the
-    /// change the caller wants may still be possible.
-    fn housekeeping(&mut self) {
-        let mut notes = Vec::new();
-        match super::trash::recover(self) {
-            Ok(n) => notes.extend(n),
-            Err(e) => notes.push(format!(
-                "could not finish an interrupted delete or undo: {e}"
-            )),
-        }
-        match super::add::recover(self) {
-            Ok(n) => notes.extend(n),
-            Err(e) => notes.push(format!("could not clean up after an interrupted add: {e}")),
-        }
-        let mut dirs = vec![self.root.try_clone()];
-        if let Ok(Some(g)) = self.genhist(false) {
-            if let Ok(a) = g.sub(super::add::ADDING_DIR) {
-                dirs.push(Ok(a));
-            }
-            dirs.push(Ok(g));
-        }
-        if let Ok(index) = read::locate(self.root.path()) {
-            let target = &index.target().dir;
-            if target != self.root.path() {
-                dirs.push(Dir::open(target));
-            }
-        }
-        for d in dirs.into_iter().flatten() {
-            if let Err(e) = fsutil::sweep_dead_temps(&d) {
-                tracing::warn!("sweeping {}: {e}", d.path().display());
-            }
-        }
-        if let Some(keep) = self.hd.retention {
-            if let Err(e) = super::trash::purge_older_than(self, keep) {
-                notes.push(format!("could not purge old trash: {e}"));
-            }
-        }
-        for n in &notes {
-            tracing::warn!("{n}");
-        }
-        self.notes.extend(notes);
-    }
-
     /// Rewrites the index as `plan` says. `work` runs once, after the new
     /// index is written to its temp file and before it replaces the old one
     /// (moving files to the trash, say); its result comes back with the
@@ -259,21 +200,21 @@ impl Txn {
     }
 
     /// Folds one rewrite's delta into the change's.
-    fn merge_delta(&mut self, known: super::reload::Known, d: super::reload::Delta) {
+    fn merge_delta(&mut self, known: super::known::Known, d: super::reload::Delta) {
         let up: HashSet<u64> = d
             .upserts
             .iter()
             .map(|u| match u {
-                Ok(e) => super::reload::id_hash(&e.entry_id),
-                Err(bad) => super::reload::id_hash(&bad.entry_id),
+                Ok(e) => super::known::id_hash(&e.entry_id),
+                Err(bad) => super::known::id_hash(&bad.entry_id),
             })
             .collect();
         // An entry gone in this rewrite is gone, whatever an earlier one said.
         let gone: HashSet<u64> = d.removed.iter().copied().collect();
         self.delta.upserts.retain(|u| {
             let h = match u {
-                Ok(e) => super::reload::id_hash(&e.entry_id),
-                Err(bad) => super::reload::id_hash(&bad.entry_id),
+                Ok(e) => super::known::id_hash(&e.entry_id),
+                Err(bad) => super::known::id_hash(&bad.entry_id),
             };
             !gone.contains(&h) && !up.contains(&h)
         });

@@ -7,15 +7,15 @@ use super::complete::{self, Completion};
 use super::event::{
     Discard, Effect, Event, PeakFailure, PeakJob, StoreEvent, StoreJob, ViewDone, ViewJob,
 };
-use super::keymap::{self, KeyMode};
+use super::keymap::{self, KeyMode, UserKeys};
 use super::view::{Rows, View, ViewSpec};
 use crate::command_history::CommandHistory;
 use crate::peaks::Peaks;
 use crate::playback::{PlayState, PlayerCmd, PlayerEvent, Status};
 use crate::query::{Filter, Sort, SORT_CYCLE};
 use crate::store::annotations::Annotations;
+use crate::store::known::id_hash;
 use crate::store::paths::RelPath;
-use crate::store::reload::id_hash;
 use crate::store::repair::RepairPlan;
 use crate::store::{FileState, GenerationHistory, HistoryEntry, StoreError};
 use crate::text::count;
@@ -129,17 +129,6 @@ pub struct Find {
     /// the first when they do.
     land: bool,
     seq: u64,
-}
-
-/// User key bindings from the config file, before the defaults.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct UserKeys {
-    pub bindings: Vec<(
-        KeyMode,
-        crossterm::event::KeyCode,
-        crossterm::event::KeyModifiers,
-        String,
-    )>,
 }
 
 pub struct App {
@@ -876,7 +865,7 @@ impl App {
                 let scroll = self.scrolled(
                     cmd,
                     scroll,
-                    super::render::help_lines(only.as_deref(), &self.user_keys, self.size.width)
+                    super::help::help_lines(only.as_deref(), &self.user_keys, self.size.width)
                         .len(),
                 );
                 if let Some(s) = scroll {

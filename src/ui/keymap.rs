@@ -498,3 +498,14 @@ pub fn markdown_table() -> String {
     }
     s
 }
+
+/// User key bindings from the config file, before the defaults.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct UserKeys {
+    pub bindings: Vec<(
+        KeyMode,
+        crossterm::event::KeyCode,
+        crossterm::event::KeyModifiers,
+        String,
+    )>,
+}

@@ -13,6 +13,7 @@ pub mod app;
 pub mod command;
 pub mod complete;
 pub mod event;
+pub mod help;
 pub mod keymap;
 pub mod layout;
 pub mod render;

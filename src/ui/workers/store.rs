@@ -8,8 +8,9 @@
 use super::super::event::{Event, StoreEvent, StoreJob};
 use crate::command_history::CommandHistory;
 use crate::fsutil::Dir;
+use crate::store::known::{id_hash, Known};
 use crate::store::paths::{locate, Located, RelPath};
-use crate::store::reload::{self, id_hash, Delta, Known};
+use crate::store::reload::{self, Delta};
 use crate::store::rewrite::Selection;
 use crate::store::trash::{self, DeleteOptions};
 use crate::store::{read, FileStamp, GenerationHistory, HistoryDir, HistoryEntry, StoreError};
@@ -168,7 +169,7 @@ impl State {
         &mut self,
         change: impl FnOnce(&mut crate::store::txn::Txn) -> Result<T, StoreError>,
     ) -> (Result<T, StoreError>, Option<Delta>) {
-        let mut txn = match self.hd.begin() {
+        let mut txn = match crate::store::change::begin(&self.hd) {
             Ok(t) => t,
             Err(e) => return (Err(e), None),
         };
@@ -302,7 +303,7 @@ impl StoreWorker {
                 sizes: HashMap::new(),
                 events,
             };
-            let notes = st.hd.recover_if_needed();
+            let notes = crate::store::change::recover_if_needed(&st.hd);
             st.notes(notes);
             if let Err(why) = super::catch("loading the history", || st.load()) {
                 st.send(StoreEvent::Loaded(Err(StoreError::BadInput(why))));

@@ -1,0 +1,86 @@
+//! What genhist knows of an index's entries without holding their text: a
+//! hash of each id and one of each entry's stored text. Reloads compare
+//! against it ([`super::reload`]); the in-memory history looks entries up
+//! by the id hash ([`IdMap`]).
+
+use super::scan::fast_hash;
+use std::collections::HashMap;
+
+/// The hash of an entry's id, as [`super::GenerationHistory`] looks entries up.
+pub fn id_hash(id: &str) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    id.hash(&mut h);
+    h.finish()
+}
+
+/// Hashes a key that is already a hash ([`id_hash`]) by taking it as is.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct HashedKey(u64);
+
+impl std::hash::Hasher for HashedKey {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = (self.0.rotate_left(8) ^ u64::from(b)).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        }
+    }
+
+    fn write_u64(&mut self, n: u64) {
+        self.0 = n;
+    }
+}
+
+/// A map keyed by [`id_hash`] values.
+pub type IdMap<V> = HashMap<u64, V, std::hash::BuildHasherDefault<HashedKey>>;
+
+/// What the file held when last read or written: id hash → text hash.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Known {
+    texts: IdMap<u64>,
+}
+
+impl Known {
+    pub fn len(&self) -> usize {
+        self.texts.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.texts.is_empty()
+    }
+
+    pub(crate) fn insert(&mut self, id: &str, text: &[u8]) {
+        self.texts.insert(id_hash(id), fast_hash(text));
+    }
+
+    pub(crate) fn extend(&mut self, other: Known) {
+        self.texts.extend(other.texts);
+    }
+
+    pub(crate) fn with_capacity(n: usize) -> Known {
+        Known {
+            texts: IdMap::with_capacity_and_hasher(n, Default::default()),
+        }
+    }
+
+    /// The text hash known for the id hash `id`.
+    pub(crate) fn text_hash(&self, id: u64) -> Option<u64> {
+        self.texts.get(&id).copied()
+    }
+
+    pub(crate) fn insert_hashed(&mut self, id: u64, text: u64) {
+        self.texts.insert(id, text);
+    }
+
+    pub(crate) fn has(&self, id: u64) -> bool {
+        self.texts.contains_key(&id)
+    }
+
+    /// The id hashes known.
+    pub(crate) fn ids(&self) -> impl Iterator<Item = u64> + '_ {
+        self.texts.keys().copied()
+    }
+}
