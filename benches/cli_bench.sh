@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Benchmark of issue 2's targets on 100,000-entry indexes (no latent vectors):
+# Benchmarks at 100,000 takes, on two indexes without latent vectors:
 #  - ref:  benches/make_reference_index.py, the seed's layout, ~73 MB (the
 #          issue's reference file is "about 72 MB")
 #  - demo: `genhist demo --count 100000 --no-audio`, nested quality scores, ~87 MB
@@ -19,17 +19,18 @@ for kind in ref demo; do
   echo "== $kind: $(stat -c %s "$d/history.json") bytes"
   newest=$($B --dir "$d" list --limit 1 --json | grep -m1 '"entry_id"' | cut -d'"' -f4)
   hyperfine -N -w 3 -r 30 "$B --dir $d list --limit 50"
-  hyperfine -N -w 2 -r 15 --prepare "cp $work/$kind.orig.json $d/history.json" "$B --dir $d delete $newest"
+  # Each run starts from the same index and an empty trash.
+  hyperfine -N -w 2 -r 15 --prepare "sh -c 'cp $work/$kind.orig.json $d/history.json; rm -rf $d/.genhist'" "$B --dir $d delete $newest"
   /usr/bin/time -f "list --limit 50 peak RSS: %M KiB" $B --dir "$d" list --limit 50 >/dev/null
-  cp "$work/$kind.orig.json" "$d/history.json"
+  cp "$work/$kind.orig.json" "$d/history.json"; rm -rf "$d/.genhist"
   /usr/bin/time -f "delete peak RSS: %M KiB" $B --dir "$d" delete "$newest" >/dev/null
 done
-# The browser (issue 4) and playback (issue 5) targets.
+# The browser's targets (issues 4 and 10) and playback (issue 5).
 cargo build --release -q --example ui_bench --example play_latency
 for kind in ref demo; do
-  cp "$work/$kind.orig.json" "$work/$kind/history.json"
+  cp "$work/$kind.orig.json" "$work/$kind/history.json"; rm -rf "$work/$kind/.genhist"
   echo "== browser on $kind"
-  target/release/examples/ui_bench "$work/$kind"
+  GENHIST_BIN=$B target/release/examples/ui_bench "$work/$kind"
 done
 echo "== playback"
 target/release/examples/play_latency

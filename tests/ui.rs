@@ -527,6 +527,10 @@ fn readme_key_table_is_the_key_table() {
     let start = readme.find("<!-- keys:start -->\n").unwrap() + "<!-- keys:start -->\n".len();
     let end = readme.find("<!-- keys:end -->").unwrap();
     assert_eq!(&readme[start..end], genhist::ui::keymap::markdown_table());
+    let start =
+        readme.find("<!-- commands:start -->\n").unwrap() + "<!-- commands:start -->\n".len();
+    let end = readme.find("<!-- commands:end -->").unwrap();
+    assert_eq!(&readme[start..end], genhist::ui::command::markdown_table());
 }
 
 #[test]

@@ -103,6 +103,24 @@ const fn k(name: &'static str, help: &'static str) -> CommandInfo {
     }
 }
 
+/// The README's table of `:` commands (a test keeps it equal).
+pub fn markdown_table() -> String {
+    let mut s = String::from("| command | what it does |\n|---|---|\n");
+    for c in COMMANDS.iter().filter(|c| !c.mode_key) {
+        let usage = if c.args.is_empty() {
+            format!(":{}", c.name)
+        } else {
+            format!(":{} {}", c.name, c.args)
+        };
+        s.push_str(&format!(
+            "| `{}` | {} |\n",
+            usage.replace('|', "\\|"),
+            c.help.replace('|', "\\|")
+        ));
+    }
+    s
+}
+
 /// Every command, in the order help lists them.
 pub const COMMANDS: &[CommandInfo] = &[
     c("filter", "[TERMS]", "show only takes matching all terms: model=NAME preset=NAME seed=N stereo=MODE duration>=N quality.KEY>N rating>=N rejected tag=NAME note~TEXT, plain text; \"quotes\" for spaces, ! negates; no terms clears"),
