@@ -395,6 +395,34 @@ fn play_on_an_unplayable_wav_exits_1_and_says_why() {
 }
 
 #[test]
+fn a_bad_config_file_is_named_with_its_line_and_the_defaults_are_used() {
+    let (t, d, ids) = takes_dir(2);
+    let conf = t.path().join("conf");
+    fs::create_dir_all(conf.join("genhist")).unwrap();
+    fs::write(
+        conf.join("genhist/config.toml"),
+        "[trash]\nretention = \"whenever\"\n",
+    )
+    .unwrap();
+    genhist()
+        .env("XDG_CONFIG_HOME", &conf)
+        .args(["--dir", d.to_str().unwrap(), "delete", &ids[0]])
+        .assert()
+        .success()
+        .stderr(predicate::str::contains(
+            "config.toml: line 2: trash.retention",
+        ))
+        .stderr(predicate::str::contains("using the defaults"));
+    // The default retention applied: the batch is in the trash.
+    genhist()
+        .env("XDG_CONFIG_HOME", &conf)
+        .args(["--dir", d.to_str().unwrap(), "trash", "list"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(&ids[0][..8]));
+}
+
+#[test]
 fn repair_and_stats() {
     let (_t, d) = python_dir();
     fs::write(d.join("audio/stray.wav"), b"x").unwrap();

@@ -319,6 +319,31 @@ fn a_change_while_a_sort_is_computed_is_not_lost() {
 }
 
 #[test]
+fn the_config_file_binds_keys_sets_the_sort_and_the_help_lists_the_bindings() {
+    let (_t, dir, ids) = takes_dir(5);
+    let mut d = Driver::new(&dir);
+    let c = genhist::config::parse(
+        "default_sort = \"oldest\"\n[keys.normal]\nx = \"goto t0002\"\nj = \"up\"\n",
+    )
+    .unwrap();
+    let fx = d.app.configure(c.browser);
+    d.perform(fx);
+    d.wait("sorted", |a| !a.view.pending);
+    assert_eq!(d.rows()[0], ids[4], "opens oldest first");
+    d.keys("x");
+    assert_eq!(d.selected(), ids[2], "x runs the bound command");
+    d.keys("j");
+    assert_eq!(
+        d.selected(),
+        ids[3],
+        "a user binding goes before the default"
+    );
+    d.keys("?");
+    let help = screen_text(&d.app, 120, 40);
+    assert!(help.contains(":goto t0002 (your binding)"), "{help}");
+}
+
+#[test]
 fn command_bar_recall_history_search_and_completion() {
     let (_t, dir, _) = takes_dir(3);
     {

@@ -454,7 +454,14 @@ pub fn main(cli: Cli) -> Result<i32> {
                 }
                 dir
             };
-            crate::ui::run(&dir, cli.command_history.clone())
+            let (config, problem) = crate::config::load();
+            crate::ui::run(
+                &dir,
+                cli.command_history.clone(),
+                config.browser,
+                config.trash_retention,
+                problem,
+            )
         }
     }
 }

@@ -246,6 +246,19 @@ impl App {
         self.view.position_of(e)
     }
 
+    /// Takes the user's settings: key bindings, theme (`NO_COLOR` wins),
+    /// the sort to open in.
+    pub fn configure(&mut self, settings: super::Settings) -> Vec<Effect> {
+        self.user_keys = settings.keys;
+        self.theme = super::theme::Theme::for_env(settings.theme);
+        if settings.sort == self.view.spec.sort {
+            return vec![];
+        }
+        let mut spec = self.view.spec.clone();
+        spec.sort = settings.sort;
+        self.set_spec(spec)
+    }
+
     /// Marked takes the list does not show (filtered out).
     pub fn hidden_marks(&self) -> usize {
         self.hidden_marks.0

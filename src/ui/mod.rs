@@ -29,6 +29,17 @@ use anyhow::{Context, Result};
 use app::App;
 use std::path::{Path, PathBuf};
 
+/// The browser's part of the config file.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Settings {
+    /// The order the list opens in.
+    pub sort: crate::query::Sort,
+    /// Colours (`NO_COLOR` removes them all whatever this says).
+    pub theme: theme::Theme,
+    /// Key bindings, looked up before the defaults.
+    pub keys: keymap::UserKeys,
+}
+
 /// Where genhist logs while the screen is up.
 pub fn log_path() -> PathBuf {
     dirs::state_dir()
@@ -67,11 +78,18 @@ pub fn open_app(dir: &Path, command_history: Option<PathBuf>) -> Result<App> {
     Ok(app)
 }
 
-/// Opens the browser over `dir` and runs until quit.
-pub fn run(dir: &Path, command_history: Option<PathBuf>) -> Result<i32> {
-    let (config, problem) = crate::config::load();
+/// Opens the browser over `dir` and runs until quit. `retention` is the
+/// trash's; `problem`, what was wrong with the config file (shown first).
+pub fn run(
+    dir: &Path,
+    command_history: Option<PathBuf>,
+    settings: Settings,
+    retention: Option<std::time::Duration>,
+    problem: Option<String>,
+) -> Result<i32> {
     let history = history_file(dir, command_history.clone());
     let mut app = open_app(dir, command_history)?;
+    let effects = app.configure(settings);
     if let Some(p) = problem {
         app.error(p);
     }
@@ -94,7 +112,7 @@ pub fn run(dir: &Path, command_history: Option<PathBuf>) -> Result<i32> {
     }
     let mut screen = terminal::Screen::start(log_file.as_ref(), log)
         .context("cannot take over the terminal (is this a terminal?)")?;
-    runner::run_loop(&mut screen, app, dir, config.trash_retention, history)
+    runner::run_loop(&mut screen, app, effects, dir, retention, history)
 }
 
 /// The data directory's demo history, created on first use.

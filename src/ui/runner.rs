@@ -51,6 +51,7 @@ fn tick(tx: Sender<Event>) {
 pub fn run_loop(
     screen: &mut super::terminal::Screen,
     mut app: App,
+    first: Vec<Effect>,
     dir: &Path,
     retention: Option<Duration>,
     history_file: PathBuf,
@@ -69,7 +70,8 @@ pub fn run_loop(
     });
     drop(tx);
     let (w, h) = screen.size();
-    let mut effects = app.update(Event::Resize(w, h));
+    let mut effects = first;
+    effects.extend(app.update(Event::Resize(w, h)));
     loop {
         for e in effects.drain(..) {
             match workers.perform(e) {
