@@ -453,21 +453,25 @@ impl Drop for TempFile {
 
 /// True for names [`TempFile`] gives: `.{anything}.{pid}.{32 hex}.tmp`.
 pub fn is_temp_name(name: &str) -> bool {
-    let Some(rest) = name.strip_prefix('.') else {
-        return false;
-    };
-    let Some(rest) = rest.strip_suffix(".tmp") else {
-        return false;
-    };
+    temp_owner(name).is_some()
+}
+
+/// The pid in a temp file's name (`.{target}.{pid}.{uuid}.tmp`).
+fn temp_owner(name: &str) -> Option<i32> {
+    let rest = name.strip_prefix('.')?.strip_suffix(".tmp")?;
     let mut parts = rest.rsplitn(3, '.');
     let (Some(hex), Some(pid), Some(target)) = (parts.next(), parts.next(), parts.next()) else {
-        return false;
+        return None;
     };
-    hex.len() == 32
-        && hex.bytes().all(|c| c.is_ascii_hexdigit())
-        && !pid.is_empty()
-        && pid.bytes().all(|c| c.is_ascii_digit())
-        && !target.is_empty()
+    let ok = hex.len() == 32 && hex.bytes().all(|c| c.is_ascii_hexdigit()) && !target.is_empty();
+    ok.then(|| pid.parse().ok()).flatten()
+}
+
+/// Whether a process `pid` exists (ours, or another user's).
+fn process_exists(pid: i32) -> bool {
+    // SAFETY: signal 0 only checks that the process exists.
+    let r = unsafe { libc::kill(pid, 0) };
+    r == 0 || std::io::Error::last_os_error().raw_os_error() == Some(libc::EPERM)
 }
 
 /// True when nobody holds an `flock` on the regular file `name` in `dir`
@@ -480,14 +484,17 @@ fn is_abandoned(dir: &Dir, name: &str) -> Option<bool> {
     }
 }
 
-/// Removes the temp files in `dir` whose writers are dead (their `flock` is
-/// free). Call it under the directory's [`DirLock`]: temps are created under
-/// the same lock, so none is caught between its creation and its lock.
+/// Removes the temp files in `dir` whose writers are dead: their `flock` is
+/// free and the process named in them is gone (a temp file is locked a
+/// moment after it is created; its living writer may be in that moment).
 /// Returns the names removed.
 pub fn sweep_dead_temps(dir: &Dir) -> io::Result<Vec<String>> {
     let mut removed = Vec::new();
     for name in dir.names()? {
-        if is_temp_name(&name) && is_abandoned(dir, &name) == Some(true) {
+        let Some(pid) = temp_owner(&name) else {
+            continue;
+        };
+        if is_abandoned(dir, &name) == Some(true) && !process_exists(pid) {
             dir.unlink(&name)?;
             removed.push(name);
         }
@@ -631,6 +638,24 @@ pub fn write_file_atomically(path: &Path, contents: &[u8]) -> io::Result<()> {
 mod tests {
     use super::*;
     use std::os::unix::fs::PermissionsExt;
+
+    #[test]
+    fn a_temp_not_yet_locked_by_a_living_writer_is_not_swept() {
+        let t = tempfile::tempdir().unwrap();
+        let d = Dir::open(t.path()).unwrap();
+        let hex = "0123456789abcdef0123456789abcdef";
+        // Created, not yet locked, by a process that is alive (this one).
+        let young = format!(".adding-x.{}.{hex}.tmp", std::process::id());
+        std::fs::write(t.path().join(&young), b"").unwrap();
+        // Left unlocked by a process that has ended.
+        let mut child = std::process::Command::new("true").spawn().unwrap();
+        let dead_pid = child.id();
+        child.wait().unwrap();
+        let dead = format!(".adding-y.{dead_pid}.{hex}.tmp");
+        std::fs::write(t.path().join(&dead), b"").unwrap();
+        assert_eq!(sweep_dead_temps(&d).unwrap(), vec![dead.clone()]);
+        assert!(t.path().join(&young).exists());
+    }
 
     #[test]
     fn temp_names_are_recognised() {

@@ -344,6 +344,151 @@ fn hostile_names_never_reach_the_terminal_raw() {
     assert!(!out.get_output().stdout.contains(&0x1b));
 }
 
+/// No ESC, BEL or C1 control (as UTF-8: C2 80..C2 9F) in `bytes`.
+fn terminal_safe(bytes: &[u8]) -> bool {
+    !bytes.contains(&0x1b)
+        && !bytes.contains(&0x07)
+        && !bytes
+            .windows(2)
+            .any(|w| w[0] == 0xc2 && (0x80..=0x9f).contains(&w[1]))
+}
+
+#[test]
+fn hostile_keys_names_and_paths_are_made_harmless_in_every_command() {
+    let (_t, d, ids) = takes_dir(3);
+    let dir = d.to_str().unwrap().to_string();
+    // Another entry whose key, names and paths carry terminal controls,
+    // a C1 CSI and a right-to-left override.
+    let evil = "abcd\u{1b}]0;PWNED\u{7}\u{9b}2J\u{202e}x";
+    let text = fs::read_to_string(d.join("history.json")).unwrap();
+    let mut v: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let mut e = entry_json(
+        evil,
+        "2026-11-30T00:00:00+00:00",
+        &format!("audio/{evil}.wav"),
+        "thumbnails/\u{1b}[31m.png",
+    );
+    e["model_name"] = format!("Pads{evil}").into();
+    e["model_id"] = format!("m{evil}").into();
+    e["preset_name"] = format!("p{evil}").into();
+    v["entries"][evil] = e;
+    // A second id with the same start, so the prefix is ambiguous.
+    let mut twin = v["entries"][&ids[0]].clone();
+    let twin_id = "abcd-twin";
+    twin["entry_id"] = twin_id.into();
+    v["entries"][twin_id] = twin;
+    fs::write(
+        d.join("history.json"),
+        genhist::store::pyjson::to_python_json(&v),
+    )
+    .unwrap();
+    let run = |args: &[&str]| {
+        let mut full = vec!["--dir", dir.as_str()];
+        full.extend_from_slice(args);
+        let o = genhist().args(&full).output().unwrap();
+        for (what, bytes) in [("stdout", &o.stdout), ("stderr", &o.stderr)] {
+            assert!(
+                terminal_safe(bytes),
+                "genhist {args:?} {what}: {:?}",
+                String::from_utf8_lossy(bytes)
+            );
+        }
+        o
+    };
+    for json in [
+        &["list", "--json"][..],
+        &["show", "abcd\u{1b}", "--json"],
+        &["stats", "--json"],
+    ] {
+        let o = run(json);
+        let text = String::from_utf8(o.stdout).unwrap();
+        assert!(
+            !text.contains('\u{202e}'),
+            "{json:?}: bidi control unescaped"
+        );
+        if json[0] != "show" {
+            serde_json::from_str::<serde_json::Value>(&text).expect("valid JSON");
+        }
+    }
+    let listed = String::from_utf8(run(&["list"]).stdout).unwrap();
+    assert!(!listed.contains('\u{202e}'));
+    for args in [
+        &["show", "abcd"][..],
+        &["show", "abcd\u{1b}"],
+        &["stats"],
+        &["play", "abcd\u{1b}"],
+        &["delete", "--dry-run", "abcd\u{1b}"],
+        &["delete", "abcd"],
+        &["repair", "--dry-run"],
+        &["delete", "abcd\u{1b}"],
+        &["trash", "list"],
+        &["undo"],
+        &["repair"],
+        &["undo"],
+        &["list", "--model", "Pads\u{1b}"],
+    ] {
+        run(args);
+    }
+    assert!(
+        index_ids(&d).contains(&evil.to_string()),
+        "undo brought it back"
+    );
+}
+
+#[test]
+fn a_closed_pipe_ends_a_command_quietly() {
+    let (_t, d, _ids) = takes_dir(300);
+    for args in [
+        &["list"][..],
+        &["list", "--json"],
+        &["stats"],
+        &["stats", "--json"],
+    ] {
+        let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("genhist"))
+            .arg("--dir")
+            .arg(&d)
+            .args(args)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        // Read one line, then close our end, as `head -1` does.
+        let mut out = child.stdout.take().unwrap();
+        let mut first = [0u8; 1];
+        use std::io::Read;
+        out.read_exact(&mut first).unwrap();
+        drop(out);
+        let o = child.wait_with_output().unwrap();
+        assert!(
+            o.status.success() || o.status.code().is_none(),
+            "{args:?}: {:?}",
+            o.status
+        );
+        assert!(
+            o.stderr.is_empty(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+    }
+}
+
+#[test]
+fn stats_json_has_the_counts() {
+    let (_t, d, ids) = takes_dir(4);
+    genhist()
+        .args(["--dir", d.to_str().unwrap(), "delete", &ids[0]])
+        .assert()
+        .success();
+    let o = genhist()
+        .args(["--dir", d.to_str().unwrap(), "stats", "--json"])
+        .assert()
+        .success();
+    let v: serde_json::Value = serde_json::from_slice(&o.get_output().stdout).unwrap();
+    assert_eq!(v["entries"], 3, "{v}");
+    assert_eq!(v["trash_takes"], 1, "{v}");
+    assert!(v["trash_bytes"].as_u64().unwrap() > 0, "{v}");
+}
+
 #[test]
 fn path_escapes_are_reported_invalid_and_not_played_or_deleted() {
     let (t, d) = python_dir();
@@ -420,6 +565,49 @@ fn a_bad_config_file_is_named_with_its_line_and_the_defaults_are_used() {
         .assert()
         .success()
         .stdout(predicate::str::contains(&ids[0][..8]));
+}
+
+#[test]
+fn completion_scripts_load_and_the_man_page_lists_the_commands() {
+    let t = tempfile::tempdir().unwrap();
+    let script = t.path().join("genhist.bash");
+    let out = genhist().args(["completions", "bash"]).assert().success();
+    fs::write(&script, &out.get_output().stdout).unwrap();
+    // bash sources it and completes subcommands and their subcommands.
+    let complete = |words: &str, cword: usize| {
+        let cmd = format!(
+            "source '{}' && COMP_WORDS=({words}) && COMP_CWORD={cword} && COMP_LINE='{words}' && \
+             COMP_POINT=${{#COMP_LINE}} && _genhist genhist \"${{COMP_WORDS[$COMP_CWORD]}}\" \"${{COMP_WORDS[$COMP_CWORD-1]}}\" && \
+             echo \"${{COMPREPLY[@]}}\"",
+            script.display()
+        );
+        let o = std::process::Command::new("bash")
+            .args(["-c", &cmd])
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        String::from_utf8(o.stdout).unwrap()
+    };
+    assert_eq!(complete("genhist de", 1).trim(), "delete demo");
+    let trash = complete("genhist trash ''", 2);
+    assert!(trash.contains("list") && trash.contains("purge"), "{trash}");
+    for shell in ["zsh", "fish"] {
+        let out = genhist().args(["completions", shell]).assert().success();
+        let text = String::from_utf8_lossy(&out.get_output().stdout).to_string();
+        assert!(
+            text.contains("genhist") && text.contains("delete"),
+            "{shell}"
+        );
+    }
+    let man = genhist().arg("man").assert().success();
+    let man = String::from_utf8_lossy(&man.get_output().stdout).to_string();
+    assert!(
+        man.starts_with(".ie") || man.contains(".TH genhist 1"),
+        "{man}"
+    );
+    for cmd in ["list", "delete", "undo", "trash", "repair", "stats", "play"] {
+        assert!(man.contains(cmd), "the man page names {cmd}");
+    }
 }
 
 #[test]
@@ -537,7 +725,7 @@ fn concurrent_adds_by_another_process_survive_deletes() {
             .args(["--model-id", model])
             .output()
             .unwrap();
-        assert!(o.status.success());
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
         String::from_utf8(o.stdout).unwrap().trim().to_string()
     };
     // Seed entries to delete.

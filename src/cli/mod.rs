@@ -139,6 +139,14 @@ pub enum Command {
         #[arg(long, default_value_t = 7)]
         seed: u64,
     },
+    /// Print a shell completion script (see the README for where it goes)
+    Completions {
+        /// The shell
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff), e.g. genhist man > ~/.local/share/man/man1/genhist.1
+    Man,
 }
 
 #[derive(Subcommand, Debug)]
@@ -169,7 +177,7 @@ impl Command {
             | Command::Stats { dir, .. }
             | Command::Play { dir, .. } => dir.dir.as_deref(),
             Command::Add(a) => a.dir.dir.as_deref(),
-            Command::Demo { .. } => None,
+            Command::Demo { .. } | Command::Completions { .. } | Command::Man => None,
         }
     }
 }
@@ -259,17 +267,30 @@ fn warn_invalid(index: &Path, invalid: &[InvalidEntry]) {
 pub fn run_command(cli: &Cli, command: &Command) -> Result<i32> {
     let out = std::io::stdout();
     let mut out = out.lock();
-    if let Command::Demo {
-        dir,
-        count,
-        no_audio,
-        seed,
-    } = command
-    {
-        let n = crate::demo::write_demo(dir, *count, !no_audio, *seed)?;
-        writeln!(out, "wrote {n} demo takes to {}", dir.display())?;
-        writeln!(out, "browse them with: genhist --dir {}", dir.display())?;
-        return Ok(0);
+    // The commands without a history directory.
+    match command {
+        Command::Demo {
+            dir,
+            count,
+            no_audio,
+            seed,
+        } => {
+            let n = crate::demo::write_demo(dir, *count, !no_audio, *seed)?;
+            writeln!(out, "wrote {n} demo takes to {}", dir.display())?;
+            writeln!(out, "browse them with: genhist --dir {}", dir.display())?;
+            return Ok(0);
+        }
+        Command::Completions { shell } => {
+            let mut cmd = <Cli as clap::CommandFactory>::command();
+            clap_complete::generate(*shell, &mut cmd, "genhist", &mut out);
+            return Ok(0);
+        }
+        Command::Man => {
+            let cmd = <Cli as clap::CommandFactory>::command();
+            clap_mangen::Man::new(cmd).render(&mut out)?;
+            return Ok(0);
+        }
+        _ => {}
     }
     let dir = resolve_dir(
         command
@@ -424,7 +445,9 @@ pub fn run_command(cli: &Cli, command: &Command) -> Result<i32> {
             let src = crate::playback::Source::new(file, path);
             return play::play_blocking(&src, &mut out);
         }
-        Command::Demo { .. } => unreachable!("handled above"),
+        Command::Demo { .. } | Command::Completions { .. } | Command::Man => {
+            unreachable!("handled above")
+        }
     }
     Ok(0)
 }
