@@ -528,6 +528,38 @@ fn export_never_overwrites_without_the_bang_and_expands_home() {
         home.join(format!("{}.wav", ids[1])).is_file(),
         "into a directory: the take's own name"
     );
+    // Tab completes paths (the store worker lists the directory).
+    fs::create_dir(home.join("takes")).unwrap();
+    fs::write(home.join(".hidden"), b"").unwrap();
+    let input = |d: &Driver| d.app.input.value().to_string();
+    d.keys(":export ~/ta<Tab>");
+    d.wait("the candidates", |a| a.completion.is_some());
+    assert_eq!(input(&d), "export ~/take");
+    assert_eq!(
+        d.app.completion.as_ref().unwrap().candidates,
+        ["~/take.wav", "~/takes/"]
+    );
+    d.keys("<Tab><Tab>");
+    assert_eq!(
+        input(&d),
+        "export ~/takes/",
+        "a directory: no space after it"
+    );
+    d.keys("<Esc>:export ~/.h<Tab>");
+    d.wait("the one candidate", |a| {
+        a.input.value() == "export ~/.hidden "
+    });
+    d.keys("<Esc>:export ~/<Tab>");
+    d.wait("the candidates", |a| a.completion.is_some());
+    assert!(
+        !d.app
+            .completion
+            .as_ref()
+            .unwrap()
+            .candidates
+            .contains(&"~/.hidden".to_string()),
+        "hidden files only when asked for"
+    );
 }
 
 #[test]

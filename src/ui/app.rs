@@ -828,14 +828,8 @@ impl App {
                     self.recall_newer();
                     vec![]
                 }
-                Command::Complete => {
-                    self.complete(true);
-                    vec![]
-                }
-                Command::CompleteBack => {
-                    self.complete(false);
-                    vec![]
-                }
+                Command::Complete => self.complete(true),
+                Command::CompleteBack => self.complete(false),
                 Command::HistorySearch => {
                     self.mode = Mode::HistorySearch;
                     self.input = Input::default();
@@ -1579,6 +1573,20 @@ impl App {
                 self.busy = None;
                 self.error(e);
             }
+            StoreEvent::PathsFound {
+                line,
+                head,
+                candidates,
+            } => {
+                // Only if the line is still the one completed.
+                if self.mode == Mode::Command && self.input.value() == line {
+                    self.offer(Completion {
+                        head,
+                        candidates,
+                        index: None,
+                    });
+                }
+            }
         }
         fx
     }
@@ -1617,8 +1625,10 @@ impl App {
         }
     }
 
-    /// Tab / Shift-Tab: completes, or steps through the candidates.
-    fn complete(&mut self, forward: bool) {
+    /// Tab / Shift-Tab: completes, or steps through the candidates; a path
+    /// is looked up by the store worker (the answer completes the line if
+    /// it is still the same).
+    fn complete(&mut self, forward: bool) -> Vec<Effect> {
         match &mut self.completion {
             Some(c) if c.candidates.len() > 1 => {
                 let n = c.candidates.len();
@@ -1630,19 +1640,31 @@ impl App {
                 });
                 let line = c.apply();
                 self.input = Input::new(line);
+                vec![]
             }
             _ => {
-                let ctx = complete::Context::of(&self.store, &self.notes);
-                let c = complete::complete(self.input.value(), &ctx);
-                if c.candidates.is_empty() {
-                    self.completion = None;
-                    return;
+                let line = self.input.value().to_string();
+                if let Some((head, word)) = complete::path_word(&line) {
+                    return vec![Effect::Store(StoreJob::CompletePath { line, head, word })];
                 }
-                let line = c.apply_common();
-                self.input = Input::new(line);
-                self.completion = (c.candidates.len() > 1).then_some(c);
+                let ctx = complete::Context::of(&self.store, &self.notes);
+                let c = complete::complete(&line, &ctx);
+                self.offer(c);
+                vec![]
             }
         }
+    }
+
+    /// Completes the line as far as the candidates agree and keeps them
+    /// for Tab to step through.
+    fn offer(&mut self, c: Completion) {
+        if c.candidates.is_empty() {
+            self.completion = None;
+            return;
+        }
+        let line = c.apply_common();
+        self.input = Input::new(line);
+        self.completion = (c.candidates.len() > 1).then_some(c);
     }
 }
 

@@ -1,7 +1,8 @@
 //! Tab completion in the `:` bar: command names, then what each command
 //! takes (sort keys, filter keys and values: models, presets, tags, quality
-//! keys; take ids; help topics). Candidates are shown as a list; Tab and
-//! Shift-Tab step through them.
+//! keys; take ids; help topics; paths for `:export`, `~` included, listed
+//! by the store worker since the app does no I/O). Candidates are shown as
+//! a list; Tab and Shift-Tab step through them.
 
 use crate::query::{FILTER_KEYS, SORT_KEYS};
 use crate::store::annotations::Annotations;
@@ -47,9 +48,10 @@ impl Completion {
     }
 }
 
-/// A space after a finished word; none after `key=` or `quality.`.
+/// A space after a finished word; none after `key=`, `quality.` or a
+/// directory's `/`.
 fn spacer(c: &str) -> &'static str {
-    if c.ends_with(['=', '.', '~', '>', '<']) {
+    if c.ends_with(['=', '.', '~', '>', '<', '/']) {
         ""
     } else {
         " "
@@ -161,9 +163,8 @@ fn quoted(s: &str) -> String {
     }
 }
 
-/// Completes the last word of `line`.
-pub fn complete(line: &str, ctx: &Context<'_>) -> Completion {
-    // The word being completed starts after the last space outside quotes.
+/// The line split before its last word (outside quotes).
+fn split_last_word(line: &str) -> (&str, &str) {
     let mut start = 0;
     let mut quoted_now = false;
     for (i, ch) in line.char_indices() {
@@ -173,8 +174,23 @@ pub fn complete(line: &str, ctx: &Context<'_>) -> Completion {
             _ => {}
         }
     }
-    let head = line[..start].to_string();
-    let word = &line[start..];
+    line.split_at(start)
+}
+
+/// When the word being completed is a path (`:export PATH`): the line
+/// before it and the word. Paths are looked up by the store worker.
+pub fn path_word(line: &str) -> Option<(String, String)> {
+    let (head, word) = split_last_word(line);
+    let command = line.split_whitespace().next()?;
+    let is_path = matches!(command, "export" | "export!") && !head.trim().is_empty();
+    is_path.then(|| (head.to_string(), word.to_string()))
+}
+
+/// Completes the last word of `line`.
+pub fn complete(line: &str, ctx: &Context<'_>) -> Completion {
+    // The word being completed starts after the last space outside quotes.
+    let (head, word) = split_last_word(line);
+    let head = head.to_string();
     let command = line.split_whitespace().next().unwrap_or("");
     let first = head.trim().is_empty();
     let candidates: Vec<String> = if first {

@@ -66,6 +66,13 @@ pub enum StoreEvent {
     HistoryError(String),
     /// The worker's job panicked (caught there): what it was doing.
     Failed(String),
+    /// Paths completing the word at the end of `line` (see
+    /// [`StoreJob::CompletePath`]).
+    PathsFound {
+        line: String,
+        head: String,
+        candidates: Vec<String>,
+    },
 }
 
 /// Why a take has no waveform.
@@ -140,6 +147,13 @@ pub enum StoreJob {
     },
     /// Append a line to the command history file.
     SaveCommand(String),
+    /// Files and directories that complete the path `word` at the end of
+    /// the `:` bar's `line` (`head` is the line before it).
+    CompletePath {
+        line: String,
+        head: String,
+        word: String,
+    },
 }
 
 /// A view to compute: the entries (in the store's order) and what to show.
