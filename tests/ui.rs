@@ -344,6 +344,30 @@ fn the_config_file_binds_keys_sets_the_sort_and_the_help_lists_the_bindings() {
 }
 
 #[test]
+fn every_row_shown_gets_its_waveform_however_fast_the_list_moves() {
+    let (_t, dir, _) = takes_dir(120);
+    let mut d = Driver::new(&dir);
+    // Each page's request replaces the one before in the worker's queue.
+    d.keys("<PgDn><PgDn><PgDn><PgDn>kkkk");
+    d.settle();
+    let page = d.app.page();
+    for row in d.app.offset..d.app.offset + page {
+        let id = &d.app.view.rows[row].entry_id;
+        assert!(
+            matches!(
+                d.app.peaks.get(id),
+                Some(genhist::ui::app::PeakState::Ready(_))
+            ),
+            "row {row} ({id}) has no waveform: {:?}",
+            d.app
+                .peaks
+                .get(id)
+                .map(|p| matches!(p, genhist::ui::app::PeakState::Pending))
+        );
+    }
+}
+
+#[test]
 fn command_bar_recall_history_search_and_completion() {
     let (_t, dir, _) = takes_dir(3);
     {

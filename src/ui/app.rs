@@ -640,9 +640,14 @@ impl App {
     }
 
     /// Waveforms (and the panel's files) still wanted: the selected take
-    /// first, then the rows shown.
+    /// first, then the rows shown. Rows still pending are asked for again
+    /// (a newer request replaces the worker's queue, so a row scrolled past
+    /// may have been dropped from it); the same request is never sent twice.
     fn wanted_peaks(&mut self) -> Vec<Effect> {
         let page = self.page();
+        let wanted = |peaks: &HashMap<String, PeakState>, id: &str| {
+            matches!(peaks.get(id), None | Some(PeakState::Pending))
+        };
         let sel = self.selected_entry().cloned();
         let mut jobs = Vec::new();
         let claims = self.store.claims();
@@ -653,7 +658,7 @@ impl App {
             })
         };
         if let Some(e) = &sel {
-            let need_peaks = !self.peaks.contains_key(&e.entry_id);
+            let need_peaks = wanted(&self.peaks, &e.entry_id);
             let need_files = !self.files.contains_key(&e.entry_id);
             if need_peaks || need_files {
                 jobs.push(PeakJob {
@@ -665,7 +670,7 @@ impl App {
         }
         for row in self.offset..(self.offset + page).min(self.view.rows.len()) {
             let e = &self.view.rows[row];
-            if self.peaks.contains_key(&e.entry_id) || jobs.iter().any(|j| j.id == e.entry_id) {
+            if !wanted(&self.peaks, &e.entry_id) || jobs.iter().any(|j| j.id == e.entry_id) {
                 continue;
             }
             jobs.push(PeakJob {
