@@ -6,6 +6,10 @@ use ratatui::layout::{Constraint, Layout, Rect};
 pub const MIN_WIDTH: u16 = 40;
 pub const MIN_HEIGHT: u16 = 10;
 
+/// Below this height (of list and panel together) a panel under the list
+/// is left out.
+const PANEL_BELOW_MIN: u16 = 16;
+
 /// The screen's parts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Areas {
@@ -32,14 +36,24 @@ pub fn areas(size: Rect) -> Option<Areas> {
     ])
     .split(size);
     let wide = size.width >= 110;
-    let body = if wide {
-        Layout::horizontal([Constraint::Percentage(58), Constraint::Percentage(42)]).split(rows[0])
+    let (list, panel) = if wide {
+        let b = Layout::horizontal([Constraint::Percentage(58), Constraint::Percentage(42)])
+            .split(rows[0]);
+        (b[0], b[1])
+    } else if rows[0].height < PANEL_BELOW_MIN {
+        // Too low for both: the list alone (the panel would show nothing).
+        (
+            rows[0],
+            Rect::new(rows[0].x, rows[0].bottom(), rows[0].width, 0),
+        )
     } else {
-        Layout::vertical([Constraint::Percentage(55), Constraint::Percentage(45)]).split(rows[0])
+        let b = Layout::vertical([Constraint::Percentage(55), Constraint::Percentage(45)])
+            .split(rows[0]);
+        (b[0], b[1])
     };
     Some(Areas {
-        list: body[0],
-        panel: body[1],
+        list,
+        panel,
         status: rows[1],
         bar: rows[2],
         wide,

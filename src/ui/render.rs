@@ -234,6 +234,9 @@ pub fn display_value(v: &serde_json::Value) -> String {
 }
 
 fn draw_panel(f: &mut Frame, app: &App, area: Rect, now: DateTime<Utc>) {
+    if area.height == 0 {
+        return;
+    }
     let block = Block::default().borders(Borders::ALL).title(" take ");
     let inner = block.inner(area);
     f.render_widget(block, area);
