@@ -13,6 +13,8 @@ pub struct Peaks {
     /// `mins[ch][bucket]`, `maxs[ch][bucket]`, in [-1, 1].
     pub mins: Vec<Vec<f32>>,
     pub maxs: Vec<Vec<f32>>,
+    /// Root mean square of all samples of all channels (for loudness matching).
+    pub rms: f32,
 }
 
 impl Peaks {
@@ -119,6 +121,7 @@ pub fn peaks_from_wav_bytes(bytes: &[u8], buckets: usize) -> Result<Peaks, PeakE
     let mut mins = vec![vec![0f32; buckets]; ch];
     let mut maxs = vec![vec![0f32; buckets]; ch];
     let bytes_per_sample = l.block_align / ch;
+    let mut squares = 0f64;
     macro_rules! scan {
         ($decode:expr, $scale:expr) => {{
             for b in 0..buckets {
@@ -133,6 +136,7 @@ pub fn peaks_from_wav_bytes(bytes: &[u8], buckets: usize) -> Result<Peaks, PeakE
                     for f in f0..f1 {
                         let off = f * l.block_align + c * bytes_per_sample;
                         let v: f64 = $decode(&data[off..off + bytes_per_sample]);
+                        squares += (v * $scale) * (v * $scale);
                         if v < lo_i {
                             lo_i = v;
                         }
@@ -158,25 +162,29 @@ pub fn peaks_from_wav_bytes(bytes: &[u8], buckets: usize) -> Result<Peaks, PeakE
                 let chunk = &data[f0 * l.block_align..f1 * l.block_align];
                 let mut lo = [i16::MAX; 8];
                 let mut hi = [i16::MIN; 8];
+                let mut sq = 0i64;
                 if ch == 1 {
                     let (mut l0, mut h0) = (i16::MAX, i16::MIN);
                     for s in chunk.chunks_exact(2) {
                         let v = i16::from_le_bytes([s[0], s[1]]);
                         l0 = l0.min(v);
                         h0 = h0.max(v);
+                        sq += i64::from(v) * i64::from(v);
                     }
                     lo[0] = l0;
                     hi[0] = h0;
                 } else {
                     for (i, s) in chunk.chunks_exact(2).enumerate() {
+                        let v = i16::from_le_bytes([s[0], s[1]]);
+                        sq += i64::from(v) * i64::from(v);
                         let c = i % ch;
                         if c < 8 {
-                            let v = i16::from_le_bytes([s[0], s[1]]);
                             lo[c] = lo[c].min(v);
                             hi[c] = hi[c].max(v);
                         }
                     }
                 }
+                squares += sq as f64 / (32768.0 * 32768.0);
                 for c in 0..ch.min(8) {
                     mins[c][b] = lo[c] as f32 / 32768.0;
                     maxs[c][b] = hi[c] as f32 / 32768.0;
@@ -218,7 +226,16 @@ pub fn peaks_from_wav_bytes(bytes: &[u8], buckets: usize) -> Result<Peaks, PeakE
         frames: frames as u64,
         mins,
         maxs,
+        rms: rms_of(squares, frames * ch),
     })
+}
+
+fn rms_of(squares: f64, samples: usize) -> f32 {
+    if samples == 0 {
+        0.0
+    } else {
+        (squares / samples as f64).sqrt() as f32
+    }
 }
 
 /// Peaks through rodio's (symphonia) decoder: µ-law, a-law and the rest.
@@ -244,12 +261,14 @@ fn peaks_via_decoder(bytes: Vec<u8>, buckets: usize) -> Result<Peaks, String> {
             }
         }
     }
+    let squares = samples.iter().map(|&v| f64::from(v) * f64::from(v)).sum();
     Ok(Peaks {
         channels: ch as u16,
         sample_rate: rate,
         frames: frames as u64,
         mins,
         maxs,
+        rms: rms_of(squares, samples.len()),
     })
 }
 

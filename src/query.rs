@@ -299,6 +299,18 @@ pub enum SortKey {
     Model,
     Rating,
     Quality(String),
+    /// Likeness to a take, nearest first (`:similar`).
+    Similar(SimilarTo),
+}
+
+/// The take `:similar` measures from (equal when it is the same take).
+#[derive(Debug, Clone)]
+pub struct SimilarTo(pub std::sync::Arc<crate::similar::Reference>);
+
+impl PartialEq for SimilarTo {
+    fn eq(&self, other: &SimilarTo) -> bool {
+        self.0.entry.entry_id == other.0.entry.entry_id
+    }
 }
 
 /// An order of `:sort`: a key, and whether it is reversed (`:sort -duration`).
@@ -355,6 +367,7 @@ impl Sort {
             SortKey::Model => "model".into(),
             SortKey::Rating => "rating".into(),
             SortKey::Quality(k) => format!("quality.{k}"),
+            SortKey::Similar(r) => format!("like {}", r.0.entry.short_id()),
         };
         if self.reverse {
             format!("-{name}")
@@ -388,6 +401,7 @@ impl Sort {
                 Some(q) if !q.is_nan() => Key::Num(-q),
                 _ => Key::None,
             },
+            SortKey::Similar(r) => Key::Num(r.0.distance(e)),
         }
     }
 

@@ -131,6 +131,12 @@ pub fn latent_summary(v: &[f64]) -> String {
     )
 }
 
+/// A rating as stars: `★★★☆☆` (0: none).
+pub fn stars(rating: u8) -> String {
+    let n = rating.min(5) as usize;
+    format!("{}{}", "★".repeat(n), "☆".repeat(5 - n))
+}
+
 /// Pads `s` with spaces to `width` display columns (`{:<N}` counts chars, not columns).
 pub fn pad(s: &str, width: usize) -> String {
     let w = unicode_width::UnicodeWidthStr::width(s);

@@ -177,3 +177,15 @@ fn a_popup_over_wide_characters_keeps_its_border() {
         press(&mut app, "n");
     }
 }
+
+#[test]
+fn ratings_and_rejects_in_the_list_and_the_ab_view() {
+    let (_t, d) = python_dir();
+    let mut app = app_over(&d);
+    sized(&mut app, 120, 34);
+    // Ratings as the store worker would report them.
+    press(&mut app, "4jx");
+    insta::assert_snapshot!("list_with_ratings", screen(&app, 120, 34));
+    press(&mut app, "gmmb");
+    insta::assert_snapshot!("ab_view", screen(&app, 120, 34));
+}

@@ -5,7 +5,9 @@
 mod add;
 mod play;
 mod report;
+mod triage;
 
+use crate::store::annotations::Edit;
 use crate::store::lite::IndexText;
 use crate::store::rewrite::Selection;
 use crate::store::trash::{self, DeleteOptions, PurgeWhat};
@@ -60,7 +62,10 @@ pub enum Command {
         /// At most N takes
         #[arg(long, value_name = "N")]
         limit: Option<usize>,
-        /// Print the takes as stored (unknown fields included) as JSON
+        /// Only takes matching EXPR, the browser's :filter language (e.g. 'rating>=4 !rejected tag=keep')
+        #[arg(long, value_name = "EXPR")]
+        filter: Option<String>,
+        /// Print the takes as stored (unknown fields included) as JSON, with their annotations
         #[arg(long)]
         json: bool,
     },
@@ -70,7 +75,80 @@ pub enum Command {
         dir: DirArg,
         /// Full id or a unique prefix (4+ characters)
         id: String,
-        /// Print the take as stored, as JSON
+        /// Print the take as stored, as JSON, with its annotations
+        #[arg(long)]
+        json: bool,
+    },
+    /// Rate a take from 1 to 5 stars (0 removes the rating)
+    Rate {
+        #[command(flatten)]
+        dir: DirArg,
+        /// Full id or a unique prefix (4+ characters)
+        id: String,
+        /// 0 to 5
+        #[arg(value_parser = clap::value_parser!(u8).range(0..=5))]
+        rating: u8,
+    },
+    /// Mark a take as rejected (`genhist purge` moves rejected takes to the trash)
+    Reject {
+        #[command(flatten)]
+        dir: DirArg,
+        /// Full id or a unique prefix (4+ characters)
+        id: String,
+        /// Take the reject mark away
+        #[arg(long)]
+        clear: bool,
+    },
+    /// Add (+TAG or TAG) or remove (-TAG) tags of a take
+    Tag {
+        #[command(flatten)]
+        dir: DirArg,
+        /// Full id or a unique prefix (4+ characters)
+        id: String,
+        /// +TAG adds, -TAG removes
+        #[arg(required = true, allow_hyphen_values = true, value_name = "TAG")]
+        changes: Vec<String>,
+    },
+    /// Set a take's note ("" removes it)
+    Note {
+        #[command(flatten)]
+        dir: DirArg,
+        /// Full id or a unique prefix (4+ characters)
+        id: String,
+        /// The note (several words are joined with spaces)
+        #[arg(required = true, allow_hyphen_values = true, value_name = "TEXT")]
+        text: Vec<String>,
+    },
+    /// Move every rejected take to the trash (`genhist undo` brings them back)
+    Purge {
+        #[command(flatten)]
+        dir: DirArg,
+        /// Say what would be moved, move nothing
+        #[arg(long)]
+        dry_run: bool,
+    },
+    /// The parameters two takes differ in
+    Diff {
+        #[command(flatten)]
+        dir: DirArg,
+        /// Full id or a unique prefix (4+ characters)
+        a: String,
+        /// Full id or a unique prefix (4+ characters)
+        b: String,
+        /// An object whose keys are the differing fields, each [value_a, value_b]
+        #[arg(long)]
+        json: bool,
+    },
+    /// The takes most like one take, nearest first (latent vectors, else parameters)
+    Similar {
+        #[command(flatten)]
+        dir: DirArg,
+        /// Full id or a unique prefix (4+ characters)
+        id: String,
+        /// At most N takes
+        #[arg(long, value_name = "N")]
+        limit: Option<usize>,
+        /// An array of {entry_id, distance}, nearest first
         #[arg(long)]
         json: bool,
     },
@@ -175,7 +253,14 @@ impl Command {
             | Command::Trash { dir, .. }
             | Command::Repair { dir, .. }
             | Command::Stats { dir, .. }
-            | Command::Play { dir, .. } => dir.dir.as_deref(),
+            | Command::Play { dir, .. }
+            | Command::Rate { dir, .. }
+            | Command::Reject { dir, .. }
+            | Command::Tag { dir, .. }
+            | Command::Note { dir, .. }
+            | Command::Purge { dir, .. }
+            | Command::Diff { dir, .. }
+            | Command::Similar { dir, .. } => dir.dir.as_deref(),
             Command::Add(a) => a.dir.dir.as_deref(),
             Command::Demo { .. } | Command::Completions { .. } | Command::Man => None,
         }
@@ -300,15 +385,33 @@ pub fn run_command(cli: &Cli, command: &Command) -> Result<i32> {
     )?;
     match command {
         Command::List {
-            model, limit, json, ..
+            model,
+            limit,
+            filter,
+            json,
+            ..
         } => {
             let t = open_text(&dir)?;
-            let (list, invalid) = t.newest(model.as_deref(), *limit);
+            let notes = triage::load_or_warn(&dir);
+            let (list, invalid) = match filter {
+                None => t.newest(model.as_deref(), *limit),
+                Some(f) => {
+                    let f = crate::query::Filter::parse(f).map_err(anyhow::Error::msg)?;
+                    let typed = notes.typed();
+                    let (all, invalid) = t.newest(model.as_deref(), None);
+                    let list = all
+                        .into_iter()
+                        .filter(|e| f.matches(e, &typed))
+                        .take(limit.unwrap_or(usize::MAX))
+                        .collect();
+                    (list, invalid)
+                }
+            };
             warn_invalid(t.path(), &invalid);
             if *json {
-                report::print_json_list(&mut out, &list)?;
+                report::print_json_list(&mut out, &list, &notes)?;
             } else {
-                report::print_table(&mut out, &list)?;
+                report::print_table(&mut out, &list, &notes.typed())?;
                 if list.is_empty() {
                     writeln!(
                         out,
@@ -321,15 +424,52 @@ pub fn run_command(cli: &Cli, command: &Command) -> Result<i32> {
         Command::Show { id, json, .. } => {
             let t = open_text(&dir)?;
             let e = t.find(id)?;
+            let notes = triage::load_or_warn(&dir);
             if *json {
                 writeln!(
                     out,
                     "{}",
-                    crate::store::pyjson::to_output_json(&e.to_json())
+                    crate::store::pyjson::to_output_json(&report::entry_json(&e, &notes))
                 )?;
             } else {
                 report::print_entry(&mut out, &dir, &t.claims(), &e)?;
+                let a = notes.of(&e.entry_id);
+                if !a.is_empty() {
+                    writeln!(out, "annotations:      {}", report::annotation_summary(&a))?;
+                }
             }
+        }
+        Command::Rate { id, rating, .. } => {
+            let t = open_text(&dir)?;
+            triage::annotate(&mut out, &history_dir(&dir), &t, id, Edit::Rate(*rating))?;
+        }
+        Command::Reject { id, clear, .. } => {
+            let t = open_text(&dir)?;
+            triage::annotate(&mut out, &history_dir(&dir), &t, id, Edit::Reject(!clear))?;
+        }
+        Command::Tag { id, changes, .. } => {
+            let t = open_text(&dir)?;
+            let edit = triage::tag_edit(changes)?;
+            triage::annotate(&mut out, &history_dir(&dir), &t, id, edit)?;
+        }
+        Command::Note { id, text, .. } => {
+            let t = open_text(&dir)?;
+            let note = crate::command_history::clean_command(&text.join(" "));
+            triage::annotate(&mut out, &history_dir(&dir), &t, id, Edit::Note(note))?;
+        }
+        Command::Purge { dry_run, .. } => {
+            let t = open_text(&dir)?;
+            triage::purge(&mut out, &dir, &history_dir(&dir), &t, *dry_run)?;
+        }
+        Command::Diff { a, b, json, .. } => {
+            let t = open_text(&dir)?;
+            triage::diff(&mut out, &t, a, b, *json)?;
+        }
+        Command::Similar {
+            id, limit, json, ..
+        } => {
+            let t = open_text(&dir)?;
+            triage::similar(&mut out, &t, id, *limit, *json)?;
         }
         Command::Add(args) => {
             check_dir(&dir)?;

@@ -2,6 +2,7 @@
 //! names, paths, reasons that quote them) goes through `text::sanitize`;
 //! JSON goes through the writer that escapes what acts on a terminal.
 
+use crate::store::annotations::{Annotation, AnnotationFile, Annotations};
 use crate::store::repair::{RepairPlan, RepairReport};
 use crate::store::trash::{BatchInfo, DeleteReport, UndoReport};
 use crate::store::{Claims, Field, FileState, GenerationHistory, HistoryEntry};
@@ -59,17 +60,44 @@ pub fn describe_for_delete(
     }
 }
 
-pub fn print_table(out: &mut impl Write, list: &[HistoryEntry]) -> Result<()> {
+/// Stars for a rating and a mark for a reject: `★★★☆☆ ✗`, `-` for none.
+pub fn annotation_summary(a: &Annotation) -> String {
+    let mut parts = Vec::new();
+    if a.rating > 0 {
+        parts.push(crate::text::stars(a.rating));
+    }
+    if a.rejected {
+        parts.push("✗ rejected".into());
+    }
+    if !a.tags.is_empty() {
+        parts.push(format!("#{}", s(&a.tags.join(" #"))));
+    }
+    if !a.note.is_empty() {
+        parts.push(format!("“{}”", s(&truncate(&a.note, 40))));
+    }
+    if parts.is_empty() {
+        "-".into()
+    } else {
+        parts.join("  ")
+    }
+}
+
+pub fn print_table(out: &mut impl Write, list: &[HistoryEntry], notes: &Annotations) -> Result<()> {
     let now = chrono::Utc::now();
     writeln!(
         out,
-        "{:<8}  {:<16}  {:>8}  {:<22}  {:<12}  {:>12}  {:>7}  {:>6}  STEREO",
-        "ID", "TIME", "AGE", "MODEL", "PRESET", "SEED", "DUR", "RATE"
+        "{:<8}  {:<16}  {:>8}  {:<22}  {:<12}  {:>12}  {:>7}  {:>6}  {:<9}  KEEP",
+        "ID", "TIME", "AGE", "MODEL", "PRESET", "SEED", "DUR", "RATE", "STEREO"
     )?;
     for e in list {
+        let keep = match notes.get(&e.entry_id) {
+            Some(a) if a.rejected => "✗".to_string(),
+            Some(a) if a.rating > 0 => crate::text::stars(a.rating),
+            _ => String::new(),
+        };
         writeln!(
             out,
-            "{}  {:<16}  {:>8}  {}  {}  {:>12}  {:>7}  {:>6}  {}",
+            "{}  {:<16}  {:>8}  {}  {}  {:>12}  {:>7}  {:>6}  {}  {keep}",
             pad(&s(e.short_id()), 8),
             local_time(e.time_us, &e.timestamp),
             age(e.time_us, now),
@@ -78,14 +106,28 @@ pub fn print_table(out: &mut impl Write, list: &[HistoryEntry]) -> Result<()> {
             truncate(&e.seed.to_string(), 12),
             duration(e.duration_s),
             e.sample_rate,
-            s(&e.stereo_mode)
+            pad(&s(&e.stereo_mode), 9)
         )?;
     }
     Ok(())
 }
 
-pub fn print_json_list(out: &mut impl Write, list: &[HistoryEntry]) -> Result<()> {
-    let arr = Value::Array(list.iter().map(HistoryEntry::to_json).collect());
+/// A take as JSON: its stored fields, plus an `annotations` member when it
+/// has any (as stored in `.genhist/annotations.json`).
+pub fn entry_json(e: &HistoryEntry, notes: &AnnotationFile) -> Value {
+    let mut v = e.to_json();
+    if let (Value::Object(m), Some(a)) = (&mut v, notes.takes.get(&e.entry_id)) {
+        m.insert("annotations".into(), a.clone());
+    }
+    v
+}
+
+pub fn print_json_list(
+    out: &mut impl Write,
+    list: &[HistoryEntry],
+    notes: &AnnotationFile,
+) -> Result<()> {
+    let arr = Value::Array(list.iter().map(|e| entry_json(e, notes)).collect());
     writeln!(out, "{}", crate::store::pyjson::to_output_json(&arr))?;
     Ok(())
 }

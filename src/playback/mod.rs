@@ -51,6 +51,15 @@ pub enum PlayerCmd {
         dir: PathBuf,
         path: crate::store::paths::RelPath,
     },
+    /// Open another take and go on at the same position (A/B comparison;
+    /// paused stays paused). With nothing playing, like `Open`.
+    Switch {
+        id: String,
+        dir: PathBuf,
+        path: crate::store::paths::RelPath,
+    },
+    /// A gain on top of the volume (loudness matching); 1.0 is none.
+    SetGain(f32),
     /// Pause when playing, resume when paused.
     TogglePause,
     /// Stop and return to idle.
@@ -156,6 +165,7 @@ pub struct Engine<O: Output> {
     paused: bool,
     looping: bool,
     volume: u16,
+    gain: f32,
     /// Since when nothing plays (the device is released after [`IDLE_RELEASE`]).
     idle_since: Option<Instant>,
 }
@@ -170,6 +180,7 @@ impl<O: Output> Engine<O> {
             paused: false,
             looping: false,
             volume: 100,
+            gain: 1.0,
             idle_since: Some(Instant::now()),
         }
     }
@@ -202,6 +213,43 @@ impl<O: Output> Engine<O> {
                 if let Err(e) = self.start(Duration::ZERO) {
                     self.stop();
                     return Err(e);
+                }
+                Ok(None)
+            }
+            PlayerCmd::Switch { id, dir, path } => {
+                let source = open_take(&dir, &path)?;
+                if self.track.is_none() {
+                    return self.handle(PlayerCmd::Play { id, source });
+                }
+                crate::fault::point("player");
+                let at = self.position();
+                let duration = decode::decode(&source)?
+                    .total_duration()
+                    .unwrap_or_default();
+                let at = if duration > Duration::ZERO && at >= duration {
+                    Duration::from_secs_f64(at.as_secs_f64() % duration.as_secs_f64())
+                } else {
+                    at
+                };
+                self.track = Some(Track {
+                    id,
+                    source,
+                    duration,
+                });
+                if let Err(e) = self.start(at) {
+                    self.stop();
+                    return Err(e);
+                }
+                Ok(None)
+            }
+            PlayerCmd::SetGain(g) => {
+                self.gain = if g.is_finite() {
+                    g.clamp(0.0, 4.0)
+                } else {
+                    1.0
+                };
+                if let Some(p) = &self.player {
+                    p.set_volume(self.level());
                 }
                 Ok(None)
             }
@@ -243,7 +291,7 @@ impl<O: Output> Engine<O> {
             PlayerCmd::SetVolume(v) => {
                 self.volume = v.min(150);
                 if let Some(p) = &self.player {
-                    p.set_volume(self.volume as f32 / 100.0);
+                    p.set_volume(self.level());
                 }
                 Ok(None)
             }
@@ -263,14 +311,17 @@ impl<O: Output> Engine<O> {
                 .try_seek(offset)
                 .map_err(|e| format!("cannot seek to {:.1}s: {e}", offset.as_secs_f64()))?;
         }
-        let player = self
-            .out
-            .connect(source, self.volume as f32 / 100.0, self.paused)?;
+        let player = self.out.connect(source, self.level(), self.paused)?;
         // Dropping the old player silences it at once.
         self.player = Some(player);
         self.offset = offset;
         self.idle_since = None;
         Ok(())
+    }
+
+    /// The player's volume: the user's, times the loudness-matching gain.
+    fn level(&self) -> f32 {
+        self.volume as f32 / 100.0 * self.gain
     }
 
     fn stop(&mut self) {

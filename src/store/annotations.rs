@@ -36,6 +36,43 @@ impl Annotation {
     }
 }
 
+/// A change of takes' annotations.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Edit {
+    /// 0 (none) to 5.
+    Rate(u8),
+    Reject(bool),
+    ToggleReject,
+    Tags {
+        add: Vec<String>,
+        remove: Vec<String>,
+    },
+    /// An empty note removes it.
+    Note(String),
+}
+
+impl Edit {
+    /// What the edit makes of `a`.
+    pub fn applied_to(&self, a: &Annotation) -> Annotation {
+        let mut a = a.clone();
+        match self {
+            Edit::Rate(n) => a.rating = (*n).min(5),
+            Edit::Reject(on) => a.rejected = *on,
+            Edit::ToggleReject => a.rejected = !a.rejected,
+            Edit::Tags { add, remove } => {
+                a.tags.retain(|t| !remove.contains(t));
+                for t in add {
+                    if !a.tags.contains(t) {
+                        a.tags.push(t.clone());
+                    }
+                }
+            }
+            Edit::Note(n) => a.note = n.clone(),
+        }
+        a
+    }
+}
+
 /// Every take's annotation, by id (what filters and sorts look at).
 pub type Annotations = std::collections::HashMap<String, Annotation>;
 
@@ -50,6 +87,56 @@ pub struct AnnotationFile {
 }
 
 impl AnnotationFile {
+    /// The take `id`'s annotation (none when absent or unreadable).
+    pub fn of(&self, id: &str) -> Annotation {
+        self.takes
+            .get(id)
+            .and_then(|v| serde_json::from_value(v.clone()).ok())
+            .unwrap_or_default()
+    }
+
+    /// Applies `edit` to the take `id`, keeping members genhist does not
+    /// know; a take left with nothing is dropped from the file. Returns
+    /// whether anything changed.
+    pub fn apply(&mut self, id: &str, edit: &Edit) -> bool {
+        let before = self.of(id);
+        let after = edit.applied_to(&before);
+        if after == before {
+            return false;
+        }
+        let mut obj = match self.takes.get(id) {
+            Some(Value::Object(m)) => m.clone(),
+            _ => Map::new(),
+        };
+        let set = |obj: &mut Map<String, Value>, key: &str, v: Value, empty: bool| {
+            if empty {
+                obj.remove(key);
+            } else {
+                obj.insert(key.into(), v);
+            }
+        };
+        set(&mut obj, "rating", after.rating.into(), after.rating == 0);
+        set(&mut obj, "rejected", after.rejected.into(), !after.rejected);
+        set(
+            &mut obj,
+            "tags",
+            Value::from(after.tags.clone()),
+            after.tags.is_empty(),
+        );
+        set(
+            &mut obj,
+            "note",
+            after.note.clone().into(),
+            after.note.is_empty(),
+        );
+        if obj.is_empty() {
+            self.takes.remove(id);
+        } else {
+            self.takes.insert(id.to_string(), Value::Object(obj));
+        }
+        true
+    }
+
     /// The typed annotations (values genhist cannot read count as none).
     pub fn typed(&self) -> Annotations {
         self.takes

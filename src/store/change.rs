@@ -7,6 +7,7 @@
 //! transaction ([`Txn`]).
 
 use super::add;
+use super::annotations::{self, Annotations, Edit};
 use super::error::StoreError;
 use super::read;
 use super::repair::{self, RepairPlan, RepairReport};
@@ -124,4 +125,25 @@ pub fn add(
 /// absent, as in a `--no-audio` demo) in one change.
 pub fn add_index_entries(hd: &HistoryDir, entries: &[HistoryEntry]) -> Result<(), StoreError> {
     add::add_index_entries_in(&mut begin(hd)?, entries)
+}
+
+/// Annotates the takes `ids` (full ids, which must be in the index) under
+/// the directory's lock; `history.json` is not touched. Returns every
+/// take's annotations as they are now.
+pub fn annotate(hd: &HistoryDir, ids: &[String], edit: &Edit) -> Result<Annotations, StoreError> {
+    let txn = begin(hd)?;
+    let present = txn.index_ids()?;
+    if let Some(gone) = ids.iter().find(|id| !present.contains(*id)) {
+        return Err(StoreError::NotFound(gone.clone()));
+    }
+    let mut typed = None;
+    annotations::update_in(&txn, |a| {
+        let mut changed = false;
+        for id in ids {
+            changed |= a.apply(id, edit);
+        }
+        typed = Some(a.typed());
+        changed
+    })?;
+    Ok(typed.unwrap_or_default())
 }

@@ -13,7 +13,7 @@ use crate::command_history::CommandHistory;
 use crate::peaks::Peaks;
 use crate::playback::{PlayState, PlayerCmd, PlayerEvent, Status};
 use crate::query::{Filter, Sort, SORT_CYCLE};
-use crate::store::annotations::Annotations;
+use crate::store::annotations::{Annotations, Edit};
 use crate::store::known::id_hash;
 use crate::store::paths::RelPath;
 use crate::store::repair::RepairPlan;
@@ -64,6 +64,26 @@ pub enum Mode {
         lines: Vec<String>,
         scroll: usize,
     },
+    /// The A/B view.
+    Compare(Compare),
+}
+
+/// Two takes compared: both waveforms, one playhead, what differs.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Compare {
+    pub takes: [Arc<HistoryEntry>; 2],
+    /// Which one is heard (0: A, 1: B).
+    pub heard: usize,
+    /// The parameters they differ in.
+    pub rows: Vec<crate::diff::Row>,
+    /// Loudness matching: both played at the RMS of the quieter one.
+    pub level_match: bool,
+}
+
+impl Compare {
+    pub fn heard_take(&self) -> &Arc<HistoryEntry> {
+        &self.takes[self.heard]
+    }
 }
 
 impl Mode {
@@ -76,6 +96,7 @@ impl Mode {
             Mode::HistorySearch => KeyMode::HistorySearch,
             Mode::Confirm(_) => KeyMode::Confirm,
             Mode::Help { .. } | Mode::Info { .. } => KeyMode::Popup,
+            Mode::Compare(_) => KeyMode::Compare,
         }
     }
 }
@@ -104,6 +125,8 @@ pub enum Cause {
     Index,
     CommandHistory,
     Config,
+    /// The annotations file cannot be read (cleared when it can).
+    Annotations,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -153,12 +176,20 @@ pub struct App {
     pub files: HashMap<String, (FileState, FileState)>,
     pub playback: Status,
     pub autoplay: bool,
+    /// Culling mode: rating or rejecting moves to the next take and plays it.
+    pub culling: bool,
     /// Bytes of the takes' files and of the trash.
     pub total_bytes: u64,
     pub trash_bytes: u64,
     pub trash_batches: usize,
     pub trash_takes: usize,
     pub notes: Arc<Annotations>,
+    /// The annotations as last read from the file (what a failed save
+    /// goes back to).
+    notes_saved: Arc<Annotations>,
+    /// Annotate jobs sent and not yet answered (the screen keeps showing
+    /// their changes meanwhile).
+    annotating: usize,
     pub find: Find,
     pub completion: Option<Completion>,
     pub user_keys: UserKeys,
@@ -206,11 +237,14 @@ impl App {
             files: HashMap::new(),
             playback: Status::default(),
             autoplay: false,
+            culling: false,
             total_bytes: 0,
             trash_bytes: 0,
             trash_batches: 0,
             trash_takes: 0,
             notes: Arc::new(Annotations::new()),
+            notes_saved: Arc::new(Annotations::new()),
+            annotating: 0,
             find: Find::default(),
             completion: None,
             user_keys: UserKeys::default(),
@@ -657,10 +691,22 @@ impl App {
                 None => Ok(p),
             })
         };
+        // The two takes of the A/B view come first.
+        if let Mode::Compare(c) = &self.mode {
+            for e in &c.takes {
+                if wanted(&self.peaks, &e.entry_id) {
+                    jobs.push(PeakJob {
+                        id: e.entry_id.clone(),
+                        audio: check(&e.entry_id, &e.audio_file),
+                        thumbnail: None,
+                    });
+                }
+            }
+        }
         if let Some(e) = &sel {
             let need_peaks = wanted(&self.peaks, &e.entry_id);
             let need_files = !self.files.contains_key(&e.entry_id);
-            if need_peaks || need_files {
+            if (need_peaks || need_files) && !jobs.iter().any(|j| j.id == e.entry_id) {
                 jobs.push(PeakJob {
                     id: e.entry_id.clone(),
                     audio: check(&e.entry_id, &e.audio_file),
@@ -899,6 +945,283 @@ impl App {
                 }
                 vec![]
             }
+            Mode::Compare(c) => self.run_compare(c, cmd),
+        }
+    }
+
+    // ----- deciding what to keep -------------------------------------------
+
+    /// Changes the annotations of `ids`: at once in memory (the screen and
+    /// culling never wait for the disk), then in the file by the store worker.
+    fn annotate(&mut self, ids: Vec<String>, edit: Edit) -> Vec<Effect> {
+        if ids.is_empty() {
+            return vec![];
+        }
+        let notes = Arc::make_mut(&mut self.notes);
+        for id in &ids {
+            let now = edit.applied_to(&notes.get(id).cloned().unwrap_or_default());
+            if now.is_empty() {
+                notes.remove(id);
+            } else {
+                notes.insert(id.clone(), now);
+            }
+        }
+        self.view.version += 1;
+        self.annotating += 1;
+        let mut fx = vec![Effect::Store(StoreJob::Annotate { ids, edit })];
+        // A filter or sort may look at annotations.
+        if !self.view.spec.is_plain() {
+            fx.extend(self.refresh_view());
+        }
+        fx
+    }
+
+    /// Shows the annotations as the file holds them.
+    fn show_saved_notes(&mut self) -> Vec<Effect> {
+        if self.annotating > 0 || *self.notes == *self.notes_saved {
+            return vec![];
+        }
+        self.notes = self.notes_saved.clone();
+        self.view.version += 1;
+        if self.view.spec.is_plain() {
+            vec![]
+        } else {
+            self.refresh_view()
+        }
+    }
+
+    /// Rating, rejecting, tagging or a note for the selected take; in
+    /// culling mode a rating or a reject moves on and plays the next take.
+    fn annotate_selected(&mut self, edit: Edit) -> Vec<Effect> {
+        let Some(id) = self.selected_entry().map(|e| e.entry_id.clone()) else {
+            return vec![];
+        };
+        let advance = self.culling && matches!(edit, Edit::Rate(_) | Edit::ToggleReject);
+        // The next take, chosen before a filter may hide this one.
+        let next = advance
+            .then(|| self.view.rows.get(self.selected + 1).cloned())
+            .flatten();
+        let mut fx = self.annotate(vec![id], edit);
+        if advance {
+            match next {
+                Some(n) => {
+                    if let Some(row) = self.view.position_of(&n) {
+                        self.selected = row;
+                    } else {
+                        self.select_when_shown = Some(n.entry_id.clone());
+                    }
+                    self.scroll_into_view();
+                    fx.extend(self.play(&n.entry_id));
+                }
+                None => self.info("culling: that was the last take"),
+            }
+        }
+        fx
+    }
+
+    /// The edit a command makes, if it is one.
+    fn edit_of(cmd: &Command) -> Option<Edit> {
+        Some(match cmd {
+            Command::Rate(n) => Edit::Rate(*n),
+            Command::Reject => Edit::ToggleReject,
+            Command::Tag { add, remove } => Edit::Tags {
+                add: add.clone(),
+                remove: remove.clone(),
+            },
+            Command::Note(n) => Edit::Note(n.clone()),
+            _ => return None,
+        })
+    }
+
+    /// `:purge`: every rejected take in the store, after y/n.
+    fn ask_purge(&mut self) -> Vec<Effect> {
+        let mut ids: Vec<String> = self
+            .notes
+            .iter()
+            .filter(|(id, a)| a.rejected && self.store.get_exact(id).is_some())
+            .map(|(id, _)| id.clone())
+            .collect();
+        if ids.is_empty() {
+            self.info("no rejected takes (x rejects the selected take)");
+            return vec![];
+        }
+        ids.sort();
+        let shown: HashSet<*const HistoryEntry> = ids
+            .iter()
+            .filter_map(|id| self.store.get_exact(id))
+            .map(Arc::as_ptr)
+            .collect();
+        let visible = self
+            .view
+            .rows
+            .iter()
+            .filter(|r| shown.contains(&Arc::as_ptr(r)))
+            .count();
+        self.mode = Mode::Confirm(Confirm::Delete {
+            hidden: ids.len() - visible,
+            ids,
+            permanent: false,
+        });
+        vec![]
+    }
+
+    /// `:similar`: the list ordered by likeness to the selected take.
+    fn order_by_likeness(&mut self) -> Vec<Effect> {
+        let Some(e) = self.selected_entry().cloned() else {
+            return vec![];
+        };
+        let mut spec = self.view.spec.clone();
+        spec.sort = Sort {
+            key: crate::query::SortKey::Similar(crate::query::SimilarTo(Arc::new(
+                crate::similar::Reference::new(e.clone()),
+            ))),
+            reverse: false,
+        };
+        let how = if e.latent_vector.is_some() {
+            "latent vector, then parameters"
+        } else {
+            "parameters: this take has no latent vector"
+        };
+        self.info(format!(
+            "ordered by likeness to {} ({how}); :sort newest goes back",
+            e.short_id()
+        ));
+        let fx = self.set_spec(spec);
+        self.select_when_shown = Some(e.entry_id.clone());
+        fx
+    }
+
+    /// `:ab`: the two takes to compare.
+    fn open_compare(&mut self, ids: Vec<String>) -> Vec<Effect> {
+        let pick: Result<Vec<Arc<HistoryEntry>>, String> = if ids.len() == 2 {
+            ids.iter()
+                .map(|id| self.store.get(id).cloned().map_err(|e| e.to_string()))
+                .collect()
+        } else if self.marked.len() == 2 {
+            let mut m: Vec<Arc<HistoryEntry>> = self
+                .view
+                .rows
+                .iter()
+                .filter(|e| self.marked.contains(&e.entry_id))
+                .cloned()
+                .collect();
+            if m.len() < 2 {
+                m = self
+                    .marked
+                    .iter()
+                    .filter_map(|id| self.store.get_exact(id).cloned())
+                    .collect();
+            }
+            Ok(m)
+        } else {
+            match (self.selected_entry().cloned(), &self.previous) {
+                (Some(a), Some(prev)) => match self.store.get_exact(prev) {
+                    Some(b) if b.entry_id != a.entry_id => Ok(vec![a, b.clone()]),
+                    _ => Err("the previously selected take is gone".into()),
+                },
+                _ => Err(
+                    "nothing to compare: mark two takes (m), or select one after another".into(),
+                ),
+            }
+        };
+        match pick {
+            Ok(t) if t.len() == 2 => {
+                let rows = crate::diff::rows(&t[0], &t[1]);
+                self.mode = Mode::Compare(Compare {
+                    takes: [t[0].clone(), t[1].clone()],
+                    heard: 0,
+                    rows,
+                    level_match: false,
+                });
+                vec![]
+            }
+            Ok(_) => {
+                self.error("mark exactly two takes to compare them");
+                vec![]
+            }
+            Err(e) => {
+                self.error(e);
+                vec![]
+            }
+        }
+    }
+
+    /// The gain that plays the heard take at the RMS of the quieter one
+    /// (`None` until both waveforms are read, or for silence).
+    pub fn level_gain(&self, c: &Compare) -> Option<f32> {
+        let rms = |e: &Arc<HistoryEntry>| match self.peaks.get(&e.entry_id) {
+            Some(PeakState::Ready(p)) if p.rms > 0.0 => Some(p.rms),
+            _ => None,
+        };
+        let (a, b) = (rms(&c.takes[0])?, rms(&c.takes[1])?);
+        let heard = if c.heard == 0 { a } else { b };
+        Some(a.min(b) / heard)
+    }
+
+    /// The player's gain for the A/B view as it is now.
+    fn gain_effect(&self, c: &Compare) -> Effect {
+        let g = if c.level_match {
+            self.level_gain(c).unwrap_or(1.0)
+        } else {
+            1.0
+        };
+        Effect::Player(PlayerCmd::SetGain(g))
+    }
+
+    fn run_compare(&mut self, mut c: Compare, cmd: Command) -> Vec<Effect> {
+        if let Some(edit) = Self::edit_of(&cmd) {
+            return self.annotate(vec![c.heard_take().entry_id.clone()], edit);
+        }
+        match cmd {
+            Command::AbSwitch => {
+                c.heard = 1 - c.heard;
+                let playing = self
+                    .playback
+                    .id
+                    .as_ref()
+                    .is_some_and(|p| c.takes.iter().any(|t| &t.entry_id == p))
+                    && self.playback.state != PlayState::Idle;
+                let mut fx = vec![self.gain_effect(&c)];
+                let e = c.heard_take().clone();
+                if playing {
+                    match self.checked_path(&e, &e.audio_file) {
+                        Ok(path) => fx.push(Effect::Player(PlayerCmd::Switch {
+                            id: e.entry_id.clone(),
+                            dir: self.store.dir().to_path_buf(),
+                            path,
+                        })),
+                        Err(why) => self.error(format!("cannot play {}: {why}", e.short_id())),
+                    }
+                }
+                self.mode = Mode::Compare(c);
+                fx
+            }
+            Command::AbLevel => {
+                c.level_match = !c.level_match;
+                let fx = vec![self.gain_effect(&c)];
+                if c.level_match && self.level_gain(&c).is_none() {
+                    self.info("loudness matching waits for both waveforms");
+                }
+                self.mode = Mode::Compare(c);
+                fx
+            }
+            Command::Play(_) | Command::Accept => {
+                let mut fx = vec![self.gain_effect(&c)];
+                let id = c.heard_take().entry_id.clone();
+                fx.extend(self.play(&id));
+                fx
+            }
+            Command::Close | Command::Cancel => {
+                self.mode = Mode::Normal;
+                vec![Effect::Player(PlayerCmd::SetGain(1.0))]
+            }
+            other @ (Command::Pause
+            | Command::Stop
+            | Command::Seek(_)
+            | Command::Volume { .. }
+            | Command::Loop
+            | Command::Quit) => self.run_normal(other),
+            _ => vec![],
         }
     }
 
@@ -1130,6 +1453,26 @@ impl App {
                 vec![]
             }
             Command::Quit => vec![Effect::Quit],
+            Command::Rate(_) | Command::Reject | Command::Tag { .. } | Command::Note(_) => {
+                let edit = Self::edit_of(&cmd).expect("an edit");
+                self.annotate_selected(edit)
+            }
+            Command::Cull => {
+                self.culling = !self.culling;
+                self.info(if self.culling {
+                    "culling: 1-5 rate, 0 clears, x rejects, then the next take plays (c ends)"
+                } else {
+                    "culling off"
+                });
+                if self.culling && self.playback.state == PlayState::Idle {
+                    return self.play_selected();
+                }
+                vec![]
+            }
+            Command::Purge => self.ask_purge(),
+            Command::Similar => self.order_by_likeness(),
+            Command::Ab(ids) => self.open_compare(ids),
+            Command::AbSwitch | Command::AbLevel => vec![],
             Command::Play(id) => match id {
                 Some(p) => match self.store.get(&p).map(|e| e.entry_id.clone()) {
                     Ok(id) => {
@@ -1577,7 +1920,27 @@ impl App {
             StoreEvent::Failed(e) => {
                 self.busy = None;
                 self.error(e);
+                // A job that panicked sends no answer of its own.
+                self.annotating = 0;
+                fx.extend(self.show_saved_notes());
             }
+            StoreEvent::Annotations(Ok(a)) => {
+                self.clear_cause(Cause::Annotations);
+                self.notes_saved = Arc::new(a);
+                fx.extend(self.show_saved_notes());
+            }
+            StoreEvent::Annotated(r) => {
+                self.annotating = self.annotating.saturating_sub(1);
+                match r {
+                    Ok(a) => {
+                        self.clear_cause(Cause::Annotations);
+                        self.notes_saved = Arc::new(a);
+                    }
+                    Err(e) => self.error_about(Cause::Annotations, e),
+                }
+                fx.extend(self.show_saved_notes());
+            }
+            StoreEvent::Annotations(Err(e)) => self.error_about(Cause::Annotations, e.to_string()),
             StoreEvent::PathsFound {
                 line,
                 head,

@@ -60,6 +60,30 @@ pub enum Command {
     Autoplay,
     /// Searches the command history (Ctrl-r).
     HistorySearch,
+    /// Rate the selected take (or the one heard in the A/B view) 0..=5.
+    Rate(u8),
+    /// Reject / un-reject it.
+    Reject,
+    /// Add and remove tags.
+    Tag {
+        add: Vec<String>,
+        remove: Vec<String>,
+    },
+    /// Set (or, empty, remove) the note.
+    Note(String),
+    /// Culling mode on / off: rating or rejecting moves on and plays.
+    Cull,
+    /// Ask to move every rejected take to the trash.
+    Purge,
+    /// Order the list by likeness to the selected take.
+    Similar,
+    /// Open the A/B view: these two takes, or the marked two, or the
+    /// selected and the previously selected.
+    Ab(Vec<String>),
+    /// In the A/B view: hear the other take at the same position.
+    AbSwitch,
+    /// In the A/B view: loudness matching on / off.
+    AbLevel,
     // What keys do in the other modes.
     /// Enter in a text mode.
     Accept,
@@ -142,6 +166,14 @@ pub const COMMANDS: &[CommandInfo] = &[
     c("repair", "", "list takes whose WAV is missing; after y/n move them to the trash"),
     c("export", "PATH", "copy the selected take's WAV to PATH (a file or a directory; ~ is home)"),
     c("export!", "PATH", "the same, over an existing file"),
+    c("rate", "0..5", "rate the take (0 removes the rating); in culling mode the next take plays"),
+    c("reject", "", "reject / un-reject the take; in culling mode the next take plays"),
+    c("tag", "+TAG -TAG", "add (+TAG or TAG) and remove (-TAG) tags of the take"),
+    c("note", "TEXT", "set the take's note (nothing removes it)"),
+    c("cull", "", "culling mode on / off: 1-5, 0 and x rate or reject, then the next take plays"),
+    c("purge", "", "move every rejected take to the trash, after y/n (u undoes)"),
+    c("similar", "", "order the takes by likeness to the selected one (latent vector, else parameters)"),
+    c("ab", "[ID ID]", "compare two takes (default: the two marked, or this and the previous one)"),
     c("stats", "", "count, sizes, trash, per model"),
     c("history", "[N]", "the last N commands of this bar"),
     c("messages", "", "the recent messages in full, errors first"),
@@ -165,6 +197,8 @@ pub const COMMANDS: &[CommandInfo] = &[
     k("newer", "newer command in the bar"),
     k("complete", "complete (Tab)"),
     k("complete-back", "previous completion (Shift-Tab)"),
+    k("ab-switch", "A/B view: hear the other take at the same position"),
+    k("ab-level", "A/B view: loudness matching on / off"),
     k("yes", "answer yes"),
     k("no", "answer no"),
     k("close", "close a popup"),
@@ -236,6 +270,38 @@ pub fn parse(line: &str) -> Result<Command, String> {
         "export" | "export!" => Err(format!(":{name} needs a destination path")),
         "repair" => no_args(Command::Repair),
         "stats" => no_args(Command::Stats),
+        "rate" => rest
+            .parse::<u8>()
+            .ok()
+            .filter(|n| *n <= 5)
+            .map(Command::Rate)
+            .ok_or_else(|| format!(":rate takes 0 to 5, not '{rest}'")),
+        "reject" => no_args(Command::Reject),
+        "tag" if rest.is_empty() => Err(":tag needs +TAG or -TAG".into()),
+        "tag" => {
+            let (mut add, mut remove) = (Vec::new(), Vec::new());
+            for w in rest.split_whitespace() {
+                match w.strip_prefix('-') {
+                    Some(t) if !t.is_empty() => remove.push(t.to_string()),
+                    Some(_) => return Err("an empty tag".into()),
+                    None => add.push(w.trim_start_matches('+').to_string()),
+                }
+            }
+            if add.iter().any(String::is_empty) {
+                return Err("an empty tag".into());
+            }
+            Ok(Command::Tag { add, remove })
+        }
+        "note" => Ok(Command::Note(rest.to_string())),
+        "cull" => no_args(Command::Cull),
+        "purge" => no_args(Command::Purge),
+        "similar" => no_args(Command::Similar),
+        "ab" => match ids().len() {
+            0 | 2 => Ok(Command::Ab(ids())),
+            _ => Err(":ab takes two ids, or none".into()),
+        },
+        "ab-switch" => no_args(Command::AbSwitch),
+        "ab-level" => no_args(Command::AbLevel),
         "messages" => no_args(Command::Messages),
         "history" => match rest {
             "" => Ok(Command::History(10)),
@@ -345,6 +411,8 @@ mod tests {
                 "seek" => "seek +5".into(),
                 "volume" => "volume 50".into(),
                 "sort" => "sort duration".into(),
+                "rate" => "rate 3".into(),
+                "tag" => "tag +keep -old".into(),
                 n => n.to_string(),
             };
             assert!(parse(&line).is_ok(), "{line}");

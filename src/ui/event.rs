@@ -66,6 +66,13 @@ pub enum StoreEvent {
     HistoryError(String),
     /// The worker's job panicked (caught there): what it was doing.
     Failed(String),
+    /// Every take's annotations, read at start and whenever the file
+    /// changed (genhist's own edits, a delete or undo, another genhist);
+    /// or why they cannot be read.
+    Annotations(Result<crate::store::annotations::Annotations, StoreError>),
+    /// An `Annotate` job is done: every take's annotations after it, or
+    /// why it could not be saved (the app goes back to what the file holds).
+    Annotated(Result<crate::store::annotations::Annotations, String>),
     /// Paths completing the word at the end of `line` (see
     /// [`StoreJob::CompletePath`]).
     PathsFound {
@@ -147,6 +154,12 @@ pub enum StoreJob {
     },
     /// Append a line to the command history file.
     SaveCommand(String),
+    /// Change takes' annotations (the answer is a fresh
+    /// [`StoreEvent::Annotations`], or the error).
+    Annotate {
+        ids: Vec<String>,
+        edit: crate::store::annotations::Edit,
+    },
     /// Files and directories that complete the path `word` at the end of
     /// the `:` bar's `line` (`head` is the line before it).
     CompletePath {

@@ -21,16 +21,19 @@ pub enum KeyMode {
     Confirm,
     /// The help, or another text popup (stats, messages).
     Popup,
+    /// The A/B comparison view.
+    Compare,
 }
 
 impl KeyMode {
-    pub const ALL: [KeyMode; 6] = [
+    pub const ALL: [KeyMode; 7] = [
         KeyMode::Normal,
         KeyMode::Search,
         KeyMode::Command,
         KeyMode::HistorySearch,
         KeyMode::Confirm,
         KeyMode::Popup,
+        KeyMode::Compare,
     ];
 
     /// The mode's name in the config file and in help.
@@ -42,6 +45,7 @@ impl KeyMode {
             KeyMode::HistorySearch => "history-search",
             KeyMode::Confirm => "confirm",
             KeyMode::Popup => "popup",
+            KeyMode::Compare => "compare",
         }
     }
 
@@ -58,6 +62,7 @@ impl KeyMode {
             KeyMode::HistorySearch => HISTORY_SEARCH,
             KeyMode::Confirm => CONFIRM,
             KeyMode::Popup => POPUP,
+            KeyMode::Compare => COMPARE,
         }
     }
 
@@ -225,6 +230,46 @@ pub const NORMAL: &[Binding] = &[
         &[(KeyCode::Char('o'), N)],
         "sort next",
         "cycle the sort: newest, oldest, duration, model, rating",
+    ),
+    b(
+        "1 … 5",
+        &[(KeyCode::Char('1'), N)],
+        "rate 1",
+        "rate the take 1 to 5 stars (culling mode: then the next take plays)",
+    ),
+    b("", &[(KeyCode::Char('2'), N)], "rate 2", ""),
+    b("", &[(KeyCode::Char('3'), N)], "rate 3", ""),
+    b("", &[(KeyCode::Char('4'), N)], "rate 4", ""),
+    b("", &[(KeyCode::Char('5'), N)], "rate 5", ""),
+    b(
+        "0",
+        &[(KeyCode::Char('0'), N)],
+        "rate 0",
+        "remove the rating",
+    ),
+    b(
+        "x",
+        &[(KeyCode::Char('x'), N)],
+        "reject",
+        "reject / un-reject the take (:purge moves rejected takes to the trash)",
+    ),
+    b(
+        "c",
+        &[(KeyCode::Char('c'), N)],
+        "cull",
+        "culling mode on / off",
+    ),
+    b(
+        "b",
+        &[(KeyCode::Char('b'), N)],
+        "ab",
+        "A/B compare the two marked takes (or this and the previous one)",
+    ),
+    b(
+        "S",
+        &[(KeyCode::Char('S'), S), (KeyCode::Char('S'), N)],
+        "similar",
+        "order the takes by likeness to this one",
     ),
     b(
         "?",
@@ -479,6 +524,63 @@ pub fn rows(mode: KeyMode) -> Vec<(&'static str, &'static str)> {
         .collect()
 }
 
+pub const COMPARE: &[Binding] = &[
+    b(
+        "Tab",
+        &[(KeyCode::Tab, N), (KeyCode::BackTab, S)],
+        "ab-switch",
+        "hear the other take at the same position",
+    ),
+    b(
+        "Enter",
+        &[(KeyCode::Enter, N)],
+        "play",
+        "play the take heard from the start",
+    ),
+    b(
+        "Space",
+        &[(KeyCode::Char(' '), N)],
+        "pause",
+        "pause / resume",
+    ),
+    b(
+        "← / →",
+        &[(KeyCode::Left, N)],
+        "seek -5",
+        "seek both 5 s back / forward",
+    ),
+    b("", &[(KeyCode::Right, N)], "seek +5", ""),
+    b(
+        "L",
+        &[(KeyCode::Char('L'), S), (KeyCode::Char('L'), N)],
+        "ab-level",
+        "loudness matching on / off (both at equal RMS)",
+    ),
+    b(
+        "1 … 5 / 0",
+        &[(KeyCode::Char('1'), N)],
+        "rate 1",
+        "rate the take heard (0 removes the rating)",
+    ),
+    b("", &[(KeyCode::Char('2'), N)], "rate 2", ""),
+    b("", &[(KeyCode::Char('3'), N)], "rate 3", ""),
+    b("", &[(KeyCode::Char('4'), N)], "rate 4", ""),
+    b("", &[(KeyCode::Char('5'), N)], "rate 5", ""),
+    b("", &[(KeyCode::Char('0'), N)], "rate 0", ""),
+    b(
+        "x",
+        &[(KeyCode::Char('x'), N)],
+        "reject",
+        "reject / un-reject the take heard",
+    ),
+    b(
+        "Esc / q",
+        &[(KeyCode::Esc, N), (KeyCode::Char('q'), N)],
+        "close",
+        "close the A/B view",
+    ),
+];
+
 /// The README key table, generated (a test keeps README.md in step).
 pub fn markdown_table() -> String {
     let mut s = String::from("| keys | what they do |\n|---|---|\n");
@@ -491,6 +593,7 @@ pub fn markdown_table() -> String {
         (KeyMode::Command, "in the command bar"),
         (KeyMode::Confirm, "when asked y/n"),
         (KeyMode::Popup, "in help and popups"),
+        (KeyMode::Compare, "in the A/B view"),
     ] {
         for (k, h) in rows(mode) {
             s.push_str(&format!("| `{k}` ({title}) | {h} |\n"));

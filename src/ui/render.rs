@@ -48,6 +48,7 @@ pub fn draw(f: &mut Frame, app: &App, now: DateTime<Utc>) {
             scroll,
         } => draw_info(f, app, title, lines, *scroll),
         Mode::HistorySearch => draw_history_search(f, app),
+        Mode::Compare(c) => draw_compare(f, app, c),
         Mode::Command if app.completion.is_some() => draw_completion(f, app, a.bar),
         _ => {}
     }
@@ -110,7 +111,13 @@ fn draw_list(f: &mut Frame, app: &App, area: Rect, now: DateTime<Utc>) {
     if tier > 0 {
         header.push_str(&format!("{} {:>10} ", pad("PRESET", preset_w), "SEED"));
     }
-    header.push_str(&format!("{:>6} WAVE", "DUR"));
+    // Ratings and rejects get a column once there are any.
+    let show_keep = !app.notes.is_empty();
+    if show_keep {
+        header.push_str(&format!("{:>6} {} WAVE", "DUR", pad("KEEP", 5)));
+    } else {
+        header.push_str(&format!("{:>6} WAVE", "DUR"));
+    }
     let mut lines = vec![Line::from(Span::styled(truncate(&header, w), t.header()))];
     let page = app.page();
     let matches: std::collections::HashSet<usize> = app.find.matches.iter().copied().collect();
@@ -146,7 +153,18 @@ fn draw_list(f: &mut Frame, app: &App, area: Rect, now: DateTime<Utc>) {
                 truncate(&e.seed.to_string(), 10)
             ));
         }
-        text.push_str(&format!("{:>6} ", duration(e.duration_s)));
+        let note = app.notes.get(&e.entry_id);
+        let rejected = note.is_some_and(|a| a.rejected);
+        let keep = match note {
+            Some(a) if a.rejected => "✗".to_string(),
+            Some(a) if a.rating > 0 => crate::text::stars(a.rating),
+            _ => String::new(),
+        };
+        if show_keep {
+            text.push_str(&format!("{:>6} {} ", duration(e.duration_s), pad(&keep, 5)));
+        } else {
+            text.push_str(&format!("{:>6} ", duration(e.duration_s)));
+        }
         let used = 2 + UnicodeWidthStr::width(text.as_str());
         let spark_w = w.saturating_sub(used);
         let mut spans = vec![
@@ -158,6 +176,10 @@ fn draw_list(f: &mut Frame, app: &App, area: Rect, now: DateTime<Utc>) {
             spans.push(sparkline(app, e, spark_w));
         }
         let mut line = Line::from(spans);
+        if rejected {
+            // Rejected takes stay visible, dimmed and crossed out.
+            line = line.style(t.dim().add_modifier(ratatui::style::Modifier::CROSSED_OUT));
+        }
         if row == app.selected {
             line = line.style(t.selected());
         }
@@ -197,6 +219,24 @@ fn file_line(
         Span::styled(format!("{label:<10}"), t.label()),
         Span::styled(truncate(&text, width.saturating_sub(10)), style),
     ])
+}
+
+/// A take's annotation in words: stars, reject, tags, note.
+fn keep_text(a: &crate::store::annotations::Annotation) -> String {
+    let mut parts = Vec::new();
+    if a.rating > 0 {
+        parts.push(crate::text::stars(a.rating));
+    }
+    if a.rejected {
+        parts.push("✗ rejected".into());
+    }
+    if !a.tags.is_empty() {
+        parts.push(format!("#{}", sanitize(&a.tags.join(" #"))));
+    }
+    if !a.note.is_empty() {
+        parts.push(format!("“{}”", sanitize(&a.note)));
+    }
+    parts.join("  ")
 }
 
 fn kv(app: &App, label: &str, value: String, width: usize) -> Line<'static> {
@@ -331,6 +371,9 @@ fn draw_panel(f: &mut Frame, app: &App, area: Rect, now: DateTime<Utc>) {
     if let Some(l) = &e.latent_vector {
         lines.push(kv(app, "latent", latent_summary(l), w));
     }
+    if let Some(a) = app.notes.get(&e.entry_id) {
+        lines.push(kv(app, "keep", keep_text(a), w));
+    }
     let files = app.files.get(&e.entry_id);
     lines.push(file_line(app, "wav", &e.audio_file, files.map(|f| &f.0), w));
     lines.push(file_line(
@@ -361,6 +404,13 @@ fn draw_panel(f: &mut Frame, app: &App, area: Rect, now: DateTime<Utc>) {
 }
 
 fn draw_waveform(f: &mut Frame, app: &App, e: &HistoryEntry, area: Rect) {
+    let playhead = (app.is_playing(&e.entry_id) && app.playback.duration.as_secs_f64() > 0.0)
+        .then(|| app.playback.position.as_secs_f64() / app.playback.duration.as_secs_f64());
+    draw_waveform_at(f, app, e, area, playhead);
+}
+
+/// A take's waveform with a playhead at `playhead` (0..1 of its length).
+fn draw_waveform_at(f: &mut Frame, app: &App, e: &HistoryEntry, area: Rect, playhead: Option<f64>) {
     if area.height < 2 {
         return;
     }
@@ -380,10 +430,7 @@ fn draw_waveform(f: &mut Frame, app: &App, e: &HistoryEntry, area: Rect) {
     let cols = (area.width as usize * 2).max(1);
     let channels = p.channels.clamp(1, 2) as usize;
     let per_ch: Vec<Vec<(f32, f32)>> = (0..channels).map(|c| p.columns(c, cols)).collect();
-    let playhead =
-        (app.is_playing(&e.entry_id) && app.playback.duration.as_secs_f64() > 0.0).then(|| {
-            app.playback.position.as_secs_f64() / app.playback.duration.as_secs_f64() * cols as f64
-        });
+    let playhead = playhead.map(|r| r * cols as f64);
     let (c0, c1, ph) = (app.theme.wave(0), app.theme.wave(1), app.theme.playhead());
     let canvas = Canvas::default()
         .marker(Marker::Braille)
@@ -423,6 +470,105 @@ fn draw_waveform(f: &mut Frame, app: &App, e: &HistoryEntry, area: Rect) {
             }
         });
     f.render_widget(canvas, area);
+}
+
+/// The A/B view: both waveforms under one playhead, what differs, the keys.
+fn draw_compare(f: &mut Frame, app: &App, c: &crate::ui::app::Compare) {
+    let t = &app.theme;
+    let a = f.area();
+    let r = popup(f, a.width.saturating_sub(2), a.height.saturating_sub(2));
+    let heard = c.heard_take();
+    let playing = app.is_playing(&heard.entry_id);
+    let title = format!(
+        " A/B: {} {} ",
+        if playing {
+            play_label(app)
+        } else {
+            "not playing".into()
+        },
+        if c.level_match {
+            match app.level_gain(c) {
+                Some(g) => format!("· level matched: {:+.1} dB", 20.0 * g.max(1e-6).log10()),
+                None => "· level matching: reading…".into(),
+            }
+        } else {
+            String::new()
+        }
+    );
+    let block = Block::default()
+        .borders(Borders::ALL)
+        .title(Span::styled(title, t.title()))
+        .title_bottom(Span::styled(
+            " Tab switch · Enter play · Space pause · ←/→ seek · 1-5/0 rate · x reject · L level · Esc close ",
+            t.dim(),
+        ));
+    let inner = block.inner(r);
+    f.render_widget(block, r);
+    let wave_h = ((inner.height.saturating_sub(4)) / 3).clamp(2, 8);
+    let parts = Layout::vertical([
+        Constraint::Length(1),
+        Constraint::Length(wave_h),
+        Constraint::Length(1),
+        Constraint::Length(wave_h),
+        Constraint::Min(1),
+    ])
+    .split(inner);
+    // One playhead for both: the position of the take heard.
+    let ratio = (playing && app.playback.duration.as_secs_f64() > 0.0)
+        .then(|| app.playback.position.as_secs_f64() / app.playback.duration.as_secs_f64());
+    for (i, e) in c.takes.iter().enumerate() {
+        let label = format!(
+            "{} {}  {}  {}  {}{}",
+            if i == c.heard { "▶" } else { " " },
+            ["A", "B"][i],
+            sanitize(e.short_id()),
+            sanitize(&e.model_name),
+            duration(e.duration_s),
+            app.notes
+                .get(&e.entry_id)
+                .map(|n| format!("  {}", keep_text(n)))
+                .unwrap_or_default()
+        );
+        let style = if i == c.heard {
+            t.accent().add_modifier(ratatui::style::Modifier::BOLD)
+        } else {
+            t.dim()
+        };
+        f.render_widget(
+            Paragraph::new(Span::styled(truncate(&label, inner.width as usize), style)),
+            parts[i * 2],
+        );
+        draw_waveform_at(f, app, e, parts[i * 2 + 1], ratio);
+    }
+    let w = parts[4].width as usize;
+    let label_w = c
+        .rows
+        .iter()
+        .map(|r| UnicodeWidthStr::width(r.label.as_str()))
+        .max()
+        .unwrap_or(0)
+        .clamp(6, 24);
+    let value_w = w.saturating_sub(label_w + 4) / 2;
+    let mut lines = vec![Line::from(Span::styled(
+        format!("{} {} {}", pad("differs", label_w), pad("A", value_w), "B"),
+        t.header(),
+    ))];
+    if c.rows.is_empty() {
+        lines.push(Line::from("the same parameters"));
+    }
+    for row in &c.rows {
+        lines.push(Line::from(vec![
+            Span::styled(
+                pad(&truncate(&sanitize(&row.label), label_w), label_w),
+                t.label(),
+            ),
+            Span::raw(" "),
+            Span::raw(pad(&truncate(&sanitize(&row.a), value_w), value_w)),
+            Span::raw(" "),
+            Span::raw(truncate(&sanitize(&row.b), value_w)),
+        ]));
+    }
+    f.render_widget(Paragraph::new(lines), parts[4]);
 }
 
 fn play_label(app: &App) -> String {
@@ -508,6 +654,9 @@ fn status_parts(app: &App) -> Vec<String> {
     }
     parts.push(size(app.total_bytes));
     parts.push(format!("vol {}%", app.playback.volume));
+    if app.culling {
+        parts.push("culling".into());
+    }
     if app.autoplay {
         parts.push("autoplay".into());
     }

@@ -36,6 +36,8 @@ struct State {
     seen: Option<FileStamp>,
     /// Bytes of each take's two files, by id hash.
     sizes: HashMap<u64, u64>,
+    /// The annotations file's identity when last read (`None`: not yet).
+    notes_seen: Option<Option<FileStamp>>,
     events: Sender<Event>,
 }
 
@@ -108,6 +110,7 @@ impl State {
             }
         }
         self.send_sizes();
+        self.annotations();
     }
 
     /// Follows the sizes through a change; `None` for a delta leaves them.
@@ -139,6 +142,22 @@ impl State {
                 .map(|m| m.entries.iter().filter(|e| !e.restored).count())
                 .sum(),
         });
+    }
+
+    /// Sends the annotations when their file changed since last read.
+    fn annotations(&mut self) {
+        let path = self
+            .hd
+            .path()
+            .join(crate::store::txn::GENHIST_DIR)
+            .join(crate::store::annotations::ANNOTATIONS_FILE);
+        let now = FileStamp::of(&path);
+        if self.notes_seen == Some(now) {
+            return;
+        }
+        self.notes_seen = Some(now);
+        let r = crate::store::annotations::load(self.hd.path()).map(|a| a.typed());
+        self.send(StoreEvent::Annotations(r));
     }
 
     /// Another program changed the file: re-scan, parse what changed.
@@ -231,6 +250,10 @@ impl State {
                 if let Some(e) = self.history.take_error() {
                     self.send(StoreEvent::HistoryError(e));
                 }
+            }
+            StoreJob::Annotate { ids, edit } => {
+                let r = crate::store::change::annotate(&self.hd, &ids, &edit);
+                self.send(StoreEvent::Annotated(r.map_err(|e| e.to_string())));
             }
             StoreJob::CompletePath { line, head, word } => {
                 let candidates = path_candidates(&word);
@@ -347,6 +370,7 @@ impl StoreWorker {
                 known: Known::default(),
                 seen: None,
                 sizes: HashMap::new(),
+                notes_seen: None,
                 events,
             };
             let notes = crate::store::change::recover_if_needed(&st.hd);
@@ -354,6 +378,7 @@ impl StoreWorker {
             if let Err(why) = super::catch("loading the history", || st.load()) {
                 st.send(StoreEvent::Loaded(Err(StoreError::BadInput(why))));
             }
+            let mut polled = std::time::Instant::now();
             loop {
                 match rx.recv_timeout(POLL) {
                     Ok(job) => {
@@ -363,13 +388,21 @@ impl StoreWorker {
                             st.send(StoreEvent::Failed(why));
                             st.load();
                         }
+                        // A delete or undo moves annotations too.
+                        let _ = super::catch("reading the annotations", || st.annotations());
                     }
-                    Err(RecvTimeoutError::Timeout) => {
-                        if let Err(why) = super::catch("re-reading the history", || st.reload()) {
-                            st.send(StoreEvent::Failed(why));
-                        }
-                    }
+                    Err(RecvTimeoutError::Timeout) => {}
                     Err(RecvTimeoutError::Disconnected) => return,
+                }
+                // Other programs' changes, also while jobs keep coming.
+                if polled.elapsed() >= POLL {
+                    polled = std::time::Instant::now();
+                    if let Err(why) = super::catch("re-reading the history", || {
+                        st.reload();
+                        st.annotations();
+                    }) {
+                        st.send(StoreEvent::Failed(why));
+                    }
                 }
             }
         });
@@ -389,5 +422,6 @@ fn job_name(job: &StoreJob) -> &'static str {
         StoreJob::Export { .. } => "exporting",
         StoreJob::SaveCommand(_) => "saving the command history",
         StoreJob::CompletePath { .. } => "completing a path",
+        StoreJob::Annotate { .. } => "saving annotations",
     }
 }
