@@ -25,8 +25,8 @@ for kind in ref demo; do
   cp "$work/$kind.orig.json" "$d/history.json"; rm -rf "$d/.genhist"
   /usr/bin/time -f "delete peak RSS: %M KiB" $B --dir "$d" delete "$newest" >/dev/null
 done
-# The browser's targets (issues 4 and 10) and playback (issue 5).
-cargo build --release -q --example ui_bench --example play_latency
+# The browser's targets (issues 4 and 10), playback (issue 5), triage (issue 12).
+cargo build --release -q --example ui_bench --example play_latency --example triage_bench
 for kind in ref demo; do
   cp "$work/$kind.orig.json" "$work/$kind/history.json"; rm -rf "$work/$kind/.genhist"
   echo "== browser on $kind"
@@ -34,3 +34,5 @@ for kind in ref demo; do
 done
 echo "== playback"
 target/release/examples/play_latency
+echo "== triage"
+target/release/examples/triage_bench

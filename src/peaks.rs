@@ -308,6 +308,9 @@ mod tests {
                 if ch == 2 {
                     assert!((pk.mins[1][0] + 0.5).abs() < 1e-3);
                 }
+                // Half at 0.5, half at 0.25 (in magnitude), every channel.
+                let rms = ((0.25f32 + 0.0625) / 2.0).sqrt();
+                assert!((pk.rms - rms).abs() < 1e-3, "{depth:?}: rms {}", pk.rms);
             }
         }
     }

@@ -57,7 +57,11 @@ impl Reference {
             .iter()
             .map(|e| (e.clone(), self.distance(e)))
             .collect();
-        out.sort_by(|a, b| a.1.total_cmp(&b.1));
+        let me = &self.entry.entry_id;
+        out.sort_by(|a, b| {
+            a.1.total_cmp(&b.1)
+                .then_with(|| (&a.0.entry_id != me).cmp(&(&b.0.entry_id != me)))
+        });
         out
     }
 }
