@@ -55,10 +55,15 @@ fn annotations_round_trip_and_never_touch_the_index() {
     run(&d, &["rate", &ids[0][..6], "4"])
         .success()
         .stdout(predicate::str::contains("★★★★☆"));
+    // After every annotation command the seed's own loader still reads it all.
+    assert_eq!(python_strict_count(&d), 4);
     run(&d, &["reject", &ids[1]]).success();
+    assert_eq!(python_strict_count(&d), 4);
     run(&d, &["tag", &ids[0], "+keep", "bass", "-nope"]).success();
+    assert_eq!(python_strict_count(&d), 4);
     run(&d, &["tag", &ids[0], "-bass"]).success();
     run(&d, &["note", &ids[0], "warm", "low", "end"]).success();
+    assert_eq!(python_strict_count(&d), 4);
     run(&d, &["rate", &ids[2], "6"]).code(2);
     run(&d, &["rate", "zzzz", "3"])
         .code(1)
@@ -485,4 +490,28 @@ fn an_unreadable_annotations_file_is_reported_and_the_takes_stay() {
         !dr.app.notes.contains_key(&ids[0]),
         "the app shows what the file holds"
     );
+}
+
+#[test]
+fn repair_drops_annotations_of_takes_that_are_gone() {
+    let (_t, d, ids) = takes_dir(3);
+    run(&d, &["rate", &ids[0], "5"]).success();
+    run(&d, &["rate", &ids[1], "2"]).success();
+    // Another program removes a take; its annotation is left over.
+    let text = fs::read_to_string(d.join("history.json")).unwrap();
+    let mut v: serde_json::Value = serde_json::from_str(&text).unwrap();
+    v["entries"].as_object_mut().unwrap().remove(&ids[1]);
+    fs::write(
+        d.join("history.json"),
+        genhist::store::pyjson::to_python_json(&v),
+    )
+    .unwrap();
+    run(&d, &["repair", "--dry-run"])
+        .success()
+        .stdout(predicate::str::contains("annotations of 1 take"));
+    assert!(stored_annotations(&d)["takes"].get(&ids[1]).is_some());
+    run(&d, &["repair"]).success();
+    let file = stored_annotations(&d);
+    assert!(file["takes"].get(&ids[1]).is_none(), "{file}");
+    assert_eq!(file["takes"][&ids[0]], serde_json::json!({"rating": 5}));
 }
