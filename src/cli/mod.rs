@@ -435,7 +435,7 @@ pub fn run_command(cli: &Cli, command: &Command) -> Result<i32> {
                 report::print_entry(&mut out, &dir, &t.claims(), &e)?;
                 let a = notes.of(&e.entry_id);
                 if !a.is_empty() {
-                    writeln!(out, "annotations:      {}", report::annotation_summary(&a))?;
+                    writeln!(out, "annotations:      {}", a.summary())?;
                 }
             }
         }

@@ -2,7 +2,7 @@
 //! names, paths, reasons that quote them) goes through `text::sanitize`;
 //! JSON goes through the writer that escapes what acts on a terminal.
 
-use crate::store::annotations::{Annotation, AnnotationFile, Annotations};
+use crate::store::annotations::{AnnotationFile, Annotations};
 use crate::store::repair::{RepairPlan, RepairReport};
 use crate::store::trash::{BatchInfo, DeleteReport, UndoReport};
 use crate::store::{Claims, Field, FileState, GenerationHistory, HistoryEntry};
@@ -57,28 +57,6 @@ pub fn describe_for_delete(
             s(rel),
             s(&reason)
         ),
-    }
-}
-
-/// Stars for a rating and a mark for a reject: `★★★☆☆ ✗`, `-` for none.
-pub fn annotation_summary(a: &Annotation) -> String {
-    let mut parts = Vec::new();
-    if a.rating > 0 {
-        parts.push(crate::text::stars(a.rating));
-    }
-    if a.rejected {
-        parts.push("✗ rejected".into());
-    }
-    if !a.tags.is_empty() {
-        parts.push(format!("#{}", s(&a.tags.join(" #"))));
-    }
-    if !a.note.is_empty() {
-        parts.push(format!("“{}”", s(&truncate(&a.note, 40))));
-    }
-    if parts.is_empty() {
-        "-".into()
-    } else {
-        parts.join("  ")
     }
 }
 

@@ -43,12 +43,7 @@ pub fn annotate(
     let e = t.find(id)?;
     let all = crate::store::change::annotate(hd, std::slice::from_ref(&e.entry_id), &edit)?;
     let a = all.get(&e.entry_id).cloned().unwrap_or_default();
-    writeln!(
-        out,
-        "{}  {}",
-        sanitize(e.short_id()),
-        report::annotation_summary(&a)
-    )?;
+    writeln!(out, "{}  {}", sanitize(e.short_id()), a.summary())?;
     Ok(())
 }
 

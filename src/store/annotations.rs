@@ -31,6 +31,30 @@ pub struct Annotation {
 }
 
 impl Annotation {
+    /// In words, for people: `★★★★☆  ✗ rejected  #keep #bass  “note”`
+    /// (tags and note sanitized), `-` for none.
+    pub fn summary(&self) -> String {
+        use crate::text::{sanitize, stars, truncate};
+        let mut parts = Vec::new();
+        if self.rating > 0 {
+            parts.push(stars(self.rating));
+        }
+        if self.rejected {
+            parts.push("✗ rejected".into());
+        }
+        if !self.tags.is_empty() {
+            parts.push(format!("#{}", sanitize(&self.tags.join(" #"))));
+        }
+        if !self.note.is_empty() {
+            parts.push(format!("“{}”", sanitize(&truncate(&self.note, 60))));
+        }
+        if parts.is_empty() {
+            "-".into()
+        } else {
+            parts.join("  ")
+        }
+    }
+
     pub fn is_empty(&self) -> bool {
         self.rating == 0 && !self.rejected && self.tags.is_empty() && self.note.is_empty()
     }

@@ -221,24 +221,6 @@ fn file_line(
     ])
 }
 
-/// A take's annotation in words: stars, reject, tags, note.
-fn keep_text(a: &crate::store::annotations::Annotation) -> String {
-    let mut parts = Vec::new();
-    if a.rating > 0 {
-        parts.push(crate::text::stars(a.rating));
-    }
-    if a.rejected {
-        parts.push("✗ rejected".into());
-    }
-    if !a.tags.is_empty() {
-        parts.push(format!("#{}", sanitize(&a.tags.join(" #"))));
-    }
-    if !a.note.is_empty() {
-        parts.push(format!("“{}”", sanitize(&a.note)));
-    }
-    parts.join("  ")
-}
-
 fn kv(app: &App, label: &str, value: String, width: usize) -> Line<'static> {
     Line::from(vec![
         Span::styled(format!("{label:<10}"), app.theme.label()),
@@ -372,7 +354,7 @@ fn draw_panel(f: &mut Frame, app: &App, area: Rect, now: DateTime<Utc>) {
         lines.push(kv(app, "latent", latent_summary(l), w));
     }
     if let Some(a) = app.notes.get(&e.entry_id) {
-        lines.push(kv(app, "keep", keep_text(a), w));
+        lines.push(kv(app, "keep", a.summary(), w));
     }
     let files = app.files.get(&e.entry_id);
     lines.push(file_line(app, "wav", &e.audio_file, files.map(|f| &f.0), w));
@@ -526,7 +508,7 @@ fn draw_compare(f: &mut Frame, app: &App, c: &crate::ui::app::Compare) {
             duration(e.duration_s),
             app.notes
                 .get(&e.entry_id)
-                .map(|n| format!("  {}", keep_text(n)))
+                .map(|n| format!("  {}", n.summary()))
                 .unwrap_or_default()
         );
         let style = if i == c.heard {
