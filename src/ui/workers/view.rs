@@ -29,7 +29,16 @@ fn next_jobs(rx: &Receiver<Msg>) -> Option<[Option<ViewJob>; 2]> {
     let mut take = |m: Msg| match m {
         Msg::Job(job) => {
             let slot = usize::from(is_search(&job));
-            jobs[slot] = Some(job);
+            // The newest by number, whatever order they came in: list jobs
+            // count up, search jobs count down from the top.
+            let newer = match &jobs[slot] {
+                None => true,
+                Some(old) if slot == 0 => job.seq > old.seq,
+                Some(old) => job.seq < old.seq,
+            };
+            if newer {
+                jobs[slot] = Some(job);
+            }
         }
         Msg::Discard(rows) => drop(rows),
     };
