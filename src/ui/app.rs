@@ -78,6 +78,8 @@ pub struct Compare {
     pub rows: Vec<crate::diff::Row>,
     /// Loudness matching: both played at the RMS of the quieter one.
     pub level_match: bool,
+    /// The first row of the diff shown.
+    pub scroll: usize,
 }
 
 impl Compare {
@@ -1132,6 +1134,7 @@ impl App {
                     heard: 0,
                     rows,
                     level_match: false,
+                    scroll: 0,
                 });
                 vec![]
             }
@@ -1214,6 +1217,15 @@ impl App {
             Command::Close | Command::Cancel => {
                 self.mode = Mode::Normal;
                 vec![Effect::Player(PlayerCmd::SetGain(1.0))]
+            }
+            Command::Down | Command::Up => {
+                c.scroll = if cmd == Command::Down {
+                    (c.scroll + 1).min(c.rows.len().saturating_sub(1))
+                } else {
+                    c.scroll.saturating_sub(1)
+                };
+                self.mode = Mode::Compare(c);
+                vec![]
             }
             other @ (Command::Pause
             | Command::Stop

@@ -574,6 +574,13 @@ pub const COMPARE: &[Binding] = &[
         "reject / un-reject the take heard",
     ),
     b(
+        "j / k",
+        &[(KeyCode::Char('j'), N), (KeyCode::Down, N)],
+        "down",
+        "scroll the differences",
+    ),
+    b("", &[(KeyCode::Char('k'), N), (KeyCode::Up, N)], "up", ""),
+    b(
         "Esc / q",
         &[(KeyCode::Esc, N), (KeyCode::Char('q'), N)],
         "close",

@@ -538,7 +538,14 @@ fn draw_compare(f: &mut Frame, app: &App, c: &crate::ui::app::Compare) {
     if c.rows.is_empty() {
         lines.push(Line::from("the same parameters"));
     }
-    for row in &c.rows {
+    let shown = (parts[4].height as usize).saturating_sub(1);
+    let more = c.rows.len().saturating_sub(c.scroll + shown);
+    for row in c
+        .rows
+        .iter()
+        .skip(c.scroll)
+        .take(shown.saturating_sub(usize::from(more > 0)))
+    {
         lines.push(Line::from(vec![
             Span::styled(
                 pad(&truncate(&sanitize(&row.label), label_w), label_w),
@@ -549,6 +556,12 @@ fn draw_compare(f: &mut Frame, app: &App, c: &crate::ui::app::Compare) {
             Span::raw(" "),
             Span::raw(truncate(&sanitize(&row.b), value_w)),
         ]));
+    }
+    if more > 0 {
+        lines.push(Line::from(Span::styled(
+            format!("↓ {} more (j / k scroll)", more + 1),
+            t.dim(),
+        )));
     }
     f.render_widget(Paragraph::new(lines), parts[4]);
 }
