@@ -641,3 +641,25 @@ fn hostile_text_never_reaches_the_screen_raw() {
     assert!(!s.contains('\u{1b}') && !s.contains('\u{7}'));
     assert!(s.contains("Pads\u{fffd}[2J"));
 }
+
+#[test]
+fn a_command_history_error_clears_once_saving_works_again() {
+    let (_t, dir, _) = takes_dir(2);
+    let mut d = Driver::new(&dir);
+    // Something in the way of the history file's rename.
+    let hist = dir.join(".genhist_history");
+    fs::create_dir(&hist).unwrap();
+    fs::write(hist.join("x"), b"").unwrap();
+    d.command("sort oldest");
+    d.wait("the error", |a| {
+        a.message()
+            .is_some_and(|m| m.text.contains(".genhist_history"))
+    });
+    fs::remove_dir_all(&hist).unwrap();
+    d.command("sort newest");
+    d.wait("the error cleared", |a| {
+        !a.message()
+            .is_some_and(|m| m.text.contains(".genhist_history"))
+    });
+    assert!(fs::read_to_string(&hist).unwrap().contains("sort newest"));
+}

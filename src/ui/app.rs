@@ -1929,6 +1929,7 @@ impl App {
                 }
             }
             StoreEvent::HistoryError(e) => self.error_about(Cause::CommandHistory, e),
+            StoreEvent::HistorySaved => self.clear_cause(Cause::CommandHistory),
             StoreEvent::Failed(e) => {
                 self.busy = None;
                 self.error(e);

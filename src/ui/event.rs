@@ -64,6 +64,8 @@ pub enum StoreEvent {
     Notes(Vec<String>),
     /// The command history could not be saved.
     HistoryError(String),
+    /// The command history was saved again after an error.
+    HistorySaved,
     /// The worker's job panicked (caught there): what it was doing.
     Failed(String),
     /// Every take's annotations, read at start and whenever the file

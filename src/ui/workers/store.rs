@@ -36,6 +36,8 @@ struct State {
     seen: Option<FileStamp>,
     /// Bytes of each take's two files, by id hash.
     sizes: HashMap<u64, u64>,
+    /// The last save of the command history failed.
+    history_failing: bool,
     /// The annotations file's identity when last read (`None`: not yet).
     notes_seen: Option<Option<FileStamp>>,
     events: Sender<Event>,
@@ -247,8 +249,16 @@ impl State {
             }
             StoreJob::SaveCommand(line) => {
                 self.history.add(&line);
-                if let Some(e) = self.history.take_error() {
-                    self.send(StoreEvent::HistoryError(e));
+                match self.history.take_error() {
+                    Some(e) => {
+                        self.history_failing = true;
+                        self.send(StoreEvent::HistoryError(e));
+                    }
+                    None if self.history_failing => {
+                        self.history_failing = false;
+                        self.send(StoreEvent::HistorySaved);
+                    }
+                    None => {}
                 }
             }
             StoreJob::Annotate { ids, edit } => {
@@ -371,6 +381,7 @@ impl StoreWorker {
                 seen: None,
                 sizes: HashMap::new(),
                 notes_seen: None,
+                history_failing: false,
                 events,
             };
             let notes = crate::store::change::recover_if_needed(&st.hd);
