@@ -1099,6 +1099,11 @@ impl App {
             ids.iter()
                 .map(|id| self.store.get(id).cloned().map_err(|e| e.to_string()))
                 .collect()
+        } else if self.marked.len() > 2 {
+            Err(format!(
+                "{} takes are marked: :ab compares two (or give two ids)",
+                self.marked.len()
+            ))
         } else if self.marked.len() == 2 {
             let mut m: Vec<Arc<HistoryEntry>> = self
                 .view
