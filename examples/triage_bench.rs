@@ -6,6 +6,8 @@
 //!   first sample of the other take at the device, while the first plays.
 //! - Culling: from the rating key (`App::update`) to the first sample of the
 //!   next take at the device.
+//! - Waveform peaks (min/max per bucket and the RMS for loudness matching)
+//!   of a 10 s 48 kHz 16-bit mono WAV, read from the page cache.
 //!
 //! The device is ALSA's `file` plugin over a `null` slave (not paced: the
 //! numbers are genhist's part, not a sound card's buffer).
@@ -139,7 +141,38 @@ fn until_sign(raw: &Path, pos: &mut u64, sign: f32, since: Instant) -> Duration 
     }
 }
 
+fn peaks_bench() {
+    let d = tempfile::tempdir().unwrap();
+    let wav = d.path().join("ten.wav");
+    let buf = AudioBuffer {
+        channels: 1,
+        sample_rate: RATE,
+        samples: (0..RATE as usize * 10)
+            .map(|i| 0.5 * (i as f32 * 0.02).sin())
+            .collect(),
+    };
+    genhist::audio::write_wav(&wav, &buf, BitDepth::Int16).unwrap();
+    let bytes = std::fs::metadata(&wav).unwrap().len() as f64;
+    let mut times = Vec::new();
+    for _ in 0..50 {
+        let t = Instant::now();
+        let p = genhist::peaks::peaks_from_file(&wav, 1024).unwrap();
+        times.push(t.elapsed());
+        assert!(p.rms > 0.0);
+    }
+    times.sort();
+    let med = times[times.len() / 2];
+    println!(
+        "peaks + RMS of a 10 s 48 kHz 16-bit mono WAV ({:.0} KB): median {:.2} ms ({:.0} MB/s), best {:.2} ms",
+        bytes / 1e3,
+        ms(med),
+        bytes / 1e6 / med.as_secs_f64(),
+        ms(times[0])
+    );
+}
+
 fn main() {
+    peaks_bench();
     similar_bench();
 
     let scratch = tempfile::tempdir().unwrap();
