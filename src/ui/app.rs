@@ -205,6 +205,8 @@ pub struct App {
     pub previous: Option<String>,
     /// The selection before `/` started (restored by Esc).
     search_from: Option<usize>,
+    /// The mode the `:` bar returns to (the A/B view), else the list.
+    return_to: Option<Mode>,
     /// The take to select once the rows being computed arrive (`:goto`
     /// into a filtered-out take).
     select_when_shown: Option<String>,
@@ -256,6 +258,7 @@ impl App {
             last_peaks: Vec::new(),
             previous: None,
             search_from: None,
+            return_to: None,
             select_when_shown: None,
             inline_limit: INLINE_VIEW,
             garbage: Vec::new(),
@@ -859,14 +862,16 @@ impl App {
             Mode::Command => match cmd {
                 Command::Accept => {
                     let line = self.input.value().to_string();
-                    self.mode = Mode::Normal;
+                    // Back where the bar was opened (the A/B view runs its
+                    // own commands: `:tag` tags the take heard).
+                    self.mode = self.return_to.take().unwrap_or(Mode::Normal);
                     self.input.reset();
                     self.typed = None;
                     self.completion = None;
                     self.run_line(&line)
                 }
                 Command::Cancel => {
-                    self.mode = Mode::Normal;
+                    self.mode = self.return_to.take().unwrap_or(Mode::Normal);
                     self.input.reset();
                     self.history.reset_navigation();
                     self.typed = None;
@@ -1232,13 +1237,20 @@ impl App {
                 self.mode = Mode::Compare(c);
                 vec![]
             }
+            Command::CommandBar => {
+                self.return_to = Some(Mode::Compare(c));
+                self.run_normal(Command::CommandBar)
+            }
             other @ (Command::Pause
             | Command::Stop
             | Command::Seek(_)
             | Command::Volume { .. }
             | Command::Loop
             | Command::Quit) => self.run_normal(other),
-            _ => vec![],
+            _ => {
+                self.info("not in the A/B view: Esc closes it");
+                vec![]
+            }
         }
     }
 

@@ -579,6 +579,12 @@ pub const COMPARE: &[Binding] = &[
         "down",
         "scroll the differences",
     ),
+    b(
+        ":",
+        &[(KeyCode::Char(':'), N), (KeyCode::Char(':'), S)],
+        "command",
+        "command bar (:tag, :note, :rate apply to the take heard)",
+    ),
     b("", &[(KeyCode::Char('k'), N), (KeyCode::Up, N)], "up", ""),
     b(
         "Esc / q",
