@@ -2043,7 +2043,7 @@ impl App {
             _ => {
                 let line = self.input.value().to_string();
                 if let Some((head, word)) = complete::path_word(&line) {
-                    return vec![Effect::Store(StoreJob::CompletePath { line, head, word })];
+                    return vec![Effect::CompletePath { line, head, word }];
                 }
                 let ctx = complete::Context::of(&self.store, &self.notes);
                 let c = complete::complete(&line, &ctx);

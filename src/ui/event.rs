@@ -76,7 +76,7 @@ pub enum StoreEvent {
     /// why it could not be saved (the app goes back to what the file holds).
     Annotated(Result<crate::store::annotations::Annotations, String>),
     /// Paths completing the word at the end of `line` (see
-    /// [`StoreJob::CompletePath`]).
+    /// [`Effect::CompletePath`]).
     PathsFound {
         line: String,
         head: String,
@@ -162,13 +162,6 @@ pub enum StoreJob {
         ids: Vec<String>,
         edit: crate::store::annotations::Edit,
     },
-    /// Files and directories that complete the path `word` at the end of
-    /// the `:` bar's `line` (`head` is the line before it).
-    CompletePath {
-        line: String,
-        head: String,
-        word: String,
-    },
 }
 
 /// A view to compute: the entries (in the store's order) and what to show.
@@ -186,6 +179,14 @@ pub enum Effect {
     Store(StoreJob),
     Peaks(Vec<PeakJob>),
     View(ViewJob),
+    /// Files and directories that complete the path `word` at the end of
+    /// the `:` bar's `line` (`head` is the line before it), listed on a
+    /// thread of their own (answered by `StoreEvent::PathsFound`).
+    CompletePath {
+        line: String,
+        head: String,
+        word: String,
+    },
     /// Rows no longer shown: freeing 100,000 entries' counts touches as
     /// many cache lines, so the view worker drops them.
     Discard(Discard),

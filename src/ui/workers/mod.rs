@@ -18,6 +18,7 @@ pub struct Workers {
     store: store::StoreWorker,
     peaks: peaks::PeaksWorker,
     views: view::ViewWorker,
+    events: Sender<Event>,
 }
 
 impl Workers {
@@ -28,7 +29,8 @@ impl Workers {
             dir: dir.path().to_path_buf(),
             store: store::StoreWorker::spawn(dir, history_file, events.clone()),
             peaks: peaks::PeaksWorker::spawn(events.clone()),
-            views: view::ViewWorker::spawn(events),
+            views: view::ViewWorker::spawn(events.clone()),
+            events,
         }
     }
 
@@ -36,6 +38,20 @@ impl Workers {
     /// the caller.
     pub fn perform(&self, e: Effect) -> Option<Effect> {
         match e {
+            // Listing a directory never waits behind a delete.
+            Effect::CompletePath { line, head, word } => {
+                let events = self.events.clone();
+                spawn("genhist-complete", move || {
+                    let candidates = catch("completing a path", || store::path_candidates(&word))
+                        .unwrap_or_default();
+                    let found = super::event::StoreEvent::PathsFound {
+                        line,
+                        head,
+                        candidates,
+                    };
+                    let _ = events.send(Event::Store(Box::new(found)));
+                });
+            }
             Effect::Store(job) => self.store.send(job),
             Effect::Peaks(jobs) => self.peaks.request(self.dir.clone(), jobs),
             Effect::View(job) => self.views.request(job),

@@ -265,14 +265,6 @@ impl State {
                 let r = crate::store::change::annotate(&self.hd, &ids, &edit);
                 self.send(StoreEvent::Annotated(r.map_err(|e| e.to_string())));
             }
-            StoreJob::CompletePath { line, head, word } => {
-                let candidates = path_candidates(&word);
-                self.send(StoreEvent::PathsFound {
-                    line,
-                    head,
-                    candidates,
-                });
-            }
         }
     }
 }
@@ -432,7 +424,6 @@ fn job_name(job: &StoreJob) -> &'static str {
         StoreJob::PlanRepair | StoreJob::Repair(_) => "repairing",
         StoreJob::Export { .. } => "exporting",
         StoreJob::SaveCommand(_) => "saving the command history",
-        StoreJob::CompletePath { .. } => "completing a path",
         StoreJob::Annotate { .. } => "saving annotations",
     }
 }
