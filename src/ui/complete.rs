@@ -1,7 +1,7 @@
 //! Tab completion in the `:` bar: command names, then what each command
 //! takes (sort keys, filter keys and values: models, presets, tags, quality
 //! keys; take ids; help topics; paths for `:export`, `~` included, listed
-//! by the store worker since the app does no I/O). Candidates are shown as
+//! on a thread of their own since the app does no I/O). Candidates are shown as
 //! a list; Tab and Shift-Tab step through them.
 
 use crate::query::{FILTER_KEYS, SORT_KEYS};
@@ -178,7 +178,7 @@ fn split_last_word(line: &str) -> (&str, &str) {
 }
 
 /// When the word being completed is a path (`:export PATH`): the line
-/// before it and the word. Paths are looked up by the store worker.
+/// before it and the word. Paths are listed on a thread of their own (`Effect::CompletePath`).
 pub fn path_word(line: &str) -> Option<(String, String)> {
     let (head, word) = split_last_word(line);
     let command = line.split_whitespace().next()?;
