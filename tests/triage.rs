@@ -79,13 +79,13 @@ fn annotations_round_trip_and_never_touch_the_index() {
     let v: serde_json::Value = serde_json::from_str(&a).unwrap();
     assert_eq!(
         v["annotations"],
-        serde_json::json!({"rating": 4, "tags": ["keep"], "note": "warm low end"})
+        serde_json::json!({"rating": 4, "rejected": false, "tags": ["keep"], "note": "warm low end"})
     );
     let listed: serde_json::Value =
         serde_json::from_str(&stdout(&run(&d, &["list", "--json"]).success())).unwrap();
     assert_eq!(
         listed[1]["annotations"],
-        serde_json::json!({"rejected": true})
+        serde_json::json!({"rating": 0, "rejected": true, "tags": [], "note": ""})
     );
     assert!(
         listed[2].get("annotations").is_none(),
