@@ -10,7 +10,7 @@ use super::pyjson;
 use super::read::{self, IndexFile, SUPPORTED_VERSION};
 use super::reload::{Delta, Tracker};
 use super::stream::{self, Item};
-use std::collections::{HashSet, VecDeque};
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::fs::File;
 use std::io::{self, Seek, Write};
 
@@ -246,6 +246,13 @@ fn pass(
     };
     let mut restored_early: Vec<String> = Vec::new();
     let mut conflicts: Vec<String> = Vec::new();
+    // Looked up for every entry of the file: sets, not scans of the plan.
+    let restore_ids: HashSet<&str> = plan.restore.iter().map(|r| r.id.as_str()).collect();
+    let append_text: HashMap<&str, &str> = plan
+        .append
+        .iter()
+        .map(|(id, text)| (id.as_str(), text.as_str()))
+        .collect();
     let mut appended: HashSet<&str> = HashSet::new();
     let mut version: Option<String> = None;
     let mut seen_keys: HashSet<String> = HashSet::new();
@@ -272,23 +279,35 @@ fn pass(
         }
         Ok(())
     };
+    // The end of `entries`: the restores still due, then the appends not
+    // written in place of an entry of the same id.
+    let close_entries = |out: &mut Layout<'_, '_>,
+                         restores: &mut VecDeque<&RemovedEntry>,
+                         present: &HashSet<String>,
+                         done: &mut Vec<String>,
+                         appended: &HashSet<&str>|
+     -> io::Result<()> {
+        emit_restores(out, restores, true, present, done)?;
+        for (id, text) in &plan.append {
+            if !appended.contains(id.as_str()) {
+                out.entry(id, text)?;
+            }
+        }
+        out.entries_close()
+    };
 
     match source {
         None => {
             out.top("version", "1").map_err(werr)?;
             out.entries_open().map_err(werr)?;
-            emit_restores(
+            close_entries(
                 &mut out,
                 &mut restores,
-                true,
                 &seen_keys,
                 &mut restored_early,
+                &appended,
             )
             .map_err(werr)?;
-            for (id, text) in &plan.append {
-                out.entry(id, text).map_err(werr)?;
-            }
-            out.entries_close().map_err(werr)?;
             version = Some("1".into());
         }
         Some(src) => {
@@ -308,11 +327,11 @@ fn pass(
                             e.audio_file().as_deref(),
                             e.thumbnail_file().as_deref(),
                         );
-                        if restored_early.iter().any(|r| *r == key) {
-                            // Written already, and here it is again.
-                            conflicts.push(key.to_string());
-                        }
-                        if plan.restore.iter().any(|r| r.id == key) {
+                        if restore_ids.contains(&*key) {
+                            if restored_early.iter().any(|r| *r == key) {
+                                // Written already, and here it is again.
+                                conflicts.push(key.to_string());
+                            }
                             seen_keys.insert(key.to_string());
                         }
                         if is_candidate(&key) {
@@ -331,30 +350,22 @@ fn pass(
                             &mut restored_early,
                         )
                         .map_err(werr)?;
-                        match plan.append.iter().find(|(id, _)| *id == key) {
+                        match append_text.get_key_value(&*key) {
                             Some((id, text)) => {
-                                appended.insert(id.as_str());
+                                appended.insert(id);
                                 out.entry(&key, text).map_err(werr)?;
                             }
                             None => out.entry(&key, e.text()).map_err(werr)?,
                         }
                     }
-                    Item::EntriesEnd => {
-                        emit_restores(
-                            &mut out,
-                            &mut restores,
-                            true,
-                            &seen_keys,
-                            &mut restored_early,
-                        )
-                        .map_err(werr)?;
-                        for (id, text) in &plan.append {
-                            if !appended.contains(id.as_str()) {
-                                out.entry(id, text).map_err(werr)?;
-                            }
-                        }
-                        out.entries_close().map_err(werr)?;
-                    }
+                    Item::EntriesEnd => close_entries(
+                        &mut out,
+                        &mut restores,
+                        &seen_keys,
+                        &mut restored_early,
+                        &appended,
+                    )
+                    .map_err(werr)?,
                 }
                 Ok(())
             });
