@@ -447,47 +447,39 @@ fn stage(
         e
     };
     write_manifest(&batch, &manifest).map_err(fail)?;
-    let mut moved: Vec<RelPath> = Vec::new();
+    let trash = trash
+        .try_clone()
+        .map_err(|e| fail(StoreError::io("open", trash.path(), e)))?;
+    let mut staged = Staged {
+        trash,
+        pending,
+        batch,
+        manifest,
+        moved: Vec::new(),
+    };
     let mut parents: Vec<Dir> = Vec::new();
     for (parent, fname, p) in to_move {
-        if let Err(e) = move_in(&parent, &fname, &batch, &p) {
+        if let Err(e) = move_in(&parent, &fname, &staged.batch, &p) {
             let error = StoreError::io("move to the trash", &root.join(&p.to_string()), e);
-            let staged = Staged {
-                trash: trash
-                    .try_clone()
-                    .map_err(|e| StoreError::io("open", trash.path(), e))?,
-                pending,
-                batch,
-                manifest,
-                moved,
-            };
             return Err(roll_back(root, staged, name, error));
         }
         if !parents.iter().any(|d| d.path() == parent.path()) {
             parents.push(parent);
         }
-        moved.push(p);
+        staged.moved.push(p);
     }
     // The moves are on disk before the index says the entries are gone.
     for d in &parents {
         let _ = d.sync();
     }
-    for p in &moved {
-        if let Ok(d) = files_dir(&batch, p, false) {
+    for p in &staged.moved {
+        if let Ok(d) = files_dir(&staged.batch, p, false) {
             let _ = d.sync();
         }
     }
-    let _ = batch.sync();
-    let _ = trash.sync();
-    Ok(Staged {
-        trash: trash
-            .try_clone()
-            .map_err(|e| StoreError::io("open", trash.path(), e))?,
-        pending,
-        batch,
-        manifest,
-        moved,
-    })
+    let _ = staged.batch.sync();
+    let _ = staged.trash.sync();
+    Ok(staged)
 }
 
 /// After a failed delete: the moved files go back; what cannot (its place
