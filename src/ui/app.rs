@@ -298,6 +298,17 @@ impl App {
         self.set_spec(spec)
     }
 
+    /// Selects the take `id`: now if the list shows it, else once the
+    /// list being computed comes.
+    fn select_take(&mut self, id: &str) {
+        if let Some(row) = self.row_of(id) {
+            self.selected = row;
+            self.scroll_into_view();
+        } else if self.view.pending {
+            self.select_when_shown = Some(id.to_string());
+        }
+    }
+
     /// Marked takes the list does not show (filtered out).
     pub fn hidden_marks(&self) -> usize {
         self.hidden_marks.0
@@ -308,22 +319,36 @@ impl App {
         if self.hidden_marks.1 == key {
             return;
         }
-        let wanted: HashSet<*const HistoryEntry> = self
-            .marked
-            .iter()
+        let shown = self.shown_count(&self.marked);
+        self.hidden_marks = (self.marked.len() - shown, key);
+    }
+
+    /// How many of the takes `ids` the list shows (one pass over the rows,
+    /// by identity).
+    fn shown_count<'a>(&self, ids: impl IntoIterator<Item = &'a String>) -> usize {
+        let wanted: HashSet<*const HistoryEntry> = ids
+            .into_iter()
             .filter_map(|id| self.store.get_exact(id))
             .map(Arc::as_ptr)
             .collect();
-        let shown = if wanted.is_empty() {
-            0
-        } else {
-            self.view
-                .rows
-                .iter()
-                .filter(|r| wanted.contains(&Arc::as_ptr(r)))
-                .count()
-        };
-        self.hidden_marks = (self.marked.len() - shown, key);
+        if wanted.is_empty() {
+            return 0;
+        }
+        self.view
+            .rows
+            .iter()
+            .filter(|r| wanted.contains(&Arc::as_ptr(r)))
+            .count()
+    }
+
+    /// Asks whether to delete `ids`, saying how many the filter hides.
+    fn confirm_delete(&mut self, ids: Vec<String>, permanent: bool) {
+        let hidden = ids.len() - self.shown_count(&ids);
+        self.mode = Mode::Confirm(Confirm::Delete {
+            ids,
+            hidden,
+            permanent,
+        });
     }
 
     /// Shows `rows`; the old ones go to the view worker to be dropped when
@@ -1012,12 +1037,7 @@ impl App {
         if advance {
             match next {
                 Some(n) => {
-                    if let Some(row) = self.view.position_of(&n) {
-                        self.selected = row;
-                    } else {
-                        self.select_when_shown = Some(n.entry_id.clone());
-                    }
-                    self.scroll_into_view();
+                    self.select_take(&n.entry_id);
                     fx.extend(self.play(&n.entry_id));
                 }
                 None => self.info("culling: that was the last take"),
@@ -1053,22 +1073,7 @@ impl App {
             return vec![];
         }
         ids.sort();
-        let shown: HashSet<*const HistoryEntry> = ids
-            .iter()
-            .filter_map(|id| self.store.get_exact(id))
-            .map(Arc::as_ptr)
-            .collect();
-        let visible = self
-            .view
-            .rows
-            .iter()
-            .filter(|r| shown.contains(&Arc::as_ptr(r)))
-            .count();
-        self.mode = Mode::Confirm(Confirm::Delete {
-            hidden: ids.len() - visible,
-            ids,
-            permanent: false,
-        });
+        self.confirm_delete(ids, false);
         vec![]
     }
 
@@ -1093,9 +1098,8 @@ impl App {
             "ordered by likeness to {} ({how}); :sort newest goes back",
             e.short_id()
         ));
-        let fx = self.set_spec(spec);
-        self.select_when_shown = Some(e.entry_id.clone());
-        fx
+        // The selection stays on the take, which comes first.
+        self.set_spec(spec)
     }
 
     /// `:ab`: the two takes to compare.
@@ -1391,12 +1395,7 @@ impl App {
                         &id[..id.len().min(8)]
                     ));
                     let fx = self.set_spec(spec);
-                    if self.view.pending {
-                        self.select_when_shown = Some(id);
-                    } else if let Some(row) = self.row_of(&id) {
-                        self.selected = row;
-                        self.scroll_into_view();
-                    }
+                    self.select_take(&id);
                     fx
                 }
                 Err(e) => {
@@ -1690,23 +1689,7 @@ impl App {
             self.info("nothing to delete");
             return vec![];
         }
-        let wanted: HashSet<*const HistoryEntry> = targets
-            .iter()
-            .filter_map(|id| self.store.get_exact(id))
-            .map(Arc::as_ptr)
-            .collect();
-        let shown = self
-            .view
-            .rows
-            .iter()
-            .filter(|r| wanted.contains(&Arc::as_ptr(r)))
-            .count();
-        let hidden = targets.len() - shown;
-        self.mode = Mode::Confirm(Confirm::Delete {
-            ids: targets,
-            hidden,
-            permanent,
-        });
+        self.confirm_delete(targets, permanent);
         vec![]
     }
 
