@@ -49,18 +49,6 @@ fn text(v: Option<&Value>) -> String {
     }
 }
 
-/// Leaves of a nested object as `key.sub` → value.
-fn flatten(prefix: &str, v: &Value, out: &mut Vec<(String, Value)>) {
-    match v {
-        Value::Object(m) => {
-            for (k, v) in m {
-                flatten(&format!("{prefix}.{k}"), v, out);
-            }
-        }
-        other => out.push((prefix.to_string(), other.clone())),
-    }
-}
-
 /// The differing fields as rows for a screen.
 pub fn rows(a: &HistoryEntry, b: &HistoryEntry) -> Vec<Row> {
     let mut out = Vec::new();
@@ -89,9 +77,13 @@ pub fn rows(a: &HistoryEntry, b: &HistoryEntry) -> Vec<Row> {
                 }
             }
             "quality_score" => {
-                let (mut fa, mut fb) = (Vec::new(), Vec::new());
-                flatten("quality", va, &mut fa);
-                flatten("quality", vb, &mut fb);
+                let named = |v| {
+                    crate::store::entry::leaves(v)
+                        .into_iter()
+                        .map(|(k, v)| (format!("quality.{k}"), v.clone()))
+                        .collect::<Vec<_>>()
+                };
+                let (fa, fb) = (named(va), named(vb));
                 let mut keys: Vec<&String> = fa.iter().map(|(k, _)| k).collect();
                 keys.extend(
                     fb.iter()

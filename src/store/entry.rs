@@ -31,6 +31,30 @@ impl QualityScore {
     }
 }
 
+/// The leaves of nested JSON objects, each with its dotted path
+/// (`spectral.centroid_hz`), in file order: how quality scores are named
+/// in filters, sorts, completion, the panel and diffs.
+pub fn leaves(v: &Value) -> Vec<(String, &Value)> {
+    fn walk<'v>(prefix: &str, v: &'v Value, out: &mut Vec<(String, &'v Value)>) {
+        match v {
+            Value::Object(m) => {
+                for (k, v) in m {
+                    let key = if prefix.is_empty() {
+                        k.clone()
+                    } else {
+                        format!("{prefix}.{k}")
+                    };
+                    walk(&key, v, out);
+                }
+            }
+            other => out.push((prefix.to_string(), other)),
+        }
+    }
+    let mut out = Vec::new();
+    walk("", v, &mut out);
+    out
+}
+
 fn empty_raw() -> Box<RawValue> {
     RawValue::from_string("{}".into()).expect("valid JSON")
 }

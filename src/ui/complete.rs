@@ -64,23 +64,6 @@ pub struct Context<'a> {
     pub notes: &'a Annotations,
 }
 
-fn quality_keys(prefix: &str, v: &serde_json::Value, out: &mut BTreeSet<String>) {
-    if let serde_json::Value::Object(m) = v {
-        for (k, v) in m {
-            let key = if prefix.is_empty() {
-                k.clone()
-            } else {
-                format!("{prefix}.{k}")
-            };
-            if v.is_object() {
-                quality_keys(&key, v, out);
-            } else {
-                out.insert(key);
-            }
-        }
-    }
-}
-
 impl<'a> Context<'a> {
     pub fn of(store: &'a GenerationHistory, notes: &'a Annotations) -> Context<'a> {
         Context { store, notes }
@@ -119,10 +102,11 @@ impl<'a> Context<'a> {
     fn quality_keys(&self) -> BTreeSet<String> {
         let mut out = BTreeSet::new();
         for e in self.store.entries().iter().take(300) {
-            quality_keys(
-                "",
-                &serde_json::Value::Object(e.quality_score.map()),
-                &mut out,
+            let scores = serde_json::Value::Object(e.quality_score.map());
+            out.extend(
+                crate::store::entry::leaves(&scores)
+                    .into_iter()
+                    .map(|(k, _)| k),
             );
         }
         out

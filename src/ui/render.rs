@@ -228,22 +228,6 @@ fn kv(app: &App, label: &str, value: String, width: usize) -> Line<'static> {
     ])
 }
 
-fn flatten_quality(prefix: &str, v: &serde_json::Value, out: &mut Vec<(String, String)>) {
-    match v {
-        serde_json::Value::Object(m) => {
-            for (k, v) in m {
-                let key = if prefix.is_empty() {
-                    k.clone()
-                } else {
-                    format!("{prefix}.{k}")
-                };
-                flatten_quality(&key, v, out);
-            }
-        }
-        other => out.push((prefix.to_string(), display_value(other))),
-    }
-}
-
 /// A JSON value as a person reads it (`NaN`, not a marker string).
 pub fn display_value(v: &serde_json::Value) -> String {
     match v {
@@ -328,12 +312,11 @@ fn draw_panel(f: &mut Frame, app: &App, area: Rect, now: DateTime<Utc>) {
             }
         }
     }
-    let mut q = Vec::new();
-    flatten_quality(
-        "",
-        &serde_json::Value::Object(e.quality_score.map()),
-        &mut q,
-    );
+    let scores = serde_json::Value::Object(e.quality_score.map());
+    let q: Vec<(String, String)> = crate::store::entry::leaves(&scores)
+        .into_iter()
+        .map(|(k, v)| (k, display_value(v)))
+        .collect();
     for (k, v) in q.iter().take(6) {
         lines.push(kv(
             app,
