@@ -68,11 +68,7 @@ pub fn print_table(out: &mut impl Write, list: &[HistoryEntry], notes: &Annotati
         "ID", "TIME", "AGE", "MODEL", "PRESET", "SEED", "DUR", "RATE", "STEREO"
     )?;
     for e in list {
-        let keep = match notes.get(&e.entry_id) {
-            Some(a) if a.rejected => "✗".to_string(),
-            Some(a) if a.rating > 0 => crate::text::stars(a.rating),
-            _ => String::new(),
-        };
+        let keep = notes.get(&e.entry_id).map(|a| a.mark()).unwrap_or_default();
         writeln!(
             out,
             "{}  {:<16}  {:>8}  {}  {}  {:>12}  {:>7}  {:>6}  {}  {keep}",

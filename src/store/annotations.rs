@@ -55,6 +55,17 @@ impl Annotation {
         }
     }
 
+    /// The list's KEEP column: `✗` for a reject, else the stars, else nothing.
+    pub fn mark(&self) -> String {
+        if self.rejected {
+            "✗".into()
+        } else if self.rating > 0 {
+            crate::text::stars(self.rating)
+        } else {
+            String::new()
+        }
+    }
+
     pub fn is_empty(&self) -> bool {
         self.rating == 0 && !self.rejected && self.tags.is_empty() && self.note.is_empty()
     }

@@ -155,11 +155,7 @@ fn draw_list(f: &mut Frame, app: &App, area: Rect, now: DateTime<Utc>) {
         }
         let note = app.notes.get(&e.entry_id);
         let rejected = note.is_some_and(|a| a.rejected);
-        let keep = match note {
-            Some(a) if a.rejected => "✗".to_string(),
-            Some(a) if a.rating > 0 => crate::text::stars(a.rating),
-            _ => String::new(),
-        };
+        let keep = note.map(|a| a.mark()).unwrap_or_default();
         if show_keep {
             text.push_str(&format!("{:>6} {} ", duration(e.duration_s), pad(&keep, 5)));
         } else {
