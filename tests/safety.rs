@@ -319,6 +319,17 @@ fn a_changing_index_never_loses_an_entry_someone_else_added() {
     }
 }
 
+fn mkfifo(path: &std::path::Path) {
+    rustix::fs::mknodat(
+        rustix::fs::CWD,
+        path,
+        rustix::fs::FileType::Fifo,
+        rustix::fs::Mode::from_raw_mode(0o644),
+        0,
+    )
+    .unwrap();
+}
+
 /// Case 6: a FIFO or device is refused at once, and a symlinked index keeps
 /// its link.
 #[test]
@@ -327,14 +338,7 @@ fn a_fifo_or_device_index_is_refused_at_once_and_a_symlink_is_kept() {
     let index = d.join("history.json");
     let real = t.path().join("real-history.json");
     fs::rename(&index, &real).unwrap();
-    rustix::fs::mknodat(
-        rustix::fs::CWD,
-        &index,
-        rustix::fs::FileType::Fifo,
-        rustix::fs::Mode::from_raw_mode(0o644),
-        0,
-    )
-    .unwrap();
+    mkfifo(&index);
     for args in [
         vec!["list"],
         vec!["delete", &ids[0]],
@@ -384,14 +388,7 @@ fn a_fifo_or_device_index_is_refused_at_once_and_a_symlink_is_kept() {
     );
     // The browser refuses a FIFO at once too.
     fs::remove_file(&index).unwrap();
-    rustix::fs::mknodat(
-        rustix::fs::CWD,
-        &index,
-        rustix::fs::FileType::Fifo,
-        rustix::fs::Mode::from_raw_mode(0o644),
-        0,
-    )
-    .unwrap();
+    mkfifo(&index);
     let err = genhist::ui::open_app(&d, None).err().unwrap().to_string();
     assert!(err.contains("FIFO"), "{err}");
 }

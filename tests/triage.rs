@@ -28,16 +28,13 @@ fn python_strict_count(d: &Path) -> usize {
     String::from_utf8(o.stdout).unwrap().trim().parse().unwrap()
 }
 
-fn listed_ids(d: &Path, args: &[&str]) -> Vec<String> {
-    listed(d, args)
-}
-
-/// The same ids as `&str`s, to compare with `[&ids[0], ...]`.
+/// The ids given, as owned strings, to compare with what `list` prints.
 macro_rules! ids_of {
     ($($e:expr),*) => { vec![$($e.to_string()),*] as Vec<String> };
 }
 
-fn listed(d: &Path, args: &[&str]) -> Vec<String> {
+/// The ids `list --json ARGS` prints, in order.
+fn listed_ids(d: &Path, args: &[&str]) -> Vec<String> {
     let mut full = vec!["list", "--json"];
     full.extend_from_slice(args);
     let v: serde_json::Value = serde_json::from_str(&stdout(&run(d, &full).success())).unwrap();
@@ -350,7 +347,7 @@ fn culling_rates_rejects_moves_on_and_plays() {
 #[test]
 fn purge_asks_first_and_undo_brings_the_takes_back_with_their_marks() {
     let (_t, d, ids) = takes_dir(4);
-    let mut dr = Driver::new(&dir_of(&d));
+    let mut dr = Driver::new(&d);
     dr.command("purge");
     assert!(dr.message().contains("no rejected takes"));
     dr.keys("jxjjx");
@@ -371,10 +368,6 @@ fn purge_asks_first_and_undo_brings_the_takes_back_with_their_marks() {
     dr.settle();
     assert!(dr.app.notes.get(&ids[1]).is_some_and(|a| a.rejected));
     assert!(dr.app.notes.get(&ids[3]).is_some_and(|a| a.rejected));
-}
-
-fn dir_of(d: &Path) -> std::path::PathBuf {
-    d.to_path_buf()
 }
 
 #[test]
