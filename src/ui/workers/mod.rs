@@ -42,8 +42,8 @@ impl Workers {
             Effect::CompletePath { line, head, word } => {
                 let events = self.events.clone();
                 spawn("genhist-complete", move || {
-                    let candidates = catch("completing a path", || store::path_candidates(&word))
-                        .unwrap_or_default();
+                    let candidates =
+                        catch("completing a path", || path_candidates(&word)).unwrap_or_default();
                     let found = super::event::StoreEvent::PathsFound {
                         line,
                         head,
@@ -60,6 +60,44 @@ impl Workers {
         }
         None
     }
+}
+
+/// How many paths completion offers at most.
+const MAX_PATHS: usize = 200;
+
+/// Files and directories whose path starts with `word` (as typed: `~/` and
+/// relative paths kept as they are); directories end with `/`. Hidden ones
+/// only when the typed name starts with a dot.
+pub fn path_candidates(word: &str) -> Vec<String> {
+    let (dir_part, base) = match word.rfind('/') {
+        Some(i) => (&word[..=i], &word[i + 1..]),
+        None if word == "~" => return vec!["~/".into()],
+        None => ("", word),
+    };
+    let dir = if dir_part.is_empty() {
+        PathBuf::from(".")
+    } else {
+        super::app::expand_home(dir_part)
+    };
+    let Ok(entries) = std::fs::read_dir(&dir) else {
+        return Vec::new();
+    };
+    let mut out: Vec<String> = entries
+        .flatten()
+        .filter_map(|e| {
+            let name = e.file_name().into_string().ok()?;
+            if !name.starts_with(base) || (name.starts_with('.') && !base.starts_with('.')) {
+                return None;
+            }
+            // A symlink to a directory counts as one.
+            let is_dir = std::fs::metadata(e.path()).is_ok_and(|m| m.is_dir());
+            Some(format!("{dir_part}{name}{}", if is_dir { "/" } else { "" }))
+        })
+        .take(MAX_PATHS * 4)
+        .collect();
+    out.sort();
+    out.truncate(MAX_PATHS);
+    out
 }
 
 /// Runs `job`, turning a panic into an error message.
