@@ -998,11 +998,9 @@ impl App {
                 notes.insert(id.clone(), now);
             }
         }
-        self.view.version += 1;
         self.annotating += 1;
         let mut fx = vec![Effect::Store(StoreJob::Annotate { ids, edit })];
-        // A filter or sort may look at annotations.
-        if !self.view.spec.is_plain() {
+        if self.view.spec.uses_annotations() {
             fx.extend(self.refresh_view());
         }
         fx
@@ -1014,11 +1012,10 @@ impl App {
             return vec![];
         }
         self.notes = self.notes_saved.clone();
-        self.view.version += 1;
-        if self.view.spec.is_plain() {
-            vec![]
-        } else {
+        if self.view.spec.uses_annotations() {
             self.refresh_view()
+        } else {
+            vec![]
         }
     }
 

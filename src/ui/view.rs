@@ -24,6 +24,11 @@ impl ViewSpec {
         self.search.is_empty() && self.filter.is_empty() && self.sort.is_default()
     }
 
+    /// True when what the list shows depends on the annotations.
+    pub fn uses_annotations(&self) -> bool {
+        self.filter.uses_annotations() || self.sort.key == crate::query::SortKey::Rating
+    }
+
     pub fn shows(&self, e: &HistoryEntry, notes: &Annotations) -> bool {
         (self.search.is_empty() || search_matches(e, &self.search)) && self.filter.matches(e, notes)
     }
