@@ -44,8 +44,7 @@ pub struct Row {
 fn text(v: Option<&Value>) -> String {
     match v {
         None | Some(Value::Null) => "—".into(),
-        Some(Value::String(s)) => s.clone(),
-        Some(v) => v.to_string(),
+        Some(v) => crate::store::pyjson::display(v),
     }
 }
 

@@ -164,6 +164,18 @@ pub fn to_python_json(v: &Value) -> String {
     s
 }
 
+/// A JSON value as a person reads it: a string as itself, `NaN` for a
+/// non-finite marker, anything else on one line ([`to_compact`]).
+pub fn display(v: &Value) -> String {
+    match v {
+        Value::String(s) => match super::nonfinite::token_of(s) {
+            Some(t) => t.to_string(),
+            None => s.clone(),
+        },
+        other => to_compact(other),
+    }
+}
+
 /// A value on one line as `json.dumps(v)` writes it (`[1, 2]`,
 /// `{"a": 1}`), with only what acts on a terminal escaped: for showing a
 /// value inside a line of text.

@@ -224,17 +224,6 @@ fn kv(app: &App, label: &str, value: String, width: usize) -> Line<'static> {
     ])
 }
 
-/// A JSON value as a person reads it (`NaN`, not a marker string).
-pub fn display_value(v: &serde_json::Value) -> String {
-    match v {
-        serde_json::Value::String(s) => match crate::store::nonfinite::token_of(s) {
-            Some(t) => t.to_string(),
-            None => s.clone(),
-        },
-        other => crate::store::pyjson::to_compact(other),
-    }
-}
-
 fn draw_panel(f: &mut Frame, app: &App, area: Rect, now: DateTime<Utc>) {
     if area.height == 0 {
         return;
@@ -311,7 +300,7 @@ fn draw_panel(f: &mut Frame, app: &App, area: Rect, now: DateTime<Utc>) {
     let scores = serde_json::Value::Object(e.quality_score.map());
     let q: Vec<(String, String)> = crate::store::entry::leaves(&scores)
         .into_iter()
-        .map(|(k, v)| (k, display_value(v)))
+        .map(|(k, v)| (k, crate::store::pyjson::display(v)))
         .collect();
     for (k, v) in q.iter().take(6) {
         lines.push(kv(
@@ -348,7 +337,7 @@ fn draw_panel(f: &mut Frame, app: &App, area: Rect, now: DateTime<Utc>) {
         lines.push(kv(
             app,
             &truncate(&sanitize(k), 9),
-            sanitize(&display_value(v)).into_owned(),
+            sanitize(&crate::store::pyjson::display(v)).into_owned(),
             w,
         ));
     }
