@@ -209,16 +209,19 @@ fn diff_shows_only_what_differs() {
     let mut v: serde_json::Value = serde_json::from_str(&text).unwrap();
     v["entries"][&ids[1]]["seed"] = 7.into();
     v["entries"][&ids[1]]["slider_positions"] = serde_json::json!([1, 2, -2]);
-    v["entries"][&ids[1]]["quality_score"] = serde_json::json!({"snr_db": 18.0});
+    v["entries"][&ids[1]]["quality_score"] = serde_json::json!({
+        "snr_db": 18.0,
+        "peak_db": genhist::store::nonfinite::marker("-Infinity"),
+    });
     fs::write(
         d.join("history.json"),
         genhist::store::pyjson::to_python_json(&v),
     )
     .unwrap();
-    let j: serde_json::Value = serde_json::from_str(&stdout(
-        &run(&d, &["diff", &ids[0], &ids[1], "--json"]).success(),
-    ))
-    .unwrap();
+    // The JSON holds -Infinity as Python writes it.
+    let out = stdout(&run(&d, &["diff", &ids[0], &ids[1], "--json"]).success());
+    let j: serde_json::Value =
+        serde_json::from_slice(&genhist::store::nonfinite::to_markers(out.as_bytes())).unwrap();
     let keys: Vec<&str> = j.as_object().unwrap().keys().map(String::as_str).collect();
     assert_eq!(
         keys,
@@ -235,6 +238,10 @@ fn diff_shows_only_what_differs() {
         "{text}"
     );
     assert!(text.contains("quality.snr_db"), "{text}");
+    assert!(
+        text.contains("-Infinity") && !text.contains('\u{fffd}'),
+        "{text}"
+    );
     assert!(!text.contains("model_id"), "{text}");
     run(&d, &["diff", &ids[0], &ids[0]])
         .success()
