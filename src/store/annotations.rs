@@ -181,7 +181,8 @@ impl AnnotationFile {
     }
 }
 
-fn path_of(dir: &Path) -> PathBuf {
+/// Where the annotations of the history in `dir` are.
+pub fn path_of(dir: &Path) -> PathBuf {
     dir.join(GENHIST_DIR).join(ANNOTATIONS_FILE)
 }
 

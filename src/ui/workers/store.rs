@@ -148,11 +148,7 @@ impl State {
 
     /// Sends the annotations when their file changed since last read.
     fn annotations(&mut self) {
-        let path = self
-            .hd
-            .path()
-            .join(crate::store::txn::GENHIST_DIR)
-            .join(crate::store::annotations::ANNOTATIONS_FILE);
+        let path = crate::store::annotations::path_of(self.hd.path());
         let now = FileStamp::of(&path);
         if self.notes_seen == Some(now) {
             return;
