@@ -8,13 +8,12 @@
 use super::super::event::{Event, StoreEvent, StoreJob};
 use crate::command_history::CommandHistory;
 use crate::fsutil::Dir;
-use crate::store::known::{id_hash, Known};
+use crate::store::known::{id_hash, IdMap, Known};
 use crate::store::paths::{locate, Located, RelPath};
 use crate::store::reload::{self, Delta};
 use crate::store::rewrite::Selection;
 use crate::store::trash::{self, DeleteOptions};
 use crate::store::{read, FileStamp, GenerationHistory, HistoryDir, HistoryEntry, StoreError};
-use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::mpsc::{channel, RecvTimeoutError, Sender};
 use std::time::Duration;
@@ -35,7 +34,7 @@ struct State {
     /// The file's identity when last read or written.
     seen: Option<FileStamp>,
     /// Bytes of each take's two files, by id hash.
-    sizes: HashMap<u64, u64>,
+    sizes: IdMap<u64>,
     /// The last save of the command history failed.
     history_failing: bool,
     /// The annotations file's identity when last read (`None`: not yet).
@@ -329,7 +328,7 @@ impl StoreWorker {
                 hd,
                 known: Known::default(),
                 seen: None,
-                sizes: HashMap::new(),
+                sizes: IdMap::default(),
                 notes_seen: None,
                 history_failing: false,
                 events,
