@@ -52,77 +52,74 @@ pub fn write_wav_to<W: std::io::Write + std::io::Seek>(
     buf: &AudioBuffer,
     depth: BitDepth,
 ) -> Result<(), hound::Error> {
+    write_frames_to(w, &mut buf.stream(), depth, |_| {}).map(drop)
+}
+
+/// Writes what `src` streams as WAV data into `w`, a block at a time
+/// (memory does not grow with the audio); `each` sees every block as it
+/// goes (a thumbnail, say). Returns the frames written.
+pub fn write_frames_to<W: std::io::Write + std::io::Seek>(
+    w: W,
+    src: &mut dyn crate::wav::Frames,
+    depth: BitDepth,
+    mut each: impl FnMut(&[f32]),
+) -> Result<u64, hound::Error> {
     let (bits, format) = match depth {
         BitDepth::Int16 => (16, hound::SampleFormat::Int),
         BitDepth::Int24 => (24, hound::SampleFormat::Int),
         BitDepth::Float32 => (32, hound::SampleFormat::Float),
     };
     let spec = hound::WavSpec {
-        channels: buf.channels,
-        sample_rate: buf.sample_rate,
+        channels: src.channels(),
+        sample_rate: src.sample_rate(),
         bits_per_sample: bits,
         sample_format: format,
     };
     let mut w = hound::WavWriter::new(w, spec)?;
-    match depth {
-        BitDepth::Int16 => {
-            let mut w16 = w.get_i16_writer(buf.samples.len() as u32);
-            for &s in &buf.samples {
-                w16.write_sample((s.clamp(-1.0, 1.0) * 32767.0).round() as i16);
-            }
-            w16.flush()?;
+    let mut block = Vec::new();
+    let mut frames = 0u64;
+    loop {
+        let n = src
+            .read(&mut block, crate::peaks::BLOCK_FRAMES)
+            .map_err(|e| hound::Error::IoError(std::io::Error::other(e)))?;
+        if n == 0 {
+            break;
         }
-        BitDepth::Int24 => {
-            for &s in &buf.samples {
-                w.write_sample((s.clamp(-1.0, 1.0) * 8_388_607.0).round() as i32)?;
+        frames += n as u64;
+        each(&block);
+        match depth {
+            BitDepth::Int16 => {
+                let mut w16 = w.get_i16_writer(block.len() as u32);
+                for &s in &block {
+                    w16.write_sample((s.clamp(-1.0, 1.0) * 32767.0).round() as i16);
+                }
+                w16.flush()?;
             }
-        }
-        BitDepth::Float32 => {
-            for &s in &buf.samples {
-                w.write_sample(s)?;
+            BitDepth::Int24 => {
+                for &s in &block {
+                    w.write_sample((s.clamp(-1.0, 1.0) * 8_388_607.0).round() as i32)?;
+                }
+            }
+            BitDepth::Float32 => {
+                for &s in &block {
+                    w.write_sample(s)?;
+                }
             }
         }
     }
-    w.finalize()
+    w.finalize()?;
+    Ok(frames)
 }
 
-/// Reads a WAV hound understands (8/16/24/32-bit int, 32-bit float).
-pub fn read_wav(path: &Path) -> Result<(AudioBuffer, BitDepth), String> {
-    let mut r = hound::WavReader::open(path).map_err(|e| describe_hound_error(&e))?;
-    let spec = r.spec();
-    let (samples, depth) = match (spec.sample_format, spec.bits_per_sample) {
-        (hound::SampleFormat::Float, 32) => (
-            r.samples::<f32>()
-                .collect::<Result<Vec<_>, _>>()
-                .map_err(|e| describe_hound_error(&e))?,
-            BitDepth::Float32,
-        ),
-        (hound::SampleFormat::Int, bits) if bits <= 32 => {
-            let scale = 1.0 / (1u64 << (bits - 1)) as f32;
-            let s = r
-                .samples::<i32>()
-                .map(|x| x.map(|v| v as f32 * scale))
-                .collect::<Result<Vec<_>, _>>()
-                .map_err(|e| describe_hound_error(&e))?;
-            let depth = if bits <= 16 {
-                BitDepth::Int16
-            } else if bits <= 24 {
-                BitDepth::Int24
-            } else {
-                BitDepth::Float32
-            };
-            (s, depth)
-        }
-        (f, b) => return Err(format!("unsupported WAV sample format {f:?} {b}-bit")),
-    };
-    Ok((
-        AudioBuffer {
-            channels: spec.channels,
-            sample_rate: spec.sample_rate,
-            samples,
-        },
-        depth,
-    ))
+/// The format `add` keeps for a WAV of `encoding` (8-bit and G.711 become
+/// 16-bit, 32-bit integer and 64-bit float become 32-bit float).
+pub fn depth_of(encoding: Encoding) -> BitDepth {
+    match encoding {
+        Encoding::Pcm(b) if b <= 16 => BitDepth::Int16,
+        Encoding::Pcm(24) => BitDepth::Int24,
+        Encoding::Pcm(_) | Encoding::Float(_) => BitDepth::Float32,
+        Encoding::Other(_) => BitDepth::Int16,
+    }
 }
 
 /// Turns hound's errors into words a user understands.

@@ -9,11 +9,14 @@
 //! errors are kept (once) for the status bar instead of being swallowed.
 
 use crate::fsutil::{self, DirLock};
-use std::fs;
 use std::path::{Path, PathBuf};
 
 pub const DEFAULT_FILE: &str = ".genhist_history";
 pub const DEFAULT_MAX_ENTRIES: usize = 1000;
+
+/// The largest command history file genhist reads (far beyond
+/// [`DEFAULT_MAX_ENTRIES`] lines of any length people type).
+const MAX_FILE_BYTES: u64 = 16 << 20;
 
 /// Persistent command history.
 #[derive(Debug)]
@@ -91,7 +94,9 @@ impl CommandHistory {
     /// never written over). Bytes that are not UTF-8 count as unreadable:
     /// rewriting them would lose them.
     fn read_disk(&self) -> std::io::Result<Vec<String>> {
-        match fs::read(&self.path) {
+        // A FIFO or a device there is refused at once, and a file beyond
+        // any real history (a link to /dev/zero) is never read whole.
+        match crate::fsutil::read_regular_bounded(&self.path, MAX_FILE_BYTES) {
             Ok(bytes) => Ok(String::from_utf8(bytes)
                 .map_err(|_| {
                     std::io::Error::new(

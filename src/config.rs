@@ -63,23 +63,34 @@ pub fn path() -> Option<PathBuf> {
 /// defaults are used then).
 pub fn load() -> (Config, Option<String>) {
     match path() {
-        Some(p) if p.exists() => load_from(&p),
+        // Anything there (a FIFO, a dangling link too) is looked at.
+        Some(p) if p.symlink_metadata().is_ok() => load_from(&p),
         _ => (Config::default(), None),
     }
 }
 
-/// Loads the settings from `path`.
+/// The largest config file genhist reads.
+const MAX_CONFIG_BYTES: u64 = 1 << 20;
+
+/// Loads the settings from `path` (a regular file, or a symlink to one, of
+/// at most 1 MiB: anything else is refused at once, never read).
 pub fn load_from(path: &Path) -> (Config, Option<String>) {
-    let text = match std::fs::read_to_string(path) {
+    let text = crate::fsutil::read_regular_bounded(path, MAX_CONFIG_BYTES).and_then(|b| {
+        String::from_utf8(b).map_err(|_| {
+            std::io::Error::new(std::io::ErrorKind::InvalidData, "it is not UTF-8 text")
+        })
+    });
+    let text = match text {
         Ok(t) => t,
         Err(e) => {
+            let why = match crate::fsutil::refusal(&e) {
+                Some(r) => r.to_string(),
+                None => format!("cannot read {}: {e}", path.display()),
+            };
             return (
                 Config::default(),
-                Some(format!(
-                    "cannot read {}: {e}; using the defaults",
-                    path.display()
-                )),
-            )
+                Some(format!("{why}; using the defaults")),
+            );
         }
     };
     match parse(&text) {

@@ -1,8 +1,15 @@
-//! Fault injection for tests of genhist's robustness: with
-//! `GENHIST_FAULT=peaks,player` (names separated by commas), the named
-//! places panic, so a test can show that a worker's panic stays in its
-//! worker (the take says "cannot read: …", the app and the terminal go on).
-//! Without the variable this costs one cached lookup.
+//! Fault injection for tests of genhist's robustness, from
+//! `GENHIST_FAULT` (names separated by commas):
+//!
+//! - `NAME`: the place [`point`]`(NAME)` panics (a worker's panic stays in
+//!   its worker: the take says "cannot read: …", the app goes on);
+//! - `kill@NAME`: the process kills itself with SIGKILL at
+//!   [`kill_point`]`(NAME)`, so a test reaches a crash point exactly, not
+//!   by timing;
+//! - `enospc@NAME`: [`io_point`]`(NAME)` fails with "No space left on
+//!   device", as a full disk would there.
+//!
+//! Without the variable each costs one cached lookup.
 
 use std::sync::OnceLock;
 
@@ -15,9 +22,32 @@ fn faults() -> &'static [String] {
     })
 }
 
+fn asked(kind: &str, name: &str) -> bool {
+    faults().iter().any(|f| match f.split_once('@') {
+        Some((k, n)) => k == kind && n == name,
+        None => kind.is_empty() && f == name,
+    })
+}
+
 /// Panics when `name` is among the faults asked for.
 pub fn point(name: &str) {
-    if faults().iter().any(|f| f == name) {
+    if asked("", name) {
         panic!("injected fault at {name} (GENHIST_FAULT)");
     }
+}
+
+/// Dies at once (SIGKILL: no destructor, no flush) when `kill@name` is
+/// asked for.
+pub fn kill_point(name: &str) {
+    if asked("kill", name) {
+        crate::sys::kill_self();
+    }
+}
+
+/// Fails as a full disk would when `enospc@name` is asked for.
+pub fn io_point(name: &str) -> std::io::Result<()> {
+    if asked("enospc", name) {
+        return Err(std::io::Error::from_raw_os_error(libc::ENOSPC));
+    }
+    Ok(())
 }

@@ -432,6 +432,80 @@ impl TempFile {
 }
 
 impl TempFile {
+    /// Puts the temp file in place of `target` only if what is there is
+    /// still what `expected` accepts (`None`: nothing there), even against
+    /// a writer that takes no lock: the files are exchanged atomically
+    /// (`renameat2(RENAME_EXCHANGE)`), then the one exchanged out is
+    /// checked; if another program put it there meanwhile, it is exchanged
+    /// back and nothing changed. `Ok(false)`: `target` was not what
+    /// `expected` accepts (the temp file is removed; write again over the
+    /// new version).
+    pub fn commit_if(
+        mut self,
+        target: &str,
+        expected: impl Fn(Option<&Stat>) -> bool,
+    ) -> io::Result<bool> {
+        let fd = &self.dir.fd;
+        match rfs::renameat_with(fd, self.name.as_str(), fd, target, RenameFlags::EXCHANGE) {
+            Ok(()) => {}
+            // Nothing at `target` (both must exist to be exchanged).
+            Err(Errno::NOENT) => {
+                if !expected(None) {
+                    return Ok(false);
+                }
+                return match self.dir.rename_noreplace(&self.name, &self.dir, target) {
+                    Ok(()) => {
+                        self.name.clear();
+                        self.file = None;
+                        let _ = self.dir.sync();
+                        Ok(true)
+                    }
+                    Err(e) if e.kind() == io::ErrorKind::AlreadyExists => Ok(false),
+                    Err(e) => Err(e),
+                };
+            }
+            // A filesystem without exchange: check, then rename (a writer
+            // that takes no lock may slip in between).
+            Err(Errno::INVAL | Errno::NOSYS | Errno::NOTSUP) => {
+                if !expected(self.dir.stat(target)?.as_ref()) {
+                    return Ok(false);
+                }
+                self.dir.rename_over(&self.name, &self.dir, target)?;
+                self.name.clear();
+                self.file = None;
+                let _ = self.dir.sync();
+                return Ok(true);
+            }
+            Err(e) => return Err(e.into()),
+        }
+        crate::fault::kill_point("index-exchanged");
+        // `self.name` now holds what was at `target`.
+        let out = self.dir.stat(&self.name)?;
+        if expected(out.as_ref()) {
+            self.dir.unlink(&self.name)?;
+            self.name.clear();
+            self.file = None;
+            let _ = self.dir.sync();
+            return Ok(true);
+        }
+        match rfs::renameat_with(fd, self.name.as_str(), fd, target, RenameFlags::EXCHANGE) {
+            // Theirs is back in place, ours at the temp name (removed on drop).
+            Ok(()) => Ok(false),
+            Err(e) => {
+                // Never lose their file: keep it under a name no sweep takes.
+                let keep = format!("{target}.genhist-kept-{}", uuid::Uuid::new_v4().simple());
+                let _ = self.dir.rename_noreplace(&self.name, &self.dir, &keep);
+                self.name.clear();
+                self.file = None;
+                Err(io::Error::other(format!(
+                    "another program replaced {target} while genhist wrote it, and it could \
+                     not be put back ({e}); it is kept as {}",
+                    self.dir.join(&keep).display()
+                )))
+            }
+        }
+    }
+
     /// Like [`TempFile::commit`], but fails (and removes the temp file) if
     /// anything is at `target` by then: never over an existing file.
     pub fn commit_new(mut self, target: &str) -> io::Result<()> {
@@ -467,13 +541,6 @@ fn temp_owner(name: &str) -> Option<i32> {
     ok.then(|| pid.parse().ok()).flatten()
 }
 
-/// Whether a process `pid` exists (ours, or another user's).
-fn process_exists(pid: i32) -> bool {
-    // SAFETY: signal 0 only checks that the process exists.
-    let r = unsafe { libc::kill(pid, 0) };
-    r == 0 || std::io::Error::last_os_error().raw_os_error() == Some(libc::EPERM)
-}
-
 /// True when nobody holds an `flock` on the regular file `name` in `dir`
 /// (its writer is gone); `None` when it is not a regular file.
 fn is_abandoned(dir: &Dir, name: &str) -> Option<bool> {
@@ -494,7 +561,7 @@ pub fn sweep_dead_temps(dir: &Dir) -> io::Result<Vec<String>> {
         let Some(pid) = temp_owner(&name) else {
             continue;
         };
-        if is_abandoned(dir, &name) == Some(true) && !process_exists(pid) {
+        if is_abandoned(dir, &name) == Some(true) && !crate::sys::process_exists(pid) {
             dir.unlink(&name)?;
             removed.push(name);
         }
@@ -622,6 +689,35 @@ impl ReplaceTarget {
             Err(e) => Err(e),
         }
     }
+}
+
+/// Reads the regular file at `path` (a symlink to one is followed), at
+/// most `max` bytes: a FIFO, a device or a directory is an error at once
+/// (the open never blocks), and so is a file larger than `max`.
+pub fn read_regular_bounded(path: &Path, max: u64) -> io::Result<Vec<u8>> {
+    use std::io::Read;
+    let flags = OFlags::RDONLY | OFlags::NONBLOCK | OFlags::CLOEXEC;
+    let fd = rfs::open(path, flags, Mode::empty())?;
+    let st = rfs::fstat(&fd)?;
+    if kind(&st) != FileType::RegularFile {
+        return Err(refused(
+            path,
+            &format!("{}, not a regular file", describe_kind(kind(&st))),
+        ));
+    }
+    rfs::fcntl_setfl(&fd, OFlags::RDONLY)?;
+    let mut out = Vec::new();
+    File::from(fd).take(max + 1).read_to_end(&mut out)?;
+    if out.len() as u64 > max {
+        return Err(refused(
+            path,
+            &format!(
+                "larger than {}, too large for this file",
+                crate::text::size(max)
+            ),
+        ));
+    }
+    Ok(out)
 }
 
 /// Replaces the file at `path` (see [`ReplaceTarget`]) with `contents`:

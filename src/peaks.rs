@@ -65,33 +65,13 @@ impl Peaks {
     }
 }
 
-use crate::audio::{wav_layout, Encoding};
-
 /// Computes peaks of the WAV at `path` into `buckets` slices.
 pub fn peaks_from_file(path: &Path, buckets: usize) -> Result<Peaks, String> {
     let f = std::fs::File::open(path).map_err(|e| match e.kind() {
         std::io::ErrorKind::NotFound => "the WAV file is missing".to_string(),
         _ => e.to_string(),
     })?;
-    peaks_from_reader(f, buckets)
-}
-
-/// Computes peaks of the WAV read from `r` (an already opened file).
-pub fn peaks_from_reader(r: impl std::io::Read, buckets: usize) -> Result<Peaks, String> {
-    peaks_of(r, buckets).map_err(|e| e.to_string())
-}
-
-/// Peaks of the WAV read from `r`, or why there are none: an encoding
-/// genhist cannot read, or a file that is not a usable WAV.
-pub fn peaks_of(mut r: impl std::io::Read, buckets: usize) -> Result<Peaks, PeakError> {
-    let mut bytes = Vec::new();
-    r.read_to_end(&mut bytes)
-        .map_err(|e| PeakError::Invalid(e.to_string()))?;
-    match peaks_from_wav_bytes(&bytes, buckets) {
-        Err(PeakError::Unsupported(what)) => peaks_via_decoder(bytes, buckets)
-            .map_err(|e| PeakError::Unsupported(format!("{what}; decoder: {e}"))),
-        other => other,
-    }
+    peaks_of(f, buckets).map_err(|e| e.to_string())
 }
 
 /// Why a WAV has no peaks.
@@ -111,165 +91,122 @@ impl std::fmt::Display for PeakError {
     }
 }
 
-/// Peaks from WAV bytes for PCM 8/16/24/32 and float 32/64.
-pub fn peaks_from_wav_bytes(bytes: &[u8], buckets: usize) -> Result<Peaks, PeakError> {
-    let l = wav_layout(bytes).map_err(PeakError::Invalid)?;
-    let data = &bytes[l.data.clone()];
-    let ch = l.channels as usize;
-    let frames = data.len() / l.block_align;
-    let buckets = buckets.max(1);
-    let mut mins = vec![vec![0f32; buckets]; ch];
-    let mut maxs = vec![vec![0f32; buckets]; ch];
-    let bytes_per_sample = l.block_align / ch;
-    let mut squares = 0f64;
-    macro_rules! scan {
-        ($decode:expr, $scale:expr) => {{
-            for b in 0..buckets {
-                let f0 = b * frames / buckets;
-                let f1 = ((b + 1) * frames / buckets).max(f0);
-                if f0 == f1 {
-                    continue;
-                }
-                for c in 0..ch {
-                    let mut lo_i = f64::MAX;
-                    let mut hi_i = f64::MIN;
-                    for f in f0..f1 {
-                        let off = f * l.block_align + c * bytes_per_sample;
-                        let v: f64 = $decode(&data[off..off + bytes_per_sample]);
-                        squares += (v * $scale) * (v * $scale);
-                        if v < lo_i {
-                            lo_i = v;
-                        }
-                        if v > hi_i {
-                            hi_i = v;
-                        }
-                    }
-                    mins[c][b] = (lo_i * $scale) as f32;
-                    maxs[c][b] = (hi_i * $scale) as f32;
-                }
-            }
-        }};
-    }
-    match l.encoding {
-        Encoding::Pcm(16) if bytes_per_sample == 2 => {
-            // Hot path: integer min/max over i16, one pass per bucket.
-            for b in 0..buckets {
-                let f0 = b * frames / buckets;
-                let f1 = ((b + 1) * frames / buckets).max(f0);
-                if f0 == f1 {
-                    continue;
-                }
-                let chunk = &data[f0 * l.block_align..f1 * l.block_align];
-                let mut lo = [i16::MAX; 8];
-                let mut hi = [i16::MIN; 8];
-                let mut sq = 0i64;
-                if ch == 1 {
-                    let (mut l0, mut h0) = (i16::MAX, i16::MIN);
-                    for s in chunk.chunks_exact(2) {
-                        let v = i16::from_le_bytes([s[0], s[1]]);
-                        l0 = l0.min(v);
-                        h0 = h0.max(v);
-                        sq += i64::from(v) * i64::from(v);
-                    }
-                    lo[0] = l0;
-                    hi[0] = h0;
-                } else {
-                    for (i, s) in chunk.chunks_exact(2).enumerate() {
-                        let v = i16::from_le_bytes([s[0], s[1]]);
-                        sq += i64::from(v) * i64::from(v);
-                        let c = i % ch;
-                        if c < 8 {
-                            lo[c] = lo[c].min(v);
-                            hi[c] = hi[c].max(v);
-                        }
-                    }
-                }
-                squares += sq as f64 / (32768.0 * 32768.0);
-                for c in 0..ch.min(8) {
-                    mins[c][b] = lo[c] as f32 / 32768.0;
-                    maxs[c][b] = hi[c] as f32 / 32768.0;
-                }
-            }
+impl From<String> for PeakError {
+    fn from(m: String) -> PeakError {
+        if m.starts_with("unsupported") {
+            PeakError::Unsupported(m)
+        } else {
+            PeakError::Invalid(m)
         }
-        Encoding::Pcm(8) => scan!(|s: &[u8]| s[0] as f64 - 128.0, 1.0 / 128.0),
-        Encoding::Pcm(24) if bytes_per_sample == 3 => scan!(
-            |s: &[u8]| (i32::from_le_bytes([0, s[0], s[1], s[2]]) >> 8) as f64,
-            1.0 / 8_388_608.0
-        ),
-        Encoding::Pcm(32) if bytes_per_sample == 4 => scan!(
-            |s: &[u8]| i32::from_le_bytes([s[0], s[1], s[2], s[3]]) as f64,
-            1.0 / 2_147_483_648.0
-        ),
-        Encoding::Float(32) if bytes_per_sample == 4 => scan!(
-            |s: &[u8]| f32::from_le_bytes([s[0], s[1], s[2], s[3]]) as f64,
-            1.0
-        ),
-        Encoding::Float(64) if bytes_per_sample == 8 => scan!(
-            |s: &[u8]| f64::from_le_bytes([s[0], s[1], s[2], s[3], s[4], s[5], s[6], s[7]]),
-            1.0
-        ),
-        other => {
-            return Err(PeakError::Unsupported(format!(
-                "unsupported WAV encoding {other:?}"
-            )))
-        }
-    }
-    for c in 0..ch {
-        for b in 0..buckets {
-            mins[c][b] = mins[c][b].clamp(-1.0, 1.0);
-            maxs[c][b] = maxs[c][b].clamp(-1.0, 1.0);
-        }
-    }
-    Ok(Peaks {
-        channels: l.channels,
-        sample_rate: l.sample_rate,
-        frames: frames as u64,
-        mins,
-        maxs,
-        rms: rms_of(squares, frames * ch),
-    })
-}
-
-fn rms_of(squares: f64, samples: usize) -> f32 {
-    if samples == 0 {
-        0.0
-    } else {
-        (squares / samples as f64).sqrt() as f32
     }
 }
 
-/// Peaks through rodio's (symphonia) decoder: µ-law, a-law and the rest.
-fn peaks_via_decoder(bytes: Vec<u8>, buckets: usize) -> Result<Peaks, String> {
-    use rodio::Source;
-    let dec = rodio::Decoder::new_wav(std::io::Cursor::new(bytes)).map_err(|e| e.to_string())?;
-    let ch = dec.channels().get() as usize;
-    let rate = dec.sample_rate().get();
-    let samples: Vec<f32> = dec.collect();
-    let frames = samples.len() / ch.max(1);
-    let buckets = buckets.max(1);
-    let mut mins = vec![vec![0f32; buckets]; ch];
-    let mut maxs = vec![vec![0f32; buckets]; ch];
-    for b in 0..buckets {
-        let f0 = b * frames / buckets;
-        let f1 = ((b + 1) * frames / buckets).max(f0);
-        for c in 0..ch {
-            let it = (f0..f1).map(|f| samples[f * ch + c]);
-            let (lo, hi) = it.fold((f32::MAX, f32::MIN), |(l, h), v| (l.min(v), h.max(v)));
-            if f1 > f0 {
-                mins[c][b] = lo.clamp(-1.0, 1.0);
-                maxs[c][b] = hi.clamp(-1.0, 1.0);
-            }
+use crate::wav::Frames;
+
+/// Peaks of the WAV file `f`, read as a stream (memory does not grow with
+/// the file), or why there are none.
+pub fn peaks_of(f: std::fs::File, buckets: usize) -> Result<Peaks, PeakError> {
+    let mut w = crate::wav::open_file(f)?;
+    let mut acc = PeakAcc::new(w.channels, w.sample_rate, w.frames(), buckets);
+    let mut block = Vec::new();
+    while w.read(&mut block, BLOCK_FRAMES)? > 0 {
+        acc.push(&block);
+    }
+    Ok(acc.finish())
+}
+
+/// Frames decoded at a time.
+pub const BLOCK_FRAMES: usize = 1 << 14;
+
+/// Peaks built a block of frames at a time.
+pub struct PeakAcc {
+    peaks: Peaks,
+    /// Frames seen so far.
+    at: u64,
+    /// The bucket being filled, and the first frame after it.
+    bucket: usize,
+    end: u64,
+    squares: f64,
+}
+
+impl PeakAcc {
+    pub fn new(channels: u16, sample_rate: u32, frames: u64, buckets: usize) -> PeakAcc {
+        let buckets = buckets.max(1);
+        let ch = channels.max(1) as usize;
+        PeakAcc {
+            peaks: Peaks {
+                channels,
+                sample_rate,
+                frames,
+                // Folded with every sample; a bucket no frame fell in ends as 0.
+                mins: vec![vec![f32::MAX; buckets]; ch],
+                maxs: vec![vec![f32::MIN; buckets]; ch],
+                rms: 0.0,
+            },
+            at: 0,
+            bucket: 0,
+            end: frames / buckets as u64,
+            squares: 0.0,
         }
     }
-    let squares = samples.iter().map(|&v| f64::from(v) * f64::from(v)).sum();
-    Ok(Peaks {
-        channels: ch as u16,
-        sample_rate: rate,
-        frames: frames as u64,
-        mins,
-        maxs,
-        rms: rms_of(squares, samples.len()),
-    })
+
+    /// Takes the next interleaved frames (bucket `b` holds frames
+    /// `b * frames / buckets` up to `(b + 1) * frames / buckets`).
+    pub fn push(&mut self, block: &[f32]) {
+        let ch = self.peaks.mins.len();
+        let n = self.peaks.buckets();
+        let total = self.peaks.frames;
+        let mut rest = block;
+        while rest.len() >= ch {
+            while self.at >= self.end && self.bucket + 1 < n {
+                self.bucket += 1;
+                self.end = (self.bucket as u64 + 1) * total / n as u64;
+            }
+            let room = if self.bucket + 1 < n {
+                (self.end - self.at) as usize
+            } else {
+                usize::MAX
+            };
+            let take = room.min(rest.len() / ch);
+            let (seg, tail) = rest.split_at(take * ch);
+            let b = self.bucket;
+            for c in 0..ch {
+                let (mut lo, mut hi) = (self.peaks.mins[c][b], self.peaks.maxs[c][b]);
+                for &v in seg.iter().skip(c).step_by(ch) {
+                    lo = lo.min(v);
+                    hi = hi.max(v);
+                }
+                self.peaks.mins[c][b] = lo;
+                self.peaks.maxs[c][b] = hi;
+            }
+            self.squares += seg
+                .iter()
+                .map(|&v| f64::from(v) * f64::from(v))
+                .sum::<f64>();
+            self.at += take as u64;
+            rest = tail;
+        }
+    }
+
+    pub fn finish(mut self) -> Peaks {
+        let samples = self.at as usize * self.peaks.mins.len();
+        self.peaks.frames = self.at;
+        for c in 0..self.peaks.mins.len() {
+            for b in 0..self.peaks.buckets() {
+                let (lo, hi) = (self.peaks.mins[c][b], self.peaks.maxs[c][b]);
+                // Buckets no frame fell in (fewer frames than buckets) are 0.
+                let (lo, hi) = if lo > hi { (0.0, 0.0) } else { (lo, hi) };
+                self.peaks.mins[c][b] = lo.clamp(-1.0, 1.0);
+                self.peaks.maxs[c][b] = hi.clamp(-1.0, 1.0);
+            }
+        }
+        self.peaks.rms = if samples == 0 {
+            0.0
+        } else {
+            (self.squares / samples as f64).sqrt() as f32
+        };
+        self.peaks
+    }
 }
 
 #[cfg(test)]

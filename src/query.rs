@@ -130,10 +130,28 @@ fn number(v: &str, what: &str) -> Result<f64, String> {
         .ok_or_else(|| format!("{what} needs a number, not '{v}'"))
 }
 
+/// The most `!` a word may start with (each negates the rest).
+const MAX_NOTS: usize = 8;
+
 fn term(word: &str) -> Result<Term, String> {
-    if let Some(rest) = word.strip_prefix('!') {
-        return Ok(Term::Not(Box::new(term(rest)?)));
+    // No recursion on what the user typed: the `!`s are counted.
+    let rest = word.trim_start_matches('!');
+    let nots = word.len() - rest.len();
+    if nots > MAX_NOTS {
+        return Err(format!(
+            "'{}' starts with {nots} '!': at most {MAX_NOTS}",
+            crate::text::truncate(word, 24)
+        ));
     }
+    let t = plain_term(rest)?;
+    Ok(if nots % 2 == 1 {
+        Term::Not(Box::new(t))
+    } else {
+        t
+    })
+}
+
+fn plain_term(word: &str) -> Result<Term, String> {
     let kv = |k: &str| word.strip_prefix(k).and_then(|r| r.strip_prefix('='));
     if let Some(v) = kv("model") {
         return Ok(Term::Model(v.to_lowercase()));

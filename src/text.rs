@@ -82,30 +82,22 @@ pub fn duration(secs: f64) -> String {
     }
 }
 
-/// Parses a duration as people write it: `30s`, `10m`, `12h`, `7d`, `2w`
-/// (a bare number is days).
+/// Parses a duration as people write it: `30s`, `10m`, `12h`, `7d`, `2w`,
+/// `1h 30m` (humantime's language; a bare whole number is days). A
+/// duration too large to hold is an error, never a panic.
 pub fn parse_duration(s: &str) -> Result<std::time::Duration, String> {
     let s = s.trim();
-    let split = s
-        .find(|c: char| !c.is_ascii_digit() && c != '.')
-        .unwrap_or(s.len());
-    let (num, unit) = s.split_at(split);
-    let n: f64 = num
-        .parse()
-        .map_err(|_| format!("'{s}' is not a duration (write 30s, 10m, 12h, 7d or 2w)"))?;
-    let secs = match unit.trim() {
-        "s" | "sec" | "secs" => 1.0,
-        "m" | "min" | "mins" => 60.0,
-        "h" | "hour" | "hours" => 3600.0,
-        "" | "d" | "day" | "days" => 86_400.0,
-        "w" | "week" | "weeks" => 7.0 * 86_400.0,
-        _ => return Err(format!("'{s}' has an unknown unit (use s, m, h, d or w)")),
-    };
-    let total = n * secs;
-    if !total.is_finite() || total < 0.0 {
-        return Err(format!("'{s}' is not a duration"));
+    let bad =
+        |why: String| format!("'{s}' is not a duration ({why}); write 30s, 10m, 12h, 7d or 2w");
+    if !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()) {
+        return s
+            .parse::<u64>()
+            .ok()
+            .and_then(|days| days.checked_mul(86_400))
+            .map(std::time::Duration::from_secs)
+            .ok_or_else(|| bad("too large".into()));
     }
-    Ok(std::time::Duration::from_secs_f64(total))
+    humantime::parse_duration(s).map_err(|e| bad(e.to_string()))
 }
 
 /// `1 take`, `3 takes`, `0 takes`.
@@ -143,27 +135,36 @@ pub fn pad(s: &str, width: usize) -> String {
     format!("{s}{}", " ".repeat(width.saturating_sub(w)))
 }
 
-/// Cuts `s` to at most `width` display columns, with `…` when cut.
-pub fn truncate(s: &str, width: usize) -> String {
+/// The longest start of `s` at most `width` display columns wide, cut
+/// between characters (never inside one): every cut of text genhist shows
+/// goes through here.
+pub fn cut(s: &str, width: usize) -> &str {
     use unicode_width::UnicodeWidthChar;
-    let total: usize = s.chars().map(|c| c.width().unwrap_or(0)).sum();
-    if total <= width {
-        return s.to_string();
-    }
-    let mut out = String::new();
     let mut w = 0;
-    for c in s.chars() {
+    for (i, c) in s.char_indices() {
         let cw = c.width().unwrap_or(0);
-        if w + cw + 1 > width {
-            break;
+        if w + cw > width {
+            return &s[..i];
         }
-        out.push(c);
         w += cw;
     }
-    if width > 0 {
-        out.push('…');
+    s
+}
+
+/// A take's id as lists show it: its first 8 columns.
+pub fn short_id(id: &str) -> &str {
+    cut(id, 8)
+}
+
+/// Cuts `s` to at most `width` display columns, with `…` when cut.
+pub fn truncate(s: &str, width: usize) -> String {
+    if unicode_width::UnicodeWidthStr::width(s) <= width {
+        return s.to_string();
     }
-    out
+    if width == 0 {
+        return String::new();
+    }
+    format!("{}…", cut(s, width - 1))
 }
 
 #[cfg(test)]
@@ -195,5 +196,14 @@ mod tests {
         assert_eq!(size(1536), "1.5 KiB");
         assert_eq!(duration(75.0), "1:15.0");
         assert_eq!(truncate("abcdef", 4), "abc…");
+    }
+
+    #[test]
+    fn cuts_never_split_a_character() {
+        assert_eq!(cut("a日本語-take", 4), "a日");
+        assert_eq!(short_id("a日本語-take-1234"), "a日本語-");
+        assert_eq!(short_id("57b71307-aaaa"), "57b71307");
+        assert_eq!(truncate("日本語", 4), "日…");
+        assert_eq!(cut("e\u{301}x", 1), "e\u{301}");
     }
 }

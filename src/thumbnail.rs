@@ -7,30 +7,65 @@ use std::path::Path;
 pub const THUMB_WIDTH: u32 = 400;
 pub const THUMB_HEIGHT: u32 = 60;
 
-/// Draws the waveform of `buf` into a `width`x`height` RGBA picture.
-pub fn render(buf: &AudioBuffer, width: u32, height: u32) -> image::RgbaImage {
-    let mut img = image::RgbaImage::from_pixel(width, height, image::Rgba([24, 24, 32, 255]));
-    let ch = buf.channels.max(1) as usize;
-    let frames = buf.frames();
-    let mid = (height as f32 - 1.0) / 2.0;
-    for x in 0..width {
-        let f0 = x as usize * frames / width as usize;
-        let f1 = ((x as usize + 1) * frames / width as usize)
-            .max(f0 + 1)
-            .min(frames);
-        let (mut lo, mut hi) = (0f32, 0f32);
-        for f in f0..f1 {
-            let mono: f32 = buf.samples[f * ch..f * ch + ch].iter().sum::<f32>() / ch as f32;
-            lo = lo.min(mono);
-            hi = hi.max(mono);
-        }
-        let y0 = (mid - hi.clamp(-1.0, 1.0) * mid).round() as u32;
-        let y1 = (mid - lo.clamp(-1.0, 1.0) * mid).round() as u32;
-        for y in y0.min(height - 1)..=y1.min(height - 1) {
-            img.put_pixel(x, y, image::Rgba([86, 180, 233, 255]));
+/// A thumbnail built as the audio streams by: the min/max of the channels'
+/// mix in each of `width` columns.
+pub struct Thumb {
+    acc: crate::peaks::PeakAcc,
+    channels: usize,
+    mono: Vec<f32>,
+}
+
+impl Thumb {
+    pub fn new(channels: u16, frames: u64, width: u32) -> Thumb {
+        Thumb {
+            acc: crate::peaks::PeakAcc::new(1, 1, frames, width as usize),
+            channels: channels.max(1) as usize,
+            mono: Vec::new(),
         }
     }
-    img
+
+    /// Takes the next interleaved frames.
+    pub fn push(&mut self, block: &[f32]) {
+        let ch = self.channels;
+        self.mono.clear();
+        self.mono.extend(
+            block
+                .chunks_exact(ch)
+                .map(|f| f.iter().sum::<f32>() / ch as f32),
+        );
+        self.acc.push(&self.mono);
+    }
+
+    /// The picture, `height` pixels high.
+    pub fn image(self, height: u32) -> image::RgbaImage {
+        let p = self.acc.finish();
+        let width = p.buckets() as u32;
+        let mut img = image::RgbaImage::from_pixel(width, height, image::Rgba([24, 24, 32, 255]));
+        let mid = (height as f32 - 1.0) / 2.0;
+        for x in 0..width {
+            let (lo, hi) = (p.mins[0][x as usize], p.maxs[0][x as usize]);
+            let y0 = (mid - hi.clamp(-1.0, 1.0) * mid).round() as u32;
+            let y1 = (mid - lo.clamp(-1.0, 1.0) * mid).round() as u32;
+            for y in y0.min(height - 1)..=y1.min(height - 1) {
+                img.put_pixel(x, y, image::Rgba([86, 180, 233, 255]));
+            }
+        }
+        img
+    }
+
+    /// Writes the 400x60 PNG into `w` (an open file, say).
+    pub fn write_to<W: std::io::Write + std::io::Seek>(self, w: &mut W) -> Result<(), String> {
+        self.image(THUMB_HEIGHT)
+            .write_to(w, image::ImageFormat::Png)
+            .map_err(|e| e.to_string())
+    }
+}
+
+/// Draws the waveform of `buf` into a `width`x`height` RGBA picture.
+pub fn render(buf: &AudioBuffer, width: u32, height: u32) -> image::RgbaImage {
+    let mut t = Thumb::new(buf.channels, buf.frames() as u64, width);
+    t.push(&buf.samples);
+    t.image(height)
 }
 
 /// Writes the thumbnail PNG of `buf` to `path`.

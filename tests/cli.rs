@@ -668,11 +668,9 @@ fn demo_writes_distinct_playable_takes() {
     assert!(h.entries().iter().any(|e| e.latent_vector.is_some()));
     let mut envelopes = std::collections::HashSet::new();
     for e in h.entries() {
-        let p = genhist::peaks::peaks_from_reader(
-            h.open_file(e, genhist::store::Field::Audio).unwrap().0,
-            8,
-        )
-        .unwrap();
+        let p =
+            genhist::peaks::peaks_of(h.open_file(e, genhist::store::Field::Audio).unwrap().0, 8)
+                .unwrap();
         assert!(
             p.envelope(8).iter().any(|&x| x > 0.05),
             "take {} is silent",

@@ -1,8 +1,9 @@
 //! `genhist add`: a WAV plus what the user says about it becomes a new take.
 
 use super::DirArg;
-use crate::audio::{read_wav, AudioBuffer, BitDepth};
+use crate::audio::BitDepth;
 use crate::store::NewEntry;
+use crate::wav::WavStream;
 use anyhow::{anyhow, bail, Context, Result};
 use serde_json::{Map, Number, Value};
 use std::path::PathBuf;
@@ -48,10 +49,24 @@ pub struct AddArgs {
     pub bit_depth: Option<String>,
 }
 
-/// What `add` stores: the entry's fields, the WAV's format and its samples.
-pub fn build_new_entry(a: &AddArgs) -> Result<(NewEntry, BitDepth, AudioBuffer)> {
-    let (buf, src_depth) =
-        read_wav(&a.wav).map_err(|e| anyhow!("cannot read {}: {e}", a.wav.display()))?;
+/// The WAV being added, read as a stream.
+pub type Input = WavStream<std::io::BufReader<std::fs::File>>;
+
+/// What `add` stores: the entry's fields, the WAV's format, and the WAV
+/// opened for reading (streamed into the history: memory does not grow
+/// with the file).
+pub fn build_new_entry(a: &AddArgs) -> Result<(NewEntry, BitDepth, Input)> {
+    let cannot = |e: String| anyhow!("cannot read {}: {e}", a.wav.display());
+    let file = std::fs::File::open(&a.wav).map_err(|e| cannot(e.to_string()))?;
+    let buf = crate::wav::open_file(file).map_err(cannot)?;
+    if buf.is_truncated() {
+        return Err(cannot(format!(
+            "the file is truncated: its header says {:.1} s of audio, it holds {:.1} s",
+            buf.header_duration_s().unwrap_or_default(),
+            buf.duration_s()
+        )));
+    }
+    let src_depth = crate::audio::depth_of(buf.encoding);
     let mut params: Map<String, Value> = match &a.params {
         Some(p) => {
             let text = std::fs::read_to_string(p)

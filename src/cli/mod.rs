@@ -234,8 +234,8 @@ pub enum TrashAction {
     /// Remove trash batches for good (default: those past the retention setting)
     Purge {
         /// Only batches older than this (30m, 12h, 7d, 2w)
-        #[arg(long, value_name = "DURATION", conflicts_with = "all")]
-        older_than: Option<String>,
+        #[arg(long, value_name = "DURATION", conflicts_with = "all", value_parser = crate::text::parse_duration)]
+        older_than: Option<std::time::Duration>,
         /// Everything in the trash
         #[arg(long)]
         all: bool,
@@ -473,8 +473,8 @@ pub fn run_command(cli: &Cli, command: &Command) -> Result<i32> {
         }
         Command::Add(args) => {
             check_dir(&dir)?;
-            let (new, depth, buf) = add::build_new_entry(args)?;
-            let e = crate::store::change::add(&history_dir(&dir), &buf, depth, new)?;
+            let (new, depth, mut input) = add::build_new_entry(args)?;
+            let e = crate::store::change::add(&history_dir(&dir), &mut input, depth, new)?;
             writeln!(out, "{}", e.entry_id)?;
         }
         Command::Delete {
@@ -527,7 +527,7 @@ pub fn run_command(cli: &Cli, command: &Command) -> Result<i32> {
             check_dir(&dir)?;
             let r = crate::store::change::undo(&history_dir(&dir))?;
             report::print_undo(&mut out, &r)?;
-            if !r.left.is_empty() {
+            if !r.left.is_empty() || r.annotations_pending.is_some() {
                 return Ok(1);
             }
         }
@@ -542,9 +542,7 @@ pub fn run_command(cli: &Cli, command: &Command) -> Result<i32> {
                     let hd = history_dir(&dir);
                     let what = match (older_than, all) {
                         (_, true) => PurgeWhat::All,
-                        (Some(d), false) => PurgeWhat::OlderThan(
-                            crate::text::parse_duration(d).map_err(anyhow::Error::msg)?,
-                        ),
+                        (Some(d), false) => PurgeWhat::OlderThan(*d),
                         (None, false) => match hd.retention {
                             Some(r) => PurgeWhat::OlderThan(r),
                             None => bail!(
@@ -553,12 +551,15 @@ pub fn run_command(cli: &Cli, command: &Command) -> Result<i32> {
                         },
                     };
                     // Purge here is explicit: keep the automatic one out of its way.
-                    let (n, bytes) = crate::store::change::purge(&hd.with_retention(None), what)?;
+                    let r = crate::store::change::purge(&hd.with_retention(None), what)?;
+                    for name in &r.skipped {
+                        writeln!(out, "skipped {}: not a trash batch", sanitize(name))?;
+                    }
                     writeln!(
                         out,
                         "purged {} ({})",
-                        crate::text::count(n, "batch", "batches"),
-                        crate::text::size(bytes)
+                        crate::text::count(r.batches, "batch", "batches"),
+                        crate::text::size(r.bytes)
                     )?;
                 }
             }

@@ -7,7 +7,7 @@ use std::io::Write;
 /// Plays `src` and returns when it has ended. Exit code 1 (with a message on
 /// stderr) when there is no device or the take cannot be played.
 pub fn play_blocking(src: &Source, out: &mut impl Write) -> anyhow::Result<i32> {
-    use rodio::Source as _;
+    let total = decode::probe(src).map_err(anyhow::Error::msg)?.duration;
     let source = decode::decode(src).map_err(anyhow::Error::msg)?;
     let sink = match open_device() {
         Ok(s) => s,
@@ -16,14 +16,13 @@ pub fn play_blocking(src: &Source, out: &mut impl Write) -> anyhow::Result<i32> 
             return Ok(1);
         }
     };
-    let total = source.total_duration();
     let (player, queue) = queued_player(source, 1.0, false, OutputFormat::of(&sink));
     sink.mixer().add(queue);
     writeln!(
         out,
-        "playing {}{}",
+        "playing {} ({:.1}s)",
         crate::text::sanitize(&src.path.display().to_string()),
-        total.map_or(String::new(), |d| format!(" ({:.1}s)", d.as_secs_f64()))
+        total.as_secs_f64()
     )?;
     out.flush()?;
     player.sleep_until_end();

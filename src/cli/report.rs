@@ -4,7 +4,7 @@
 
 use crate::store::annotations::{AnnotationFile, Annotations};
 use crate::store::repair::{RepairPlan, RepairReport};
-use crate::store::trash::{BatchInfo, DeleteReport, UndoReport};
+use crate::store::trash::{DeleteReport, Listing, UndoReport};
 use crate::store::{Claims, Field, FileState, GenerationHistory, HistoryEntry};
 use crate::text::{
     age, count, duration, latent_summary, local_time, pad, sanitize, size, truncate,
@@ -218,18 +218,38 @@ pub fn print_undo(out: &mut impl Write, r: &UndoReport) -> Result<()> {
         s(&r.batch)
     )?;
     for (path, why, at) in &r.left {
+        match at {
+            Some(at) => writeln!(
+                out,
+                "could not put back {}: {}; it stays in {}",
+                s(path),
+                s(why),
+                path_text(at)
+            )?,
+            None => writeln!(
+                out,
+                "could not put back {}: {}; the trash does not hold it either",
+                s(path),
+                s(why)
+            )?,
+        }
+    }
+    if let Some(why) = &r.annotations_pending {
         writeln!(
             out,
-            "could not put back {}: {}; it stays in {}",
-            s(path),
-            s(why),
-            path_text(at)
+            "the ratings, tags and notes of the restored takes could not be written yet ({}); \
+             they are kept in the trash and the next genhist command puts them back",
+            s(why)
         )?;
     }
     Ok(())
 }
 
-pub fn print_trash(out: &mut impl Write, batches: &[BatchInfo]) -> Result<()> {
+pub fn print_trash(out: &mut impl Write, listing: &Listing) -> Result<()> {
+    for name in &listing.skipped {
+        writeln!(out, "skipped {}: not a trash batch", s(name))?;
+    }
+    let batches = &listing.batches;
     if batches.is_empty() {
         writeln!(out, "the trash is empty")?;
         return Ok(());
@@ -341,12 +361,7 @@ pub fn print_stats(
 ) -> Result<()> {
     let st = h.stats();
     let trash = crate::store::trash::list(dir).unwrap_or_default();
-    let trash_bytes: u64 = trash.iter().map(|b| b.bytes).sum();
-    let trash_takes: usize = trash
-        .iter()
-        .filter_map(|b| b.manifest.as_ref())
-        .map(|m| m.entries.iter().filter(|e| !e.restored).count())
-        .sum();
+    let (trash_bytes, trash_takes) = trash.totals();
     let mut models: Vec<_> = st.per_model.iter().collect();
     models.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
     if json {
@@ -359,7 +374,7 @@ pub fn print_stats(
             "unreadable": st.invalid,
             "total_bytes": st.total_bytes,
             "trash_takes": trash_takes,
-            "trash_batches": trash.len(),
+            "trash_batches": trash.batches.len(),
             "trash_bytes": trash_bytes,
             "newest": st.newest,
             "oldest": st.oldest,
@@ -382,7 +397,7 @@ pub fn print_stats(
         out,
         "trash:      {} in {}, {}",
         count(trash_takes, "take", "takes"),
-        count(trash.len(), "batch", "batches"),
+        count(trash.batches.len(), "batch", "batches"),
         size(trash_bytes)
     )?;
     if let (Some(o), Some(n)) = (&st.oldest, &st.newest) {

@@ -6,8 +6,6 @@
 use super::report;
 use crate::store::annotations::{self, AnnotationFile, Edit};
 use crate::store::lite::IndexText;
-use crate::store::rewrite::Selection;
-use crate::store::trash::DeleteOptions;
 use crate::store::{HistoryDir, HistoryEntry};
 use crate::text::sanitize;
 use anyhow::{bail, Result};
@@ -41,7 +39,12 @@ pub fn annotate(
     edit: Edit,
 ) -> Result<()> {
     let e = t.find(id)?;
-    let all = crate::store::change::annotate(hd, std::slice::from_ref(&e.entry_id), &edit)?;
+    let all = crate::store::change::annotate(
+        hd,
+        std::slice::from_ref(&e.entry_id),
+        &edit,
+        crate::store::change::Presence::Stream,
+    )?;
     let a = all.get(&e.entry_id).cloned().unwrap_or_default();
     writeln!(out, "{}  {}", sanitize(e.short_id()), a.summary())?;
     Ok(())
@@ -94,8 +97,11 @@ pub fn purge(
         )?;
         return Ok(());
     }
-    let ids: Vec<String> = rejected.iter().map(|e| e.entry_id.clone()).collect();
-    let r = crate::store::change::delete(hd, Selection::Ids(ids), DeleteOptions::default())?;
+    // Which takes are rejected is decided again under the lock.
+    let r = crate::store::change::purge_rejected(hd, None)?;
+    if r.removed.is_empty() {
+        writeln!(out, "no rejected takes")?;
+    }
     report::print_delete(out, &r, false)?;
     Ok(())
 }

@@ -5,7 +5,6 @@
 //! instead, and a panic inside the decoder is caught and becomes one too.
 
 use std::fs::File;
-use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -49,13 +48,30 @@ impl Source {
     }
 }
 
-/// Checks the WAV header of `f` (read from its start) for what a player needs.
-fn check_header(f: &File) -> Result<(), String> {
-    let mut head = Vec::with_capacity(1 << 16);
-    f.take(1 << 16)
-        .read_to_end(&mut head)
-        .map_err(|e| e.to_string())?;
-    crate::audio::wav_layout(&head).map(|_| ())
+/// What the header of a take says, checked against the file.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Probe {
+    /// How long the audio the file really holds plays.
+    pub duration: std::time::Duration,
+}
+
+/// Reads the WAV header of `src` and checks it for what a player needs; a
+/// file shorter than its header says (a copy cut off, a crashed writer)
+/// is an error that says so. A header that says "unknown length" (as
+/// streaming writers leave it) plays what the file holds.
+pub fn probe(src: &Source) -> Result<Probe, String> {
+    let cannot = |why: String| format!("cannot play {}: {why}", src.path.display());
+    let w = crate::wav::open_file(src.reopen()?).map_err(cannot)?;
+    if w.is_truncated() {
+        return Err(cannot(format!(
+            "the file is truncated: its header says {:.1} s of audio, the file holds {:.1} s",
+            w.header_duration_s().unwrap_or_default(),
+            w.duration_s()
+        )));
+    }
+    Ok(Probe {
+        duration: std::time::Duration::from_secs_f64(w.duration_s()),
+    })
 }
 
 /// The panic's message, for the user.
@@ -70,7 +86,7 @@ pub fn panic_text(p: &(dyn std::any::Any + Send)) -> String {
 pub fn decode(src: &Source) -> Result<Decoded, String> {
     let path = &src.path;
     let cannot = |why: String| format!("cannot play {}: {why}", path.display());
-    check_header(&src.reopen()?).map_err(cannot)?;
+    probe(src)?;
     let f = src.reopen()?;
     let len = f.metadata().map(|m| m.len()).unwrap_or(0);
     let built = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {

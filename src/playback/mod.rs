@@ -201,9 +201,7 @@ impl<O: Output> Engine<O> {
             PlayerCmd::Play { id, source } => {
                 crate::fault::point("player");
                 self.stop();
-                let duration = decode::decode(&source)?
-                    .total_duration()
-                    .unwrap_or_default();
+                let duration = decode::probe(&source)?.duration;
                 self.track = Some(Track {
                     id,
                     source,
@@ -223,9 +221,7 @@ impl<O: Output> Engine<O> {
                 }
                 crate::fault::point("player");
                 let at = self.position();
-                let duration = decode::decode(&source)?
-                    .total_duration()
-                    .unwrap_or_default();
+                let duration = decode::probe(&source)?.duration;
                 let at = if duration > Duration::ZERO && at >= duration {
                     Duration::from_secs_f64(at.as_secs_f64() % duration.as_secs_f64())
                 } else {

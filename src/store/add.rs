@@ -13,8 +13,9 @@ use super::error::StoreError;
 use super::rewrite::Plan;
 use super::txn::{HistoryDir, Txn, GENHIST_DIR};
 use super::{pyjson, NewEntry};
-use crate::audio::{AudioBuffer, BitDepth};
+use crate::audio::BitDepth;
 use crate::fsutil::{self, Dir, Marker};
+use crate::wav::Frames;
 use std::io::Write;
 use std::path::Path;
 
@@ -61,12 +62,12 @@ fn write_new(
 /// and the index is unchanged.
 pub(crate) fn add(
     hd: &HistoryDir,
-    audio: &AudioBuffer,
+    audio: &mut dyn Frames,
     depth: BitDepth,
     new: NewEntry,
     begin: impl FnOnce() -> Result<Txn, StoreError>,
 ) -> Result<HistoryEntry, StoreError> {
-    if audio.channels == 0 || audio.sample_rate == 0 {
+    if audio.channels() == 0 || audio.sample_rate() == 0 {
         return Err(StoreError::BadInput(
             "audio has no channels or no sample rate".into(),
         ));
@@ -93,7 +94,7 @@ fn open_sub(d: &Dir, name: &str) -> Result<Dir, StoreError> {
 fn add_marked(
     root: &Dir,
     id: &str,
-    audio: &AudioBuffer,
+    audio: &mut dyn Frames,
     depth: BitDepth,
     new: NewEntry,
     begin: impl FnOnce() -> Result<Txn, StoreError>,
@@ -103,44 +104,46 @@ fn add_marked(
     let (wav_tmp, png_tmp) = (staging_name(id, "wav"), staging_name(id, "png"));
     let (wav, png) = (format!("{id}.wav"), format!("{id}.png"));
 
+    // One pass over the audio: the WAV is written and the thumbnail's
+    // columns gathered as it streams by.
+    let (channels, rate) = (audio.channels(), audio.sample_rate());
+    let mut thumb =
+        crate::thumbnail::Thumb::new(channels, audio.frames(), crate::thumbnail::THUMB_WIDTH);
+    let mut frames = 0;
     write_new(&audio_dir, &wav_tmp, |w| {
-        crate::audio::write_wav_to(w, audio, depth)
-            .map_err(|e| crate::audio::describe_hound_error(&e))
+        frames = crate::audio::write_frames_to(w, audio, depth, |b| thumb.push(b))
+            .map_err(|e| crate::audio::describe_hound_error(&e))?;
+        Ok(())
     })?;
-    if let Err(e) = write_new(&thumb_dir, &png_tmp, |w| {
-        crate::thumbnail::write_thumbnail_to(w, audio)
-    }) {
+    if let Err(e) = write_new(&thumb_dir, &png_tmp, |w| thumb.write_to(w)) {
         let _ = audio_dir.unlink(&wav_tmp);
         return Err(e);
     }
 
     let timestamp = new.timestamp.unwrap_or_else(super::now_iso);
-    let entry =
-        HistoryEntry {
-            entry_id: id.to_string(),
-            time_us: entry::parse_timestamp_us(&timestamp),
-            timestamp,
-            model_id: entry::shared(&new.model_id),
-            model_name: entry::shared(&new.model_name),
-            slider_positions: new.slider_positions,
-            n_components: new.n_components,
-            seed: new.seed.unwrap_or_else(|| serde_json::Number::from(0)),
-            duration_s: round_to(audio.duration_s(), 6),
-            sample_rate: audio.sample_rate,
-            stereo_mode: entry::shared(new.stereo_mode.as_deref().unwrap_or(
-                if audio.channels == 1 {
-                    "mono"
-                } else {
-                    "stereo"
-                },
-            )),
-            preset_name: entry::shared(new.preset_name.as_deref().unwrap_or("custom")),
-            audio_file: format!("audio/{wav}"),
-            thumbnail_file: format!("thumbnails/{png}"),
-            quality_score: entry::QualityScore::from_map(&new.quality_score),
-            latent_vector: new.latent_vector,
-            extra: new.extra.into(),
-        };
+    let entry = HistoryEntry {
+        entry_id: id.to_string(),
+        time_us: entry::parse_timestamp_us(&timestamp),
+        timestamp,
+        model_id: entry::shared(&new.model_id),
+        model_name: entry::shared(&new.model_name),
+        slider_positions: new.slider_positions,
+        n_components: new.n_components,
+        seed: new.seed.unwrap_or_else(|| serde_json::Number::from(0)),
+        duration_s: round_to(frames as f64 / rate as f64, 6),
+        sample_rate: rate,
+        stereo_mode: entry::shared(new.stereo_mode.as_deref().unwrap_or(if channels == 1 {
+            "mono"
+        } else {
+            "stereo"
+        })),
+        preset_name: entry::shared(new.preset_name.as_deref().unwrap_or("custom")),
+        audio_file: format!("audio/{wav}"),
+        thumbnail_file: format!("thumbnails/{png}"),
+        quality_score: entry::QualityScore::from_map(&new.quality_score),
+        latent_vector: new.latent_vector,
+        extra: new.extra.into(),
+    };
     let mut plan = Plan {
         append: vec![(id.to_string(), entry_text(&entry))],
         ..Plan::default()

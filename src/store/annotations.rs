@@ -121,49 +121,74 @@ pub struct AnnotationFile {
     rest: Map<String, Value>,
 }
 
-impl AnnotationFile {
-    /// The take `id`'s annotation (none when absent or unreadable).
-    pub fn of(&self, id: &str) -> Annotation {
-        self.takes
-            .get(id)
-            .and_then(|v| serde_json::from_value(v.clone()).ok())
+/// A take's annotation read member by member: a member genhist cannot
+/// read (`"rating": "4"`) counts as absent here and is kept as it is in the
+/// file; the others are read as usual.
+fn lenient(v: &Value) -> Annotation {
+    let Value::Object(m) = v else {
+        return Annotation::default();
+    };
+    Annotation {
+        rating: m
+            .get("rating")
+            .and_then(Value::as_u64)
+            .filter(|n| *n <= 5)
+            .map_or(0, |n| n as u8),
+        rejected: m.get("rejected").and_then(Value::as_bool).unwrap_or(false),
+        tags: match m.get("tags") {
+            Some(Value::Array(a)) => a
+                .iter()
+                .filter_map(|t| t.as_str().map(str::to_string))
+                .collect(),
+            _ => Vec::new(),
+        },
+        note: m
+            .get("note")
+            .and_then(Value::as_str)
             .unwrap_or_default()
+            .to_string(),
+    }
+}
+
+impl AnnotationFile {
+    /// The take `id`'s annotation (members genhist cannot read count as
+    /// absent).
+    pub fn of(&self, id: &str) -> Annotation {
+        self.takes.get(id).map(lenient).unwrap_or_default()
     }
 
-    /// Applies `edit` to the take `id`, keeping members genhist does not
-    /// know; a take left with nothing is dropped from the file. Returns
-    /// whether anything changed.
+    /// Applies `edit` to the take `id`: only the member the edit is about
+    /// is written, every other member (known or not, readable or not) is
+    /// kept as it is; a take left with nothing is dropped from the file.
+    /// Returns whether anything changed.
     pub fn apply(&mut self, id: &str, edit: &Edit) -> bool {
         let before = self.of(id);
         let after = edit.applied_to(&before);
-        if after == before {
-            return false;
-        }
         let mut obj = match self.takes.get(id) {
             Some(Value::Object(m)) => m.clone(),
             _ => Map::new(),
         };
-        let set = |obj: &mut Map<String, Value>, key: &str, v: Value, empty: bool| {
-            if empty {
-                obj.remove(key);
-            } else {
-                obj.insert(key.into(), v);
+        let (key, value, empty): (&str, Value, bool) = match edit {
+            Edit::Rate(_) => ("rating", after.rating.into(), after.rating == 0),
+            Edit::Reject(_) | Edit::ToggleReject => {
+                ("rejected", after.rejected.into(), !after.rejected)
             }
+            Edit::Tags { .. } => (
+                "tags",
+                Value::from(after.tags.clone()),
+                after.tags.is_empty(),
+            ),
+            Edit::Note(_) => ("note", after.note.clone().into(), after.note.is_empty()),
         };
-        set(&mut obj, "rating", after.rating.into(), after.rating == 0);
-        set(&mut obj, "rejected", after.rejected.into(), !after.rejected);
-        set(
-            &mut obj,
-            "tags",
-            Value::from(after.tags.clone()),
-            after.tags.is_empty(),
-        );
-        set(
-            &mut obj,
-            "note",
-            after.note.clone().into(),
-            after.note.is_empty(),
-        );
+        let old = obj.get(key).cloned();
+        if empty {
+            obj.remove(key);
+        } else {
+            obj.insert(key.into(), value);
+        }
+        if obj.get(key) == old.as_ref() {
+            return false;
+        }
         if obj.is_empty() {
             self.takes.remove(id);
         } else {
@@ -172,11 +197,12 @@ impl AnnotationFile {
         true
     }
 
-    /// The typed annotations (values genhist cannot read count as none).
+    /// The typed annotations (members genhist cannot read count as absent).
     pub fn typed(&self) -> Annotations {
         self.takes
             .iter()
-            .filter_map(|(id, v)| Some((id.clone(), serde_json::from_value(v.clone()).ok()?)))
+            .map(|(id, v)| (id.clone(), lenient(v)))
+            .filter(|(_, a)| !a.is_empty())
             .collect()
     }
 }
@@ -238,6 +264,7 @@ fn save(g: &Dir, a: &AnnotationFile) -> Result<(), StoreError> {
     top.insert("takes".into(), Value::Object(a.takes.clone()));
     let text = super::pyjson::to_output_json(&Value::Object(top));
     let path = g.join(ANNOTATIONS_FILE);
+    crate::fault::io_point("annotations-write").map_err(|e| StoreError::io("write", &path, e))?;
     let mut tmp = fsutil::TempFile::create(g, ANNOTATIONS_FILE, None)
         .map_err(|e| StoreError::io("write", &path, e))?;
     tmp.write_with(|w| w.write_all(text.as_bytes()))
@@ -280,17 +307,14 @@ pub(crate) fn forget(txn: &mut Txn, ids: &[String]) {
 }
 
 /// Puts restored takes' annotations back.
-pub(crate) fn restore(txn: &mut Txn, back: &[(String, Value)]) {
+pub(crate) fn restore(txn: &Txn, back: &[(String, Value)]) -> Result<(), StoreError> {
     if back.is_empty() {
-        return;
+        return Ok(());
     }
-    let r = update_in(txn, |a| {
+    update_in(txn, |a| {
         for (id, v) in back {
             a.takes.insert(id.clone(), v.clone());
         }
         true
-    });
-    if let Err(e) = r {
-        txn.notes.push(e.to_string());
-    }
+    })
 }

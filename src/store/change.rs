@@ -9,20 +9,56 @@
 use super::add;
 use super::annotations::{self, Annotations, Edit};
 use super::error::StoreError;
+use super::known::Known;
 use super::read;
+use super::read::FileStamp;
 use super::repair::{self, RepairPlan, RepairReport};
 use super::rewrite::Selection;
-use super::trash::{self, DeleteOptions, DeleteReport, PurgeWhat, UndoReport};
+use super::trash::{
+    self, BatchKind, DeleteOptions, DeleteReport, PurgeReport, PurgeWhat, UndoReport,
+};
 use super::txn::{HistoryDir, Txn};
 use super::{HistoryEntry, NewEntry};
-use crate::audio::{AudioBuffer, BitDepth};
+use crate::audio::BitDepth;
 use crate::fsutil::{self, Dir};
+use crate::wav::Frames;
 
 /// Starts a change: waits for the directory's lock, then tidies up.
 pub fn begin(hd: &HistoryDir) -> Result<Txn, StoreError> {
     let mut txn = hd.lock()?;
     housekeeping(&mut txn);
     Ok(txn)
+}
+
+/// Starts a change that does not touch the index or any take's files (an
+/// annotation): the lock, and recovery only when a killed genhist left
+/// something unfinished; no sweeps, no purge.
+fn begin_light(hd: &HistoryDir) -> Result<Txn, StoreError> {
+    let mut txn = hd.lock()?;
+    if trash::needs_recovery(hd.path()) || add::needs_recovery(hd.path()) {
+        recover_in(&mut txn);
+    }
+    Ok(txn)
+}
+
+/// Finishes what killed writers left (the part of housekeeping every
+/// change needs before it reads anything).
+fn recover_in(txn: &mut Txn) {
+    let mut notes = Vec::new();
+    match trash::recover(txn) {
+        Ok(n) => notes.extend(n),
+        Err(e) => notes.push(format!(
+            "could not finish an interrupted delete or undo: {e}"
+        )),
+    }
+    match add::recover(txn) {
+        Ok(n) => notes.extend(n),
+        Err(e) => notes.push(format!("could not clean up after an interrupted add: {e}")),
+    }
+    for n in &notes {
+        tracing::warn!("{n}");
+    }
+    txn.notes.extend(notes);
 }
 
 /// For commands that only read: finishes what a killed genhist left
@@ -45,17 +81,8 @@ pub fn recover_if_needed(hd: &HistoryDir) -> Vec<String> {
 /// purges expired trash. Failures become notes, never errors: the change
 /// the caller wants may still be possible.
 fn housekeeping(txn: &mut Txn) {
+    recover_in(txn);
     let mut notes = Vec::new();
-    match trash::recover(txn) {
-        Ok(n) => notes.extend(n),
-        Err(e) => notes.push(format!(
-            "could not finish an interrupted delete or undo: {e}"
-        )),
-    }
-    match add::recover(txn) {
-        Ok(n) => notes.extend(n),
-        Err(e) => notes.push(format!("could not clean up after an interrupted add: {e}")),
-    }
     let mut dirs = vec![txn.root().try_clone()];
     if let Ok(Some(g)) = txn.genhist(false) {
         if let Ok(a) = g.sub(add::ADDING_DIR) {
@@ -75,8 +102,13 @@ fn housekeeping(txn: &mut Txn) {
         }
     }
     if let Some(keep) = txn.history_dir().retention {
-        if let Err(e) = trash::purge_older_than(txn, keep) {
-            notes.push(format!("could not purge old trash: {e}"));
+        match trash::purge_expired(txn, keep) {
+            Ok(r) if !r.skipped.is_empty() => tracing::warn!(
+                "not trash batches, left alone in .genhist/trash: {}",
+                r.skipped.join(", ")
+            ),
+            Ok(_) => {}
+            Err(e) => notes.push(format!("could not purge old trash: {e}")),
         }
     }
     for n in &notes {
@@ -100,9 +132,39 @@ pub fn undo(hd: &HistoryDir) -> Result<UndoReport, StoreError> {
     trash::undo_in(&mut begin(hd)?)
 }
 
-/// Removes trash batches for good. Returns (batches, bytes).
-pub fn purge(hd: &HistoryDir, what: PurgeWhat) -> Result<(usize, u64), StoreError> {
+/// Removes trash batches for good.
+pub fn purge(hd: &HistoryDir, what: PurgeWhat) -> Result<PurgeReport, StoreError> {
     trash::purge_in(&begin(hd)?, what)
+}
+
+/// Moves every rejected take to the trash (a batch of kind `purge`); with
+/// `only`, just those of them. Which takes are rejected is decided under
+/// the lock, from the annotations as they are then: a take un-rejected a
+/// moment earlier by another genhist stays.
+pub fn purge_rejected(
+    hd: &HistoryDir,
+    only: Option<&[String]>,
+) -> Result<DeleteReport, StoreError> {
+    let mut txn = begin(hd)?;
+    let notes = annotations::load(hd.path())?;
+    let mut ids: Vec<String> = notes
+        .typed()
+        .into_iter()
+        .filter(|(id, a)| a.rejected && only.is_none_or(|o| o.contains(id)))
+        .map(|(id, _)| id)
+        .collect();
+    ids.sort();
+    if ids.is_empty() {
+        return Ok(DeleteReport::default());
+    }
+    trash::delete_in(
+        &mut txn,
+        Selection::Ids(ids),
+        DeleteOptions {
+            kind: BatchKind::Purge,
+            permanent: false,
+        },
+    )
 }
 
 /// Carries out a repair plan (see [`repair::apply_in`]).
@@ -114,7 +176,7 @@ pub fn repair(hd: &HistoryDir, plan: &RepairPlan) -> Result<RepairReport, StoreE
 /// [`add::add`]).
 pub fn add(
     hd: &HistoryDir,
-    audio: &AudioBuffer,
+    audio: &mut dyn Frames,
     depth: BitDepth,
     new: NewEntry,
 ) -> Result<HistoryEntry, StoreError> {
@@ -127,13 +189,47 @@ pub fn add_index_entries(hd: &HistoryDir, entries: &[HistoryEntry]) -> Result<()
     add::add_index_entries_in(&mut begin(hd)?, entries)
 }
 
+/// How an annotation checks, under the lock, that its takes are still in
+/// the index.
+pub enum Presence<'a> {
+    /// Read the index's ids (a command that holds nothing in memory).
+    Stream,
+    /// The caller follows the file: when the index is still the file it
+    /// last read or wrote (`stamp`), its id hashes say; else the index is
+    /// read.
+    Known {
+        stamp: Option<FileStamp>,
+        known: &'a Known,
+    },
+}
+
 /// Annotates the takes `ids` (full ids, which must be in the index) under
-/// the directory's lock; `history.json` is not touched. Returns every
-/// take's annotations as they are now.
-pub fn annotate(hd: &HistoryDir, ids: &[String], edit: &Edit) -> Result<Annotations, StoreError> {
-    let txn = begin(hd)?;
-    let present = txn.index_ids()?;
-    if let Some(gone) = ids.iter().find(|id| !present.contains(*id)) {
+/// the directory's lock; `history.json` is not touched, and only the
+/// housekeeping an annotation needs runs. Returns every take's
+/// annotations as they are now.
+pub fn annotate(
+    hd: &HistoryDir,
+    ids: &[String],
+    edit: &Edit,
+    presence: Presence<'_>,
+) -> Result<Annotations, StoreError> {
+    let txn = begin_light(hd)?;
+    let known_now = match presence {
+        Presence::Known { stamp, known }
+            if stamp.is_some() && read::locate(hd.path())?.stamp_now() == stamp =>
+        {
+            Some(known)
+        }
+        _ => None,
+    };
+    let gone = match known_now {
+        Some(k) => ids.iter().find(|id| !k.has(super::known::id_hash(id))),
+        None => {
+            let present = txn.index_ids()?;
+            ids.iter().find(|id| !present.contains(*id))
+        }
+    };
+    if let Some(gone) = gone {
         return Err(StoreError::NotFound(gone.clone()));
     }
     let mut typed = None;

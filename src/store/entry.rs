@@ -237,15 +237,9 @@ impl HistoryEntry {
         Value::Object(m)
     }
 
-    /// The short id shown in lists (first 8 characters).
+    /// The short id shown in lists (its first 8 columns).
     pub fn short_id(&self) -> &str {
-        let end = self
-            .entry_id
-            .char_indices()
-            .nth(8)
-            .map(|(i, _)| i)
-            .unwrap_or(self.entry_id.len());
-        &self.entry_id[..end]
+        crate::text::short_id(&self.entry_id)
     }
 
     /// Seed as an integer when it fits.

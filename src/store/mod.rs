@@ -542,7 +542,7 @@ impl GenerationHistory {
         depth: BitDepth,
         new: NewEntry,
     ) -> Result<HistoryEntry, StoreError> {
-        let e = change::add(&HistoryDir::new(&self.dir), audio, depth, new)?;
+        let e = change::add(&HistoryDir::new(&self.dir), &mut audio.stream(), depth, new)?;
         self.apply(reload::Delta {
             upserts: vec![Ok(e.clone())],
             ..reload::Delta::default()

@@ -234,6 +234,18 @@ impl Claims {
         }
     }
 
+    /// Whether some entry refers to `p` (its file, by default path or not).
+    pub fn is_claimed(&self, p: &RelPath) -> bool {
+        let s = p.to_string();
+        if let Some((owner, field)) = default_owner(&s) {
+            let h = id_hash(owner);
+            if self.keys.contains(&h) && !self.off_default.contains(&(h, field)) {
+                return true;
+            }
+        }
+        self.nondefault.contains_key(&s)
+    }
+
     /// Why entry `id` may not touch `p`: it is another entry's file.
     /// `leaving` says which ids go with it (their files are not in the way).
     pub fn conflict(

@@ -53,6 +53,16 @@ impl FileStamp {
         Some(FileStamp::of_meta(&std::fs::metadata(path).ok()?))
     }
 
+    /// The stamp of a file as `lstat`/`fstat` described it.
+    pub fn of_stat(st: &crate::fsutil::Stat) -> FileStamp {
+        FileStamp {
+            dev: st.st_dev,
+            ino: st.st_ino,
+            size: st.st_size as u64,
+            mtime_ns: st.st_mtime as i128 * 1_000_000_000 + st.st_mtime_nsec as i128,
+        }
+    }
+
     pub fn of_file(f: &File) -> Option<FileStamp> {
         Some(FileStamp::of_meta(&f.metadata().ok()?))
     }

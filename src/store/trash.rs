@@ -74,6 +74,10 @@ pub struct TrashEntry {
     /// Its annotations when it was deleted (genhist's ratings, tags, ...).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub annotations: Option<serde_json::Value>,
+    /// Back in the index, but its annotations could not be written yet
+    /// (the next command puts them back).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub annotations_pending: bool,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -120,10 +124,23 @@ pub struct UndoReport {
     pub files: usize,
     /// Ids the index had again meanwhile (left as they are; their files stay in the trash).
     pub already_present: Vec<String>,
-    /// (path, why, where it stays in the trash) of files that could not go back.
-    pub left: Vec<(String, String, PathBuf)>,
+    /// (path, why, where it stays in the trash) of files that could not go
+    /// back; no place when the trash does not hold the file either.
+    pub left: Vec<(String, String, Option<PathBuf>)>,
     /// The annotations the restored entries had (id, annotations).
     pub annotations: Vec<(String, serde_json::Value)>,
+    /// Why those annotations could not be written: they stay in the batch
+    /// (still `.restoring-`), and the next command puts them back.
+    pub annotations_pending: Option<String>,
+}
+
+/// What a purge of the trash did.
+#[derive(Debug, Default, Clone, PartialEq)]
+pub struct PurgeReport {
+    pub batches: usize,
+    pub bytes: u64,
+    /// Names in the trash that are not batches (left alone).
+    pub skipped: Vec<String>,
 }
 
 /// A batch as `trash list` shows it.
@@ -248,6 +265,12 @@ fn move_in(parent: &Dir, name: &str, batch: &Dir, p: &RelPath) -> io::Result<()>
 /// True when the batch holds `p`'s file.
 fn in_batch(batch: &Dir, p: &RelPath) -> bool {
     files_dir(batch, p, false).is_ok_and(|d| d.stat(p.file()).ok().flatten().is_some())
+}
+
+/// Where batch `name` (open as `batch`) holds the file `path`, if it does.
+fn held_at(trash: &Dir, name: &str, batch: &Dir, path: &str) -> Option<PathBuf> {
+    let p = RelPath::parse(path).ok()?;
+    in_batch(batch, &p).then(|| trash.join(name).join(FILES).join(path))
 }
 
 /// Puts the batch's file for `p` back at `p`: only to a free path (never
@@ -395,6 +418,7 @@ fn stage(
             files: Vec::new(),
             left: Vec::new(),
             annotations: annotations.get(&r.id).cloned(),
+            annotations_pending: false,
         };
         for (field, raw) in entry_files(&r.text) {
             let mut leave = |reason: String| {
@@ -515,7 +539,10 @@ fn roll_back(root: &Dir, mut staged: Staged, name: &str, error: StoreError) -> S
 /// gives it its final name.
 fn finalize(trash: &Dir, current: &str, final_name: &str, m: &Manifest) -> Result<(), StoreError> {
     let path = trash.join(current);
-    if m.entries.iter().all(|e| e.restored && e.files.is_empty()) {
+    if m.entries
+        .iter()
+        .all(|e| e.restored && e.files.is_empty() && !e.annotations_pending)
+    {
         return trash
             .remove_tree(current)
             .map_err(|e| StoreError::io("remove", &path, e));
@@ -533,16 +560,82 @@ fn finalize(trash: &Dir, current: &str, final_name: &str, m: &Manifest) -> Resul
     Ok(())
 }
 
+/// What the trash directory holds: the committed batches, newest first,
+/// and names that are not batches (a stray file, a symlink), left alone.
+struct Contents {
+    batches: Vec<String>,
+    strays: Vec<String>,
+}
+
+fn contents(trash: &Dir) -> Result<Contents, StoreError> {
+    let mut c = Contents {
+        batches: Vec::new(),
+        strays: Vec::new(),
+    };
+    let entries = trash
+        .entries()
+        .map_err(|e| StoreError::io("read", trash.path(), e))?;
+    for (name, kind) in entries {
+        let Ok(name) = name.into_string() else {
+            c.strays.push("(a name that is not UTF-8)".into());
+            continue;
+        };
+        let is_dir = match kind {
+            rustix::fs::FileType::Directory => true,
+            rustix::fs::FileType::Unknown => trash
+                .stat(&name)
+                .ok()
+                .flatten()
+                .is_some_and(|st| fsutil::kind(&st) == rustix::fs::FileType::Directory),
+            _ => false,
+        };
+        if is_dir && !name.starts_with('.') {
+            c.batches.push(name);
+        } else if !is_dir && !fsutil::is_temp_name(&name) {
+            c.strays.push(name);
+        }
+    }
+    c.batches.sort_unstable_by(|a, b| b.cmp(a));
+    c.strays.sort();
+    Ok(c)
+}
+
 /// The committed batches, newest first.
 fn batch_names(trash: &Dir) -> Result<Vec<String>, StoreError> {
-    let mut names: Vec<String> = trash
-        .names()
-        .map_err(|e| StoreError::io("read", trash.path(), e))?
-        .into_iter()
-        .filter(|n| !n.starts_with('.'))
-        .collect();
-    names.sort_unstable_by(|a, b| b.cmp(a));
-    Ok(names)
+    contents(trash).map(|c| c.batches)
+}
+
+/// Checks what an undo of `m` would put into the index: each entry's
+/// stored text must be one JSON object whose `entry_id` is the entry's own
+/// id, and no id may come twice (a text the Python tool cannot read would
+/// make it treat the whole index as corrupt and erase every take).
+fn check_restorable(m: &Manifest) -> Result<(), String> {
+    let mut seen = HashSet::new();
+    for e in m.entries.iter().filter(|e| !e.restored) {
+        let shown = crate::text::sanitize(crate::text::cut(&e.id, 40)).into_owned();
+        if !seen.insert(e.id.as_str()) {
+            return Err(format!("the take {shown} is in it twice"));
+        }
+        let text = super::nonfinite::to_markers(e.text.as_bytes());
+        match serde_json::from_slice::<serde_json::Value>(&text) {
+            Ok(serde_json::Value::Object(o)) => match o.get("entry_id") {
+                Some(serde_json::Value::String(id)) if *id == e.id => {}
+                _ => {
+                    return Err(format!(
+                        "the stored text of {shown} does not hold its own entry_id"
+                    ))
+                }
+            },
+            Ok(_) => return Err(format!("the stored text of {shown} is not a JSON object")),
+            Err(err) => {
+                return Err(format!(
+                    "the stored text of {shown} is not valid JSON ({})",
+                    super::read::strip_position(&err.to_string())
+                ))
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Restores the newest batch that has entries not yet restored: the
@@ -576,6 +669,13 @@ pub fn undo_in(txn: &mut Txn) -> Result<UndoReport, StoreError> {
     let Some((name, mut manifest)) = picked else {
         return Err(StoreError::NothingToUndo);
     };
+    if let Err(why) = check_restorable(&manifest) {
+        return Err(StoreError::BadInput(format!(
+            "trash batch {name} cannot be restored: {why}; nothing was changed \
+             (the batch stays in {}; `genhist trash purge --all` removes it)",
+            trash.join(&name).display()
+        )));
+    }
     let restoring = format!("{RESTORING}{name}");
     trash
         .rename_noreplace(&name, &trash, &restoring)
@@ -600,6 +700,7 @@ pub fn undo_in(txn: &mut Txn) -> Result<UndoReport, StoreError> {
             return Err(f.error);
         }
     };
+    crate::fault::kill_point("undo-after-index");
     let batch = trash
         .sub(&restoring)
         .map_err(|e| StoreError::io("open", &trash.join(&restoring), e))?;
@@ -628,9 +729,11 @@ pub fn undo_in(txn: &mut Txn) -> Result<UndoReport, StoreError> {
                 match back {
                     Ok(()) => report.files += 1,
                     Err(why) => {
-                        let at = trash.join(&name).join(FILES).join(&f.path);
+                        let at = held_at(&trash, &name, &batch, &f.path);
+                        if at.is_some() {
+                            kept.push(f.clone());
+                        }
                         report.left.push((f.path.clone(), why, at));
-                        kept.push(f);
                     }
                 }
             }
@@ -638,13 +741,30 @@ pub fn undo_in(txn: &mut Txn) -> Result<UndoReport, StoreError> {
         } else if outcome.already_present.contains(&e.id) {
             e.restored = true;
             for f in &e.files {
-                let at = trash.join(&name).join(FILES).join(&f.path);
                 let why = "the index has an entry with this id again".to_string();
+                let at = held_at(&trash, &name, &batch, &f.path);
                 report.left.push((f.path.clone(), why, at));
             }
         }
     }
-    super::annotations::restore(txn, &report.annotations);
+    crate::fault::kill_point("undo-before-annotations");
+    if let Err(e) = super::annotations::restore(txn, &report.annotations) {
+        // The batch keeps them, still marked as being restored: the next
+        // command puts them back (see `recover`).
+        let back: HashSet<&str> = report
+            .annotations
+            .iter()
+            .map(|(id, _)| id.as_str())
+            .collect();
+        for te in &mut manifest.entries {
+            if back.contains(te.id.as_str()) {
+                te.annotations_pending = true;
+            }
+        }
+        write_manifest(&batch, &manifest)?;
+        report.annotations_pending = Some(e.to_string());
+        return Ok(report);
+    }
     finalize(&trash, &restoring, &name, &manifest)?;
     Ok(report)
 }
@@ -712,6 +832,7 @@ pub(crate) fn recover(txn: &Txn) -> Result<Vec<String>, StoreError> {
             continue;
         };
         let (mut back, mut kept) = (0, 0);
+        let undoing = current.starts_with(RESTORING);
         for e in &mut manifest.entries {
             if e.restored || !ids.contains(&e.id) {
                 if !e.restored {
@@ -720,6 +841,9 @@ pub(crate) fn recover(txn: &Txn) -> Result<Vec<String>, StoreError> {
                 continue;
             }
             e.restored = true;
+            // An undo killed after the index was written: the take's
+            // annotations go back with it.
+            e.annotations_pending = undoing && e.annotations.is_some();
             back += 1;
             e.files.retain(|f| match RelPath::parse(&f.path) {
                 // Not moved before the crash: still where it belongs.
@@ -736,6 +860,27 @@ pub(crate) fn recover(txn: &Txn) -> Result<Vec<String>, StoreError> {
                 Err(_) => true,
             });
         }
+        let pending: Vec<(String, serde_json::Value)> = manifest
+            .entries
+            .iter()
+            .filter(|e| e.annotations_pending)
+            .filter_map(|e| Some((e.id.clone(), e.annotations.clone()?)))
+            .collect();
+        if !pending.is_empty() {
+            if let Err(e) = super::annotations::restore(txn, &pending) {
+                write_manifest(&batch, &manifest)?;
+                notes.push(format!(
+                    "could not put back the annotations of {} restored take(s) yet ({e}); \
+                     they stay in {} and the next command tries again",
+                    pending.len(),
+                    trash.join(&current).display()
+                ));
+                continue;
+            }
+            for e in &mut manifest.entries {
+                e.annotations_pending = false;
+            }
+        }
         finalize(&trash, &current, &final_name, &manifest)?;
         let what = if current.starts_with(PENDING) {
             "delete"
@@ -749,30 +894,55 @@ pub(crate) fn recover(txn: &Txn) -> Result<Vec<String>, StoreError> {
     Ok(notes)
 }
 
-/// Removes batches made more than `keep` ago. Returns (batches, bytes).
-pub(crate) fn purge_older_than(txn: &Txn, keep: Duration) -> Result<(usize, u64), StoreError> {
+/// Removes batches made more than `keep` ago. The newest batch is never
+/// removed by retention, however short: a delete can always be undone by
+/// the command right after it.
+pub(crate) fn purge_expired(txn: &Txn, keep: Duration) -> Result<PurgeReport, StoreError> {
+    purge_older(txn, keep, true)
+}
+
+fn purge_older(txn: &Txn, keep: Duration, spare_newest: bool) -> Result<PurgeReport, StoreError> {
     let now = chrono::Utc::now();
     let keep = chrono::Duration::from_std(keep).unwrap_or(chrono::Duration::MAX);
-    purge_where(txn, |name| {
+    purge_where(txn, spare_newest, |name| {
         batch_time(name).is_some_and(|t| now.signed_duration_since(t) > keep)
     })
 }
 
-fn purge_where(txn: &Txn, expired: impl Fn(&str) -> bool) -> Result<(usize, u64), StoreError> {
+/// Removes the batches `expired` says, each first renamed out of the
+/// undoable set (`.purging-<b>`), so a purge killed part-way leaves every
+/// batch whole or gone (recovery removes what it left).
+fn purge_where(
+    txn: &Txn,
+    spare_newest: bool,
+    expired: impl Fn(&str) -> bool,
+) -> Result<PurgeReport, StoreError> {
     let Some(trash) = trash_dir(txn, false)? else {
-        return Ok((0, 0));
+        return Ok(PurgeReport::default());
     };
-    let (mut n, mut bytes) = (0, 0);
-    for name in batch_names(&trash)? {
-        if expired(&name) {
-            bytes += trash.tree_size(&name).unwrap_or(0);
-            trash
-                .remove_tree(&name)
-                .map_err(|e| StoreError::io("remove", &trash.join(&name), e))?;
-            n += 1;
+    let c = contents(&trash)?;
+    let mut report = PurgeReport {
+        skipped: c.strays,
+        ..PurgeReport::default()
+    };
+    let skip = usize::from(spare_newest);
+    for name in c.batches.iter().skip(skip) {
+        if !expired(name) {
+            continue;
         }
+        let bytes = trash.tree_size(name).unwrap_or(0);
+        let purging = format!("{PURGING}{name}");
+        trash
+            .rename_noreplace(name, &trash, &purging)
+            .map_err(|e| StoreError::io("rename", &trash.join(name), e))?;
+        crate::fault::kill_point("purge-renamed");
+        trash
+            .remove_tree(&purging)
+            .map_err(|e| StoreError::io("remove", &trash.join(&purging), e))?;
+        report.batches += 1;
+        report.bytes += bytes;
     }
-    Ok((n, bytes))
+    Ok(report)
 }
 
 /// What `trash purge` removes.
@@ -782,24 +952,47 @@ pub enum PurgeWhat {
     All,
 }
 
-/// Removes trash batches for good. Returns (batches, bytes).
-pub fn purge_in(txn: &Txn, what: PurgeWhat) -> Result<(usize, u64), StoreError> {
+/// Removes trash batches for good.
+pub fn purge_in(txn: &Txn, what: PurgeWhat) -> Result<PurgeReport, StoreError> {
     match what {
-        PurgeWhat::All => purge_where(txn, |_| true),
-        PurgeWhat::OlderThan(d) => purge_older_than(txn, d),
+        PurgeWhat::All => purge_where(txn, false, |_| true),
+        PurgeWhat::OlderThan(d) => purge_older(txn, d, false),
+    }
+}
+
+/// What the trash holds: its batches, newest first, and names in it that
+/// are not batches (left alone by every command).
+#[derive(Debug, Default)]
+pub struct Listing {
+    pub batches: Vec<BatchInfo>,
+    pub skipped: Vec<String>,
+}
+
+impl Listing {
+    /// Bytes the batches hold, and the takes `undo` could bring back.
+    pub fn totals(&self) -> (u64, usize) {
+        let bytes = self.batches.iter().map(|b| b.bytes).sum();
+        let takes = self
+            .batches
+            .iter()
+            .filter_map(|b| b.manifest.as_ref())
+            .map(|m| m.entries.iter().filter(|e| !e.restored).count())
+            .sum();
+        (bytes, takes)
     }
 }
 
 /// The batches in the trash, newest first.
-pub fn list(dir: &Path) -> Result<Vec<BatchInfo>, StoreError> {
+pub fn list(dir: &Path) -> Result<Listing, StoreError> {
     let path = dir.join(GENHIST_DIR).join(TRASH_DIR);
     let trash = match Dir::open(dir).and_then(|d| d.walk(&[GENHIST_DIR, TRASH_DIR], false)) {
         Ok(t) => t,
-        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Listing::default()),
         Err(e) => return Err(StoreError::io("read", &path, e)),
     };
+    let c = contents(&trash)?;
     let mut out = Vec::new();
-    for name in batch_names(&trash)? {
+    for name in c.batches {
         let Ok(batch) = trash.sub(&name) else {
             continue;
         };
@@ -814,7 +1007,10 @@ pub fn list(dir: &Path) -> Result<Vec<BatchInfo>, StoreError> {
             name,
         });
     }
-    Ok(out)
+    Ok(Listing {
+        batches: out,
+        skipped: c.strays,
+    })
 }
 
 /// Bytes the trash holds.

@@ -255,8 +255,16 @@ impl Txn {
         if index.stamp_now() != stamp {
             return Ok(None);
         }
-        tmp.commit(&target.name)
+        crate::fault::kill_point("index-before-replace");
+        // Exchanged into place, and the file exchanged out checked: the one
+        // read here, or it goes back and the change is written again over
+        // the new version (a writer that takes no lock loses nothing).
+        let committed = tmp
+            .commit_if(&target.name, |now| now.map(FileStamp::of_stat) == stamp)
             .map_err(|e| StoreError::io("replace", index.path(), e))?;
+        if !committed {
+            return Ok(None);
+        }
         if let Some((known, delta)) = outcome.tracked.take() {
             self.merge_delta(known, delta);
         }

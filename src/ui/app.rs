@@ -1389,7 +1389,7 @@ impl App {
                     self.info(format!(
                         "cleared the filter '{}' to show {}",
                         self.view.spec.filter.text,
-                        &id[..id.len().min(8)]
+                        crate::text::short_id(&id)
                     ));
                     let fx = self.set_spec(spec);
                     self.select_take(&id);

@@ -591,7 +591,7 @@ fn status_parts(app: &App) -> Vec<String> {
             .playback
             .id
             .as_deref()
-            .map(|i| sanitize(&i[..i.len().min(8)]).into_owned())
+            .map(|i| sanitize(crate::text::short_id(i)).into_owned())
             .unwrap_or_default();
         parts.push(format!("{} {id}", play_label(app)));
     }
@@ -774,7 +774,7 @@ fn draw_confirm(f: &mut Frame, app: &App, c: &Confirm) {
                 lines.push(Line::from(truncate(
                     &format!(
                         "  {}  {}",
-                        sanitize(&id[..id.len().min(8)]),
+                        sanitize(crate::text::short_id(id)),
                         sanitize(audio)
                     ),
                     inner_w,

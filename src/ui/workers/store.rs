@@ -132,16 +132,13 @@ impl State {
 
     fn send_sizes(&self) {
         let dir = self.hd.path();
-        let batches = trash::list(dir).unwrap_or_default();
+        let listing = trash::list(dir).unwrap_or_default();
+        let (trash, trash_takes) = listing.totals();
         self.send(StoreEvent::Sizes {
             files: self.sizes.values().sum(),
-            trash: batches.iter().map(|b| b.bytes).sum(),
-            trash_batches: batches.len(),
-            trash_takes: batches
-                .iter()
-                .filter_map(|b| b.manifest.as_ref())
-                .map(|m| m.entries.iter().filter(|e| !e.restored).count())
-                .sum(),
+            trash,
+            trash_batches: listing.batches.len(),
+            trash_takes,
         });
     }
 
@@ -239,7 +236,17 @@ impl State {
                 dest,
                 overwrite,
             } => {
-                let r = export(self.hd.path(), &path, &dest, overwrite);
+                let r = crate::store::lite::IndexText::read(self.hd.path())
+                    .map_err(|e| e.to_string())
+                    .and_then(|t| {
+                        crate::export::copy_take(
+                            self.hd.path(),
+                            &t.claims(),
+                            &path,
+                            &dest,
+                            overwrite,
+                        )
+                    });
                 self.send(StoreEvent::Exported(r));
             }
             StoreJob::SaveCommand(line) => {
@@ -257,62 +264,24 @@ impl State {
                 }
             }
             StoreJob::Annotate { ids, edit } => {
-                let r = crate::store::change::annotate(&self.hd, &ids, &edit);
+                let r = crate::store::change::annotate(
+                    &self.hd,
+                    &ids,
+                    &edit,
+                    crate::store::change::Presence::Known {
+                        stamp: self.seen,
+                        known: &self.known,
+                    },
+                );
+                // What the worker wrote needs no re-read.
+                if r.is_ok() {
+                    let path = crate::store::annotations::path_of(self.hd.path());
+                    self.notes_seen = Some(FileStamp::of(&path));
+                }
                 self.send(StoreEvent::Annotated(r.map_err(|e| e.to_string())));
             }
         }
     }
-}
-
-/// Copies the WAV at `path` in `dir` to `dest` (into it, when a directory):
-/// through a temp file renamed into place, never over an existing file
-/// unless `overwrite`. Returns the absolute path written.
-pub fn export(dir: &Path, path: &RelPath, dest: &Path, overwrite: bool) -> Result<PathBuf, String> {
-    let root = Dir::open(dir).map_err(|e| e.to_string())?;
-    let mut src = match locate(&root, path) {
-        Located::Present { parent, name, .. } => {
-            parent.open_regular(&name).map_err(|e| e.to_string())?
-        }
-        Located::Missing => return Err(format!("{path} is missing")),
-        Located::Refused(why) => return Err(format!("{path}: {why}")),
-    };
-    let dest = if dest.is_dir() {
-        dest.join(path.file())
-    } else {
-        dest.to_path_buf()
-    };
-    let parent = dest
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    let parent = parent
-        .canonicalize()
-        .map_err(|e| format!("{}: {e}", parent.display()))?;
-    let name = dest
-        .file_name()
-        .and_then(|n| n.to_str())
-        .ok_or_else(|| format!("{} is not a file name", dest.display()))?
-        .to_string();
-    let absolute = parent.join(&name);
-    let pdir = Dir::open(&parent).map_err(|e| format!("{}: {e}", parent.display()))?;
-    if !overwrite && pdir.stat(&name).ok().flatten().is_some() {
-        return Err(format!(
-            "{} exists; :export! {} writes over it",
-            absolute.display(),
-            dest.display()
-        ));
-    }
-    let mut tmp = crate::fsutil::TempFile::create(&pdir, &name, None).map_err(|e| e.to_string())?;
-    tmp.write_with(|w| std::io::copy(&mut src, w).map(drop))
-        .map_err(|e| format!("{}: {e}", absolute.display()))?;
-    let result = if overwrite {
-        tmp.commit(&name)
-    } else {
-        // Never over a file that appeared meanwhile.
-        tmp.commit_new(&name)
-    };
-    result.map_err(|e| format!("{}: {e}", absolute.display()))?;
-    Ok(absolute)
 }
 
 impl StoreWorker {

@@ -1,0 +1,118 @@
+//! What genhist asks of the operating system beyond files (those are in
+//! `fsutil`): processes, thread priority, standard error, memory advice.
+//! Every `unsafe` block of the crate is in this module, each with its
+//! SAFETY note; everywhere else `unsafe` is denied (see `lib.rs`).
+#![allow(unsafe_code)]
+
+use std::fs::File;
+use std::os::fd::{AsFd, OwnedFd};
+
+/// Kills this process with SIGKILL (no destructor runs, nothing is flushed):
+/// the crash tests' exact kill points.
+pub fn kill_self() -> ! {
+    let _ = rustix::process::kill_process(rustix::process::getpid(), rustix::process::Signal::KILL);
+    // SIGKILL cannot be caught; if it could not be sent, end as abruptly.
+    std::process::abort()
+}
+
+/// Whether a process `pid` exists (ours, or another user's).
+pub fn process_exists(pid: i32) -> bool {
+    let Some(pid) = rustix::process::Pid::from_raw(pid) else {
+        return false;
+    };
+    match rustix::process::test_kill_process(pid) {
+        Ok(()) => true,
+        Err(e) => e == rustix::io::Errno::PERM,
+    }
+}
+
+/// Lowers the calling thread's priority (nice 10), so background work never
+/// takes the CPU from the thread that answers keys.
+pub fn lower_thread_priority() {
+    let tid = rustix::thread::gettid();
+    if let Err(e) = rustix::process::setpriority_process(Some(tid), 10) {
+        tracing::debug!("cannot lower the priority of a worker thread: {e}");
+    }
+}
+
+/// Gives memory freed after a large load back to the system (glibc keeps
+/// it in its arenas otherwise: ~30 MB after loading 100,000 takes).
+pub fn release_freed_memory() {
+    #[cfg(target_env = "gnu")]
+    // SAFETY: malloc_trim only returns free heap memory to the system; it
+    // touches no memory the program holds and is always safe to call.
+    unsafe {
+        libc::malloc_trim(0);
+    }
+}
+
+/// Asks the kernel to back `buf` with huge pages where it can (fewer page
+/// faults while a large index is read into it).
+pub fn advise_huge_pages(buf: &mut [u8]) {
+    const HUGE: usize = 2 << 20;
+    let p = buf.as_mut_ptr() as usize;
+    let start = (p + HUGE - 1) & !(HUGE - 1);
+    let end = (p + buf.len()) & !(HUGE - 1);
+    if end > start {
+        // SAFETY: [start, end) lies inside `buf`, which we borrow mutably;
+        // MADV_HUGEPAGE only changes how the kernel backs those pages, never
+        // their contents.
+        unsafe {
+            libc::madvise(start as *mut libc::c_void, end - start, libc::MADV_HUGEPAGE);
+        }
+    }
+}
+
+/// While alive, file descriptor 2 points at a file (the log, or /dev/null),
+/// so libasound's and rodio's messages never land on the screen; dropped,
+/// fd 2 is what it was.
+pub struct StderrRedirect {
+    saved: OwnedFd,
+}
+
+impl StderrRedirect {
+    pub fn to_file(target: &File) -> Option<StderrRedirect> {
+        let saved = rustix::io::dup(std::io::stderr()).ok()?;
+        rustix::stdio::dup2_stderr(target.as_fd()).ok()?;
+        Some(StderrRedirect { saved })
+    }
+
+    pub fn to_null() -> Option<StderrRedirect> {
+        let null = File::options().write(true).open("/dev/null").ok()?;
+        StderrRedirect::to_file(&null)
+    }
+}
+
+impl Drop for StderrRedirect {
+    fn drop(&mut self) {
+        let _ = rustix::stdio::dup2_stderr(&self.saved);
+    }
+}
+
+/// A copy of the process's standard error as it is now (kept while fd 2
+/// points at the log, for a crash's last words on the terminal).
+pub fn stderr_copy() -> Option<File> {
+    rustix::io::dup(std::io::stderr()).ok().map(File::from)
+}
+
+/// `bytes` as a `String`, checked for UTF-8 in two halves on two cores
+/// (large indexes): `split` must be at an ASCII byte, which is a character
+/// boundary, so the whole is valid when both halves are. `Err` gives the
+/// bytes back when they are not UTF-8.
+pub fn utf8_in_halves(bytes: Vec<u8>, split: usize) -> Result<String, Vec<u8>> {
+    if split > bytes.len() || (split < bytes.len() && !bytes[split].is_ascii()) {
+        return String::from_utf8(bytes).map_err(|e| e.into_bytes());
+    }
+    let (a, b) = bytes.split_at(split);
+    let (ok_a, ok_b) = std::thread::scope(|s| {
+        let tail = s.spawn(|| std::str::from_utf8(b).is_ok());
+        (std::str::from_utf8(a).is_ok(), tail.join().unwrap_or(false))
+    });
+    if ok_a && ok_b {
+        // SAFETY: both halves were just checked to be UTF-8, and the split
+        // is at an ASCII byte (checked above), so no character spans it.
+        Ok(unsafe { String::from_utf8_unchecked(bytes) })
+    } else {
+        Err(bytes)
+    }
+}
