@@ -70,7 +70,7 @@ impl Bench {
         app.update(Event::Resize(120, 40));
         let mut term = ratatui::Terminal::new(ratatui::backend::TestBackend::new(120, 40)).unwrap();
         let now = chrono::Utc::now();
-        term.draw(|f| genhist::ui::render::draw(f, &app, now))
+        term.draw(|f| genhist::ui::draw::draw(f, &app, now))
             .unwrap();
         let first = t0.elapsed();
         let (tx, rx) = channel();
@@ -113,7 +113,7 @@ impl Bench {
         let now = chrono::Utc::now();
         let app = &self.app;
         self.term
-            .draw(|f| genhist::ui::render::draw(f, app, now))
+            .draw(|f| genhist::ui::draw::draw(f, app, now))
             .unwrap();
         for s in keys.into_iter().flatten() {
             self.latencies.push(s.elapsed());
@@ -321,7 +321,7 @@ fn main() {
     for key in ["quality.overall", "duration", "model", "-seed", "newest"] {
         b.settle();
         b.command(&format!("sort {key}"));
-        let took = b.until(true, |a| !a.view.pending);
+        let took = b.until(true, |a| !a.list.view.pending);
         b.report(&format!("`:sort {key}` runs"));
         println!(
             "  :sort {key}: {:.0} ms to the sorted list",

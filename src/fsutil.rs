@@ -730,6 +730,22 @@ pub fn write_file_atomically(path: &Path, contents: &[u8]) -> io::Result<()> {
     tmp.commit(&target.name)
 }
 
+/// `~/x` → `$HOME/x` (the `:` bar is not a shell, but people type `~`).
+pub fn expand_home(p: &str) -> PathBuf {
+    let home = || std::env::var_os("HOME").map(PathBuf::from);
+    if p == "~" {
+        if let Some(h) = home() {
+            return h;
+        }
+    }
+    if let Some(rest) = p.strip_prefix("~/") {
+        if let Some(h) = home() {
+            return h.join(rest);
+        }
+    }
+    PathBuf::from(p)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -153,7 +153,8 @@ fn no_device_is_a_message_and_nothing_breaks() {
             id: "x".into(),
             source: genhist::playback::Source::open(&wav).unwrap(),
         })
-        .unwrap_err();
+        .unwrap_err()
+        .to_string();
     assert!(err.contains("no audio output device") && err.contains("ALSA: no card"));
     assert_eq!(e.status().state, PlayState::Idle);
 }
@@ -244,7 +245,7 @@ fn the_player_thread_reports_a_0_hz_take_and_plays_the_next() {
     player.send(open("zero.wav"));
     let why = loop {
         match rx.recv_timeout(Duration::from_secs(5)).expect("an answer") {
-            genhist::playback::PlayerEvent::Error(why) => break why,
+            genhist::playback::PlayerEvent::Error(why) => break why.to_string(),
             _ => continue,
         }
     };

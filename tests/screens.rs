@@ -26,12 +26,12 @@ fn app_over(dir: &std::path::Path) -> App {
             Ok(p) => PeakState::Ready(Arc::new(p)),
             Err(f) => PeakState::Failed(f),
         };
-        app.peaks.insert(e.entry_id.clone(), state);
+        app.waves.peaks.insert(e.entry_id.clone(), state);
         let files = (
             app.store.file_state(&e, Field::Audio),
             app.store.file_state(&e, Field::Thumbnail),
         );
-        app.files.insert(e.entry_id.clone(), files);
+        app.waves.files.insert(e.entry_id.clone(), files);
     }
     app
 }
@@ -134,7 +134,7 @@ fn no_color_keeps_the_selection_visible() {
     press(&mut app, "j");
     let mut term = ratatui::Terminal::new(ratatui::backend::TestBackend::new(120, 30)).unwrap();
     let now = chrono::Utc::now();
-    term.draw(|f| genhist::ui::render::draw(f, &app, now))
+    term.draw(|f| genhist::ui::draw::draw(f, &app, now))
         .unwrap();
     let buf = term.backend().buffer().clone();
     let mut colours = 0;

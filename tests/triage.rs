@@ -166,7 +166,7 @@ fn the_filter_language_of_the_browser_works_in_list() {
     let mut dr = Driver::new(&d);
     for (f, _) in [("rating>=3", 2), ("rating<3 !rejected", 2), ("tag=pad", 1)] {
         dr.command(&format!("filter {f}"));
-        dr.wait("filtered", |a| !a.view.pending);
+        dr.wait("filtered", |a| !a.list.view.pending);
         assert_eq!(dr.rows(), listed_ids(&d, &["--filter", f]), "{f}");
     }
 }
@@ -314,7 +314,7 @@ fn culling_rates_rejects_moves_on_and_plays() {
     let (_t, d, ids) = takes_dir(5);
     let mut dr = Driver::new(&d);
     dr.keys("c");
-    assert!(dr.app.culling);
+    assert!(dr.app.triage.culling);
     assert_eq!(
         opened(&dr).as_deref(),
         Some(&ids[0][..]),
@@ -360,7 +360,7 @@ fn purge_asks_first_and_undo_brings_the_takes_back_with_their_marks() {
     dr.keys("jxjjx");
     dr.command("purge");
     match &dr.app.mode {
-        Mode::Confirm(Confirm::Delete { ids: gone, .. }) => {
+        Mode::Confirm(Confirm::Purge { ids: gone, .. }) => {
             let mut want = vec![ids[1].clone(), ids[3].clone()];
             want.sort();
             assert_eq!(gone, &want);
@@ -373,8 +373,8 @@ fn purge_asks_first_and_undo_brings_the_takes_back_with_their_marks() {
     dr.keys("u");
     dr.wait("the undo", |a| a.store.count() == 4);
     dr.settle();
-    assert!(dr.app.notes.get(&ids[1]).is_some_and(|a| a.rejected));
-    assert!(dr.app.notes.get(&ids[3]).is_some_and(|a| a.rejected));
+    assert!(dr.app.triage.notes.get(&ids[1]).is_some_and(|a| a.rejected));
+    assert!(dr.app.triage.notes.get(&ids[3]).is_some_and(|a| a.rejected));
 }
 
 #[test]
@@ -414,9 +414,9 @@ fn the_ab_view_switches_at_the_same_place_and_rates_the_take_heard() {
     );
     // Keys rate the take heard (B), and the view stays open.
     dr.keys("3x");
-    assert_eq!(dr.app.notes[&ids[1]].rating, 3);
-    assert!(dr.app.notes[&ids[1]].rejected);
-    assert!(!dr.app.notes.contains_key(&ids[0]));
+    assert_eq!(dr.app.triage.notes[&ids[1]].rating, 3);
+    assert!(dr.app.triage.notes[&ids[1]].rejected);
+    assert!(!dr.app.triage.notes.contains_key(&ids[0]));
     // Loudness matching: the quieter take's RMS for both.
     dr.settle();
     dr.played.clear();
@@ -462,7 +462,7 @@ fn similar_orders_the_list_by_likeness_and_keeps_the_take_selected() {
     let mut dr = Driver::new(&d);
     dr.keys("jjj");
     dr.keys("S");
-    dr.wait("ordered", |a| !a.view.pending);
+    dr.wait("ordered", |a| !a.list.view.pending);
     assert_eq!(dr.rows(), [&ids[3][..], &ids[1], &ids[2], &ids[0]]);
     assert_eq!(dr.selected(), ids[3]);
     assert!(dr.message().contains("likeness"), "{}", dr.message());
@@ -487,7 +487,7 @@ fn an_unreadable_annotations_file_is_reported_and_the_takes_stay() {
         b"not json"
     );
     assert!(
-        !dr.app.notes.contains_key(&ids[0]),
+        !dr.app.triage.notes.contains_key(&ids[0]),
         "the app shows what the file holds"
     );
 }

@@ -48,11 +48,11 @@ fn moving_and_marking_in_the_list() {
     d.keys("g<PgDn>");
     assert_eq!(d.selected(), ids[d.app.page().min(29)]);
     d.keys("gmm");
-    assert_eq!(d.app.marked.len(), 2, "m marks and moves on");
+    assert_eq!(d.app.list.marked.len(), 2, "m marks and moves on");
     assert_eq!(d.selected(), ids[2]);
     d.keys("k");
     d.keys("m");
-    assert_eq!(d.app.marked.len(), 1, "m again unmarks");
+    assert_eq!(d.app.list.marked.len(), 1, "m again unmarks");
 }
 
 #[test]
@@ -102,7 +102,7 @@ fn marks_survive_filters_and_delete_says_how_many_are_hidden() {
     d.keys("mm");
     d.command("filter glass");
     assert_eq!(d.rows(), [ids[0].clone()]);
-    assert_eq!(d.app.marked.len(), 2, "marks survive the filter");
+    assert_eq!(d.app.list.marked.len(), 2, "marks survive the filter");
     d.keys("d");
     match &d.app.mode {
         Mode::Confirm(Confirm::Delete {
@@ -124,7 +124,7 @@ fn marks_survive_filters_and_delete_says_how_many_are_hidden() {
     d.wait("the delete", |a| a.busy.is_none());
     assert_eq!(index_ids(&dir), ids[2..].to_vec());
     assert!(d.message().contains("deleted 2 takes"), "{}", d.message());
-    assert!(d.app.marked.is_empty());
+    assert!(d.app.list.marked.is_empty());
     d.keys("m");
     d.command("clear");
     assert!(d.message().contains("cleared filter"), "{}", d.message());
@@ -209,7 +209,8 @@ fn another_programs_change_appears_and_the_selection_stays() {
     .unwrap();
     fs::rename(dir.join("other.tmp"), dir.join("history.json")).unwrap();
     d.wait("the reload", |a| {
-        a.view
+        a.list
+            .view
             .rows
             .first()
             .is_some_and(|e| e.entry_id == "znew-0000")
@@ -230,7 +231,7 @@ fn deleting_after_the_list_shrank_under_the_selection_keeps_running() {
         .args(["--dir", dir.to_str().unwrap(), "delete", &ids[0]])
         .assert()
         .success();
-    d.wait("the reload", |a| a.view.rows.len() == 4);
+    d.wait("the reload", |a| a.list.view.rows.len() == 4);
     assert_eq!(d.selected(), ids[4]);
     d.keys("dy");
     d.wait("the delete", |a| a.busy.is_none());
@@ -247,11 +248,11 @@ fn sort_and_filter_keep_the_selection_on_the_take() {
     let mut d = Driver::new(&dir);
     d.keys("jjj");
     d.command("sort oldest");
-    d.wait("sorted", |a| !a.view.pending);
+    d.wait("sorted", |a| !a.list.view.pending);
     assert_eq!(d.rows()[0], ids[7]);
     assert_eq!(d.selected(), ids[3]);
     d.command("sort -oldest");
-    d.wait("sorted", |a| !a.view.pending);
+    d.wait("sorted", |a| !a.list.view.pending);
     assert_eq!(d.rows()[0], ids[0]);
     assert_eq!(d.selected(), ids[3]);
     d.command(&format!("filter {}", &ids[3][..5]));
@@ -259,9 +260,13 @@ fn sort_and_filter_keep_the_selection_on_the_take() {
     assert_eq!(d.selected(), ids[3]);
     d.command("sort newest");
     d.keys("o");
-    assert_eq!(d.app.view.spec.sort.label(), "oldest", "o cycles the sorts");
+    assert_eq!(
+        d.app.list.view.spec.sort.label(),
+        "oldest",
+        "o cycles the sorts"
+    );
     d.keys("o");
-    assert_eq!(d.app.view.spec.sort.label(), "duration");
+    assert_eq!(d.app.list.view.spec.sort.label(), "duration");
 }
 
 #[test]
@@ -269,21 +274,23 @@ fn lists_computed_on_the_worker_keep_the_selection_and_a_search_never_cancels_a_
     let (_t, dir, ids) = takes_dir(8);
     let mut d = Driver::new(&dir);
     // Every list and search goes to the view worker, as at 100,000 takes.
-    d.app.inline_limit = 0;
+    d.app.list.inline_limit = 0;
     d.keys("jj");
     // A search typed right behind a sort, both waiting on the worker.
     d.command("sort oldest");
     d.keys(&format!("/{}<Enter>", &ids[5][..8]));
-    d.wait("sorted and found", |a| !a.view.pending && !a.find.pending);
+    d.wait("sorted and found", |a| {
+        !a.list.view.pending && !a.find.pending
+    });
     assert_eq!(d.rows()[0], ids[7], "the sort was not dropped");
     assert_eq!(d.app.find.matches.len(), 1);
     assert_eq!(d.selected(), ids[5], "the search landed on its match");
     // `:goto` a take the filter hides: the filter goes, the take is selected.
     d.command(&format!("filter {}", &ids[1][..8]));
-    d.wait("filtered", |a| !a.view.pending);
+    d.wait("filtered", |a| !a.list.view.pending);
     assert_eq!(d.rows(), [ids[1].clone()]);
     d.command(&format!("goto {}", &ids[6][..8]));
-    d.wait("unfiltered", |a| !a.view.pending);
+    d.wait("unfiltered", |a| !a.list.view.pending);
     assert_eq!(d.rows().len(), 8);
     assert_eq!(d.selected(), ids[6]);
 }
@@ -292,14 +299,14 @@ fn lists_computed_on_the_worker_keep_the_selection_and_a_search_never_cancels_a_
 fn a_change_while_a_sort_is_computed_is_not_lost() {
     let (_t, dir, ids) = takes_dir(6);
     let mut d = Driver::new(&dir);
-    d.app.inline_limit = 0;
+    d.app.list.inline_limit = 0;
     // The sort's job is held back until another program has removed a take
     // and the browser has seen it.
     let mut held = Vec::new();
     for ev in key_events(":sort oldest<Enter>") {
         held.extend(d.app.update(ev));
     }
-    assert!(d.app.view.pending);
+    assert!(d.app.list.view.pending);
     let text = fs::read_to_string(dir.join("history.json")).unwrap();
     let mut v: serde_json::Value = serde_json::from_str(&text).unwrap();
     v["entries"].as_object_mut().unwrap().remove(&ids[5]);
@@ -311,7 +318,7 @@ fn a_change_while_a_sort_is_computed_is_not_lost() {
     fs::rename(dir.join("other.tmp"), dir.join("history.json")).unwrap();
     d.wait("the reload", |a| a.store.count() == 5);
     d.perform(held);
-    d.wait("sorted", |a| !a.view.pending);
+    d.wait("sorted", |a| !a.list.view.pending);
     d.settle();
     assert_eq!(d.rows().len(), 5, "the removed take is not shown again");
     assert!(!d.rows().contains(&ids[5]));
@@ -328,7 +335,7 @@ fn the_config_file_binds_keys_sets_the_sort_and_the_help_lists_the_bindings() {
     .unwrap();
     let fx = d.app.configure(c.browser);
     d.perform(fx);
-    d.wait("sorted", |a| !a.view.pending);
+    d.wait("sorted", |a| !a.list.view.pending);
     assert_eq!(d.rows()[0], ids[4], "opens oldest first");
     d.keys("x");
     assert_eq!(d.selected(), ids[2], "x runs the bound command");
@@ -351,15 +358,16 @@ fn every_row_shown_gets_its_waveform_however_fast_the_list_moves() {
     d.keys("<PgDn><PgDn><PgDn><PgDn>kkkk");
     d.settle();
     let page = d.app.page();
-    for row in d.app.offset..d.app.offset + page {
-        let id = &d.app.view.rows[row].entry_id;
+    for row in d.app.list.offset..d.app.list.offset + page {
+        let id = &d.app.list.view.rows[row].entry_id;
         assert!(
             matches!(
-                d.app.peaks.get(id),
+                d.app.waves.peaks.get(id),
                 Some(genhist::ui::app::PeakState::Ready(_))
             ),
             "row {row} ({id}) has no waveform: {:?}",
             d.app
+                .waves
                 .peaks
                 .get(id)
                 .map(|p| matches!(p, genhist::ui::app::PeakState::Pending))
@@ -380,31 +388,31 @@ fn command_bar_recall_history_search_and_completion() {
     }
     let mut d = Driver::new(&dir);
     d.keys(":<Up>");
-    assert_eq!(d.app.input.value(), "stats", "recalled after a restart");
+    assert_eq!(d.app.bar.input.value(), "stats", "recalled after a restart");
     d.keys("<Esc>:fil<Up>");
-    assert_eq!(d.app.input.value(), "filter t000", "prefix recall");
+    assert_eq!(d.app.bar.input.value(), "filter t000", "prefix recall");
     d.keys("<Down>");
-    assert_eq!(d.app.input.value(), "fil", "back to what was typed");
+    assert_eq!(d.app.bar.input.value(), "fil", "back to what was typed");
     d.keys("<Esc>:<C-r>sort");
     assert_eq!(d.app.mode, Mode::HistorySearch);
     d.keys("<Enter>");
     assert_eq!(d.app.mode, Mode::Command);
-    assert_eq!(d.app.input.value(), "sort oldest");
+    assert_eq!(d.app.bar.input.value(), "sort oldest");
     d.keys("<Esc>:so<Tab>");
-    assert_eq!(d.app.input.value(), "sort ");
+    assert_eq!(d.app.bar.input.value(), "sort ");
     d.keys("du<Tab>");
-    assert_eq!(d.app.input.value(), "sort duration ");
+    assert_eq!(d.app.bar.input.value(), "sort duration ");
     d.keys("<Esc>:s<Tab>");
-    let c = d.app.completion.clone().expect("several candidates");
+    let c = d.app.bar.completion.clone().expect("several candidates");
     assert!(
         c.candidates.contains(&"sort".to_string()) && c.candidates.contains(&"stats".to_string())
     );
     d.keys("<Tab>");
-    assert_eq!(d.app.input.value(), format!("{} ", c.candidates[0]));
+    assert_eq!(d.app.bar.input.value(), format!("{} ", c.candidates[0]));
     d.keys("<Tab>");
-    assert_eq!(d.app.input.value(), format!("{} ", c.candidates[1]));
+    assert_eq!(d.app.bar.input.value(), format!("{} ", c.candidates[1]));
     d.keys("<BackTab>");
-    assert_eq!(d.app.input.value(), format!("{} ", c.candidates[0]));
+    assert_eq!(d.app.bar.input.value(), format!("{} ", c.candidates[0]));
 }
 
 #[test]
@@ -555,12 +563,12 @@ fn export_never_overwrites_without_the_bang_and_expands_home() {
     // Tab completes paths (the store worker lists the directory).
     fs::create_dir(home.join("takes")).unwrap();
     fs::write(home.join(".hidden"), b"").unwrap();
-    let input = |d: &Driver| d.app.input.value().to_string();
+    let input = |d: &Driver| d.app.bar.input.value().to_string();
     d.keys(":export ~/ta<Tab>");
-    d.wait("the candidates", |a| a.completion.is_some());
+    d.wait("the candidates", |a| a.bar.completion.is_some());
     assert_eq!(input(&d), "export ~/take");
     assert_eq!(
-        d.app.completion.as_ref().unwrap().candidates,
+        d.app.bar.completion.as_ref().unwrap().candidates,
         ["~/take.wav", "~/takes/"]
     );
     d.keys("<Tab><Tab>");
@@ -571,12 +579,13 @@ fn export_never_overwrites_without_the_bang_and_expands_home() {
     );
     d.keys("<Esc>:export ~/.h<Tab>");
     d.wait("the one candidate", |a| {
-        a.input.value() == "export ~/.hidden "
+        a.bar.input.value() == "export ~/.hidden "
     });
     d.keys("<Esc>:export ~/<Tab>");
-    d.wait("the candidates", |a| a.completion.is_some());
+    d.wait("the candidates", |a| a.bar.completion.is_some());
     assert!(
         !d.app
+            .bar
             .completion
             .as_ref()
             .unwrap()
@@ -591,12 +600,12 @@ fn bad_commands_change_nothing_and_say_why() {
     let (_t, dir, _) = takes_dir(3);
     let mut d = Driver::new(&dir);
     d.command("filter duration>soon");
-    assert_eq!(d.app.view.rows.len(), 3);
+    assert_eq!(d.app.list.view.rows.len(), 3);
     assert!(d.message().contains("needs a number"));
     d.command(":frobnicate");
     assert!(d.message().contains("unknown command"));
     assert_eq!(
-        d.app.history.all().last().unwrap(),
+        d.app.bar.history.all().last().unwrap(),
         "frobnicate",
         "kept for fixing"
     );

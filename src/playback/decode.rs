@@ -74,14 +74,6 @@ pub fn probe(src: &Source) -> Result<Probe, String> {
     })
 }
 
-/// The panic's message, for the user.
-pub fn panic_text(p: &(dyn std::any::Any + Send)) -> String {
-    p.downcast_ref::<&str>()
-        .map(|s| s.to_string())
-        .or_else(|| p.downcast_ref::<String>().cloned())
-        .unwrap_or_else(|| "unknown error".into())
-}
-
 /// Decodes a take, or says why it cannot be played.
 pub fn decode(src: &Source) -> Result<Decoded, String> {
     let path = &src.path;
@@ -100,6 +92,9 @@ pub fn decode(src: &Source) -> Result<Decoded, String> {
     match built {
         Ok(Ok(d)) => Ok(d),
         Ok(Err(e)) => Err(cannot(format!("cannot decode: {e}"))),
-        Err(p) => Err(cannot(format!("the decoder failed ({})", panic_text(&*p)))),
+        Err(p) => Err(cannot(format!(
+            "the decoder failed ({})",
+            crate::text::panic_text(&*p)
+        ))),
     }
 }

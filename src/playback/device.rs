@@ -2,50 +2,11 @@
 //! messages reach the terminal, the format it runs at, and how a take is
 //! handed to its mixer.
 
-use std::fs::File;
-use std::os::unix::io::AsRawFd;
 use std::path::Path;
 
 use super::decode::Decoded;
-use super::Output;
-
-/// While alive, file descriptor 2 points at `target` (the log file or /dev/null),
-/// so libasound's and rodio's `eprintln!`s never land on the screen.
-pub struct StderrRedirect {
-    saved: libc::c_int,
-}
-
-impl StderrRedirect {
-    pub fn to_file(target: &File) -> Option<StderrRedirect> {
-        // SAFETY: dup/dup2 on descriptors we own; failure leaves fd 2 untouched.
-        unsafe {
-            let saved = libc::dup(2);
-            if saved < 0 {
-                return None;
-            }
-            if libc::dup2(target.as_raw_fd(), 2) < 0 {
-                libc::close(saved);
-                return None;
-            }
-            Some(StderrRedirect { saved })
-        }
-    }
-
-    pub fn to_null() -> Option<StderrRedirect> {
-        let null = File::options().write(true).open("/dev/null").ok()?;
-        StderrRedirect::to_file(&null)
-    }
-}
-
-impl Drop for StderrRedirect {
-    fn drop(&mut self) {
-        // SAFETY: restores the descriptor saved in `to_file`.
-        unsafe {
-            libc::dup2(self.saved, 2);
-            libc::close(self.saved);
-        }
-    }
-}
+use super::{Output, PlayerError};
+use crate::sys::StderrRedirect;
 
 /// An ALSA configuration (for `ALSA_CONFIG_PATH`) whose default device
 /// writes what is played to `raw` (float32 LE, as negotiated) through the
@@ -144,11 +105,14 @@ impl Output for DeviceOutput {
         source: Decoded,
         volume: f32,
         paused: bool,
-    ) -> Result<rodio::Player, String> {
+    ) -> Result<rodio::Player, PlayerError> {
         if self.sink.is_none() {
-            self.sink = Some(open_device().map_err(|e| format!("no audio output device ({e})"))?);
+            self.sink = Some(open_device().map_err(PlayerError::NoDevice)?);
         }
-        let sink = self.sink.as_ref().ok_or("no audio output device")?;
+        let sink = self
+            .sink
+            .as_ref()
+            .ok_or_else(|| PlayerError::NoDevice("it closed".into()))?;
         let (player, queue) = queued_player(source, volume, paused, OutputFormat::of(sink));
         sink.mixer().add(queue);
         Ok(player)

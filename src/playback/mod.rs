@@ -28,7 +28,7 @@ pub trait Output: Send {
         source: Decoded,
         volume: f32,
         paused: bool,
-    ) -> Result<rodio::Player, String>;
+    ) -> Result<rodio::Player, PlayerError>;
 
     /// Lets the device go (it is opened again on the next play).
     fn release(&mut self) {}
@@ -140,12 +140,42 @@ impl Default for Status {
     }
 }
 
+/// Why the player could not do what it was asked.
+#[derive(Debug, Clone, PartialEq)]
+pub enum PlayerError {
+    /// No sound device could be opened: why (it clears when a take plays).
+    NoDevice(String),
+    /// The take could not be played: why.
+    Take(String),
+}
+
+impl std::fmt::Display for PlayerError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            PlayerError::NoDevice(why) => write!(f, "no audio output device ({why})"),
+            PlayerError::Take(why) => f.write_str(why),
+        }
+    }
+}
+
+impl From<String> for PlayerError {
+    fn from(why: String) -> PlayerError {
+        PlayerError::Take(why)
+    }
+}
+
+impl From<&str> for PlayerError {
+    fn from(why: &str) -> PlayerError {
+        PlayerError::Take(why.to_string())
+    }
+}
+
 /// What the player thread reports.
 #[derive(Debug, Clone, PartialEq)]
 pub enum PlayerEvent {
     Status(Status),
     /// A command could not be carried out: why.
-    Error(String),
+    Error(PlayerError),
     /// Something worth a word ("seek past the end: stopped").
     Note(String),
 }
@@ -192,7 +222,7 @@ impl<O: Output> Engine<O> {
 
     /// Carries out one command: `Ok(Some(note))` when there is something to
     /// say; an error is a message for the status bar.
-    pub fn handle(&mut self, cmd: PlayerCmd) -> Result<Option<String>, String> {
+    pub fn handle(&mut self, cmd: PlayerCmd) -> Result<Option<String>, PlayerError> {
         match cmd {
             PlayerCmd::Open { id, dir, path } => {
                 let source = open_take(&dir, &path)?;
@@ -266,7 +296,7 @@ impl<O: Output> Engine<O> {
             }
             PlayerCmd::Seek(to) => {
                 let Some(track) = &self.track else {
-                    return Err("nothing is playing".into());
+                    return Err(PlayerError::Take("nothing is playing".into()));
                 };
                 let total = track.duration.as_secs_f64();
                 let now = self.position().as_secs_f64();
@@ -299,7 +329,7 @@ impl<O: Output> Engine<O> {
     }
 
     /// (Re)starts the current track at `offset` on a fresh player.
-    fn start(&mut self, offset: Duration) -> Result<(), String> {
+    fn start(&mut self, offset: Duration) -> Result<(), PlayerError> {
         let track = self.track.as_ref().ok_or("nothing to play")?;
         let mut source = decode::decode(&track.source)?;
         if offset > Duration::ZERO {
@@ -435,12 +465,12 @@ fn run_engine<O: Output>(
                         notify(PlayerEvent::Error(e));
                     }
                     Err(p) => {
-                        let msg = format!("cannot play: {}", decode::panic_text(&*p));
+                        let msg = format!("cannot play: {}", crate::text::panic_text(&*p));
                         tracing::error!("player: {msg}");
                         let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
                             engine.handle(PlayerCmd::Stop)
                         }));
-                        notify(PlayerEvent::Error(msg));
+                        notify(PlayerEvent::Error(PlayerError::Take(msg)));
                     }
                 }
             }
@@ -474,9 +504,9 @@ impl Output for QueueOutput {
         source: Decoded,
         volume: f32,
         paused: bool,
-    ) -> Result<rodio::Player, String> {
+    ) -> Result<rodio::Player, PlayerError> {
         if let Some(why) = &self.fail {
-            return Err(format!("no audio output device ({why})"));
+            return Err(PlayerError::NoDevice(why.clone()));
         }
         if let Ok(mut s) = self.state.lock() {
             if !s.0 {

@@ -145,8 +145,15 @@ pub fn purge_rejected(
     hd: &HistoryDir,
     only: Option<&[String]>,
 ) -> Result<DeleteReport, StoreError> {
-    let mut txn = begin(hd)?;
-    let notes = annotations::load(hd.path())?;
+    purge_rejected_in(&mut begin(hd)?, only)
+}
+
+/// [`purge_rejected`] inside a change already begun.
+pub fn purge_rejected_in(
+    txn: &mut Txn,
+    only: Option<&[String]>,
+) -> Result<DeleteReport, StoreError> {
+    let notes = annotations::load(txn.root().path())?;
     let mut ids: Vec<String> = notes
         .typed()
         .into_iter()
@@ -158,7 +165,7 @@ pub fn purge_rejected(
         return Ok(DeleteReport::default());
     }
     trash::delete_in(
-        &mut txn,
+        txn,
         Selection::Ids(ids),
         DeleteOptions {
             kind: BatchKind::Purge,

@@ -91,13 +91,10 @@ pub enum FileState {
 /// The state of the file `rel` that entry `id` names in its `field`, under
 /// every rule of [`paths`] (`claims`: who refers to which files).
 pub fn file_state(dir: &Path, claims: &Claims, id: &str, rel: &str) -> FileState {
-    let p = match RelPath::parse(rel) {
+    let p = match claims.check(id, rel) {
         Ok(p) => p,
         Err(reason) => return FileState::Invalid { reason },
     };
-    if let Some(reason) = claims.conflict(id, &p, &|_| false) {
-        return FileState::Invalid { reason };
-    }
     let root = match Dir::open(dir) {
         Ok(d) => d,
         Err(e) => {
@@ -106,11 +103,19 @@ pub fn file_state(dir: &Path, claims: &Claims, id: &str, rel: &str) -> FileState
             }
         }
     };
-    let path = dir.join(p.to_string());
-    match paths::locate(&root, &p) {
-        Located::Present { bytes, .. } => FileState::Present { path, bytes },
-        Located::Missing => FileState::Missing { path },
-        Located::Refused(reason) => FileState::Invalid { reason },
+    FileState::at(&root, dir, &p)
+}
+
+impl FileState {
+    /// What is at the checked path `p` below `root` (the history directory
+    /// `dir`), looked up without following a symlink.
+    pub fn at(root: &Dir, dir: &Path, p: &RelPath) -> FileState {
+        let path = dir.join(p.to_string());
+        match paths::locate(root, p) {
+            Located::Present { bytes, .. } => FileState::Present { path, bytes },
+            Located::Missing => FileState::Missing { path },
+            Located::Refused(reason) => FileState::Invalid { reason },
+        }
     }
 }
 
@@ -130,10 +135,7 @@ pub fn open_file(
         id: e.entry_id.clone(),
         reason: format!("{} '{rel}': {reason}", field.name()),
     };
-    let p = RelPath::parse(rel).map_err(refused)?;
-    if let Some(reason) = claims.conflict(&e.entry_id, &p, &|_| false) {
-        return Err(refused(reason));
-    }
+    let p = claims.check(&e.entry_id, rel).map_err(refused)?;
     let root = Dir::open(dir).map_err(|err| StoreError::io("open", dir, err))?;
     let path = dir.join(p.to_string());
     match paths::locate(&root, &p) {

@@ -234,6 +234,16 @@ impl Claims {
         }
     }
 
+    /// `rel`, one of entry `id`'s paths, under every rule that needs no
+    /// file system: parsed ([`RelPath::parse`]) and not another entry's file.
+    pub fn check(&self, id: &str, rel: &str) -> Result<RelPath, String> {
+        let p = RelPath::parse(rel)?;
+        match self.conflict(id, &p, &|_| false) {
+            Some(why) => Err(why),
+            None => Ok(p),
+        }
+    }
+
     /// Whether some entry refers to `p` (its file, by default path or not).
     pub fn is_claimed(&self, p: &RelPath) -> bool {
         let s = p.to_string();

@@ -27,6 +27,13 @@ pub enum Event {
     Peaks(PeaksDone),
     Player(PlayerEvent),
     View(ViewDone),
+    /// Paths completing the word at the end of the `:` bar's `line` (see
+    /// [`Effect::CompletePath`]).
+    PathsFound {
+        line: String,
+        head: String,
+        candidates: Vec<String>,
+    },
 }
 
 /// What the store worker reports.
@@ -41,7 +48,7 @@ pub enum StoreEvent {
         /// How the file changed (genhist's delete, and anything another
         /// program wrote meanwhile).
         delta: Option<Delta>,
-        permanent: bool,
+        how: DeleteHow,
     },
     Undone {
         result: Result<UndoReport, StoreError>,
@@ -54,12 +61,7 @@ pub enum StoreEvent {
     },
     Exported(Result<PathBuf, String>),
     /// Bytes of the takes' files, and what the trash holds.
-    Sizes {
-        files: u64,
-        trash: u64,
-        trash_batches: usize,
-        trash_takes: usize,
-    },
+    Sizes(Sizes),
     /// Things housekeeping did (an interrupted delete finished, ...).
     Notes(Vec<String>),
     /// The command history could not be saved.
@@ -75,13 +77,28 @@ pub enum StoreEvent {
     /// An `Annotate` job is done: every take's annotations after it, or
     /// why it could not be saved (the app goes back to what the file holds).
     Annotated(Result<crate::store::annotations::Annotations, String>),
-    /// Paths completing the word at the end of `line` (see
-    /// [`Effect::CompletePath`]).
-    PathsFound {
-        line: String,
-        head: String,
-        candidates: Vec<String>,
-    },
+    /// Every job sent before [`StoreJob::Flush`]`(n)` is done (on disk).
+    Flushed(u64),
+}
+
+/// Bytes of the takes' files and of the trash (the store worker counts them).
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Sizes {
+    pub files: u64,
+    pub trash: u64,
+    pub trash_batches: usize,
+    pub trash_takes: usize,
+}
+
+/// How takes left the history.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DeleteHow {
+    /// Into the trash (`u` undoes).
+    ToTrash,
+    /// For good.
+    Permanent,
+    /// Rejected takes into the trash.
+    Purge,
 }
 
 /// Why a take has no waveform.
@@ -120,11 +137,22 @@ pub struct PeaksDone {
     pub files: Option<(FileState, FileState)>,
 }
 
-/// A sorted and filtered list, computed off the UI thread.
+/// What a view job computes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ViewKind {
+    /// The list: search, filter and sort over the store's entries.
+    List,
+    /// The `/` search's matches among the shown rows.
+    Search,
+}
+
+/// A sorted and filtered list (or a search's matches), computed off the UI
+/// thread; or why it could not be (the job panicked).
 #[derive(Debug)]
 pub struct ViewDone {
+    pub kind: ViewKind,
     pub seq: u64,
-    pub rows: super::view::Rows,
+    pub rows: Result<super::view::Rows, String>,
 }
 
 /// A take for the peaks worker: its id and its audio path (already checked
@@ -144,6 +172,10 @@ pub enum StoreJob {
         ids: Vec<String>,
         permanent: bool,
     },
+    /// Move those of these takes that are still rejected to the trash.
+    Purge(Vec<String>),
+    /// Answer [`StoreEvent::Flushed`] once every job before this one is done.
+    Flush(u64),
     Undo,
     PlanRepair,
     Repair(RepairPlan),
@@ -167,6 +199,8 @@ pub enum StoreJob {
 /// A view to compute: the entries (in the store's order) and what to show.
 #[derive(Debug, Clone)]
 pub struct ViewJob {
+    pub kind: ViewKind,
+    /// Numbered per kind; only the newest result of each kind is used.
     pub seq: u64,
     pub entries: super::view::Rows,
     pub spec: super::view::ViewSpec,
@@ -181,7 +215,7 @@ pub enum Effect {
     View(ViewJob),
     /// Files and directories that complete the path `word` at the end of
     /// the `:` bar's `line` (`head` is the line before it), listed on a
-    /// thread of their own (answered by `StoreEvent::PathsFound`).
+    /// thread of their own (answered by `Event::PathsFound`).
     CompletePath {
         line: String,
         head: String,
@@ -206,6 +240,16 @@ impl PartialEq for Discard {
 
 impl PartialEq for ViewJob {
     fn eq(&self, other: &ViewJob) -> bool {
-        self.seq == other.seq && self.spec == other.spec
+        self.kind == other.kind && self.seq == other.seq && self.spec == other.spec
+    }
+}
+
+impl Effect {
+    /// True for work that changes files (what quitting waits for).
+    pub fn writes(&self) -> bool {
+        match self {
+            Effect::Store(job) => !matches!(job, StoreJob::Flush(_) | StoreJob::PlanRepair),
+            _ => false,
+        }
     }
 }

@@ -12,11 +12,11 @@
 pub mod app;
 pub mod command;
 pub mod complete;
+pub mod draw;
 pub mod event;
 pub mod help;
 pub mod keymap;
 pub mod layout;
-pub mod render;
 pub mod runner;
 pub mod terminal;
 pub mod theme;
@@ -64,17 +64,10 @@ pub fn open_app(dir: &Path, command_history: Option<PathBuf>) -> Result<App> {
     let history = CommandHistory::at_path(history_file(dir, command_history), DEFAULT_MAX_ENTRIES);
     let mut app = App::new(store, history);
     app.theme = theme::Theme::for_env(theme::Theme::default());
-    if let Some(e) = app.history.take_error() {
+    if let Some(e) = app.bar.history.take_error() {
         app.error(e);
     }
-    if let Some(w) = app.store.version_warning() {
-        app.error(w);
-    } else if !app.store.invalid_entries().is_empty() {
-        app.error(format!(
-            "{} could not be read (see `genhist show ID`)",
-            crate::text::count(app.store.invalid_entries().len(), "take", "takes")
-        ));
-    }
+    app.say_index_problems();
     Ok(app)
 }
 

@@ -81,7 +81,7 @@ pub fn run_loop(
             }
         }
         let now = chrono::Utc::now();
-        screen.term.draw(|f| super::render::draw(f, &app, now))?;
+        screen.term.draw(|f| super::draw::draw(f, &app, now))?;
         let Ok(ev) = rx.recv() else {
             return Ok(0);
         };

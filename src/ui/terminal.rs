@@ -6,20 +6,19 @@
 //! the screen stays as it is; only a panic of the main thread restores the
 //! terminal, and then says where the details are.
 
-use crate::playback::device::StderrRedirect;
+use crate::sys::StderrRedirect;
 use crossterm::event::{
     DisableBracketedPaste, DisableMouseCapture, EnableBracketedPaste, EnableMouseCapture,
 };
 use crossterm::execute;
 use std::io::Write;
-use std::os::fd::{FromRawFd, RawFd};
 use std::path::PathBuf;
 use std::sync::OnceLock;
 use std::thread::ThreadId;
 
 static MAIN: OnceLock<ThreadId> = OnceLock::new();
 /// The real stderr while fd 2 points at the log (for a crash's last words).
-static REAL_STDERR: OnceLock<RawFd> = OnceLock::new();
+static REAL_STDERR: OnceLock<std::fs::File> = OnceLock::new();
 
 /// The terminal while the browser runs.
 pub struct Screen {
@@ -42,11 +41,7 @@ impl Screen {
                     crossterm::cursor::Show
                 );
                 restore_and_report(info);
-                if let Some(&fd) = REAL_STDERR.get() {
-                    // SAFETY: the saved descriptor stays open for the process's
-                    // life; ManuallyDrop keeps it from being closed here.
-                    let mut f =
-                        std::mem::ManuallyDrop::new(unsafe { std::fs::File::from_raw_fd(fd) });
+                if let Some(mut f) = REAL_STDERR.get() {
                     let _ = writeln!(
                         f,
                         "genhist crashed: {info}\n(details in {})",
@@ -62,11 +57,10 @@ impl Screen {
         }));
         execute!(std::io::stdout(), EnableMouseCapture, EnableBracketedPaste)?;
         // While the screen is up, fd 2 (ALSA, rodio, panics) goes to the log.
-        // SAFETY: dup of fd 2; the copy is kept for the process's life.
-        let saved = unsafe { libc::dup(2) };
-        if saved >= 0 && REAL_STDERR.set(saved).is_err() {
-            // SAFETY: our own descriptor, not stored anywhere.
-            unsafe { libc::close(saved) };
+        if REAL_STDERR.get().is_none() {
+            if let Some(f) = crate::sys::stderr_copy() {
+                let _ = REAL_STDERR.set(f);
+            }
         }
         let redirect = log.and_then(StderrRedirect::to_file);
         Ok(Screen {

@@ -84,8 +84,7 @@ pub fn screen_text(app: &genhist::ui::app::App, w: u16, h: u16) -> String {
     let now = chrono::DateTime::parse_from_rfc3339("2026-11-21T12:00:00+00:00")
         .unwrap()
         .to_utc();
-    term.draw(|f| genhist::ui::render::draw(f, app, now))
-        .unwrap();
+    term.draw(|f| genhist::ui::draw::draw(f, app, now)).unwrap();
     let buf = term.backend().buffer().clone();
     let mut s = String::new();
     for y in 0..buf.area.height {
@@ -361,6 +360,7 @@ impl Driver {
 
     pub fn rows(&self) -> Vec<String> {
         self.app
+            .list
             .view
             .rows
             .iter()

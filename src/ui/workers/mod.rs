@@ -44,12 +44,11 @@ impl Workers {
                 spawn("genhist-complete", move || {
                     let candidates =
                         catch("completing a path", || path_candidates(&word)).unwrap_or_default();
-                    let found = super::event::StoreEvent::PathsFound {
+                    let _ = events.send(Event::PathsFound {
                         line,
                         head,
                         candidates,
-                    };
-                    let _ = events.send(Event::Store(Box::new(found)));
+                    });
                 });
             }
             Effect::Store(job) => self.store.send(job),
@@ -77,7 +76,7 @@ pub fn path_candidates(word: &str) -> Vec<String> {
     let dir = if dir_part.is_empty() {
         PathBuf::from(".")
     } else {
-        super::app::expand_home(dir_part)
+        crate::fsutil::expand_home(dir_part)
     };
     let Ok(entries) = std::fs::read_dir(&dir) else {
         return Vec::new();
@@ -103,7 +102,7 @@ pub fn path_candidates(word: &str) -> Vec<String> {
 /// Runs `job`, turning a panic into an error message.
 pub fn catch<T>(what: &str, job: impl FnOnce() -> T) -> Result<T, String> {
     std::panic::catch_unwind(std::panic::AssertUnwindSafe(job)).map_err(|p| {
-        let why = crate::playback::decode::panic_text(&*p);
+        let why = crate::text::panic_text(&*p);
         tracing::error!("{what} failed: {why}");
         format!("{what} failed: {why}")
     })
@@ -134,11 +133,7 @@ pub fn spawn(name: &str, f: impl FnOnce() + Send + 'static) {
 /// thread that answers keys.
 pub fn spawn_background(name: &str, f: impl FnOnce() + Send + 'static) {
     spawn(name, move || {
-        // SAFETY: raises this thread's own nice value; no privileges needed.
-        unsafe {
-            let tid = libc::gettid();
-            libc::setpriority(libc::PRIO_PROCESS, tid as libc::id_t, 10);
-        }
+        crate::sys::lower_thread_priority();
         f()
     })
 }

@@ -24,14 +24,7 @@ fn file_state(root: &Dir, dir: &Path, p: &Result<RelPath, String>) -> FileState 
         Err(reason) => FileState::Invalid {
             reason: reason.clone(),
         },
-        Ok(p) => {
-            let path = dir.join(p.to_string());
-            match locate(root, p) {
-                Located::Present { bytes, .. } => FileState::Present { path, bytes },
-                Located::Missing => FileState::Missing { path },
-                Located::Refused(reason) => FileState::Invalid { reason },
-            }
-        }
+        Ok(p) => FileState::at(root, dir, p),
     }
 }
 

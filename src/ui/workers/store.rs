@@ -5,7 +5,7 @@
 //! saves. Its own writes report exactly how the file changed, so they never
 //! trigger a re-read.
 
-use super::super::event::{Event, StoreEvent, StoreJob};
+use super::super::event::{DeleteHow, Event, StoreEvent, StoreJob};
 use crate::command_history::CommandHistory;
 use crate::fsutil::Dir;
 use crate::store::known::{id_hash, IdMap, Known};
@@ -44,16 +44,6 @@ struct State {
 
 fn stamp(dir: &Path) -> Option<FileStamp> {
     read::locate(dir).ok().and_then(|i| i.stamp_now())
-}
-
-/// Gives memory freed after a large load back to the system (glibc keeps
-/// it in its arenas otherwise: ~30 MB after loading 100,000 takes).
-fn release_freed_memory() {
-    #[cfg(target_env = "gnu")]
-    // SAFETY: malloc_trim only returns free heap memory; always safe to call.
-    unsafe {
-        libc::malloc_trim(0);
-    }
 }
 
 fn entry_bytes(root: &Dir, e: &HistoryEntry) -> u64 {
@@ -97,14 +87,14 @@ impl State {
                     })
                     .collect();
                 self.send(StoreEvent::Loaded(Ok(Box::new(h))));
-                release_freed_memory();
+                crate::sys::release_freed_memory();
                 if let Ok(root) = Dir::open(self.hd.path()) {
                     self.sizes = paths
                         .into_iter()
                         .map(|(id, files)| (id, files_bytes(&root, &files)))
                         .collect();
                 }
-                release_freed_memory();
+                crate::sys::release_freed_memory();
             }
             Err(e) => {
                 self.send(StoreEvent::Loaded(Err(e)));
@@ -134,12 +124,12 @@ impl State {
         let dir = self.hd.path();
         let listing = trash::list(dir).unwrap_or_default();
         let (trash, trash_takes) = listing.totals();
-        self.send(StoreEvent::Sizes {
+        self.send(StoreEvent::Sizes(super::super::event::Sizes {
             files: self.sizes.values().sum(),
             trash,
             trash_batches: listing.batches.len(),
             trash_takes,
-        });
+        }));
     }
 
     /// Sends the annotations when their file changed since last read.
@@ -212,11 +202,24 @@ impl State {
                         },
                     )
                 });
+                let how = if permanent {
+                    DeleteHow::Permanent
+                } else {
+                    DeleteHow::ToTrash
+                };
+                self.send(StoreEvent::Deleted { result, delta, how });
+            }
+            StoreJob::Purge(ids) => {
+                let (result, delta) =
+                    self.tracked(|txn| crate::store::change::purge_rejected_in(txn, Some(&ids)));
                 self.send(StoreEvent::Deleted {
                     result,
                     delta,
-                    permanent,
+                    how: DeleteHow::Purge,
                 });
+            }
+            StoreJob::Flush(n) => {
+                self.send(StoreEvent::Flushed(n));
             }
             StoreJob::Undo => {
                 let (result, delta) = self.tracked(trash::undo_in);
@@ -346,6 +349,8 @@ impl StoreWorker {
 fn job_name(job: &StoreJob) -> &'static str {
     match job {
         StoreJob::Delete { .. } => "deleting",
+        StoreJob::Purge(_) => "purging rejected takes",
+        StoreJob::Flush(_) => "saving",
         StoreJob::Undo => "undoing",
         StoreJob::PlanRepair | StoreJob::Repair(_) => "repairing",
         StoreJob::Export { .. } => "exporting",

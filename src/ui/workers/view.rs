@@ -4,7 +4,7 @@
 //! numbered, and `App` keeps only the newest. Rows the app no longer shows
 //! are dropped here too.
 
-use super::super::event::{Event, StoreEvent, ViewDone, ViewJob};
+use super::super::event::{Event, ViewDone, ViewJob, ViewKind};
 use super::super::view::Rows;
 use std::sync::mpsc::{channel, Receiver, Sender, TryRecvError};
 
@@ -17,25 +17,15 @@ pub struct ViewWorker {
     tx: Sender<Msg>,
 }
 
-/// Search jobs are numbered from the top down (`App::find_again`).
-fn is_search(job: &ViewJob) -> bool {
-    job.seq > u64::MAX / 2
-}
-
 /// Waits for work; returns the newest list job and the newest search job
 /// waiting, or `None` when the app is gone.
 fn next_jobs(rx: &Receiver<Msg>) -> Option<[Option<ViewJob>; 2]> {
     let mut jobs: [Option<ViewJob>; 2] = [None, None];
     let mut take = |m: Msg| match m {
         Msg::Job(job) => {
-            let slot = usize::from(is_search(&job));
-            // The newest by number, whatever order they came in: list jobs
-            // count up, search jobs count down from the top.
-            let newer = match &jobs[slot] {
-                None => true,
-                Some(old) if slot == 0 => job.seq > old.seq,
-                Some(old) => job.seq < old.seq,
-            };
+            let slot = usize::from(job.kind == ViewKind::Search);
+            // The newest by number, whatever order they came in.
+            let newer = jobs[slot].as_ref().is_none_or(|old| job.seq > old.seq);
             if newer {
                 jobs[slot] = Some(job);
             }
@@ -58,20 +48,21 @@ impl ViewWorker {
         super::spawn_background("genhist-view", move || {
             while let Some(jobs) = next_jobs(&rx) {
                 for job in jobs.into_iter().flatten() {
-                    let rows = super::catch("sorting the list", || {
+                    let what = match job.kind {
+                        ViewKind::List => "sorting the list",
+                        ViewKind::Search => "searching",
+                    };
+                    // A panic is this job's failure, reported as its own.
+                    let rows = super::catch(what, || {
+                        crate::fault::point("view");
                         super::super::view::compute(&job.entries, &job.spec, &job.notes)
                     });
-                    let rows = match rows {
-                        Ok(r) => r,
-                        Err(why) => {
-                            let _ = events.send(Event::Store(Box::new(StoreEvent::Failed(why))));
-                            job.entries
-                        }
+                    let done = ViewDone {
+                        kind: job.kind,
+                        seq: job.seq,
+                        rows,
                     };
-                    if events
-                        .send(Event::View(ViewDone { seq: job.seq, rows }))
-                        .is_err()
-                    {
+                    if events.send(Event::View(done)).is_err() {
                         return;
                     }
                 }

@@ -1,0 +1,230 @@
+//! The A/B view: two takes, one playhead; `Tab` hears the other at the same
+//! position, `L` matches their loudness, rating keys and `:tag`/`:note`
+//! apply to the take heard.
+
+use super::{App, Effect, Mode, PeakState};
+use crate::playback::{PlayState, PlayerCmd};
+use crate::store::HistoryEntry;
+use crate::ui::command::Command;
+use std::sync::Arc;
+
+/// Two takes compared: both waveforms, one playhead, what differs.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Compare {
+    pub takes: [Arc<HistoryEntry>; 2],
+    /// Which one is heard (0: A, 1: B).
+    pub heard: usize,
+    /// The parameters they differ in.
+    pub rows: Vec<crate::diff::Row>,
+    /// Loudness matching: both played at the level of the quieter one.
+    pub level_match: bool,
+    /// The first row of the diff shown.
+    pub scroll: usize,
+}
+
+impl Compare {
+    pub fn heard_take(&self) -> &Arc<HistoryEntry> {
+        &self.takes[self.heard]
+    }
+}
+
+/// Where loudness matching stands.
+#[derive(Debug, Clone, PartialEq)]
+pub enum LevelMatch {
+    /// Both takes' levels are being read.
+    Reading,
+    /// The gain the heard take is played at.
+    Gain(f32),
+    /// It cannot be done: why.
+    Unavailable(String),
+}
+
+impl App {
+    /// `:ab`: the two takes to compare.
+    pub(super) fn open_compare(&mut self, ids: Vec<String>) -> Vec<Effect> {
+        let marked = &self.list.marked;
+        let pick: Result<Vec<Arc<HistoryEntry>>, String> = if ids.len() == 2 {
+            ids.iter()
+                .map(|id| self.store.get(id).cloned().map_err(|e| e.to_string()))
+                .collect()
+        } else if marked.len() > 2 {
+            Err(format!(
+                "{} takes are marked: :ab compares two (or give two ids)",
+                marked.len()
+            ))
+        } else if marked.len() == 2 {
+            let mut m: Vec<Arc<HistoryEntry>> = self
+                .list
+                .view
+                .rows
+                .iter()
+                .filter(|e| marked.contains(&e.entry_id))
+                .cloned()
+                .collect();
+            if m.len() < 2 {
+                m = marked
+                    .iter()
+                    .filter_map(|id| self.store.get_exact(id).cloned())
+                    .collect();
+            }
+            Ok(m)
+        } else {
+            match (self.selected_entry().cloned(), &self.list.previous) {
+                (Some(a), Some(prev)) => match self.store.get_exact(prev) {
+                    Some(b) if b.entry_id != a.entry_id => Ok(vec![a, b.clone()]),
+                    _ => Err("the previously selected take is gone".into()),
+                },
+                _ => Err(
+                    "nothing to compare: mark two takes (m), or select one after another".into(),
+                ),
+            }
+        };
+        match pick {
+            Ok(t) if t.len() == 2 => {
+                let rows = crate::diff::rows(&t[0], &t[1]);
+                self.mode = Mode::Compare(Compare {
+                    takes: [t[0].clone(), t[1].clone()],
+                    heard: 0,
+                    rows,
+                    level_match: false,
+                    scroll: 0,
+                });
+            }
+            Ok(_) => self.error("mark exactly two takes to compare them"),
+            Err(e) => self.error(e),
+        }
+        vec![]
+    }
+
+    /// Loudness matching of `c`: the gain that plays the heard take at the
+    /// RMS of the quieter one, or why there is none yet (or at all).
+    pub fn level(&self, c: &Compare) -> LevelMatch {
+        let mut rms = [0f32; 2];
+        for (i, e) in c.takes.iter().enumerate() {
+            let name = ["A", "B"][i];
+            match self.waves.peaks.get(&e.entry_id) {
+                Some(PeakState::Ready(p)) if p.rms > 0.0 => rms[i] = p.rms,
+                Some(PeakState::Ready(_)) => {
+                    return LevelMatch::Unavailable(format!("{name} is silent"))
+                }
+                Some(PeakState::Failed(why)) => {
+                    return LevelMatch::Unavailable(format!("{name}: {why}"))
+                }
+                _ => return LevelMatch::Reading,
+            }
+        }
+        LevelMatch::Gain(rms[0].min(rms[1]) / rms[c.heard])
+    }
+
+    /// The gain loudness matching applies (`None` until both takes are
+    /// read, or when it cannot be done).
+    pub fn level_gain(&self, c: &Compare) -> Option<f32> {
+        match self.level(c) {
+            LevelMatch::Gain(g) => Some(g),
+            _ => None,
+        }
+    }
+
+    /// The player's gain for the A/B view as it is now.
+    fn gain_effect(&self, c: &Compare) -> Effect {
+        let g = if c.level_match {
+            self.level_gain(c).unwrap_or(1.0)
+        } else {
+            1.0
+        };
+        Effect::Player(PlayerCmd::SetGain(g))
+    }
+
+    pub(super) fn run_compare(&mut self, cmd: Command) -> Vec<Effect> {
+        let Mode::Compare(mut c) = std::mem::replace(&mut self.mode, Mode::Normal) else {
+            return vec![];
+        };
+        match cmd {
+            Command::Close | Command::Cancel => {
+                vec![Effect::Player(PlayerCmd::SetGain(1.0))]
+            }
+            // The bar comes back here when done.
+            Command::CommandBar => {
+                self.bar.return_to = Some(Mode::Compare(c));
+                self.open_bar()
+            }
+            cmd => {
+                let fx = self.compare_command(&mut c, cmd);
+                if self.mode == Mode::Normal {
+                    self.mode = Mode::Compare(c);
+                }
+                fx
+            }
+        }
+    }
+
+    fn compare_command(&mut self, c: &mut Compare, cmd: Command) -> Vec<Effect> {
+        if let Some(edit) = Self::edit_of(&cmd) {
+            return self.annotate(vec![c.heard_take().entry_id.clone()], edit);
+        }
+        match cmd {
+            Command::AbSwitch => {
+                c.heard = 1 - c.heard;
+                let status = &self.player.status;
+                let playing = status
+                    .id
+                    .as_ref()
+                    .is_some_and(|p| c.takes.iter().any(|t| &t.entry_id == p))
+                    && status.state != PlayState::Idle;
+                let mut fx = vec![self.gain_effect(c)];
+                let e = c.heard_take().clone();
+                if playing {
+                    match self.checked_path(&e, &e.audio_file) {
+                        Ok(path) => fx.push(Effect::Player(PlayerCmd::Switch {
+                            id: e.entry_id.clone(),
+                            dir: self.store.dir().to_path_buf(),
+                            path,
+                        })),
+                        Err(why) => self.error(format!("cannot play {}: {why}", e.short_id())),
+                    }
+                }
+                fx
+            }
+            Command::AbLevel => {
+                c.level_match = !c.level_match;
+                let fx = vec![self.gain_effect(c)];
+                if c.level_match {
+                    match self.level(c) {
+                        LevelMatch::Reading => {
+                            self.info("loudness matching waits for both waveforms")
+                        }
+                        LevelMatch::Unavailable(why) => {
+                            self.info(format!("loudness matching is off: {why}"))
+                        }
+                        LevelMatch::Gain(_) => {}
+                    }
+                }
+                fx
+            }
+            Command::Play(_) | Command::Accept => {
+                let mut fx = vec![self.gain_effect(c)];
+                let id = c.heard_take().entry_id.clone();
+                fx.extend(self.play(&id));
+                fx
+            }
+            Command::Down => {
+                c.scroll = (c.scroll + 1).min(c.rows.len().saturating_sub(1));
+                vec![]
+            }
+            Command::Up => {
+                c.scroll = c.scroll.saturating_sub(1);
+                vec![]
+            }
+            other @ (Command::Pause
+            | Command::Stop
+            | Command::Seek(_)
+            | Command::Volume { .. }
+            | Command::Loop
+            | Command::Quit) => self.run_normal(other),
+            _ => {
+                self.info("not in the A/B view: Esc closes it");
+                vec![]
+            }
+        }
+    }
+}

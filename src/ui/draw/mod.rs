@@ -1,0 +1,46 @@
+//! Drawing: reads the [`App`], never changes it and never touches a file.
+//! All text from the index goes through `text::sanitize`; text is cut with
+//! `…`, never silently. One file per screen part.
+
+mod compare;
+mod list;
+mod panel;
+mod popups;
+mod status;
+mod waveform;
+
+use super::app::{App, Mode};
+use super::layout::{self, MIN_HEIGHT, MIN_WIDTH};
+use chrono::{DateTime, Utc};
+use ratatui::widgets::{Paragraph, Wrap};
+use ratatui::Frame;
+
+/// Draws the whole screen; `now` is injected so ages are testable.
+pub fn draw(f: &mut Frame, app: &App, now: DateTime<Utc>) {
+    let area = f.area();
+    let Some(a) = layout::areas(area) else {
+        let msg = format!(
+            "Terminal too small ({}x{}).\nNeed at least {MIN_WIDTH}x{MIN_HEIGHT}. q quits.",
+            area.width, area.height
+        );
+        f.render_widget(Paragraph::new(msg).wrap(Wrap { trim: true }), area);
+        return;
+    };
+    list::draw_list(f, app, a.list, now);
+    panel::draw_panel(f, app, a.panel, now);
+    status::draw_status(f, app, a.status);
+    status::draw_bar(f, app, a.bar);
+    match &app.mode {
+        Mode::Confirm(c) => popups::draw_confirm(f, app, c),
+        Mode::Help { only, scroll } => popups::draw_help(f, app, only.as_deref(), *scroll),
+        Mode::Info {
+            title,
+            lines,
+            scroll,
+        } => popups::draw_info(f, app, title, lines, *scroll),
+        Mode::HistorySearch => popups::draw_history_search(f, app),
+        Mode::Compare(c) => compare::draw_compare(f, app, c),
+        Mode::Command if app.bar.completion.is_some() => popups::draw_completion(f, app, a.bar),
+        _ => {}
+    }
+}

@@ -1,0 +1,189 @@
+//! The selected take's panel: every parameter, its files, its waveform and
+//! the progress of what plays.
+
+use super::super::app::App;
+use super::status::play_label;
+use super::waveform::draw_waveform;
+use crate::store::{FileState, HistoryEntry};
+use crate::text::{age, duration, latent_summary, local_time, sanitize, size, truncate};
+use chrono::{DateTime, Utc};
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::style::Style;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Gauge, Paragraph};
+use ratatui::Frame;
+
+pub(super) fn file_line(
+    app: &App,
+    label: &str,
+    rel: &str,
+    state: Option<&FileState>,
+    width: usize,
+) -> Line<'static> {
+    let t = &app.theme;
+    let (text, style) = match state {
+        Some(FileState::Present { bytes, .. }) => (
+            format!("{:>9}  {}", size(*bytes), sanitize(rel)),
+            Style::new(),
+        ),
+        Some(FileState::Missing { .. }) => (format!("MISSING  {}", sanitize(rel)), t.bad()),
+        Some(FileState::Invalid { reason }) => (format!("INVALID: {}", sanitize(reason)), t.bad()),
+        None => (format!("…        {}", sanitize(rel)), t.dim()),
+    };
+    Line::from(vec![
+        Span::styled(format!("{label:<10}"), t.label()),
+        Span::styled(truncate(&text, width.saturating_sub(10)), style),
+    ])
+}
+
+pub(super) fn kv(app: &App, label: &str, value: String, width: usize) -> Line<'static> {
+    Line::from(vec![
+        Span::styled(format!("{label:<10}"), app.theme.label()),
+        Span::raw(truncate(&value, width.saturating_sub(10))),
+    ])
+}
+
+pub(super) fn draw_panel(f: &mut Frame, app: &App, area: Rect, now: DateTime<Utc>) {
+    if area.height == 0 {
+        return;
+    }
+    let block = Block::default().borders(Borders::ALL).title(" take ");
+    let inner = block.inner(area);
+    f.render_widget(block, area);
+    let Some(e) = app.selected_entry() else {
+        return;
+    };
+    let w = inner.width as usize;
+    let mut lines = vec![
+        kv(
+            app,
+            "model",
+            format!("{} ({})", sanitize(&e.model_name), sanitize(&e.model_id)),
+            w,
+        ),
+        kv(app, "id", sanitize(&e.entry_id).into_owned(), w),
+        kv(
+            app,
+            "time",
+            format!(
+                "{}  {}",
+                local_time(e.time_us, &e.timestamp),
+                age(e.time_us, now)
+            ),
+            w,
+        ),
+        kv(app, "seed", e.seed.to_string(), w),
+        kv(
+            app,
+            "audio",
+            format!(
+                "{}  {} Hz  {}",
+                duration(e.duration_s),
+                e.sample_rate,
+                sanitize(&e.stereo_mode)
+            ),
+            w,
+        ),
+        kv(
+            app,
+            "preset",
+            format!(
+                "{}   n_components {}",
+                sanitize(&e.preset_name),
+                e.n_components
+            ),
+            w,
+        ),
+    ];
+    match &e.slider_positions {
+        None => lines.push(kv(app, "sliders", "none".into(), w)),
+        Some(s) => {
+            let bars: Vec<String> = s
+                .iter()
+                .map(|&v| {
+                    let v = v.clamp(-3, 3);
+                    let mut cells = ['·'; 7];
+                    let (a, b) = if v < 0 { (3 + v, 3) } else { (3, 3 + v) };
+                    for c in cells.iter_mut().take(b as usize + 1).skip(a as usize) {
+                        *c = '█';
+                    }
+                    cells.iter().collect::<String>()
+                })
+                .collect();
+            lines.push(kv(app, "sliders", format!("{s:?}"), w));
+            for chunk in bars.chunks(4) {
+                lines.push(kv(app, "", chunk.join(" "), w));
+            }
+        }
+    }
+    let scores = serde_json::Value::Object(e.quality_score.map());
+    let q: Vec<(String, String)> = crate::store::entry::leaves(&scores)
+        .into_iter()
+        .map(|(k, v)| (k, crate::store::pyjson::display(v)))
+        .collect();
+    for (k, v) in q.iter().take(6) {
+        lines.push(kv(
+            app,
+            "quality",
+            format!("{}: {}", sanitize(k), sanitize(v)),
+            w,
+        ));
+    }
+    if q.len() > 6 {
+        lines.push(kv(
+            app,
+            "",
+            format!("… and {} more (genhist show ID)", q.len() - 6),
+            w,
+        ));
+    }
+    if let Some(l) = &e.latent_vector {
+        lines.push(kv(app, "latent", latent_summary(l), w));
+    }
+    if let Some(a) = app.triage.notes.get(&e.entry_id) {
+        lines.push(kv(app, "keep", a.summary(), w));
+    }
+    let files = app.waves.files.get(&e.entry_id);
+    lines.push(file_line(app, "wav", &e.audio_file, files.map(|f| &f.0), w));
+    lines.push(file_line(
+        app,
+        "png",
+        &e.thumbnail_file,
+        files.map(|f| &f.1),
+        w,
+    ));
+    for (k, v) in e.extra.iter().take(3) {
+        lines.push(kv(
+            app,
+            &truncate(&sanitize(k), 9),
+            sanitize(&crate::store::pyjson::display(v)).into_owned(),
+            w,
+        ));
+    }
+    let text_h = (lines.len() as u16).min(inner.height.saturating_sub(4));
+    let parts = Layout::vertical([
+        Constraint::Length(text_h),
+        Constraint::Min(0),
+        Constraint::Length(1),
+    ])
+    .split(inner);
+    f.render_widget(Paragraph::new(lines), parts[0]);
+    draw_waveform(f, app, e, parts[1]);
+    draw_progress(f, app, e, parts[2]);
+}
+
+pub(super) fn draw_progress(f: &mut Frame, app: &App, e: &HistoryEntry, area: Rect) {
+    let pb = &app.player.status;
+    if !app.is_playing(&e.entry_id) {
+        return;
+    }
+    let total = pb.duration.as_secs_f64().max(1e-9);
+    let ratio = (pb.position.as_secs_f64() / total).clamp(0.0, 1.0);
+    f.render_widget(
+        Gauge::default()
+            .ratio(ratio)
+            .label(play_label(app))
+            .gauge_style(app.theme.accent()),
+        area,
+    );
+}
