@@ -183,7 +183,7 @@ fn main() {
     unsafe { std::env::set_var("ALSA_CONFIG_PATH", &conf) };
     let dir: PathBuf = scratch.path().join("hist");
     std::fs::create_dir(&dir).unwrap();
-    let mut h = GenerationHistory::open(&dir).unwrap();
+    let h = GenerationHistory::open(&dir).unwrap();
     // Newest first in the list: +, -, +, -, ...
     let mut ids = Vec::new();
     for i in 0..24 {
@@ -193,7 +193,15 @@ fn main() {
             ..NewEntry::default()
         };
         let sign = if i % 2 == 0 { 1.0 } else { -1.0 };
-        ids.push(h.add_entry(&take(sign), BitDepth::Int16, new).unwrap());
+        ids.push(
+            genhist::store::change::add(
+                &genhist::store::HistoryDir::new(h.dir()),
+                &mut take(sign).stream(),
+                BitDepth::Int16,
+                new,
+            )
+            .unwrap(),
+        );
     }
     let path_of = |e: &HistoryEntry| RelPath::parse(&e.audio_file).unwrap();
 

@@ -21,6 +21,57 @@ impl AudioBuffer {
     }
 }
 
+/// Frames decoded at a time when audio is streamed.
+pub(crate) const BLOCK_FRAMES: usize = 1 << 14;
+
+/// Audio that can be read a block at a time: a WAV file streamed
+/// (`wav::WavStream`), or samples in memory ([`AudioBuffer::stream`]).
+pub trait Frames {
+    fn channels(&self) -> u16;
+    fn sample_rate(&self) -> u32;
+    /// Frames in all (known before reading).
+    fn frames(&self) -> u64;
+    /// Up to `max` frames, interleaved, into `out` (cleared first); 0 at
+    /// the end.
+    fn read(&mut self, out: &mut Vec<f32>, max: usize) -> Result<usize, String>;
+}
+
+/// Samples in memory, read as a stream.
+pub struct BufferFrames<'a> {
+    buf: &'a AudioBuffer,
+    at: usize,
+}
+
+impl AudioBuffer {
+    /// The buffer as a [`Frames`] stream.
+    pub fn stream(&self) -> BufferFrames<'_> {
+        BufferFrames { buf: self, at: 0 }
+    }
+}
+
+impl Frames for BufferFrames<'_> {
+    fn channels(&self) -> u16 {
+        self.buf.channels
+    }
+
+    fn sample_rate(&self) -> u32 {
+        self.buf.sample_rate
+    }
+
+    fn frames(&self) -> u64 {
+        self.buf.frames() as u64
+    }
+
+    fn read(&mut self, out: &mut Vec<f32>, max: usize) -> Result<usize, String> {
+        out.clear();
+        let ch = self.buf.channels.max(1) as usize;
+        let n = max.min(self.buf.frames().saturating_sub(self.at));
+        out.extend_from_slice(&self.buf.samples[self.at * ch..(self.at + n) * ch]);
+        self.at += n;
+        Ok(n)
+    }
+}
+
 /// Sample formats genhist writes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum BitDepth {
@@ -58,9 +109,9 @@ pub fn write_wav_to<W: std::io::Write + std::io::Seek>(
 /// Writes what `src` streams as WAV data into `w`, a block at a time
 /// (memory does not grow with the audio); `each` sees every block as it
 /// goes (a thumbnail, say). Returns the frames written.
-pub fn write_frames_to<W: std::io::Write + std::io::Seek>(
+pub(crate) fn write_frames_to<W: std::io::Write + std::io::Seek>(
     w: W,
-    src: &mut dyn crate::wav::Frames,
+    src: &mut dyn Frames,
     depth: BitDepth,
     mut each: impl FnMut(&[f32]),
 ) -> Result<u64, hound::Error> {
@@ -80,7 +131,7 @@ pub fn write_frames_to<W: std::io::Write + std::io::Seek>(
     let mut frames = 0u64;
     loop {
         let n = src
-            .read(&mut block, crate::peaks::BLOCK_FRAMES)
+            .read(&mut block, BLOCK_FRAMES)
             .map_err(|e| hound::Error::IoError(std::io::Error::other(e)))?;
         if n == 0 {
             break;
@@ -113,7 +164,7 @@ pub fn write_frames_to<W: std::io::Write + std::io::Seek>(
 
 /// The format `add` keeps for a WAV of `encoding` (8-bit and G.711 become
 /// 16-bit, 32-bit integer and 64-bit float become 32-bit float).
-pub fn depth_of(encoding: Encoding) -> BitDepth {
+pub(crate) fn depth_of(encoding: Encoding) -> BitDepth {
     match encoding {
         Encoding::Pcm(b) if b <= 16 => BitDepth::Int16,
         Encoding::Pcm(24) => BitDepth::Int24,
@@ -123,7 +174,7 @@ pub fn depth_of(encoding: Encoding) -> BitDepth {
 }
 
 /// Turns hound's errors into words a user understands.
-pub fn describe_hound_error(e: &hound::Error) -> String {
+pub(crate) fn describe_hound_error(e: &hound::Error) -> String {
     match e {
         hound::Error::IoError(io) => io.to_string(),
         hound::Error::FormatError(m) => format!("not a valid WAV file ({m})"),
@@ -141,88 +192,4 @@ pub enum Encoding {
     Float(u16),
     /// Another format tag (µ-law 7, a-law 6, ADPCM 2, ...).
     Other(u16),
-}
-
-/// Where a WAV file's samples are and what they are.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct WavLayout {
-    pub channels: u16,
-    pub sample_rate: u32,
-    pub encoding: Encoding,
-    pub block_align: usize,
-    /// The data chunk's byte range (cut at the end of the file when the
-    /// header says more than there is).
-    pub data: std::ops::Range<usize>,
-}
-
-/// Finds `fmt ` and `data` in a RIFF/WAVE file (WAVE_FORMAT_EXTENSIBLE
-/// included) and checks what a player or a waveform needs: at least one
-/// channel, a sample rate above 0 Hz, a block alignment that holds one sample
-/// of every channel. Anything else is a message saying what is wrong.
-pub fn wav_layout(bytes: &[u8]) -> Result<WavLayout, String> {
-    if bytes.len() < 12 || &bytes[0..4] != b"RIFF" || &bytes[8..12] != b"WAVE" {
-        return Err("not a WAV file (no RIFF/WAVE header)".into());
-    }
-    let mut pos = 12;
-    let mut fmt: Option<(u16, u16, u32, u16, u16)> = None;
-    while pos + 8 <= bytes.len() {
-        let id = &bytes[pos..pos + 4];
-        let size = u32::from_le_bytes([
-            bytes[pos + 4],
-            bytes[pos + 5],
-            bytes[pos + 6],
-            bytes[pos + 7],
-        ]) as usize;
-        let body = pos + 8;
-        if id == b"fmt " {
-            if size < 16 || body + 16 > bytes.len() {
-                return Err("truncated fmt chunk".into());
-            }
-            let b = &bytes[body..];
-            let mut tag = u16::from_le_bytes([b[0], b[1]]);
-            let channels = u16::from_le_bytes([b[2], b[3]]);
-            let rate = u32::from_le_bytes([b[4], b[5], b[6], b[7]]);
-            let align = u16::from_le_bytes([b[12], b[13]]);
-            let bits = u16::from_le_bytes([b[14], b[15]]);
-            if tag == 0xFFFE && size >= 40 && body + 26 <= bytes.len() {
-                tag = u16::from_le_bytes([b[24], b[25]]);
-            }
-            fmt = Some((tag, channels, rate, align, bits));
-        } else if id == b"data" {
-            let (tag, channels, sample_rate, align, bits) =
-                fmt.ok_or("data chunk before fmt chunk")?;
-            if channels == 0 {
-                return Err("the WAV header says 0 channels".into());
-            }
-            if sample_rate == 0 {
-                return Err("the WAV header says a sample rate of 0 Hz".into());
-            }
-            let encoding = match tag {
-                1 => Encoding::Pcm(bits),
-                3 => Encoding::Float(bits),
-                t => Encoding::Other(t),
-            };
-            // PCM, float, µ-law and a-law hold whole samples per channel.
-            let per_sample = match encoding {
-                Encoding::Pcm(b) | Encoding::Float(b) => (b as usize).div_ceil(8).max(1),
-                Encoding::Other(6 | 7) => 1,
-                Encoding::Other(_) => 0,
-            };
-            if align == 0 || (align as usize) < per_sample * channels as usize {
-                return Err(format!(
-                    "the WAV header's block alignment ({align} bytes) cannot hold {channels} channel(s) of {bits}-bit samples"
-                ));
-            }
-            let end = body.saturating_add(size).min(bytes.len());
-            return Ok(WavLayout {
-                channels,
-                sample_rate,
-                encoding,
-                block_align: align as usize,
-                data: body..end,
-            });
-        }
-        pos = body.saturating_add(size.saturating_add(size & 1));
-    }
-    Err("no data chunk (file truncated?)".into())
 }

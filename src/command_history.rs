@@ -12,7 +12,7 @@ use crate::fsutil::{self, DirLock};
 use std::path::{Path, PathBuf};
 
 pub const DEFAULT_FILE: &str = ".genhist_history";
-pub const DEFAULT_MAX_ENTRIES: usize = 1000;
+pub(crate) const DEFAULT_MAX_ENTRIES: usize = 1000;
 
 /// The largest command history file genhist reads (far beyond
 /// [`DEFAULT_MAX_ENTRIES`] lines of any length people type).
@@ -165,7 +165,7 @@ impl CommandHistory {
     /// Adds a command to the history in memory only (trimmed, no empty
     /// lines, no repeat of the newest); the browser saves it to the file on
     /// a worker, through another [`CommandHistory`] on the same path.
-    pub fn remember(&mut self, command: &str) {
+    pub(crate) fn remember(&mut self, command: &str) {
         let clean = clean_command(command);
         if !clean.is_empty() && self.history.last() != Some(&clean) {
             self.history.push(clean);
@@ -322,7 +322,7 @@ impl CommandHistory {
 
 /// One clean line: line breaks and tabs become spaces, other control characters
 /// are dropped, and the ends are trimmed.
-pub fn clean_command(s: &str) -> String {
+pub(crate) fn clean_command(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
         match c {

@@ -74,7 +74,7 @@ const MAX_CONFIG_BYTES: u64 = 1 << 20;
 
 /// Loads the settings from `path` (a regular file, or a symlink to one, of
 /// at most 1 MiB: anything else is refused at once, never read).
-pub fn load_from(path: &Path) -> (Config, Option<String>) {
+fn load_from(path: &Path) -> (Config, Option<String>) {
     let text = crate::fsutil::read_regular_bounded(path, MAX_CONFIG_BYTES).and_then(|b| {
         String::from_utf8(b).map_err(|_| {
             std::io::Error::new(std::io::ErrorKind::InvalidData, "it is not UTF-8 text")

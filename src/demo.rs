@@ -9,26 +9,26 @@ use serde_json::{Map, Number, Value};
 use std::path::Path;
 
 /// A small deterministic PRNG (xorshift64*), so demos are reproducible.
-pub struct Rng(u64);
+struct Rng(u64);
 
 impl Rng {
-    pub fn new(seed: u64) -> Rng {
+    pub(crate) fn new(seed: u64) -> Rng {
         Rng(seed.max(1))
     }
-    pub fn next_u64(&mut self) -> u64 {
+    fn next_u64(&mut self) -> u64 {
         self.0 ^= self.0 >> 12;
         self.0 ^= self.0 << 25;
         self.0 ^= self.0 >> 27;
         self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
     }
     /// Uniform in [0, 1).
-    pub fn unit(&mut self) -> f64 {
+    pub(crate) fn unit(&mut self) -> f64 {
         (self.next_u64() >> 11) as f64 / (1u64 << 53) as f64
     }
-    pub fn range(&mut self, lo: f64, hi: f64) -> f64 {
+    pub(crate) fn range(&mut self, lo: f64, hi: f64) -> f64 {
         lo + (hi - lo) * self.unit()
     }
-    pub fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
+    pub(crate) fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
         &items[(self.next_u64() % items.len() as u64) as usize]
     }
 }
@@ -52,7 +52,7 @@ const PRESETS: [&str; 7] = [
 const KINDS: [&str; 6] = ["tone", "chord", "noise", "sweep", "hit", "pad"];
 
 /// Synthesizes one take of `kind`.
-pub fn synthesize(
+fn synthesize(
     kind: &str,
     rng: &mut Rng,
     sample_rate: u32,
@@ -231,4 +231,16 @@ pub fn write_demo(
     }
     crate::store::change::add_index_entries(&HistoryDir::new(dir), &entries)?;
     Ok(count)
+}
+
+/// The data directory's demo history, created on first use.
+pub(crate) fn demo_dir() -> anyhow::Result<std::path::PathBuf> {
+    let dir = dirs::data_dir()
+        .unwrap_or_else(std::env::temp_dir)
+        .join("genhist")
+        .join("demo");
+    if !dir.join(crate::store::INDEX_FILE).exists() {
+        write_demo(&dir, 60, true, 7)?;
+    }
+    Ok(dir)
 }

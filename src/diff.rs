@@ -6,11 +6,11 @@ use crate::store::HistoryEntry;
 use serde_json::{Map, Value};
 
 /// Fields that name a take rather than describe it.
-pub const IDENTITY_FIELDS: [&str; 3] = ["entry_id", "audio_file", "thumbnail_file"];
+const IDENTITY_FIELDS: [&str; 3] = ["entry_id", "audio_file", "thumbnail_file"];
 
 /// The differing fields, each with the two values (`a`'s first), in the
 /// entry's field order: what `genhist diff --json` prints.
-pub fn fields(a: &HistoryEntry, b: &HistoryEntry) -> Map<String, Value> {
+pub(crate) fn fields(a: &HistoryEntry, b: &HistoryEntry) -> Map<String, Value> {
     let (Value::Object(ma), Value::Object(mb)) = (a.to_json(), b.to_json()) else {
         return Map::new();
     };
@@ -49,7 +49,7 @@ fn text(v: Option<&Value>) -> String {
 }
 
 /// The differing fields as rows for a screen.
-pub fn rows(a: &HistoryEntry, b: &HistoryEntry) -> Vec<Row> {
+pub(crate) fn rows(a: &HistoryEntry, b: &HistoryEntry) -> Vec<Row> {
     let mut out = Vec::new();
     for (field, pair) in fields(a, b) {
         let (va, vb) = (&pair[0], &pair[1]);

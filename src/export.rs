@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 /// `.genhist/`, the command history, a take's file (`claims`), or something
 /// that is there and is not a regular file (a device, a FIFO, a directory,
 /// a symlink). `dest` is the final file name, after directory expansion.
-pub fn refuse_target(dir: &Path, claims: &Claims, dest: &Path) -> Result<(), String> {
+fn refuse_target(dir: &Path, claims: &Claims, dest: &Path) -> Result<(), String> {
     let shown = dest.display().to_string();
     let parent = dest
         .parent()
@@ -73,7 +73,7 @@ fn describe(m: &std::fs::Metadata) -> &'static str {
 /// directory): through a temp file renamed into place, never over an
 /// existing file unless `overwrite`, never over a target
 /// [`refuse_target`] refuses. Returns the absolute path written.
-pub fn copy_take(
+pub(crate) fn copy_take(
     dir: &Path,
     claims: &Claims,
     path: &RelPath,

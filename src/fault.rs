@@ -30,7 +30,7 @@ fn asked(kind: &str, name: &str) -> bool {
 }
 
 /// Panics when `name` is among the faults asked for.
-pub fn point(name: &str) {
+pub(crate) fn point(name: &str) {
     if asked("", name) {
         panic!("injected fault at {name} (GENHIST_FAULT)");
     }
@@ -38,14 +38,14 @@ pub fn point(name: &str) {
 
 /// Dies at once (SIGKILL: no destructor, no flush) when `kill@name` is
 /// asked for.
-pub fn kill_point(name: &str) {
+pub(crate) fn kill_point(name: &str) {
     if asked("kill", name) {
         crate::sys::kill_self();
     }
 }
 
 /// Fails as a full disk would when `enospc@name` is asked for.
-pub fn io_point(name: &str) -> std::io::Result<()> {
+pub(crate) fn io_point(name: &str) -> std::io::Result<()> {
     if asked("enospc", name) {
         return Err(std::io::Error::from_raw_os_error(libc::ENOSPC));
     }

@@ -23,7 +23,7 @@ use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 use std::os::unix::ffi::OsStringExt;
 use std::path::{Path, PathBuf};
 
-pub type Stat = rfs::Stat;
+pub(crate) type Stat = rfs::Stat;
 
 /// The kind of file a stat describes.
 pub fn kind(st: &Stat) -> FileType {
@@ -31,7 +31,7 @@ pub fn kind(st: &Stat) -> FileType {
 }
 
 /// "a FIFO", "a directory", ... for messages.
-pub fn describe_kind(t: FileType) -> &'static str {
+pub(crate) fn describe_kind(t: FileType) -> &'static str {
     match t {
         FileType::RegularFile => "a regular file",
         FileType::Directory => "a directory",
@@ -61,7 +61,7 @@ impl AsFd for Dir {
 /// below a history directory, a FIFO where a file should be, ...), carried
 /// inside an `io::Error`; [`refusal`] gets it back.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Refused {
+pub(crate) struct Refused {
     pub path: PathBuf,
     /// What is there instead, as a phrase: "a FIFO (named pipe), not a regular file".
     pub what: String,
@@ -83,7 +83,7 @@ fn refused(path: &Path, what: &str) -> io::Error {
 }
 
 /// The [`Refused`] inside an error from this module, if that is what it is.
-pub fn refusal(e: &io::Error) -> Option<&Refused> {
+pub(crate) fn refusal(e: &io::Error) -> Option<&Refused> {
     e.get_ref()?.downcast_ref::<Refused>()
 }
 
@@ -111,7 +111,7 @@ impl Dir {
     }
 
     /// A second handle on the same directory.
-    pub fn try_clone(&self) -> io::Result<Dir> {
+    pub(crate) fn try_clone(&self) -> io::Result<Dir> {
         Ok(Dir {
             fd: self.fd.try_clone()?,
             path: self.path.clone(),
@@ -132,7 +132,7 @@ impl Dir {
     }
 
     /// The subdirectory `name`, created when missing.
-    pub fn sub_or_create(&self, name: &str) -> io::Result<Dir> {
+    pub(crate) fn sub_or_create(&self, name: &str) -> io::Result<Dir> {
         match self.sub(name) {
             Err(e) if e.kind() == io::ErrorKind::NotFound => {
                 match rfs::mkdirat(&self.fd, name, Mode::from_raw_mode(0o755)) {
@@ -146,7 +146,7 @@ impl Dir {
 
     /// Walks `components` (all directories) from here, creating missing ones
     /// when `create`.
-    pub fn walk(&self, components: &[&str], create: bool) -> io::Result<Dir> {
+    pub(crate) fn walk(&self, components: &[&str], create: bool) -> io::Result<Dir> {
         let mut d = self.try_clone()?;
         for c in components {
             d = if create {
@@ -175,7 +175,7 @@ impl Dir {
     }
 
     /// `lstat` of `name`; `None` when there is nothing there.
-    pub fn stat(&self, name: &str) -> io::Result<Option<Stat>> {
+    pub(crate) fn stat(&self, name: &str) -> io::Result<Option<Stat>> {
         match rfs::statat(&self.fd, name, AtFlags::SYMLINK_NOFOLLOW) {
             Ok(st) => Ok(Some(st)),
             Err(Errno::NOENT) => Ok(None),
@@ -185,7 +185,7 @@ impl Dir {
 
     /// Opens the regular file `name` for reading; a symlink, FIFO, device or
     /// directory is an error at once (the open never blocks on a FIFO).
-    pub fn open_regular(&self, name: &str) -> io::Result<File> {
+    pub(crate) fn open_regular(&self, name: &str) -> io::Result<File> {
         let flags = OFlags::RDONLY | OFlags::NOFOLLOW | OFlags::NONBLOCK | OFlags::CLOEXEC;
         let fd = match rfs::openat(&self.fd, name, flags, Mode::empty()) {
             Ok(fd) => fd,
@@ -205,7 +205,7 @@ impl Dir {
     }
 
     /// Creates `name`, failing if anything (even a dangling symlink) is there.
-    pub fn create_new(&self, name: &str) -> io::Result<File> {
+    pub(crate) fn create_new(&self, name: &str) -> io::Result<File> {
         let flags =
             OFlags::WRONLY | OFlags::CREATE | OFlags::EXCL | OFlags::NOFOLLOW | OFlags::CLOEXEC;
         let fd = rfs::openat(&self.fd, name, flags, Mode::from_raw_mode(0o644))?;
@@ -214,7 +214,7 @@ impl Dir {
 
     /// Renames `from` here to `to_name` in `to`, failing with `AlreadyExists`
     /// if anything is at the destination (never over a file or a symlink).
-    pub fn rename_noreplace(&self, from: &str, to: &Dir, to_name: &str) -> io::Result<()> {
+    pub(crate) fn rename_noreplace(&self, from: &str, to: &Dir, to_name: &str) -> io::Result<()> {
         match rfs::renameat_with(&self.fd, from, &to.fd, to_name, RenameFlags::NOREPLACE) {
             Ok(()) => Ok(()),
             // Filesystems without renameat2 flags: a hard link also refuses
@@ -229,15 +229,15 @@ impl Dir {
     }
 
     /// Renames `from` here over `to_name` in `to` (replacing it atomically).
-    pub fn rename_over(&self, from: &str, to: &Dir, to_name: &str) -> io::Result<()> {
+    fn rename_over(&self, from: &str, to: &Dir, to_name: &str) -> io::Result<()> {
         rfs::renameat(&self.fd, from, &to.fd, to_name).map_err(Into::into)
     }
 
-    pub fn unlink(&self, name: &str) -> io::Result<()> {
+    pub(crate) fn unlink(&self, name: &str) -> io::Result<()> {
         rfs::unlinkat(&self.fd, name, AtFlags::empty()).map_err(Into::into)
     }
 
-    pub fn rmdir(&self, name: &str) -> io::Result<()> {
+    fn rmdir(&self, name: &str) -> io::Result<()> {
         rfs::unlinkat(&self.fd, name, AtFlags::REMOVEDIR).map_err(Into::into)
     }
 
@@ -271,7 +271,7 @@ impl Dir {
 
     /// Removes the subdirectory `name` and everything in it, without following
     /// symlinks (a symlink inside is removed, not its target).
-    pub fn remove_tree(&self, name: &str) -> io::Result<()> {
+    pub(crate) fn remove_tree(&self, name: &str) -> io::Result<()> {
         let sub = self.sub(name)?;
         for (n, t) in sub.entries()? {
             let Some(n) = n.to_str() else {
@@ -297,7 +297,7 @@ impl Dir {
     }
 
     /// Total bytes of the regular files under the subdirectory `name`.
-    pub fn tree_size(&self, name: &str) -> io::Result<u64> {
+    pub(crate) fn tree_size(&self, name: &str) -> io::Result<u64> {
         let sub = self.sub(name)?;
         let mut total = 0;
         for (n, _) in sub.entries()? {
@@ -315,20 +315,20 @@ impl Dir {
 /// An exclusive advisory lock on a directory, held while a read-modify-write
 /// runs, so genhist processes never interleave their writes there. Released
 /// when dropped (or when the process dies).
-pub struct DirLock {
+pub(crate) struct DirLock {
     _fd: OwnedFd,
 }
 
 impl DirLock {
     /// Waits for the lock.
-    pub fn acquire(dir: &Dir) -> io::Result<DirLock> {
+    pub(crate) fn acquire(dir: &Dir) -> io::Result<DirLock> {
         let fd = Self::open(dir)?;
         rfs::flock(&fd, FlockOperation::LockExclusive)?;
         Ok(DirLock { _fd: fd })
     }
 
     /// Takes the lock if nobody holds it.
-    pub fn try_acquire(dir: &Dir) -> io::Result<Option<DirLock>> {
+    pub(crate) fn try_acquire(dir: &Dir) -> io::Result<Option<DirLock>> {
         let fd = Self::open(dir)?;
         match rfs::flock(&fd, FlockOperation::NonBlockingLockExclusive) {
             Ok(()) => Ok(Some(DirLock { _fd: fd })),
@@ -338,7 +338,7 @@ impl DirLock {
     }
 
     /// The lock on the directory at `path`.
-    pub fn acquire_path(path: &Path) -> io::Result<DirLock> {
+    pub(crate) fn acquire_path(path: &Path) -> io::Result<DirLock> {
         DirLock::acquire(&Dir::open(path)?)
     }
 
@@ -399,7 +399,7 @@ impl TempFile {
     }
 
     /// Empties the file for another attempt.
-    pub fn reset(&mut self) -> io::Result<()> {
+    pub(crate) fn reset(&mut self) -> io::Result<()> {
         use std::io::Seek;
         let f = self.file();
         f.set_len(0)?;
@@ -408,7 +408,7 @@ impl TempFile {
     }
 
     /// Writes what `fill` produces through a large buffer, then fsyncs.
-    pub fn write_with(
+    pub(crate) fn write_with(
         &mut self,
         fill: impl FnOnce(&mut dyn Write) -> io::Result<()>,
     ) -> io::Result<()> {
@@ -422,7 +422,7 @@ impl TempFile {
 
     /// Renames the temp file over `target` in its directory and fsyncs the
     /// directory. The data must already be synced ([`TempFile::write_with`]).
-    pub fn commit(mut self, target: &str) -> io::Result<()> {
+    pub(crate) fn commit(mut self, target: &str) -> io::Result<()> {
         self.dir.rename_over(&self.name, &self.dir, target)?;
         self.name.clear();
         self.file = None;
@@ -440,7 +440,7 @@ impl TempFile {
     /// back and nothing changed. `Ok(false)`: `target` was not what
     /// `expected` accepts (the temp file is removed; write again over the
     /// new version).
-    pub fn commit_if(
+    pub(crate) fn commit_if(
         mut self,
         target: &str,
         expected: impl Fn(Option<&Stat>) -> bool,
@@ -508,7 +508,7 @@ impl TempFile {
 
     /// Like [`TempFile::commit`], but fails (and removes the temp file) if
     /// anything is at `target` by then: never over an existing file.
-    pub fn commit_new(mut self, target: &str) -> io::Result<()> {
+    pub(crate) fn commit_new(mut self, target: &str) -> io::Result<()> {
         self.dir.rename_noreplace(&self.name, &self.dir, target)?;
         self.name.clear();
         self.file = None;
@@ -555,7 +555,7 @@ fn is_abandoned(dir: &Dir, name: &str) -> Option<bool> {
 /// free and the process named in them is gone (a temp file is locked a
 /// moment after it is created; its living writer may be in that moment).
 /// Returns the names removed.
-pub fn sweep_dead_temps(dir: &Dir) -> io::Result<Vec<String>> {
+pub(crate) fn sweep_dead_temps(dir: &Dir) -> io::Result<Vec<String>> {
     let mut removed = Vec::new();
     for name in dir.names()? {
         let Some(pid) = temp_owner(&name) else {
@@ -573,14 +573,14 @@ pub fn sweep_dead_temps(dir: &Dir) -> io::Result<Vec<String>> {
 /// left behind unlocked when its owner dies. Created under a temp name and
 /// renamed into place already locked, so nobody ever sees it unlocked while
 /// its owner lives.
-pub struct Marker {
+pub(crate) struct Marker {
     dir: Dir,
     name: String,
     _file: File,
 }
 
 impl Marker {
-    pub fn create(dir: &Dir, name: &str, contents: &[u8]) -> io::Result<Marker> {
+    pub(crate) fn create(dir: &Dir, name: &str, contents: &[u8]) -> io::Result<Marker> {
         let mut tmp = TempFile::create(dir, name, None)?;
         tmp.file().write_all(contents)?;
         let file = tmp.file.take().expect("open");
@@ -594,12 +594,12 @@ impl Marker {
     }
 
     /// Removes the marker: the work is done.
-    pub fn finish(self) -> io::Result<()> {
+    pub(crate) fn finish(self) -> io::Result<()> {
         self.dir.unlink(&self.name)
     }
 
     /// True when the marker `name` in `dir` was left by a dead owner.
-    pub fn is_abandoned(dir: &Dir, name: &str) -> bool {
+    pub(crate) fn is_abandoned(dir: &Dir, name: &str) -> bool {
         is_abandoned(dir, name) == Some(true)
     }
 }
@@ -621,7 +621,7 @@ impl ReplaceTarget {
     /// Resolves `path`: a regular file, a symlink to one, or nothing yet.
     /// Anything else (FIFO, device, directory, a dangling symlink) is an error
     /// saying what is there; nothing is opened or read.
-    pub fn resolve(path: &Path) -> io::Result<ReplaceTarget> {
+    pub(crate) fn resolve(path: &Path) -> io::Result<ReplaceTarget> {
         let split = |p: &Path| -> io::Result<(PathBuf, String)> {
             let name = p
                 .file_name()
@@ -677,7 +677,7 @@ impl ReplaceTarget {
     }
 
     /// The file's (or link target's) path.
-    pub fn real_path(&self) -> PathBuf {
+    pub(crate) fn real_path(&self) -> PathBuf {
         self.dir.join(&self.name)
     }
 
@@ -694,7 +694,7 @@ impl ReplaceTarget {
 /// Reads the regular file at `path` (a symlink to one is followed), at
 /// most `max` bytes: a FIFO, a device or a directory is an error at once
 /// (the open never blocks), and so is a file larger than `max`.
-pub fn read_regular_bounded(path: &Path, max: u64) -> io::Result<Vec<u8>> {
+pub(crate) fn read_regular_bounded(path: &Path, max: u64) -> io::Result<Vec<u8>> {
     use std::io::Read;
     let flags = OFlags::RDONLY | OFlags::NONBLOCK | OFlags::CLOEXEC;
     let fd = rfs::open(path, flags, Mode::empty())?;
@@ -722,7 +722,7 @@ pub fn read_regular_bounded(path: &Path, max: u64) -> io::Result<Vec<u8>> {
 
 /// Replaces the file at `path` (see [`ReplaceTarget`]) with `contents`:
 /// temp file, fsync, rename, fsync of the directory; mode and owner kept.
-pub fn write_file_atomically(path: &Path, contents: &[u8]) -> io::Result<()> {
+pub(crate) fn write_file_atomically(path: &Path, contents: &[u8]) -> io::Result<()> {
     let target = ReplaceTarget::resolve(path)?;
     let dir = Dir::open(&target.dir)?;
     let mut tmp = TempFile::create(&dir, &target.name, target.stat.as_ref())?;
@@ -731,7 +731,7 @@ pub fn write_file_atomically(path: &Path, contents: &[u8]) -> io::Result<()> {
 }
 
 /// `~/x` → `$HOME/x` (the `:` bar is not a shell, but people type `~`).
-pub fn expand_home(p: &str) -> PathBuf {
+pub(crate) fn expand_home(p: &str) -> PathBuf {
     let home = || std::env::var_os("HOME").map(PathBuf::from);
     if p == "~" {
         if let Some(h) = home() {

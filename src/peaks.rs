@@ -101,7 +101,7 @@ impl From<String> for PeakError {
     }
 }
 
-use crate::wav::Frames;
+use crate::audio::{Frames, BLOCK_FRAMES};
 
 /// Peaks of the WAV file `f`, read as a stream (memory does not grow with
 /// the file), or why there are none.
@@ -115,11 +115,8 @@ pub fn peaks_of(f: std::fs::File, buckets: usize) -> Result<Peaks, PeakError> {
     Ok(acc.finish())
 }
 
-/// Frames decoded at a time.
-pub const BLOCK_FRAMES: usize = 1 << 14;
-
 /// Peaks built a block of frames at a time.
-pub struct PeakAcc {
+pub(crate) struct PeakAcc {
     peaks: Peaks,
     /// Frames seen so far.
     at: u64,
@@ -130,7 +127,7 @@ pub struct PeakAcc {
 }
 
 impl PeakAcc {
-    pub fn new(channels: u16, sample_rate: u32, frames: u64, buckets: usize) -> PeakAcc {
+    pub(crate) fn new(channels: u16, sample_rate: u32, frames: u64, buckets: usize) -> PeakAcc {
         let buckets = buckets.max(1);
         let ch = channels.max(1) as usize;
         PeakAcc {
@@ -152,7 +149,7 @@ impl PeakAcc {
 
     /// Takes the next interleaved frames (bucket `b` holds frames
     /// `b * frames / buckets` up to `(b + 1) * frames / buckets`).
-    pub fn push(&mut self, block: &[f32]) {
+    pub(crate) fn push(&mut self, block: &[f32]) {
         let ch = self.peaks.mins.len();
         let n = self.peaks.buckets();
         let total = self.peaks.frames;
@@ -188,7 +185,7 @@ impl PeakAcc {
         }
     }
 
-    pub fn finish(mut self) -> Peaks {
+    pub(crate) fn finish(mut self) -> Peaks {
         let samples = self.at as usize * self.peaks.mins.len();
         self.peaks.frames = self.at;
         for c in 0..self.peaks.mins.len() {

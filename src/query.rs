@@ -59,7 +59,7 @@ pub struct Filter {
 }
 
 /// The filter's keys, for completion and help.
-pub const FILTER_KEYS: &[&str] = &[
+pub(crate) const FILTER_KEYS: &[&str] = &[
     "model=",
     "preset=",
     "seed=",
@@ -234,7 +234,7 @@ impl Filter {
     }
 
     /// True when the filter needs the takes' annotations.
-    pub fn uses_annotations(&self) -> bool {
+    pub(crate) fn uses_annotations(&self) -> bool {
         fn uses(t: &Term) -> bool {
             match t {
                 Term::Rating(..) | Term::Rejected | Term::Tag(_) | Term::Note(_) => true,
@@ -297,7 +297,7 @@ fn contains_ci(hay: &str, needle_lower: &str) -> bool {
 }
 
 /// The `/` search: model name or id, preset, entry id or seed contains the text.
-pub fn search_matches(e: &HistoryEntry, query_lower: &str) -> bool {
+pub(crate) fn search_matches(e: &HistoryEntry, query_lower: &str) -> bool {
     query_lower.is_empty()
         || contains_ci(&e.model_name, query_lower)
         || contains_ci(&e.model_id, query_lower)
@@ -339,10 +339,10 @@ pub struct Sort {
 }
 
 /// The sort keys, for completion and help (plus `quality.KEY`).
-pub const SORT_KEYS: &[&str] = &["newest", "oldest", "duration", "seed", "model", "rating"];
+pub(crate) const SORT_KEYS: &[&str] = &["newest", "oldest", "duration", "seed", "model", "rating"];
 
 /// The orders the cycling key steps through.
-pub const SORT_CYCLE: &[&str] = &["newest", "oldest", "duration", "model", "rating"];
+pub(crate) const SORT_CYCLE: &[&str] = &["newest", "oldest", "duration", "model", "rating"];
 
 /// A key computed once per entry for a sort.
 #[derive(Debug, Clone, PartialEq, PartialOrd)]
@@ -395,7 +395,7 @@ impl Sort {
     }
 
     /// True for the order the store keeps (newest first, not reversed).
-    pub fn is_default(&self) -> bool {
+    pub(crate) fn is_default(&self) -> bool {
         self.key == SortKey::Newest && !self.reverse
     }
 
@@ -440,7 +440,7 @@ impl Sort {
     }
 
     /// Orders two entries as [`Sort::apply`] does (ties: newest first).
-    pub fn cmp(&self, a: &HistoryEntry, b: &HistoryEntry, notes: &Annotations) -> Ordering {
+    pub(crate) fn cmp(&self, a: &HistoryEntry, b: &HistoryEntry, notes: &Annotations) -> Ordering {
         let base = crate::store::newest_first(a, b);
         match &self.key {
             SortKey::Newest => {

@@ -67,7 +67,7 @@ impl Reference {
 }
 
 /// The parameter distance (see the module's text).
-pub fn parameter_distance(a: &HistoryEntry, b: &HistoryEntry) -> f64 {
+fn parameter_distance(a: &HistoryEntry, b: &HistoryEntry) -> f64 {
     let differ = |x: bool| if x { 1.0 } else { 0.0 };
     let sa = a.slider_positions.as_deref().unwrap_or(&[]);
     let sb = b.slider_positions.as_deref().unwrap_or(&[]);

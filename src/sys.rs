@@ -9,14 +9,14 @@ use std::os::fd::{AsFd, OwnedFd};
 
 /// Kills this process with SIGKILL (no destructor runs, nothing is flushed):
 /// the crash tests' exact kill points.
-pub fn kill_self() -> ! {
+pub(crate) fn kill_self() -> ! {
     let _ = rustix::process::kill_process(rustix::process::getpid(), rustix::process::Signal::KILL);
     // SIGKILL cannot be caught; if it could not be sent, end as abruptly.
     std::process::abort()
 }
 
 /// Whether a process `pid` exists (ours, or another user's).
-pub fn process_exists(pid: i32) -> bool {
+pub(crate) fn process_exists(pid: i32) -> bool {
     let Some(pid) = rustix::process::Pid::from_raw(pid) else {
         return false;
     };
@@ -28,7 +28,7 @@ pub fn process_exists(pid: i32) -> bool {
 
 /// Lowers the calling thread's priority (nice 10), so background work never
 /// takes the CPU from the thread that answers keys.
-pub fn lower_thread_priority() {
+pub(crate) fn lower_thread_priority() {
     let tid = rustix::thread::gettid();
     if let Err(e) = rustix::process::setpriority_process(Some(tid), 10) {
         tracing::debug!("cannot lower the priority of a worker thread: {e}");
@@ -37,7 +37,7 @@ pub fn lower_thread_priority() {
 
 /// Gives memory freed after a large load back to the system (glibc keeps
 /// it in its arenas otherwise: ~30 MB after loading 100,000 takes).
-pub fn release_freed_memory() {
+pub(crate) fn release_freed_memory() {
     #[cfg(target_env = "gnu")]
     // SAFETY: malloc_trim only returns free heap memory to the system; it
     // touches no memory the program holds and is always safe to call.
@@ -48,7 +48,7 @@ pub fn release_freed_memory() {
 
 /// Asks the kernel to back `buf` with huge pages where it can (fewer page
 /// faults while a large index is read into it).
-pub fn advise_huge_pages(buf: &mut [u8]) {
+pub(crate) fn advise_huge_pages(buf: &mut [u8]) {
     const HUGE: usize = 2 << 20;
     let p = buf.as_mut_ptr() as usize;
     let start = (p + HUGE - 1) & !(HUGE - 1);
@@ -66,18 +66,18 @@ pub fn advise_huge_pages(buf: &mut [u8]) {
 /// While alive, file descriptor 2 points at a file (the log, or /dev/null),
 /// so libasound's and rodio's messages never land on the screen; dropped,
 /// fd 2 is what it was.
-pub struct StderrRedirect {
+pub(crate) struct StderrRedirect {
     saved: OwnedFd,
 }
 
 impl StderrRedirect {
-    pub fn to_file(target: &File) -> Option<StderrRedirect> {
+    pub(crate) fn to_file(target: &File) -> Option<StderrRedirect> {
         let saved = rustix::io::dup(std::io::stderr()).ok()?;
         rustix::stdio::dup2_stderr(target.as_fd()).ok()?;
         Some(StderrRedirect { saved })
     }
 
-    pub fn to_null() -> Option<StderrRedirect> {
+    pub(crate) fn to_null() -> Option<StderrRedirect> {
         let null = File::options().write(true).open("/dev/null").ok()?;
         StderrRedirect::to_file(&null)
     }
@@ -91,7 +91,7 @@ impl Drop for StderrRedirect {
 
 /// A copy of the process's standard error as it is now (kept while fd 2
 /// points at the log, for a crash's last words on the terminal).
-pub fn stderr_copy() -> Option<File> {
+pub(crate) fn stderr_copy() -> Option<File> {
     rustix::io::dup(std::io::stderr()).ok().map(File::from)
 }
 
@@ -99,7 +99,7 @@ pub fn stderr_copy() -> Option<File> {
 /// (large indexes): `split` must be at an ASCII byte, which is a character
 /// boundary, so the whole is valid when both halves are. `Err` gives the
 /// bytes back when they are not UTF-8.
-pub fn utf8_in_halves(bytes: Vec<u8>, split: usize) -> Result<String, Vec<u8>> {
+pub(crate) fn utf8_in_halves(bytes: Vec<u8>, split: usize) -> Result<String, Vec<u8>> {
     if split > bytes.len() || (split < bytes.len() && !bytes[split].is_ascii()) {
         return String::from_utf8(bytes).map_err(|e| e.into_bytes());
     }

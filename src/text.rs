@@ -21,16 +21,28 @@ pub fn sanitize(s: &str) -> std::borrow::Cow<'_, str> {
 /// Characters that can act on a terminal rather than show: control
 /// characters (C0, DEL, C1: escape sequences start with them) and the
 /// bidirectional controls that reorder text.
-pub fn acts_on_terminal(c: char) -> bool {
+pub(crate) fn acts_on_terminal(c: char) -> bool {
     c.is_control()
         || matches!(c, '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
 }
 
 /// `2026-11-21 14:03` in local time.
-pub fn local_time(time_us: Option<i64>, raw: &str) -> String {
-    match time_us.and_then(|us| Utc.timestamp_micros(us).single()) {
-        Some(t) => t.with_timezone(&Local).format("%Y-%m-%d %H:%M").to_string(),
-        None => sanitize(raw).into_owned(),
+pub(crate) fn local_time(time_us: Option<i64>, raw: &str) -> String {
+    zoned_time(time_us, raw, None)
+}
+
+/// `2026-11-21 14:03` at `offset` from UTC (`None`: the local time zone).
+pub(crate) fn zoned_time(
+    time_us: Option<i64>,
+    raw: &str,
+    offset: Option<chrono::FixedOffset>,
+) -> String {
+    let Some(t) = time_us.and_then(|us| Utc.timestamp_micros(us).single()) else {
+        return sanitize(raw).into_owned();
+    };
+    match offset {
+        Some(o) => t.with_timezone(&o).format("%Y-%m-%d %H:%M").to_string(),
+        None => t.with_timezone(&Local).format("%Y-%m-%d %H:%M").to_string(),
     }
 }
 
@@ -85,7 +97,7 @@ pub fn duration(secs: f64) -> String {
 /// Parses a duration as people write it: `30s`, `10m`, `12h`, `7d`, `2w`,
 /// `1h 30m` (humantime's language; a bare whole number is days). A
 /// duration too large to hold is an error, never a panic.
-pub fn parse_duration(s: &str) -> Result<std::time::Duration, String> {
+pub(crate) fn parse_duration(s: &str) -> Result<std::time::Duration, String> {
     let s = s.trim();
     let bad =
         |why: String| format!("'{s}' is not a duration ({why}); write 30s, 10m, 12h, 7d or 2w");
@@ -101,7 +113,7 @@ pub fn parse_duration(s: &str) -> Result<std::time::Duration, String> {
 }
 
 /// A caught panic's message, for the user.
-pub fn panic_text(p: &(dyn std::any::Any + Send)) -> String {
+pub(crate) fn panic_text(p: &(dyn std::any::Any + Send)) -> String {
     p.downcast_ref::<&str>()
         .map(|s| s.to_string())
         .or_else(|| p.downcast_ref::<String>().cloned())
@@ -114,7 +126,7 @@ pub fn count(n: usize, one: &str, many: &str) -> String {
 }
 
 /// `16 dims, min -1.2, max 2.3, mean 0.1, norm 4.5; first: 0.1, -0.2, …`
-pub fn latent_summary(v: &[f64]) -> String {
+pub(crate) fn latent_summary(v: &[f64]) -> String {
     if v.is_empty() {
         return "0 dims".into();
     }
@@ -132,7 +144,7 @@ pub fn latent_summary(v: &[f64]) -> String {
 }
 
 /// A rating as stars: `★★★☆☆` (0: none).
-pub fn stars(rating: u8) -> String {
+pub(crate) fn stars(rating: u8) -> String {
     let n = rating.min(5) as usize;
     format!("{}{}", "★".repeat(n), "☆".repeat(5 - n))
 }
@@ -160,12 +172,12 @@ pub fn cut(s: &str, width: usize) -> &str {
 }
 
 /// A take's id as lists show it: its first 8 columns.
-pub fn short_id(id: &str) -> &str {
+pub(crate) fn short_id(id: &str) -> &str {
     cut(id, 8)
 }
 
 /// Cuts `s` to at most `width` display columns, with `…` when cut.
-pub fn truncate(s: &str, width: usize) -> String {
+pub(crate) fn truncate(s: &str, width: usize) -> String {
     if unicode_width::UnicodeWidthStr::width(s) <= width {
         return s.to_string();
     }

@@ -4,19 +4,19 @@
 use crate::audio::AudioBuffer;
 use std::path::Path;
 
-pub const THUMB_WIDTH: u32 = 400;
-pub const THUMB_HEIGHT: u32 = 60;
+pub(crate) const THUMB_WIDTH: u32 = 400;
+const THUMB_HEIGHT: u32 = 60;
 
 /// A thumbnail built as the audio streams by: the min/max of the channels'
 /// mix in each of `width` columns.
-pub struct Thumb {
+pub(crate) struct Thumb {
     acc: crate::peaks::PeakAcc,
     channels: usize,
     mono: Vec<f32>,
 }
 
 impl Thumb {
-    pub fn new(channels: u16, frames: u64, width: u32) -> Thumb {
+    pub(crate) fn new(channels: u16, frames: u64, width: u32) -> Thumb {
         Thumb {
             acc: crate::peaks::PeakAcc::new(1, 1, frames, width as usize),
             channels: channels.max(1) as usize,
@@ -25,7 +25,7 @@ impl Thumb {
     }
 
     /// Takes the next interleaved frames.
-    pub fn push(&mut self, block: &[f32]) {
+    pub(crate) fn push(&mut self, block: &[f32]) {
         let ch = self.channels;
         self.mono.clear();
         self.mono.extend(
@@ -37,7 +37,7 @@ impl Thumb {
     }
 
     /// The picture, `height` pixels high.
-    pub fn image(self, height: u32) -> image::RgbaImage {
+    pub(crate) fn image(self, height: u32) -> image::RgbaImage {
         let p = self.acc.finish();
         let width = p.buckets() as u32;
         let mut img = image::RgbaImage::from_pixel(width, height, image::Rgba([24, 24, 32, 255]));
@@ -54,7 +54,10 @@ impl Thumb {
     }
 
     /// Writes the 400x60 PNG into `w` (an open file, say).
-    pub fn write_to<W: std::io::Write + std::io::Seek>(self, w: &mut W) -> Result<(), String> {
+    pub(crate) fn write_to<W: std::io::Write + std::io::Seek>(
+        self,
+        w: &mut W,
+    ) -> Result<(), String> {
         self.image(THUMB_HEIGHT)
             .write_to(w, image::ImageFormat::Png)
             .map_err(|e| e.to_string())
@@ -62,14 +65,14 @@ impl Thumb {
 }
 
 /// Draws the waveform of `buf` into a `width`x`height` RGBA picture.
-pub fn render(buf: &AudioBuffer, width: u32, height: u32) -> image::RgbaImage {
+pub(crate) fn render(buf: &AudioBuffer, width: u32, height: u32) -> image::RgbaImage {
     let mut t = Thumb::new(buf.channels, buf.frames() as u64, width);
     t.push(&buf.samples);
     t.image(height)
 }
 
 /// Writes the thumbnail PNG of `buf` to `path`.
-pub fn write_thumbnail(path: &Path, buf: &AudioBuffer) -> Result<(), String> {
+pub(crate) fn write_thumbnail(path: &Path, buf: &AudioBuffer) -> Result<(), String> {
     render(buf, THUMB_WIDTH, THUMB_HEIGHT)
         .save_with_format(path, image::ImageFormat::Png)
         .map_err(|e| e.to_string())

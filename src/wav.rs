@@ -5,19 +5,8 @@
 //! full scale are counted as they pass ([`WavStream::clipped`]).
 
 use crate::audio::Encoding;
+pub use crate::audio::Frames;
 use std::io::Read;
-
-/// Audio that can be read a block at a time: a WAV file streamed, or
-/// samples in memory.
-pub trait Frames {
-    fn channels(&self) -> u16;
-    fn sample_rate(&self) -> u32;
-    /// Frames in all (known before reading).
-    fn frames(&self) -> u64;
-    /// Up to `max` frames, interleaved, into `out` (cleared first); 0 at
-    /// the end.
-    fn read(&mut self, out: &mut Vec<f32>, max: usize) -> Result<usize, String>;
-}
 
 /// The largest `fmt ` chunk genhist reads (real ones are 16 to 40 bytes).
 const MAX_FMT: u32 = 1 << 16;
@@ -151,7 +140,7 @@ impl<R: Read> WavStream<R> {
     }
 
     /// True when the header promises more audio than the file holds.
-    pub fn is_truncated(&self) -> bool {
+    pub(crate) fn is_truncated(&self) -> bool {
         self.header_frames.is_some_and(|h| h > self.frames)
     }
 
@@ -161,7 +150,7 @@ impl<R: Read> WavStream<R> {
     }
 
     /// The header's length in seconds, when it says one.
-    pub fn header_duration_s(&self) -> Option<f64> {
+    pub(crate) fn header_duration_s(&self) -> Option<f64> {
         self.header_frames
             .map(|f| f as f64 / self.sample_rate as f64)
     }
@@ -309,42 +298,6 @@ impl<R: Read> Frames for WavStream<R> {
         }
         self.clipped += clipped;
         Ok(frames)
-    }
-}
-
-/// Samples in memory, read as a stream.
-pub struct BufferFrames<'a> {
-    buf: &'a crate::audio::AudioBuffer,
-    at: usize,
-}
-
-impl crate::audio::AudioBuffer {
-    /// The buffer as a [`Frames`] stream.
-    pub fn stream(&self) -> BufferFrames<'_> {
-        BufferFrames { buf: self, at: 0 }
-    }
-}
-
-impl Frames for BufferFrames<'_> {
-    fn channels(&self) -> u16 {
-        self.buf.channels
-    }
-
-    fn sample_rate(&self) -> u32 {
-        self.buf.sample_rate
-    }
-
-    fn frames(&self) -> u64 {
-        self.buf.frames() as u64
-    }
-
-    fn read(&mut self, out: &mut Vec<f32>, max: usize) -> Result<usize, String> {
-        out.clear();
-        let ch = self.buf.channels.max(1) as usize;
-        let n = max.min(self.buf.frames().saturating_sub(self.at));
-        out.extend_from_slice(&self.buf.samples[self.at * ch..(self.at + n) * ch]);
-        self.at += n;
-        Ok(n)
     }
 }
 

@@ -6,6 +6,7 @@
 
 mod common;
 
+use common::add_take;
 use genhist::audio::{AudioBuffer, BitDepth};
 use genhist::playback::{DeviceOutput, PlayerCmd, PlayerThread};
 use genhist::store::paths::RelPath;
@@ -90,7 +91,7 @@ fn after_the_switch_the_device_gets_take_b_from_where_a_was() {
             model_id: "ab".into(),
             ..NewEntry::default()
         };
-        h.add_entry(buf, BitDepth::Float32, new).unwrap()
+        add_take(&mut h, buf, BitDepth::Float32, new).unwrap()
     };
     // Long takes: the null device is not paced, so audio runs ahead fast.
     let a = add(&ramp(A_BASE, 60.0));

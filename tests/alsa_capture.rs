@@ -16,7 +16,7 @@ fn add(h: &mut GenerationHistory, buf: &AudioBuffer, depth: BitDepth) -> String 
         model_name: "Capture".into(),
         ..NewEntry::default()
     };
-    h.add_entry(buf, depth, new).unwrap().entry_id
+    add_take(h, buf, depth, new).unwrap().entry_id
 }
 
 /// A tone that does not start at zero (leading zeros are skipped when

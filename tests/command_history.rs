@@ -1,5 +1,7 @@
 //! The seed's HistoryManager notes and examples, plus genhist's improvements.
 
+mod common;
+
 use genhist::command_history::{CommandHistory, DEFAULT_FILE};
 use proptest::prelude::*;
 use std::fs;
@@ -234,19 +236,50 @@ fn unreadable_file_starts_empty_and_reports() {
 }
 
 #[test]
-fn read_only_directory_when_permissions_apply() {
-    // Root ignores permission bits; this check is meaningful for normal users.
-    if unsafe { libc::geteuid() } == 0 {
-        return;
-    }
-    use std::os::unix::fs::PermissionsExt;
+fn a_read_only_directory_keeps_commands_in_memory_and_says_so() {
     let t = tempfile::tempdir().unwrap();
-    fs::set_permissions(t.path(), fs::Permissions::from_mode(0o555)).unwrap();
-    let mut h = CommandHistory::new(t.path(), DEFAULT_FILE, 10);
+    let dir = t.path().join("ro");
+    fs::create_dir(&dir).unwrap();
+    // Root ignores permission bits: a read-only mount binds it too.
+    let _mount = if common::is_root() {
+        let ok = std::process::Command::new("mount")
+            .args(["-t", "tmpfs", "-o", "ro,size=1m", "tmpfs"])
+            .arg(&dir)
+            .status()
+            .is_ok_and(|s| s.success());
+        if !ok {
+            common::skip(
+                "a_read_only_directory_keeps_commands_in_memory_and_says_so",
+                "running as root, and a read-only tmpfs cannot be mounted here",
+            );
+            return;
+        }
+        Some(Unmount(dir.clone()))
+    } else {
+        use std::os::unix::fs::PermissionsExt;
+        fs::set_permissions(&dir, fs::Permissions::from_mode(0o555)).unwrap();
+        None
+    };
+    let mut h = CommandHistory::new(&dir, DEFAULT_FILE, 10);
     h.add("x");
     assert_eq!(h.all(), ["x"]);
-    assert!(h.take_error().is_some());
-    fs::set_permissions(t.path(), fs::Permissions::from_mode(0o755)).unwrap();
+    assert!(h.take_error().is_some(), "the failed save is reported");
+    assert!(!dir.join(DEFAULT_FILE).exists());
+    if !common::is_root() {
+        use std::os::unix::fs::PermissionsExt;
+        fs::set_permissions(&dir, fs::Permissions::from_mode(0o755)).unwrap();
+    }
+}
+
+/// Unmounts on drop.
+struct Unmount(std::path::PathBuf);
+impl Drop for Unmount {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("umount")
+            .arg("-l")
+            .arg(&self.0)
+            .status();
+    }
 }
 
 /// The seed's semantics, straight from its pseudocode.

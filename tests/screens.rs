@@ -13,10 +13,10 @@ use std::sync::Arc;
 /// The app over `dir` with every take's waveform and the selected take's
 /// files as the workers would deliver them.
 fn app_over(dir: &std::path::Path) -> App {
-    // Local times on screen: pin the zone (chrono reads TZ through std::env).
-    static TZ: std::sync::Once = std::sync::Once::new();
-    TZ.call_once(|| std::env::set_var("TZ", "UTC"));
     let mut app = genhist::ui::open_app(dir, None).unwrap();
+    // Times on screen in a fixed zone (no environment variable is touched
+    // while other tests run).
+    app.time_zone = chrono::FixedOffset::east_opt(0);
     app.theme = genhist::ui::theme::Theme::default();
     let root = genhist::fsutil::Dir::open(dir).unwrap();
     let entries: Vec<_> = app.store.entries().to_vec();

@@ -21,13 +21,13 @@ fn new_entry(model: &str) -> NewEntry {
 fn add_writes_wav_thumbnail_and_index_and_python_layout() {
     let t = tempfile::tempdir().unwrap();
     let mut h = GenerationHistory::open(t.path()).unwrap();
-    let e = h
-        .add_entry(
-            &sine(48_000, 1, 0.5, 220.0),
-            BitDepth::Int16,
-            new_entry("m1"),
-        )
-        .unwrap();
+    let e = add_take(
+        &mut h,
+        &sine(48_000, 1, 0.5, 220.0),
+        BitDepth::Int16,
+        new_entry("m1"),
+    )
+    .unwrap();
     assert!(t.path().join(&e.audio_file).is_file());
     let png = image::open(t.path().join(&e.thumbnail_file)).unwrap();
     assert_eq!((png.width(), png.height()), (400, 60));
@@ -52,9 +52,7 @@ fn every_bit_depth_is_written_as_asked() {
         (BitDepth::Int24, 24, hound::SampleFormat::Int),
         (BitDepth::Float32, 32, hound::SampleFormat::Float),
     ] {
-        let e = h
-            .add_entry(&sine(44_100, 2, 0.1, 300.0), depth, new_entry("m"))
-            .unwrap();
+        let e = add_take(&mut h, &sine(44_100, 2, 0.1, 300.0), depth, new_entry("m")).unwrap();
         let spec = hound::WavReader::open(t.path().join(&e.audio_file))
             .unwrap()
             .spec();
@@ -73,13 +71,13 @@ fn failed_add_leaves_nothing_behind() {
     // The thumbnail step fails: `thumbnails` is a file.
     fs::write(d.join("thumbnails"), b"not a dir").unwrap();
     let mut h = GenerationHistory::open(d).unwrap();
-    assert!(h
-        .add_entry(
-            &sine(48_000, 1, 0.2, 220.0),
-            BitDepth::Int16,
-            new_entry("m")
-        )
-        .is_err());
+    assert!(add_take(
+        &mut h,
+        &sine(48_000, 1, 0.2, 220.0),
+        BitDepth::Int16,
+        new_entry("m")
+    )
+    .is_err());
     assert_eq!(
         fs::read_dir(d.join("audio")).unwrap().count(),
         0,
@@ -90,13 +88,13 @@ fn failed_add_leaves_nothing_behind() {
     // The index step fails: the index is corrupt, so WAV and PNG are removed again.
     fs::remove_file(d.join("thumbnails")).unwrap();
     fs::write(d.join("history.json"), b"{\"version\": 1, \"entries\": {").unwrap();
-    assert!(h
-        .add_entry(
-            &sine(48_000, 1, 0.2, 220.0),
-            BitDepth::Int16,
-            new_entry("m")
-        )
-        .is_err());
+    assert!(add_take(
+        &mut h,
+        &sine(48_000, 1, 0.2, 220.0),
+        BitDepth::Int16,
+        new_entry("m")
+    )
+    .is_err());
     assert_eq!(fs::read_dir(d.join("audio")).unwrap().count(), 0);
     assert_eq!(fs::read_dir(d.join("thumbnails")).unwrap().count(), 0);
     assert_eq!(
@@ -145,9 +143,7 @@ fn prefix_lookup_needs_four_chars_and_reports_ambiguity() {
 fn delete_removes_files_then_entry_and_tolerates_missing_files() {
     let (_t, d) = python_dir();
     let mut h = GenerationHistory::open(&d).unwrap();
-    let r = h
-        .delete_entries(&[PY_STEREO_24.to_string(), PY_NEWEST.to_string()])
-        .unwrap();
+    let r = delete_takes(&mut h, &[PY_STEREO_24, PY_NEWEST]).unwrap();
     assert_eq!(r.removed.len(), 2);
     assert!(!d.join(format!("audio/{PY_STEREO_24}.wav")).exists());
     assert!(!d.join(format!("thumbnails/{PY_STEREO_24}.png")).exists());
@@ -255,7 +251,7 @@ fn paths_escaping_the_directory_are_never_touched() {
     let mut e2 = (*e).clone();
     e2.audio_file = "audio/link.wav".into();
     assert!(h.open_file(&e2, Field::Audio).is_err());
-    let r = h.delete_entries(&[PY_MONO_16.to_string()]).unwrap();
+    let r = delete_takes(&mut h, &[PY_MONO_16]).unwrap();
     assert_eq!(r.left.len(), 2);
     assert_eq!(fs::read(&outside).unwrap(), b"keep me");
 }
@@ -370,13 +366,13 @@ fn exact_lookups_follow_every_change() {
     let mut h = GenerationHistory::open(&d).unwrap();
     assert_eq!(h.get_exact(PY_MONO_16).unwrap().entry_id, PY_MONO_16);
     assert!(h.get_exact("a1b2").is_none(), "exact only");
-    let e = h
-        .add_entry(
-            &sine(48_000, 1, 0.2, 330.0),
-            BitDepth::Int16,
-            NewEntry::default(),
-        )
-        .unwrap();
+    let e = add_take(
+        &mut h,
+        &sine(48_000, 1, 0.2, 330.0),
+        BitDepth::Int16,
+        NewEntry::default(),
+    )
+    .unwrap();
     assert_eq!(**h.get_exact(&e.entry_id).unwrap(), e);
     h.delete_entry(PY_MONO_16).unwrap();
     assert!(h.get_exact(PY_MONO_16).is_none());

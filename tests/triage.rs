@@ -477,8 +477,9 @@ fn an_unreadable_annotations_file_is_reported_and_the_takes_stay() {
     assert_eq!(dr.rows().len(), 3);
     assert!(
         dr.message().contains("annotations.json cannot be read"),
-        "{}",
-        dr.message()
+        "{} / {:?}",
+        dr.message(),
+        dr.app.messages.list
     );
     dr.keys("4");
     dr.settle();

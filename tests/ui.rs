@@ -140,8 +140,20 @@ fn confirmations_answer_to_y_n_and_esc() {
     d.keys("d<Esc>");
     assert_eq!(d.app.mode, Mode::Normal);
     assert_eq!(index_ids(&dir), ids, "nothing deleted");
-    d.keys("x");
+    // A letter no binding of the list takes.
+    let unbound = ('a'..='z')
+        .find(|c| {
+            let k = crossterm::event::KeyEvent::new(
+                crossterm::event::KeyCode::Char(*c),
+                crossterm::event::KeyModifiers::NONE,
+            );
+            genhist::ui::keymap::lookup(genhist::ui::keymap::KeyMode::Normal, &k).is_none()
+        })
+        .expect("a free letter");
+    let before = (d.selected(), d.rows(), d.message());
+    d.keys(&unbound.to_string());
     assert_eq!(d.app.mode, Mode::Normal, "unbound keys do nothing");
+    assert_eq!((d.selected(), d.rows(), d.message()), before);
 }
 
 #[test]

@@ -50,12 +50,12 @@ pub struct AddArgs {
 }
 
 /// The WAV being added, read as a stream.
-pub type Input = WavStream<std::io::BufReader<std::fs::File>>;
+pub(crate) type Input = WavStream<std::io::BufReader<std::fs::File>>;
 
 /// What `add` stores: the entry's fields, the WAV's format, and the WAV
 /// opened for reading (streamed into the history: memory does not grow
 /// with the file).
-pub fn build_new_entry(a: &AddArgs) -> Result<(NewEntry, BitDepth, Input)> {
+pub(crate) fn build_new_entry(a: &AddArgs) -> Result<(NewEntry, BitDepth, Input)> {
     let cannot = |e: String| anyhow!("cannot read {}: {e}", a.wav.display());
     let file = std::fs::File::open(&a.wav).map_err(|e| cannot(e.to_string()))?;
     let buf = crate::wav::open_file(file).map_err(cannot)?;

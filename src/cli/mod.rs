@@ -269,7 +269,7 @@ impl Command {
 
 /// Where the history directory is: --dir, else $GENHIST_DIR, else the current
 /// directory when it holds history.json.
-pub fn resolve_dir(cli_dir: Option<&Path>) -> Result<PathBuf> {
+fn resolve_dir(cli_dir: Option<&Path>) -> Result<PathBuf> {
     if let Some(d) = cli_dir {
         return Ok(d.to_path_buf());
     }
@@ -349,7 +349,7 @@ fn warn_invalid(index: &Path, invalid: &[InvalidEntry]) {
 }
 
 /// Runs a subcommand; `Ok(code)` is the process exit code.
-pub fn run_command(cli: &Cli, command: &Command) -> Result<i32> {
+fn run_command(cli: &Cli, command: &Command) -> Result<i32> {
     let out = std::io::stdout();
     let mut out = out.lock();
     // The commands without a history directory.
@@ -607,7 +607,7 @@ pub fn main(cli: Cli) -> Result<i32> {
         Some(cmd) => run_command(&cli, cmd),
         None => {
             let dir = if cli.demo {
-                crate::ui::demo_dir()?
+                crate::demo::demo_dir()?
             } else {
                 let dir = resolve_dir(cli.dir.as_deref().or(cli.path.as_deref()))?;
                 if !dir.is_dir() {

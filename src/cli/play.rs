@@ -6,7 +6,7 @@ use std::io::Write;
 
 /// Plays `src` and returns when it has ended. Exit code 1 (with a message on
 /// stderr) when there is no device or the take cannot be played.
-pub fn play_blocking(src: &Source, out: &mut impl Write) -> anyhow::Result<i32> {
+pub(crate) fn play_blocking(src: &Source, out: &mut impl Write) -> anyhow::Result<i32> {
     let total = decode::probe(src).map_err(anyhow::Error::msg)?.duration;
     let source = decode::decode(src).map_err(anyhow::Error::msg)?;
     let sink = match open_device() {

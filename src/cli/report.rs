@@ -22,7 +22,7 @@ fn path_text(p: &Path) -> String {
     s(&p.display().to_string())
 }
 
-pub fn describe_file(dir: &Path, claims: &Claims, id: &str, rel: &str) -> String {
+fn describe_file(dir: &Path, claims: &Claims, id: &str, rel: &str) -> String {
     match crate::store::file_state(dir, claims, id, rel) {
         FileState::Present { path, bytes } => format!("{}  ({})", path_text(&path), size(bytes)),
         FileState::Missing { path } => format!("{}  (missing)", path_text(&path)),
@@ -31,7 +31,7 @@ pub fn describe_file(dir: &Path, claims: &Claims, id: &str, rel: &str) -> String
 }
 
 /// A file line of `delete --dry-run`: what would happen to it.
-pub fn describe_for_delete(
+pub(crate) fn describe_for_delete(
     dir: &Path,
     claims: &Claims,
     e: &HistoryEntry,
@@ -60,7 +60,11 @@ pub fn describe_for_delete(
     }
 }
 
-pub fn print_table(out: &mut impl Write, list: &[HistoryEntry], notes: &Annotations) -> Result<()> {
+pub(crate) fn print_table(
+    out: &mut impl Write,
+    list: &[HistoryEntry],
+    notes: &Annotations,
+) -> Result<()> {
     let now = chrono::Utc::now();
     writeln!(
         out,
@@ -89,7 +93,7 @@ pub fn print_table(out: &mut impl Write, list: &[HistoryEntry], notes: &Annotati
 /// A take as JSON: its stored fields, plus an `annotations` member when it
 /// has any: `rating`, `rejected`, `tags` and `note` always (defaults when
 /// not set), and any other member the annotations file holds for it.
-pub fn entry_json(e: &HistoryEntry, notes: &AnnotationFile) -> Value {
+pub(super) fn entry_json(e: &HistoryEntry, notes: &AnnotationFile) -> Value {
     let mut v = e.to_json();
     if let (Value::Object(m), Some(stored)) = (&mut v, notes.takes.get(&e.entry_id)) {
         let mut a = match stored {
@@ -106,7 +110,7 @@ pub fn entry_json(e: &HistoryEntry, notes: &AnnotationFile) -> Value {
     v
 }
 
-pub fn print_json_list(
+pub(crate) fn print_json_list(
     out: &mut impl Write,
     list: &[HistoryEntry],
     notes: &AnnotationFile,
@@ -116,7 +120,7 @@ pub fn print_json_list(
     Ok(())
 }
 
-pub fn print_entry(
+pub(crate) fn print_entry(
     out: &mut impl Write,
     dir: &Path,
     claims: &Claims,
@@ -173,7 +177,7 @@ pub fn print_entry(
     Ok(())
 }
 
-pub fn print_delete(out: &mut impl Write, r: &DeleteReport, permanent: bool) -> Result<()> {
+pub(crate) fn print_delete(out: &mut impl Write, r: &DeleteReport, permanent: bool) -> Result<()> {
     for e in &r.removed {
         writeln!(out, "deleted {}", s(&e.id))?;
     }
@@ -199,7 +203,7 @@ pub fn print_delete(out: &mut impl Write, r: &DeleteReport, permanent: bool) -> 
     Ok(())
 }
 
-pub fn print_undo(out: &mut impl Write, r: &UndoReport) -> Result<()> {
+pub(crate) fn print_undo(out: &mut impl Write, r: &UndoReport) -> Result<()> {
     for e in &r.restored {
         writeln!(out, "restored {}", s(&e.id))?;
     }
@@ -245,7 +249,7 @@ pub fn print_undo(out: &mut impl Write, r: &UndoReport) -> Result<()> {
     Ok(())
 }
 
-pub fn print_trash(out: &mut impl Write, listing: &Listing) -> Result<()> {
+pub(crate) fn print_trash(out: &mut impl Write, listing: &Listing) -> Result<()> {
     for name in &listing.skipped {
         writeln!(out, "skipped {}: not a trash batch", s(name))?;
     }
@@ -296,7 +300,7 @@ pub fn print_trash(out: &mut impl Write, listing: &Listing) -> Result<()> {
     Ok(())
 }
 
-pub fn print_repair(
+pub(crate) fn print_repair(
     out: &mut impl Write,
     plan: &RepairPlan,
     done: Option<&RepairReport>,
@@ -353,7 +357,7 @@ pub fn print_repair(
     Ok(())
 }
 
-pub fn print_stats(
+pub(crate) fn print_stats(
     out: &mut impl Write,
     dir: &Path,
     h: &GenerationHistory,

@@ -13,7 +13,7 @@ use std::io::Write;
 use std::path::Path;
 
 /// `+TAG -TAG TAG` → the tags to add and to remove.
-pub fn tag_edit(changes: &[String]) -> Result<Edit> {
+pub(crate) fn tag_edit(changes: &[String]) -> Result<Edit> {
     let (mut add, mut remove) = (Vec::new(), Vec::new());
     for c in changes {
         let (list, tag) = match c.strip_prefix('-') {
@@ -31,7 +31,7 @@ pub fn tag_edit(changes: &[String]) -> Result<Edit> {
 }
 
 /// Applies `edit` to the take `id` (full id or prefix) and says what it is now.
-pub fn annotate(
+pub(crate) fn annotate(
     out: &mut impl Write,
     hd: &HistoryDir,
     t: &IndexText,
@@ -52,7 +52,7 @@ pub fn annotate(
 
 /// The annotations file, or a warning and none (commands that only read
 /// still work when it cannot be read).
-pub fn load_or_warn(dir: &Path) -> AnnotationFile {
+pub(crate) fn load_or_warn(dir: &Path) -> AnnotationFile {
     match annotations::load(dir) {
         Ok(a) => a,
         Err(e) => {
@@ -63,7 +63,7 @@ pub fn load_or_warn(dir: &Path) -> AnnotationFile {
 }
 
 /// `genhist purge`: every rejected take that is still in the index.
-pub fn purge(
+pub(super) fn purge(
     out: &mut impl Write,
     dir: &Path,
     hd: &HistoryDir,
@@ -107,7 +107,13 @@ pub fn purge(
 }
 
 /// `genhist diff A B`.
-pub fn diff(out: &mut impl Write, t: &IndexText, a: &str, b: &str, json: bool) -> Result<()> {
+pub(super) fn diff(
+    out: &mut impl Write,
+    t: &IndexText,
+    a: &str,
+    b: &str,
+    json: bool,
+) -> Result<()> {
     let (ea, eb) = (t.find(a)?, t.find(b)?);
     if json {
         let v = serde_json::Value::Object(crate::diff::fields(&ea, &eb));
@@ -156,7 +162,7 @@ pub fn diff(out: &mut impl Write, t: &IndexText, a: &str, b: &str, json: bool) -
 }
 
 /// `genhist similar ID`: the other takes, nearest first.
-pub fn similar(
+pub(super) fn similar(
     out: &mut impl Write,
     t: &IndexText,
     id: &str,

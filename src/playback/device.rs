@@ -20,7 +20,7 @@ pub fn capture_config(raw: &Path) -> String {
 }
 
 /// Opens the default output device; the error says why there is none.
-pub fn open_device() -> Result<rodio::MixerDeviceSink, String> {
+pub(crate) fn open_device() -> Result<rodio::MixerDeviceSink, String> {
     let _quiet = StderrRedirect::to_null();
     match rodio::DeviceSinkBuilder::open_default_sink() {
         Ok(mut sink) => {
@@ -67,7 +67,7 @@ impl OutputFormat {
 ///   left to the mixer, its converter restarts at every span of the queue
 ///   (a one-sample hiccup after the first 512 samples). A take at the output's
 ///   rate goes through untouched (bit-exact).
-pub fn queued_player(
+pub(crate) fn queued_player(
     source: Decoded,
     volume: f32,
     paused: bool,

@@ -14,13 +14,13 @@ use super::rewrite::Plan;
 use super::txn::{HistoryDir, Txn, GENHIST_DIR};
 use super::{pyjson, NewEntry};
 use crate::audio::BitDepth;
+use crate::audio::Frames;
 use crate::fsutil::{self, Dir, Marker};
-use crate::wav::Frames;
 use std::io::Write;
 use std::path::Path;
 
 /// Where the markers of adds in progress are, inside `.genhist/`.
-pub const ADDING_DIR: &str = "adding";
+pub(crate) const ADDING_DIR: &str = "adding";
 
 fn staging_name(id: &str, ext: &str) -> String {
     format!(".{id}.{ext}.genhist-tmp")

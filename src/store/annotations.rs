@@ -14,7 +14,7 @@ use serde_json::{Map, Value};
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
-pub const ANNOTATIONS_FILE: &str = "annotations.json";
+const ANNOTATIONS_FILE: &str = "annotations.json";
 
 /// One take's annotation as genhist uses it.
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -33,7 +33,7 @@ pub struct Annotation {
 impl Annotation {
     /// In words, for people: `★★★★☆  ✗ rejected  #keep #bass  “note”`
     /// (tags and note sanitized), `-` for none.
-    pub fn summary(&self) -> String {
+    pub(crate) fn summary(&self) -> String {
         use crate::text::{sanitize, stars, truncate};
         let mut parts = Vec::new();
         if self.rating > 0 {
@@ -88,7 +88,7 @@ pub enum Edit {
 
 impl Edit {
     /// What the edit makes of `a`.
-    pub fn applied_to(&self, a: &Annotation) -> Annotation {
+    pub(crate) fn applied_to(&self, a: &Annotation) -> Annotation {
         let mut a = a.clone();
         match self {
             Edit::Rate(n) => a.rating = (*n).min(5),

@@ -20,8 +20,8 @@ use super::trash::{
 use super::txn::{HistoryDir, Txn};
 use super::{HistoryEntry, NewEntry};
 use crate::audio::BitDepth;
+use crate::audio::Frames;
 use crate::fsutil::{self, Dir};
-use crate::wav::Frames;
 
 /// Starts a change: waits for the directory's lock, then tidies up.
 pub fn begin(hd: &HistoryDir) -> Result<Txn, StoreError> {
@@ -64,7 +64,7 @@ fn recover_in(txn: &mut Txn) {
 /// For commands that only read: finishes what a killed genhist left
 /// unfinished, when there is such a thing and no other genhist is at work.
 /// Returns what it did, for a note to the user.
-pub fn recover_if_needed(hd: &HistoryDir) -> Vec<String> {
+pub(crate) fn recover_if_needed(hd: &HistoryDir) -> Vec<String> {
     if !trash::needs_recovery(hd.path()) && !add::needs_recovery(hd.path()) {
         return Vec::new();
     }
@@ -141,7 +141,7 @@ pub fn purge(hd: &HistoryDir, what: PurgeWhat) -> Result<PurgeReport, StoreError
 /// `only`, just those of them. Which takes are rejected is decided under
 /// the lock, from the annotations as they are then: a take un-rejected a
 /// moment earlier by another genhist stays.
-pub fn purge_rejected(
+pub(crate) fn purge_rejected(
     hd: &HistoryDir,
     only: Option<&[String]>,
 ) -> Result<DeleteReport, StoreError> {
@@ -149,7 +149,7 @@ pub fn purge_rejected(
 }
 
 /// [`purge_rejected`] inside a change already begun.
-pub fn purge_rejected_in(
+pub(crate) fn purge_rejected_in(
     txn: &mut Txn,
     only: Option<&[String]>,
 ) -> Result<DeleteReport, StoreError> {
@@ -192,13 +192,16 @@ pub fn add(
 
 /// Adds many index entries whose files already exist (or are deliberately
 /// absent, as in a `--no-audio` demo) in one change.
-pub fn add_index_entries(hd: &HistoryDir, entries: &[HistoryEntry]) -> Result<(), StoreError> {
+pub(crate) fn add_index_entries(
+    hd: &HistoryDir,
+    entries: &[HistoryEntry],
+) -> Result<(), StoreError> {
     add::add_index_entries_in(&mut begin(hd)?, entries)
 }
 
 /// How an annotation checks, under the lock, that its takes are still in
 /// the index.
-pub enum Presence<'a> {
+pub(crate) enum Presence<'a> {
     /// Read the index's ids (a command that holds nothing in memory).
     Stream,
     /// The caller follows the file: when the index is still the file it
@@ -214,7 +217,7 @@ pub enum Presence<'a> {
 /// the directory's lock; `history.json` is not touched, and only the
 /// housekeeping an annotation needs runs. Returns every take's
 /// annotations as they are now.
-pub fn annotate(
+pub(crate) fn annotate(
     hd: &HistoryDir,
     ids: &[String],
     edit: &Edit,

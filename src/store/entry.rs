@@ -21,7 +21,7 @@ impl QualityScore {
         }
     }
 
-    pub fn from_map(m: &Map<String, Value>) -> QualityScore {
+    pub(crate) fn from_map(m: &Map<String, Value>) -> QualityScore {
         let text = serde_json::to_string(m).unwrap_or_else(|_| "{}".into());
         QualityScore(RawValue::from_string(text).unwrap_or_else(|_| empty_raw()))
     }
@@ -34,7 +34,7 @@ impl QualityScore {
 /// The leaves of nested JSON objects, each with its dotted path
 /// (`spectral.centroid_hz`), in file order: how quality scores are named
 /// in filters, sorts, completion, the panel and diffs.
-pub fn leaves(v: &Value) -> Vec<(String, &Value)> {
+pub(crate) fn leaves(v: &Value) -> Vec<(String, &Value)> {
     fn walk<'v>(prefix: &str, v: &'v Value, out: &mut Vec<(String, &'v Value)>) {
         match v {
             Value::Object(m) => {
@@ -95,7 +95,7 @@ impl<'de> Deserialize<'de> for Field<'de> {
 
 /// Text that many entries share (a model's id and name, a preset, a stereo
 /// mode): one allocation for all of them.
-pub type Shared = std::sync::Arc<str>;
+pub(crate) type Shared = std::sync::Arc<str>;
 
 thread_local! {
     /// Values already seen by this thread's parsing, to share them.
@@ -104,7 +104,7 @@ thread_local! {
 
 /// The shared copy of `s` (kept for at most a few thousand distinct values,
 /// so a history with a new name in every entry costs no more than before).
-pub fn shared(s: &str) -> Shared {
+pub(crate) fn shared(s: &str) -> Shared {
     SHARED.with(|set| {
         let mut set = set.borrow_mut();
         if let Some(v) = set.get(s) {
@@ -165,29 +165,10 @@ pub struct HistoryEntry {
     pub time_us: Option<i64>,
 }
 
-/// The field names of the seed's dataclass, in `dataclasses.asdict` order.
-pub const FIELD_ORDER: [&str; 15] = [
-    "entry_id",
-    "timestamp",
-    "model_id",
-    "model_name",
-    "slider_positions",
-    "n_components",
-    "seed",
-    "duration_s",
-    "sample_rate",
-    "stereo_mode",
-    "preset_name",
-    "audio_file",
-    "thumbnail_file",
-    "quality_score",
-    "latent_vector",
-];
-
 impl HistoryEntry {
     /// The JSON object the Python tool would write for this entry (known fields in
     /// dataclass order, then the unknown ones).
-    pub fn to_json(&self) -> Value {
+    pub(crate) fn to_json(&self) -> Value {
         let mut m = Map::new();
         m.insert("entry_id".into(), Value::String(self.entry_id.clone()));
         m.insert("timestamp".into(), Value::String(self.timestamp.clone()));
@@ -238,18 +219,8 @@ impl HistoryEntry {
     }
 
     /// The short id shown in lists (its first 8 columns).
-    pub fn short_id(&self) -> &str {
+    pub(crate) fn short_id(&self) -> &str {
         crate::text::short_id(&self.entry_id)
-    }
-
-    /// Seed as an integer when it fits.
-    pub fn seed_i128(&self) -> Option<i128> {
-        self.seed.to_string().parse().ok()
-    }
-
-    /// Number of channels implied by the stereo mode.
-    pub fn is_stereo(&self) -> bool {
-        !self.stereo_mode.eq_ignore_ascii_case("mono")
     }
 }
 
@@ -300,7 +271,7 @@ impl<'de> Deserialize<'de> for PyF64 {
 
 /// Parses an ISO 8601 timestamp as Python's `isoformat()` writes it (with or
 /// without fractional seconds, any offset, or naive = UTC) to epoch microseconds.
-pub fn parse_timestamp_us(s: &str) -> Option<i64> {
+pub(crate) fn parse_timestamp_us(s: &str) -> Option<i64> {
     if let Some(t) = fast_iso_us(s.as_bytes()) {
         return Some(t);
     }

@@ -7,7 +7,7 @@ use super::scan::fast_hash;
 use std::collections::HashMap;
 
 /// The hash of an entry's id, as [`super::GenerationHistory`] looks entries up.
-pub fn id_hash(id: &str) -> u64 {
+pub(crate) fn id_hash(id: &str) -> u64 {
     use std::hash::{Hash, Hasher};
     let mut h = std::collections::hash_map::DefaultHasher::new();
     id.hash(&mut h);
@@ -16,7 +16,7 @@ pub fn id_hash(id: &str) -> u64 {
 
 /// Hashes a key that is already a hash ([`id_hash`]) by taking it as is.
 #[derive(Debug, Default, Clone, Copy)]
-pub struct HashedKey(u64);
+pub(crate) struct HashedKey(u64);
 
 impl std::hash::Hasher for HashedKey {
     fn finish(&self) -> u64 {
@@ -35,7 +35,7 @@ impl std::hash::Hasher for HashedKey {
 }
 
 /// A map keyed by [`id_hash`] values.
-pub type IdMap<V> = HashMap<u64, V, std::hash::BuildHasherDefault<HashedKey>>;
+pub(crate) type IdMap<V> = HashMap<u64, V, std::hash::BuildHasherDefault<HashedKey>>;
 
 /// What the file held when last read or written: id hash → text hash.
 #[derive(Debug, Clone, Default, PartialEq)]

@@ -68,7 +68,7 @@ impl IndexText {
     }
 
     /// Who refers to which files, for the "file of another entry" rule.
-    pub fn claims(&self) -> Claims {
+    pub(crate) fn claims(&self) -> Claims {
         let t = &self.text;
         let mut c = Claims::default();
         for e in &self.scan.entries {

@@ -7,24 +7,24 @@
 //! [`HistoryDir`] and the operations on it ([`add`], [`trash`], [`repair`]),
 //! all through one locked, crash-safe transaction ([`txn`]).
 
-pub mod add;
+pub(crate) mod add;
 pub mod annotations;
 pub mod change;
-pub mod entry;
-pub mod error;
-pub mod known;
+pub(crate) mod entry;
+pub(crate) mod error;
+pub(crate) mod known;
 pub mod lite;
 pub mod nonfinite;
 pub mod paths;
 pub mod pyjson;
-pub mod read;
-pub mod reload;
-pub mod repair;
+pub(crate) mod read;
+pub(crate) mod reload;
+pub(crate) mod repair;
 pub mod rewrite;
-pub mod scan;
-pub mod stream;
+pub(crate) mod scan;
+pub(crate) mod stream;
 pub mod trash;
-pub mod txn;
+pub(crate) mod txn;
 
 pub use entry::HistoryEntry;
 pub use error::StoreError;
@@ -34,7 +34,6 @@ pub use rewrite::{RemovedEntry, Selection};
 pub use trash::{DeleteOptions, DeleteReport, UndoReport};
 pub use txn::{HistoryDir, GENHIST_DIR};
 
-use crate::audio::{AudioBuffer, BitDepth};
 use crate::fsutil::Dir;
 use paths::{Located, RelPath};
 use serde_json::{Map, Number, Value};
@@ -162,7 +161,6 @@ pub struct GenerationHistory {
     invalid: Vec<InvalidEntry>,
     version: Option<Value>,
     stamp: Option<FileStamp>,
-    generation: u64,
     /// Set while only the newest entries are loaded: how many the file has.
     loading: Option<usize>,
     /// Id hash → entry; entries whose hash another id already has (never
@@ -191,9 +189,6 @@ pub struct Applied {
     pub added: Vec<Arc<HistoryEntry>>,
 }
 
-/// Source of [`GenerationHistory::generation`] numbers (unique per process).
-static GENERATIONS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
-
 impl GenerationHistory {
     fn empty(dir: &Path) -> GenerationHistory {
         GenerationHistory {
@@ -202,7 +197,6 @@ impl GenerationHistory {
             invalid: Vec::new(),
             version: None,
             stamp: None,
-            generation: 0,
             loading: None,
             by_id: known::IdMap::default(),
             collided: Vec::new(),
@@ -264,7 +258,7 @@ impl GenerationHistory {
 
     /// What each entry's text was at load (taken once, by whoever follows
     /// the file from here).
-    pub fn take_known(&mut self) -> Option<known::Known> {
+    pub(crate) fn take_known(&mut self) -> Option<known::Known> {
         self.known.take()
     }
 
@@ -281,16 +275,6 @@ impl GenerationHistory {
             }
         }
         self.claims = claims;
-        self.touched();
-    }
-
-    /// A number that changes whenever the entries change (for caches).
-    pub fn generation(&self) -> u64 {
-        self.generation
-    }
-
-    fn touched(&mut self) {
-        self.generation = GENERATIONS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     }
 
     /// The entry with exactly this id (no prefix matching), in O(1).
@@ -302,16 +286,11 @@ impl GenerationHistory {
             .or_else(|| self.collided.iter().find(|e| e.entry_id == id))
     }
 
-    /// True when `history.json` changed on disk since the last read.
-    pub fn changed_on_disk(&self) -> bool {
-        read::locate(&self.dir).ok().and_then(|i| i.stamp_now()) != self.stamp
-    }
-
     pub fn dir(&self) -> &Path {
         &self.dir
     }
 
-    pub fn index_path(&self) -> PathBuf {
+    pub(crate) fn index_path(&self) -> PathBuf {
         self.dir.join(INDEX_FILE)
     }
 
@@ -330,7 +309,7 @@ impl GenerationHistory {
     }
 
     /// All valid entries, newest first, as a snapshot that costs no copy.
-    pub fn shared_entries(&self) -> Arc<Vec<Arc<HistoryEntry>>> {
+    pub(crate) fn shared_entries(&self) -> Arc<Vec<Arc<HistoryEntry>>> {
         self.entries.clone()
     }
 
@@ -340,7 +319,7 @@ impl GenerationHistory {
     }
 
     /// Who refers to which files.
-    pub fn claims(&self) -> &Claims {
+    pub(crate) fn claims(&self) -> &Claims {
         &self.claims
     }
 
@@ -514,12 +493,11 @@ impl GenerationHistory {
             self.version = delta.version;
         }
         self.stamp = read::locate(&self.dir).ok().and_then(|i| i.stamp_now());
-        self.touched();
         applied
     }
 
     /// In memory, after genhist removed entries from the file.
-    pub fn forget(&mut self, ids: &[String]) -> Applied {
+    pub(crate) fn forget(&mut self, ids: &[String]) -> Applied {
         self.apply(reload::Delta {
             removed: ids.iter().map(|id| known::id_hash(id)).collect(),
             ..reload::Delta::default()
@@ -527,7 +505,7 @@ impl GenerationHistory {
     }
 
     /// In memory, after genhist put entries (stored text) into the file.
-    pub fn take_in(&mut self, back: &[RemovedEntry]) -> Applied {
+    pub(crate) fn take_in(&mut self, back: &[RemovedEntry]) -> Applied {
         self.apply(reload::Delta {
             upserts: back
                 .iter()
@@ -537,47 +515,21 @@ impl GenerationHistory {
         })
     }
 
-    /// The seed's `add_to_history`: WAV, thumbnail, then the index entry.
-    pub fn add_entry(
-        &mut self,
-        audio: &AudioBuffer,
-        depth: BitDepth,
-        new: NewEntry,
-    ) -> Result<HistoryEntry, StoreError> {
-        let e = change::add(&HistoryDir::new(&self.dir), &mut audio.stream(), depth, new)?;
-        self.apply(reload::Delta {
-            upserts: vec![Ok(e.clone())],
-            ..reload::Delta::default()
-        });
-        Ok(e)
-    }
-
-    /// Deletes entries (to the trash); ids another program removed meanwhile
-    /// are skipped.
-    pub fn delete_entries(&mut self, ids: &[String]) -> Result<DeleteReport, StoreError> {
-        for id in ids {
-            let known =
-                self.get_exact(id).is_some() || self.invalid.iter().any(|e| &e.entry_id == id);
-            if !known {
-                return Err(StoreError::NotFound(id.clone()));
-            }
+    /// The seed's `delete_entry` (to the trash): false when it was not
+    /// there, or another program removed it meanwhile.
+    pub fn delete_entry(&mut self, id: &str) -> Result<bool, StoreError> {
+        let known = self.get_exact(id).is_some() || self.invalid.iter().any(|e| e.entry_id == id);
+        if !known {
+            return Ok(false);
         }
+        let ids = [id.to_string()];
         let r = change::delete(
             &HistoryDir::new(&self.dir),
             Selection::Ids(ids.to_vec()),
             DeleteOptions::default(),
         )?;
-        self.forget(ids);
-        Ok(r)
-    }
-
-    /// The seed's `delete_entry`: false when it was not there.
-    pub fn delete_entry(&mut self, id: &str) -> Result<bool, StoreError> {
-        match self.delete_entries(&[id.to_string()]) {
-            Ok(r) => Ok(!r.removed.is_empty()),
-            Err(StoreError::NotFound(_)) => Ok(false),
-            Err(e) => Err(e),
-        }
+        self.forget(&ids);
+        Ok(!r.removed.is_empty())
     }
 
     /// The seed's `repair_history`: entries whose WAV is missing leave the
@@ -642,7 +594,7 @@ pub(crate) fn match_id<'a>(
 }
 
 /// The display order: newest first; unparseable timestamps last; ties by id.
-pub fn newest_first(a: &HistoryEntry, b: &HistoryEntry) -> std::cmp::Ordering {
+pub(crate) fn newest_first(a: &HistoryEntry, b: &HistoryEntry) -> std::cmp::Ordering {
     b.time_us
         .unwrap_or(i64::MIN)
         .cmp(&a.time_us.unwrap_or(i64::MIN))
@@ -651,12 +603,12 @@ pub fn newest_first(a: &HistoryEntry, b: &HistoryEntry) -> std::cmp::Ordering {
 }
 
 /// Sorts into the display order ([`newest_first`]).
-pub fn sort_newest_first(entries: &mut [HistoryEntry]) {
+pub(crate) fn sort_newest_first(entries: &mut [HistoryEntry]) {
     entries.sort_unstable_by(newest_first);
 }
 
 /// `datetime.now(timezone.utc).isoformat()`.
-pub fn now_iso() -> String {
+pub(crate) fn now_iso() -> String {
     chrono::Utc::now()
         .format("%Y-%m-%dT%H:%M:%S%.6f+00:00")
         .to_string()

@@ -21,7 +21,7 @@ pub fn marker(token: &str) -> String {
 }
 
 /// The token a marker string stands for.
-pub fn token_of(s: &str) -> Option<&'static str> {
+pub(crate) fn token_of(s: &str) -> Option<&'static str> {
     let t = s.strip_prefix('\u{0}')?;
     TOKENS.into_iter().find(|&k| k == t)
 }
@@ -91,7 +91,7 @@ pub fn to_markers(text: &[u8]) -> Cow<'_, [u8]> {
 
 /// The text with each token replaced by a valid number of the same length,
 /// so serde_json's line and column for a real error stay right.
-pub fn neutralize(text: &str) -> Cow<'_, str> {
+pub(crate) fn neutralize(text: &str) -> Cow<'_, str> {
     let mut spots = Vec::new();
     each_token(text.as_bytes(), |at, t| spots.push((at, t)));
     if spots.is_empty() {

@@ -30,23 +30,6 @@ impl Field {
             Field::Thumbnail => "thumbnail_file",
         }
     }
-
-    pub fn from_name(name: &str) -> Option<Field> {
-        match name {
-            "audio_file" => Some(Field::Audio),
-            "thumbnail_file" => Some(Field::Thumbnail),
-            _ => None,
-        }
-    }
-}
-
-/// Where the seed's store puts an entry's file: `audio/<id>.wav`,
-/// `thumbnails/<id>.png`.
-pub fn default_path(id: &str, field: Field) -> String {
-    match field {
-        Field::Audio => format!("audio/{id}.wav"),
-        Field::Thumbnail => format!("thumbnails/{id}.png"),
-    }
 }
 
 /// True when `rel` is exactly `id`'s default path for `field`.
@@ -118,7 +101,7 @@ impl RelPath {
     }
 
     /// The directories on the way (all but the last part).
-    pub fn dirs(&self) -> Vec<&str> {
+    pub(crate) fn dirs(&self) -> Vec<&str> {
         self.parts[..self.parts.len() - 1]
             .iter()
             .map(String::as_str)
@@ -138,7 +121,7 @@ impl std::fmt::Display for RelPath {
 }
 
 /// What is at a path inside a history directory.
-pub enum Located {
+pub(crate) enum Located {
     /// A regular file, reached without a symlink: its directory and name.
     Present {
         parent: Dir,
@@ -151,7 +134,7 @@ pub enum Located {
 }
 
 /// Looks `p` up below `root`, never following a symlink.
-pub fn locate(root: &Dir, p: &RelPath) -> Located {
+pub(crate) fn locate(root: &Dir, p: &RelPath) -> Located {
     let parent = match root.walk(&p.dirs(), false) {
         Ok(d) => d,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Located::Missing,
@@ -245,7 +228,7 @@ impl Claims {
     }
 
     /// Whether some entry refers to `p` (its file, by default path or not).
-    pub fn is_claimed(&self, p: &RelPath) -> bool {
+    pub(crate) fn is_claimed(&self, p: &RelPath) -> bool {
         let s = p.to_string();
         if let Some((owner, field)) = default_owner(&s) {
             let h = id_hash(owner);
@@ -258,7 +241,7 @@ impl Claims {
 
     /// Why entry `id` may not touch `p`: it is another entry's file.
     /// `leaving` says which ids go with it (their files are not in the way).
-    pub fn conflict(
+    pub(crate) fn conflict(
         &self,
         id: &str,
         p: &RelPath,

@@ -8,7 +8,7 @@ use serde_json::{Number, Value};
 
 /// How strings are escaped.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Escape {
+enum Escape {
     /// Python's `ensure_ascii=True`: everything outside printable ASCII.
     Ascii,
     /// Only control characters (C0, DEL, C1) and bidirectional controls, so
@@ -17,12 +17,12 @@ pub enum Escape {
 }
 
 /// Appends `s` as a JSON string literal with Python's `ensure_ascii=True` escaping.
-pub fn write_str(out: &mut String, s: &str) {
+pub(crate) fn write_str(out: &mut String, s: &str) {
     write_str_as(out, s, Escape::Ascii)
 }
 
 /// Appends `s` as a JSON string literal, escaped as `escape` says.
-pub fn write_str_as(out: &mut String, s: &str, escape: Escape) {
+fn write_str_as(out: &mut String, s: &str, escape: Escape) {
     out.push('"');
     if s.bytes()
         .all(|c| (b' '..=b'~').contains(&c) && c != b'"' && c != b'\\')
@@ -56,7 +56,7 @@ pub fn write_str_as(out: &mut String, s: &str, escape: Escape) {
 
 /// Python's `repr(float)`: shortest round-trip digits, positional for
 /// exponents in [-4, 16), scientific (`1e-05`, `1.5e+16`) otherwise.
-pub fn float_repr(x: f64) -> String {
+pub(crate) fn float_repr(x: f64) -> String {
     if x.is_nan() {
         return "NaN".into();
     }
@@ -80,7 +80,7 @@ pub fn float_repr(x: f64) -> String {
 }
 
 /// A JSON number holding a float in Python's repr.
-pub fn float_number(x: f64) -> Option<Number> {
+pub(crate) fn float_number(x: f64) -> Option<Number> {
     if !x.is_finite() {
         return None;
     }
@@ -88,7 +88,7 @@ pub fn float_number(x: f64) -> Option<Number> {
 }
 
 /// The value of a float as genhist holds it: a number, or a marker.
-pub fn float_value(x: f64) -> Value {
+pub(crate) fn float_value(x: f64) -> Value {
     if x.is_nan() {
         Value::String(super::nonfinite::marker("NaN"))
     } else if x.is_infinite() {
@@ -104,13 +104,13 @@ pub fn float_value(x: f64) -> Value {
 
 /// Appends `v` pretty-printed with 2-space indentation, as if it sat at nesting
 /// depth `depth` (its first line is not indented; the caller places it).
-pub fn write_value(out: &mut String, v: &Value, depth: usize) {
+pub(crate) fn write_value(out: &mut String, v: &Value, depth: usize) {
     write_value_as(out, v, depth, Escape::Ascii)
 }
 
 /// [`write_value`] with strings escaped as `escape` says. Markers of `NaN`
 /// and the infinities (see `nonfinite`) are written as those bare tokens.
-pub fn write_value_as(out: &mut String, v: &Value, depth: usize, escape: Escape) {
+fn write_value_as(out: &mut String, v: &Value, depth: usize, escape: Escape) {
     match v {
         Value::Null => out.push_str("null"),
         Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
@@ -150,7 +150,7 @@ pub fn write_value_as(out: &mut String, v: &Value, depth: usize, escape: Escape)
     }
 }
 
-pub fn newline(out: &mut String, depth: usize) {
+pub(crate) fn newline(out: &mut String, depth: usize) {
     out.push('\n');
     for _ in 0..depth {
         out.push_str("  ");
@@ -179,7 +179,7 @@ pub fn display(v: &Value) -> String {
 /// A value on one line as `json.dumps(v)` writes it (`[1, 2]`,
 /// `{"a": 1}`), with only what acts on a terminal escaped: for showing a
 /// value inside a line of text.
-pub fn to_compact(v: &Value) -> String {
+pub(crate) fn to_compact(v: &Value) -> String {
     fn go(out: &mut String, v: &Value) {
         match v {
             Value::Array(a) => {
@@ -214,7 +214,7 @@ pub fn to_compact(v: &Value) -> String {
 
 /// genhist's JSON output: indented like Python's, readable text, nothing
 /// that acts on a terminal.
-pub fn to_output_json(v: &Value) -> String {
+pub(crate) fn to_output_json(v: &Value) -> String {
     let mut s = String::new();
     write_value_as(&mut s, v, 0, Escape::Terminal);
     s

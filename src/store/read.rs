@@ -16,7 +16,7 @@ use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 
 pub const INDEX_FILE: &str = "history.json";
-pub const SUPPORTED_VERSION: i64 = 1;
+pub(crate) const SUPPORTED_VERSION: i64 = 1;
 
 /// An entry that is in the index but cannot be used (wrong field types, missing fields).
 #[derive(Debug, Clone, PartialEq)]
@@ -27,7 +27,7 @@ pub struct InvalidEntry {
 
 /// What a read of `history.json` yields.
 #[derive(Debug, Default)]
-pub struct LoadedIndex {
+pub(crate) struct LoadedIndex {
     pub version: Option<Value>,
     pub entries: Vec<HistoryEntry>,
     pub invalid: Vec<InvalidEntry>,
@@ -54,7 +54,7 @@ impl FileStamp {
     }
 
     /// The stamp of a file as `lstat`/`fstat` described it.
-    pub fn of_stat(st: &crate::fsutil::Stat) -> FileStamp {
+    pub(crate) fn of_stat(st: &crate::fsutil::Stat) -> FileStamp {
         FileStamp {
             dev: st.st_dev,
             ino: st.st_ino,
@@ -63,7 +63,7 @@ impl FileStamp {
         }
     }
 
-    pub fn of_file(f: &File) -> Option<FileStamp> {
+    fn of_file(f: &File) -> Option<FileStamp> {
         Some(FileStamp::of_meta(&f.metadata().ok()?))
     }
 
@@ -78,7 +78,7 @@ impl FileStamp {
 }
 
 /// The index's bytes and its identity when read.
-pub type IndexBytes = (Vec<u8>, Option<FileStamp>);
+type IndexBytes = (Vec<u8>, Option<FileStamp>);
 
 /// `history.json` of a directory, located: the file itself, or the file a
 /// symlink there leads to.
@@ -89,7 +89,7 @@ pub struct IndexFile {
 
 /// Locates the index of `dir`. A FIFO, a device, a directory or a dangling
 /// symlink there is an error at once; nothing is opened.
-pub fn locate(dir: &Path) -> Result<IndexFile, StoreError> {
+pub(crate) fn locate(dir: &Path) -> Result<IndexFile, StoreError> {
     let path = dir.join(INDEX_FILE);
     ReplaceTarget::resolve(&path)
         .map(|target| IndexFile { target })
@@ -125,7 +125,7 @@ impl IndexFile {
     }
 
     /// The whole file and its stamp; `None` when there is none.
-    pub fn read_all(&self) -> Result<Option<IndexBytes>, StoreError> {
+    pub(crate) fn read_all(&self) -> Result<Option<IndexBytes>, StoreError> {
         let Some((f, stamp)) = self.open()? else {
             return Ok(None);
         };
@@ -134,13 +134,13 @@ impl IndexFile {
     }
 
     /// The stamp of the file as it is now.
-    pub fn stamp_now(&self) -> Option<FileStamp> {
+    pub(crate) fn stamp_now(&self) -> Option<FileStamp> {
         FileStamp::of(&self.target.real_path())
     }
 
     /// The error to show for a file a stream found broken near `offset`:
     /// read whole and described with line and column.
-    pub fn describe_broken(&self, offset: u64) -> StoreError {
+    fn describe_broken(&self, offset: u64) -> StoreError {
         match self.read_all() {
             Err(e) => e,
             Ok(None) => StoreError::io(
@@ -180,7 +180,7 @@ pub(crate) fn strip_position(msg: &str) -> String {
 }
 
 /// Reads the index of `dir`. A missing file is an empty history.
-pub fn load(dir: &Path) -> Result<LoadedIndex, StoreError> {
+pub(crate) fn load(dir: &Path) -> Result<LoadedIndex, StoreError> {
     let index = locate(dir)?;
     let Some((bytes, stamp)) = index.read_all()? else {
         return Ok(LoadedIndex::default());
@@ -198,7 +198,7 @@ pub fn load(dir: &Path) -> Result<LoadedIndex, StoreError> {
 /// scanned and parsed on its own core. Each half's text is given back to the
 /// system as its entries are parsed (from the end), so the whole text and all
 /// the entries are never in memory at once.
-pub fn parse_typed(path: &Path, mut bytes: Vec<u8>) -> Result<LoadedIndex, StoreError> {
+fn parse_typed(path: &Path, mut bytes: Vec<u8>) -> Result<LoadedIndex, StoreError> {
     if let Some(split) = scan::split_point(&bytes) {
         let tail = bytes.split_off(split);
         bytes.shrink_to_fit();
@@ -405,16 +405,7 @@ fn read_file(mut f: File) -> std::io::Result<Vec<u8>> {
     }
     // Fresh zeroed memory from the kernel: no memset; faulted in by the reads.
     let mut v = vec![0u8; len];
-    let p = v.as_mut_ptr() as usize;
-    let start = (p + HUGE - 1) & !(HUGE - 1);
-    let end = (p + len) & !(HUGE - 1);
-    if end > start {
-        // SAFETY: the range lies inside the Vec's own allocation; the advice
-        // only changes how the kernel backs it.
-        unsafe {
-            libc::madvise(start as *mut libc::c_void, end - start, libc::MADV_HUGEPAGE);
-        }
-    }
+    crate::sys::advise_huge_pages(&mut v);
     // Both halves at once: copying from the page cache is CPU work.
     let (a, b) = v.split_at_mut(len / 2);
     let (ra, rb) = std::thread::scope(|s| {
@@ -463,6 +454,6 @@ pub(crate) fn text_and_scan(path: &Path, bytes: Vec<u8>) -> Result<(String, Scan
 }
 
 /// The path of `dir`'s index (for messages before it is located).
-pub fn index_path(dir: &Path) -> PathBuf {
+pub(crate) fn index_path(dir: &Path) -> PathBuf {
     dir.join(INDEX_FILE)
 }

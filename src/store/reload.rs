@@ -87,7 +87,7 @@ impl<'k> Tracker<'k> {
 
 /// Streams the index and reports what changed since `known`; returns the
 /// new [`Known`]. Memory: a read buffer plus the changed entries.
-pub fn reload(index: &IndexFile, known: &Known) -> Result<(Known, Delta), StoreError> {
+pub(crate) fn reload(index: &IndexFile, known: &Known) -> Result<(Known, Delta), StoreError> {
     let mut t = Tracker::new(known);
     let Some((f, _)) = index.open()? else {
         return Ok(t.finish());

@@ -44,7 +44,7 @@ pub struct RepairReport {
 }
 
 /// Looks at every entry's WAV and at `audio/` and `thumbnails/`.
-pub fn plan(dir: &Path) -> Result<RepairPlan, StoreError> {
+pub(crate) fn plan(dir: &Path) -> Result<RepairPlan, StoreError> {
     let index = read::locate(dir)?;
     let root = Dir::open(dir).map_err(|e| StoreError::io("open", dir, e))?;
     let mut p = RepairPlan::default();
@@ -105,7 +105,10 @@ pub fn plan(dir: &Path) -> Result<RepairPlan, StoreError> {
 
 /// Carries out `plan`: the entries whose WAV is still missing go to the
 /// trash (one batch, undoable); stale annotations are dropped.
-pub fn apply_in(txn: &mut super::txn::Txn, plan: &RepairPlan) -> Result<RepairReport, StoreError> {
+pub(crate) fn apply_in(
+    txn: &mut super::txn::Txn,
+    plan: &RepairPlan,
+) -> Result<RepairReport, StoreError> {
     let root = txn
         .root()
         .try_clone()

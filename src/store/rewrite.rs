@@ -50,7 +50,7 @@ pub struct Plan {
 impl Plan {
     /// After a first pass: the same change by exact ids, so a retry over a
     /// file another program changed takes out the same entries.
-    pub fn freeze(&mut self, outcome: &Outcome) {
+    pub(crate) fn freeze(&mut self, outcome: &Outcome) {
         if self.remove.is_some() {
             let ids = outcome.removed.iter().map(|r| r.id.clone()).collect();
             self.remove = Some(Selection::Ids(ids));

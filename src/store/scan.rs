@@ -13,7 +13,7 @@ use std::ops::Range;
 
 /// A JSON string in the text: its content (between the quotes).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Str {
+pub(crate) struct Str {
     pub span: Range<usize>,
     /// True when the content has backslash escapes (decode before use).
     pub escaped: bool,
@@ -21,7 +21,7 @@ pub struct Str {
 
 impl Str {
     /// The string's value.
-    pub fn get<'a>(&self, text: &'a str) -> Cow<'a, str> {
+    pub(crate) fn get<'a>(&self, text: &'a str) -> Cow<'a, str> {
         match self.unescape(text.as_bytes()) {
             Some(v) => Cow::Owned(v),
             None => Cow::Borrowed(&text[self.span.clone()]),
@@ -30,7 +30,7 @@ impl Str {
 
     /// The string's value from the bytes it was scanned in (text that is not
     /// UTF-8 yields replacement characters).
-    pub fn get_at<'a>(&self, b: &'a [u8]) -> Cow<'a, str> {
+    pub(crate) fn get_at<'a>(&self, b: &'a [u8]) -> Cow<'a, str> {
         match self.unescape(b) {
             Some(v) => Cow::Owned(v),
             None => String::from_utf8_lossy(&b[self.span.clone()]),
@@ -38,12 +38,12 @@ impl Str {
     }
 
     /// Compares with `s` without allocating when the string has no escapes.
-    pub fn is(&self, text: &str, s: &str) -> bool {
+    pub(crate) fn is(&self, text: &str, s: &str) -> bool {
         self.is_at(text.as_bytes(), s)
     }
 
     /// [`Str::is`] over the bytes it was scanned in.
-    pub fn is_at(&self, b: &[u8], s: &str) -> bool {
+    pub(crate) fn is_at(&self, b: &[u8], s: &str) -> bool {
         match self.unescape(b) {
             Some(v) => v == s,
             None => &b[self.span.clone()] == s.as_bytes(),
@@ -63,14 +63,14 @@ impl Str {
 
 /// A member of an object: key and the value's text range.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Member {
+pub(crate) struct Member {
     pub key: Str,
     pub value: Range<usize>,
 }
 
 /// One member of `entries`.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct EntrySpan {
+pub(crate) struct EntrySpan {
     pub key: Str,
     pub value: Range<usize>,
     /// `timestamp`, `model_id` and the two file paths when they are strings
@@ -88,7 +88,7 @@ pub struct EntrySpan {
 
 /// The scanned document.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
-pub struct Scan {
+pub(crate) struct Scan {
     /// Top-level members other than `entries`, in file order.
     pub top: Vec<Member>,
     /// Where `entries` sits among `top` (its index in file order), if present
@@ -100,26 +100,26 @@ pub struct Scan {
 /// Scans `text`; `Err(offset)` says roughly where it stopped being valid JSON
 /// (callers re-parse with serde_json for the message). Python's `NaN`,
 /// `Infinity` and `-Infinity` are numbers here, as in Python's `json.load`.
-pub fn scan(text: &str) -> Result<Scan, usize> {
+#[cfg(test)]
+pub(crate) fn scan(text: &str) -> Result<Scan, usize> {
     let b = text.as_bytes();
     match split_point(b) {
-        Some(split) => scan_split(b, split, |_| true).0,
+        Some(split) => scan_split(b, split),
         None => scan_from_start(b, usize::MAX).map(|(doc, _)| doc),
     }
 }
 
 /// Checks that `bytes` are UTF-8 and scans them, using a second core for the
 /// second half of large files.
-pub fn scan_utf8(bytes: Vec<u8>) -> Result<(String, Scan), ScanError> {
+pub(crate) fn scan_utf8(bytes: Vec<u8>) -> Result<(String, Scan), ScanError> {
+    let mut bytes = bytes;
     if let Some(split) = split_point(&bytes) {
-        let (doc, utf8) = scan_split(&bytes, split, |half| {
-            std::str::from_utf8(&bytes[half]).is_ok()
-        });
-        if let (Ok(doc), true) = (doc, utf8) {
-            // SAFETY: both halves are valid UTF-8 and the split is at an ASCII
-            // byte (a character boundary), so the whole is valid.
-            let text = unsafe { String::from_utf8_unchecked(bytes) };
-            return Ok((text, doc));
+        if let Ok(doc) = scan_split(&bytes, split) {
+            // The split is at an ASCII byte: each half is checked on a core.
+            match crate::sys::utf8_in_halves(bytes, split) {
+                Ok(text) => return Ok((text, doc)),
+                Err(b) => bytes = b,
+            }
         }
     }
     let text = String::from_utf8(bytes).map_err(ScanError::Utf8)?;
@@ -131,7 +131,7 @@ pub fn scan_utf8(bytes: Vec<u8>) -> Result<(String, Scan), ScanError> {
 
 /// Why [`scan_utf8`] failed.
 #[derive(Debug)]
-pub enum ScanError {
+pub(crate) enum ScanError {
     Utf8(std::string::FromUtf8Error),
     /// The text and roughly where it stops being valid JSON.
     Json(String, usize),
@@ -160,25 +160,14 @@ pub(crate) fn split_point(b: &[u8]) -> Option<usize> {
 /// from `split` (assumed to be an entry key) to the end; each first runs
 /// `extra` over its half (the verdicts, and-ed, are returned beside the scan). Falls back to one pass when
 /// the first thread does not land exactly on `split` or the second fails.
-fn scan_split(
-    b: &[u8],
-    split: usize,
-    extra: impl Fn(std::ops::Range<usize>) -> bool + Sync,
-) -> (Result<Scan, usize>, bool) {
-    let (head, tail, extra_ok) = std::thread::scope(|s| {
-        let tail = s.spawn(|| {
-            let ok = extra(split..b.len());
-            (scan_tail(b, split), ok)
-        });
-        let head_ok = extra(0..split);
+fn scan_split(b: &[u8], split: usize) -> Result<Scan, usize> {
+    let (head, tail) = std::thread::scope(|s| {
+        let tail = s.spawn(|| scan_tail(b, split));
         let head = scan_from_start(b, split);
-        match tail.join() {
-            Ok((tail, ok)) => (head, Some(tail), ok && head_ok),
-            Err(_) => (head, None, false),
-        }
+        (head, tail.join().ok())
     });
     let whole = || scan_from_start(b, usize::MAX).map(|(doc, _)| doc);
-    let doc = match (head, tail) {
+    match (head, tail) {
         (Err(e), _) => Err(e),
         // The pattern was not a boundary between entries: the first pass went
         // through to the end on its own.
@@ -190,8 +179,7 @@ fn scan_split(
         }
         // The second half failed: one plain pass finds the first error.
         (Ok((_, true)), _) => whole(),
-    };
-    (doc, extra_ok)
+    }
 }
 
 /// Scans from the start; with `stop_at` an entry key position, stops there
@@ -237,7 +225,7 @@ pub(crate) fn scan_tail(b: &[u8], split: usize) -> Result<(Vec<EntrySpan>, Vec<M
 /// A fast 64-bit hash of bytes (eight at a time), to notice changed entry
 /// texts without keeping them. Not for anything adversarial: a collision
 /// only means a change is noticed at the next change.
-pub fn fast_hash(b: &[u8]) -> u64 {
+pub(crate) fn fast_hash(b: &[u8]) -> u64 {
     const K: u64 = 0x9E37_79B9_7F4A_7C15;
     let word = |c: &[u8]| u64::from_le_bytes(c.try_into().expect("eight bytes"));
     let mix = |h: u64, w: u64| (h.rotate_left(5) ^ w).wrapping_mul(K);
@@ -266,7 +254,7 @@ pub fn fast_hash(b: &[u8]) -> u64 {
 /// score: `spectral.centroid_hz`), without building any value: fast enough
 /// to sort 100,000 entries by it. Booleans count as 0 and 1; `NaN` and the
 /// infinities (also as genhist's markers) as those floats.
-pub fn number_at(text: &str, path: &str) -> Option<f64> {
+pub(crate) fn number_at(text: &str, path: &str) -> Option<f64> {
     let mut p = Parser::new(text.as_bytes(), 0);
     p.ws();
     let mut parts = path.split('.').peekable();

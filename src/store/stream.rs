@@ -11,7 +11,7 @@ use std::io::Read;
 const CHUNK: usize = 1 << 20;
 
 /// One entry as the stream meets it, borrowing the chunk it is in.
-pub struct EntryRef<'a> {
+pub(crate) struct EntryRef<'a> {
     /// Its place among the entries (0 = first in the file).
     pub position: usize,
     buf: &'a [u8],
@@ -20,44 +20,39 @@ pub struct EntryRef<'a> {
 
 impl<'a> EntryRef<'a> {
     /// The key (the entry's id), decoded.
-    pub fn key(&self) -> Cow<'a, str> {
+    pub(crate) fn key(&self) -> Cow<'a, str> {
         self.span.key.get_at(self.buf)
     }
 
-    /// The key's text as stored between its quotes.
-    pub fn raw_key(&self) -> &'a [u8] {
-        &self.buf[self.span.key.span.clone()]
-    }
-
     /// The entry's stored text (validated UTF-8).
-    pub fn text(&self) -> &'a str {
+    pub(crate) fn text(&self) -> &'a str {
         let b = &self.buf[self.span.value.clone()];
-        // SAFETY: the stream checked the whole unit this value lies in for
-        // UTF-8 before handing it out, and a value starts and ends at ASCII
-        // bytes (quotes, brackets, digits, letters of literals).
-        unsafe { std::str::from_utf8_unchecked(b) }
+        // The stream checked the whole unit this value lies in for UTF-8
+        // before handing it out (a value starts and ends at ASCII bytes), so
+        // this check cannot fail; it costs a pass over the entry's bytes.
+        std::str::from_utf8(b).expect("the stream checked this unit for UTF-8")
     }
 
     fn field(&self, s: &Option<Str>) -> Option<Cow<'a, str>> {
         s.as_ref().map(|s| s.get_at(self.buf))
     }
 
-    pub fn audio_file(&self) -> Option<Cow<'a, str>> {
+    pub(crate) fn audio_file(&self) -> Option<Cow<'a, str>> {
         self.field(&self.span.audio_file)
     }
 
-    pub fn thumbnail_file(&self) -> Option<Cow<'a, str>> {
+    pub(crate) fn thumbnail_file(&self) -> Option<Cow<'a, str>> {
         self.field(&self.span.thumbnail_file)
     }
 
     /// True when the text holds `NaN`/`Infinity`/`-Infinity`.
-    pub fn nonfinite(&self) -> bool {
+    pub(crate) fn nonfinite(&self) -> bool {
         self.span.nonfinite
     }
 }
 
 /// What the stream meets, in file order.
-pub enum Item<'a> {
+pub(crate) enum Item<'a> {
     /// A top-level member other than `entries`, with its value's text.
     Top {
         key: Cow<'a, str>,
@@ -72,7 +67,7 @@ pub enum Item<'a> {
 
 /// Why a stream stopped.
 #[derive(Debug)]
-pub enum StreamError<E> {
+pub(crate) enum StreamError<E> {
     Io(std::io::Error),
     /// Not valid JSON, or not UTF-8, near this byte offset (the caller reads
     /// the whole file to say where, in words).
@@ -194,7 +189,7 @@ enum TopUnit {
 
 /// Reads `history.json` from `r` and calls `visit` for each member and
 /// entry in file order. The data a call borrows is valid only during it.
-pub fn stream<R: Read, E>(
+pub(crate) fn stream<R: Read, E>(
     r: R,
     mut visit: impl FnMut(Item<'_>) -> Result<(), E>,
 ) -> Result<(), StreamError<E>> {

@@ -27,7 +27,7 @@ use std::io;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-pub const TRASH_DIR: &str = "trash";
+const TRASH_DIR: &str = "trash";
 const MANIFEST: &str = "manifest.json";
 const FILES: &str = "files";
 const PENDING: &str = ".pending-";
@@ -165,7 +165,7 @@ fn new_batch_name() -> String {
 }
 
 /// When a batch was made, from its name.
-pub fn batch_time(name: &str) -> Option<chrono::DateTime<chrono::Utc>> {
+fn batch_time(name: &str) -> Option<chrono::DateTime<chrono::Utc>> {
     let stamp = name.get(..23)?;
     chrono::NaiveDateTime::parse_from_str(stamp, "%Y%m%dT%H%M%S%.6fZ")
         .ok()
@@ -321,7 +321,7 @@ impl Default for DeleteOptions {
 /// batch (with a manifest written first), then the index is rewritten
 /// without them. If the index cannot be written, the files go back and
 /// nothing has changed.
-pub fn delete_in(
+pub(crate) fn delete_in(
     txn: &mut Txn,
     selection: Selection,
     opts: DeleteOptions,
@@ -642,7 +642,7 @@ fn check_restorable(m: &Manifest) -> Result<(), String> {
 /// entries go back into the index at their old places with their stored
 /// text, then their files go back, each only to a free path. What cannot go
 /// back stays in the trash and is named in the report.
-pub fn undo_in(txn: &mut Txn) -> Result<UndoReport, StoreError> {
+pub(crate) fn undo_in(txn: &mut Txn) -> Result<UndoReport, StoreError> {
     let root = txn
         .root()
         .try_clone()
@@ -953,7 +953,7 @@ pub enum PurgeWhat {
 }
 
 /// Removes trash batches for good.
-pub fn purge_in(txn: &Txn, what: PurgeWhat) -> Result<PurgeReport, StoreError> {
+pub(crate) fn purge_in(txn: &Txn, what: PurgeWhat) -> Result<PurgeReport, StoreError> {
     match what {
         PurgeWhat::All => purge_where(txn, false, |_| true),
         PurgeWhat::OlderThan(d) => purge_older(txn, d, false),
@@ -970,7 +970,7 @@ pub struct Listing {
 
 impl Listing {
     /// Bytes the batches hold, and the takes `undo` could bring back.
-    pub fn totals(&self) -> (u64, usize) {
+    pub(crate) fn totals(&self) -> (u64, usize) {
         let bytes = self.batches.iter().map(|b| b.bytes).sum();
         let takes = self
             .batches

@@ -24,7 +24,7 @@ pub const GENHIST_DIR: &str = ".genhist";
 const MAX_ATTEMPTS: usize = 20;
 
 /// How long deleted takes stay in the trash unless configured otherwise.
-pub const DEFAULT_RETENTION: Duration = Duration::from_secs(7 * 86_400);
+pub(crate) const DEFAULT_RETENTION: Duration = Duration::from_secs(7 * 86_400);
 
 /// A history directory, as genhist changes it.
 #[derive(Debug, Clone)]
@@ -118,13 +118,13 @@ impl Txn {
     /// Follows the file from what `known` says the caller holds: every
     /// rewrite of this change notes how the file it writes differs (another
     /// program's entries written along with genhist's own change included).
-    pub fn track(&mut self, known: super::known::Known) {
+    pub(crate) fn track(&mut self, known: super::known::Known) {
         self.known = Some(std::sync::Arc::new(known));
     }
 
     /// What the file holds now and how it differs from what was given to
     /// [`Txn::track`] (`None` when not tracking).
-    pub fn tracked(&mut self) -> Option<(super::known::Known, super::reload::Delta)> {
+    pub(crate) fn tracked(&mut self) -> Option<(super::known::Known, super::reload::Delta)> {
         let known = self.known.take()?;
         let known = std::sync::Arc::try_unwrap(known).unwrap_or_else(|k| (*k).clone());
         Some((known, std::mem::take(&mut self.delta)))
@@ -134,7 +134,7 @@ impl Txn {
         &self.root
     }
 
-    pub fn history_dir(&self) -> &HistoryDir {
+    pub(crate) fn history_dir(&self) -> &HistoryDir {
         &self.hd
     }
 

@@ -146,7 +146,7 @@ pub fn markdown_table() -> String {
 }
 
 /// Every command, in the order help lists them.
-pub const COMMANDS: &[CommandInfo] = &[
+pub(crate) const COMMANDS: &[CommandInfo] = &[
     c("filter", "[TERMS]", "show only takes matching all terms: model=NAME preset=NAME seed=N stereo=MODE duration>=N quality.KEY>N rating>=N rejected tag=NAME note~TEXT, plain text; \"quotes\" for spaces, ! negates; no terms clears"),
     c("sort", "KEY", "order by newest, oldest, duration, seed, model, rating or quality.KEY (-KEY reverses; next cycles)"),
     c("goto", "ID", "select the take with this id or unique prefix"),
@@ -205,7 +205,7 @@ pub const COMMANDS: &[CommandInfo] = &[
 ];
 
 /// The description of the command `name` (aliases resolved).
-pub fn info(name: &str) -> Option<&'static CommandInfo> {
+pub(crate) fn info(name: &str) -> Option<&'static CommandInfo> {
     let name = match name.trim_start_matches(':') {
         "q" => "quit",
         "?" => "help",
@@ -345,7 +345,7 @@ pub fn parse(line: &str) -> Result<Command, String> {
 }
 
 /// The names a command line can start with (for completion).
-pub fn typed_names() -> impl Iterator<Item = &'static str> {
+pub(crate) fn typed_names() -> impl Iterator<Item = &'static str> {
     COMMANDS
         .iter()
         .filter(|c| !c.mode_key)

@@ -28,7 +28,7 @@ impl Completion {
 
     /// The line completed as far as all candidates agree (a single one
     /// completely, with a space after it).
-    pub fn apply_common(&self) -> String {
+    pub(crate) fn apply_common(&self) -> String {
         if self.candidates.len() == 1 {
             return self.apply();
         }
@@ -59,13 +59,13 @@ fn spacer(c: &str) -> &'static str {
 }
 
 /// What completion draws on, looked at only for what a command takes.
-pub struct Context<'a> {
+pub(crate) struct Context<'a> {
     pub store: &'a GenerationHistory,
     pub notes: &'a Annotations,
 }
 
 impl<'a> Context<'a> {
-    pub fn of(store: &'a GenerationHistory, notes: &'a Annotations) -> Context<'a> {
+    pub(crate) fn of(store: &'a GenerationHistory, notes: &'a Annotations) -> Context<'a> {
         Context { store, notes }
     }
 
@@ -163,7 +163,7 @@ fn split_last_word(line: &str) -> (&str, &str) {
 
 /// When the word being completed is a path (`:export PATH`): the line
 /// before it and the word. Paths are listed on a thread of their own (`Effect::CompletePath`).
-pub fn path_word(line: &str) -> Option<(String, String)> {
+pub(crate) fn path_word(line: &str) -> Option<(String, String)> {
     let (head, word) = split_last_word(line);
     let command = line.split_whitespace().next()?;
     let is_path = matches!(command, "export" | "export!") && !head.trim().is_empty();
@@ -171,7 +171,7 @@ pub fn path_word(line: &str) -> Option<(String, String)> {
 }
 
 /// Completes the last word of `line`.
-pub fn complete(line: &str, ctx: &Context<'_>) -> Completion {
+pub(crate) fn complete(line: &str, ctx: &Context<'_>) -> Completion {
     // The word being completed starts after the last space outside quotes.
     let (head, word) = split_last_word(line);
     let head = head.to_string();

@@ -126,7 +126,7 @@ impl std::fmt::Display for PeakFailure {
 }
 
 /// A waveform, or why there is none.
-pub type PeakResult = Result<Arc<Peaks>, PeakFailure>;
+type PeakResult = Result<Arc<Peaks>, PeakFailure>;
 
 /// What the peaks worker reports about one take.
 #[derive(Debug)]

@@ -6,14 +6,14 @@ use super::keymap::{KeyMode, UserKeys};
 use unicode_width::UnicodeWidthStr;
 
 #[derive(Debug, Clone, PartialEq)]
-pub enum HelpLine {
+pub(crate) enum HelpLine {
     Title(String),
     Row(String, String),
     Blank,
 }
 
 /// The width of the help's key column.
-pub const HELP_KEY_W: usize = 18;
+pub(crate) const HELP_KEY_W: usize = 18;
 
 /// Splits `text` into lines of at most `width` columns at spaces.
 fn wrap(text: &str, width: usize) -> Vec<String> {
@@ -37,7 +37,7 @@ fn wrap(text: &str, width: usize) -> Vec<String> {
 /// The help's lines for a screen `width` columns wide (descriptions
 /// wrapped, not cut), all generated from the key tables (with the user's
 /// bindings) and the command table; `only`: one command.
-pub fn help_lines(only: Option<&str>, user: &UserKeys, width: u16) -> Vec<HelpLine> {
+pub(crate) fn help_lines(only: Option<&str>, user: &UserKeys, width: u16) -> Vec<HelpLine> {
     let text_w = (width as usize).saturating_sub(6 + HELP_KEY_W);
     let rows = help_rows(only, user);
     let mut out = Vec::with_capacity(rows.len());

@@ -49,7 +49,7 @@ impl KeyMode {
         }
     }
 
-    pub fn from_name(s: &str) -> Option<KeyMode> {
+    pub(crate) fn from_name(s: &str) -> Option<KeyMode> {
         KeyMode::ALL.into_iter().find(|m| m.name() == s)
     }
 
@@ -67,7 +67,7 @@ impl KeyMode {
     }
 
     /// True for modes where keys no binding takes edit text.
-    pub fn edits_text(self) -> bool {
+    pub(crate) fn edits_text(self) -> bool {
         matches!(
             self,
             KeyMode::Search | KeyMode::Command | KeyMode::HistorySearch
@@ -102,7 +102,7 @@ const fn b(
     }
 }
 
-pub const NORMAL: &[Binding] = &[
+const NORMAL: &[Binding] = &[
     b(
         "j / ↓",
         &[(KeyCode::Char('j'), N), (KeyCode::Down, N)],
@@ -286,7 +286,7 @@ pub const NORMAL: &[Binding] = &[
     b("q", &[(KeyCode::Char('q'), N)], "quit", "quit"),
 ];
 
-pub const SEARCH: &[Binding] = &[
+const SEARCH: &[Binding] = &[
     b(
         "Enter",
         &[(KeyCode::Enter, N)],
@@ -308,7 +308,7 @@ pub const SEARCH: &[Binding] = &[
     b("", &[(KeyCode::Up, N)], "prev-match", ""),
 ];
 
-pub const COMMAND: &[Binding] = &[
+const COMMAND: &[Binding] = &[
     b("Enter", &[(KeyCode::Enter, N)], "accept", "run the command"),
     b(
         "Esc",
@@ -343,7 +343,7 @@ pub const COMMAND: &[Binding] = &[
     ),
 ];
 
-pub const HISTORY_SEARCH: &[Binding] = &[
+const HISTORY_SEARCH: &[Binding] = &[
     b(
         "Enter",
         &[(KeyCode::Enter, N)],
@@ -358,7 +358,7 @@ pub const HISTORY_SEARCH: &[Binding] = &[
     ),
 ];
 
-pub const CONFIRM: &[Binding] = &[
+const CONFIRM: &[Binding] = &[
     b(
         "y",
         &[
@@ -383,7 +383,7 @@ pub const CONFIRM: &[Binding] = &[
     ),
 ];
 
-pub const POPUP: &[Binding] = &[
+const POPUP: &[Binding] = &[
     b(
         "j / ↓",
         &[(KeyCode::Char('j'), N), (KeyCode::Down, N)],
@@ -435,7 +435,7 @@ pub const POPUP: &[Binding] = &[
 
 /// A key as the config file writes it: `j`, `ctrl-d`, `shift-tab`, `enter`,
 /// `f5`, `space`.
-pub fn parse_key(s: &str) -> Result<(KeyCode, KeyModifiers), String> {
+pub(crate) fn parse_key(s: &str) -> Result<(KeyCode, KeyModifiers), String> {
     let mut mods = KeyModifiers::NONE;
     let mut rest = s.trim();
     loop {
@@ -497,7 +497,7 @@ pub fn parse_key(s: &str) -> Result<(KeyCode, KeyModifiers), String> {
 
 /// Whether `key` is the table key `(code, mods)` (Shift is ignored for
 /// characters: terminals differ in reporting it).
-pub fn key_is(key: &KeyEvent, code: KeyCode, mods: KeyModifiers) -> bool {
+pub(crate) fn key_is(key: &KeyEvent, code: KeyCode, mods: KeyModifiers) -> bool {
     if key.code != code {
         return false;
     }
@@ -524,7 +524,7 @@ pub fn rows(mode: KeyMode) -> Vec<(&'static str, &'static str)> {
         .collect()
 }
 
-pub const COMPARE: &[Binding] = &[
+const COMPARE: &[Binding] = &[
     b(
         "Tab",
         &[(KeyCode::Tab, N), (KeyCode::BackTab, S)],

@@ -3,8 +3,8 @@
 
 use ratatui::layout::{Constraint, Layout, Rect};
 
-pub const MIN_WIDTH: u16 = 40;
-pub const MIN_HEIGHT: u16 = 10;
+pub(crate) const MIN_WIDTH: u16 = 40;
+pub(crate) const MIN_HEIGHT: u16 = 10;
 
 /// Below this height (of list and panel together) a panel under the list
 /// is left out.
@@ -12,7 +12,7 @@ const PANEL_BELOW_MIN: u16 = 16;
 
 /// The screen's parts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Areas {
+pub(crate) struct Areas {
     /// The list, border included.
     pub list: Rect,
     /// The selected take's panel, border included.
@@ -25,7 +25,7 @@ pub struct Areas {
 }
 
 /// The parts of a screen of `size`; `None` when it is too small to use.
-pub fn areas(size: Rect) -> Option<Areas> {
+pub(crate) fn areas(size: Rect) -> Option<Areas> {
     if size.width < MIN_WIDTH || size.height < MIN_HEIGHT {
         return None;
     }
@@ -62,6 +62,6 @@ pub fn areas(size: Rect) -> Option<Areas> {
 
 /// How many takes the list shows at once (inside the border, under the
 /// column headers).
-pub fn list_rows(size: Rect) -> usize {
+pub(crate) fn list_rows(size: Rect) -> usize {
     areas(size).map_or(1, |a| (a.list.height.saturating_sub(3) as usize).max(1))
 }

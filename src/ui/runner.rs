@@ -1,4 +1,4 @@
-//! The browser's loop: one channel of [`Event`]s, fed by the terminal
+//! Opening the browser ([`open_app`], [`run`]) and its loop: one channel of [`Event`]s, fed by the terminal
 //! reader, a ticker, the workers and the player; each event goes through
 //! `App::update`; the effects it returns are handed to the workers (no file
 //! work happens on this thread); then the screen is drawn.
@@ -6,15 +6,76 @@
 use super::app::App;
 use super::event::{Effect, Event};
 use super::workers::Workers;
+use crate::command_history::{CommandHistory, DEFAULT_FILE, DEFAULT_MAX_ENTRIES};
 use crate::playback::{DeviceOutput, PlayerThread};
+use crate::store::GenerationHistory;
 use crate::store::HistoryDir;
-use anyhow::Result;
+use anyhow::{Context, Result};
 use std::path::{Path, PathBuf};
 use std::sync::mpsc::{channel, Sender};
 use std::time::Duration;
 
 /// How often the screen gets a tick (message fading, the playhead).
 const TICK: Duration = Duration::from_millis(100);
+
+/// How many of the newest entries the first frame is drawn from.
+const FIRST_SCREEN_ENTRIES: usize = 500;
+
+/// The command bar's history file for `dir`.
+pub(crate) fn history_file(dir: &Path, command_history: Option<PathBuf>) -> PathBuf {
+    command_history.unwrap_or_else(|| dir.join(DEFAULT_FILE))
+}
+
+/// The browser's state over `dir`, as it is when the first frame is drawn:
+/// the newest takes (the store worker loads the rest).
+pub fn open_app(dir: &Path, command_history: Option<PathBuf>) -> Result<App> {
+    let store = GenerationHistory::open_newest(dir, FIRST_SCREEN_ENTRIES)?;
+    let history = CommandHistory::at_path(history_file(dir, command_history), DEFAULT_MAX_ENTRIES);
+    let mut app = App::new(store, history);
+    app.theme = super::theme::Theme::for_env(super::theme::Theme::default());
+    if let Some(e) = app.bar.history.take_error() {
+        app.error(e);
+    }
+    app.say_index_problems();
+    Ok(app)
+}
+
+/// Opens the browser over `dir` and runs until quit. `retention` is the
+/// trash's; `problem`, what was wrong with the config file (shown first).
+pub fn run(
+    dir: &Path,
+    command_history: Option<PathBuf>,
+    settings: super::Settings,
+    retention: Option<std::time::Duration>,
+    problem: Option<String>,
+) -> Result<i32> {
+    let history = history_file(dir, command_history.clone());
+    let mut app = open_app(dir, command_history)?;
+    let effects = app.configure(settings);
+    if let Some(p) = problem {
+        app.error(p);
+    }
+    let log = super::terminal::log_path();
+    if let Some(parent) = log.parent() {
+        let _ = std::fs::create_dir_all(parent);
+    }
+    let log_file = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(&log)
+        .ok();
+    if let Some(f) = &log_file {
+        if let Ok(clone) = f.try_clone() {
+            let _ = tracing_subscriber::fmt()
+                .with_writer(std::sync::Mutex::new(clone))
+                .with_ansi(false)
+                .try_init();
+        }
+    }
+    let mut screen = super::terminal::Screen::start(log_file.as_ref(), log)
+        .context("cannot take over the terminal (is this a terminal?)")?;
+    run_loop(&mut screen, app, effects, dir, retention, history)
+}
 
 /// Reads the terminal on its own thread.
 fn read_terminal(tx: Sender<Event>) {
@@ -48,7 +109,7 @@ fn tick(tx: Sender<Event>) {
 
 /// Runs the browser over `app` until quit. `retention` is the trash's;
 /// `history_file` where the command bar's lines are saved.
-pub fn run_loop(
+pub(crate) fn run_loop(
     screen: &mut super::terminal::Screen,
     mut app: App,
     first: Vec<Effect>,

@@ -16,19 +16,28 @@ use std::path::PathBuf;
 use std::sync::OnceLock;
 use std::thread::ThreadId;
 
+/// Where genhist logs while the screen is up.
+pub(crate) fn log_path() -> PathBuf {
+    dirs::state_dir()
+        .or_else(dirs::data_local_dir)
+        .unwrap_or_else(std::env::temp_dir)
+        .join("genhist")
+        .join("genhist.log")
+}
+
 static MAIN: OnceLock<ThreadId> = OnceLock::new();
 /// The real stderr while fd 2 points at the log (for a crash's last words).
 static REAL_STDERR: OnceLock<std::fs::File> = OnceLock::new();
 
 /// The terminal while the browser runs.
-pub struct Screen {
+pub(crate) struct Screen {
     pub term: ratatui::DefaultTerminal,
     _stderr: Option<StderrRedirect>,
 }
 
 impl Screen {
     /// Takes over the terminal; `log` receives stderr meanwhile.
-    pub fn start(log: Option<&std::fs::File>, log_path: PathBuf) -> std::io::Result<Screen> {
+    pub(crate) fn start(log: Option<&std::fs::File>, log_path: PathBuf) -> std::io::Result<Screen> {
         let _ = MAIN.set(std::thread::current().id());
         let term = ratatui::try_init()?;
         let restore_and_report = std::panic::take_hook();
@@ -70,7 +79,7 @@ impl Screen {
     }
 
     /// The terminal's size now.
-    pub fn size(&self) -> (u16, u16) {
+    pub(crate) fn size(&self) -> (u16, u16) {
         crossterm::terminal::size().unwrap_or((80, 24))
     }
 }

@@ -42,7 +42,7 @@ impl Default for Theme {
 }
 
 /// The names of the theme's colours (for the config file and its docs).
-pub const THEME_KEYS: &[&str] = &[
+const THEME_KEYS: &[&str] = &[
     "accent",
     "waveform",
     "waveform_right",
@@ -81,7 +81,7 @@ impl Theme {
     }
 
     /// The theme for this environment: `NO_COLOR` wins over everything.
-    pub fn for_env(configured: Theme) -> Theme {
+    pub(crate) fn for_env(configured: Theme) -> Theme {
         if std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty()) {
             Theme::no_color()
         } else {
@@ -136,11 +136,11 @@ impl Theme {
         fg(self.label).add_modifier(Modifier::BOLD | Modifier::UNDERLINED)
     }
 
-    pub fn title(&self) -> Style {
+    pub(crate) fn title(&self) -> Style {
         Style::new().add_modifier(Modifier::BOLD)
     }
 
-    pub fn accent(&self) -> Style {
+    pub(crate) fn accent(&self) -> Style {
         fg(self.accent)
     }
 
@@ -148,11 +148,11 @@ impl Theme {
         fg(self.mark).add_modifier(Modifier::BOLD)
     }
 
-    pub fn spark(&self) -> Style {
+    pub(crate) fn spark(&self) -> Style {
         fg(self.waveform)
     }
 
-    pub fn wave(&self, channel: usize) -> Color {
+    pub(crate) fn wave(&self, channel: usize) -> Color {
         let c = if channel == 0 {
             self.waveform
         } else {
@@ -161,7 +161,7 @@ impl Theme {
         c.unwrap_or(Color::Reset)
     }
 
-    pub fn playhead(&self) -> Color {
+    pub(crate) fn playhead(&self) -> Color {
         self.playhead.unwrap_or(Color::Reset)
     }
 
@@ -176,7 +176,7 @@ impl Theme {
         }
     }
 
-    pub fn info(&self) -> Style {
+    pub(crate) fn info(&self) -> Style {
         fg(self.info)
     }
 
@@ -184,7 +184,7 @@ impl Theme {
         fg(self.error).add_modifier(Modifier::BOLD)
     }
 
-    pub fn dim(&self) -> Style {
+    pub(crate) fn dim(&self) -> Style {
         match self.dim {
             Some(c) => Style::new().fg(c),
             None => Style::new().add_modifier(Modifier::DIM),

@@ -20,12 +20,12 @@ pub struct ViewSpec {
 
 impl ViewSpec {
     /// True when the list is the store's list as it is.
-    pub fn is_plain(&self) -> bool {
+    pub(crate) fn is_plain(&self) -> bool {
         self.search.is_empty() && self.filter.is_empty() && self.sort.is_default()
     }
 
     /// True when what the list shows depends on the annotations.
-    pub fn uses_annotations(&self) -> bool {
+    pub(crate) fn uses_annotations(&self) -> bool {
         self.filter.uses_annotations() || self.sort.key == crate::query::SortKey::Rating
     }
 
@@ -72,7 +72,7 @@ pub struct View {
 impl View {
     /// Follows a change of the store: rows that left go, rows that came
     /// are put in their sorted places when the spec shows them.
-    pub fn patch(&mut self, applied: &Applied, notes: &Annotations) {
+    pub(crate) fn patch(&mut self, applied: &Applied, notes: &Annotations) {
         self.version += 1;
         let rows = Arc::make_mut(&mut self.rows);
         if !applied.removed.is_empty() {
@@ -92,7 +92,7 @@ impl View {
     }
 
     /// The row showing `e` (found by identity: no entry is read).
-    pub fn position_of(&self, e: &Arc<HistoryEntry>) -> Option<usize> {
+    pub(crate) fn position_of(&self, e: &Arc<HistoryEntry>) -> Option<usize> {
         self.rows.iter().position(|r| Arc::ptr_eq(r, e))
     }
 }

@@ -265,6 +265,8 @@ pub struct Driver {
     pub dir: PathBuf,
     pub played: Vec<genhist::playback::PlayerCmd>,
     pub quit: bool,
+    /// Flushes the store worker has answered.
+    flushed: usize,
 }
 
 impl Driver {
@@ -279,6 +281,7 @@ impl Driver {
             dir: dir.to_path_buf(),
             played: Vec::new(),
             quit: false,
+            flushed: 0,
         };
         d.send(genhist::ui::event::Event::Resize(120, 40));
         // The full load is in when the store worker's first sizes come.
@@ -302,6 +305,11 @@ impl Driver {
     }
 
     pub fn send(&mut self, ev: genhist::ui::event::Event) {
+        if let genhist::ui::event::Event::Store(s) = &ev {
+            if matches!(**s, genhist::ui::event::StoreEvent::Flushed(_)) {
+                self.flushed += 1;
+            }
+        }
         let fx = self.app.update(ev);
         self.perform(fx);
     }
@@ -336,11 +344,36 @@ impl Driver {
         }
     }
 
-    /// Handles events until none has come for 300 ms.
+    /// Waits until everything the app has asked for is done: every write
+    /// the store worker was sent (it answers a flush after them), the list
+    /// and the search being computed, and the waveforms of the rows shown.
     pub fn settle(&mut self) {
-        while let Ok(ev) = self.rx.recv_timeout(std::time::Duration::from_millis(300)) {
-            self.send(ev);
+        let want = self.flushed + 1;
+        let flush = self.app.flush();
+        self.perform(vec![flush]);
+        let start = std::time::Instant::now();
+        while self.flushed < want {
+            assert!(
+                start.elapsed() < std::time::Duration::from_secs(15),
+                "timed out waiting for the store worker's flush"
+            );
+            if let Ok(ev) = self.rx.recv_timeout(std::time::Duration::from_millis(20)) {
+                self.send(ev);
+            }
         }
+        self.wait("the list and the search", |a| {
+            !a.list.view.pending && !a.find.pending
+        });
+        self.wait("the waveforms shown", |a| {
+            let rows = &a.list.view.rows;
+            let shown = a.list.offset..(a.list.offset + a.page()).min(rows.len());
+            rows[shown].iter().all(|e| {
+                !matches!(
+                    a.waves.peaks.get(&e.entry_id),
+                    None | Some(genhist::ui::app::PeakState::Pending)
+                )
+            })
+        });
     }
 
     pub fn selected(&self) -> String {
@@ -367,4 +400,58 @@ impl Driver {
             .map(|e| e.entry_id.clone())
             .collect()
     }
+}
+
+/// Adds a take to the history `h` (as `genhist add` does), then follows the
+/// file.
+pub fn add_take(
+    h: &mut genhist::store::GenerationHistory,
+    buf: &genhist::audio::AudioBuffer,
+    depth: genhist::audio::BitDepth,
+    new: genhist::store::NewEntry,
+) -> Result<genhist::store::HistoryEntry, genhist::store::StoreError> {
+    let hd = genhist::store::HistoryDir::new(h.dir());
+    let e = genhist::store::change::add(&hd, &mut buf.stream(), depth, new)?;
+    h.reload()?;
+    Ok(e)
+}
+
+/// Deletes takes of `h` to the trash (as `genhist delete` does), then
+/// follows the file.
+pub fn delete_takes(
+    h: &mut genhist::store::GenerationHistory,
+    ids: &[&str],
+) -> Result<genhist::store::DeleteReport, genhist::store::StoreError> {
+    let hd = genhist::store::HistoryDir::new(h.dir());
+    let r = genhist::store::change::delete(
+        &hd,
+        genhist::store::Selection::Ids(ids.iter().map(|s| s.to_string()).collect()),
+        genhist::store::DeleteOptions::default(),
+    )?;
+    h.reload()?;
+    Ok(r)
+}
+
+/// A test (or a part of one) that cannot run on this machine says so where
+/// it is seen, past the test harness's capture of output, and is counted
+/// in `skipped-tests.txt` under the target directory's tmp.
+pub fn skip(test: &str, why: &str) {
+    use std::io::Write;
+    let line = format!("SKIPPED {test}: {why}\n");
+    let _ = std::io::stderr().write_all(line.as_bytes());
+    let path = Path::new(env!("CARGO_TARGET_TMPDIR")).join("skipped-tests.txt");
+    if let Ok(mut f) = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)
+    {
+        let _ = f.write_all(line.as_bytes());
+    }
+}
+
+/// True when this process runs as root (permission bits do not bind it).
+pub fn is_root() -> bool {
+    std::fs::metadata("/proc/self")
+        .map(|m| std::os::unix::fs::MetadataExt::uid(&m) == 0)
+        .unwrap_or(false)
 }

@@ -152,7 +152,7 @@ impl App {
     }
 
     /// Runs a line typed into the `:` bar (recorded in the input history).
-    pub fn run_line(&mut self, line: &str) -> Vec<Effect> {
+    fn run_line(&mut self, line: &str) -> Vec<Effect> {
         let line = line.trim().trim_start_matches(':').to_string();
         if line.is_empty() {
             return vec![];
@@ -167,7 +167,7 @@ impl App {
     }
 
     /// ↑ in the command bar: older command (prefix recall when text is typed).
-    pub fn recall_older(&mut self) {
+    fn recall_older(&mut self) {
         let bar = &mut self.bar;
         if bar.typed.is_none() {
             bar.typed = Some(bar.input.value().to_string());
@@ -184,7 +184,7 @@ impl App {
     }
 
     /// ↓ in the command bar: newer command, or back to what was typed.
-    pub fn recall_newer(&mut self) {
+    fn recall_newer(&mut self) {
         let bar = &mut self.bar;
         let prefix = bar.typed.clone().unwrap_or_default();
         let got = if prefix.is_empty() {

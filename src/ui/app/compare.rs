@@ -23,7 +23,7 @@ pub struct Compare {
 }
 
 impl Compare {
-    pub fn heard_take(&self) -> &Arc<HistoryEntry> {
+    pub(crate) fn heard_take(&self) -> &Arc<HistoryEntry> {
         &self.takes[self.heard]
     }
 }
@@ -98,7 +98,7 @@ impl App {
 
     /// Loudness matching of `c`: the gain that plays the heard take at the
     /// RMS of the quieter one, or why there is none yet (or at all).
-    pub fn level(&self, c: &Compare) -> LevelMatch {
+    pub(crate) fn level(&self, c: &Compare) -> LevelMatch {
         let mut rms = [0f32; 2];
         for (i, e) in c.takes.iter().enumerate() {
             let name = ["A", "B"][i];

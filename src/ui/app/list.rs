@@ -61,7 +61,7 @@ impl List {
     }
 
     /// Marked takes the list does not show (filtered out).
-    pub fn hidden_marks(&self) -> usize {
+    pub(crate) fn hidden_marks(&self) -> usize {
         self.hidden_marks.0
     }
 }

@@ -76,13 +76,13 @@ impl Messages {
     }
 
     /// An error about `cause`: a newer one of the same cause replaces the old.
-    pub fn error_about(&mut self, cause: Cause, text: String) {
+    pub(crate) fn error_about(&mut self, cause: Cause, text: String) {
         self.clear_cause(cause);
         self.push(Level::Error, cause, text);
     }
 
     /// The cause of these errors is gone.
-    pub fn clear_cause(&mut self, cause: Cause) {
+    pub(crate) fn clear_cause(&mut self, cause: Cause) {
         for m in &mut self.list {
             if m.level == Level::Error && m.cause == cause {
                 m.dismissed = true;
@@ -90,7 +90,7 @@ impl Messages {
         }
     }
 
-    pub fn dismiss_all(&mut self) {
+    pub(crate) fn dismiss_all(&mut self) {
         for m in &mut self.list {
             m.dismissed = true;
         }

@@ -115,6 +115,8 @@ pub struct App {
     pub size: ratatui::layout::Rect,
     /// A store job is running (shown in the status bar).
     pub busy: Option<String>,
+    /// The zone times are shown in (`None`: the local one; tests pin it).
+    pub time_zone: Option<chrono::FixedOffset>,
     /// Writes sent to the store worker, and how many of them it has said
     /// are done (its answer to a flush).
     writes_sent: u64,
@@ -139,6 +141,7 @@ impl App {
             theme: super::theme::Theme::default(),
             size: ratatui::layout::Rect::new(0, 0, 120, 40),
             busy: None,
+            time_zone: None,
             writes_sent: 0,
             writes_done: 0,
             leaving: Leaving::No,
@@ -153,7 +156,7 @@ impl App {
 
     /// The row showing the take `id` (looked up by identity, not by
     /// comparing ids row by row).
-    pub fn row_of(&self, id: &str) -> Option<usize> {
+    pub(crate) fn row_of(&self, id: &str) -> Option<usize> {
         let e = self.store.get_exact(id)?;
         self.list.view.position_of(e)
     }
@@ -181,7 +184,7 @@ impl App {
         self.messages.current()
     }
 
-    pub fn info(&mut self, msg: impl Into<String>) {
+    pub(crate) fn info(&mut self, msg: impl Into<String>) {
         self.messages.push(Level::Info, Cause::Other, msg.into());
     }
 
@@ -235,7 +238,7 @@ impl App {
 
     /// The command a key runs in the current mode: the user's bindings
     /// first, then the default table.
-    pub fn command_for(&self, k: &KeyEvent) -> Option<String> {
+    fn command_for(&self, k: &KeyEvent) -> Option<String> {
         let mode = self.mode.keys();
         self.user_keys
             .bindings
@@ -281,6 +284,17 @@ impl App {
         vec![Effect::Store(job)]
     }
 
+    /// A request to the store worker to say when every write sent so far
+    /// is done (answered by [`StoreEvent::Flushed`](super::event::StoreEvent)).
+    pub fn flush(&self) -> Effect {
+        Effect::Store(StoreJob::Flush(self.writes_sent))
+    }
+
+    /// True while writes sent to the store worker are not known to be done.
+    pub fn writes_pending(&self) -> bool {
+        self.writes_done < self.writes_sent
+    }
+
     /// `q`: at once when nothing is being written; else after the store
     /// worker says every write sent so far is on disk (a second quit while
     /// saving leaves without waiting).
@@ -291,7 +305,7 @@ impl App {
         self.leaving = Leaving::Saving;
         self.busy = Some("saving…".into());
         self.info("saving before quitting… (Ctrl-C again quits without waiting)");
-        vec![Effect::Store(StoreJob::Flush(self.writes_sent))]
+        vec![self.flush()]
     }
 
     /// The store worker has done every write sent before the `n`th.
@@ -304,11 +318,6 @@ impl App {
             return vec![Effect::Quit];
         }
         // More came while saving: wait for those too.
-        vec![Effect::Store(StoreJob::Flush(self.writes_sent))]
-    }
-
-    /// True while quitting waits for writes to reach the disk.
-    pub fn is_saving_to_quit(&self) -> bool {
-        self.leaving == Leaving::Saving
+        vec![self.flush()]
     }
 }

@@ -62,7 +62,7 @@ impl Waves {
 }
 
 impl App {
-    pub fn is_playing(&self, id: &str) -> bool {
+    pub(crate) fn is_playing(&self, id: &str) -> bool {
         let s = &self.player.status;
         s.state != PlayState::Idle && s.id.as_deref() == Some(id)
     }

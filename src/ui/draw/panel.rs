@@ -5,7 +5,7 @@ use super::super::app::App;
 use super::status::play_label;
 use super::waveform::draw_waveform;
 use crate::store::{FileState, HistoryEntry};
-use crate::text::{age, duration, latent_summary, local_time, sanitize, size, truncate};
+use crate::text::{age, duration, latent_summary, sanitize, size, truncate, zoned_time};
 use chrono::{DateTime, Utc};
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::Style;
@@ -67,7 +67,7 @@ pub(super) fn draw_panel(f: &mut Frame, app: &App, area: Rect, now: DateTime<Utc
             "time",
             format!(
                 "{}  {}",
-                local_time(e.time_us, &e.timestamp),
+                zoned_time(e.time_us, &e.timestamp, app.time_zone),
                 age(e.time_us, now)
             ),
             w,

@@ -67,7 +67,7 @@ const MAX_PATHS: usize = 200;
 /// Files and directories whose path starts with `word` (as typed: `~/` and
 /// relative paths kept as they are); directories end with `/`. Hidden ones
 /// only when the typed name starts with a dot.
-pub fn path_candidates(word: &str) -> Vec<String> {
+fn path_candidates(word: &str) -> Vec<String> {
     let (dir_part, base) = match word.rfind('/') {
         Some(i) => (&word[..=i], &word[i + 1..]),
         None if word == "~" => return vec!["~/".into()],
@@ -100,7 +100,7 @@ pub fn path_candidates(word: &str) -> Vec<String> {
 }
 
 /// Runs `job`, turning a panic into an error message.
-pub fn catch<T>(what: &str, job: impl FnOnce() -> T) -> Result<T, String> {
+pub(crate) fn catch<T>(what: &str, job: impl FnOnce() -> T) -> Result<T, String> {
     std::panic::catch_unwind(std::panic::AssertUnwindSafe(job)).map_err(|p| {
         let why = crate::text::panic_text(&*p);
         tracing::error!("{what} failed: {why}");
@@ -131,7 +131,7 @@ pub fn spawn(name: &str, f: impl FnOnce() + Send + 'static) {
 /// Starts a named thread for background work, at a lower priority: on a
 /// machine with few cores, a sort or a reload never takes the CPU from the
 /// thread that answers keys.
-pub fn spawn_background(name: &str, f: impl FnOnce() + Send + 'static) {
+pub(crate) fn spawn_background(name: &str, f: impl FnOnce() + Send + 'static) {
     spawn(name, move || {
         crate::sys::lower_thread_priority();
         f()

@@ -12,9 +12,9 @@ use std::sync::mpsc::{channel, Sender};
 use std::sync::Arc;
 
 /// Buckets per channel kept for each take: enough for a full-width waveform.
-pub const PEAK_BUCKETS: usize = 1024;
+const PEAK_BUCKETS: usize = 1024;
 
-pub struct PeaksWorker {
+pub(crate) struct PeaksWorker {
     tx: Sender<(PathBuf, Vec<PeakJob>)>,
 }
 
@@ -77,7 +77,7 @@ fn job_done(dir: &Path, job: &PeakJob) -> PeaksDone {
 }
 
 impl PeaksWorker {
-    pub fn spawn(events: Sender<Event>) -> PeaksWorker {
+    pub(crate) fn spawn(events: Sender<Event>) -> PeaksWorker {
         let (tx, rx) = channel::<(PathBuf, Vec<PeakJob>)>();
         super::spawn_background("genhist-peaks", move || {
             let mut queue: Vec<PeakJob> = Vec::new();
@@ -107,7 +107,7 @@ impl PeaksWorker {
         PeaksWorker { tx }
     }
 
-    pub fn request(&self, dir: PathBuf, jobs: Vec<PeakJob>) {
+    pub(crate) fn request(&self, dir: PathBuf, jobs: Vec<PeakJob>) {
         let _ = self.tx.send((dir, jobs));
     }
 }

@@ -21,7 +21,7 @@ use std::time::Duration;
 /// How often the file is checked for changes by other programs.
 const POLL: Duration = Duration::from_millis(250);
 
-pub struct StoreWorker {
+pub(crate) struct StoreWorker {
     tx: Sender<StoreJob>,
 }
 
@@ -289,7 +289,11 @@ impl State {
 
 impl StoreWorker {
     /// Starts the worker over `dir`; it loads the whole history first.
-    pub fn spawn(hd: HistoryDir, history_file: PathBuf, events: Sender<Event>) -> StoreWorker {
+    pub(crate) fn spawn(
+        hd: HistoryDir,
+        history_file: PathBuf,
+        events: Sender<Event>,
+    ) -> StoreWorker {
         let (tx, rx) = channel::<StoreJob>();
         super::spawn_background("genhist-store", move || {
             let mut st = State {
@@ -341,7 +345,7 @@ impl StoreWorker {
         StoreWorker { tx }
     }
 
-    pub fn send(&self, job: StoreJob) {
+    pub(crate) fn send(&self, job: StoreJob) {
         let _ = self.tx.send(job);
     }
 }

@@ -13,7 +13,7 @@ enum Msg {
     Discard(Rows),
 }
 
-pub struct ViewWorker {
+pub(crate) struct ViewWorker {
     tx: Sender<Msg>,
 }
 
@@ -43,7 +43,7 @@ fn next_jobs(rx: &Receiver<Msg>) -> Option<[Option<ViewJob>; 2]> {
 }
 
 impl ViewWorker {
-    pub fn spawn(events: Sender<Event>) -> ViewWorker {
+    pub(crate) fn spawn(events: Sender<Event>) -> ViewWorker {
         let (tx, rx) = channel::<Msg>();
         super::spawn_background("genhist-view", move || {
             while let Some(jobs) = next_jobs(&rx) {
@@ -71,12 +71,12 @@ impl ViewWorker {
         ViewWorker { tx }
     }
 
-    pub fn request(&self, job: ViewJob) {
+    pub(crate) fn request(&self, job: ViewJob) {
         let _ = self.tx.send(Msg::Job(job));
     }
 
     /// Drops `rows` on the worker (or here, when it is gone).
-    pub fn discard(&self, rows: Rows) {
+    pub(crate) fn discard(&self, rows: Rows) {
         let _ = self.tx.send(Msg::Discard(rows));
     }
 }
