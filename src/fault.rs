@@ -7,7 +7,10 @@
 //!   [`kill_point`]`(NAME)`, so a test reaches a crash point exactly, not
 //!   by timing;
 //! - `enospc@NAME`: [`io_point`]`(NAME)` fails with "No space left on
-//!   device", as a full disk would there.
+//!   device", as a full disk would there;
+//! - `writer@NAME`: at [`writer_point`]`(NAME, index)`, a writer that takes
+//!   no lock (the Python tool) adds an entry to the index by rename, in the
+//!   exact window genhist must survive.
 //!
 //! Without the variable each costs one cached lookup.
 
@@ -50,4 +53,41 @@ pub(crate) fn io_point(name: &str) -> std::io::Result<()> {
         return Err(std::io::Error::from_raw_os_error(libc::ENOSPC));
     }
     Ok(())
+}
+
+/// Plays a writer that takes no lock, as the Python tool does (read the
+/// index, add an entry, `os.replace`), when `writer@name` is asked for:
+/// the race a test must reach every time, not by luck. It writes once per
+/// process; the entry's id is `lockfree-0`.
+pub(crate) fn writer_point(name: &str, index: &std::path::Path) {
+    if !asked("writer", name) {
+        return;
+    }
+    static N: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    if N.fetch_add(1, std::sync::atomic::Ordering::Relaxed) > 0 {
+        return;
+    }
+    let text = std::fs::read(index).unwrap_or_default();
+    let text = crate::store::nonfinite::to_markers(&text);
+    let Ok(serde_json::Value::Object(mut top)) = serde_json::from_slice(&text) else {
+        return;
+    };
+    let id = "lockfree-0".to_string();
+    if let Some(serde_json::Value::Object(entries)) = top.get_mut("entries") {
+        entries.insert(
+            id.clone(),
+            serde_json::json!({"entry_id": id, "timestamp": "2026-01-01T00:00:00+00:00",
+                "model_id": "py", "model_name": "Python writer", "slider_positions": null,
+                "n_components": 0, "seed": 1, "duration_s": 1.0, "sample_rate": 48000,
+                "stereo_mode": "mono", "preset_name": "custom",
+                "audio_file": format!("audio/{id}.wav"),
+                "thumbnail_file": format!("thumbnails/{id}.png"),
+                "quality_score": {}, "latent_vector": null}),
+        );
+    }
+    let out = crate::store::pyjson::to_python_json(&serde_json::Value::Object(top));
+    let tmp = index.with_extension("lockfree.tmp");
+    if std::fs::write(&tmp, out).is_ok() {
+        let _ = std::fs::rename(&tmp, index);
+    }
 }

@@ -315,7 +315,7 @@ impl Dir {
 /// An exclusive advisory lock on a directory, held while a read-modify-write
 /// runs, so genhist processes never interleave their writes there. Released
 /// when dropped (or when the process dies).
-pub(crate) struct DirLock {
+pub struct DirLock {
     _fd: OwnedFd,
 }
 
@@ -338,7 +338,7 @@ impl DirLock {
     }
 
     /// The lock on the directory at `path`.
-    pub(crate) fn acquire_path(path: &Path) -> io::Result<DirLock> {
+    pub fn acquire_path(path: &Path) -> io::Result<DirLock> {
         DirLock::acquire(&Dir::open(path)?)
     }
 

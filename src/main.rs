@@ -11,6 +11,7 @@ fn main() {
         Err(e) => {
             // Error texts may quote ids and paths from the index.
             let text = format!("{e:#}");
+            let code = genhist::cli::exit_code(&e);
             for line in text.lines() {
                 eprintln!(
                     "{}{}",
@@ -22,7 +23,7 @@ fn main() {
                     genhist::text::sanitize(line)
                 );
             }
-            1
+            code
         }
     };
     std::process::exit(code);

@@ -159,8 +159,9 @@ fn the_filter_language_of_the_browser_works_in_list() {
         listed_ids(&d, &["--filter", "!rejected", "--limit", "2"]),
         ids_of![&ids[0], &ids[1]]
     );
+    // Bad usage: exit 2, as the README says.
     run(&d, &["list", "--filter", "rating>=lots"])
-        .code(1)
+        .code(2)
         .stderr(predicate::str::contains("lots"));
     // The same filter in the browser shows the same takes.
     let mut dr = Driver::new(&d);

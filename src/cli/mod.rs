@@ -396,7 +396,8 @@ fn run_command(cli: &Cli, command: &Command) -> Result<i32> {
             let (list, invalid) = match filter {
                 None => t.newest(model.as_deref(), *limit),
                 Some(f) => {
-                    let f = crate::query::Filter::parse(f).map_err(anyhow::Error::msg)?;
+                    let f = crate::query::Filter::parse(f)
+                        .map_err(|e| UsageError(format!("--filter: {e}")))?;
                     let typed = notes.typed();
                     let (all, invalid) = t.newest(model.as_deref(), None);
                     let list = all
@@ -591,6 +592,28 @@ fn run_command(cli: &Cli, command: &Command) -> Result<i32> {
         }
     }
     Ok(0)
+}
+
+/// Bad usage found after parsing (a filter that does not parse, say): exit
+/// code 2, as clap's own usage errors.
+#[derive(Debug)]
+pub struct UsageError(pub String);
+
+impl std::fmt::Display for UsageError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for UsageError {}
+
+/// The exit code for an error: 2 for bad usage, else 1.
+pub fn exit_code(e: &anyhow::Error) -> i32 {
+    if e.downcast_ref::<UsageError>().is_some() {
+        2
+    } else {
+        1
+    }
 }
 
 /// True when `e` comes from writing to a closed pipe.

@@ -59,7 +59,7 @@ pub struct Probe {
 /// file shorter than its header says (a copy cut off, a crashed writer)
 /// is an error that says so. A header that says "unknown length" (as
 /// streaming writers leave it) plays what the file holds.
-pub(crate) fn probe(src: &Source) -> Result<Probe, String> {
+pub fn probe(src: &Source) -> Result<Probe, String> {
     let cannot = |why: String| format!("cannot play {}: {why}", src.path.display());
     let w = crate::wav::open_file(src.reopen()?).map_err(cannot)?;
     if w.is_truncated() {

@@ -256,6 +256,7 @@ impl Txn {
             return Ok(None);
         }
         crate::fault::kill_point("index-before-replace");
+        crate::fault::writer_point("index-before-replace", &target.real_path());
         // Exchanged into place, and the file exchanged out checked: the one
         // read here, or it goes back and the change is written again over
         // the new version (a writer that takes no lock loses nothing).

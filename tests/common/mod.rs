@@ -376,6 +376,21 @@ impl Driver {
         });
     }
 
+    /// Handles events until the app says to quit (or fails after 15 s).
+    pub fn wait_quit(&mut self) {
+        let start = std::time::Instant::now();
+        while !self.quit {
+            assert!(
+                start.elapsed() < std::time::Duration::from_secs(15),
+                "timed out waiting for the app to quit; message: {:?}",
+                self.app.message().map(|m| &m.text)
+            );
+            if let Ok(ev) = self.rx.recv_timeout(std::time::Duration::from_millis(20)) {
+                self.send(ev);
+            }
+        }
+    }
+
     pub fn selected(&self) -> String {
         self.app
             .selected_entry()

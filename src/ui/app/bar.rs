@@ -66,12 +66,18 @@ impl App {
         if !self.mode.keys().edits_text() {
             return vec![];
         }
+        // Inserted in one piece (a character at a time costs the length of
+        // the line each).
         let clean = crate::command_history::clean_command(text);
-        for ch in clean.chars() {
-            self.bar
-                .input
-                .handle(tui_input::InputRequest::InsertChar(ch));
-        }
+        let value = self.bar.input.value();
+        let at = self.bar.input.cursor();
+        let byte = value.char_indices().nth(at).map_or(value.len(), |(i, _)| i);
+        let mut line = String::with_capacity(value.len() + clean.len());
+        line.push_str(&value[..byte]);
+        line.push_str(&clean);
+        line.push_str(&value[byte..]);
+        let cursor = at + clean.chars().count();
+        self.bar.input = Input::new(line).with_cursor(cursor);
         self.after_typing()
     }
 

@@ -98,7 +98,7 @@ impl App {
 
     /// Loudness matching of `c`: the gain that plays the heard take at the
     /// RMS of the quieter one, or why there is none yet (or at all).
-    pub(crate) fn level(&self, c: &Compare) -> LevelMatch {
+    pub fn level(&self, c: &Compare) -> LevelMatch {
         let mut rms = [0f32; 2];
         for (i, e) in c.takes.iter().enumerate() {
             let name = ["A", "B"][i];
