@@ -434,3 +434,205 @@ fn a_full_disk_changes_nothing_and_loses_nothing() {
         .success());
     assert_eq!(fs::read(d.join("history.json")).unwrap(), index_before);
 }
+
+/// Annotations of every take, as the file holds them.
+fn notes_of(d: &Path) -> HashMap<String, serde_json::Value> {
+    match fs::read(d.join(".genhist/annotations.json")) {
+        Ok(b) => {
+            let v: serde_json::Value = serde_json::from_slice(&b)
+                .unwrap_or_else(|e| panic!("annotations.json does not parse: {e}"));
+            v["takes"]
+                .as_object()
+                .map(|m| m.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
+                .unwrap_or_default()
+        }
+        Err(_) => HashMap::new(),
+    }
+}
+
+/// Every batch in the trash is whole: each take it still holds has its
+/// files there.
+fn batches_are_whole(d: &Path, what: &str) {
+    for b in fs::read_dir(d.join(".genhist/trash"))
+        .into_iter()
+        .flatten()
+        .flatten()
+    {
+        let name = b.file_name().to_string_lossy().into_owned();
+        assert!(!name.starts_with('.'), "{what}: {name} left unfinished");
+        let text = fs::read_to_string(b.path().join("manifest.json"))
+            .unwrap_or_else(|e| panic!("{what}: manifest of {name}: {e}"));
+        let m: serde_json::Value = serde_json::from_str(&text).unwrap();
+        for e in m["entries"].as_array().unwrap() {
+            if e["restored"].as_bool() == Some(true) {
+                continue;
+            }
+            for f in e["files"].as_array().unwrap() {
+                let p = b.path().join("files").join(f["path"].as_str().unwrap());
+                assert!(p.is_file(), "{what}: {name} lost {}", p.display());
+            }
+        }
+    }
+}
+
+#[test]
+fn killed_undos_purges_and_annotations_never_lose_anything() {
+    let (_t, d, ids) = takes_dir(300);
+    let dir = d.to_str().unwrap().to_string();
+    let mut files = HashMap::new();
+    for id in &ids {
+        let (w, p) = files_of(&d, id);
+        files.insert(id.clone(), (fs::read(w).unwrap(), fs::read(p).unwrap()));
+    }
+    let g = |args: &[&str]| {
+        let mut c = bin();
+        c.arg("--dir").arg(&dir).args(args);
+        c
+    };
+    let ok = |args: &[&str]| assert!(g(args).status().unwrap().success(), "{args:?}");
+    let kinds = ["rate", "tag", "undo", "purge", "trash purge"];
+    // How long each kind of command runs here (with work to do).
+    let timed = |mut c: Command| {
+        let t = Instant::now();
+        assert!(c.status().unwrap().success());
+        t.elapsed()
+    };
+    let last = ids[299].clone();
+    let span: Vec<Duration> = kinds
+        .iter()
+        .map(|k| match *k {
+            "rate" => timed(g(&["rate", &last, "2"])),
+            "tag" => timed(g(&["tag", &last, "+x"])),
+            "undo" => {
+                ok(&["delete", &last]);
+                timed(g(&["undo"]))
+            }
+            "purge" => {
+                ok(&["reject", &last]);
+                let t = timed(g(&["purge"]));
+                ok(&["undo"]);
+                ok(&["reject", &last, "--clear"]);
+                t
+            }
+            _ => {
+                ok(&["delete", &last]);
+                let t = timed(g(&["trash", "purge", "--all"]));
+                t
+            }
+        })
+        .collect();
+    // That take is gone now (purged from the trash); the rest is as made.
+    let mut rng = Lcg(0x0dd_ba11);
+    let rounds = 60;
+    let (mut killed, mut changed) = (0, 0);
+    for round in 0..rounds {
+        let k = round % kinds.len();
+        let live: Vec<String> = index_ids(&d);
+        let pick = |rng: &mut Lcg| live[rng.next() as usize % live.len()].clone();
+        // What the command is about, set up by commands that are not killed.
+        let cmd = match kinds[k] {
+            "rate" => {
+                let id = pick(&mut rng);
+                let r = (1 + rng.next() % 5).to_string();
+                g(&["rate", &id, &r])
+            }
+            "tag" => {
+                let id = pick(&mut rng);
+                g(&["tag", &id, &format!("+t{round}"), "-x"])
+            }
+            "undo" => {
+                let id = pick(&mut rng);
+                ok(&["rate", &id, "4"]);
+                ok(&["note", &id, &format!("round {round}")]);
+                ok(&["delete", &id]);
+                g(&["undo"])
+            }
+            "purge" => {
+                for _ in 0..2 {
+                    let id = pick(&mut rng);
+                    ok(&["reject", &id]);
+                }
+                g(&["purge"])
+            }
+            _ => {
+                let id = pick(&mut rng);
+                ok(&["delete", &id]);
+                g(&["trash", "purge", "--all"])
+            }
+        };
+        let ids_before: HashSet<String> = index_ids(&d).into_iter().collect();
+        let notes_before = notes_of(&d);
+        let trash_before: HashSet<String> = trashed(&d).into_keys().collect();
+        let after = Duration::from_micros(
+            rng.next() % ((span[k].as_micros() as f64 * 1.3) as u64 + 1),
+        );
+        killed += run_killed(cmd, after) as usize;
+        // The next command finishes or rolls back what was left.
+        ok(&["list", "--limit", "1"]);
+        ok(&["trash", "purge", "--older-than", "3650d"]);
+        let what = format!("round {round} ({}, killed after {after:?})", kinds[k]);
+        let text = fs::read_to_string(d.join("history.json")).unwrap();
+        let v: serde_json::Value = serde_json::from_str(&text)
+            .unwrap_or_else(|e| panic!("{what}: the index does not parse: {e}"));
+        let now: HashSet<String> = v["entries"].as_object().unwrap().keys().cloned().collect();
+        assert!(leftover_temps(&d).is_empty(), "{what}: {:?}", leftover_temps(&d));
+        batches_are_whole(&d, &what);
+        // The index is the old state or the new one.
+        let notes_now = notes_of(&d);
+        match kinds[k] {
+            "rate" | "tag" => {
+                assert_eq!(now, ids_before, "{what}");
+                // Only the one take's annotation may differ.
+                let differ: Vec<&String> = ids
+                    .iter()
+                    .filter(|i| notes_now.get(*i) != notes_before.get(*i))
+                    .collect();
+                assert!(differ.len() <= 1, "{what}: {differ:?}");
+            }
+            "undo" => {
+                let back: Vec<&String> = now.difference(&ids_before).collect();
+                assert!(back.len() <= 1, "{what}: {back:?}");
+                for id in back {
+                    // Back with its rating and note, or not back at all.
+                    assert_eq!(notes_now[id]["rating"], 4, "{what}: {id}");
+                    assert!(notes_now[id]["note"].is_string(), "{what}: {id}");
+                }
+                assert!(now.is_superset(&ids_before), "{what}");
+            }
+            "purge" => {
+                let gone: HashSet<String> = ids_before.difference(&now).cloned().collect();
+                let rejected: HashSet<String> = notes_before
+                    .iter()
+                    .filter(|(i, a)| a["rejected"] == true && ids_before.contains(*i))
+                    .map(|(i, _)| i.clone())
+                    .collect();
+                assert!(
+                    gone.is_empty() || gone == rejected,
+                    "{what}: all rejected or none: {gone:?} / {rejected:?}"
+                );
+            }
+            _ => {
+                assert_eq!(now, ids_before, "{what}");
+                // Batches went whole (each left is whole: checked above).
+                let t: HashSet<String> = trashed(&d).into_keys().collect();
+                assert!(t.is_subset(&trash_before), "{what}");
+            }
+        }
+        changed += (now != ids_before || notes_now != notes_before) as usize;
+        // Every take in the index has its own files, byte for byte.
+        for id in &now {
+            let (w, p) = files_of(&d, id);
+            let (wb, pb) = &files[id];
+            assert_eq!(&fs::read(&w).unwrap_or_default(), wb, "{what}: WAV of {id}");
+            assert_eq!(&fs::read(&p).unwrap_or_default(), pb, "{what}: PNG of {id}");
+        }
+        // Restore a moment to begin the next round from: nothing rejected.
+        for (id, a) in notes_of(&d) {
+            if a["rejected"] == true && now.contains(&id) {
+                ok(&["reject", &id, "--clear"]);
+            }
+        }
+    }
+    eprintln!("{killed} of {rounds} runs killed before their end; {changed} changed something");
+    assert!(killed >= rounds / 3, "too few runs were caught: {killed}");
+}
