@@ -563,9 +563,8 @@ fn killed_undos_purges_and_annotations_never_lose_anything() {
         let ids_before: HashSet<String> = index_ids(&d).into_iter().collect();
         let notes_before = notes_of(&d);
         let trash_before: HashSet<String> = trashed(&d).into_keys().collect();
-        let after = Duration::from_micros(
-            rng.next() % ((span[k].as_micros() as f64 * 1.3) as u64 + 1),
-        );
+        let after =
+            Duration::from_micros(rng.next() % ((span[k].as_micros() as f64 * 1.3) as u64 + 1));
         killed += run_killed(cmd, after) as usize;
         // The next command finishes or rolls back what was left.
         ok(&["list", "--limit", "1"]);
@@ -575,7 +574,11 @@ fn killed_undos_purges_and_annotations_never_lose_anything() {
         let v: serde_json::Value = serde_json::from_str(&text)
             .unwrap_or_else(|e| panic!("{what}: the index does not parse: {e}"));
         let now: HashSet<String> = v["entries"].as_object().unwrap().keys().cloned().collect();
-        assert!(leftover_temps(&d).is_empty(), "{what}: {:?}", leftover_temps(&d));
+        assert!(
+            leftover_temps(&d).is_empty(),
+            "{what}: {:?}",
+            leftover_temps(&d)
+        );
         batches_are_whole(&d, &what);
         // The index is the old state or the new one.
         let notes_now = notes_of(&d);

@@ -40,5 +40,9 @@ fn a_view_worker_panic_is_the_views_failure_not_the_stores() {
     // A search failing on the worker is the search's failure too.
     dr.keys("/t000");
     dr.wait("the search's answer", |a| !a.find.pending);
-    assert!(dr.message().contains("searching failed"), "{}", dr.message());
+    assert!(
+        dr.message().contains("searching failed"),
+        "{}",
+        dr.message()
+    );
 }
