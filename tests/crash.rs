@@ -516,8 +516,7 @@ fn killed_undos_purges_and_annotations_never_lose_anything() {
             }
             _ => {
                 ok(&["delete", &last]);
-                let t = timed(g(&["trash", "purge", "--all"]));
-                t
+                timed(g(&["trash", "purge", "--all"]))
             }
         })
         .collect();
