@@ -24,7 +24,7 @@ pub struct Config {
 impl Default for Config {
     fn default() -> Config {
         Config {
-            trash_retention: Some(crate::store::txn::DEFAULT_RETENTION),
+            trash_retention: Some(crate::store::dir::DEFAULT_RETENTION),
             browser: Settings::default(),
         }
     }

@@ -24,7 +24,7 @@ fn refuse_target(dir: &Path, claims: &Claims, dest: &Path) -> Result<(), String>
         .canonicalize()
         .map_err(|e| format!("{}: {e}", parent.display()))?;
     let absolute = parent.join(name);
-    if let Ok(index) = crate::store::read::locate(dir) {
+    if let Ok(index) = crate::store::read::locate_index(dir) {
         let real = index.target().real_path();
         let real = real.canonicalize().unwrap_or(real);
         if absolute == real {

@@ -39,7 +39,7 @@ pub struct Cli {
     #[arg(value_name = "DIR")]
     pub path: Option<PathBuf>,
     #[command(subcommand)]
-    pub command: Option<Command>,
+    pub command: Option<CliCommand>,
 }
 
 /// `--dir`, also accepted after a subcommand's name.
@@ -51,7 +51,7 @@ pub struct DirArg {
 }
 
 #[derive(Subcommand, Debug)]
-pub enum Command {
+pub enum CliCommand {
     /// List takes, newest first
     List {
         #[command(flatten)]
@@ -242,27 +242,27 @@ pub enum TrashAction {
     },
 }
 
-impl Command {
+impl CliCommand {
     /// The `--dir` given after the subcommand's name.
     fn dir_arg(&self) -> Option<&Path> {
         match self {
-            Command::List { dir, .. }
-            | Command::Show { dir, .. }
-            | Command::Delete { dir, .. }
-            | Command::Undo { dir }
-            | Command::Trash { dir, .. }
-            | Command::Repair { dir, .. }
-            | Command::Stats { dir, .. }
-            | Command::Play { dir, .. }
-            | Command::Rate { dir, .. }
-            | Command::Reject { dir, .. }
-            | Command::Tag { dir, .. }
-            | Command::Note { dir, .. }
-            | Command::Purge { dir, .. }
-            | Command::Diff { dir, .. }
-            | Command::Similar { dir, .. } => dir.dir.as_deref(),
-            Command::Add(a) => a.dir.dir.as_deref(),
-            Command::Demo { .. } | Command::Completions { .. } | Command::Man => None,
+            CliCommand::List { dir, .. }
+            | CliCommand::Show { dir, .. }
+            | CliCommand::Delete { dir, .. }
+            | CliCommand::Undo { dir }
+            | CliCommand::Trash { dir, .. }
+            | CliCommand::Repair { dir, .. }
+            | CliCommand::Stats { dir, .. }
+            | CliCommand::Play { dir, .. }
+            | CliCommand::Rate { dir, .. }
+            | CliCommand::Reject { dir, .. }
+            | CliCommand::Tag { dir, .. }
+            | CliCommand::Note { dir, .. }
+            | CliCommand::Purge { dir, .. }
+            | CliCommand::Diff { dir, .. }
+            | CliCommand::Similar { dir, .. } => dir.dir.as_deref(),
+            CliCommand::Add(a) => a.dir.dir.as_deref(),
+            CliCommand::Demo { .. } | CliCommand::Completions { .. } | CliCommand::Man => None,
         }
     }
 }
@@ -349,12 +349,12 @@ fn warn_invalid(index: &Path, invalid: &[InvalidEntry]) {
 }
 
 /// Runs a subcommand; `Ok(code)` is the process exit code.
-fn run_command(cli: &Cli, command: &Command) -> Result<i32> {
+fn run_command(cli: &Cli, command: &CliCommand) -> Result<i32> {
     let out = std::io::stdout();
     let mut out = out.lock();
     // The commands without a history directory.
     match command {
-        Command::Demo {
+        CliCommand::Demo {
             dir,
             count,
             no_audio,
@@ -365,12 +365,12 @@ fn run_command(cli: &Cli, command: &Command) -> Result<i32> {
             writeln!(out, "browse them with: genhist --dir {}", dir.display())?;
             return Ok(0);
         }
-        Command::Completions { shell } => {
+        CliCommand::Completions { shell } => {
             let mut cmd = <Cli as clap::CommandFactory>::command();
             clap_complete::generate(*shell, &mut cmd, "genhist", &mut out);
             return Ok(0);
         }
-        Command::Man => {
+        CliCommand::Man => {
             let cmd = <Cli as clap::CommandFactory>::command();
             clap_mangen::Man::new(cmd).render(&mut out)?;
             return Ok(0);
@@ -384,7 +384,7 @@ fn run_command(cli: &Cli, command: &Command) -> Result<i32> {
             .or(cli.path.as_deref()),
     )?;
     match command {
-        Command::List {
+        CliCommand::List {
             model,
             limit,
             filter,
@@ -422,7 +422,7 @@ fn run_command(cli: &Cli, command: &Command) -> Result<i32> {
                 }
             }
         }
-        Command::Show { id, json, .. } => {
+        CliCommand::Show { id, json, .. } => {
             let t = open_text(&dir)?;
             let e = t.find(id)?;
             let notes = triage::load_or_warn(&dir);
@@ -440,45 +440,45 @@ fn run_command(cli: &Cli, command: &Command) -> Result<i32> {
                 }
             }
         }
-        Command::Rate { id, rating, .. } => {
+        CliCommand::Rate { id, rating, .. } => {
             let t = open_text(&dir)?;
             triage::annotate(&mut out, &history_dir(&dir), &t, id, Edit::Rate(*rating))?;
         }
-        Command::Reject { id, clear, .. } => {
+        CliCommand::Reject { id, clear, .. } => {
             let t = open_text(&dir)?;
             triage::annotate(&mut out, &history_dir(&dir), &t, id, Edit::Reject(!clear))?;
         }
-        Command::Tag { id, changes, .. } => {
+        CliCommand::Tag { id, changes, .. } => {
             let t = open_text(&dir)?;
             let edit = triage::tag_edit(changes)?;
             triage::annotate(&mut out, &history_dir(&dir), &t, id, edit)?;
         }
-        Command::Note { id, text, .. } => {
+        CliCommand::Note { id, text, .. } => {
             let t = open_text(&dir)?;
             let note = crate::command_history::clean_command(&text.join(" "));
             triage::annotate(&mut out, &history_dir(&dir), &t, id, Edit::Note(note))?;
         }
-        Command::Purge { dry_run, .. } => {
+        CliCommand::Purge { dry_run, .. } => {
             let t = open_text(&dir)?;
             triage::purge(&mut out, &dir, &history_dir(&dir), &t, *dry_run)?;
         }
-        Command::Diff { a, b, json, .. } => {
+        CliCommand::Diff { a, b, json, .. } => {
             let t = open_text(&dir)?;
             triage::diff(&mut out, &t, a, b, *json)?;
         }
-        Command::Similar {
+        CliCommand::Similar {
             id, limit, json, ..
         } => {
             let t = open_text(&dir)?;
             triage::similar(&mut out, &t, id, *limit, *json)?;
         }
-        Command::Add(args) => {
+        CliCommand::Add(args) => {
             check_dir(&dir)?;
             let (new, depth, mut input) = add::build_new_entry(args)?;
             let e = crate::store::change::add(&history_dir(&dir), &mut input, depth, new)?;
             writeln!(out, "{}", e.entry_id)?;
         }
-        Command::Delete {
+        CliCommand::Delete {
             ids,
             dry_run,
             permanent,
@@ -524,7 +524,7 @@ fn run_command(cli: &Cli, command: &Command) -> Result<i32> {
                 report::print_delete(&mut out, &r, *permanent)?;
             }
         }
-        Command::Undo { .. } => {
+        CliCommand::Undo { .. } => {
             check_dir(&dir)?;
             let r = crate::store::change::undo(&history_dir(&dir))?;
             report::print_undo(&mut out, &r)?;
@@ -532,7 +532,7 @@ fn run_command(cli: &Cli, command: &Command) -> Result<i32> {
                 return Ok(1);
             }
         }
-        Command::Trash { action, .. } => {
+        CliCommand::Trash { action, .. } => {
             check_dir(&dir)?;
             match action {
                 TrashAction::List => {
@@ -565,7 +565,7 @@ fn run_command(cli: &Cli, command: &Command) -> Result<i32> {
                 }
             }
         }
-        Command::Repair { dry_run, .. } => {
+        CliCommand::Repair { dry_run, .. } => {
             check_dir(&dir)?;
             recover(&dir);
             let plan = crate::store::repair::plan(&dir)?;
@@ -576,18 +576,18 @@ fn run_command(cli: &Cli, command: &Command) -> Result<i32> {
                 report::print_repair(&mut out, &plan, Some(&r))?;
             }
         }
-        Command::Stats { json, .. } => {
+        CliCommand::Stats { json, .. } => {
             let h = open(&dir)?;
             report::print_stats(&mut out, &dir, &h, *json)?;
         }
-        Command::Play { id, .. } => {
+        CliCommand::Play { id, .. } => {
             let t = open_text(&dir)?;
             let e = t.find(id)?;
             let (file, path) = crate::store::open_file(&dir, &t.claims(), &e, Field::Audio)?;
             let src = crate::playback::Source::new(file, path);
             return play::play_blocking(&src, &mut out);
         }
-        Command::Demo { .. } | Command::Completions { .. } | Command::Man => {
+        CliCommand::Demo { .. } | CliCommand::Completions { .. } | CliCommand::Man => {
             unreachable!("handled above")
         }
     }

@@ -222,6 +222,7 @@ impl<O: Output> Engine<O> {
 
     /// Carries out one command: `Ok(Some(note))` when there is something to
     /// say; an error is a message for the status bar.
+    // One arm per command of the player.
     pub fn handle(&mut self, cmd: PlayerCmd) -> Result<Option<String>, PlayerError> {
         match cmd {
             PlayerCmd::Open { id, dir, path } => {

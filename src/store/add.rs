@@ -8,10 +8,11 @@
 //! removed: the Python tool writes its WAV before its index entry, so an
 //! unreferenced WAV may be a take being added right now.
 
+use super::dir::{HistoryDir, GENHIST_DIR};
 use super::entry::{self, HistoryEntry};
 use super::error::StoreError;
 use super::rewrite::Plan;
-use super::txn::{HistoryDir, Txn, GENHIST_DIR};
+use super::txn::Txn;
 use super::{pyjson, NewEntry};
 use crate::audio::BitDepth;
 use crate::audio::Frames;

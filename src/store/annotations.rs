@@ -7,8 +7,9 @@
 //! A file genhist cannot read or parse is never written over: changes are
 //! refused with a message saying why, and the takes stay browsable.
 
+use super::dir::GENHIST_DIR;
 use super::error::StoreError;
-use super::txn::{Txn, GENHIST_DIR};
+use super::txn::Txn;
 use crate::fsutil::{self, Dir};
 use serde_json::{Map, Value};
 use std::io::Read;

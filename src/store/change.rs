@@ -8,6 +8,7 @@
 
 use super::add;
 use super::annotations::{self, Annotations, Edit};
+use super::dir::HistoryDir;
 use super::error::StoreError;
 use super::known::Known;
 use super::read;
@@ -17,7 +18,7 @@ use super::rewrite::Selection;
 use super::trash::{
     self, BatchKind, DeleteOptions, DeleteReport, PurgeReport, PurgeWhat, UndoReport,
 };
-use super::txn::{HistoryDir, Txn};
+use super::txn::Txn;
 use super::{HistoryEntry, NewEntry};
 use crate::audio::BitDepth;
 use crate::audio::Frames;
@@ -90,7 +91,7 @@ fn housekeeping(txn: &mut Txn) {
         }
         dirs.push(Ok(g));
     }
-    if let Ok(index) = read::locate(txn.root().path()) {
+    if let Ok(index) = read::locate_index(txn.root().path()) {
         let target = &index.target().dir;
         if target != txn.root().path() {
             dirs.push(Dir::open(target));
@@ -226,7 +227,7 @@ pub(crate) fn annotate(
     let txn = begin_light(hd)?;
     let known_now = match presence {
         Presence::Known { stamp, known }
-            if stamp.is_some() && read::locate(hd.path())?.stamp_now() == stamp =>
+            if stamp.is_some() && read::locate_index(hd.path())?.stamp_now() == stamp =>
         {
             Some(known)
         }

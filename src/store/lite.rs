@@ -20,7 +20,7 @@ pub struct IndexText {
 impl IndexText {
     /// Reads and scans the index of `dir` (a missing file is an empty history).
     pub fn read(dir: &Path) -> Result<IndexText, StoreError> {
-        let index = read::locate(dir)?;
+        let index = read::locate_index(dir)?;
         let Some((bytes, stamp)) = index.read_all()? else {
             return Ok(IndexText {
                 index,

@@ -10,6 +10,7 @@
 pub(crate) mod add;
 pub mod annotations;
 pub mod change;
+pub(crate) mod dir;
 pub(crate) mod entry;
 pub(crate) mod error;
 pub(crate) mod known;
@@ -26,13 +27,13 @@ pub(crate) mod stream;
 pub mod trash;
 pub(crate) mod txn;
 
+pub use dir::{HistoryDir, GENHIST_DIR};
 pub use entry::HistoryEntry;
 pub use error::StoreError;
 pub use paths::{Claims, Field};
 pub use read::{FileStamp, InvalidEntry, INDEX_FILE};
 pub use rewrite::{RemovedEntry, Selection};
 pub use trash::{DeleteOptions, DeleteReport, UndoReport};
-pub use txn::{HistoryDir, GENHIST_DIR};
 
 use crate::fsutil::Dir;
 use paths::{Located, RelPath};
@@ -492,7 +493,9 @@ impl GenerationHistory {
         if delta.version.is_some() {
             self.version = delta.version;
         }
-        self.stamp = read::locate(&self.dir).ok().and_then(|i| i.stamp_now());
+        self.stamp = read::locate_index(&self.dir)
+            .ok()
+            .and_then(|i| i.stamp_now());
         applied
     }
 

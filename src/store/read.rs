@@ -89,7 +89,7 @@ pub struct IndexFile {
 
 /// Locates the index of `dir`. A FIFO, a device, a directory or a dangling
 /// symlink there is an error at once; nothing is opened.
-pub(crate) fn locate(dir: &Path) -> Result<IndexFile, StoreError> {
+pub(crate) fn locate_index(dir: &Path) -> Result<IndexFile, StoreError> {
     let path = dir.join(INDEX_FILE);
     ReplaceTarget::resolve(&path)
         .map(|target| IndexFile { target })
@@ -181,7 +181,7 @@ pub(crate) fn strip_position(msg: &str) -> String {
 
 /// Reads the index of `dir`. A missing file is an empty history.
 pub(crate) fn load(dir: &Path) -> Result<LoadedIndex, StoreError> {
-    let index = locate(dir)?;
+    let index = locate_index(dir)?;
     let Some((bytes, stamp)) = index.read_all()? else {
         return Ok(LoadedIndex::default());
     };

@@ -45,7 +45,7 @@ pub struct RepairReport {
 
 /// Looks at every entry's WAV and at `audio/` and `thumbnails/`.
 pub(crate) fn plan(dir: &Path) -> Result<RepairPlan, StoreError> {
-    let index = read::locate(dir)?;
+    let index = read::locate_index(dir)?;
     let root = Dir::open(dir).map_err(|e| StoreError::io("open", dir, e))?;
     let mut p = RepairPlan::default();
     let mut referenced: HashSet<String> = HashSet::new();

@@ -463,7 +463,7 @@ mod tests {
         if let Some(text) = text {
             std::fs::write(t.path().join("history.json"), text).unwrap();
         }
-        let index = read::locate(t.path()).unwrap();
+        let index = read::locate_index(t.path()).unwrap();
         let d = Dir::open(t.path()).unwrap();
         let mut tmp = TempFile::create(&d, "history.json", None).unwrap();
         let mut src = index.open().unwrap().map(|(f, _)| f);

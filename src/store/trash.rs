@@ -16,10 +16,11 @@
 //! Recovery runs under the directory lock at the start of every change, and
 //! from reading commands when nobody else is writing.
 
+use super::dir::GENHIST_DIR;
 use super::error::StoreError;
 use super::paths::{self, Field, Located, RelPath};
 use super::rewrite::{Outcome, Plan, RemovedEntry, Selection};
-use super::txn::{Failed, Txn, GENHIST_DIR};
+use super::txn::{Failed, Txn};
 use crate::fsutil::{self, Dir};
 use serde::{Deserialize, Serialize};
 use std::collections::HashSet;
@@ -642,6 +643,9 @@ fn check_restorable(m: &Manifest) -> Result<(), String> {
 /// entries go back into the index at their old places with their stored
 /// text, then their files go back, each only to a free path. What cannot go
 /// back stays in the trash and is named in the report.
+// Long: the order of its steps is the crash safety (checked texts, the
+// rename to `.restoring-`, the index, the files, the annotations, the
+// final name); each is short and in sequence.
 pub(crate) fn undo_in(txn: &mut Txn) -> Result<UndoReport, StoreError> {
     let root = txn
         .root()
@@ -783,6 +787,7 @@ pub(crate) fn needs_recovery(dir: &Path) -> bool {
 /// Finishes or rolls back the batches a killed genhist left, entry by
 /// entry: an entry the index has gets its files back; one it does not have
 /// stays in the trash. Returns notes for the user.
+// Long: one pass over the unfinished batches, each state handled in order.
 pub(crate) fn recover(txn: &Txn) -> Result<Vec<String>, StoreError> {
     let Some(trash) = trash_dir(txn, false)? else {
         return Ok(Vec::new());

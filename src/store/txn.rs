@@ -7,33 +7,16 @@
 //! temp file into place. An index that keeps changing ends in an error,
 //! never in a rename over a file genhist did not read.
 
+use super::dir::{HistoryDir, GENHIST_DIR};
 use super::error::StoreError;
 use super::read::{self, FileStamp};
 use super::rewrite::{self, Outcome, Plan};
 use super::stream::{self, Item};
 use crate::fsutil::{Dir, DirLock, TempFile};
 use std::collections::HashSet;
-use std::path::{Path, PathBuf};
-use std::time::Duration;
-
-/// genhist's own directory inside a history directory (trash, annotations,
-/// work in progress). The Python tool never looks there.
-pub const GENHIST_DIR: &str = ".genhist";
 
 /// How many times a write re-reads an index another program keeps replacing.
 const MAX_ATTEMPTS: usize = 20;
-
-/// How long deleted takes stay in the trash unless configured otherwise.
-pub(crate) const DEFAULT_RETENTION: Duration = Duration::from_secs(7 * 86_400);
-
-/// A history directory, as genhist changes it.
-#[derive(Debug, Clone)]
-pub struct HistoryDir {
-    path: PathBuf,
-    /// Trash batches older than this are purged on the next write;
-    /// `None` keeps them until `trash purge`.
-    pub retention: Option<Duration>,
-}
 
 /// A change that failed: the error, and what its file work had done (for
 /// the caller to undo).
@@ -45,47 +28,6 @@ pub struct Failed<T> {
 impl<T> From<Failed<T>> for StoreError {
     fn from(f: Failed<T>) -> StoreError {
         f.error
-    }
-}
-
-impl HistoryDir {
-    pub fn new(path: &Path) -> HistoryDir {
-        HistoryDir {
-            path: path.to_path_buf(),
-            retention: Some(DEFAULT_RETENTION),
-        }
-    }
-
-    pub fn with_retention(mut self, retention: Option<Duration>) -> HistoryDir {
-        self.retention = retention;
-        self
-    }
-
-    pub fn path(&self) -> &Path {
-        &self.path
-    }
-
-    fn open_root(&self) -> Result<Dir, StoreError> {
-        Dir::open(&self.path).map_err(|e| StoreError::io("open", &self.path, e))
-    }
-
-    /// The directory's lock, waited for (a change starts with
-    /// [`super::change::begin`], which tidies up next).
-    pub(crate) fn lock(&self) -> Result<Txn, StoreError> {
-        let root = self.open_root()?;
-        // A FIFO, a device, a dangling link: refused before anything else.
-        read::locate(&self.path)?;
-        let lock = DirLock::acquire(&root).map_err(|e| StoreError::io("lock", &self.path, e))?;
-        Ok(Txn::new(root, lock, self.clone()))
-    }
-
-    /// The directory's lock if no other genhist holds it.
-    pub(crate) fn try_lock(&self) -> Option<Txn> {
-        let root = self.open_root().ok()?;
-        match DirLock::try_acquire(&root) {
-            Ok(Some(lock)) => Some(Txn::new(root, lock, self.clone())),
-            _ => None,
-        }
     }
 }
 
@@ -104,7 +46,7 @@ pub struct Txn {
 }
 
 impl Txn {
-    fn new(root: Dir, lock: DirLock, hd: HistoryDir) -> Txn {
+    pub(super) fn new(root: Dir, lock: DirLock, hd: HistoryDir) -> Txn {
         Txn {
             root,
             _lock: lock,
@@ -154,7 +96,7 @@ impl Txn {
 
     /// The ids in the index now (for recovery: which entries are in).
     pub(crate) fn index_ids(&self) -> Result<HashSet<String>, StoreError> {
-        let index = read::locate(self.root.path())?;
+        let index = read::locate_index(self.root.path())?;
         let Some((f, _)) = index.open()? else {
             return Ok(HashSet::new());
         };
@@ -232,7 +174,7 @@ impl Txn {
         work: &mut Option<impl FnOnce(&Outcome) -> Result<T, StoreError>>,
         done: &mut Option<T>,
     ) -> Result<Option<Outcome>, StoreError> {
-        let index = read::locate(self.root.path())?;
+        let index = read::locate_index(self.root.path())?;
         let target = index.target().clone();
         let tdir = Dir::open(&target.dir).map_err(|e| StoreError::io("open", &target.dir, e))?;
         // The temp file first: a directory genhist cannot write to is an

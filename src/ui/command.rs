@@ -215,6 +215,8 @@ pub(crate) fn info(name: &str) -> Option<&'static CommandInfo> {
 }
 
 /// Parses one command line (without the leading `:`).
+///
+/// Long by design: one arm per command, the language in one place.
 pub fn parse(line: &str) -> Result<Command, String> {
     let line = line.trim();
     let (name, rest) = match line.split_once(char::is_whitespace) {

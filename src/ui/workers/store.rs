@@ -43,7 +43,7 @@ struct State {
 }
 
 fn stamp(dir: &Path) -> Option<FileStamp> {
-    read::locate(dir).ok().and_then(|i| i.stamp_now())
+    read::locate_index(dir).ok().and_then(|i| i.stamp_now())
 }
 
 fn entry_bytes(root: &Dir, e: &HistoryEntry) -> u64 {
@@ -151,7 +151,8 @@ impl State {
             return;
         }
         self.seen = now;
-        let r = read::locate(self.hd.path()).and_then(|index| reload::reload(&index, &self.known));
+        let r = read::locate_index(self.hd.path())
+            .and_then(|index| reload::reload(&index, &self.known));
         match r {
             Ok((known, delta)) => {
                 self.known = known;
@@ -189,6 +190,7 @@ impl State {
         (r, delta)
     }
 
+    // One arm per job, each a call into the store and its answer.
     fn run(&mut self, job: StoreJob) {
         match job {
             StoreJob::Delete { ids, permanent } => {
