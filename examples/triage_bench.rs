@@ -217,6 +217,7 @@ fn main() {
         };
         let mut pos = std::fs::metadata(&raw).map_or(0, |m| m.len());
         player.send(PlayerCmd::Open {
+            peak: None,
             id: a.entry_id.clone(),
             dir: dir.clone(),
             path: path_of(a),
@@ -224,6 +225,7 @@ fn main() {
         until_sign(&raw, &mut pos, sa, Instant::now());
         let t = Instant::now();
         player.send(PlayerCmd::Switch {
+            peak: None,
             id: b.entry_id.clone(),
             dir: dir.clone(),
             path: path_of(b),

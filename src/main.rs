@@ -3,7 +3,7 @@
 use clap::Parser;
 
 fn main() {
-    let cli = genhist::cli::Cli::parse();
+    let cli = genhist::cli::Cli::parse_from(genhist::cli::hoist_dir(std::env::args_os()));
     let code = match genhist::cli::main(cli) {
         Ok(code) => code,
         // `genhist list | head`: the reader is gone; nothing to say.

@@ -22,6 +22,15 @@ impl Peaks {
         self.mins.first().map_or(0, Vec::len)
     }
 
+    /// The largest sample magnitude of any channel (0..1).
+    pub fn sample_peak(&self) -> f32 {
+        self.mins
+            .iter()
+            .chain(&self.maxs)
+            .flatten()
+            .fold(0f32, |m, v| m.max(v.abs()))
+    }
+
     pub fn duration_s(&self) -> f64 {
         self.frames as f64 / self.sample_rate.max(1) as f64
     }

@@ -39,9 +39,21 @@ pub enum Term {
     Model(String),
     Preset(String),
     Seed(String),
+    /// `seed>N`: compared as integers (seeds may be larger than any float
+    /// holds exactly).
+    SeedCmp(Cmp, i128),
     Stereo(String),
     Duration(Cmp, f64),
-    Quality { key: String, op: Cmp, value: f64 },
+    Quality {
+        key: String,
+        op: Cmp,
+        value: f64,
+    },
+    /// `quality.KEY=true` / `=false`.
+    QualityBool {
+        key: String,
+        value: bool,
+    },
     Rating(Cmp, f64),
     Rejected,
     Tag(String),
@@ -57,6 +69,9 @@ pub struct Filter {
     /// The filter as written (normalized spaces), for the status bar.
     pub text: String,
 }
+
+/// The filter language in words (`:help filter`, the man page).
+pub const FILTER_HELP: &str = "show only takes matching all terms: model=NAME preset=NAME (the name contains NAME, any case) seed=N seed>N seed<=N stereo=MODE duration>=N (seconds) quality.KEY>N quality.KEY=true|false rating>=N rejected tag=NAME note~TEXT, and plain words (matched in the model, preset, id, seed, tags and notes); comparisons are > < >= <= =; \"quotes\" keep spaces in a value (model=\"Lead Synth\", tag=\"two words\"); ! before a term negates it (at most 8); no terms clears the filter";
 
 /// The filter's keys, for completion and help.
 pub(crate) const FILTER_KEYS: &[&str] = &[
@@ -74,7 +89,7 @@ pub(crate) const FILTER_KEYS: &[&str] = &[
 ];
 
 /// Splits on spaces, keeping `"..."` together (quotes removed).
-fn words(s: &str) -> Result<Vec<String>, String> {
+pub(crate) fn words(s: &str) -> Result<Vec<String>, String> {
     let mut out = Vec::new();
     let mut cur = String::new();
     let mut quoted = false;
@@ -152,14 +167,29 @@ fn term(word: &str) -> Result<Term, String> {
 }
 
 fn plain_term(word: &str) -> Result<Term, String> {
-    let kv = |k: &str| word.strip_prefix(k).and_then(|r| r.strip_prefix('='));
-    if let Some(v) = kv("model") {
-        return Ok(Term::Model(v.to_lowercase()));
+    let kv = |k: &str| -> Result<Option<String>, String> {
+        match word.strip_prefix(k).and_then(|r| r.strip_prefix('=')) {
+            Some("") => Err(format!("{k}= needs a value ({k}=\"two words\" for spaces)")),
+            Some(v) => Ok(Some(v.to_lowercase())),
+            None => Ok(None),
+        }
+    };
+    if let Some(v) = kv("model")? {
+        return Ok(Term::Model(v));
     }
-    if let Some(v) = kv("preset") {
-        return Ok(Term::Preset(v.to_lowercase()));
+    if let Some(v) = kv("preset")? {
+        return Ok(Term::Preset(v));
     }
-    if let Some(v) = kv("seed") {
+    if let Some(rest) = word.strip_prefix("seed") {
+        if let Some((op, v)) = comparison(rest).filter(|(op, _)| *op != Cmp::Eq) {
+            let n = v
+                .trim()
+                .parse::<i128>()
+                .map_err(|_| format!("seed needs an integer, not '{v}'"))?;
+            return Ok(Term::SeedCmp(op, n));
+        }
+    }
+    if let Some(v) = word.strip_prefix("seed=") {
         if v.is_empty()
             || !v
                 .trim_start_matches('-')
@@ -170,13 +200,16 @@ fn plain_term(word: &str) -> Result<Term, String> {
         }
         return Ok(Term::Seed(v.to_string()));
     }
-    if let Some(v) = kv("stereo") {
-        return Ok(Term::Stereo(v.to_lowercase()));
+    if let Some(v) = kv("stereo")? {
+        return Ok(Term::Stereo(v));
     }
-    if let Some(v) = kv("tag") {
-        return Ok(Term::Tag(v.to_lowercase()));
+    if let Some(v) = kv("tag")? {
+        return Ok(Term::Tag(v.trim_start_matches('#').to_string()));
     }
     if let Some(v) = word.strip_prefix("note~") {
+        if v.is_empty() {
+            return Err("note~ needs some text".into());
+        }
         return Ok(Term::Note(v.to_lowercase()));
     }
     if word == "rejected" {
@@ -201,6 +234,12 @@ fn plain_term(word: &str) -> Result<Term, String> {
             return Err(format!("'{word}': missing quality key"));
         }
         let (op, v) = comparison(&rest[at..]).expect("starts with an operator");
+        if op == Cmp::Eq && matches!(v, "true" | "false") {
+            return Ok(Term::QualityBool {
+                key: key.to_string(),
+                value: v == "true",
+            });
+        }
         return Ok(Term::Quality {
             key: key.to_string(),
             op,
@@ -237,7 +276,11 @@ impl Filter {
     pub(crate) fn uses_annotations(&self) -> bool {
         fn uses(t: &Term) -> bool {
             match t {
-                Term::Rating(..) | Term::Rejected | Term::Tag(_) | Term::Note(_) => true,
+                Term::Rating(..)
+                | Term::Rejected
+                | Term::Tag(_)
+                | Term::Note(_)
+                | Term::Text(_) => true,
                 Term::Not(t) => uses(t),
                 _ => false,
             }
@@ -256,16 +299,24 @@ fn term_matches(t: &Term, e: &HistoryEntry, ann: Option<&Annotation>) -> bool {
         Term::Model(m) => contains_ci(&e.model_name, m) || contains_ci(&e.model_id, m),
         Term::Preset(p) => contains_ci(&e.preset_name, p),
         Term::Seed(s) => e.seed.to_string() == *s,
+        Term::SeedCmp(op, n) => e.seed.as_str().parse::<i128>().is_ok_and(|s| match op {
+            Cmp::Gt => s > *n,
+            Cmp::Lt => s < *n,
+            Cmp::Ge => s >= *n,
+            Cmp::Le => s <= *n,
+            Cmp::Eq => s == *n,
+        }),
         Term::Stereo(s) => e.stereo_mode.to_lowercase() == *s,
         Term::Duration(op, v) => op.holds(e.duration_s, *v),
         Term::Quality { key, op, value } => {
             quality_value(e, key).is_some_and(|q| op.holds(q, *value))
         }
+        Term::QualityBool { key, value } => quality_bool(e, key) == Some(*value),
         Term::Rating(op, v) => op.holds(ann.map_or(0.0, |a| a.rating as f64), *v),
         Term::Rejected => ann.is_some_and(|a| a.rejected),
         Term::Tag(tag) => ann.is_some_and(|a| a.tags.iter().any(|x| x.to_lowercase() == *tag)),
         Term::Note(n) => ann.is_some_and(|a| contains_ci(&a.note, n)),
-        Term::Text(t) => search_matches(e, t),
+        Term::Text(t) => search_matches(e, ann, t),
         Term::Not(t) => !term_matches(t, e, ann),
     }
 }
@@ -273,6 +324,30 @@ fn term_matches(t: &Term, e: &HistoryEntry, ann: Option<&Annotation>) -> bool {
 /// A quality score by dotted key (`spectral.centroid_hz`), as a number.
 pub fn quality_value(e: &HistoryEntry, key: &str) -> Option<f64> {
     crate::store::scan::number_at(e.quality_score.raw(), key)
+}
+
+/// A quality score by dotted key as the list shows it (`-` when absent).
+pub(crate) fn quality_text(e: &HistoryEntry, key: &str) -> String {
+    if let Some(v) = quality_value(e, key) {
+        return if v.fract() == 0.0 && v.abs() < 1e9 {
+            format!("{v:.0}")
+        } else {
+            format!("{v:.2}")
+        };
+    }
+    match quality_bool(e, key) {
+        Some(b) => b.to_string(),
+        None => "-".into(),
+    }
+}
+
+/// A quality score by dotted key, when it is `true` or `false`.
+fn quality_bool(e: &HistoryEntry, key: &str) -> Option<bool> {
+    let scores = serde_json::Value::Object(e.quality_score.map());
+    crate::store::entry::leaves(&scores)
+        .into_iter()
+        .find(|(k, _)| k == key)
+        .and_then(|(_, v)| v.as_bool())
 }
 
 fn contains_ci(hay: &str, needle_lower: &str) -> bool {
@@ -296,14 +371,22 @@ fn contains_ci(hay: &str, needle_lower: &str) -> bool {
     hay.to_lowercase().contains(needle_lower)
 }
 
-/// The `/` search: model name or id, preset, entry id or seed contains the text.
-pub(crate) fn search_matches(e: &HistoryEntry, query_lower: &str) -> bool {
+/// The `/` search (and plain words of a filter): model name or id, preset,
+/// entry id, seed, a tag or the note contains the text.
+pub(crate) fn search_matches(
+    e: &HistoryEntry,
+    ann: Option<&Annotation>,
+    query_lower: &str,
+) -> bool {
     query_lower.is_empty()
         || contains_ci(&e.model_name, query_lower)
         || contains_ci(&e.model_id, query_lower)
         || contains_ci(&e.preset_name, query_lower)
         || contains_ci(&e.entry_id, query_lower)
         || e.seed.as_str().contains(query_lower)
+        || ann.is_some_and(|a| {
+            a.tags.iter().any(|t| contains_ci(t, query_lower)) || contains_ci(&a.note, query_lower)
+        })
 }
 
 /// What `:sort` orders by.

@@ -82,10 +82,19 @@ pub fn size(bytes: u64) -> String {
     }
 }
 
-/// `3.2s` or `1:05.0`.
+/// `12ms`, `3.2s` or `1:05.0`.
 pub fn duration(secs: f64) -> String {
     if !secs.is_finite() || secs < 0.0 {
         return "?".into();
+    }
+    if secs < 0.1 {
+        // A very short take is not "0.0s".
+        return format!(
+            "{}ms",
+            (secs * 1000.0)
+                .round()
+                .max(if secs > 0.0 { 1.0 } else { 0.0 })
+        );
     }
     if secs < 60.0 {
         format!("{secs:.1}s")
@@ -176,6 +185,58 @@ pub(crate) fn short_id(id: &str) -> &str {
     cut(id, 8)
 }
 
+/// Splits `text` into lines of at most `width` columns at spaces; a word
+/// longer than a line is split where it must be. Nothing is cut off.
+pub(crate) fn wrap(text: &str, width: usize) -> Vec<String> {
+    use unicode_width::UnicodeWidthStr;
+    let width = width.max(1);
+    let mut lines = vec![String::new()];
+    for word in text.split(' ') {
+        let cur = lines.last_mut().expect("one line");
+        let ww = UnicodeWidthStr::width(word);
+        let need = UnicodeWidthStr::width(cur.as_str()) + usize::from(!cur.is_empty()) + ww;
+        if need <= width {
+            if !cur.is_empty() {
+                cur.push(' ');
+            }
+            cur.push_str(word);
+            continue;
+        }
+        let mut rest = word;
+        if ww <= width {
+            // It fits on a line of its own.
+            lines.push(String::new());
+        } else {
+            // Wider than any line: it goes on from here, split where it must.
+            let cur = lines.last_mut().expect("one line");
+            if !cur.is_empty() {
+                if UnicodeWidthStr::width(cur.as_str()) + 2 <= width {
+                    cur.push(' ');
+                } else {
+                    lines.push(String::new());
+                }
+            }
+        }
+        loop {
+            let cur = lines.last_mut().expect("one line");
+            let room = width - UnicodeWidthStr::width(cur.as_str());
+            if UnicodeWidthStr::width(rest) <= room {
+                break;
+            }
+            let mut head = cut(rest, room);
+            if head.is_empty() && cur.is_empty() {
+                // A character wider than the line: it goes alone.
+                head = &rest[..rest.chars().next().map_or(0, char::len_utf8)];
+            }
+            cur.push_str(head);
+            lines.push(String::new());
+            rest = &rest[head.len()..];
+        }
+        lines.last_mut().expect("one line").push_str(rest);
+    }
+    lines
+}
+
 /// Cuts `s` to at most `width` display columns, with `…` when cut.
 pub(crate) fn truncate(s: &str, width: usize) -> String {
     if unicode_width::UnicodeWidthStr::width(s) <= width {
@@ -215,7 +276,28 @@ mod tests {
         assert_eq!(age(t(30 * 86400), now), "4w ago");
         assert_eq!(size(1536), "1.5 KiB");
         assert_eq!(duration(75.0), "1:15.0");
+        assert_eq!(duration(0.001), "1ms");
+        assert_eq!(duration(0.0004), "1ms");
+        assert_eq!(duration(0.05), "50ms");
+        assert_eq!(duration(0.25), "0.2s");
         assert_eq!(truncate("abcdef", 4), "abc…");
+    }
+
+    #[test]
+    fn wrapping_loses_nothing() {
+        let text = "a quite long sentence with a verylongwordthatdoesnotfit and more";
+        for w in [1, 5, 10, 30, 200] {
+            let lines = wrap(text, w);
+            assert!(lines
+                .iter()
+                .all(|l| unicode_width::UnicodeWidthStr::width(l.as_str()) <= w));
+            assert_eq!(
+                lines.concat().replace(' ', ""),
+                text.replace(' ', ""),
+                "{w}"
+            );
+        }
+        assert_eq!(wrap("日本語", 4), ["日本", "語"]);
     }
 
     #[test]

@@ -105,9 +105,19 @@ fn after_the_switch_the_device_gets_take_b_from_where_a_was() {
             RelPath::parse(&e.audio_file).unwrap(),
         );
         if switch {
-            PlayerCmd::Switch { id, dir, path }
+            PlayerCmd::Switch {
+                id,
+                dir,
+                path,
+                peak: None,
+            }
         } else {
-            PlayerCmd::Open { id, dir, path }
+            PlayerCmd::Open {
+                id,
+                dir,
+                path,
+                peak: None,
+            }
         }
     };
     let frames = || std::fs::metadata(&raw).map_or(0, |m| m.len() as usize / 8);

@@ -185,15 +185,23 @@ fn browse_search_command_recall_delete_undo_quit() {
     });
     tui.quit();
 
-    // Restart: ↑ in the command bar brings the command back.
+    // Restart: the sort is remembered, and ↑ in the command bar brings the
+    // command back.
     let mut tui = Tui::start(&dir, &state);
-    tui.wait_for("the list again", |s| s.contains("1/12"));
+    tui.wait_for("the list again, oldest first", |s| {
+        s.contains("1/12") && s.contains("sort: oldest")
+    });
     tui.keys(":");
     tui.keys("\x1b[A");
     tui.wait_for("recalled command", |s| {
         s.lines().any(|l| l.trim_end() == ":sort oldest")
     });
     tui.keys("\x1b");
+    tui.keys(":sort newest\r");
+    tui.keys("g");
+    tui.wait_for("newest first", |s| {
+        s.contains("sort: newest") && s.contains("1/12")
+    });
 
     // Delete the selected (newest) take with confirmation: files gone.
     let index = dir.join("history.json");

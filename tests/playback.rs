@@ -241,6 +241,7 @@ fn the_player_thread_reports_a_0_hz_take_and_plays_the_next() {
         id: name.into(),
         dir: t.path().to_path_buf(),
         path: genhist::store::paths::RelPath::parse(name).unwrap(),
+        peak: None,
     };
     player.send(open("zero.wav"));
     let why = loop {

@@ -1,6 +1,5 @@
 //! `genhist add`: a WAV plus what the user says about it becomes a new take.
 
-use super::DirArg;
 use crate::audio::BitDepth;
 use crate::store::NewEntry;
 use crate::wav::WavStream;
@@ -10,8 +9,6 @@ use std::path::PathBuf;
 
 #[derive(clap::Args, Debug)]
 pub struct AddArgs {
-    #[command(flatten)]
-    pub dir: DirArg,
     /// The WAV file to add (16/24/32-bit int or 32-bit float)
     pub wav: PathBuf,
     /// Id of the model that generated it (required, here or in --params)

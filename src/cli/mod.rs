@@ -3,6 +3,7 @@
 //! usage. A closed pipe (`genhist list | head`) ends a command quietly.
 
 mod add;
+mod man;
 mod play;
 mod report;
 mod triage;
@@ -14,7 +15,7 @@ use crate::store::trash::{self, DeleteOptions, PurgeWhat};
 use crate::store::{Field, GenerationHistory, HistoryDir, InvalidEntry, INDEX_FILE};
 use crate::text::sanitize;
 use anyhow::{bail, Context, Result};
-use clap::{Args, Parser, Subcommand};
+use clap::{Parser, Subcommand};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
@@ -26,8 +27,8 @@ use std::path::{Path, PathBuf};
     long_about = "Browse, play and prune generative-audio history directories.\n\nWithout a subcommand, genhist opens the full-screen browser over DIR."
 )]
 pub struct Cli {
-    /// History directory (default: $GENHIST_DIR, else the current directory if it holds history.json)
-    #[arg(long, value_name = "DIR")]
+    /// History directory (default: $GENHIST_DIR, else the current directory if it holds history.json); before or after the subcommand
+    #[arg(long, value_name = "DIR", global = true)]
     pub dir: Option<PathBuf>,
     /// Open the demo history (created on first use in your data directory)
     #[arg(long)]
@@ -35,6 +36,9 @@ pub struct Cli {
     /// File for the command bar's input history (default: DIR/.genhist_history)
     #[arg(long, value_name = "FILE")]
     pub command_history: Option<PathBuf>,
+    /// Open the browser with the default volume, sort and filter, forgetting the ones it remembers for DIR
+    #[arg(long)]
+    pub fresh: bool,
     /// History directory to browse (same as --dir)
     #[arg(value_name = "DIR")]
     pub path: Option<PathBuf>,
@@ -42,20 +46,10 @@ pub struct Cli {
     pub command: Option<CliCommand>,
 }
 
-/// `--dir`, also accepted after a subcommand's name.
-#[derive(Args, Debug, Default, Clone)]
-pub struct DirArg {
-    /// History directory (default: $GENHIST_DIR, else the current directory if it holds history.json)
-    #[arg(long = "dir", value_name = "DIR")]
-    pub dir: Option<PathBuf>,
-}
-
 #[derive(Subcommand, Debug)]
 pub enum CliCommand {
     /// List takes, newest first
     List {
-        #[command(flatten)]
-        dir: DirArg,
         /// Only takes of this model (its id or its name)
         #[arg(long, value_name = "MODEL")]
         model: Option<String>,
@@ -71,8 +65,6 @@ pub enum CliCommand {
     },
     /// Show every field of one take, with its files
     Show {
-        #[command(flatten)]
-        dir: DirArg,
         /// Full id or a unique prefix (4+ characters)
         id: String,
         /// Print the take as stored, as JSON, with its annotations
@@ -81,8 +73,6 @@ pub enum CliCommand {
     },
     /// Rate a take from 1 to 5 stars (0 removes the rating)
     Rate {
-        #[command(flatten)]
-        dir: DirArg,
         /// Full id or a unique prefix (4+ characters)
         id: String,
         /// 0 to 5
@@ -91,8 +81,6 @@ pub enum CliCommand {
     },
     /// Mark a take as rejected (`genhist purge` moves rejected takes to the trash)
     Reject {
-        #[command(flatten)]
-        dir: DirArg,
         /// Full id or a unique prefix (4+ characters)
         id: String,
         /// Take the reject mark away
@@ -101,8 +89,6 @@ pub enum CliCommand {
     },
     /// Add (+TAG or TAG) or remove (-TAG) tags of a take
     Tag {
-        #[command(flatten)]
-        dir: DirArg,
         /// Full id or a unique prefix (4+ characters)
         id: String,
         /// +TAG adds, -TAG removes
@@ -111,8 +97,6 @@ pub enum CliCommand {
     },
     /// Set a take's note ("" removes it)
     Note {
-        #[command(flatten)]
-        dir: DirArg,
         /// Full id or a unique prefix (4+ characters)
         id: String,
         /// The note (several words are joined with spaces)
@@ -121,16 +105,12 @@ pub enum CliCommand {
     },
     /// Move every rejected take to the trash (`genhist undo` brings them back)
     Purge {
-        #[command(flatten)]
-        dir: DirArg,
         /// Say what would be moved, move nothing
         #[arg(long)]
         dry_run: bool,
     },
     /// The parameters two takes differ in
     Diff {
-        #[command(flatten)]
-        dir: DirArg,
         /// Full id or a unique prefix (4+ characters)
         a: String,
         /// Full id or a unique prefix (4+ characters)
@@ -141,8 +121,6 @@ pub enum CliCommand {
     },
     /// The takes most like one take, nearest first (latent vectors, else parameters)
     Similar {
-        #[command(flatten)]
-        dir: DirArg,
         /// Full id or a unique prefix (4+ characters)
         id: String,
         /// At most N takes
@@ -156,8 +134,6 @@ pub enum CliCommand {
     Add(Box<add::AddArgs>),
     /// Delete takes with their WAV and PNG (into the trash: `genhist undo` brings them back)
     Delete {
-        #[command(flatten)]
-        dir: DirArg,
         /// Full ids or unique prefixes (4+ characters)
         #[arg(required = true, value_name = "ID")]
         ids: Vec<String>,
@@ -169,37 +145,26 @@ pub enum CliCommand {
         permanent: bool,
     },
     /// Restore the most recent delete (or repair) from the trash
-    Undo {
-        #[command(flatten)]
-        dir: DirArg,
-    },
+    Undo,
     /// See or empty the trash of deleted takes
     Trash {
-        #[command(flatten)]
-        dir: DirArg,
         #[command(subcommand)]
         action: TrashAction,
     },
     /// Move takes whose WAV is missing to the trash; report files no take refers to
     Repair {
-        #[command(flatten)]
-        dir: DirArg,
         /// Say what would be done, change nothing
         #[arg(long)]
         dry_run: bool,
     },
     /// Count, total size, trash size, per-model counts, oldest and newest
     Stats {
-        #[command(flatten)]
-        dir: DirArg,
         /// Print the statistics as JSON
         #[arg(long)]
         json: bool,
     },
     /// Play one take to the default audio output and exit when it ends
     Play {
-        #[command(flatten)]
-        dir: DirArg,
         /// Full id or a unique prefix (4+ characters)
         id: String,
     },
@@ -216,6 +181,9 @@ pub enum CliCommand {
         /// Seed of the generator (same seed, same takes)
         #[arg(long, default_value_t = 7)]
         seed: u64,
+        /// Add the fake takes even to a directory that already holds takes
+        #[arg(long)]
+        force: bool,
     },
     /// Print a shell completion script (see the README for where it goes)
     Completions {
@@ -223,7 +191,7 @@ pub enum CliCommand {
         #[arg(value_enum)]
         shell: clap_complete::Shell,
     },
-    /// Print the man page (roff), e.g. genhist man > ~/.local/share/man/man1/genhist.1
+    /// Print the manual page (roff): genhist man > ~/.local/share/man/man1/genhist.1
     Man,
 }
 
@@ -242,29 +210,38 @@ pub enum TrashAction {
     },
 }
 
-impl CliCommand {
-    /// The `--dir` given after the subcommand's name.
-    fn dir_arg(&self) -> Option<&Path> {
-        match self {
-            CliCommand::List { dir, .. }
-            | CliCommand::Show { dir, .. }
-            | CliCommand::Delete { dir, .. }
-            | CliCommand::Undo { dir }
-            | CliCommand::Trash { dir, .. }
-            | CliCommand::Repair { dir, .. }
-            | CliCommand::Stats { dir, .. }
-            | CliCommand::Play { dir, .. }
-            | CliCommand::Rate { dir, .. }
-            | CliCommand::Reject { dir, .. }
-            | CliCommand::Tag { dir, .. }
-            | CliCommand::Note { dir, .. }
-            | CliCommand::Purge { dir, .. }
-            | CliCommand::Diff { dir, .. }
-            | CliCommand::Similar { dir, .. } => dir.dir.as_deref(),
-            CliCommand::Add(a) => a.dir.dir.as_deref(),
-            CliCommand::Demo { .. } | CliCommand::Completions { .. } | CliCommand::Man => None,
+/// The command line with every `--dir DIR` (or `--dir=DIR`) before a `--`
+/// moved to the front, so `--dir` works after any subcommand, even after
+/// words a tag or note takes (`genhist note ID hello --dir D`); after `--`
+/// everything is words (`genhist note ID -- --dir is text`).
+pub fn hoist_dir(args: impl IntoIterator<Item = std::ffi::OsString>) -> Vec<std::ffi::OsString> {
+    let mut args = args.into_iter();
+    let mut out: Vec<std::ffi::OsString> = args.next().into_iter().collect();
+    let (mut dirs, mut rest) = (Vec::new(), Vec::new());
+    let mut ended = false;
+    while let Some(a) = args.next() {
+        if ended {
+            rest.push(a);
+            continue;
+        }
+        match a.to_str() {
+            Some("--") => {
+                ended = true;
+                rest.push(a);
+            }
+            Some("--dir") => {
+                dirs.push(a);
+                if let Some(v) = args.next() {
+                    dirs.push(v);
+                }
+            }
+            Some(s) if s.starts_with("--dir=") => dirs.push(a),
+            _ => rest.push(a),
         }
     }
+    out.extend(dirs);
+    out.extend(rest);
+    out
 }
 
 /// Where the history directory is: --dir, else $GENHIST_DIR, else the current
@@ -359,30 +336,42 @@ fn run_command(cli: &Cli, command: &CliCommand) -> Result<i32> {
             count,
             no_audio,
             seed,
+            force,
         } => {
+            // Fake takes never go into a real history by accident.
+            if !force && dir.join(INDEX_FILE).exists() {
+                let n = IndexText::read(dir).map(|t| t.len()).unwrap_or(1);
+                if n > 0 {
+                    bail!(
+                        "{} already holds {}: the demo would add fake takes to it. Pick an empty directory, or say --force to add them anyway",
+                        dir.display(),
+                        crate::text::count(n, "take", "takes")
+                    );
+                }
+            }
             let n = crate::demo::write_demo(dir, *count, !no_audio, *seed)?;
             writeln!(out, "wrote {n} demo takes to {}", dir.display())?;
             writeln!(out, "browse them with: genhist --dir {}", dir.display())?;
             return Ok(0);
         }
+        // Made in memory first: a closed pipe is an error here, never a
+        // panic inside the generator.
         CliCommand::Completions { shell } => {
             let mut cmd = <Cli as clap::CommandFactory>::command();
-            clap_complete::generate(*shell, &mut cmd, "genhist", &mut out);
+            let mut text = Vec::new();
+            clap_complete::generate(*shell, &mut cmd, "genhist", &mut text);
+            out.write_all(&text)?;
             return Ok(0);
         }
         CliCommand::Man => {
-            let cmd = <Cli as clap::CommandFactory>::command();
-            clap_mangen::Man::new(cmd).render(&mut out)?;
+            let mut text = Vec::new();
+            man::render(&mut text)?;
+            out.write_all(&text)?;
             return Ok(0);
         }
         _ => {}
     }
-    let dir = resolve_dir(
-        command
-            .dir_arg()
-            .or(cli.dir.as_deref())
-            .or(cli.path.as_deref()),
-    )?;
+    let dir = resolve_dir(cli.dir.as_deref().or(cli.path.as_deref()))?;
     match command {
         CliCommand::List {
             model,
@@ -414,11 +403,18 @@ fn run_command(cli: &Cli, command: &CliCommand) -> Result<i32> {
             } else {
                 report::print_table(&mut out, &list, &notes.typed())?;
                 if list.is_empty() {
-                    writeln!(
-                        out,
-                        "(no takes in {})",
-                        sanitize(&dir.display().to_string())
-                    )?;
+                    match filter {
+                        Some(f) => writeln!(
+                            out,
+                            "(no take matches the filter '{}'; without --filter every take is listed)",
+                            sanitize(f)
+                        )?,
+                        None => writeln!(
+                            out,
+                            "(no takes in {})",
+                            sanitize(&dir.display().to_string())
+                        )?,
+                    }
                 }
             }
         }
@@ -524,7 +520,7 @@ fn run_command(cli: &Cli, command: &CliCommand) -> Result<i32> {
                 report::print_delete(&mut out, &r, *permanent)?;
             }
         }
-        CliCommand::Undo { .. } => {
+        CliCommand::Undo => {
             check_dir(&dir)?;
             let r = crate::store::change::undo(&history_dir(&dir))?;
             report::print_undo(&mut out, &r)?;
@@ -648,6 +644,7 @@ pub fn main(cli: Cli) -> Result<i32> {
                 config.browser,
                 config.trash_retention,
                 problem,
+                cli.fresh,
             )
         }
     }

@@ -8,11 +8,12 @@ use crate::store::annotations::{self, AnnotationFile, Edit};
 use crate::store::lite::IndexText;
 use crate::store::{HistoryDir, HistoryEntry};
 use crate::text::sanitize;
-use anyhow::{bail, Result};
+use anyhow::Result;
 use std::io::Write;
 use std::path::Path;
 
-/// `+TAG -TAG TAG` → the tags to add and to remove.
+/// `+TAG -TAG TAG` → the tags to add and to remove (one argument is one
+/// tag, spaces and all; a leading `#` is not part of it).
 pub(crate) fn tag_edit(changes: &[String]) -> Result<Edit> {
     let (mut add, mut remove) = (Vec::new(), Vec::new());
     for c in changes {
@@ -20,12 +21,9 @@ pub(crate) fn tag_edit(changes: &[String]) -> Result<Edit> {
             Some(t) => (&mut remove, t),
             None => (&mut add, c.strip_prefix('+').unwrap_or(c)),
         };
-        let tag = tag.trim();
-        if tag.is_empty() || tag.contains(char::is_whitespace) || tag.chars().any(char::is_control)
-        {
-            bail!("'{}' is not a tag (one word, no spaces)", sanitize(c));
-        }
-        list.push(tag.to_string());
+        let tag = crate::ui::command::clean_tag(tag)
+            .map_err(|e| anyhow::anyhow!("'{}' is not a tag: {e}", sanitize(c)))?;
+        list.push(tag);
     }
     Ok(Edit::Tags { add, remove })
 }

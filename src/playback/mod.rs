@@ -50,6 +50,9 @@ pub enum PlayerCmd {
         id: String,
         dir: PathBuf,
         path: crate::store::paths::RelPath,
+        /// The take's sample peak (0..1) when known: above 100 % the volume
+        /// never lifts it past full scale.
+        peak: Option<f32>,
     },
     /// Open another take and go on at the same position (A/B comparison;
     /// paused stays paused). With nothing playing, like `Open`.
@@ -57,6 +60,7 @@ pub enum PlayerCmd {
         id: String,
         dir: PathBuf,
         path: crate::store::paths::RelPath,
+        peak: Option<f32>,
     },
     /// A gain on top of the volume (loudness matching); 1.0 is none.
     SetGain(f32),
@@ -66,7 +70,8 @@ pub enum PlayerCmd {
     Stop,
     /// Seek by seconds (`+5`, `-5`) or to an absolute position.
     Seek(SeekTo),
-    /// Volume in percent, 0..=150.
+    /// Volume in percent, 0..=150 (above 100 % only as far as the take's
+    /// peak allows: the player never adds clipping).
     SetVolume(u16),
     /// Loop the take when it ends.
     SetLoop(bool),
@@ -86,7 +91,14 @@ impl SeekTo {
         let secs = |t: &str| -> Result<f64, String> {
             let num = |x: &str| x.parse::<f64>().map_err(|_| bad());
             let v = match t.split_once(':') {
-                Some((m, sec)) => num(m)? * 60.0 + num(sec)?,
+                Some((m, sec)) => {
+                    let sec = num(sec)?;
+                    // 2:75 is not a time.
+                    if !(0.0..60.0).contains(&sec) {
+                        return Err(bad());
+                    }
+                    num(m)? * 60.0 + sec
+                }
                 None => num(t)?,
             };
             if v.is_finite() {
@@ -121,6 +133,9 @@ pub struct Status {
     pub position: Duration,
     pub duration: Duration,
     pub volume: u16,
+    /// The volume the take really plays at when the one asked for would
+    /// push its peak past full scale (or its peak is not known yet).
+    pub capped: Option<u16>,
     pub looping: bool,
     /// The output device is open.
     pub device_open: bool,
@@ -134,6 +149,7 @@ impl Default for Status {
             position: Duration::ZERO,
             duration: Duration::ZERO,
             volume: 100,
+            capped: None,
             looping: false,
             device_open: false,
         }
@@ -184,6 +200,8 @@ struct Track {
     id: String,
     source: Source,
     duration: Duration,
+    /// Its sample peak (0..1), when known.
+    peak: Option<f32>,
 }
 
 /// The engine itself, synchronous; [`PlayerThread`] runs it on a thread.
@@ -225,9 +243,19 @@ impl<O: Output> Engine<O> {
     // One arm per command of the player.
     pub fn handle(&mut self, cmd: PlayerCmd) -> Result<Option<String>, PlayerError> {
         match cmd {
-            PlayerCmd::Open { id, dir, path } => {
+            PlayerCmd::Open {
+                id,
+                dir,
+                path,
+                peak,
+            } => {
                 let source = open_take(&dir, &path)?;
-                self.handle(PlayerCmd::Play { id, source })
+                self.handle(PlayerCmd::Play { id, source })?;
+                if let Some(t) = &mut self.track {
+                    t.peak = peak;
+                }
+                self.apply_level();
+                Ok(None)
             }
             PlayerCmd::Play { id, source } => {
                 crate::fault::point("player");
@@ -237,6 +265,7 @@ impl<O: Output> Engine<O> {
                     id,
                     source,
                     duration,
+                    peak: None,
                 });
                 self.paused = false;
                 if let Err(e) = self.start(Duration::ZERO) {
@@ -245,10 +274,20 @@ impl<O: Output> Engine<O> {
                 }
                 Ok(None)
             }
-            PlayerCmd::Switch { id, dir, path } => {
+            PlayerCmd::Switch {
+                id,
+                dir,
+                path,
+                peak,
+            } => {
                 let source = open_take(&dir, &path)?;
                 if self.track.is_none() {
-                    return self.handle(PlayerCmd::Play { id, source });
+                    self.handle(PlayerCmd::Play { id, source })?;
+                    if let Some(t) = &mut self.track {
+                        t.peak = peak;
+                    }
+                    self.apply_level();
+                    return Ok(None);
                 }
                 crate::fault::point("player");
                 let at = self.position();
@@ -262,6 +301,7 @@ impl<O: Output> Engine<O> {
                     id,
                     source,
                     duration,
+                    peak,
                 });
                 if let Err(e) = self.start(at) {
                     self.stop();
@@ -346,9 +386,35 @@ impl<O: Output> Engine<O> {
         Ok(())
     }
 
-    /// The player's volume: the user's, times the loudness-matching gain.
+    /// The player's volume: the user's, times the loudness-matching gain;
+    /// above 1 only as far as the take's peak stays at or under full scale
+    /// (not at all while its peak is unknown).
     fn level(&self) -> f32 {
-        self.volume as f32 / 100.0 * self.gain
+        let want = self.volume as f32 / 100.0 * self.gain;
+        if want <= 1.0 {
+            return want;
+        }
+        let ceiling = match self.track.as_ref().and_then(|t| t.peak) {
+            Some(p) if p > 0.0 => (1.0 / p).max(1.0),
+            _ => 1.0,
+        };
+        want.min(ceiling)
+    }
+
+    /// Sets the level on the player now playing.
+    fn apply_level(&self) {
+        if let Some(p) = &self.player {
+            p.set_volume(self.level());
+        }
+    }
+
+    /// The volume in percent the take really plays at, when that is less
+    /// than what was asked for (to keep it from clipping).
+    fn capped(&self) -> Option<u16> {
+        let want = self.volume as f32 / 100.0 * self.gain;
+        let got = self.level();
+        (self.track.is_some() && got + 1e-4 < want)
+            .then(|| (got / self.gain.max(1e-6) * 100.0).floor() as u16)
     }
 
     fn stop(&mut self) {
@@ -399,6 +465,7 @@ impl<O: Output> Engine<O> {
             position: self.position().min(duration.max(self.offset)),
             duration,
             volume: self.volume,
+            capped: self.capped(),
             looping: self.looping,
             device_open: self.out.is_open(),
         }

@@ -32,9 +32,18 @@ pub struct Annotation {
 }
 
 impl Annotation {
+    /// Like [`Annotation::summary`], with the note whole.
+    pub(crate) fn summary_full(&self) -> String {
+        self.describe(usize::MAX)
+    }
+
     /// In words, for people: `★★★★☆  ✗ rejected  #keep #bass  “note”`
-    /// (tags and note sanitized), `-` for none.
+    /// (tags and note sanitized, the note cut at 60 columns), `-` for none.
     pub(crate) fn summary(&self) -> String {
+        self.describe(60)
+    }
+
+    fn describe(&self, note_w: usize) -> String {
         use crate::text::{sanitize, stars, truncate};
         let mut parts = Vec::new();
         if self.rating > 0 {
@@ -47,7 +56,7 @@ impl Annotation {
             parts.push(format!("#{}", sanitize(&self.tags.join(" #"))));
         }
         if !self.note.is_empty() {
-            parts.push(format!("“{}”", sanitize(&truncate(&self.note, 60))));
+            parts.push(format!("“{}”", sanitize(&truncate(&self.note, note_w))));
         }
         if parts.is_empty() {
             "-".into()

@@ -147,7 +147,7 @@ pub fn markdown_table() -> String {
 
 /// Every command, in the order help lists them.
 pub(crate) const COMMANDS: &[CommandInfo] = &[
-    c("filter", "[TERMS]", "show only takes matching all terms: model=NAME preset=NAME seed=N stereo=MODE duration>=N quality.KEY>N rating>=N rejected tag=NAME note~TEXT, plain text; \"quotes\" for spaces, ! negates; no terms clears"),
+    c("filter", "[TERMS]", crate::query::FILTER_HELP),
     c("sort", "KEY", "order by newest, oldest, duration, seed, model, rating or quality.KEY (-KEY reverses; next cycles)"),
     c("goto", "ID", "select the take with this id or unique prefix"),
     c("search", "", "open the / search"),
@@ -281,20 +281,18 @@ pub fn parse(line: &str) -> Result<Command, String> {
         "reject" => no_args(Command::Reject),
         "tag" if rest.is_empty() => Err(":tag needs +TAG or -TAG".into()),
         "tag" => {
+            // Quotes keep spaces in a tag, as in :filter.
             let (mut add, mut remove) = (Vec::new(), Vec::new());
-            for w in rest.split_whitespace() {
-                match w.strip_prefix('-') {
-                    Some(t) if !t.is_empty() => remove.push(t.to_string()),
-                    Some(_) => return Err("an empty tag".into()),
-                    None => add.push(w.trim_start_matches('+').to_string()),
-                }
-            }
-            if add.iter().any(String::is_empty) {
-                return Err("an empty tag".into());
+            for w in crate::query::words(rest)? {
+                let (list, tag) = match w.strip_prefix('-') {
+                    Some(t) => (&mut remove, t),
+                    None => (&mut add, w.strip_prefix('+').unwrap_or(&w)),
+                };
+                list.push(clean_tag(tag)?);
             }
             Ok(Command::Tag { add, remove })
         }
-        "note" => Ok(Command::Note(rest.to_string())),
+        "note" => Ok(Command::Note(crate::query::words(rest)?.join(" "))),
         "cull" => no_args(Command::Cull),
         "purge" => no_args(Command::Purge),
         "similar" => no_args(Command::Similar),
@@ -344,6 +342,19 @@ pub fn parse(line: &str) -> Result<Command, String> {
         "" => Err("empty command".into()),
         other => Err(format!("unknown command ':{other}' (try :help)")),
     }
+}
+
+/// A tag as typed: a leading `#` (how tags are shown) is not part of it;
+/// it is not empty and holds no control characters.
+pub(crate) fn clean_tag(t: &str) -> Result<String, String> {
+    let t = t.trim().trim_start_matches('#').trim();
+    if t.is_empty() {
+        return Err("an empty tag".into());
+    }
+    if t.chars().any(char::is_control) {
+        return Err("a tag cannot hold control characters".into());
+    }
+    Ok(t.to_string())
 }
 
 /// The names a command line can start with (for completion).

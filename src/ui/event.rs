@@ -176,6 +176,8 @@ pub enum StoreJob {
     Purge(Vec<String>),
     /// Answer [`StoreEvent::Flushed`] once every job before this one is done.
     Flush(u64),
+    /// Remember the browser's volume, sort and filter for this directory.
+    SaveState(super::app::Saved),
     Undo,
     PlanRepair,
     Repair(RepairPlan),

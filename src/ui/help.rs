@@ -3,7 +3,6 @@
 
 use super::command::COMMANDS;
 use super::keymap::{KeyMode, UserKeys};
-use unicode_width::UnicodeWidthStr;
 
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) enum HelpLine {
@@ -15,23 +14,39 @@ pub(crate) enum HelpLine {
 /// The width of the help's key column.
 pub(crate) const HELP_KEY_W: usize = 18;
 
-/// Splits `text` into lines of at most `width` columns at spaces.
-fn wrap(text: &str, width: usize) -> Vec<String> {
-    let width = width.max(10);
-    let mut lines = vec![String::new()];
-    for word in text.split(' ') {
-        let cur = lines.last_mut().expect("one line");
-        let need = UnicodeWidthStr::width(cur.as_str()) + 1 + UnicodeWidthStr::width(word);
-        if !cur.is_empty() && need > width {
-            lines.push(word.to_string());
-        } else {
-            if !cur.is_empty() {
-                cur.push(' ');
-            }
-            cur.push_str(word);
+/// The most columns a text popup is wide.
+const POPUP_MAX_W: u16 = 100;
+
+/// The inner width (inside the border) of a text popup on a screen `screen_w`
+/// columns wide; drawing and scrolling both use it.
+pub(crate) fn popup_inner_width(screen_w: u16) -> usize {
+    POPUP_MAX_W
+        .min(screen_w.saturating_sub(2))
+        .saturating_sub(2) as usize
+}
+
+/// The popup's outer width.
+pub(crate) fn popup_width(screen_w: u16) -> u16 {
+    POPUP_MAX_W.min(screen_w.saturating_sub(2))
+}
+
+/// The width of the help's key column inside a popup `inner` columns wide.
+pub(crate) fn key_width(inner: usize) -> usize {
+    HELP_KEY_W.min(inner / 3)
+}
+
+/// Lines of a text popup (`:messages`, `:stats`, …) wrapped to its width:
+/// nothing is cut. A line's continuation is indented.
+pub(crate) fn info_lines(lines: &[String], screen_w: u16) -> Vec<String> {
+    let w = popup_inner_width(screen_w).max(4);
+    let mut out = Vec::new();
+    for l in lines {
+        let clean = crate::text::sanitize(l);
+        for (i, part) in crate::text::wrap(&clean, w - 2).into_iter().enumerate() {
+            out.push(if i == 0 { part } else { format!("  {part}") });
         }
     }
-    lines
+    out
 }
 
 /// The help's lines for a screen `width` columns wide (descriptions
@@ -44,7 +59,7 @@ pub(crate) fn help_lines(only: Option<&str>, user: &UserKeys, width: u16) -> Vec
     for l in rows {
         match l {
             HelpLine::Row(k, h) => {
-                for (i, part) in wrap(&h, text_w).into_iter().enumerate() {
+                for (i, part) in crate::text::wrap(&h, text_w).into_iter().enumerate() {
                     out.push(HelpLine::Row(
                         if i == 0 { k.clone() } else { String::new() },
                         part,
@@ -91,14 +106,7 @@ fn help_rows(only: Option<&str>, user: &UserKeys) -> Vec<HelpLine> {
         for (m, code, mods, cmd) in &user.bindings {
             if *m == mode {
                 out.push(HelpLine::Row(
-                    format!(
-                        "{}{code:?}",
-                        if mods.is_empty() {
-                            String::new()
-                        } else {
-                            format!("{mods:?}+")
-                        }
-                    ),
+                    super::keymap::key_label(*code, *mods),
                     format!(":{cmd} (your binding)"),
                 ));
             }

@@ -66,6 +66,21 @@ impl KeyMode {
         }
     }
 
+    /// The bar's hint when no message is up: the mode's most used keys.
+    pub(crate) fn hint(self) -> &'static str {
+        match self {
+            KeyMode::Normal => "? help  : command  / search  Enter play  d delete  u undo  q quit",
+            KeyMode::Compare => {
+                "Tab switch  Enter play  Space pause  ←/→ seek  1-5/0 rate  x reject  L level  : command  Esc close"
+            }
+            KeyMode::Confirm => "y yes  n / Esc no",
+            KeyMode::Popup => "j / k scroll  PgDn / PgUp page  Esc close",
+            KeyMode::HistorySearch => "type to search  Enter take it  Esc back",
+            KeyMode::Search => "Enter keep  Esc clear  ↓ / ↑ matches",
+            KeyMode::Command => "Enter run  Esc close  ↑ / ↓ history  Tab complete",
+        }
+    }
+
     /// True for modes where keys no binding takes edit text.
     pub(crate) fn edits_text(self) -> bool {
         matches!(
@@ -303,7 +318,7 @@ const SEARCH: &[Binding] = &[
         "↓ / ↑",
         &[(KeyCode::Down, N)],
         "next-match",
-        "next / previous match",
+        "next / previous match (↑ with nothing typed: the previous search)",
     ),
     b("", &[(KeyCode::Up, N)], "prev-match", ""),
 ];
@@ -493,6 +508,57 @@ pub(crate) fn parse_key(s: &str) -> Result<(KeyCode, KeyModifiers), String> {
         }
     };
     Ok((code, mods))
+}
+
+/// A key as the config file writes it: `z`, `K`, `F5`, `Ctrl-p`,
+/// `Alt-Enter`, `Shift-Tab`, `Space`.
+pub(crate) fn key_label(code: KeyCode, mods: KeyModifiers) -> String {
+    let mut s = String::new();
+    for (m, name) in [
+        (KeyModifiers::CONTROL, "Ctrl-"),
+        (KeyModifiers::ALT, "Alt-"),
+        (KeyModifiers::SUPER, "Super-"),
+    ] {
+        if mods.contains(m) {
+            s.push_str(name);
+        }
+    }
+    let shifted = mods.contains(KeyModifiers::SHIFT);
+    match code {
+        // Shift shows in the character itself.
+        KeyCode::Char(' ') => s.push_str("Space"),
+        KeyCode::Char(c) => s.push(c),
+        KeyCode::F(n) => {
+            if shifted {
+                s.push_str("Shift-");
+            }
+            s.push_str(&format!("F{n}"));
+        }
+        KeyCode::BackTab => s.push_str("Shift-Tab"),
+        other => {
+            if shifted {
+                s.push_str("Shift-");
+            }
+            s.push_str(match other {
+                KeyCode::Enter => "Enter",
+                KeyCode::Esc => "Esc",
+                KeyCode::Tab => "Tab",
+                KeyCode::Backspace => "Backspace",
+                KeyCode::Delete => "Delete",
+                KeyCode::Up => "Up",
+                KeyCode::Down => "Down",
+                KeyCode::Left => "Left",
+                KeyCode::Right => "Right",
+                KeyCode::Home => "Home",
+                KeyCode::End => "End",
+                KeyCode::PageUp => "PageUp",
+                KeyCode::PageDown => "PageDown",
+                KeyCode::Insert => "Insert",
+                _ => "?",
+            });
+        }
+    }
+    s
 }
 
 /// Whether `key` is the table key `(code, mods)` (Shift is ignored for

@@ -37,6 +37,10 @@ pub fn open_app(dir: &Path, command_history: Option<PathBuf>) -> Result<App> {
         app.error(e);
     }
     app.say_index_problems();
+    match super::app::load_saved(dir) {
+        Ok(saved) => app.restore(saved),
+        Err(e) => app.error(e),
+    }
     Ok(app)
 }
 
@@ -48,7 +52,16 @@ pub fn run(
     settings: super::Settings,
     retention: Option<std::time::Duration>,
     problem: Option<String>,
+    fresh: bool,
 ) -> Result<i32> {
+    if fresh {
+        // Start from the defaults: what was remembered is forgotten.
+        match std::fs::remove_file(super::app::Saved::path(dir)) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => anyhow::bail!("cannot forget the browser's state: {e}"),
+        }
+    }
     let history = history_file(dir, command_history.clone());
     let mut app = open_app(dir, command_history)?;
     let effects = app.configure(settings);

@@ -9,6 +9,8 @@ use ratatui::style::{Color, Modifier, Style};
 #[derive(Debug, Clone, PartialEq)]
 pub struct Theme {
     pub accent: Option<Color>,
+    /// The list's sparklines (a calm colour: there is one on every row).
+    pub sparkline: Option<Color>,
     pub waveform: Option<Color>,
     pub waveform_right: Option<Color>,
     pub playhead: Option<Color>,
@@ -26,6 +28,7 @@ impl Default for Theme {
     fn default() -> Theme {
         Theme {
             accent: Some(Color::Yellow),
+            sparkline: Some(Color::Indexed(67)),
             waveform: Some(Color::Cyan),
             waveform_right: Some(Color::LightBlue),
             playhead: Some(Color::Yellow),
@@ -44,6 +47,7 @@ impl Default for Theme {
 /// The names of the theme's colours (for the config file and its docs).
 const THEME_KEYS: &[&str] = &[
     "accent",
+    "sparkline",
     "waveform",
     "waveform_right",
     "playhead",
@@ -66,6 +70,7 @@ impl Theme {
     pub fn no_color() -> Theme {
         Theme {
             accent: None,
+            sparkline: None,
             waveform: None,
             waveform_right: None,
             playhead: None,
@@ -101,6 +106,7 @@ impl Theme {
         };
         let slot = match key {
             "accent" => &mut self.accent,
+            "sparkline" => &mut self.sparkline,
             "waveform" => &mut self.waveform,
             "waveform_right" => &mut self.waveform_right,
             "playhead" => &mut self.playhead,
@@ -149,7 +155,12 @@ impl Theme {
     }
 
     pub(crate) fn spark(&self) -> Style {
-        fg(self.waveform)
+        fg(self.sparkline)
+    }
+
+    /// A sparkline's columns at full scale (the take clips there).
+    pub(crate) fn spark_hot(&self) -> Style {
+        fg(self.error).add_modifier(Modifier::BOLD)
     }
 
     pub(crate) fn wave(&self, channel: usize) -> Color {

@@ -26,11 +26,14 @@ impl ViewSpec {
 
     /// True when what the list shows depends on the annotations.
     pub(crate) fn uses_annotations(&self) -> bool {
-        self.filter.uses_annotations() || self.sort.key == crate::query::SortKey::Rating
+        !self.search.is_empty()
+            || self.filter.uses_annotations()
+            || self.sort.key == crate::query::SortKey::Rating
     }
 
     pub fn shows(&self, e: &HistoryEntry, notes: &Annotations) -> bool {
-        (self.search.is_empty() || search_matches(e, &self.search)) && self.filter.matches(e, notes)
+        (self.search.is_empty() || search_matches(e, notes.get(&e.entry_id), &self.search))
+            && self.filter.matches(e, notes)
     }
 }
 

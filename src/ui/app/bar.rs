@@ -167,7 +167,14 @@ impl App {
         let mut effects = vec![Effect::Store(StoreJob::SaveCommand(line.clone()))];
         match command::parse(&line) {
             Ok(cmd) => effects.extend(self.run(cmd)),
-            Err(e) => self.error(e),
+            Err(e) => {
+                let name = line.split_whitespace().next().unwrap_or_default();
+                if matches!(name, "rate" | "reject" | "tag" | "note") {
+                    self.messages.error_about(super::Cause::Edit, e);
+                } else {
+                    self.error(e);
+                }
+            }
         }
         effects
     }

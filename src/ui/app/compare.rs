@@ -40,6 +40,15 @@ pub enum LevelMatch {
 }
 
 impl App {
+    /// The A/B view on screen: open, or under its `:` bar.
+    pub fn compare_view(&self) -> Option<&Compare> {
+        match (&self.mode, &self.bar.return_to) {
+            (Mode::Compare(c), _) => Some(c),
+            (Mode::Command | Mode::HistorySearch, Some(Mode::Compare(c))) => Some(c),
+            _ => None,
+        }
+    }
+
     /// `:ab`: the two takes to compare.
     pub(super) fn open_compare(&mut self, ids: Vec<String>) -> Vec<Effect> {
         let marked = &self.list.marked;
@@ -80,6 +89,10 @@ impl App {
             }
         };
         match pick {
+            Ok(t) if t.len() == 2 && t[0].entry_id == t[1].entry_id => self.error(format!(
+                "{} twice: :ab compares two different takes",
+                crate::text::sanitize(t[0].short_id())
+            )),
             Ok(t) if t.len() == 2 => {
                 let rows = crate::diff::rows(&t[0], &t[1]);
                 self.mode = Mode::Compare(Compare {
@@ -179,6 +192,7 @@ impl App {
                             id: e.entry_id.clone(),
                             dir: self.store.dir().to_path_buf(),
                             path,
+                            peak: self.waves.sample_peak(&e.entry_id),
                         })),
                         Err(why) => self.error(format!("cannot play {}: {why}", e.short_id())),
                     }

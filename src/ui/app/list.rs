@@ -396,7 +396,7 @@ impl App {
         if !self.list.marked.is_empty() {
             what.push(count(self.list.marked.len(), "mark", "marks"));
         }
-        self.find = super::Find::default();
+        self.find.reset();
         self.list.marked.clear();
         self.messages.dismiss_all();
         let fx = if self.list.view.spec.filter.is_empty() {

@@ -26,6 +26,9 @@ pub enum Cause {
     Config,
     /// The annotations file cannot be read (cleared when it can).
     Annotations,
+    /// A rating, reject, tag or note command that did not parse (cleared
+    /// by the next one that works).
+    Edit,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -62,6 +65,15 @@ impl Messages {
     }
 
     pub fn push(&mut self, level: Level, cause: Cause, text: String) {
+        // The same message again (autoplay over takes with no device, say)
+        // is the one message, shown again; not another line.
+        if let Some(last) = self.list.back_mut() {
+            if last.level == level && last.cause == cause && last.text == text {
+                last.at = self.ticks;
+                last.dismissed = false;
+                return;
+            }
+        }
         tracing::info!("{level:?}: {text}");
         self.list.push_back(Message {
             level,

@@ -26,6 +26,7 @@ mod messages;
 mod normal;
 mod playback;
 mod popup;
+mod saved;
 mod search;
 mod store_events;
 mod triage;
@@ -36,6 +37,8 @@ pub use confirm::Confirm;
 pub use list::List;
 pub use messages::{Cause, Level, Message, Messages};
 pub use playback::{PeakState, Player, Waves};
+pub use saved::Saved;
+pub(crate) use saved::{load as load_saved, save as save_state};
 pub use search::Find;
 pub use triage::Triage;
 
@@ -122,6 +125,13 @@ pub struct App {
     writes_sent: u64,
     writes_done: u64,
     leaving: Leaving,
+    /// Effects to hand out with the next update (restored state).
+    queued: Vec<Effect>,
+    /// What was last remembered of the volume, sort and filter.
+    saved: Saved,
+    /// The sort came from what was remembered (the config's default sort
+    /// does not replace it).
+    sort_restored: bool,
 }
 
 impl App {
@@ -145,6 +155,9 @@ impl App {
             writes_sent: 0,
             writes_done: 0,
             leaving: Leaving::No,
+            queued: Vec::new(),
+            saved: Saved::default(),
+            sort_restored: false,
         };
         app.scroll_into_view();
         app
@@ -166,7 +179,7 @@ impl App {
     pub fn configure(&mut self, settings: super::Settings) -> Vec<Effect> {
         self.user_keys = settings.keys;
         self.theme = super::theme::Theme::for_env(settings.theme);
-        if settings.sort == self.list.view.spec.sort {
+        if self.sort_restored || settings.sort == self.list.view.spec.sort {
             return vec![];
         }
         let mut spec = self.list.view.spec.clone();
@@ -194,7 +207,8 @@ impl App {
 
     /// The one place where the state changes.
     pub fn update(&mut self, ev: Event) -> Vec<Effect> {
-        let mut fx = match ev {
+        let mut fx = std::mem::take(&mut self.queued);
+        fx.extend(match ev {
             Event::Key(k) if k.kind != KeyEventKind::Release => self.on_key(k),
             Event::Key(_) => vec![],
             Event::Mouse(m) => self.on_mouse(m),
@@ -223,8 +237,9 @@ impl App {
                 self.paths_found(line, head, candidates);
                 vec![]
             }
-        };
+        });
         fx.extend(self.wanted_peaks());
+        fx.extend(self.save_if_changed());
         self.count_hidden_marks();
         fx.extend(
             self.list

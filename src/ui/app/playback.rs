@@ -50,6 +50,14 @@ impl Waves {
         }
     }
 
+    /// The take's sample peak (0..1) from its waveform, when read.
+    pub(super) fn sample_peak(&self, id: &str) -> Option<f32> {
+        match self.peaks.get(id) {
+            Some(PeakState::Ready(p)) => Some(p.sample_peak()),
+            _ => None,
+        }
+    }
+
     /// The take changed (or left): its waveform and files are read again.
     pub(super) fn forget(&mut self, id: &str) {
         self.peaks.remove(id);
@@ -106,6 +114,7 @@ impl App {
                 id: e.entry_id.clone(),
                 dir: self.store.dir().to_path_buf(),
                 path,
+                peak: self.waves.sample_peak(&e.entry_id),
             })],
             Err(why) => {
                 self.error(format!(

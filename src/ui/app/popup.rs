@@ -58,7 +58,7 @@ impl App {
             Mode::Help { only, .. } => {
                 crate::ui::help::help_lines(only.as_deref(), &self.user_keys, self.size.width).len()
             }
-            Mode::Info { lines, .. } => lines.len(),
+            Mode::Info { lines, .. } => crate::ui::help::info_lines(lines, self.size.width).len(),
             _ => return vec![],
         };
         let page = self.popup_page();

@@ -21,15 +21,32 @@ pub struct Find {
     seq: u64,
     /// The selection before `/` started (restored by Esc).
     from: Option<usize>,
+    /// The last search confirmed with Enter (↑ in an empty `/` brings it back).
+    pub last: String,
+}
+
+impl Find {
+    /// No search any more (the last confirmed one is kept for ↑).
+    pub(super) fn reset(&mut self) {
+        let last = std::mem::take(&mut self.last);
+        *self = Find {
+            last,
+            ..Find::default()
+        };
+    }
 }
 
 impl App {
-    /// `/`: a new search, typed from empty.
+    /// `/`: a new search, typed from empty (the previous one is one ↑ away).
     pub(super) fn open_search(&mut self) -> Vec<Effect> {
         self.mode = Mode::Search;
         self.find.from = Some(self.list.selected);
-        self.bar.input = tui_input::Input::new(self.find.query.clone());
-        vec![]
+        self.bar.input = tui_input::Input::default();
+        let fx = self.set_query("");
+        if !self.find.query.is_empty() {
+            self.find.last = self.find.query.clone();
+        }
+        fx
     }
 
     pub(super) fn run_search(&mut self, cmd: Command) -> Vec<Effect> {
@@ -38,17 +55,28 @@ impl App {
                 self.mode = Mode::Normal;
                 self.find.from = None;
                 self.find.land = self.find.pending;
+                if !self.find.query.is_empty() {
+                    self.find.last = self.find.query.clone();
+                }
                 self.say_match();
                 vec![]
             }
             Command::Cancel => {
                 self.mode = Mode::Normal;
                 let from = self.find.from.take();
-                self.find = Find::default();
+                self.find.reset();
                 match from {
                     Some(row) => self.move_to(row),
                     None => vec![],
                 }
+            }
+            // ↑ with nothing typed: the previous search.
+            Command::PrevMatch
+                if self.bar.input.value().is_empty() && !self.find.last.is_empty() =>
+            {
+                let last = self.find.last.clone();
+                self.bar.input = tui_input::Input::new(last.clone());
+                self.set_query(&last)
             }
             Command::NextMatch => self.next_match(true),
             Command::PrevMatch => self.next_match(false),
@@ -66,9 +94,12 @@ impl App {
         self.find.seq += 1;
         let rows = &self.list.view.rows;
         if rows.len() <= self.list.inline_limit {
-            let q = &self.find.query;
+            let (q, notes) = (&self.find.query, &self.triage.notes);
             self.find.matches = (0..rows.len())
-                .filter(|&i| crate::query::search_matches(&rows[i], q))
+                .filter(|&i| {
+                    let e = &rows[i];
+                    crate::query::search_matches(e, notes.get(&e.entry_id), q)
+                })
                 .collect();
             self.find.pending = false;
             return vec![];
@@ -122,7 +153,7 @@ impl App {
     }
 
     /// "match 2/5" once the search is confirmed and its matches are in.
-    fn say_match(&mut self) {
+    pub(super) fn say_match(&mut self) {
         match self.match_position() {
             Some((_, 0)) => self.info(format!("no match for '{}'", self.find.query)),
             Some((at, n)) => self.info(format!("match {at}/{n} (n / N: next / previous)")),
@@ -169,7 +200,10 @@ impl App {
             m.iter().rev().find(|&&r| r < sel).or(m.last())
         };
         let row = *row.expect("not empty");
-        self.move_to(row)
+        let fx = self.move_to(row);
+        // The message says where the selection is now (as the status line).
+        self.say_match();
+        fx
     }
 
     /// The search text changed while typing.

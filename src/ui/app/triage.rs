@@ -4,7 +4,7 @@
 
 use super::{App, Effect};
 use crate::query::Sort;
-use crate::store::annotations::{Annotations, Edit};
+use crate::store::annotations::{Annotation, Annotations, Edit};
 use crate::ui::command::Command;
 use crate::ui::event::StoreJob;
 use std::sync::Arc;
@@ -32,14 +32,23 @@ impl App {
             return vec![];
         }
         let notes = Arc::make_mut(&mut self.triage.notes);
+        let mut last = Annotation::default();
         for id in &ids {
             let now = edit.applied_to(&notes.get(id).cloned().unwrap_or_default());
+            last = now.clone();
             if now.is_empty() {
                 notes.remove(id);
             } else {
                 notes.insert(id.clone(), now);
             }
         }
+        // Say what was done; an older error about such a command is over.
+        self.messages.clear_cause(super::Cause::Edit);
+        let who = match &ids[..] {
+            [one] => crate::text::sanitize(crate::text::short_id(one)).into_owned(),
+            many => crate::text::count(many.len(), "take", "takes"),
+        };
+        self.info(format!("{who}: {}", done(&edit, &last)));
         self.triage.annotating += 1;
         let mut fx = vec![Effect::Store(StoreJob::Annotate { ids, edit })];
         if self.list.view.spec.uses_annotations() {
@@ -161,5 +170,20 @@ impl App {
         ));
         // The selection stays on the take, which comes first.
         self.set_sort(sort)
+    }
+}
+
+/// What an edit did, in words (`rated ★★★★☆`, `tags #a #b`).
+fn done(edit: &Edit, after: &Annotation) -> String {
+    use crate::text::{sanitize, stars, truncate};
+    match edit {
+        Edit::Rate(0) => "rating removed".into(),
+        Edit::Rate(n) => format!("rated {}", stars(*n)),
+        Edit::Reject(_) | Edit::ToggleReject if after.rejected => "rejected".into(),
+        Edit::Reject(_) | Edit::ToggleReject => "no longer rejected".into(),
+        Edit::Tags { .. } if after.tags.is_empty() => "no tags".into(),
+        Edit::Tags { .. } => format!("tags #{}", sanitize(&after.tags.join(" #"))),
+        Edit::Note(n) if n.is_empty() => "note removed".into(),
+        Edit::Note(n) => format!("note “{}”", sanitize(&truncate(n, 60))),
     }
 }

@@ -1,7 +1,7 @@
 //! The A/B view: both takes' waveforms under one playhead, and what differs.
 
 use super::super::app::{App, Compare, LevelMatch};
-use super::popups::popup;
+use super::popups::clear;
 use super::status::play_label;
 use super::waveform::draw_waveform_at;
 use crate::text::{duration, pad, sanitize, truncate};
@@ -11,11 +11,11 @@ use ratatui::widgets::{Block, Borders, Paragraph};
 use ratatui::Frame;
 use unicode_width::UnicodeWidthStr;
 
-/// The A/B view: both waveforms under one playhead, what differs, the keys.
-pub(super) fn draw_compare(f: &mut Frame, app: &App, c: &Compare) {
+/// The A/B view, over all of `r` (it owns the screen it draws on): both
+/// waveforms on one time axis under one playhead, what differs.
+pub(super) fn draw_compare(f: &mut Frame, app: &App, c: &Compare, r: ratatui::layout::Rect) {
     let t = &app.theme;
-    let a = f.area();
-    let r = popup(f, a.width.saturating_sub(2), a.height.saturating_sub(2));
+    clear(f.buffer_mut(), r);
     let heard = c.heard_take();
     let playing = app.is_playing(&heard.entry_id);
     let title = format!(
@@ -39,11 +39,7 @@ pub(super) fn draw_compare(f: &mut Frame, app: &App, c: &Compare) {
     );
     let block = Block::default()
         .borders(Borders::ALL)
-        .title(Span::styled(title, t.title()))
-        .title_bottom(Span::styled(
-            " Tab switch · Enter play · Space pause · ←/→ seek · 1-5/0 rate · x reject · L level · Esc close ",
-            t.dim(),
-        ));
+        .title(Span::styled(title, t.title()));
     let inner = block.inner(r);
     f.render_widget(block, r);
     let wave_h = ((inner.height.saturating_sub(4)) / 3).clamp(2, 8);
@@ -55,10 +51,14 @@ pub(super) fn draw_compare(f: &mut Frame, app: &App, c: &Compare) {
         Constraint::Min(1),
     ])
     .split(inner);
-    // One playhead for both: the position of the take heard.
-    let ratio = (playing && app.player.status.duration.as_secs_f64() > 0.0).then(|| {
-        app.player.status.position.as_secs_f64() / app.player.status.duration.as_secs_f64()
-    });
+    // One time axis for both (the longer take's length), one playhead: the
+    // position of the take heard.
+    let length = |e: &crate::store::HistoryEntry| match app.waves.peaks.get(&e.entry_id) {
+        Some(crate::ui::app::PeakState::Ready(p)) => p.duration_s(),
+        _ => e.duration_s,
+    };
+    let axis = length(&c.takes[0]).max(length(&c.takes[1]));
+    let playhead = playing.then_some(app.player.status.position.as_secs_f64());
     for (i, e) in c.takes.iter().enumerate() {
         let label = format!(
             "{} {}  {}  {}  {}{}",
@@ -82,7 +82,7 @@ pub(super) fn draw_compare(f: &mut Frame, app: &App, c: &Compare) {
             Paragraph::new(Span::styled(truncate(&label, inner.width as usize), style)),
             parts[i * 2],
         );
-        draw_waveform_at(f, app, e, parts[i * 2 + 1], ratio);
+        draw_waveform_at(f, app, e, parts[i * 2 + 1], playhead, Some(axis));
     }
     let w = parts[4].width as usize;
     let label_w = c

@@ -13,17 +13,49 @@ use unicode_width::UnicodeWidthStr;
 
 const BARS: [char; 8] = ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'];
 
-pub(super) fn sparkline(app: &App, e: &HistoryEntry, width: usize) -> Span<'static> {
+/// The sparklines' scale: a column's peak from this many dBFS (no bar) up to
+/// 0 dBFS (a full bar), in eight steps of 6 dB: a quiet take looks quiet.
+pub(crate) const SPARK_FLOOR_DB: f32 = -48.0;
+
+/// Peaks at or above this (-0.1 dBFS) are at full scale: the take clips.
+const FULL_SCALE: f32 = 0.988_6;
+
+/// The bar for a column whose peak is `v` (0..1), at true level.
+fn bar(v: f32) -> char {
+    let db = 20.0 * v.max(1e-9).log10();
+    if db <= SPARK_FLOOR_DB {
+        return ' ';
+    }
+    let level = ((db - SPARK_FLOOR_DB) / -SPARK_FLOOR_DB * 8.0).ceil();
+    BARS[(level.clamp(1.0, 8.0) as usize) - 1]
+}
+
+/// A take's sparkline: its peak per column at true level, columns at full
+/// scale in the "hot" style, a take that never rises above the floor said
+/// in words.
+pub(super) fn sparkline(app: &App, e: &HistoryEntry, width: usize) -> Vec<Span<'static>> {
     let t = &app.theme;
     match app.waves.peaks.get(&e.entry_id) {
         Some(PeakState::Ready(p)) => {
             let env = p.envelope(width);
-            let peak = env.iter().copied().fold(0f32, f32::max).max(1e-6);
-            let s: String = env
-                .iter()
-                .map(|v| BARS[((v / peak) * 7.0).round().clamp(0.0, 7.0) as usize])
-                .collect();
-            Span::styled(s, t.spark())
+            if env.iter().all(|&v| bar(v) == ' ') {
+                return vec![Span::styled(truncate("near silence", width), t.dim())];
+            }
+            // Runs of columns in one style.
+            let mut spans: Vec<Span<'static>> = Vec::new();
+            let (mut run, mut hot) = (String::new(), false);
+            for &v in &env {
+                let h = v >= FULL_SCALE;
+                if h != hot && !run.is_empty() {
+                    let style = if hot { t.spark_hot() } else { t.spark() };
+                    spans.push(Span::styled(std::mem::take(&mut run), style));
+                }
+                hot = h;
+                run.push(bar(v));
+            }
+            let style = if hot { t.spark_hot() } else { t.spark() };
+            spans.push(Span::styled(run, style));
+            spans
         }
         Some(PeakState::Failed(why)) => {
             let (long, short) = match why {
@@ -33,10 +65,38 @@ pub(super) fn sparkline(app: &App, e: &HistoryEntry, width: usize) -> Span<'stat
                 PeakFailure::Unreadable(_) => ("cannot read", "unread."),
             };
             let label = if long.len() <= width { long } else { short };
-            Span::styled(truncate(label, width), t.bad())
+            vec![Span::styled(truncate(label, width), t.bad())]
         }
-        _ => Span::styled(truncate("·····", width), t.dim()),
+        _ => vec![Span::styled(truncate("·····", width), t.dim())],
     }
+}
+
+/// A column shown beside the fixed ones: the value a sort orders by (the
+/// likeness of `:similar`, a `quality.KEY`).
+pub(super) struct Column<'a> {
+    header: String,
+    width: usize,
+    value: Box<dyn Fn(&HistoryEntry) -> String + 'a>,
+}
+
+/// The columns the list shows beyond the fixed ones, now.
+fn extra_columns(app: &App) -> Vec<Column<'_>> {
+    use crate::query::SortKey;
+    let mut out = Vec::new();
+    match &app.list.view.spec.sort.key {
+        SortKey::Similar(r) => out.push(Column {
+            header: "DIST".into(),
+            width: 6,
+            value: Box::new(move |e| format!("{:.3}", r.0.distance(e))),
+        }),
+        SortKey::Quality(k) => out.push(Column {
+            header: k.rsplit('.').next().unwrap_or(k).to_uppercase(),
+            width: 8,
+            value: Box::new(move |e| crate::query::quality_text(e, k)),
+        }),
+        _ => {}
+    }
+    out
 }
 
 /// The list's columns for a width: (tier, age width, model width, preset
@@ -69,6 +129,14 @@ pub(super) fn draw_list(f: &mut Frame, app: &App, area: Rect, now: DateTime<Utc>
     let mut header = format!("  {:<8} {:>age_w$} {} ", "ID", "AGE", pad("MODEL", model_w));
     if tier > 0 {
         header.push_str(&format!("{} {:>10} ", pad("PRESET", preset_w), "SEED"));
+    }
+    let extra = extra_columns(app);
+    for c in &extra {
+        header.push_str(&format!(
+            "{:>w$} ",
+            truncate(&c.header, c.width),
+            w = c.width
+        ));
     }
     // Ratings and rejects get a column once there are any.
     let show_keep = !app.triage.notes.is_empty();
@@ -112,6 +180,13 @@ pub(super) fn draw_list(f: &mut Frame, app: &App, area: Rect, now: DateTime<Utc>
                 truncate(&e.seed.to_string(), 10)
             ));
         }
+        for c in &extra {
+            text.push_str(&format!(
+                "{:>w$} ",
+                truncate(&(c.value)(e), c.width),
+                w = c.width
+            ));
+        }
         let note = app.triage.notes.get(&e.entry_id);
         let rejected = note.is_some_and(|a| a.rejected);
         let keep = note.map(|a| a.mark()).unwrap_or_default();
@@ -128,7 +203,7 @@ pub(super) fn draw_list(f: &mut Frame, app: &App, area: Rect, now: DateTime<Utc>
             Span::raw(truncate(&text, w.saturating_sub(2))),
         ];
         if spark_w > 0 {
-            spans.push(sparkline(app, e, spark_w));
+            spans.extend(sparkline(app, e, spark_w));
         }
         let mut line = Line::from(spans);
         if rejected {

@@ -26,6 +26,16 @@ pub fn draw(f: &mut Frame, app: &App, now: DateTime<Utc>) {
         f.render_widget(Paragraph::new(msg).wrap(Wrap { trim: true }), area);
         return;
     };
+    // The A/B view owns the screen (also while its `:` bar is open).
+    if let Some(c) = app.compare_view() {
+        let above = ratatui::layout::Rect::new(area.x, area.y, area.width, a.bar.y - area.y);
+        compare::draw_compare(f, app, c, above);
+        status::draw_bar(f, app, a.bar);
+        if app.mode == Mode::Command && app.bar.completion.is_some() {
+            popups::draw_completion(f, app, a.bar);
+        }
+        return;
+    }
     list::draw_list(f, app, a.list, now);
     panel::draw_panel(f, app, a.panel, now);
     status::draw_status(f, app, a.status);
@@ -39,7 +49,6 @@ pub fn draw(f: &mut Frame, app: &App, now: DateTime<Utc>) {
             scroll,
         } => popups::draw_info(f, app, title, lines, *scroll),
         Mode::HistorySearch => popups::draw_history_search(f, app),
-        Mode::Compare(c) => compare::draw_compare(f, app, c),
         Mode::Command if app.bar.completion.is_some() => popups::draw_completion(f, app, a.bar),
         _ => {}
     }

@@ -13,13 +13,15 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Gauge, Paragraph};
 use ratatui::Frame;
 
-pub(super) fn file_line(
+/// A file's line (size and path, or what is wrong), wrapped: a long path
+/// is shown whole.
+pub(super) fn file_lines(
     app: &App,
     label: &str,
     rel: &str,
     state: Option<&FileState>,
     width: usize,
-) -> Line<'static> {
+) -> Vec<Line<'static>> {
     let t = &app.theme;
     let (text, style) = match state {
         Some(FileState::Present { bytes, .. }) => (
@@ -30,10 +32,22 @@ pub(super) fn file_line(
         Some(FileState::Invalid { reason }) => (format!("INVALID: {}", sanitize(reason)), t.bad()),
         None => (format!("…        {}", sanitize(rel)), t.dim()),
     };
-    Line::from(vec![
-        Span::styled(format!("{label:<10}"), t.label()),
-        Span::styled(truncate(&text, width.saturating_sub(10)), style),
-    ])
+    wrapped(app, label, &text, width, style)
+}
+
+/// `label  value`, the value wrapped under itself when it is long.
+fn wrapped(app: &App, label: &str, value: &str, width: usize, style: Style) -> Vec<Line<'static>> {
+    crate::text::wrap(value, width.saturating_sub(10).max(1))
+        .into_iter()
+        .enumerate()
+        .map(|(i, part)| {
+            let l = if i == 0 { label } else { "" };
+            Line::from(vec![
+                Span::styled(format!("{l:<10}"), app.theme.label()),
+                Span::styled(part, style),
+            ])
+        })
+        .collect()
 }
 
 pub(super) fn kv(app: &App, label: &str, value: String, width: usize) -> Line<'static> {
@@ -141,11 +155,18 @@ pub(super) fn draw_panel(f: &mut Frame, app: &App, area: Rect, now: DateTime<Utc
         lines.push(kv(app, "latent", latent_summary(l), w));
     }
     if let Some(a) = app.triage.notes.get(&e.entry_id) {
-        lines.push(kv(app, "keep", a.summary(), w));
+        // The note whole, wrapped.
+        lines.extend(wrapped(app, "keep", &a.summary_full(), w, Style::new()));
     }
     let files = app.waves.files.get(&e.entry_id);
-    lines.push(file_line(app, "wav", &e.audio_file, files.map(|f| &f.0), w));
-    lines.push(file_line(
+    lines.extend(file_lines(
+        app,
+        "wav",
+        &e.audio_file,
+        files.map(|f| &f.0),
+        w,
+    ));
+    lines.extend(file_lines(
         app,
         "png",
         &e.thumbnail_file,
@@ -160,6 +181,8 @@ pub(super) fn draw_panel(f: &mut Frame, app: &App, area: Rect, now: DateTime<Utc
             w,
         ));
     }
+    // The text what it needs, the waveform the room left (at least 3 rows,
+    // and the progress line under it).
     let text_h = (lines.len() as u16).min(inner.height.saturating_sub(4));
     let parts = Layout::vertical([
         Constraint::Length(text_h),

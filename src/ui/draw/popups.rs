@@ -2,7 +2,9 @@
 //! command history search, completion candidates.
 
 use super::super::app::{App, Confirm};
-use super::super::help::{help_lines, HelpLine, HELP_KEY_W};
+use super::super::help::{
+    help_lines, info_lines, key_width, popup_inner_width, popup_width, HelpLine,
+};
 use crate::text::{count, pad, sanitize, truncate};
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
@@ -57,8 +59,9 @@ pub(super) fn draw_confirm(f: &mut Frame, app: &App, c: &Confirm) {
             permanent,
         } => {
             let mut q = format!(
-                "Delete {} and their files{}?",
+                "Delete {} and {} files{}?",
                 count(ids.len(), "take", "takes"),
+                if ids.len() == 1 { "its" } else { "their" },
                 if *permanent { " for good" } else { "" }
             );
             if *hidden > 0 {
@@ -92,8 +95,9 @@ pub(super) fn draw_confirm(f: &mut Frame, app: &App, c: &Confirm) {
         }
         Confirm::Purge { ids, hidden } => {
             let mut q = format!(
-                "Move {} and their files to the trash?",
-                count(ids.len(), "rejected take", "rejected takes")
+                "Move {} and {} files to the trash?",
+                count(ids.len(), "rejected take", "rejected takes"),
+                if ids.len() == 1 { "its" } else { "their" }
             );
             if *hidden > 0 {
                 q.push_str(&format!(" ({hidden} of them hidden by the filter)"));
@@ -141,7 +145,27 @@ pub(super) fn draw_confirm(f: &mut Frame, app: &App, c: &Confirm) {
             )
         }
     };
-    lines.push(Line::from(""));
+    // The question and its answer keys always show: on a low screen the
+    // list of takes between them gives way.
+    let room = (f.area().height.saturating_sub(4) as usize).max(2);
+    if lines.len() + 2 > room {
+        let keep = room.saturating_sub(3);
+        let cut = lines.len() - keep;
+        lines.truncate(keep.max(1));
+        lines.push(Line::from(Span::styled(
+            format!("  … ({cut} more lines)"),
+            t.dim(),
+        )));
+    } else {
+        lines.push(Line::from(""));
+    }
+    // The keys in short when the popup is too narrow for the long form.
+    let inner_now = (f.area().width.saturating_sub(2) as usize).min(inner_w + 4) - 2;
+    let question = if UnicodeWidthStr::width(question) > inner_now {
+        "y yes   n / Esc no"
+    } else {
+        question
+    };
     lines.push(Line::from(Span::styled(
         question,
         Style::new().add_modifier(Modifier::BOLD),
@@ -169,8 +193,7 @@ pub(super) fn draw_scrolled(
 ) {
     let a = f.area();
     let h = (lines.len() as u16 + 2).min(a.height.saturating_sub(2));
-    let w = 100u16.min(a.width.saturating_sub(2));
-    let r = popup(f, w, h);
+    let r = popup(f, popup_width(a.width), h);
     let shown = r.height.saturating_sub(2) as usize;
     let more = if lines.len() > scroll + shown {
         format!(" ↓ {} more ", lines.len() - scroll - shown)
@@ -190,19 +213,17 @@ pub(super) fn draw_scrolled(
 }
 
 pub(super) fn draw_help(f: &mut Frame, app: &App, only: Option<&str>, scroll: usize) {
-    let w = (f.area().width.saturating_sub(4)) as usize;
+    let w = popup_inner_width(f.area().width);
     let t = &app.theme;
+    let key_w = key_width(w);
     let lines: Vec<Line<'static>> = help_lines(only, &app.user_keys, f.area().width)
         .into_iter()
         .map(|l| match l {
             HelpLine::Title(s) => Line::from(Span::styled(s, t.header())),
-            HelpLine::Row(k, h) => {
-                let key_w = HELP_KEY_W.min(w / 3);
-                Line::from(vec![
-                    Span::styled(pad(&truncate(&k, key_w), key_w + 1), t.accent()),
-                    Span::raw(truncate(&h, w.saturating_sub(key_w + 1))),
-                ])
-            }
+            HelpLine::Row(k, h) => Line::from(vec![
+                Span::styled(pad(&truncate(&k, key_w), key_w + 1), t.accent()),
+                Span::raw(truncate(&h, w.saturating_sub(key_w + 1))),
+            ]),
             HelpLine::Blank => Line::from(""),
         })
         .collect();
@@ -210,10 +231,9 @@ pub(super) fn draw_help(f: &mut Frame, app: &App, only: Option<&str>, scroll: us
 }
 
 pub(super) fn draw_info(f: &mut Frame, app: &App, title: &str, lines: &[String], scroll: usize) {
-    let w = (f.area().width.saturating_sub(4)) as usize;
-    let body = lines
-        .iter()
-        .map(|l| Line::from(truncate(&sanitize(l), w)))
+    let body = info_lines(lines, f.area().width)
+        .into_iter()
+        .map(Line::from)
         .collect();
     draw_scrolled(f, app, title, body, scroll);
 }

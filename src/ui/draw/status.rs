@@ -39,6 +39,24 @@ pub(super) fn status_parts(app: &App) -> Vec<String> {
         }
         None => {}
     }
+    // The modes the keys behave by come first: a narrow screen keeps them.
+    if app.triage.culling {
+        parts.push("culling".into());
+    }
+    if app.player.autoplay {
+        parts.push("autoplay".into());
+    }
+    if app.player.status.looping {
+        parts.push("loop".into());
+    }
+    if !app.list.marked.is_empty() {
+        let hidden = app.list.hidden_marks();
+        parts.push(if hidden > 0 {
+            format!("{} marked ({hidden} hidden)", app.list.marked.len())
+        } else {
+            format!("{} marked", app.list.marked.len())
+        });
+    }
     if let Some(b) = &app.busy {
         parts.push(b.clone());
     }
@@ -67,25 +85,13 @@ pub(super) fn status_parts(app: &App) -> Vec<String> {
         ));
     }
     parts.push(format!("sort: {}", app.list.view.spec.sort.label()));
-    if !app.list.marked.is_empty() {
-        let hidden = app.list.hidden_marks();
-        parts.push(if hidden > 0 {
-            format!("{} marked ({hidden} hidden)", app.list.marked.len())
-        } else {
-            format!("{} marked", app.list.marked.len())
-        });
-    }
-    parts.push(size(app.sizes.files));
-    parts.push(format!("vol {}%", app.player.status.volume));
-    if app.triage.culling {
-        parts.push("culling".into());
-    }
-    if app.player.autoplay {
-        parts.push("autoplay".into());
-    }
-    if app.player.status.looping {
-        parts.push("loop".into());
-    }
+    let st = &app.player.status;
+    parts.push(match st.capped {
+        // Above 100 %, never past full scale: say what it plays at.
+        Some(c) => format!("vol {}% (plays at {c}%: no clipping)", st.volume),
+        None => format!("vol {}%", st.volume),
+    });
+    parts.push(format!("files {}", size(app.sizes.files)));
     parts
 }
 
@@ -125,10 +131,7 @@ pub(super) fn draw_bar(f: &mut Frame, app: &App, area: Rect) {
                         app.theme.info()
                     },
                 ),
-                None => (
-                    "? help  : command  / search  Enter play  d delete  u undo  q quit".to_string(),
-                    app.theme.dim(),
-                ),
+                None => (app.mode.keys().hint().to_string(), app.theme.dim()),
             };
             // A cut message ends with … (:messages shows it whole).
             f.render_widget(Paragraph::new(truncate(&text, width)).style(style), area);

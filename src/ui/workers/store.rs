@@ -223,6 +223,11 @@ impl State {
             StoreJob::Flush(n) => {
                 self.send(StoreEvent::Flushed(n));
             }
+            StoreJob::SaveState(s) => {
+                if let Err(e) = crate::ui::app::save_state(self.hd.path(), &s) {
+                    tracing::warn!("remembering the browser's state: {e}");
+                }
+            }
             StoreJob::Undo => {
                 let (result, delta) = self.tracked(trash::undo_in);
                 self.send(StoreEvent::Undone { result, delta });
@@ -357,6 +362,7 @@ fn job_name(job: &StoreJob) -> &'static str {
         StoreJob::Delete { .. } => "deleting",
         StoreJob::Purge(_) => "purging rejected takes",
         StoreJob::Flush(_) => "saving",
+        StoreJob::SaveState(_) => "remembering the browser's state",
         StoreJob::Undo => "undoing",
         StoreJob::PlanRepair | StoreJob::Repair(_) => "repairing",
         StoreJob::Export { .. } => "exporting",
