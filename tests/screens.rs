@@ -189,3 +189,31 @@ fn ratings_and_rejects_in_the_list_and_the_ab_view() {
     press(&mut app, "gmmb");
     insta::assert_snapshot!("ab_view", screen(&app, 120, 34));
 }
+
+#[test]
+fn help_at_three_sizes() {
+    let (_t, d) = python_dir();
+    let mut app = app_over(&d);
+    for (w, h) in [(80u16, 24u16), (120, 40), (200, 60)] {
+        sized(&mut app, w, h);
+        press(&mut app, "?");
+        insta::assert_snapshot!(format!("help_{w}x{h}"), screen(&app, w, h));
+        press(&mut app, "<Esc>");
+        app.run_line("help filter");
+        insta::assert_snapshot!(format!("help_filter_{w}x{h}"), screen(&app, w, h));
+        press(&mut app, "<Esc>");
+    }
+}
+
+#[test]
+fn ab_view_and_list_at_80x24_and_200x60() {
+    let (_t, d) = python_dir();
+    let mut app = app_over(&d);
+    for (w, h) in [(80u16, 24u16), (200, 60)] {
+        sized(&mut app, w, h);
+        insta::assert_snapshot!(format!("list_{w}x{h}"), screen(&app, w, h));
+        press(&mut app, "gmjmb");
+        insta::assert_snapshot!(format!("ab_view_{w}x{h}"), screen(&app, w, h));
+        press(&mut app, "<Esc><Esc>");
+    }
+}

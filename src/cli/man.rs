@@ -137,11 +137,7 @@ pub(super) fn render(w: &mut dyn Write) -> std::io::Result<()> {
     }
     writeln!(w, ".SS the : bar")?;
     for c in crate::ui::command::COMMANDS.iter().filter(|c| !c.mode_key) {
-        item(
-            w,
-            format!(":{} {}", c.name, c.args).trim_end(),
-            c.help,
-        )?;
+        item(w, format!(":{} {}", c.name, c.args).trim_end(), c.help)?;
     }
     section(w, "FILTER LANGUAGE")?;
     writeln!(w, "{}", esc(crate::query::FILTER_HELP))?;

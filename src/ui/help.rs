@@ -3,6 +3,7 @@
 
 use super::command::COMMANDS;
 use super::keymap::{KeyMode, UserKeys};
+use unicode_width::UnicodeWidthStr;
 
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) enum HelpLine {
@@ -53,11 +54,20 @@ pub(crate) fn info_lines(lines: &[String], screen_w: u16) -> Vec<String> {
 /// wrapped, not cut), all generated from the key tables (with the user's
 /// bindings) and the command table; `only`: one command.
 pub(crate) fn help_lines(only: Option<&str>, user: &UserKeys, width: u16) -> Vec<HelpLine> {
-    let text_w = (width as usize).saturating_sub(6 + HELP_KEY_W);
+    let inner = popup_inner_width(width);
+    let key_w = key_width(inner);
+    let text_w = inner.saturating_sub(key_w + 1).max(8);
     let rows = help_rows(only, user);
     let mut out = Vec::with_capacity(rows.len());
     for l in rows {
         match l {
+            // A key wider than its column has the line to itself.
+            HelpLine::Row(k, h) if UnicodeWidthStr::width(k.as_str()) > key_w => {
+                out.push(HelpLine::Row(k, String::new()));
+                for part in crate::text::wrap(&h, text_w) {
+                    out.push(HelpLine::Row(String::new(), part));
+                }
+            }
             HelpLine::Row(k, h) => {
                 for (i, part) in crate::text::wrap(&h, text_w).into_iter().enumerate() {
                     out.push(HelpLine::Row(

@@ -71,7 +71,7 @@ impl KeyMode {
         match self {
             KeyMode::Normal => "? help  : command  / search  Enter play  d delete  u undo  q quit",
             KeyMode::Compare => {
-                "Tab switch  Enter play  Space pause  ←/→ seek  1-5/0 rate  x reject  L level  : command  Esc close"
+                "Tab A/B  Enter play  Space pause  1-5 rate  x reject  L level  Esc close"
             }
             KeyMode::Confirm => "y yes  n / Esc no",
             KeyMode::Popup => "j / k scroll  PgDn / PgUp page  Esc close",

@@ -267,6 +267,13 @@ pub struct Driver {
     pub quit: bool,
     /// Flushes the store worker has answered.
     flushed: usize,
+    /// A player over a device-less output, when asked for
+    /// ([`Driver::with_player`]); else player commands are only recorded.
+    pub player: Option<(
+        genhist::playback::PlayerThread,
+        genhist::playback::QueueOutput,
+    )>,
+    tx: std::sync::mpsc::Sender<genhist::ui::event::Event>,
 }
 
 impl Driver {
@@ -277,11 +284,17 @@ impl Driver {
         let mut d = Driver {
             app,
             rx,
-            workers: genhist::ui::workers::Workers::spawn(hd, dir.join(".genhist_history"), tx),
+            workers: genhist::ui::workers::Workers::spawn(
+                hd,
+                dir.join(".genhist_history"),
+                tx.clone(),
+            ),
             dir: dir.to_path_buf(),
             played: Vec::new(),
             quit: false,
             flushed: 0,
+            player: None,
+            tx,
         };
         d.send(genhist::ui::event::Event::Resize(120, 40));
         // The full load is in when the store worker's first sizes come.
@@ -292,12 +305,31 @@ impl Driver {
         d
     }
 
-    /// Hands effects to the workers (player commands are recorded).
+    /// The same, with a real player over a device-less output whose
+    /// samples the test pulls (`player.1.pull`).
+    pub fn with_player(dir: &Path) -> Driver {
+        let mut d = Driver::new(dir);
+        let out = genhist::playback::QueueOutput::default();
+        let tx = d.tx.clone();
+        let thread = genhist::playback::PlayerThread::spawn(out.clone(), move |e| {
+            let _ = tx.send(genhist::ui::event::Event::Player(e));
+        });
+        d.player = Some((thread, out));
+        d
+    }
+
+    /// Hands effects to the workers (player commands are recorded, and
+    /// given to the player when there is one).
     pub fn perform(&mut self, fx: Vec<genhist::ui::event::Effect>) {
         use genhist::ui::event::Effect;
         for e in fx {
             match self.workers.perform(e) {
-                Some(Effect::Player(c)) => self.played.push(c),
+                Some(Effect::Player(c)) => {
+                    if let Some((p, _)) = &self.player {
+                        p.send(c.clone());
+                    }
+                    self.played.push(c)
+                }
                 Some(Effect::Quit) => self.quit = true,
                 _ => {}
             }

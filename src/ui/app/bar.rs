@@ -158,7 +158,7 @@ impl App {
     }
 
     /// Runs a line typed into the `:` bar (recorded in the input history).
-    fn run_line(&mut self, line: &str) -> Vec<Effect> {
+    pub fn run_line(&mut self, line: &str) -> Vec<Effect> {
         let line = line.trim().trim_start_matches(':').to_string();
         if line.is_empty() {
             return vec![];

@@ -197,7 +197,7 @@ impl App {
         self.messages.current()
     }
 
-    pub(crate) fn info(&mut self, msg: impl Into<String>) {
+    pub fn info(&mut self, msg: impl Into<String>) {
         self.messages.push(Level::Info, Cause::Other, msg.into());
     }
 

@@ -220,6 +220,10 @@ pub(super) fn draw_help(f: &mut Frame, app: &App, only: Option<&str>, scroll: us
         .into_iter()
         .map(|l| match l {
             HelpLine::Title(s) => Line::from(Span::styled(s, t.header())),
+            // A key wider than its column came on a line of its own.
+            HelpLine::Row(k, h) if h.is_empty() => {
+                Line::from(Span::styled(truncate(&k, w), t.accent()))
+            }
             HelpLine::Row(k, h) => Line::from(vec![
                 Span::styled(pad(&truncate(&k, key_w), key_w + 1), t.accent()),
                 Span::raw(truncate(&h, w.saturating_sub(key_w + 1))),
