@@ -18,6 +18,12 @@ pub(crate) const DEFAULT_MAX_ENTRIES: usize = 1000;
 /// [`DEFAULT_MAX_ENTRIES`] lines of any length people type).
 const MAX_FILE_BYTES: u64 = 16 << 20;
 
+/// The longest command kept (bytes). Nobody types more; a longer line in
+/// the file (written by something else) is left out when it is read, so
+/// recalling it can never stall the bar, and a longer command is run but
+/// not kept.
+pub(crate) const MAX_COMMAND_BYTES: usize = 4096;
+
 /// Persistent command history.
 #[derive(Debug)]
 pub struct CommandHistory {
@@ -106,7 +112,7 @@ impl CommandHistory {
                 })?
                 .split('\n')
                 .map(|l| l.strip_suffix('\r').unwrap_or(l))
-                .filter(|l| !l.trim().is_empty())
+                .filter(|l| !l.trim().is_empty() && l.len() <= MAX_COMMAND_BYTES)
                 .map(str::to_string)
                 .collect()),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Vec::new()),
@@ -121,7 +127,7 @@ impl CommandHistory {
     /// and saved once the file can be read again.
     pub fn add(&mut self, command: &str) {
         let clean = clean_command(command);
-        if clean.is_empty() {
+        if clean.is_empty() || clean.len() > MAX_COMMAND_BYTES {
             return;
         }
         let _lock = lock_dir_of(&self.path);
@@ -167,7 +173,10 @@ impl CommandHistory {
     /// a worker, through another [`CommandHistory`] on the same path.
     pub(crate) fn remember(&mut self, command: &str) {
         let clean = clean_command(command);
-        if !clean.is_empty() && self.history.last() != Some(&clean) {
+        if !clean.is_empty()
+            && clean.len() <= MAX_COMMAND_BYTES
+            && self.history.last() != Some(&clean)
+        {
             self.history.push(clean);
             if self.history.len() > self.max_entries {
                 let cut = self.history.len() - self.max_entries;

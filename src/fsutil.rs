@@ -272,43 +272,143 @@ impl Dir {
     /// Removes the subdirectory `name` and everything in it, without following
     /// symlinks (a symlink inside is removed, not its target).
     pub(crate) fn remove_tree(&self, name: &str) -> io::Result<()> {
-        let sub = self.sub(name)?;
-        for (n, t) in sub.entries()? {
-            let Some(n) = n.to_str() else {
-                // Remove by raw bytes.
-                let raw = n.into_vec();
-                rfs::unlinkat(&sub.fd, raw.as_slice(), AtFlags::empty())?;
-                continue;
-            };
-            let is_dir = match t {
-                FileType::Directory => true,
-                FileType::Unknown => sub
-                    .stat(n)?
-                    .is_some_and(|st| kind(&st) == FileType::Directory),
-                _ => false,
-            };
-            if is_dir {
-                sub.remove_tree(n)?;
-            } else {
-                sub.unlink(n)?;
-            }
-        }
+        self.walk_tree(name, &mut |d, n, _| {
+            rfs::unlinkat(d, n, AtFlags::empty()).map_err(Into::into)
+        })?;
         self.rmdir(name)
+    }
+
+    /// Removes the directories under `name` that hold nothing (and `name`
+    /// itself when it ends up empty); true when `name` is gone. Files are
+    /// never removed.
+    pub(crate) fn remove_empty_dirs(&self, name: &str) -> io::Result<bool> {
+        let mut kept_any = false;
+        self.walk_tree_with(
+            name,
+            &mut |_, _, _| {
+                kept_any = true;
+                Ok(())
+            },
+            true,
+        )?;
+        if kept_any {
+            return Ok(false);
+        }
+        match self.rmdir(name) {
+            Ok(()) => Ok(true),
+            Err(e) if e.raw_os_error() == Some(libc::ENOTEMPTY) => Ok(false),
+            Err(e) => Err(e),
+        }
     }
 
     /// Total bytes of the regular files under the subdirectory `name`.
     pub(crate) fn tree_size(&self, name: &str) -> io::Result<u64> {
-        let sub = self.sub(name)?;
         let mut total = 0;
-        for (n, _) in sub.entries()? {
-            let Some(n) = n.to_str() else { continue };
-            match sub.stat(n)? {
-                Some(st) if kind(&st) == FileType::Directory => total += sub.tree_size(n)?,
-                Some(st) if kind(&st) == FileType::RegularFile => total += st.st_size as u64,
-                _ => {}
+        self.walk_tree_with(
+            name,
+            &mut |_, _, st| {
+                if kind(st) == FileType::RegularFile {
+                    total += st.st_size as u64;
+                }
+                Ok(())
+            },
+            false,
+        )?;
+        Ok(total)
+    }
+
+    /// Calls `file` for everything under `name` that is not a directory,
+    /// then removes each directory once it is empty (see [`walk_tree_with`]).
+    fn walk_tree(
+        &self,
+        name: &str,
+        file: &mut dyn FnMut(BorrowedFd<'_>, &std::ffi::OsStr, &Stat) -> io::Result<()>,
+    ) -> io::Result<()> {
+        self.walk_tree_with(name, file, true)
+    }
+
+    /// Visits the tree under the subdirectory `name` depth first, calling
+    /// `file` (with the directory that holds it) for each thing that is not
+    /// a directory; with `prune`, each directory below `name` is removed
+    /// once visited if it is empty. No symlink is followed. However deep the
+    /// tree, it costs one open directory at a time and a name per level: it
+    /// climbs back through `..`, checking that it arrives where it came from.
+    fn walk_tree_with(
+        &self,
+        name: &str,
+        file: &mut dyn FnMut(BorrowedFd<'_>, &std::ffi::OsStr, &Stat) -> io::Result<()>,
+        prune: bool,
+    ) -> io::Result<()> {
+        let dir_flags = OFlags::RDONLY | OFlags::DIRECTORY | OFlags::NOFOLLOW | OFlags::CLOEXEC;
+        let top = self.sub(name)?;
+        let id = |fd: &OwnedFd| rfs::fstat(fd).map(|st| (st.st_dev, st.st_ino));
+        let mut cur = top.fd;
+        // For each level below the top: its name, the directories still to
+        // visit in it, and its parent's identity.
+        struct Level {
+            name: OsString,
+            parent: (u64, u64),
+        }
+        let mut levels: Vec<Level> = Vec::new();
+        // Directories of each open level that are still to visit.
+        let mut todo: Vec<Vec<OsString>> = Vec::new();
+        let mut listed = false;
+        loop {
+            if !listed {
+                let mut subdirs = Vec::new();
+                // Listed whole before anything is removed from it.
+                let mut names = Vec::new();
+                for e in rfs::Dir::read_from(&cur)? {
+                    let n = e?.file_name().to_bytes().to_vec();
+                    if n != b"." && n != b".." {
+                        names.push(OsString::from_vec(n));
+                    }
+                }
+                for os in &names {
+                    let os = os.as_os_str();
+                    let st = match rfs::statat(&cur, os, AtFlags::SYMLINK_NOFOLLOW) {
+                        Ok(st) => st,
+                        Err(Errno::NOENT) => continue,
+                        Err(e) => return Err(e.into()),
+                    };
+                    if kind(&st) == FileType::Directory {
+                        subdirs.push(os.to_os_string());
+                    } else {
+                        file(cur.as_fd(), os, &st)?;
+                    }
+                }
+                todo.push(subdirs);
+                listed = true;
+            }
+            let next = todo.last_mut().and_then(Vec::pop);
+            match next {
+                Some(n) => {
+                    let parent = id(&cur)?;
+                    cur = rfs::openat(&cur, n.as_os_str(), dir_flags, Mode::empty())?;
+                    levels.push(Level { name: n, parent });
+                    listed = false;
+                }
+                None => {
+                    todo.pop();
+                    let Some(level) = levels.pop() else { break };
+                    let up = rfs::openat(&cur, "..", dir_flags, Mode::empty())?;
+                    if id(&up)? != level.parent {
+                        return Err(io::Error::other(format!(
+                            "{} changed while genhist walked it",
+                            self.path.join(name).display()
+                        )));
+                    }
+                    cur = up;
+                    if prune {
+                        match rfs::unlinkat(&cur, level.name.as_os_str(), AtFlags::REMOVEDIR) {
+                            Ok(()) | Err(Errno::NOTEMPTY) | Err(Errno::EXIST) => {}
+                            Err(e) => return Err(e.into()),
+                        }
+                    }
+                }
             }
         }
-        Ok(total)
+        Ok(())
     }
 }
 

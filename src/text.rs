@@ -8,22 +8,57 @@ use chrono::{DateTime, Local, TimeZone, Utc};
 /// visible `�`, so nothing from the index can move the cursor, recolour the
 /// screen or reorder text.
 pub fn sanitize(s: &str) -> std::borrow::Cow<'_, str> {
-    if !s.chars().any(acts_on_terminal) {
+    let mut marks = 0;
+    let clean = s.chars().all(|c| {
+        marks = if is_combining(c) { marks + 1 } else { 0 };
+        !acts_on_terminal(c) && marks <= MAX_MARKS
+    });
+    if clean {
         return std::borrow::Cow::Borrowed(s);
     }
+    let mut marks = 0;
     std::borrow::Cow::Owned(
         s.chars()
-            .map(|c| if acts_on_terminal(c) { '\u{fffd}' } else { c })
+            .filter_map(|c| {
+                marks = if is_combining(c) { marks + 1 } else { 0 };
+                if acts_on_terminal(c) {
+                    Some('\u{fffd}')
+                } else {
+                    (marks <= MAX_MARKS).then_some(c)
+                }
+            })
             .collect(),
     )
 }
 
+/// Combining marks kept on one character (real scripts stack two or
+/// three; a long run piles up over other rows).
+const MAX_MARKS: usize = 3;
+
+/// Combining diacritical marks (the blocks a pile-up is made of).
+fn is_combining(c: char) -> bool {
+    matches!(c,
+        '\u{0300}'..='\u{036f}'
+            | '\u{1ab0}'..='\u{1aff}'
+            | '\u{1dc0}'..='\u{1dff}'
+            | '\u{20d0}'..='\u{20ff}'
+            | '\u{fe20}'..='\u{fe2f}')
+}
+
 /// Characters that can act on a terminal rather than show: control
-/// characters (C0, DEL, C1: escape sequences start with them) and the
-/// bidirectional controls that reorder text.
+/// characters (C0, DEL, C1: escape sequences start with them), the
+/// bidirectional controls that reorder text, line and paragraph
+/// separators, and invisible format characters (zero-width ones, the byte
+/// order mark) that terminals draw in different widths.
 pub(crate) fn acts_on_terminal(c: char) -> bool {
     c.is_control()
-        || matches!(c, '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+        || matches!(c,
+            '\u{061c}'
+                | '\u{200b}'..='\u{200f}'
+                | '\u{2028}'..='\u{202e}'
+                | '\u{2060}'..='\u{2069}'
+                | '\u{feff}'
+                | '\u{fff9}'..='\u{fffb}')
 }
 
 /// `2026-11-21 14:03` in local time.

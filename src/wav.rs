@@ -171,6 +171,11 @@ fn check_format(
     if rate == 0 {
         return Err("the WAV header says a sample rate of 0 Hz".into());
     }
+    if rate > MAX_RATE {
+        return Err(format!(
+            "the WAV header says a sample rate of {rate} Hz; genhist reads up to {MAX_RATE} Hz"
+        ));
+    }
     let encoding = match tag {
         1 => Encoding::Pcm(bits),
         3 => Encoding::Float(bits),
@@ -198,10 +203,26 @@ fn check_format(
             | (Encoding::Other(6 | 7), 1)
     );
     if !ok {
-        return Err(format!("unsupported WAV encoding {encoding:?}"));
+        return Err(match encoding {
+            Encoding::Other(0xFFFE) => {
+                "WAVE_FORMAT_EXTENSIBLE with a sample format genhist does not decode".into()
+            }
+            Encoding::Other(t) => format!(
+                "the WAV's sample format (tag 0x{t:04X}) is not one genhist decodes \
+                 (PCM, float, µ-law or a-law)"
+            ),
+            Encoding::Pcm(b) => format!("{b}-bit PCM in {width}-byte samples is not supported"),
+            Encoding::Float(b) => {
+                format!("{b}-bit float in {width}-byte samples is not supported")
+            }
+        });
     }
     Ok(encoding)
 }
+
+/// The highest sample rate genhist reads (8 × 192 kHz, far above any
+/// generator's; a header above it is damaged).
+pub(crate) const MAX_RATE: u32 = 1_536_000;
 
 /// G.711 µ-law to 16-bit linear.
 fn ulaw(b: u8) -> i16 {

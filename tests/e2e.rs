@@ -222,7 +222,7 @@ fn browse_search_command_recall_delete_undo_quit() {
     // Undo: files and index back, byte for byte.
     tui.keys("u");
     tui.wait_for("restored", |s| {
-        s.contains("restored 1 take") && s.contains("1/12")
+        s.contains("undid delete of") && s.contains("1/12")
     });
     assert_eq!(std::fs::read(&wav).unwrap(), wav_bytes);
     assert_eq!(std::fs::read(&png).unwrap(), png_bytes);

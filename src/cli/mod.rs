@@ -144,8 +144,14 @@ pub enum CliCommand {
         #[arg(long)]
         permanent: bool,
     },
-    /// Restore the most recent delete (or repair) from the trash
-    Undo,
+    /// Take back the newest decision: a rating, reject, tag, note, delete, purge or repair
+    Undo {
+        /// List the decisions that can be undone (newest first) and redone
+        #[arg(long)]
+        list: bool,
+    },
+    /// Do again the decision the last undo took back
+    Redo,
     /// See or empty the trash of deleted takes
     Trash {
         #[command(subcommand)]
@@ -269,7 +275,11 @@ fn history_dir(dir: &Path) -> HistoryDir {
     if let Some(p) = problem {
         eprintln!("warning: {}", sanitize(&p));
     }
-    HistoryDir::new(dir).with_retention(config.trash_retention)
+    HistoryDir::new(dir)
+        .with_retention(config.trash_retention)
+        .with_notes(std::sync::Arc::new(|n: &str| {
+            eprintln!("note: {}", sanitize(n));
+        }))
 }
 
 fn check_dir(dir: &Path) -> Result<()> {
@@ -409,6 +419,14 @@ fn run_command(cli: &Cli, command: &CliCommand) -> Result<i32> {
                             "(no take matches the filter '{}'; without --filter every take is listed)",
                             sanitize(f)
                         )?,
+                        None if model.is_some() || *limit == Some(0) => writeln!(
+                            out,
+                            "(no take matches{}; without options every take is listed)",
+                            match model {
+                                Some(m) => format!(" --model '{}'", sanitize(m)),
+                                None => " --limit 0".to_string(),
+                            }
+                        )?,
                         None => writeln!(
                             out,
                             "(no takes in {})",
@@ -520,11 +538,22 @@ fn run_command(cli: &Cli, command: &CliCommand) -> Result<i32> {
                 report::print_delete(&mut out, &r, *permanent)?;
             }
         }
-        CliCommand::Undo => {
+        CliCommand::Undo { list: true } => {
+            check_dir(&dir)?;
+            recover(&dir);
+            report::print_journal(&mut out, &crate::store::journal::list(&dir)?)?;
+        }
+        CliCommand::Undo { list: false } => {
             check_dir(&dir)?;
             let r = crate::store::change::undo(&history_dir(&dir))?;
-            report::print_undo(&mut out, &r)?;
-            if !r.left.is_empty() || r.annotations_pending.is_some() {
+            if !report::print_outcome(&mut out, &r, "undid")? {
+                return Ok(1);
+            }
+        }
+        CliCommand::Redo => {
+            check_dir(&dir)?;
+            let r = crate::store::change::redo(&history_dir(&dir))?;
+            if !report::print_outcome(&mut out, &r, "redid")? {
                 return Ok(1);
             }
         }

@@ -3,6 +3,7 @@
 //! JSON goes through the writer that escapes what acts on a terminal.
 
 use crate::store::annotations::{AnnotationFile, Annotations};
+use crate::store::journal::{Action, Outcome};
 use crate::store::repair::{RepairPlan, RepairReport};
 use crate::store::trash::{DeleteReport, Listing, UndoReport};
 use crate::store::{Claims, Field, FileState, GenerationHistory, HistoryEntry};
@@ -244,6 +245,49 @@ pub(crate) fn print_undo(out: &mut impl Write, r: &UndoReport) -> Result<()> {
             "the ratings, tags and notes of the restored takes could not be written yet ({}); \
              they are kept in the trash and the next genhist command puts them back",
             s(why)
+        )?;
+    }
+    Ok(())
+}
+
+/// An undo's or a redo's outcome; false when part of it could not be done
+/// (files left in the trash, annotations still pending).
+pub(crate) fn print_outcome(out: &mut impl Write, o: &Outcome, verb: &str) -> Result<bool> {
+    match o {
+        Outcome::Annotations { action } => {
+            writeln!(out, "{verb} {}", action.describe())?;
+            Ok(true)
+        }
+        Outcome::Restored { action, report } => {
+            print_undo(out, report)?;
+            writeln!(out, "{verb} {}", action.describe())?;
+            Ok(report.left.is_empty() && report.annotations_pending.is_none())
+        }
+        Outcome::Deleted { action, report } => {
+            print_delete(out, report, false)?;
+            writeln!(out, "{verb} {}", action.describe())?;
+            Ok(report.left.is_empty())
+        }
+    }
+}
+
+/// `undo --list`: the journal, newest first; undone actions (redo brings
+/// them back) are marked.
+pub(crate) fn print_journal(out: &mut impl Write, actions: &[Action]) -> Result<()> {
+    if actions.is_empty() {
+        writeln!(out, "nothing to undo or redo")?;
+        return Ok(());
+    }
+    for a in actions {
+        let us = chrono::DateTime::parse_from_rfc3339(&a.at)
+            .ok()
+            .map(|t| t.timestamp_micros());
+        let when = s(&local_time(us, &a.at));
+        writeln!(
+            out,
+            "{:<6}  {when:<16}  {}",
+            if a.undone { "redo" } else { "undo" },
+            a.describe()
         )?;
     }
     Ok(())

@@ -73,6 +73,13 @@ pub(crate) fn add(
             "audio has no channels or no sample rate".into(),
         ));
     }
+    if audio.sample_rate() > crate::wav::MAX_RATE {
+        return Err(StoreError::BadInput(format!(
+            "a sample rate of {} Hz is above what genhist writes ({} Hz)",
+            audio.sample_rate(),
+            crate::wav::MAX_RATE
+        )));
+    }
     let id = uuid::Uuid::new_v4().to_string();
     let root = Dir::open(hd.path()).map_err(|e| StoreError::io("open", hd.path(), e))?;
     let adding = open_sub(&open_sub(&root, GENHIST_DIR)?, ADDING_DIR)?;

@@ -172,6 +172,9 @@ impl AnnotationFile {
     /// kept as it is; a take left with nothing is dropped from the file.
     /// Returns whether anything changed.
     pub fn apply(&mut self, id: &str, edit: &Edit) -> bool {
+        if self.refuses(id, edit).is_some() {
+            return false;
+        }
         let before = self.of(id);
         let after = edit.applied_to(&before);
         let mut obj = match self.takes.get(id) {
@@ -191,6 +194,15 @@ impl AnnotationFile {
             Edit::Note(_) => ("note", after.note.clone().into(), after.note.is_empty()),
         };
         let old = obj.get(key).cloned();
+        // Tags genhist cannot read (not text) are kept, after the others.
+        let value = match (value, &old) {
+            (Value::Array(mut tags), Some(Value::Array(was))) => {
+                tags.extend(was.iter().filter(|t| !t.is_string()).cloned());
+                Value::Array(tags)
+            }
+            (v, _) => v,
+        };
+        let empty = empty && !value.as_array().is_some_and(|a| !a.is_empty());
         if empty {
             obj.remove(key);
         } else {
@@ -207,6 +219,41 @@ impl AnnotationFile {
         true
     }
 
+    /// Why `edit` would write over something of the take `id` genhist cannot
+    /// read (another program's data), if it would: the take is not a JSON
+    /// object, or the member the edit is about is of another kind (tags
+    /// that are not a list, a note that is not text, a rating that is not a
+    /// number, ...). Such an edit is refused; nothing is changed.
+    pub fn refuses(&self, id: &str, edit: &Edit) -> Option<String> {
+        let shown = || crate::text::sanitize(crate::text::short_id(id)).into_owned();
+        let obj = match self.takes.get(id) {
+            None => return None,
+            Some(Value::Object(m)) => m,
+            Some(_) => {
+                return Some(format!(
+                    "the annotations of {} in annotations.json are not a JSON object; \
+                     genhist does not write over them",
+                    shown()
+                ))
+            }
+        };
+        let (key, fits): (&str, fn(&Value) -> bool) = match edit {
+            Edit::Rate(_) => ("rating", |v| v.is_number() || v.is_string() || v.is_null()),
+            Edit::Reject(_) | Edit::ToggleReject => ("rejected", |v| v.is_boolean() || v.is_null()),
+            Edit::Tags { .. } => ("tags", |v| v.is_array() || v.is_null()),
+            Edit::Note(_) => ("note", |v| v.is_string() || v.is_null()),
+        };
+        match obj.get(key) {
+            Some(v) if !fits(v) => Some(format!(
+                "the {key} of {} in annotations.json is not what genhist writes ({}); \
+                 genhist does not write over it",
+                shown(),
+                crate::text::sanitize(&crate::text::truncate(&v.to_string(), 40))
+            )),
+            _ => None,
+        }
+    }
+
     /// The typed annotations (members genhist cannot read count as absent).
     pub fn typed(&self) -> Annotations {
         self.takes
@@ -216,6 +263,10 @@ impl AnnotationFile {
             .collect()
     }
 }
+
+/// The largest annotations file genhist reads: a million takes, each with
+/// a rating, tags and a line of note, are far below it.
+const MAX_FILE_BYTES: u64 = 256 << 20;
 
 /// Where the annotations of the history in `dir` are.
 pub fn path_of(dir: &Path) -> PathBuf {
@@ -235,13 +286,24 @@ pub fn load(dir: &Path) -> Result<AnnotationFile, StoreError> {
     let file = Dir::open(dir)
         .and_then(|d| d.sub(GENHIST_DIR))
         .and_then(|g| g.open_regular(ANNOTATIONS_FILE));
-    let mut f = match file {
+    let f = match file {
         Ok(f) => f,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(AnnotationFile::default()),
         Err(e) => return Err(corrupt(&path, StoreError::io("read", &path, e))),
     };
     let mut text = Vec::new();
-    f.read_to_end(&mut text).map_err(|e| corrupt(&path, e))?;
+    f.take(MAX_FILE_BYTES + 1)
+        .read_to_end(&mut text)
+        .map_err(|e| corrupt(&path, e))?;
+    if text.len() as u64 > MAX_FILE_BYTES {
+        return Err(corrupt(
+            &path,
+            format!(
+                "it is larger than {}, far beyond the annotations of any history",
+                crate::text::size(MAX_FILE_BYTES)
+            ),
+        ));
+    }
     let text = super::nonfinite::to_markers(&text);
     let v: Value = serde_json::from_slice(&text).map_err(|e| corrupt(&path, e))?;
     let Value::Object(mut top) = v else {

@@ -10,13 +10,14 @@ use super::add;
 use super::annotations::{self, Annotations, Edit};
 use super::dir::HistoryDir;
 use super::error::StoreError;
+use super::journal;
 use super::known::Known;
 use super::read;
 use super::read::FileStamp;
 use super::repair::{self, RepairPlan, RepairReport};
 use super::rewrite::Selection;
 use super::trash::{
-    self, BatchKind, DeleteOptions, DeleteReport, PurgeReport, PurgeWhat, UndoReport,
+    self, BatchKind, DeleteOptions, DeleteReport, PurgeReport, PurgeWhat,
 };
 use super::txn::Txn;
 use super::{HistoryEntry, NewEntry};
@@ -72,7 +73,7 @@ pub(crate) fn recover_if_needed(hd: &HistoryDir) -> Vec<String> {
     match hd.try_lock() {
         Some(mut txn) => {
             housekeeping(&mut txn);
-            txn.notes
+            std::mem::take(&mut txn.notes)
         }
         None => Vec::new(),
     }
@@ -128,9 +129,14 @@ pub fn delete(
     trash::delete_in(&mut begin(hd)?, selection, opts)
 }
 
-/// Restores the newest batch in the trash (see [`trash::undo_in`]).
-pub fn undo(hd: &HistoryDir) -> Result<UndoReport, StoreError> {
-    trash::undo_in(&mut begin(hd)?)
+/// Undoes the newest decision of the journal (see [`journal`]).
+pub fn undo(hd: &HistoryDir) -> Result<journal::Outcome, StoreError> {
+    journal::undo_in(&mut begin(hd)?)
+}
+
+/// Does again the oldest decision undone.
+pub fn redo(hd: &HistoryDir) -> Result<journal::Outcome, StoreError> {
+    journal::redo_in(&mut begin(hd)?)
 }
 
 /// Removes trash batches for good.
@@ -171,6 +177,7 @@ pub(crate) fn purge_rejected_in(
         DeleteOptions {
             kind: BatchKind::Purge,
             permanent: false,
+            journal: true,
         },
     )
 }
@@ -224,7 +231,7 @@ pub(crate) fn annotate(
     edit: &Edit,
     presence: Presence<'_>,
 ) -> Result<Annotations, StoreError> {
-    let txn = begin_light(hd)?;
+    let mut txn = begin_light(hd)?;
     let known_now = match presence {
         Presence::Known { stamp, known }
             if stamp.is_some() && read::locate_index(hd.path())?.stamp_now() == stamp =>
@@ -244,13 +251,37 @@ pub(crate) fn annotate(
         return Err(StoreError::NotFound(gone.clone()));
     }
     let mut typed = None;
+    let mut takes = std::collections::BTreeMap::new();
+    let mut refused = None;
     annotations::update_in(&txn, |a| {
+        // All or nothing: one take whose data genhist cannot read stops the edit.
+        refused = ids.iter().find_map(|id| a.refuses(id, edit));
+        if refused.is_some() {
+            return false;
+        }
         let mut changed = false;
         for id in ids {
-            changed |= a.apply(id, edit);
+            let before = a.takes.get(id).cloned();
+            if a.apply(id, edit) {
+                changed = true;
+                let after = a.takes.get(id).cloned();
+                takes.insert(id.clone(), journal::TakeChange { before, after });
+            }
         }
         typed = Some(a.typed());
         changed
     })?;
+    if let Some(why) = refused {
+        return Err(StoreError::BadInput(format!("{why}; nothing was changed")));
+    }
+    if !takes.is_empty() {
+        journal::record(
+            &mut txn,
+            journal::Change::Annotate {
+                what: journal::edit_words(edit),
+                takes,
+            },
+        );
+    }
     Ok(typed.unwrap_or_default())
 }

@@ -15,13 +15,30 @@ pub const GENHIST_DIR: &str = ".genhist";
 /// How long deleted takes stay in the trash unless configured otherwise.
 pub(crate) const DEFAULT_RETENTION: Duration = Duration::from_secs(7 * 86_400);
 
+/// Where the notes of a change go (what recovery and housekeeping did, or
+/// could not do, on the way): the CLI prints them, the browser shows them.
+pub type NoteSink = std::sync::Arc<dyn Fn(&str) + Send + Sync>;
+
 /// A history directory, as genhist changes it.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct HistoryDir {
     path: PathBuf,
     /// Trash batches older than this are purged on the next write;
     /// `None` keeps them until `trash purge`.
     pub retention: Option<Duration>,
+    /// Gets each note a change leaves when the change ends (unless the
+    /// caller took them from [`Txn::notes`] first).
+    notes: Option<NoteSink>,
+}
+
+impl std::fmt::Debug for HistoryDir {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("HistoryDir")
+            .field("path", &self.path)
+            .field("retention", &self.retention)
+            .field("notes", &self.notes.is_some())
+            .finish()
+    }
 }
 
 impl HistoryDir {
@@ -29,6 +46,22 @@ impl HistoryDir {
         HistoryDir {
             path: path.to_path_buf(),
             retention: Some(DEFAULT_RETENTION),
+            notes: None,
+        }
+    }
+
+    /// Sends the notes of every change here to `sink`.
+    pub fn with_notes(mut self, sink: NoteSink) -> HistoryDir {
+        self.notes = Some(sink);
+        self
+    }
+
+    /// Hands notes left in a change to the sink (when there is one).
+    pub(crate) fn deliver(&self, notes: Vec<String>) {
+        if let Some(sink) = &self.notes {
+            for n in notes {
+                sink(&n);
+            }
         }
     }
 

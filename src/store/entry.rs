@@ -8,6 +8,50 @@ use serde_json::{Map, Number, Value};
 use std::borrow::Cow;
 use std::fmt;
 
+/// The fields of the seed's `HistoryEntry`, in its order. The Python tool
+/// builds `HistoryEntry(**fields)`: a field not in this list makes it treat
+/// the whole index as corrupt, so genhist never writes one.
+pub(crate) const SEED_FIELDS: [&str; 15] = [
+    "entry_id",
+    "timestamp",
+    "model_id",
+    "model_name",
+    "slider_positions",
+    "n_components",
+    "seed",
+    "duration_s",
+    "sample_rate",
+    "stereo_mode",
+    "preset_name",
+    "audio_file",
+    "thumbnail_file",
+    "quality_score",
+    "latent_vector",
+];
+
+/// How many of [`SEED_FIELDS`] (the first ones) have no default in the
+/// dataclass: an entry without one of them cannot be loaded.
+pub(crate) const SEED_REQUIRED: usize = 13;
+
+/// Whether the Python tool can build a `HistoryEntry` from `fields`: every
+/// field without a default present, no field it does not know. `Err` names
+/// the first that is wrong.
+pub(crate) fn check_seed_fields(fields: &Map<String, Value>) -> Result<(), String> {
+    if let Some(missing) = SEED_FIELDS[..SEED_REQUIRED]
+        .iter()
+        .find(|f| !fields.contains_key(**f))
+    {
+        return Err(format!("it has no {missing}"));
+    }
+    if let Some(unknown) = fields.keys().find(|k| !SEED_FIELDS.contains(&k.as_str())) {
+        return Err(format!(
+            "it has a field '{}' the Python tool does not know",
+            crate::text::sanitize(&crate::text::truncate(unknown, 40))
+        ));
+    }
+    Ok(())
+}
+
 /// An entry's `quality_score`: arbitrary nested JSON, parsed when asked for.
 #[derive(Debug, Clone)]
 pub struct QualityScore(Box<RawValue>);

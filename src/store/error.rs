@@ -21,7 +21,7 @@ pub enum StoreError {
         path: PathBuf,
         err: std::io::Error,
     },
-    #[error("{path} is {what}; genhist uses it only as a regular file (or a symlink to one), so it did not read or change it")]
+    #[error("{path} is {what}; genhist did not read or change it")]
     NotRegular { path: PathBuf, what: String },
     #[error("{path} kept changing while genhist tried to write it (another program is writing it?); nothing was changed, try again")]
     KeepsChanging { path: PathBuf },
@@ -50,8 +50,10 @@ pub enum StoreError {
         stuck: Vec<String>,
         batch: PathBuf,
     },
-    #[error("nothing to undo: the trash has no deleted takes")]
+    #[error("nothing to undo")]
     NothingToUndo,
+    #[error("nothing to redo")]
+    NothingToRedo,
     #[error("{0}")]
     BadInput(String),
 }

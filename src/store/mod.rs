@@ -13,6 +13,7 @@ pub mod change;
 pub(crate) mod dir;
 pub(crate) mod entry;
 pub(crate) mod error;
+pub mod journal;
 pub(crate) mod known;
 pub mod lite;
 pub mod nonfinite;
@@ -27,7 +28,7 @@ pub(crate) mod stream;
 pub mod trash;
 pub(crate) mod txn;
 
-pub use dir::{HistoryDir, GENHIST_DIR};
+pub use dir::{HistoryDir, NoteSink, GENHIST_DIR};
 pub use entry::HistoryEntry;
 pub use error::StoreError;
 pub use paths::{Claims, Field};

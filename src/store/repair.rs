@@ -134,6 +134,7 @@ pub(crate) fn apply_in(
             DeleteOptions {
                 kind: BatchKind::Repair,
                 permanent: false,
+                journal: true,
             },
         )?;
     }

@@ -28,7 +28,7 @@ use std::io;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-const TRASH_DIR: &str = "trash";
+pub(crate) const TRASH_DIR: &str = "trash";
 const MANIFEST: &str = "manifest.json";
 const FILES: &str = "files";
 const PENDING: &str = ".pending-";
@@ -156,11 +156,30 @@ pub struct BatchInfo {
     pub undoable: bool,
 }
 
-/// A new batch name: its creation time (sorts by age) and a random tail.
-fn new_batch_name() -> String {
+/// A new batch name: its creation time and a random tail. Names sort in
+/// the order batches were made, even when the clock went back or a batch
+/// from the future is there: the time is then just after the newest name's.
+fn new_batch_name(trash: &Dir) -> String {
+    let newest = trash
+        .names()
+        .unwrap_or_default()
+        .iter()
+        .filter_map(|n| {
+            batch_time(
+                n.trim_start_matches(PENDING)
+                    .trim_start_matches(RESTORING)
+                    .trim_start_matches(PURGING),
+            )
+        })
+        .max();
+    let now = chrono::Utc::now();
+    let at = match newest {
+        Some(t) if t >= now => t + chrono::Duration::microseconds(1),
+        _ => now,
+    };
     format!(
         "{}-{}",
-        chrono::Utc::now().format("%Y%m%dT%H%M%S%.6fZ"),
+        at.format("%Y%m%dT%H%M%S%.6fZ"),
         &uuid::Uuid::new_v4().simple().to_string()[..8]
     )
 }
@@ -210,10 +229,17 @@ fn trash_dir(txn: &Txn, create: bool) -> Result<Option<Dir>, StoreError> {
     }
 }
 
+/// The largest manifest genhist reads (a batch of 100,000 takes with
+/// their stored texts is about 100 MB); a larger one counts as unreadable.
+const MAX_MANIFEST_BYTES: u64 = 512 << 20;
+
 fn read_manifest(batch: &Dir) -> Option<Manifest> {
-    let mut f = batch.open_regular(MANIFEST).ok()?;
+    let f = batch.open_regular(MANIFEST).ok()?;
     let mut text = Vec::new();
-    io::Read::read_to_end(&mut f, &mut text).ok()?;
+    io::Read::read_to_end(&mut io::Read::take(f, MAX_MANIFEST_BYTES + 1), &mut text).ok()?;
+    if text.len() as u64 > MAX_MANIFEST_BYTES {
+        return None;
+    }
     serde_json::from_slice(&text).ok()
 }
 
@@ -307,6 +333,9 @@ pub struct DeleteOptions {
     pub kind: BatchKind,
     /// Remove the files for good instead of keeping them in the trash.
     pub permanent: bool,
+    /// Record the delete in the journal (a redo does not: it updates the
+    /// action it does again).
+    pub journal: bool,
 }
 
 impl Default for DeleteOptions {
@@ -314,6 +343,7 @@ impl Default for DeleteOptions {
         DeleteOptions {
             kind: BatchKind::Delete,
             permanent: false,
+            journal: true,
         }
     }
 }
@@ -327,12 +357,12 @@ pub(crate) fn delete_in(
     selection: Selection,
     opts: DeleteOptions,
 ) -> Result<DeleteReport, StoreError> {
-    let name = new_batch_name();
     let root = txn
         .root()
         .try_clone()
         .map_err(|e| StoreError::io("open", txn.root().path(), e))?;
     let trash = trash_dir(txn, true)?.expect("created");
+    let name = new_batch_name(&trash);
     let annotations = super::annotations::of(txn);
     let mut plan = Plan {
         remove: Some(selection),
@@ -384,6 +414,16 @@ pub(crate) fn delete_in(
             .trash
             .rename_noreplace(&staged.pending, &staged.trash, &name)
     };
+    if !opts.permanent && opts.journal {
+        super::journal::record(
+            txn,
+            super::journal::Change::Trash {
+                what: opts.kind,
+                batch: name.clone(),
+                ids: report.removed_ids(),
+            },
+        );
+    }
     if let Err(e) = finished.and_then(|()| staged.trash.sync()) {
         // The index is written: the delete happened. The next change
         // finishes the batch.
@@ -537,20 +577,52 @@ fn roll_back(root: &Dir, mut staged: Staged, name: &str, error: StoreError) -> S
 }
 
 /// Removes a batch that holds nothing any more, or writes its manifest and
-/// gives it its final name.
-fn finalize(trash: &Dir, current: &str, final_name: &str, m: &Manifest) -> Result<(), StoreError> {
+/// gives it its final name. A batch whose `files/` still holds something
+/// its manifest does not list is kept (nothing genhist did not account for
+/// is ever removed): the answer is then a note saying where.
+fn finalize(
+    trash: &Dir,
+    current: &str,
+    final_name: &str,
+    m: &Manifest,
+) -> Result<Option<String>, StoreError> {
     let path = trash.join(current);
+    let batch = trash
+        .sub(current)
+        .map_err(|e| StoreError::io("open", &path, e))?;
+    let mut note = None;
     if m.entries
         .iter()
         .all(|e| e.restored && e.files.is_empty() && !e.annotations_pending)
     {
-        return trash
-            .remove_tree(current)
-            .map_err(|e| StoreError::io("remove", &path, e));
+        let emptied = match batch.stat(FILES) {
+            Ok(None) => true,
+            _ => batch
+                .remove_empty_dirs(FILES)
+                .map_err(|e| StoreError::io("remove", &path.join(FILES), e))?,
+        };
+        let others = batch
+            .entries()
+            .map_err(|e| StoreError::io("read", &path, e))?
+            .into_iter()
+            .any(|(n, _)| n.to_str().is_none_or(|n| n != MANIFEST && !fsutil::is_temp_name(n)));
+        if emptied && !others {
+            // The manifest and what a killed writer of it left.
+            for n in batch.names().unwrap_or_default() {
+                let _ = batch.unlink(&n);
+            }
+            drop(batch);
+            return match trash.remove_empty_dirs(current) {
+                Ok(_) => Ok(None),
+                Err(e) => Err(StoreError::io("remove", &path, e)),
+            };
+        }
+        note = Some(format!(
+            "trash batch {final_name} holds files its manifest does not list; \
+             they stay in {} (`genhist trash list`)",
+            trash.join(final_name).join(FILES).display()
+        ));
     }
-    let batch = trash
-        .sub(current)
-        .map_err(|e| StoreError::io("open", &path, e))?;
     write_manifest(&batch, m)?;
     if current != final_name {
         trash
@@ -558,7 +630,7 @@ fn finalize(trash: &Dir, current: &str, final_name: &str, m: &Manifest) -> Resul
             .map_err(|e| StoreError::io("rename", &path, e))?;
     }
     let _ = trash.sync();
-    Ok(())
+    Ok(note)
 }
 
 /// What the trash directory holds: the committed batches, newest first,
@@ -608,7 +680,8 @@ fn batch_names(trash: &Dir) -> Result<Vec<String>, StoreError> {
 
 /// Checks what an undo of `m` would put into the index: each entry's
 /// stored text must be one JSON object whose `entry_id` is the entry's own
-/// id, and no id may come twice (a text the Python tool cannot read would
+/// id, with every field the Python tool needs and none it does not know,
+/// and no id may come twice (a text the Python tool cannot read would
 /// make it treat the whole index as corrupt and erase every take).
 fn check_restorable(m: &Manifest) -> Result<(), String> {
     let mut seen = HashSet::new();
@@ -619,14 +692,21 @@ fn check_restorable(m: &Manifest) -> Result<(), String> {
         }
         let text = super::nonfinite::to_markers(e.text.as_bytes());
         match serde_json::from_slice::<serde_json::Value>(&text) {
-            Ok(serde_json::Value::Object(o)) => match o.get("entry_id") {
-                Some(serde_json::Value::String(id)) if *id == e.id => {}
-                _ => {
-                    return Err(format!(
-                        "the stored text of {shown} does not hold its own entry_id"
-                    ))
+            Ok(serde_json::Value::Object(o)) => {
+                match o.get("entry_id") {
+                    Some(serde_json::Value::String(id)) if *id == e.id => {}
+                    _ => {
+                        return Err(format!(
+                            "the stored text of {shown} does not hold its own entry_id"
+                        ))
+                    }
                 }
-            },
+                if let Err(why) = super::entry::check_seed_fields(&o) {
+                    return Err(format!(
+                        "the Python tool could not load the stored text of {shown}: {why}"
+                    ));
+                }
+            }
             Ok(_) => return Err(format!("the stored text of {shown} is not a JSON object")),
             Err(err) => {
                 return Err(format!(
@@ -643,9 +723,6 @@ fn check_restorable(m: &Manifest) -> Result<(), String> {
 /// entries go back into the index at their old places with their stored
 /// text, then their files go back, each only to a free path. What cannot go
 /// back stays in the trash and is named in the report.
-// Long: the order of its steps is the crash safety (checked texts, the
-// rename to `.restoring-`, the index, the files, the annotations, the
-// final name); each is short and in sequence.
 pub(crate) fn undo_in(txn: &mut Txn) -> Result<UndoReport, StoreError> {
     let root = txn
         .root()
@@ -655,6 +732,7 @@ pub(crate) fn undo_in(txn: &mut Txn) -> Result<UndoReport, StoreError> {
         return Err(StoreError::NothingToUndo);
     };
     let mut picked = None;
+    let mut not_undoable = 0;
     for name in batch_names(&trash)? {
         let Ok(batch) = trash.sub(&name) else {
             continue;
@@ -664,15 +742,64 @@ pub(crate) fn undo_in(txn: &mut Txn) -> Result<UndoReport, StoreError> {
                 picked = Some((name, m));
                 break;
             }
-            Some(_) => {}
-            None => txn.notes.push(format!(
-                "trash batch {name} has no readable manifest; skipped"
-            )),
+            Some(_) => not_undoable += 1,
+            None => {
+                not_undoable += 1;
+                txn.notes.push(format!(
+                    "trash batch {name} has no readable manifest; skipped"
+                ));
+            }
         }
     }
-    let Some((name, mut manifest)) = picked else {
+    let Some((name, manifest)) = picked else {
+        if not_undoable > 0 {
+            return Err(StoreError::BadInput(format!(
+                "nothing to undo: the trash holds {} that cannot be undone \
+                 (left-over files; `genhist trash list` shows them)",
+                crate::text::count(not_undoable, "batch", "batches")
+            )));
+        }
         return Err(StoreError::NothingToUndo);
     };
+    restore_batch(txn, root, trash, name, manifest)
+}
+
+/// Restores the trash batch `name` (the delete an action of the journal
+/// made); an error when it is gone (purged) or holds nothing to restore.
+pub(crate) fn undo_batch_in(txn: &mut Txn, name: &str) -> Result<UndoReport, StoreError> {
+    let root = txn
+        .root()
+        .try_clone()
+        .map_err(|e| StoreError::io("open", txn.root().path(), e))?;
+    let gone = || {
+        StoreError::BadInput(format!(
+            "the trash no longer holds batch {name} (purged); nothing was changed"
+        ))
+    };
+    let trash = trash_dir(txn, false)?.ok_or_else(gone)?;
+    let batch = trash.sub(name).map_err(|_| gone())?;
+    let manifest = read_manifest(&batch).ok_or_else(|| {
+        StoreError::BadInput(format!(
+            "trash batch {name} has no readable manifest; nothing was changed"
+        ))
+    })?;
+    if !manifest.entries.iter().any(|e| !e.restored) {
+        return Err(gone());
+    }
+    restore_batch(txn, root, trash, name.to_string(), manifest)
+}
+
+/// Puts batch `name` back: checked texts, index, files, annotations.
+// Long: the order of its steps is the crash safety (checked texts, the
+// rename to `.restoring-`, the index, the files, the annotations, the
+// final name); each is short and in sequence.
+fn restore_batch(
+    txn: &mut Txn,
+    root: Dir,
+    trash: Dir,
+    name: String,
+    mut manifest: Manifest,
+) -> Result<UndoReport, StoreError> {
     if let Err(why) = check_restorable(&manifest) {
         return Err(StoreError::BadInput(format!(
             "trash batch {name} cannot be restored: {why}; nothing was changed \
@@ -743,12 +870,28 @@ pub(crate) fn undo_in(txn: &mut Txn) -> Result<UndoReport, StoreError> {
             }
             e.files = kept;
         } else if outcome.already_present.contains(&e.id) {
+            // Another program put the entry back meanwhile: its files go
+            // back too, where their places are free.
             e.restored = true;
-            for f in &e.files {
-                let why = "the index has an entry with this id again".to_string();
-                let at = held_at(&trash, &name, &batch, &f.path);
-                report.left.push((f.path.clone(), why, at));
+            let mut kept = Vec::new();
+            for f in std::mem::take(&mut e.files) {
+                let back = RelPath::parse(&f.path).and_then(|p| move_back(&root, &batch, &p));
+                match back {
+                    Ok(()) => report.files += 1,
+                    Err(why) => {
+                        let at = held_at(&trash, &name, &batch, &f.path);
+                        if at.is_some() {
+                            kept.push(f.clone());
+                        }
+                        report.left.push((
+                            f.path.clone(),
+                            format!("{why} (the history has this take again)"),
+                            at,
+                        ));
+                    }
+                }
             }
+            e.files = kept;
         }
     }
     crate::fault::kill_point("undo-before-annotations");
@@ -769,7 +912,9 @@ pub(crate) fn undo_in(txn: &mut Txn) -> Result<UndoReport, StoreError> {
         report.annotations_pending = Some(e.to_string());
         return Ok(report);
     }
-    finalize(&trash, &restoring, &name, &manifest)?;
+    if let Some(note) = finalize(&trash, &restoring, &name, &manifest)? {
+        txn.notes.push(note);
+    }
     Ok(report)
 }
 
@@ -786,8 +931,8 @@ pub(crate) fn needs_recovery(dir: &Path) -> bool {
 
 /// Finishes or rolls back the batches a killed genhist left, entry by
 /// entry: an entry the index has gets its files back; one it does not have
-/// stays in the trash. Returns notes for the user.
-// Long: one pass over the unfinished batches, each state handled in order.
+/// stays in the trash. Returns notes for the user. A batch that cannot be
+/// finished is a note, and the others are still finished.
 pub(crate) fn recover(txn: &Txn) -> Result<Vec<String>, StoreError> {
     let Some(trash) = trash_dir(txn, false)? else {
         return Ok(Vec::new());
@@ -801,102 +946,145 @@ pub(crate) fn recover(txn: &Txn) -> Result<Vec<String>, StoreError> {
     if unfinished.is_empty() {
         return Ok(Vec::new());
     }
-    let root = txn.root();
     let ids = txn.index_ids()?;
     let mut notes = Vec::new();
     for current in unfinished {
-        if current.starts_with(PURGING) {
-            trash
-                .remove_tree(&current)
-                .map_err(|e| StoreError::io("remove", &trash.join(&current), e))?;
-            continue;
-        }
-        let final_name = current
-            .trim_start_matches(PENDING)
-            .trim_start_matches(RESTORING)
-            .to_string();
-        let batch = trash
-            .sub(&current)
-            .map_err(|e| StoreError::io("open", &trash.join(&current), e))?;
-        let Some(mut manifest) = read_manifest(&batch) else {
-            // The manifest is written before any file moves: without one,
-            // nothing was moved, unless files say otherwise.
-            let empty = batch.sub(FILES).is_err();
-            if empty {
-                trash
-                    .remove_tree(&current)
-                    .map_err(|e| StoreError::io("remove", &trash.join(&current), e))?;
+        if let Err(e) = recover_batch(txn, &trash, &ids, &current, &mut notes) {
+            let what = if current.starts_with(PURGING) {
+                "purge"
+            } else if current.starts_with(PENDING) {
+                "delete"
             } else {
-                let keep = format!("{final_name}-unreadable");
-                let _ = trash.rename_noreplace(&current, &trash, &keep);
-                notes.push(format!(
-                    "kept files of an interrupted delete without a manifest in {}",
-                    trash.join(&keep).display()
-                ));
-            }
-            continue;
-        };
-        let (mut back, mut kept) = (0, 0);
-        let undoing = current.starts_with(RESTORING);
-        for e in &mut manifest.entries {
-            if e.restored || !ids.contains(&e.id) {
-                if !e.restored {
-                    kept += 1;
-                }
-                continue;
-            }
-            e.restored = true;
-            // An undo killed after the index was written: the take's
-            // annotations go back with it.
-            e.annotations_pending = undoing && e.annotations.is_some();
-            back += 1;
-            e.files.retain(|f| match RelPath::parse(&f.path) {
-                // Not moved before the crash: still where it belongs.
-                Ok(p) if !in_batch(&batch, &p) => false,
-                Ok(p) => match move_back(root, &batch, &p) {
-                    Ok(()) => false,
-                    Err(why) => {
-                        notes.push(format!(
-                            "could not put {p} back: {why}; it stays in the trash"
-                        ));
-                        true
-                    }
-                },
-                Err(_) => true,
-            });
+                "undo"
+            };
+            notes.push(format!(
+                "could not finish an interrupted {what} ({}): {e}",
+                trash.join(&current).display()
+            ));
         }
-        let pending: Vec<(String, serde_json::Value)> = manifest
-            .entries
-            .iter()
-            .filter(|e| e.annotations_pending)
-            .filter_map(|e| Some((e.id.clone(), e.annotations.clone()?)))
-            .collect();
-        if !pending.is_empty() {
-            if let Err(e) = super::annotations::restore(txn, &pending) {
-                write_manifest(&batch, &manifest)?;
-                notes.push(format!(
-                    "could not put back the annotations of {} restored take(s) yet ({e}); \
-                     they stay in {} and the next command tries again",
-                    pending.len(),
-                    trash.join(&current).display()
-                ));
-                continue;
-            }
-            for e in &mut manifest.entries {
-                e.annotations_pending = false;
-            }
-        }
-        finalize(&trash, &current, &final_name, &manifest)?;
-        let what = if current.starts_with(PENDING) {
-            "delete"
-        } else {
-            "undo"
-        };
-        notes.push(format!(
-            "finished an interrupted {what}: {back} take(s) kept in the history, {kept} in the trash"
-        ));
     }
     Ok(notes)
+}
+
+/// Finishes one batch a killed genhist left (see [`recover`]).
+// Long: each state of a batch handled in order (purging, no manifest,
+// entries, annotations, final name).
+fn recover_batch(
+    txn: &Txn,
+    trash: &Dir,
+    ids: &HashSet<String>,
+    current: &str,
+    notes: &mut Vec<String>,
+) -> Result<(), StoreError> {
+    if let Some(name) = current.strip_prefix(PURGING) {
+        super::journal::forget_batches(txn, &[name.to_string()]);
+        return trash
+            .remove_tree(current)
+            .map_err(|e| StoreError::io("remove", &trash.join(current), e));
+    }
+    let root = txn.root();
+    let final_name = current
+        .trim_start_matches(PENDING)
+        .trim_start_matches(RESTORING)
+        .to_string();
+    let batch = trash
+        .sub(current)
+        .map_err(|e| StoreError::io("open", &trash.join(current), e))?;
+    let Some(mut manifest) = read_manifest(&batch) else {
+        // The manifest is written before any file moves: without one,
+        // nothing was moved, unless files say otherwise.
+        let empty = batch.sub(FILES).is_err();
+        if empty {
+            trash
+                .remove_tree(current)
+                .map_err(|e| StoreError::io("remove", &trash.join(current), e))?;
+        } else {
+            let keep = format!("{final_name}-unreadable");
+            let _ = trash.rename_noreplace(current, trash, &keep);
+            notes.push(format!(
+                "kept files of an interrupted delete without a manifest in {}",
+                trash.join(&keep).display()
+            ));
+        }
+        return Ok(());
+    };
+    let (mut back, mut kept) = (0, 0);
+    let undoing = current.starts_with(RESTORING);
+    for e in &mut manifest.entries {
+        if e.restored || !ids.contains(&e.id) {
+            if !e.restored {
+                kept += 1;
+            }
+            continue;
+        }
+        e.restored = true;
+        // An undo killed after the index was written: the take's
+        // annotations go back with it.
+        e.annotations_pending = undoing && e.annotations.is_some();
+        back += 1;
+        e.files.retain(|f| match RelPath::parse(&f.path) {
+            // Not moved before the crash: still where it belongs.
+            Ok(p) if !in_batch(&batch, &p) => false,
+            Ok(p) => match move_back(root, &batch, &p) {
+                Ok(()) => false,
+                Err(why) => {
+                    notes.push(format!(
+                        "could not put {p} back: {why}; it stays in the trash"
+                    ));
+                    true
+                }
+            },
+            Err(_) => true,
+        });
+    }
+    let pending: Vec<(String, serde_json::Value)> = manifest
+        .entries
+        .iter()
+        .filter(|e| e.annotations_pending)
+        .filter_map(|e| Some((e.id.clone(), e.annotations.clone()?)))
+        .collect();
+    if !pending.is_empty() {
+        if let Err(e) = super::annotations::restore(txn, &pending) {
+            write_manifest(&batch, &manifest)?;
+            notes.push(format!(
+                "could not put back the ratings, tags and notes of {} yet ({e}); \
+                 they stay in {} and the next command tries again",
+                crate::text::count(pending.len(), "restored take", "restored takes"),
+                trash.join(current).display()
+            ));
+            return Ok(());
+        }
+        for e in &mut manifest.entries {
+            e.annotations_pending = false;
+        }
+    }
+    if let Some(note) = finalize(trash, current, &final_name, &manifest)? {
+        notes.push(note);
+    }
+    let takes = |n| crate::text::count(n, "take", "takes");
+    let mut said = if current.starts_with(PENDING) {
+        format!(
+            "finished an interrupted delete: {} deleted (in the trash), {} left in the history",
+            takes(kept),
+            takes(back)
+        )
+    } else if back + kept > 0 {
+        format!(
+            "finished an interrupted undo: {} restored, {} still in the trash",
+            takes(back),
+            takes(kept)
+        )
+    } else {
+        "finished an interrupted undo".to_string()
+    };
+    if !pending.is_empty() {
+        said.push_str(&format!(
+            "; put back the ratings, tags and notes of {}",
+            takes(pending.len())
+        ));
+    }
+    notes.push(said);
+    Ok(())
 }
 
 /// Removes batches made more than `keep` ago. The newest batch is never
@@ -931,6 +1119,10 @@ fn purge_where(
         ..PurgeReport::default()
     };
     let skip = usize::from(spare_newest);
+    let mut gone = Vec::new();
+    // The journal forgets them whatever happens next: a batch renamed out
+    // is as good as gone (recovery removes what a killed purge left).
+    let forget = |gone: &[String]| super::journal::forget_batches(txn, gone);
     for name in c.batches.iter().skip(skip) {
         if !expired(name) {
             continue;
@@ -941,12 +1133,15 @@ fn purge_where(
             .rename_noreplace(name, &trash, &purging)
             .map_err(|e| StoreError::io("rename", &trash.join(name), e))?;
         crate::fault::kill_point("purge-renamed");
-        trash
-            .remove_tree(&purging)
-            .map_err(|e| StoreError::io("remove", &trash.join(&purging), e))?;
+        gone.push(name.clone());
+        if let Err(e) = trash.remove_tree(&purging) {
+            forget(&gone);
+            return Err(StoreError::io("remove", &trash.join(&purging), e));
+        }
         report.batches += 1;
         report.bytes += bytes;
     }
+    forget(&gone);
     Ok(report)
 }
 

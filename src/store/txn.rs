@@ -45,6 +45,13 @@ pub struct Txn {
     delta: super::reload::Delta,
 }
 
+impl Drop for Txn {
+    fn drop(&mut self) {
+        let notes = std::mem::take(&mut self.notes);
+        self.hd.deliver(notes);
+    }
+}
+
 impl Txn {
     pub(super) fn new(root: Dir, lock: DirLock, hd: HistoryDir) -> Txn {
         Txn {

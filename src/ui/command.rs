@@ -29,6 +29,7 @@ pub enum Command {
         permanent: bool,
     },
     Undo,
+    Redo,
     Filter(Filter),
     Sort(Sort),
     /// The next order of the sort cycle.
@@ -162,7 +163,12 @@ pub(crate) const COMMANDS: &[CommandInfo] = &[
     c("mark", "", "mark / unmark the selected take"),
     c("delete", "[ID...]", "move marked, given or selected takes to the trash, after y/n"),
     c("delete!", "[ID...]", "delete for good (no trash), after y/n"),
-    c("undo", "", "restore the most recent delete or repair from the trash"),
+    c(
+        "undo",
+        "",
+        "take back the newest decision: rating, reject, tag, note, delete, purge, repair",
+    ),
+    c("redo", "", "do again what the last undo took back"),
     c("repair", "", "list takes whose WAV is missing; after y/n move them to the trash"),
     c("export", "PATH", "copy the selected take's WAV to PATH (a file or a directory; ~ is home)"),
     c("export!", "PATH", "the same, over an existing file"),
@@ -255,6 +261,7 @@ pub fn parse(line: &str) -> Result<Command, String> {
             permanent: true,
         }),
         "undo" => no_args(Command::Undo),
+        "redo" => no_args(Command::Redo),
         "filter" => Filter::parse(rest).map(Command::Filter),
         "sort" if rest == "next" => Ok(Command::SortNext),
         "sort" if rest.is_empty() => Err(

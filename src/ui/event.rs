@@ -6,7 +6,7 @@ use crate::peaks::Peaks;
 use crate::playback::{PlayerCmd, PlayerEvent};
 use crate::store::reload::Delta;
 use crate::store::repair::{RepairPlan, RepairReport};
-use crate::store::trash::{DeleteReport, UndoReport};
+use crate::store::trash::DeleteReport;
 use crate::store::{FileState, GenerationHistory, StoreError};
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -51,7 +51,9 @@ pub enum StoreEvent {
         how: DeleteHow,
     },
     Undone {
-        result: Result<UndoReport, StoreError>,
+        /// A redo's answer (else an undo's).
+        redo: bool,
+        result: Result<crate::store::journal::Outcome, StoreError>,
         delta: Option<Delta>,
     },
     RepairPlanned(Result<RepairPlan, StoreError>),
@@ -178,7 +180,10 @@ pub enum StoreJob {
     Flush(u64),
     /// Remember the browser's volume, sort and filter for this directory.
     SaveState(super::app::Saved),
+    /// Take back the journal's newest action.
     Undo,
+    /// Do again the action the last undo took back.
+    Redo,
     PlanRepair,
     Repair(RepairPlan),
     /// Copy a take's WAV (`path`, checked) to `dest` (a file, or a

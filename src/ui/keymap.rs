@@ -200,7 +200,13 @@ const NORMAL: &[Binding] = &[
         "u",
         &[(KeyCode::Char('u'), N)],
         "undo",
-        "undo the last delete (from the trash, even after a restart)",
+        "undo the last decision: rating, reject, tag, note, delete (even after a restart)",
+    ),
+    b(
+        "Ctrl-r",
+        &[(KeyCode::Char('r'), C)],
+        "redo",
+        "redo what u took back",
     ),
     b(
         "Enter",

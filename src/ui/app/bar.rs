@@ -68,8 +68,18 @@ impl App {
         }
         // Inserted in one piece (a character at a time costs the length of
         // the line each).
-        let clean = crate::command_history::clean_command(text);
-        let value = self.bar.input.value();
+        let mut clean = crate::command_history::clean_command(text);
+        let value = self.bar.input.value().to_string();
+        // A bar line is a command, not a document: a paste is cut to fit.
+        let room = crate::command_history::MAX_COMMAND_BYTES.saturating_sub(value.len());
+        if clean.len() > room {
+            let cut = (0..=room).rev().find(|&i| clean.is_char_boundary(i)).unwrap_or(0);
+            clean.truncate(cut);
+            self.info(format!(
+                "the paste was cut to {} (a command line holds no more)",
+                crate::text::size(crate::command_history::MAX_COMMAND_BYTES as u64)
+            ));
+        }
         let at = self.bar.input.cursor();
         let byte = value.char_indices().nth(at).map_or(value.len(), |(i, _)| i);
         let mut line = String::with_capacity(value.len() + clean.len());

@@ -2,7 +2,8 @@
 //! the answers to deletes, undos, repairs, exports and saves, sizes, notes.
 
 use super::{App, Cause, Confirm, Effect, Mode};
-use crate::store::trash::{DeleteReport, UndoReport};
+use crate::store::journal::Outcome;
+use crate::store::trash::DeleteReport;
 use crate::store::{reload::Delta, StoreError};
 use crate::text::count;
 use crate::ui::event::{DeleteHow, StoreEvent};
@@ -34,12 +35,16 @@ impl App {
                     }
                 }
             }
-            StoreEvent::Undone { result, delta } => {
+            StoreEvent::Undone {
+                redo,
+                result,
+                delta,
+            } => {
                 self.busy = None;
                 match result {
-                    Ok(r) => self.undone(r, delta),
-                    Err(StoreError::NothingToUndo) => {
-                        self.info("nothing to undo");
+                    Ok(r) => self.undone(r, delta, redo),
+                    Err(e @ (StoreError::NothingToUndo | StoreError::NothingToRedo)) => {
+                        self.info(e.to_string());
                         vec![]
                     }
                     Err(e) => {
@@ -165,33 +170,62 @@ impl App {
         fx
     }
 
-    fn undone(&mut self, r: UndoReport, delta: Option<Delta>) -> Vec<Effect> {
-        let fx = self.apply_delta(delta, &[], &r.restored);
-        if let Some(first) = r.restored.first() {
-            if let Some(row) = self.row_of(&first.id) {
-                self.list.selected = row;
-                self.scroll_into_view();
+    /// An undo or a redo is done: the list follows, the selection goes to
+    /// the take it was about (in culling mode that take plays again).
+    fn undone(&mut self, o: Outcome, delta: Option<Delta>, redo: bool) -> Vec<Effect> {
+        let verb = if redo { "redid" } else { "undid" };
+        let mut msg = format!("{verb} {}", o.action().describe());
+        let mut ok = true;
+        let mut fx = match &o {
+            Outcome::Annotations { .. } => vec![],
+            Outcome::Restored { report: r, .. } => {
+                let fx = self.apply_delta(delta, &[], &r.restored);
+                for (path, why, at) in &r.left {
+                    ok = false;
+                    match at {
+                        Some(_) => msg.push_str(&format!("; {path} stays in the trash: {why}")),
+                        None => msg.push_str(&format!("; {path} could not go back: {why}")),
+                    }
+                }
+                if let Some(why) = &r.annotations_pending {
+                    ok = false;
+                    msg.push_str(&format!(
+                        "; their ratings and tags are kept in the trash until they can be written ({why})"
+                    ));
+                }
+                for (id, _) in &r.annotations {
+                    self.waves.files.remove(id);
+                }
+                fx
+            }
+            Outcome::Deleted { report: r, .. } => {
+                let fx = self.apply_delta(delta, &r.removed_ids(), &[]);
+                if let Some((_, _, why)) = r.left.first() {
+                    ok = false;
+                    msg.push_str(&format!(
+                        "; left {} in place: {why}",
+                        count(r.left.len(), "file", "files")
+                    ));
+                }
+                fx
+            }
+        };
+        // The take it was about (a redone delete has none left).
+        let here = match &o {
+            Outcome::Annotations { action } => action.ids().into_iter().next(),
+            Outcome::Restored { report, .. } => report.restored.first().map(|e| e.id.clone()),
+            Outcome::Deleted { .. } => None,
+        };
+        if let Some(id) = &here {
+            self.select_take(id);
+            if self.triage.culling {
+                fx.extend(self.play(id));
             }
         }
-        let mut msg = format!("restored {}", count(r.restored.len(), "take", "takes"));
-        for (path, why, at) in &r.left {
-            match at {
-                Some(_) => msg.push_str(&format!("; {path} stays in the trash: {why}")),
-                None => msg.push_str(&format!("; {path} could not go back: {why}")),
-            }
-        }
-        if let Some(why) = &r.annotations_pending {
-            msg.push_str(&format!(
-                "; their ratings and tags are kept in the trash until they can be written ({why})"
-            ));
-        }
-        if r.left.is_empty() && r.annotations_pending.is_none() {
+        if ok {
             self.info(msg);
         } else {
             self.error(msg);
-        }
-        for (id, _) in &r.annotations {
-            self.waves.files.remove(id);
         }
         fx
     }

@@ -228,9 +228,20 @@ impl State {
                     tracing::warn!("remembering the browser's state: {e}");
                 }
             }
-            StoreJob::Undo => {
-                let (result, delta) = self.tracked(trash::undo_in);
-                self.send(StoreEvent::Undone { result, delta });
+            StoreJob::Undo | StoreJob::Redo => {
+                let redo = matches!(job, StoreJob::Redo);
+                let (result, delta) = self.tracked(|txn| {
+                    if redo {
+                        crate::store::journal::redo_in(txn)
+                    } else {
+                        crate::store::journal::undo_in(txn)
+                    }
+                });
+                self.send(StoreEvent::Undone {
+                    redo,
+                    result,
+                    delta,
+                });
             }
             StoreJob::PlanRepair => {
                 let r = crate::store::repair::plan(self.hd.path());
@@ -302,6 +313,11 @@ impl StoreWorker {
         events: Sender<Event>,
     ) -> StoreWorker {
         let (tx, rx) = channel::<StoreJob>();
+        // What a change leaves as notes (recovery, housekeeping) is shown.
+        let sink = events.clone();
+        let hd = hd.with_notes(std::sync::Arc::new(move |n: &str| {
+            let _ = sink.send(Event::Store(Box::new(StoreEvent::Notes(vec![n.to_string()]))));
+        }));
         super::spawn_background("genhist-store", move || {
             let mut st = State {
                 history: CommandHistory::at_path(
@@ -364,6 +380,7 @@ fn job_name(job: &StoreJob) -> &'static str {
         StoreJob::Flush(_) => "saving",
         StoreJob::SaveState(_) => "remembering the browser's state",
         StoreJob::Undo => "undoing",
+        StoreJob::Redo => "redoing",
         StoreJob::PlanRepair | StoreJob::Repair(_) => "repairing",
         StoreJob::Export { .. } => "exporting",
         StoreJob::SaveCommand(_) => "saving the command history",
