@@ -204,12 +204,10 @@ fn check_format(
     );
     if !ok {
         return Err(match encoding {
-            Encoding::Other(0xFFFE) => {
-                "WAVE_FORMAT_EXTENSIBLE with a sample format genhist does not decode".into()
-            }
+            Encoding::Other(0xFFFE) => "unsupported WAVE_FORMAT_EXTENSIBLE sample format".into(),
             Encoding::Other(t) => format!(
-                "the WAV's sample format (tag 0x{t:04X}) is not one genhist decodes \
-                 (PCM, float, µ-law or a-law)"
+                "unsupported WAV sample format (tag 0x{t:04X}): genhist decodes PCM, \
+                 float, µ-law and a-law"
             ),
             Encoding::Pcm(b) => format!("{b}-bit PCM in {width}-byte samples is not supported"),
             Encoding::Float(b) => {

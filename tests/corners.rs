@@ -10,69 +10,6 @@ use std::fs;
 use std::os::unix::fs::FileTypeExt;
 use std::path::{Path, PathBuf};
 
-fn dir_str(d: &Path) -> &str {
-    d.to_str().unwrap()
-}
-
-fn run(d: &Path, args: &[&str]) -> assert_cmd::assert::Assert {
-    genhist()
-        .env("XDG_CONFIG_HOME", "/nonexistent")
-        .arg("--dir")
-        .arg(d)
-        .args(args)
-        .assert()
-}
-
-/// `genhist` killed (or failed) at an injected fault point.
-fn run_fault(d: &Path, fault: &str, args: &[&str]) -> std::process::Output {
-    genhist()
-        .env("XDG_CONFIG_HOME", "/nonexistent")
-        .env("GENHIST_FAULT", fault)
-        .arg("--dir")
-        .arg(d)
-        .args(args)
-        .output()
-        .unwrap()
-}
-
-fn was_killed(out: &std::process::Output) -> bool {
-    use std::os::unix::process::ExitStatusExt;
-    out.status.signal() == Some(9)
-}
-
-fn annotations(d: &Path) -> serde_json::Value {
-    match fs::read(d.join(".genhist/annotations.json")) {
-        Ok(b) => serde_json::from_slice(&b).unwrap(),
-        Err(_) => serde_json::json!({"takes": {}}),
-    }
-}
-
-fn batches(d: &Path) -> Vec<String> {
-    let mut v: Vec<String> = fs::read_dir(d.join(".genhist/trash"))
-        .into_iter()
-        .flatten()
-        .flatten()
-        .map(|e| e.file_name().to_string_lossy().into_owned())
-        .collect();
-    v.sort();
-    v
-}
-
-fn wav_of(d: &Path, id: &str) -> PathBuf {
-    d.join(format!("audio/{id}.wav"))
-}
-
-fn mknod(path: &Path, kind: rustix::fs::FileType, dev: u64) -> bool {
-    rustix::fs::mknodat(
-        rustix::fs::CWD,
-        path,
-        kind,
-        rustix::fs::Mode::from_raw_mode(0o666),
-        dev,
-    )
-    .is_ok()
-}
-
 /// Case 1: an export never writes over the index, genhist's own files or
 /// another take's files, with or without `!`.
 #[test]

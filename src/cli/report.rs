@@ -258,6 +258,14 @@ pub(crate) fn print_outcome(out: &mut impl Write, o: &Outcome, verb: &str) -> Re
             writeln!(out, "{verb} {}", action.describe())?;
             Ok(true)
         }
+        Outcome::AlreadyDone { action } => {
+            writeln!(
+                out,
+                "the {} was already undone (an interrupted undo, finished now)",
+                action.describe()
+            )?;
+            Ok(true)
+        }
         Outcome::Restored { action, report } => {
             print_undo(out, report)?;
             writeln!(out, "{verb} {}", action.describe())?;

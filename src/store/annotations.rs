@@ -202,7 +202,7 @@ impl AnnotationFile {
             }
             (v, _) => v,
         };
-        let empty = empty && !value.as_array().is_some_and(|a| !a.is_empty());
+        let empty = empty && value.as_array().is_none_or(|a| a.is_empty());
         if empty {
             obj.remove(key);
         } else {

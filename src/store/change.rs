@@ -16,9 +16,7 @@ use super::read;
 use super::read::FileStamp;
 use super::repair::{self, RepairPlan, RepairReport};
 use super::rewrite::Selection;
-use super::trash::{
-    self, BatchKind, DeleteOptions, DeleteReport, PurgeReport, PurgeWhat,
-};
+use super::trash::{self, BatchKind, DeleteOptions, DeleteReport, PurgeReport, PurgeWhat};
 use super::txn::Txn;
 use super::{HistoryEntry, NewEntry};
 use crate::audio::BitDepth;

@@ -75,7 +75,10 @@ impl Action {
         match &self.change {
             Change::Annotate { what, takes } => match takes.keys().next() {
                 Some(id) if takes.len() == 1 => {
-                    format!("{what} on {}", crate::text::sanitize(crate::text::short_id(id)))
+                    format!(
+                        "{what} on {}",
+                        crate::text::sanitize(crate::text::short_id(id))
+                    )
                 }
                 _ => format!(
                     "{what} on {}",
@@ -178,8 +181,9 @@ pub(crate) fn record(txn: &mut Txn, change: Change) {
         j.actions.drain(..extra);
     }
     if let Err(e) = save(txn, &j) {
-        txn.notes
-            .push(format!("the journal could not be written ({e}): this cannot be undone"));
+        txn.notes.push(format!(
+            "the journal could not be written ({e}): this cannot be undone"
+        ));
     }
 }
 
@@ -227,12 +231,16 @@ pub enum Outcome {
         action: Action,
         report: DeleteReport,
     },
+    /// Already done: an undo of this delete was interrupted and the
+    /// recovery at the start of this command finished it.
+    AlreadyDone { action: Action },
 }
 
 impl Outcome {
     pub fn action(&self) -> &Action {
         match self {
             Outcome::Annotations { action }
+            | Outcome::AlreadyDone { action }
             | Outcome::Restored { action, .. }
             | Outcome::Deleted { action, .. } => action,
         }
@@ -264,11 +272,18 @@ pub(crate) fn undo_in(txn: &mut Txn) -> Result<Outcome, StoreError> {
                 action: action.clone(),
             }
         }
-        Change::Trash { batch, .. } => match trash::undo_batch_in(txn, batch) {
+        Change::Trash { batch, ids, .. } => match trash::undo_batch_in(txn, batch) {
             Ok(report) => Outcome::Restored {
                 action: action.clone(),
                 report,
             },
+            // An undo of it was killed after the index was written, and
+            // this command's recovery finished it.
+            Err(_) if !batch_exists(txn, batch) && all_in_index(txn, ids)? => {
+                Outcome::AlreadyDone {
+                    action: action.clone(),
+                }
+            }
             Err(e) => {
                 // A batch that is gone can never come back: the action
                 // leaves the journal, and the next undo goes further back.
@@ -287,6 +302,11 @@ pub(crate) fn undo_in(txn: &mut Txn) -> Result<Outcome, StoreError> {
     j.actions[i].undone = true;
     save(txn, &j)?;
     Ok(outcome)
+}
+
+fn all_in_index(txn: &Txn, ids: &[String]) -> Result<bool, StoreError> {
+    let now = txn.index_ids()?;
+    Ok(!ids.is_empty() && ids.iter().all(|id| now.contains(id)))
 }
 
 fn batch_exists(txn: &Txn, batch: &str) -> bool {
@@ -383,8 +403,7 @@ pub fn list(dir: &Path) -> Result<Vec<Action>, StoreError> {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
         Err(e) => return Err(StoreError::io("read", &path, e)),
     };
-    let j: Journal = serde_json::from_slice(&text).map_err(|e| {
-        StoreError::BadInput(format!("{} cannot be read: {e}", path.display()))
-    })?;
+    let j: Journal = serde_json::from_slice(&text)
+        .map_err(|e| StoreError::BadInput(format!("{} cannot be read: {e}", path.display())))?;
     Ok(j.actions.into_iter().rev().collect())
 }

@@ -605,7 +605,10 @@ fn finalize(
             .entries()
             .map_err(|e| StoreError::io("read", &path, e))?
             .into_iter()
-            .any(|(n, _)| n.to_str().is_none_or(|n| n != MANIFEST && !fsutil::is_temp_name(n)));
+            .any(|(n, _)| {
+                n.to_str()
+                    .is_none_or(|n| n != MANIFEST && !fsutil::is_temp_name(n))
+            });
         if emptied && !others {
             // The manifest and what a killed writer of it left.
             for n in batch.names().unwrap_or_default() {

@@ -200,7 +200,7 @@ const NORMAL: &[Binding] = &[
         "u",
         &[(KeyCode::Char('u'), N)],
         "undo",
-        "undo the last decision: rating, reject, tag, note, delete (even after a restart)",
+        "undo the last rating, reject, tag, note or delete (survives a restart)",
     ),
     b(
         "Ctrl-r",

@@ -73,7 +73,10 @@ impl App {
         // A bar line is a command, not a document: a paste is cut to fit.
         let room = crate::command_history::MAX_COMMAND_BYTES.saturating_sub(value.len());
         if clean.len() > room {
-            let cut = (0..=room).rev().find(|&i| clean.is_char_boundary(i)).unwrap_or(0);
+            let cut = (0..=room)
+                .rev()
+                .find(|&i| clean.is_char_boundary(i))
+                .unwrap_or(0);
             clean.truncate(cut);
             self.info(format!(
                 "the paste was cut to {} (a command line holds no more)",

@@ -178,6 +178,13 @@ impl App {
         let mut ok = true;
         let mut fx = match &o {
             Outcome::Annotations { .. } => vec![],
+            Outcome::AlreadyDone { .. } => {
+                msg = format!(
+                    "the {} was already undone (an interrupted undo, finished now)",
+                    o.action().describe()
+                );
+                self.apply_delta(delta, &[], &[])
+            }
             Outcome::Restored { report: r, .. } => {
                 let fx = self.apply_delta(delta, &[], &r.restored);
                 for (path, why, at) in &r.left {
@@ -212,7 +219,9 @@ impl App {
         };
         // The take it was about (a redone delete has none left).
         let here = match &o {
-            Outcome::Annotations { action } => action.ids().into_iter().next(),
+            Outcome::Annotations { action } | Outcome::AlreadyDone { action } => {
+                action.ids().into_iter().next()
+            }
             Outcome::Restored { report, .. } => report.restored.first().map(|e| e.id.clone()),
             Outcome::Deleted { .. } => None,
         };

@@ -316,7 +316,9 @@ impl StoreWorker {
         // What a change leaves as notes (recovery, housekeeping) is shown.
         let sink = events.clone();
         let hd = hd.with_notes(std::sync::Arc::new(move |n: &str| {
-            let _ = sink.send(Event::Store(Box::new(StoreEvent::Notes(vec![n.to_string()]))));
+            let _ = sink.send(Event::Store(Box::new(StoreEvent::Notes(vec![
+                n.to_string()
+            ]))));
         }));
         super::spawn_background("genhist-store", move || {
             let mut st = State {
