@@ -37,6 +37,8 @@ struct File {
     #[serde(default)]
     trash: TrashSection,
     #[serde(default)]
+    export: ExportSection,
+    #[serde(default)]
     theme: BTreeMap<String, Spanned<String>>,
     /// Mode name → key → command line.
     #[serde(default)]
@@ -48,6 +50,13 @@ struct File {
 struct TrashSection {
     /// "7d", "12h", "2w", or "never".
     retention: Option<Spanned<String>>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct ExportSection {
+    /// The name template, e.g. "{model}_{preset}_{seed}_{id8}".
+    name: Option<Spanned<String>>,
 }
 
 /// Where the config file is looked for.
@@ -119,6 +128,10 @@ pub fn parse(text: &str) -> Result<Config, String> {
             "never" => None,
             d => Some(crate::text::parse_duration(d).map_err(|e| at(r, "trash.retention", e))?),
         };
+    }
+    if let Some(n) = &file.export.name {
+        c.browser.export_name = crate::export::name::Template::parse(n.get_ref(), &|_| false)
+            .map_err(|e| at(n, "export.name", e))?;
     }
     if let Some(s) = &file.default_sort {
         c.browser.sort = Sort::parse(s.get_ref()).map_err(|e| at(s, "default_sort", e))?;

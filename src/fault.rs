@@ -5,7 +5,7 @@
 //!   its worker: the take says "cannot read: …", the app goes on);
 //! - `kill@NAME`: the process kills itself with SIGKILL at
 //!   [`kill_point`]`(NAME)`, so a test reaches a crash point exactly, not
-//!   by timing;
+//!   by timing (`kill@NAME#3`: the third time it gets there);
 //! - `enospc@NAME`: [`io_point`]`(NAME)` fails with "No space left on
 //!   device", as a full disk would there;
 //! - `writer@NAME`: at [`writer_point`]`(NAME, index)`, a writer that takes
@@ -40,10 +40,31 @@ pub(crate) fn point(name: &str) {
 }
 
 /// Dies at once (SIGKILL: no destructor, no flush) when `kill@name` is
-/// asked for.
+/// asked for (or `kill@name#n`, and this is the n-th time here).
 pub(crate) fn kill_point(name: &str) {
     if asked("kill", name) {
         crate::sys::kill_self();
+    }
+    let nth = faults().iter().find_map(|f| {
+        let (n, count) = f.strip_prefix("kill@")?.split_once('#')?;
+        (n == name).then(|| count.parse::<usize>().ok()).flatten()
+    });
+    if let Some(nth) = nth {
+        static HITS: std::sync::Mutex<Vec<(String, usize)>> = std::sync::Mutex::new(Vec::new());
+        let mut hits = HITS.lock().unwrap_or_else(|p| p.into_inner());
+        let hit = match hits.iter_mut().find(|(n, _)| n == name) {
+            Some((_, c)) => {
+                *c += 1;
+                *c
+            }
+            None => {
+                hits.push((name.to_string(), 1));
+                1
+            }
+        };
+        if hit == nth {
+            crate::sys::kill_self();
+        }
     }
 }
 

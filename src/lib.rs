@@ -10,7 +10,7 @@ pub mod command_history;
 pub mod config;
 pub mod demo;
 pub(crate) mod diff;
-pub(crate) mod export;
+pub mod export;
 pub(crate) mod fault;
 pub mod fsutil;
 pub mod peaks;

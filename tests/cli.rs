@@ -176,7 +176,9 @@ fn add_with_params_snapshot() {
         .trim()
         .to_string();
     let text = fs::read_to_string(d.join("history.json")).unwrap();
-    assert!(text.contains("\"custom_field\": [\n        1\n      ]"));
+    // Only the seed's fields are written; the others are named as ignored.
+    assert!(!text.contains("custom_field"));
+    assert!(String::from_utf8_lossy(&out.get_output().stderr).contains("ignored"));
     assert!(text.contains("\"preset_name\": \"glass\""));
     let spec = hound::WavReader::open(d.join(format!("audio/{id}.wav")))
         .unwrap()

@@ -531,46 +531,54 @@ fn export_never_overwrites_without_the_bang_and_expands_home() {
     fs::create_dir(&home).unwrap();
     std::env::set_var("HOME", &home);
     let mut d = Driver::new(&dir);
+    let data_of = |p: &std::path::Path| {
+        let b = fs::read(p).unwrap();
+        let at = b.windows(4).position(|w| w == b"data").unwrap();
+        b[at..].to_vec()
+    };
+    let wait = |d: &mut Driver| d.wait("the export", |a| a.exports.running.is_none());
     d.command("export ~/take.wav");
-    d.wait("the export", |a| a.busy.is_none());
+    wait(&mut d);
     let target = home.join("take.wav");
     assert_eq!(
-        fs::read(&target).unwrap(),
-        fs::read(dir.join(format!("audio/{}.wav", ids[0]))).unwrap()
+        data_of(&target),
+        data_of(&dir.join(format!("audio/{}.wav", ids[0])))
     );
     assert_eq!(
         d.message(),
         format!(
-            "exported to {}",
-            home.canonicalize().unwrap().join("take.wav").display()
+            "exported 1 take to {} (1 file written, {})",
+            home.canonicalize().unwrap().display(),
+            genhist::text::size(fs::metadata(&target).unwrap().len())
         )
     );
     d.keys("j");
     d.command("export ~/take.wav");
-    d.wait("the export", |a| a.busy.is_none());
+    wait(&mut d);
     assert!(
         d.message()
-            .contains("exists; :export! ~/take.wav writes over it")
-            || d.message().contains("exists; :export!"),
+            .contains("skipped 1 file already there: take.wav")
+            && d.message().contains(":export! replaces"),
         "{}",
         d.message()
     );
     assert_eq!(
-        fs::read(&target).unwrap(),
-        fs::read(dir.join(format!("audio/{}.wav", ids[0]))).unwrap(),
+        data_of(&target),
+        data_of(&dir.join(format!("audio/{}.wav", ids[0]))),
         "not overwritten"
     );
     d.command("export! ~/take.wav");
-    d.wait("the export", |a| a.busy.is_none());
+    wait(&mut d);
     assert_eq!(
-        fs::read(&target).unwrap(),
-        fs::read(dir.join(format!("audio/{}.wav", ids[1]))).unwrap()
+        data_of(&target),
+        data_of(&dir.join(format!("audio/{}.wav", ids[1])))
     );
     d.command("export ~");
-    d.wait("the export", |a| a.busy.is_none());
+    wait(&mut d);
     assert!(
-        home.join(format!("{}.wav", ids[1])).is_file(),
-        "into a directory: the take's own name"
+        home.join("Model t000_custom_42_t0001-01.wav").is_file(),
+        "into a directory: the template's name; {}",
+        d.message()
     );
     // Tab completes paths (the store worker lists the directory).
     fs::create_dir(home.join("takes")).unwrap();

@@ -38,7 +38,7 @@ pub struct AddArgs {
     /// latent_vector as a JSON array of numbers
     #[arg(long, value_name = "JSON")]
     pub latent: Option<String>,
-    /// A JSON snapshot with any of the take's fields (flags override it)
+    /// The take's parameters as JSON (`genhist params ID --json`, or `show --json`; flags override it). Without it, the parameters a genhist export put in the WAV are used
     #[arg(long, value_name = "FILE.json")]
     pub params: Option<PathBuf>,
     /// Sample format of the stored WAV: 16, 24 or 32f (default: that of the input)
@@ -64,29 +64,7 @@ pub(crate) fn build_new_entry(a: &AddArgs) -> Result<(NewEntry, BitDepth, Input)
         )));
     }
     let src_depth = crate::audio::depth_of(buf.encoding);
-    let mut params: Map<String, Value> = match &a.params {
-        Some(p) => {
-            let text = std::fs::read_to_string(p)
-                .with_context(|| format!("cannot read {}", p.display()))?;
-            match serde_json::from_str(&text)
-                .with_context(|| format!("{} is not valid JSON", p.display()))?
-            {
-                Value::Object(m) => m,
-                _ => bail!("{} must hold a JSON object", p.display()),
-            }
-        }
-        None => Map::new(),
-    };
-    // Fields derived from the WAV or assigned by the store are not taken from a snapshot.
-    for k in [
-        "entry_id",
-        "duration_s",
-        "sample_rate",
-        "audio_file",
-        "thumbnail_file",
-    ] {
-        params.remove(k);
-    }
+    let mut params = parameters(a)?;
     let mut take_str = |k: &str, flag: &Option<String>| -> Result<Option<String>> {
         match (flag, params.remove(k)) {
             (Some(v), _) => Ok(Some(v.clone())),
@@ -99,7 +77,6 @@ pub(crate) fn build_new_entry(a: &AddArgs) -> Result<(NewEntry, BitDepth, Input)
     let model_name = take_str("model_name", &a.model_name)?;
     let preset = take_str("preset_name", &a.preset)?;
     let stereo = take_str("stereo_mode", &a.stereo_mode)?;
-    let timestamp = take_str("timestamp", &None)?;
     let model_id =
         model_id.ok_or_else(|| anyhow!("--model-id is required (or model_id in --params)"))?;
     let model_name = model_name.unwrap_or_else(|| model_id.clone());
@@ -177,8 +154,82 @@ pub(crate) fn build_new_entry(a: &AddArgs) -> Result<(NewEntry, BitDepth, Input)
         preset_name: preset,
         quality_score: quality,
         latent_vector: latent,
-        extra: params,
-        timestamp,
+        timestamp: None,
     };
     Ok((new, depth, buf))
+}
+
+/// The parameters `add` takes from a snapshot (each may also come from a
+/// flag). The take's own fields (id, time, paths, duration, rate) come
+/// from the new take; anything else is never written to the index.
+const PARAMETERS: [&str; 9] = [
+    "model_id",
+    "model_name",
+    "slider_positions",
+    "n_components",
+    "seed",
+    "preset_name",
+    "stereo_mode",
+    "quality_score",
+    "latent_vector",
+];
+
+/// The take's own fields, which a snapshot has and `add` does not take.
+const OWN_FIELDS: [&str; 6] = [
+    "entry_id",
+    "timestamp",
+    "audio_file",
+    "thumbnail_file",
+    "duration_s",
+    "sample_rate",
+];
+
+/// The parameters of `--params FILE`, or else of the INFO chunk a genhist
+/// export wrote into the WAV; only [`PARAMETERS`] are kept, and the other
+/// keys (but the take's own fields) are named on stderr as ignored.
+fn parameters(a: &AddArgs) -> Result<Map<String, Value>> {
+    let (mut params, from) = match &a.params {
+        Some(p) => {
+            let text = crate::fsutil::read_regular_bounded(p, 64 << 20)
+                .with_context(|| format!("cannot read {}", p.display()))?;
+            let text = crate::store::nonfinite::to_markers(&text);
+            match serde_json::from_slice(&text)
+                .with_context(|| format!("{} is not valid JSON", p.display()))?
+            {
+                Value::Object(m) => (m, p.display().to_string()),
+                _ => bail!("{} must hold a JSON object", p.display()),
+            }
+        }
+        None => match from_wav_info(&a.wav) {
+            Some(m) => (m, format!("the INFO chunk of {}", a.wav.display())),
+            None => return Ok(Map::new()),
+        },
+    };
+    let ignored: Vec<String> = params
+        .keys()
+        .filter(|k| !PARAMETERS.contains(&k.as_str()) && !OWN_FIELDS.contains(&k.as_str()))
+        .map(|k| crate::text::sanitize(k).into_owned())
+        .collect();
+    if !ignored.is_empty() {
+        eprintln!(
+            "note: ignored from {} (not parameters of a take): {}",
+            crate::text::sanitize(&from),
+            ignored.join(", ")
+        );
+    }
+    params.retain(|k, _| PARAMETERS.contains(&k.as_str()));
+    Ok(params)
+}
+
+/// The take's JSON a genhist export put in the WAV at `path`, if any.
+fn from_wav_info(path: &std::path::Path) -> Option<Map<String, Value>> {
+    let mut f = std::fs::File::open(path).ok()?;
+    let found = crate::export::riff::read(&mut f, 16 << 20).ok()?;
+    let text = found.json?;
+    let text = crate::store::nonfinite::to_markers(text.as_bytes());
+    match serde_json::from_slice(&text).ok()? {
+        // Only a take's JSON: another tool's comment is no snapshot.
+        Value::Object(m) if m.contains_key("model_id") => Some(m),
+        _ => None,
+    }
 }

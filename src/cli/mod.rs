@@ -3,6 +3,7 @@
 //! usage. A closed pipe (`genhist list | head`) ends a command quietly.
 
 mod add;
+mod export;
 mod man;
 mod play;
 mod report;
@@ -132,6 +133,16 @@ pub enum CliCommand {
     },
     /// Add a WAV as a new take; prints the new id
     Add(Box<add::AddArgs>),
+    /// Copy (or link) takes out of the history, named from a template, with their parameters in each WAV and in manifest.json / manifest.csv
+    Export(Box<export::ExportArgs>),
+    /// Print a take's generation parameters (`--json` feeds `genhist add --params`)
+    Params {
+        /// Full id or a unique prefix (4+ characters)
+        id: String,
+        /// As a JSON object
+        #[arg(long)]
+        json: bool,
+    },
     /// Delete takes with their WAV and PNG (into the trash: `genhist undo` brings them back)
     Delete {
         /// Full ids or unique prefixes (4+ characters)
@@ -485,6 +496,13 @@ fn run_command(cli: &Cli, command: &CliCommand) -> Result<i32> {
         } => {
             let t = open_text(&dir)?;
             triage::similar(&mut out, &t, id, *limit, *json)?;
+        }
+        CliCommand::Export(args) => {
+            return export::run(&mut out, &dir, args);
+        }
+        CliCommand::Params { id, json, .. } => {
+            let t = open_text(&dir)?;
+            export::params(&mut out, &t, id, *json)?;
         }
         CliCommand::Add(args) => {
             check_dir(&dir)?;

@@ -91,24 +91,8 @@ pub(crate) fn print_table(
     Ok(())
 }
 
-/// A take as JSON: its stored fields, plus an `annotations` member when it
-/// has any: `rating`, `rejected`, `tags` and `note` always (defaults when
-/// not set), and any other member the annotations file holds for it.
 pub(super) fn entry_json(e: &HistoryEntry, notes: &AnnotationFile) -> Value {
-    let mut v = e.to_json();
-    if let (Value::Object(m), Some(stored)) = (&mut v, notes.takes.get(&e.entry_id)) {
-        let mut a = match stored {
-            Value::Object(o) => o.clone(),
-            _ => serde_json::Map::new(),
-        };
-        let typed = notes.of(&e.entry_id);
-        a.insert("rating".into(), typed.rating.into());
-        a.insert("rejected".into(), typed.rejected.into());
-        a.insert("tags".into(), typed.tags.into());
-        a.insert("note".into(), typed.note.into());
-        m.insert("annotations".into(), Value::Object(a));
-    }
-    v
+    notes.entry_json(e)
 }
 
 pub(crate) fn print_json_list(

@@ -150,7 +150,7 @@ fn add_marked(
         thumbnail_file: format!("thumbnails/{png}"),
         quality_score: entry::QualityScore::from_map(&new.quality_score),
         latent_vector: new.latent_vector,
-        extra: new.extra.into(),
+        extra: Default::default(),
     };
     let mut plan = Plan {
         append: vec![(id.to_string(), entry_text(&entry))],

@@ -219,6 +219,26 @@ impl AnnotationFile {
         true
     }
 
+    /// A take as JSON: its stored fields, plus an `annotations` member when it
+    /// has any: `rating`, `rejected`, `tags` and `note` always (defaults when
+    /// not set), and any other member the annotations file holds for it.
+    pub fn entry_json(&self, e: &crate::store::HistoryEntry) -> Value {
+        let mut v = e.to_json();
+        if let (Value::Object(m), Some(stored)) = (&mut v, self.takes.get(&e.entry_id)) {
+            let mut a = match stored {
+                Value::Object(o) => o.clone(),
+                _ => serde_json::Map::new(),
+            };
+            let typed = self.of(&e.entry_id);
+            a.insert("rating".into(), typed.rating.into());
+            a.insert("rejected".into(), typed.rejected.into());
+            a.insert("tags".into(), typed.tags.into());
+            a.insert("note".into(), typed.note.into());
+            m.insert("annotations".into(), Value::Object(a));
+        }
+        v
+    }
+
     /// Why `edit` would write over something of the take `id` genhist cannot
     /// read (another program's data), if it would: the take is not a JSON
     /// object, or the member the edit is about is of another kind (tags

@@ -56,8 +56,6 @@ pub struct NewEntry {
     pub preset_name: Option<String>,
     pub quality_score: Map<String, Value>,
     pub latent_vector: Option<Vec<f64>>,
-    /// Extra fields to store as they are (e.g. from a `--params` snapshot).
-    pub extra: Map<String, Value>,
     /// Timestamp to record; `None` = now.
     pub timestamp: Option<String>,
 }

@@ -227,16 +227,24 @@ impl Claims {
         }
     }
 
-    /// Whether some entry refers to `p` (its file, by default path or not).
-    pub(crate) fn is_claimed(&self, p: &RelPath) -> bool {
-        let s = p.to_string();
-        if let Some((owner, field)) = default_owner(&s) {
-            let h = id_hash(owner);
-            if self.keys.contains(&h) && !self.off_default.contains(&(h, field)) {
-                return true;
+    /// The directories (relative to the history directory, as components)
+    /// that hold takes' files: `audio` and `thumbnails`, and those of every
+    /// path that is not a default one.
+    pub(crate) fn dirs(&self) -> Vec<Vec<String>> {
+        let mut out: Vec<Vec<String>> = Vec::new();
+        if !self.keys.is_empty() {
+            out.push(vec!["audio".into()]);
+            out.push(vec!["thumbnails".into()]);
+        }
+        for p in self.nondefault.keys() {
+            if let Ok(rel) = RelPath::parse(p) {
+                let d: Vec<String> = rel.dirs().iter().map(|s| s.to_string()).collect();
+                if !out.contains(&d) {
+                    out.push(d);
+                }
             }
         }
-        self.nondefault.contains_key(&s)
+        out
     }
 
     /// Why entry `id` may not touch `p`: it is another entry's file.

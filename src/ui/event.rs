@@ -27,6 +27,8 @@ pub enum Event {
     Peaks(PeaksDone),
     Player(PlayerEvent),
     View(ViewDone),
+    /// How an export (see [`Effect::Export`]) goes.
+    Export(ExportEvent),
     /// Paths completing the word at the end of the `:` bar's `line` (see
     /// [`Effect::CompletePath`]).
     PathsFound {
@@ -34,6 +36,22 @@ pub enum Event {
         head: String,
         candidates: Vec<String>,
     },
+}
+
+/// How an export goes: files done so far, then its report.
+#[derive(Debug)]
+pub enum ExportEvent {
+    Progress { done: usize, total: usize },
+    Done(Result<crate::export::Report, String>),
+}
+
+/// An export of the browser's takes, on a thread of its own.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ExportJob {
+    pub ids: Vec<String>,
+    pub dest: PathBuf,
+    pub overwrite: bool,
+    pub template: crate::export::name::Template,
 }
 
 /// What the store worker reports.
@@ -61,7 +79,6 @@ pub enum StoreEvent {
         result: Result<RepairReport, StoreError>,
         delta: Option<Delta>,
     },
-    Exported(Result<PathBuf, String>),
     /// Bytes of the takes' files, and what the trash holds.
     Sizes(Sizes),
     /// Things housekeeping did (an interrupted delete finished, ...).
@@ -186,13 +203,6 @@ pub enum StoreJob {
     Redo,
     PlanRepair,
     Repair(RepairPlan),
-    /// Copy a take's WAV (`path`, checked) to `dest` (a file, or a
-    /// directory to put it in); over an existing file only with `overwrite`.
-    Export {
-        path: crate::store::paths::RelPath,
-        dest: PathBuf,
-        overwrite: bool,
-    },
     /// Append a line to the command history file.
     SaveCommand(String),
     /// Change takes' annotations (the answer is a fresh
@@ -228,6 +238,8 @@ pub enum Effect {
         head: String,
         word: String,
     },
+    /// Export takes (answered by `Event::Export`).
+    Export(ExportJob),
     /// Rows no longer shown: freeing 100,000 entries' counts touches as
     /// many cache lines, so the view worker drops them.
     Discard(Discard),

@@ -34,4 +34,6 @@ pub struct Settings {
     pub theme: theme::Theme,
     /// Key bindings, looked up before the defaults.
     pub keys: keymap::UserKeys,
+    /// The name template of `:export` (`[export] name`).
+    pub export_name: crate::export::name::Template,
 }

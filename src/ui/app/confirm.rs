@@ -7,7 +7,6 @@ use crate::playback::PlayerCmd;
 use crate::store::repair::RepairPlan;
 use crate::ui::command::Command;
 use crate::ui::event::StoreJob;
-use std::collections::HashSet;
 
 /// What is being asked, before it is done.
 #[derive(Debug, Clone, PartialEq)]
@@ -23,6 +22,12 @@ pub enum Confirm {
     Purge { ids: Vec<String>, hidden: usize },
     /// Move these takes (WAV missing) to the trash.
     Repair(RepairPlan),
+    /// Export the shown takes.
+    Export {
+        ids: Vec<String>,
+        dest: std::path::PathBuf,
+        overwrite: bool,
+    },
 }
 
 impl Confirm {
@@ -30,6 +35,8 @@ impl Confirm {
     fn ids(&self) -> Box<dyn Iterator<Item = &String> + '_> {
         match self {
             Confirm::Delete { ids, .. } | Confirm::Purge { ids, .. } => Box::new(ids.iter()),
+            // An export changes no take.
+            Confirm::Export { .. } => Box::new(std::iter::empty()),
             Confirm::Repair(plan) => Box::new(plan.missing.iter().map(|(id, _)| id)),
         }
     }
@@ -62,24 +69,7 @@ impl App {
             }
             full
         } else if !self.list.marked.is_empty() {
-            let marked = &self.list.marked;
-            let mut shown: Vec<String> = self
-                .list
-                .view
-                .rows
-                .iter()
-                .filter(|e| marked.contains(&e.entry_id))
-                .map(|e| e.entry_id.clone())
-                .collect();
-            let on_screen: HashSet<&str> = shown.iter().map(String::as_str).collect();
-            let mut hidden: Vec<String> = marked
-                .iter()
-                .filter(|m| !on_screen.contains(m.as_str()) && self.store.get_exact(m).is_some())
-                .cloned()
-                .collect();
-            hidden.sort();
-            shown.extend(hidden);
-            shown
+            self.marked_in_order()
         } else {
             self.selected_entry()
                 .map(|e| vec![e.entry_id.clone()])
@@ -124,6 +114,7 @@ impl App {
                 Confirm::Delete { .. } => "delete cancelled",
                 Confirm::Purge { .. } => "purge cancelled",
                 Confirm::Repair(_) => "repair cancelled",
+                Confirm::Export { .. } => "export cancelled",
             });
             return vec![];
         }
@@ -143,6 +134,11 @@ impl App {
             }
             Confirm::Purge { ids, .. } => self.store_job(StoreJob::Purge(ids), "purging…"),
             Confirm::Repair(plan) => self.store_job(StoreJob::Repair(plan), "repairing…"),
+            Confirm::Export {
+                ids,
+                dest,
+                overwrite,
+            } => self.start_export(ids, dest, overwrite),
         });
         fx
     }

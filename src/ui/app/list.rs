@@ -78,6 +78,29 @@ impl App {
         }
     }
 
+    /// The marked takes: those shown in the list's order, then the ones
+    /// the filter hides (by id).
+    pub(super) fn marked_in_order(&self) -> Vec<String> {
+        let marked = &self.list.marked;
+        let mut shown: Vec<String> = self
+            .list
+            .view
+            .rows
+            .iter()
+            .filter(|e| marked.contains(&e.entry_id))
+            .map(|e| e.entry_id.clone())
+            .collect();
+        let on_screen: HashSet<&str> = shown.iter().map(String::as_str).collect();
+        let mut hidden: Vec<String> = marked
+            .iter()
+            .filter(|m| !on_screen.contains(m.as_str()) && self.store.get_exact(m).is_some())
+            .cloned()
+            .collect();
+        hidden.sort();
+        shown.extend(hidden);
+        shown
+    }
+
     pub(super) fn count_hidden_marks(&mut self) {
         let key = (self.list.view.version, self.list.marked.len());
         if self.list.hidden_marks.1 == key {

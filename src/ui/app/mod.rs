@@ -21,6 +21,7 @@
 mod bar;
 mod compare;
 mod confirm;
+mod export;
 mod list;
 mod messages;
 mod normal;
@@ -118,6 +119,7 @@ pub struct App {
     pub size: ratatui::layout::Rect,
     /// A store job is running (shown in the status bar).
     pub busy: Option<String>,
+    pub exports: export::Exports,
     /// The zone times are shown in (`None`: the local one; tests pin it).
     pub time_zone: Option<chrono::FixedOffset>,
     /// Writes sent to the store worker, and how many of them it has said
@@ -151,6 +153,7 @@ impl App {
             theme: super::theme::Theme::default(),
             size: ratatui::layout::Rect::new(0, 0, 120, 40),
             busy: None,
+            exports: export::Exports::default(),
             time_zone: None,
             writes_sent: 0,
             writes_done: 0,
@@ -178,6 +181,7 @@ impl App {
     /// the sort to open in.
     pub fn configure(&mut self, settings: super::Settings) -> Vec<Effect> {
         self.user_keys = settings.keys;
+        self.exports.template = settings.export_name;
         self.theme = super::theme::Theme::for_env(settings.theme);
         if self.sort_restored || settings.sort == self.list.view.spec.sort {
             return vec![];
@@ -229,6 +233,7 @@ impl App {
             }
             Event::Player(p) => self.on_player(p),
             Event::View(v) => self.on_view_done(v),
+            Event::Export(e) => self.on_export(e),
             Event::PathsFound {
                 line,
                 head,
@@ -314,6 +319,9 @@ impl App {
     /// worker says every write sent so far is on disk (a second quit while
     /// saving leaves without waiting).
     fn quit(&mut self) -> Vec<Effect> {
+        if self.export_holds_quit() {
+            return vec![];
+        }
         if self.writes_done >= self.writes_sent || self.leaving == Leaving::Saving {
             return vec![Effect::Quit];
         }

@@ -35,7 +35,7 @@ impl App {
             Command::SortNext => self.next_sort(),
             Command::Clear => self.clear(),
             Command::Goto(prefix) => self.goto(&prefix),
-            Command::Export { dest, overwrite } => self.export_selected(&dest, overwrite),
+            Command::Export { dest, overwrite } => self.export_command(&dest, overwrite),
             Command::Repair => self.ask_repair(),
             Command::Stats => self.show_stats(),
             Command::History(n) => self.show_history(n),
@@ -79,30 +79,5 @@ impl App {
             return vec![];
         }
         self.store_job(StoreJob::PlanRepair, "looking for missing WAVs…")
-    }
-
-    /// `:export PATH`: the selected take's WAV, copied by the store worker.
-    fn export_selected(&mut self, dest: &str, overwrite: bool) -> Vec<Effect> {
-        let Some(e) = self.selected_entry().cloned() else {
-            self.info("no take selected");
-            return vec![];
-        };
-        match self.checked_path(&e, &e.audio_file) {
-            Ok(path) => {
-                let dest = crate::fsutil::expand_home(dest);
-                self.store_job(
-                    StoreJob::Export {
-                        path,
-                        dest,
-                        overwrite,
-                    },
-                    "exporting…",
-                )
-            }
-            Err(why) => {
-                self.error(format!("cannot export {}: {why}", e.short_id()));
-                vec![]
-            }
-        }
     }
 }

@@ -90,14 +90,6 @@ impl App {
                     }
                 }
             }
-            StoreEvent::Exported(r) => {
-                self.busy = None;
-                match r {
-                    Ok(p) => self.info(format!("exported to {}", p.display())),
-                    Err(e) => self.error(format!("export failed: {e}")),
-                }
-                vec![]
-            }
             StoreEvent::Sizes(sizes) => {
                 self.sizes = sizes;
                 vec![]

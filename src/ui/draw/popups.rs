@@ -144,6 +144,24 @@ pub(super) fn draw_confirm(f: &mut Frame, app: &App, c: &Confirm) {
                 "y move to the trash (u undoes)   n / Esc cancel",
             )
         }
+        Confirm::Export { ids, dest, .. } => {
+            lines.push(Line::from(truncate(
+                &format!(
+                    "Export the {} shown to {}?",
+                    count(ids.len(), "take", "takes"),
+                    sanitize(&dest.display().to_string())
+                ),
+                inner_w,
+            )));
+            lines.push(Line::from(Span::styled(
+                truncate(
+                    "  (m marks takes to export only those; nothing shown is marked)",
+                    inner_w,
+                ),
+                t.label(),
+            )));
+            (" export ", "y export   n / Esc cancel")
+        }
     };
     // The question and its answer keys always show: on a low screen the
     // list of takes between them gives way.

@@ -60,6 +60,9 @@ pub(super) fn status_parts(app: &App) -> Vec<String> {
     if let Some(b) = &app.busy {
         parts.push(b.clone());
     }
+    if let Some((done, total)) = app.exports.running {
+        parts.push(format!("exporting {done}/{total}…"));
+    }
     if app.list.view.pending {
         parts.push("sorting…".into());
     }

@@ -3,6 +3,7 @@
 //! through the one event channel. A panic in a job is caught where it
 //! happens and becomes a message; the worker, the app and the terminal go on.
 
+mod export;
 pub mod peaks;
 pub mod store;
 pub mod view;
@@ -50,6 +51,10 @@ impl Workers {
                         candidates,
                     });
                 });
+            }
+            Effect::Export(job) => {
+                let (dir, events) = (self.dir.clone(), self.events.clone());
+                spawn("genhist-export", move || export::run(&dir, job, &events));
             }
             Effect::Store(job) => self.store.send(job),
             Effect::Peaks(jobs) => self.peaks.request(self.dir.clone(), jobs),

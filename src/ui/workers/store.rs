@@ -252,24 +252,6 @@ impl State {
                     self.tracked(|txn| crate::store::repair::apply_in(txn, &plan));
                 self.send(StoreEvent::Repaired { result, delta });
             }
-            StoreJob::Export {
-                path,
-                dest,
-                overwrite,
-            } => {
-                let r = crate::store::lite::IndexText::read(self.hd.path())
-                    .map_err(|e| e.to_string())
-                    .and_then(|t| {
-                        crate::export::copy_take(
-                            self.hd.path(),
-                            &t.claims(),
-                            &path,
-                            &dest,
-                            overwrite,
-                        )
-                    });
-                self.send(StoreEvent::Exported(r));
-            }
             StoreJob::SaveCommand(line) => {
                 self.history.add(&line);
                 match self.history.take_error() {
@@ -384,7 +366,6 @@ fn job_name(job: &StoreJob) -> &'static str {
         StoreJob::Undo => "undoing",
         StoreJob::Redo => "redoing",
         StoreJob::PlanRepair | StoreJob::Repair(_) => "repairing",
-        StoreJob::Export { .. } => "exporting",
         StoreJob::SaveCommand(_) => "saving the command history",
         StoreJob::Annotate { .. } => "saving annotations",
     }
