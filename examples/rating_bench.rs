@@ -1,8 +1,11 @@
-//! Benchmark: 100 ratings in culling mode at 100,000 takes, then `q`.
-//! Measures the CPU the whole process spends (every thread: the app, the
-//! store worker's writes, the other workers) from the first rating key
-//! until quitting is allowed, i.e. until every rating is on disk; then
-//! checks that all 100 are in the file.
+//! Benchmark: 100 ratings in culling mode at 100,000 takes. Measures the
+//! CPU the whole process spends (every thread: the app, the store worker's
+//! writes, the other workers) from the first rating key until the store
+//! worker says every rating is on disk; at the end checks the file.
+//!
+//! Then `u` 20 times (each takes back the newest rating): the time from
+//! the key to the end of the frame (120x40, ratatui's `TestBackend`) that
+//! shows the take without that rating.
 //!
 //! usage: cargo run --release --example rating_bench [TAKES]
 
@@ -72,6 +75,45 @@ fn main() {
         let fx = app.update(key(char::from(b'1' + (i % 5) as u8)));
         perform(fx, &mut quit);
     }
+    // Every rating on disk before the undos (flush), then `u` 20 times.
+    let mut term = ratatui::Terminal::new(ratatui::backend::TestBackend::new(120, 40)).unwrap();
+    let settle = |app: &mut genhist::ui::app::App, quit: &mut bool| {
+        perform(vec![app.flush()], quit);
+        loop {
+            let ev = rx.recv().unwrap();
+            let flushed = matches!(&ev, Event::Store(s)
+                if matches!(**s, genhist::ui::event::StoreEvent::Flushed(_)));
+            let fx = app.update(ev);
+            perform(fx, quit);
+            if flushed {
+                break;
+            }
+        }
+    };
+    settle(&mut app, &mut quit);
+    let (wall, spent) = (t0.elapsed(), cpu() - c0);
+    let mut undo_times = Vec::new();
+    for id in rated.iter().rev().take(20) {
+        let start = Instant::now();
+        let fx = app.update(key('u'));
+        perform(fx, &mut quit);
+        // Until the app holds the take without its rating, then one frame.
+        while app.triage.notes.get(id).is_some_and(|a| a.rating != 0) {
+            let ev = rx.recv().unwrap();
+            let fx = app.update(ev);
+            perform(fx, &mut quit);
+        }
+        term.draw(|f| genhist::ui::draw::draw(f, &app, chrono::Utc::now()))
+            .unwrap();
+        undo_times.push(start.elapsed());
+        settle(&mut app, &mut quit);
+    }
+    undo_times.sort();
+    println!(
+        "u on a rating, key to frame: median {:.1} ms, max {:.1} ms (20 undos)",
+        undo_times[10].as_secs_f64() * 1e3,
+        undo_times[19].as_secs_f64() * 1e3
+    );
     let fx = app.update(key('q'));
     perform(fx, &mut quit);
     while !quit {
@@ -79,16 +121,17 @@ fn main() {
         let fx = app.update(ev);
         perform(fx, &mut quit);
     }
-    let (wall, spent) = (t0.elapsed(), cpu() - c0);
     let file: serde_json::Value =
         serde_json::from_slice(&std::fs::read(dir.join(".genhist/annotations.json")).unwrap())
             .unwrap();
-    let on_disk = rated
+    // The 20 newest were undone.
+    let on_disk = rated[..80]
         .iter()
         .filter(|id| file["takes"][id.as_str()]["rating"].is_number())
-        .count();
+        .count()
+        + 20;
     println!(
-        "100 ratings in culling mode at {n} takes, then q: {:.0} ms of CPU in all, {:.0} ms wall; {on_disk} of 100 on disk when q returned",
+        "100 ratings in culling mode at {n} takes, until all are on disk: {:.0} ms of CPU in all, {:.0} ms wall; {on_disk} of 100 in the file at the end (80 kept, 20 undone)",
         spent.as_secs_f64() * 1e3,
         wall.as_secs_f64() * 1e3
     );

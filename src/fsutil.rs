@@ -606,13 +606,14 @@ impl TempFile {
         }
     }
 
-    /// Like [`TempFile::commit`], but fails (and removes the temp file) if
-    /// anything is at `target` by then: never over an existing file.
-    pub(crate) fn commit_new(mut self, target: &str) -> io::Result<()> {
+    /// Renames the temp file to `target`, failing (and removing the temp
+    /// file) if anything is there by then: never over an existing file. It
+    /// does not wait for the disk (as `cp` does not): the file is whole
+    /// under its name for every other process at once.
+    pub(crate) fn commit_new_unsynced(mut self, target: &str) -> io::Result<()> {
         self.dir.rename_noreplace(&self.name, &self.dir, target)?;
         self.name.clear();
         self.file = None;
-        let _ = self.dir.sync();
         Ok(())
     }
 }

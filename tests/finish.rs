@@ -347,8 +347,9 @@ fn nothing_is_overwritten_unless_asked() {
     assert!(!dest.join("Model t000_custom_42_t0001-01.wav").exists());
 }
 
-/// An export killed part-way leaves no file under a final name that is not
-/// whole; running it again completes what is missing.
+/// An export killed part-way (at the third file written, whichever thread
+/// gets there) leaves no file under a final name that is not whole;
+/// running it again completes what is missing.
 #[test]
 fn a_killed_export_is_completed_by_the_next() {
     let (_t, d, ids) = takes_dir(4);
@@ -364,13 +365,22 @@ fn a_killed_export_is_completed_by_the_next() {
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
         .filter(|n| !n.starts_with('.'))
         .collect();
-    assert_eq!(finals.len(), 2, "{finals:?}");
+    assert!(finals.len() <= 2, "{finals:?}");
+    for f in &finals {
+        let bytes = fs::read(dest.join(f)).unwrap();
+        assert_eq!(info_of(&bytes)["INAM"], f.trim_end_matches(".wav"));
+    }
     let o = run(
         &d,
         &["export", dest.to_str().unwrap(), "--all", "--name", "{id}"],
     )
     .success();
-    assert!(out_of(&o).contains("2 already there"), "{}", out_of(&o));
+    let already = format!("{} already there", finals.len());
+    assert!(
+        finals.is_empty() || out_of(&o).contains(&already),
+        "{}",
+        out_of(&o)
+    );
     for id in &ids {
         let bytes = fs::read(dest.join(format!("{id}.wav"))).unwrap();
         assert_eq!(info_of(&bytes)["INAM"], *id);

@@ -220,7 +220,7 @@ pub fn export(
     opts: &Options,
     progress: &mut dyn FnMut(usize, usize),
 ) -> Result<Report, String> {
-    let mut guard = target::Protected::of(dir, claims)?;
+    let guard = target::Protected::of(dir, claims)?;
     let one_file = opts
         .dest
         .extension()
@@ -297,9 +297,8 @@ pub fn export(
     };
     let mut rows = Vec::new();
     let total = jobs.len();
-    for (i, job) in jobs.iter().enumerate() {
-        progress(i, total);
-        let r = place(&root, out.as_ref(), &dest, job, opts, &mut guard);
+    let results = place_all(&root, out.as_ref(), &dest, &jobs, opts, guard, progress);
+    for (job, r) in jobs.iter().zip(results) {
         let in_place = matches!(r, Ok(Outcome::Written(_) | Outcome::Already(_)));
         let placed = |bytes| Placed {
             entry_id: job.take.entry.entry_id.clone(),
@@ -341,6 +340,62 @@ enum Outcome {
     Skipped(String),
 }
 
+/// Places every job, on as many threads as there are cores (at most 4):
+/// copying is bound by memory bandwidth, which one thread does not fill.
+/// `progress` hears from this thread as files finish. Results in the
+/// jobs' order.
+fn place_all(
+    root: &Dir,
+    out: Option<&Dir>,
+    dest: &Path,
+    jobs: &[Job<'_>],
+    opts: &Options,
+    guard: target::Protected,
+    progress: &mut dyn FnMut(usize, usize),
+) -> Vec<Result<Outcome, String>> {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::Mutex;
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .clamp(1, 4)
+        .min(jobs.len().max(1));
+    let next = AtomicUsize::new(0);
+    let (tx, rx) = std::sync::mpsc::channel::<()>();
+    let guard = Mutex::new(guard);
+    let results: Mutex<Vec<Option<Result<Outcome, String>>>> =
+        Mutex::new((0..jobs.len()).map(|_| None).collect());
+    let total = jobs.len();
+    std::thread::scope(|s| {
+        for _ in 0..threads {
+            let tx = tx.clone();
+            let (next, results, guard) = (&next, &results, &guard);
+            s.spawn(move || loop {
+                let i = next.fetch_add(1, Ordering::Relaxed);
+                let Some(job) = jobs.get(i) else { break };
+                let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                    place(root, out, dest, job, opts, guard)
+                }))
+                .unwrap_or_else(|p| Err(format!("failed: {}", crate::text::panic_text(&*p))));
+                results.lock().unwrap_or_else(|p| p.into_inner())[i] = Some(r);
+                let _ = tx.send(());
+            });
+        }
+        drop(tx);
+        // Each file done is heard here; the channel closes when all are.
+        let mut done = 0;
+        while rx.recv().is_ok() {
+            done += 1;
+            progress(done, total);
+        }
+    });
+    results
+        .into_inner()
+        .unwrap_or_else(|p| p.into_inner())
+        .into_iter()
+        .map(|r| r.unwrap_or_else(|| Err("not placed".into())))
+        .collect()
+}
+
 /// Places one file (see [`export`]).
 fn place(
     root: &Dir,
@@ -348,7 +403,7 @@ fn place(
     dest: &Path,
     job: &Job<'_>,
     opts: &Options,
-    guard: &mut target::Protected,
+    guard: &std::sync::Mutex<target::Protected>,
 ) -> Result<Outcome, String> {
     let rel = RelPath::parse(&job.source).map_err(|why| format!("{}: {why}", job.source))?;
     let (parent, name, bytes) = target::open_source(root, &rel)?;
@@ -363,7 +418,10 @@ fn place(
         if !opts.overwrite {
             return Ok(Outcome::Skipped("there already".into()));
         }
-        guard.check_file(&path)?;
+        guard
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .check_file(&path)?;
         replace = Some(st);
     }
     if opts.dry_run {
@@ -488,9 +546,6 @@ fn copy(
     } else {
         std::io::copy(&mut src, tmp.file()).map_err(|e| format!("{}: {e}", shown()))?
     };
-    tmp.file()
-        .sync_all()
-        .map_err(|e| format!("{}: {e}", shown()))?;
     crate::fault::kill_point("export-written");
     let placed = match replace {
         Some(_) => tmp
@@ -498,7 +553,7 @@ fn copy(
                 now.is_none_or(|st| crate::fsutil::kind(st) == rustix::fs::FileType::RegularFile)
             })
             .map_err(|e| format!("{}: {e}", shown()))?,
-        None => match tmp.commit_new(file) {
+        None => match tmp.commit_new_unsynced(file) {
             Ok(()) => true,
             Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
                 return Err(

@@ -11,10 +11,13 @@
 //! skip) holds all of it; [`read`] prefers that one.
 
 use std::fs::File;
-use std::io::{self, Read, Seek, SeekFrom, Write};
+use std::io::{self, Read, Seek, SeekFrom};
 
 /// The longest `ICMT` text libsndfile reads (longer ones it skips whole).
 pub(crate) const MAX_ICMT: usize = 2045;
+
+/// The memory page size the audio's place is aligned to (see [`copy_with_info`]).
+const PAGE: u64 = 4096;
 
 /// genhist's own chunk: the take's JSON whole, when `ICMT` could not hold it.
 const OWN_CHUNK: &[u8; 4] = b"gnhs";
@@ -106,87 +109,173 @@ fn chunk_header(r: &mut impl Read) -> io::Result<Option<([u8; 4], u32)>> {
     Ok(Some((id, u32::from_le_bytes([h[4], h[5], h[6], h[7]]))))
 }
 
-/// Whether a `LIST` chunk of `size` bytes is an `INFO` list (read from `r`,
-/// whose first four bytes are the list type); returns the type read.
-fn list_type(r: &mut impl Read, size: u32) -> io::Result<Option<[u8; 4]>> {
-    if size < 4 {
-        return Ok(None);
+/// The source of a copy: small reads served from a window read ahead
+/// (a WAV's chunks before its audio come in one read), big ones left to
+/// the kernel.
+struct Src<'a> {
+    f: &'a mut File,
+    window: Vec<u8>,
+    /// Where the window starts in the file.
+    window_at: u64,
+    /// The next byte to read.
+    pos: u64,
+}
+
+/// How much a small read reads ahead.
+const WINDOW: usize = 64 << 10;
+
+/// The chunks too big to pass through memory go from file to file.
+const SMALL: u64 = 64 << 10;
+
+impl Src<'_> {
+    /// Up to `n` bytes from the current place (fewer at the end).
+    fn take(&mut self, n: usize) -> io::Result<&[u8]> {
+        use std::os::unix::fs::FileExt;
+        let end = self.window_at + self.window.len() as u64;
+        if self.pos < self.window_at || self.pos + n as u64 > end {
+            self.window.resize(WINDOW.max(n), 0);
+            let mut got = 0;
+            while got < self.window.len() {
+                match self
+                    .f
+                    .read_at(&mut self.window[got..], self.pos + got as u64)?
+                {
+                    0 => break,
+                    k => got += k,
+                }
+            }
+            self.window.truncate(got);
+            self.window_at = self.pos;
+        }
+        let from = (self.pos - self.window_at) as usize;
+        let to = (from + n).min(self.window.len());
+        self.pos += (to - from) as u64;
+        Ok(&self.window[from..to])
     }
-    let mut t = [0u8; 4];
-    r.read_exact(&mut t)?;
-    Ok(Some(t))
+
+    /// A chunk header: its id and the size it says (`None` at the end,
+    /// or a few stray bytes after the last chunk).
+    fn header(&mut self) -> io::Result<Option<([u8; 4], u32)>> {
+        let h = self.take(8)?;
+        if h.len() < 8 {
+            return Ok(None);
+        }
+        let id = [h[0], h[1], h[2], h[3]];
+        Ok(Some((id, u32::from_le_bytes([h[4], h[5], h[6], h[7]]))))
+    }
 }
 
 /// Copies the WAV `src` into `dst` (both at their start) with `info` as its
 /// INFO list; returns the bytes written. Everything else is copied as it
-/// is, chunk by chunk; the data is copied by the kernel where it can.
+/// is, chunk by chunk: an INFO list of the source is replaced, the list
+/// goes before `data`. What comes before the audio is written in one go,
+/// the audio by the kernel (`copy_file_range`), at the same place within a
+/// memory page as in the source (a `JUNK` chunk, which readers skip, pads
+/// to it).
 pub(crate) fn copy_with_info(src: &mut File, dst: &mut File, info: &Info) -> io::Result<u64> {
-    let mut head = [0u8; 12];
-    src.read_exact(&mut head)
-        .map_err(|_| bad("not a WAV file (too short)"))?;
-    if &head[0..4] != b"RIFF" || &head[8..12] != b"WAVE" {
+    use std::os::unix::fs::FileExt;
+    let mut s = Src {
+        f: src,
+        window: Vec::new(),
+        window_at: 0,
+        pos: 0,
+    };
+    let head = s.take(12)?;
+    if head.len() < 12 || &head[0..4] != b"RIFF" || &head[8..12] != b"WAVE" {
         return Err(bad("not a RIFF/WAVE file"));
     }
-    dst.write_all(&head)?;
-    let mut written: u64 = 12;
+    let mut out = head.to_vec();
+    let mut written: u64 = 0;
     let mut info_written = false;
-    while let Some((id, size)) = chunk_header(src)? {
+    while let Some((id, size)) = s.header()? {
         let padded = u64::from(size) + u64::from(size % 2);
-        if &id == b"LIST" {
-            match list_type(src, size)? {
-                // The source's INFO list is replaced by genhist's.
-                Some(t) if &t == b"INFO" => {
-                    skip(src, padded - 4)?;
-                    continue;
-                }
-                Some(t) => {
-                    dst.write_all(&id)?;
-                    dst.write_all(&size.to_le_bytes())?;
-                    dst.write_all(&t)?;
-                    written += 12 + copy_exact(src, dst, padded - 4)?;
-                    continue;
-                }
-                None => {}
+        let drop = match &id {
+            b"LIST" => {
+                let t = s.take(4)?;
+                let is_info = t == b"INFO";
+                s.pos -= t.len() as u64;
+                is_info
             }
-        } else if &id == OWN_CHUNK {
-            skip(src, padded)?;
+            id => id == OWN_CHUNK,
+        };
+        if drop {
+            // The source's INFO list is replaced by genhist's.
+            s.pos += padded;
             continue;
         }
         if &id == b"data" && !info_written {
-            let list = info.list_chunk();
-            dst.write_all(&list)?;
-            written += list.len() as u64;
+            out.extend_from_slice(&info.list_chunk());
             info_written = true;
+            let at_src = s.pos;
+            let at_dst = written + out.len() as u64 + 8 + 8;
+            let junk = (at_src as i64 - at_dst as i64).rem_euclid(PAGE as i64) as usize;
+            out.extend_from_slice(b"JUNK");
+            out.extend_from_slice(&(junk as u32).to_le_bytes());
+            out.resize(out.len() + junk, 0);
         }
-        dst.write_all(&id)?;
-        dst.write_all(&size.to_le_bytes())?;
-        written += 8;
-        if &id == b"data" && (size == 0 || size == u32::MAX) {
-            // A length the writer never filled in: the data runs to the end.
-            written += io::copy(src, dst)?;
+        out.extend_from_slice(&id);
+        out.extend_from_slice(&size.to_le_bytes());
+        let to_end = &id == b"data" && (size == 0 || size == u32::MAX);
+        if !to_end && padded <= SMALL {
+            let body = s.take(padded as usize)?;
+            out.extend_from_slice(body);
+            continue;
+        }
+        // A big body (the audio): what is pending first, then file to file
+        // (a length the writer never filled in runs to the end; a source
+        // that ends first is copied as it is).
+        dst.write_all_at(&out, written)?;
+        written += out.len() as u64;
+        out.clear();
+        let want = if to_end { u64::MAX } else { padded };
+        let n = copy_range(s.f, s.pos, dst, written, want)?;
+        s.pos += n;
+        written += n;
+        if to_end {
             break;
         }
-        written += copy_exact(src, dst, padded)?;
     }
     if !info_written {
         return Err(bad("the WAV has no data chunk"));
     }
+    dst.write_all_at(&out, written)?;
+    written += out.len() as u64;
     // The RIFF size: everything after its own 8 bytes.
     let riff = u32::try_from(written - 8).unwrap_or(u32::MAX);
-    dst.seek(SeekFrom::Start(4))?;
-    dst.write_all(&riff.to_le_bytes())?;
-    dst.seek(SeekFrom::End(0))?;
+    dst.write_all_at(&riff.to_le_bytes(), 4)?;
+    dst.seek(SeekFrom::Start(written))?;
     Ok(written)
 }
 
-/// Copies up to `n` bytes (fewer when the source ends first: a truncated
-/// file is copied as it is).
-fn copy_exact(src: &mut File, dst: &mut File, n: u64) -> io::Result<u64> {
-    io::copy(&mut Read::by_ref(src).take(n), dst)
-}
-
-fn skip(src: &mut File, n: u64) -> io::Result<()> {
-    src.seek(SeekFrom::Current(n as i64)).map(drop)
+/// Copies up to `len` bytes from `src` at `from` to `dst` at `to` (fewer
+/// when the source ends first): in the kernel where the file systems allow
+/// it, else through memory.
+fn copy_range(src: &File, from: u64, dst: &File, to: u64, len: u64) -> io::Result<u64> {
+    use rustix::io::Errno;
+    use std::os::unix::fs::FileExt;
+    let (mut off_in, mut off_out, mut done) = (from, to, 0u64);
+    while done < len {
+        let chunk = (len - done).min(1 << 30) as usize;
+        match rustix::fs::copy_file_range(src, Some(&mut off_in), dst, Some(&mut off_out), chunk) {
+            Ok(0) => return Ok(done),
+            Ok(n) => done += n as u64,
+            Err(Errno::INTR) => {}
+            // File systems (or kernels) that cannot: through memory.
+            Err(Errno::XDEV | Errno::NOSYS | Errno::INVAL | Errno::OPNOTSUPP) => break,
+            Err(e) => return Err(e.into()),
+        }
+    }
+    let mut buf = vec![0u8; 1 << 20];
+    while done < len {
+        let want = ((len - done) as usize).min(buf.len());
+        let n = src.read_at(&mut buf[..want], from + done)?;
+        if n == 0 {
+            break;
+        }
+        dst.write_all_at(&buf[..n], to + done)?;
+        done += n as u64;
+    }
+    Ok(done)
 }
 
 /// What an exported WAV says about its take.
