@@ -92,7 +92,8 @@ fn similar_bench() {
             ..Default::default()
         };
         let t = Instant::now();
-        let sorted = genhist::ui::view::compute(&rows, &spec, &notes);
+        let sorted =
+            genhist::ui::view::compute(&rows, &spec, genhist::analysis::Facts::notes(&notes));
         times.push(t.elapsed());
         assert_eq!(sorted[0].entry_id, reference.entry_id);
     }

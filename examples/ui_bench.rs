@@ -5,6 +5,10 @@
 //!
 //! usage: ui_bench DIR      (DIR: a history with ~100,000 takes; it is
 //! changed: one take is deleted and undone, another added and removed)
+//!        ui_bench DIR --analysis   (DIR's takes have WAVs: key→frame
+//! while the analysis worker measures them in the background, and the
+//! time from a key that moves the selection to the frame showing the next
+//! take's spectrogram)
 //!
 //! Prints: first frame; steady memory; key→frame latency (p50/p99) while
 //! idle and while a delete, an undo, a reload and a `:sort quality.overall`
@@ -192,6 +196,46 @@ impl Bench {
     }
 }
 
+/// Keys while the analysis worker measures in the background; then the
+/// spectrogram's latency.
+fn analysis(b: &mut Bench) {
+    let key = |c: char| Event::Key(KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE));
+    let t = Instant::now();
+    b.latencies.clear();
+    b.until(true, move |_| t.elapsed() > Duration::from_secs(15));
+    let measured = b.app.analysis.measures.len();
+    b.report("the analysis measures in the background");
+    println!(
+        "  measured meanwhile: {measured} takes in {:.0} s, {} left",
+        t.elapsed().as_secs_f64(),
+        b.app.analysis.left
+    );
+    // The spectrogram: `v`, then keys that move the selection.
+    let fx = b.app.update(key('v'));
+    b.perform(fx);
+    let mut times = Vec::new();
+    for i in 0..20 {
+        let fx = b.app.update(key(if i % 2 == 0 { 'j' } else { 'k' }));
+        b.perform(fx);
+        let start = Instant::now();
+        let id = b.app.selected_entry().unwrap().entry_id.clone();
+        b.until(false, |a| {
+            matches!(
+                a.analysis.spectra.get(&id),
+                Some(genhist::ui::app::SpectrumState::Ready(_))
+            )
+        });
+        times.push(start.elapsed());
+    }
+    times.sort();
+    let ms = |d: Duration| d.as_secs_f64() * 1e3;
+    println!(
+        "  spectrogram on screen after the selection moves: median {:.1} ms, max {:.1} ms (20 moves)",
+        ms(times[10]),
+        ms(times[19])
+    );
+}
+
 fn main() {
     let dir = PathBuf::from(std::env::args().nth(1).expect("usage: ui_bench DIR"));
     let (mut b, first) = Bench::new(&dir);
@@ -205,6 +249,10 @@ fn main() {
         "all takes loaded in the background: {:.0} ms more",
         t.elapsed().as_secs_f64() * 1e3
     );
+    if std::env::args().any(|a| a == "--analysis") {
+        analysis(&mut b);
+        return;
+    }
     b.settle();
     println!("takes: {}", b.app.store.count());
     println!(

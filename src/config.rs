@@ -39,6 +39,8 @@ struct File {
     #[serde(default)]
     export: ExportSection,
     #[serde(default)]
+    list: ListSection,
+    #[serde(default)]
     theme: BTreeMap<String, Spanned<String>>,
     /// Mode name → key → command line.
     #[serde(default)]
@@ -50,6 +52,13 @@ struct File {
 struct TrashSection {
     /// "7d", "12h", "2w", or "never".
     retention: Option<Spanned<String>>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct ListSection {
+    /// Measures shown as columns: "lufs", "peak", ...
+    columns: Option<Spanned<Vec<String>>>,
 }
 
 #[derive(Deserialize, Default)]
@@ -128,6 +137,21 @@ pub fn parse(text: &str) -> Result<Config, String> {
             "never" => None,
             d => Some(crate::text::parse_duration(d).map_err(|e| at(r, "trash.retention", e))?),
         };
+    }
+    if let Some(cols) = &file.list.columns {
+        for name in cols.get_ref() {
+            match crate::analysis::NAMES.iter().find(|n| **n == name.as_str()) {
+                Some(n) => c.browser.columns.push(n),
+                None => {
+                    return Err(format!(
+                        "line {}: list.columns: '{}' is not a measure ({})",
+                        line(cols.span().start),
+                        name,
+                        crate::analysis::NAMES.join(", ")
+                    ))
+                }
+            }
+        }
     }
     if let Some(n) = &file.export.name {
         c.browser.export_name = crate::export::name::Template::parse(n.get_ref(), &|_| false)

@@ -4,6 +4,7 @@
 #![deny(unsafe_code)]
 #![warn(unreachable_pub)]
 
+pub mod analysis;
 pub mod audio;
 pub mod cli;
 pub mod command_history;

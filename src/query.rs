@@ -7,7 +7,8 @@
 //! `/`). Values with spaces are quoted (`model="Lead Synth"`); comparisons
 //! are `>`, `<`, `>=`, `<=`, `=`; a `!` before a word negates it.
 
-use crate::store::annotations::{Annotation, Annotations};
+use crate::analysis::Facts;
+use crate::store::annotations::Annotation;
 use crate::store::HistoryEntry;
 use std::cmp::Ordering;
 
@@ -59,6 +60,9 @@ pub enum Term {
     Tag(String),
     Note(String),
     Text(String),
+    /// A measure of the analysis (`lufs<-30`): a take not yet measured
+    /// never matches, negated or not.
+    Measure(&'static str, Cmp, f64),
     Not(Box<Term>),
 }
 
@@ -71,7 +75,7 @@ pub struct Filter {
 }
 
 /// The filter language in words (`:help filter`, the man page).
-pub const FILTER_HELP: &str = "show only takes matching all terms: model=NAME preset=NAME (the name contains NAME, any case) seed=N seed>N seed<=N stereo=MODE duration>=N (seconds) quality.KEY>N quality.KEY=true|false rating>=N rejected tag=NAME note~TEXT, and plain words (matched in the model, preset, id, seed, tags and notes); comparisons are > < >= <= =; \"quotes\" keep spaces in a value (model=\"Lead Synth\", tag=\"two words\"); ! before a term negates it (at most 8); no terms clears the filter";
+pub const FILTER_HELP: &str = "show only takes matching all terms: model=NAME preset=NAME (the name contains NAME, any case) seed=N seed>N seed<=N stereo=MODE duration>=N (seconds) quality.KEY>N quality.KEY=true|false rating>=N rejected tag=NAME note~TEXT, the measures lufs lra peak true_peak clipped dc silence_head silence_tail centroid (lufs<-30 clipped>0 silence_tail>0.5; a take not yet measured never matches), and plain words (matched in the model, preset, id, seed, tags and notes); comparisons are > < >= <= =; \"quotes\" keep spaces in a value (model=\"Lead Synth\", tag=\"two words\"); ! before a term negates it (at most 8); no terms clears the filter";
 
 /// The filter's keys, for completion and help.
 pub(crate) const FILTER_KEYS: &[&str] = &[
@@ -86,6 +90,15 @@ pub(crate) const FILTER_KEYS: &[&str] = &[
     "rejected",
     "tag=",
     "note~",
+    "lufs<",
+    "lra>",
+    "peak>",
+    "true_peak>",
+    "clipped>",
+    "dc>",
+    "silence_head>",
+    "silence_tail>",
+    "centroid>",
 ];
 
 /// Splits on spaces, keeping `"..."` together (quotes removed).
@@ -225,6 +238,11 @@ fn plain_term(word: &str) -> Result<Term, String> {
             return Ok(Term::Rating(op, number(v, "rating")?));
         }
     }
+    for name in crate::analysis::NAMES {
+        if let Some((op, v)) = word.strip_prefix(name).and_then(comparison) {
+            return Ok(Term::Measure(name, op, number(v, name)?));
+        }
+    }
     if let Some(rest) = word.strip_prefix("quality.") {
         let at = rest
             .find(['>', '<', '='])
@@ -248,7 +266,7 @@ fn plain_term(word: &str) -> Result<Term, String> {
     }
     if word.contains(['=', '>', '<', '~']) {
         return Err(format!(
-            "unknown filter '{word}': use model= preset= seed= stereo= duration>N quality.KEY>N rating>=N rejected tag= note~ or plain text"
+            "unknown filter '{word}': use model= preset= seed= stereo= duration>N quality.KEY>N rating>=N rejected tag= note~, a measure (lufs<-30 lra peak true_peak clipped>0 dc silence_head silence_tail>0.5 centroid) or plain text"
         ));
     }
     Ok(Term::Text(word.to_lowercase()))
@@ -272,6 +290,18 @@ impl Filter {
         self.terms.is_empty()
     }
 
+    /// True when the filter needs the takes' measures.
+    pub(crate) fn uses_measures(&self) -> bool {
+        fn uses(t: &Term) -> bool {
+            match t {
+                Term::Measure(..) => true,
+                Term::Not(t) => uses(t),
+                _ => false,
+            }
+        }
+        self.terms.iter().any(uses)
+    }
+
     /// True when the filter needs the takes' annotations.
     pub(crate) fn uses_annotations(&self) -> bool {
         fn uses(t: &Term) -> bool {
@@ -288,13 +318,19 @@ impl Filter {
         self.terms.iter().any(uses)
     }
 
-    pub fn matches(&self, e: &HistoryEntry, notes: &Annotations) -> bool {
-        let ann = notes.get(&e.entry_id);
-        self.terms.iter().all(|t| term_matches(t, e, ann))
+    pub fn matches(&self, e: &HistoryEntry, facts: Facts<'_>) -> bool {
+        let ann = facts.notes.get(&e.entry_id);
+        let m = facts.measures.get(&e.entry_id);
+        self.terms.iter().all(|t| term_matches(t, e, ann, m))
     }
 }
 
-fn term_matches(t: &Term, e: &HistoryEntry, ann: Option<&Annotation>) -> bool {
+fn term_matches(
+    t: &Term,
+    e: &HistoryEntry,
+    ann: Option<&Annotation>,
+    m: Option<&crate::analysis::Measures>,
+) -> bool {
     match t {
         Term::Model(m) => contains_ci(&e.model_name, m) || contains_ci(&e.model_id, m),
         Term::Preset(p) => contains_ci(&e.preset_name, p),
@@ -317,7 +353,10 @@ fn term_matches(t: &Term, e: &HistoryEntry, ann: Option<&Annotation>) -> bool {
         Term::Tag(tag) => ann.is_some_and(|a| a.tags.iter().any(|x| x.to_lowercase() == *tag)),
         Term::Note(n) => ann.is_some_and(|a| contains_ci(&a.note, n)),
         Term::Text(t) => search_matches(e, ann, t),
-        Term::Not(t) => !term_matches(t, e, ann),
+        Term::Measure(name, op, v) => m.and_then(|m| m.get(name)).is_some_and(|x| op.holds(x, *v)),
+        // Not yet measured: no measure term matches, negated or not.
+        Term::Not(t) if matches!(**t, Term::Measure(..)) && m.is_none() => false,
+        Term::Not(t) => !term_matches(t, e, ann, m),
     }
 }
 
@@ -400,6 +439,8 @@ pub enum SortKey {
     Model,
     Rating,
     Quality(String),
+    /// A measure of the analysis (largest first; not measured last).
+    Measure(&'static str),
     /// Likeness to a take, nearest first (`:similar`).
     Similar(SimilarTo),
 }
@@ -422,7 +463,23 @@ pub struct Sort {
 }
 
 /// The sort keys, for completion and help (plus `quality.KEY`).
-pub(crate) const SORT_KEYS: &[&str] = &["newest", "oldest", "duration", "seed", "model", "rating"];
+pub(crate) const SORT_KEYS: &[&str] = &[
+    "newest",
+    "oldest",
+    "duration",
+    "seed",
+    "model",
+    "rating",
+    "lufs",
+    "lra",
+    "peak",
+    "true_peak",
+    "clipped",
+    "dc",
+    "silence_head",
+    "silence_tail",
+    "centroid",
+];
 
 /// The orders the cycling key steps through.
 pub(crate) const SORT_CYCLE: &[&str] = &["newest", "oldest", "duration", "model", "rating"];
@@ -450,9 +507,15 @@ impl Sort {
             "model" => SortKey::Model,
             "rating" => SortKey::Rating,
             q if q.starts_with("quality.") && q.len() > 8 => SortKey::Quality(q[8..].to_string()),
+            m if crate::analysis::NAMES.contains(&m) => SortKey::Measure(
+                crate::analysis::NAMES
+                    .iter()
+                    .find(|n| **n == m)
+                    .expect("just found"),
+            ),
             other => {
                 return Err(format!(
-                    "unknown sort '{other}': newest, oldest, duration, seed, model, rating or quality.KEY (a leading - reverses)"
+                    "unknown sort '{other}': newest, oldest, duration, seed, model, rating, quality.KEY or a measure (lufs, lra, peak, true_peak, clipped, dc, silence_head, silence_tail, centroid); a leading - reverses"
                 ))
             }
         };
@@ -468,6 +531,7 @@ impl Sort {
             SortKey::Model => "model".into(),
             SortKey::Rating => "rating".into(),
             SortKey::Quality(k) => format!("quality.{k}"),
+            SortKey::Measure(m) => (*m).to_string(),
             SortKey::Similar(r) => format!("like {}", r.0.entry.short_id()),
         };
         if self.reverse {
@@ -482,7 +546,8 @@ impl Sort {
         self.key == SortKey::Newest && !self.reverse
     }
 
-    fn key(&self, e: &HistoryEntry, notes: &Annotations) -> Key {
+    fn key(&self, e: &HistoryEntry, facts: Facts<'_>) -> Key {
+        let notes = facts.notes;
         match &self.key {
             SortKey::Newest | SortKey::Oldest => Key::None,
             // Longest, largest and best first; missing values last.
@@ -500,6 +565,10 @@ impl Sort {
             },
             SortKey::Quality(k) => match quality_value(e, k) {
                 Some(q) if !q.is_nan() => Key::Num(-q),
+                _ => Key::None,
+            },
+            SortKey::Measure(m) => match facts.measures.get(&e.entry_id).and_then(|x| x.get(m)) {
+                Some(v) if !v.is_nan() => Key::Num(-v),
                 _ => Key::None,
             },
             SortKey::Similar(r) => Key::Num(r.0.distance(e)),
@@ -523,7 +592,7 @@ impl Sort {
     }
 
     /// Orders two entries as [`Sort::apply`] does (ties: newest first).
-    pub(crate) fn cmp(&self, a: &HistoryEntry, b: &HistoryEntry, notes: &Annotations) -> Ordering {
+    pub(crate) fn cmp(&self, a: &HistoryEntry, b: &HistoryEntry, facts: Facts<'_>) -> Ordering {
         let base = crate::store::newest_first(a, b);
         match &self.key {
             SortKey::Newest => {
@@ -541,7 +610,7 @@ impl Sort {
                 }
             }
             _ => self
-                .cmp_keys(&self.key(a, notes), &self.key(b, notes))
+                .cmp_keys(&self.key(a, facts), &self.key(b, facts))
                 .then(base),
         }
     }
@@ -551,7 +620,7 @@ impl Sort {
     pub fn apply<E: std::ops::Deref<Target = HistoryEntry>>(
         &self,
         rows: &mut Vec<E>,
-        notes: &Annotations,
+        facts: Facts<'_>,
     ) {
         match &self.key {
             SortKey::Newest if !self.reverse => {}
@@ -559,7 +628,7 @@ impl Sort {
             SortKey::Newest | SortKey::Oldest => rows.reverse(),
             _ => {
                 let mut keyed: Vec<(Key, E)> =
-                    rows.drain(..).map(|e| (self.key(&e, notes), e)).collect();
+                    rows.drain(..).map(|e| (self.key(&e, facts), e)).collect();
                 // Stable: ties keep the store's order.
                 keyed.sort_by(|a, b| self.cmp_keys(&a.0, &b.0));
                 rows.extend(keyed.into_iter().map(|(_, e)| e));
@@ -571,6 +640,7 @@ impl Sort {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::store::annotations::Annotations;
 
     fn entry(model: &str, preset: &str, seed: i64, dur: f64, snr: f64) -> HistoryEntry {
         let text = format!(
@@ -587,7 +657,7 @@ mod tests {
     fn filter_terms_combine() {
         let e = entry("Lead Synth", "warm", 42, 3.0, 25.0);
         let none = Annotations::new();
-        let ok = |s: &str| Filter::parse(s).unwrap().matches(&e, &none);
+        let ok = |s: &str| Filter::parse(s).unwrap().matches(&e, Facts::notes(&none));
         assert!(ok(
             "model=synth preset=WARM seed=42 duration>2 duration<4 quality.snr>20"
         ));
@@ -612,7 +682,7 @@ mod tests {
                 note: "lovely tail".into(),
             },
         );
-        let ok = |s: &str| Filter::parse(s).unwrap().matches(&e, &notes);
+        let ok = |s: &str| Filter::parse(s).unwrap().matches(&e, Facts::notes(&notes));
         assert!(ok(
             "rating>=4 rating<5 rating=4 rejected tag=keep note~TAIL"
         ));
@@ -633,7 +703,7 @@ mod tests {
         let none = Annotations::new();
         let order = |s: &str| {
             let mut v: Vec<&HistoryEntry> = store.iter().collect();
-            Sort::parse(s).unwrap().apply(&mut v, &none);
+            Sort::parse(s).unwrap().apply(&mut v, Facts::notes(&none));
             v.iter()
                 .map(|e| e.seed.to_string())
                 .collect::<Vec<_>>()
@@ -659,10 +729,10 @@ mod tests {
         ] {
             let sort = Sort::parse(s).unwrap();
             let mut v: Vec<&HistoryEntry> = store.iter().collect();
-            sort.apply(&mut v, &none);
+            sort.apply(&mut v, Facts::notes(&none));
             assert!(
                 v.windows(2)
-                    .all(|w| sort.cmp(w[0], w[1], &none) != Ordering::Greater),
+                    .all(|w| sort.cmp(w[0], w[1], Facts::notes(&none)) != Ordering::Greater),
                 "{s}"
             );
         }

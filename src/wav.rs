@@ -275,22 +275,22 @@ impl<R: Read> Frames for WavStream<R> {
         let mut clipped = 0u64;
         match self.encoding {
             Encoding::Pcm(8) => out.extend(data.iter().map(|&b| {
-                clipped += u64::from(b == 0 || b == 255);
+                clipped += u64::from(b <= 1 || b == 255);
                 (b as f32 - 128.0) / 128.0
             })),
             Encoding::Pcm(16) => out.extend(data.chunks_exact(2).map(|s| {
                 let v = i16::from_le_bytes([s[0], s[1]]);
-                clipped += u64::from(v == i16::MAX || v == i16::MIN);
+                clipped += u64::from(v == i16::MAX || v <= -i16::MAX);
                 v as f32 / 32768.0
             })),
             Encoding::Pcm(24) => out.extend(data.chunks_exact(3).map(|s| {
                 let v = i32::from_le_bytes([0, s[0], s[1], s[2]]) >> 8;
-                clipped += u64::from(v == 0x7F_FFFF || v == -0x80_0000);
+                clipped += u64::from(v == 0x7F_FFFF || v <= -0x7F_FFFF);
                 v as f32 / 8_388_608.0
             })),
             Encoding::Pcm(32) => out.extend(data.chunks_exact(4).map(|s| {
                 let v = i32::from_le_bytes([s[0], s[1], s[2], s[3]]);
-                clipped += u64::from(v == i32::MAX || v == i32::MIN);
+                clipped += u64::from(v == i32::MAX || v <= -i32::MAX);
                 (v as f64 / 2_147_483_648.0) as f32
             })),
             Encoding::Float(32) => out.extend(data.chunks_exact(4).map(|s| {

@@ -604,7 +604,7 @@ fn messages_say_what_is_true() {
     });
     let screen = screen_text(&dr.app, 120, 40);
     assert!(
-        screen.contains("level matching off") && screen.contains("A:"),
+        screen.contains("level matching off") && screen.contains("A cannot be measured"),
         "{screen}"
     );
 }

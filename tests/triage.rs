@@ -418,8 +418,12 @@ fn the_ab_view_switches_at_the_same_place_and_rates_the_take_heard() {
     assert_eq!(dr.app.triage.notes[&ids[1]].rating, 3);
     assert!(dr.app.triage.notes[&ids[1]].rejected);
     assert!(!dr.app.triage.notes.contains_key(&ids[0]));
-    // Loudness matching: the quieter take's RMS for both.
+    // Loudness matching: the quieter take's loudness for both (these takes
+    // are too short for LUFS: their RMS).
     dr.settle();
+    dr.wait("both measured", |a| {
+        a.analysis.of(&ids[0]).is_some() && a.analysis.of(&ids[1]).is_some()
+    });
     dr.played.clear();
     dr.keys("L");
     let gain = dr.played.iter().find_map(|c| match c {

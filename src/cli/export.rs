@@ -8,9 +8,8 @@ use crate::store::HistoryEntry;
 use crate::text::sanitize;
 use anyhow::Result;
 use serde_json::{json, Map, Value};
-use std::io::{IsTerminal, Write};
+use std::io::Write;
 use std::path::PathBuf;
-use std::time::{Duration, Instant};
 
 #[derive(clap::Args, Debug)]
 pub struct ExportArgs {
@@ -49,6 +48,7 @@ pub struct ExportArgs {
 /// all takes newest first.
 fn chosen(
     a: &ExportArgs,
+    dir: &std::path::Path,
     t: &IndexText,
     notes: &crate::store::annotations::AnnotationFile,
 ) -> Result<Vec<HistoryEntry>> {
@@ -70,7 +70,16 @@ fn chosen(
             let f =
                 crate::query::Filter::parse(f).map_err(|e| UsageError(format!("--filter: {e}")))?;
             let typed = notes.typed();
-            Ok(all.into_iter().filter(|e| f.matches(e, &typed)).collect())
+            let measured = if f.uses_measures() {
+                crate::analysis::cache::measured(dir, &all)
+            } else {
+                Default::default()
+            };
+            let facts = crate::analysis::Facts {
+                notes: &typed,
+                measures: &measured,
+            };
+            Ok(all.into_iter().filter(|e| f.matches(e, facts)).collect())
         }
         None if a.all => Ok(all),
         None => Err(UsageError(
@@ -90,12 +99,13 @@ pub(super) fn run(out: &mut impl Write, dir: &std::path::Path, a: &ExportArgs) -
     };
     let t = super::open_text(dir)?;
     let notes = super::triage::load_or_warn(dir);
-    let entries = chosen(a, &t, &notes)?;
+    let entries = chosen(a, dir, &t, &notes)?;
     if entries.is_empty() {
         eprintln!("no take matches: nothing to export");
         return Ok(0);
     }
-    let takes = export::takes_of(entries, &notes);
+    let measured = crate::analysis::cache::measured(dir, &entries);
+    let takes = export::takes_of(entries, &notes, &measured);
     let opts = Options {
         dest: crate::fsutil::expand_home(&a.dest.to_string_lossy()),
         template,
@@ -107,7 +117,10 @@ pub(super) fn run(out: &mut impl Write, dir: &std::path::Path, a: &ExportArgs) -
         overwrite: a.overwrite,
         dry_run: a.dry_run,
     };
-    let bar = Progress::new(!a.dry_run && !a.json);
+    let bar = super::progress::Progress::new(
+        !a.dry_run && !a.json,
+        "exporting {bar:30} {pos}/{len} files  {eta} left",
+    );
     let report = export::export(dir, &t.claims(), &takes, &opts, &mut |done, total| {
         bar.tick(done, total)
     })
@@ -182,50 +195,6 @@ fn report_json(r: &Report) -> Value {
         "failed": not(&r.failed),
         "manifest_error": r.manifest_error,
     })
-}
-
-/// A progress bar on stderr, shown when stderr is a terminal and the export
-/// has taken more than a moment.
-struct Progress {
-    bar: indicatif::ProgressBar,
-    start: Instant,
-    wanted: bool,
-    shown: std::cell::Cell<bool>,
-}
-
-impl Progress {
-    fn new(wanted: bool) -> Progress {
-        Progress {
-            bar: indicatif::ProgressBar::hidden(),
-            start: Instant::now(),
-            wanted: wanted && std::io::stderr().is_terminal(),
-            shown: std::cell::Cell::new(false),
-        }
-    }
-
-    fn tick(&self, done: usize, total: usize) {
-        if !self.wanted {
-            return;
-        }
-        if !self.shown.get() && self.start.elapsed() > Duration::from_millis(300) {
-            self.bar
-                .set_draw_target(indicatif::ProgressDrawTarget::stderr());
-            if let Ok(style) = indicatif::ProgressStyle::with_template(
-                "exporting {bar:30} {pos}/{len} files  {eta} left",
-            ) {
-                self.bar.set_style(style);
-            }
-            self.shown.set(true);
-        }
-        self.bar.set_length(total as u64);
-        self.bar.set_position(done as u64);
-    }
-
-    fn finish(&self) {
-        if self.shown.get() {
-            self.bar.finish_and_clear();
-        }
-    }
 }
 
 /// The fields a generator needs to make a take again, in the seed's order.

@@ -3,9 +3,11 @@
 //! usage. A closed pipe (`genhist list | head`) ends a command quietly.
 
 mod add;
+mod analyze;
 mod export;
 mod man;
 mod play;
+mod progress;
 mod report;
 mod triage;
 
@@ -133,6 +135,10 @@ pub enum CliCommand {
     },
     /// Add a WAV as a new take; prints the new id
     Add(Box<add::AddArgs>),
+    /// Measure takes (loudness, range, peaks, clipping, DC, silence, centroid); what is measured is kept
+    Analyze(Box<analyze::AnalyzeArgs>),
+    /// Write a take's spectrogram as a PNG
+    Spectrogram(Box<analyze::SpectrogramArgs>),
     /// Copy (or link) takes out of the history, named from a template, with their parameters in each WAV and in manifest.json / manifest.csv
     Export(Box<export::ExportArgs>),
     /// Print a take's generation parameters (`--json` feeds `genhist add --params`)
@@ -410,9 +416,22 @@ fn run_command(cli: &Cli, command: &CliCommand) -> Result<i32> {
                         .map_err(|e| UsageError(format!("--filter: {e}")))?;
                     let typed = notes.typed();
                     let (all, invalid) = t.newest(model.as_deref(), None);
+                    let measured = if f.uses_measures() {
+                        crate::analysis::cache::measured(&dir, &all)
+                    } else {
+                        Default::default()
+                    };
                     let list = all
                         .into_iter()
-                        .filter(|e| f.matches(e, &typed))
+                        .filter(|e| {
+                            f.matches(
+                                e,
+                                crate::analysis::Facts {
+                                    notes: &typed,
+                                    measures: &measured,
+                                },
+                            )
+                        })
                         .take(limit.unwrap_or(usize::MAX))
                         .collect();
                     (list, invalid)
@@ -420,7 +439,8 @@ fn run_command(cli: &Cli, command: &CliCommand) -> Result<i32> {
             };
             warn_invalid(t.path(), &invalid);
             if *json {
-                report::print_json_list(&mut out, &list, &notes)?;
+                let measured = crate::analysis::cache::measured(&dir, &list);
+                report::print_json_list(&mut out, &list, &notes, &measured)?;
             } else {
                 report::print_table(&mut out, &list, &notes.typed())?;
                 if list.is_empty() {
@@ -451,17 +471,27 @@ fn run_command(cli: &Cli, command: &CliCommand) -> Result<i32> {
             let t = open_text(&dir)?;
             let e = t.find(id)?;
             let notes = triage::load_or_warn(&dir);
+            let measured = crate::analysis::cache::measured(&dir, std::slice::from_ref(&e));
             if *json {
                 writeln!(
                     out,
                     "{}",
-                    crate::store::pyjson::to_output_json(&report::entry_json(&e, &notes))
+                    crate::store::pyjson::to_output_json(&report::entry_json(
+                        &e, &notes, &measured
+                    ))
                 )?;
             } else {
                 report::print_entry(&mut out, &dir, &t.claims(), &e)?;
                 let a = notes.of(&e.entry_id);
                 if !a.is_empty() {
                     writeln!(out, "annotations:      {}", a.summary())?;
+                }
+                if let Some(m) = measured.get(&e.entry_id) {
+                    let shown: Vec<String> = crate::analysis::NAMES
+                        .iter()
+                        .map(|n| format!("{n} {}", m.show(n)))
+                        .collect();
+                    writeln!(out, "analysis:         {}", shown.join(", "))?;
                 }
             }
         }
@@ -496,6 +526,14 @@ fn run_command(cli: &Cli, command: &CliCommand) -> Result<i32> {
         } => {
             let t = open_text(&dir)?;
             triage::similar(&mut out, &t, id, *limit, *json)?;
+        }
+        CliCommand::Analyze(args) => {
+            let t = open_text(&dir)?;
+            return analyze::run(&mut out, &dir, &t, args);
+        }
+        CliCommand::Spectrogram(args) => {
+            let t = open_text(&dir)?;
+            analyze::spectrogram(&dir, &t, args)?;
         }
         CliCommand::Export(args) => {
             return export::run(&mut out, &dir, args);

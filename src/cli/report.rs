@@ -91,16 +91,31 @@ pub(crate) fn print_table(
     Ok(())
 }
 
-pub(super) fn entry_json(e: &HistoryEntry, notes: &AnnotationFile) -> Value {
-    notes.entry_json(e)
+/// A take as `show --json` prints it: stored fields, annotations, and an
+/// `analysis` member when it has been measured.
+pub(super) fn entry_json(
+    e: &HistoryEntry,
+    notes: &AnnotationFile,
+    measured: &crate::analysis::Measured,
+) -> Value {
+    let mut v = notes.entry_json(e);
+    if let (Value::Object(o), Some(m)) = (&mut v, measured.get(&e.entry_id)) {
+        o.insert("analysis".into(), m.to_json());
+    }
+    v
 }
 
 pub(crate) fn print_json_list(
     out: &mut impl Write,
     list: &[HistoryEntry],
     notes: &AnnotationFile,
+    measured: &crate::analysis::Measured,
 ) -> Result<()> {
-    let arr = Value::Array(list.iter().map(|e| entry_json(e, notes)).collect());
+    let arr = Value::Array(
+        list.iter()
+            .map(|e| entry_json(e, notes, measured))
+            .collect(),
+    );
     writeln!(out, "{}", crate::store::pyjson::to_output_json(&arr))?;
     Ok(())
 }

@@ -55,6 +55,8 @@ pub struct Take {
     pub entry: HistoryEntry,
     pub json: Map<String, Value>,
     pub annotation: Annotation,
+    /// Its measures, when it has been measured (name fields, manifest).
+    pub measures: Option<crate::analysis::Measures>,
 }
 
 /// A file of the export: where, for which take, how many bytes.
@@ -168,10 +170,30 @@ struct Job<'a> {
     wav: bool,
 }
 
+pub(crate) use target::open_source;
+
+/// Refuses `dest` (a file to write) when it is inside the history
+/// directory in `dir` however reached, or is the index or a take's file.
+pub(crate) fn refuse_inside(dir: &Path, claims: &Claims, dest: &Path) -> Result<(), String> {
+    let mut guard = target::Protected::of(dir, claims)?;
+    let parent = dest
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    if let Some(there) = parent.ancestors().find(|a| a.exists()) {
+        guard.check_dir(there)?;
+    }
+    if std::fs::symlink_metadata(dest).is_ok() {
+        guard.check_file(dest)?;
+    }
+    Ok(())
+}
+
 /// The takes to export for `entries`, with their annotations from `notes`.
 pub fn takes_of(
     entries: Vec<HistoryEntry>,
     notes: &crate::store::annotations::AnnotationFile,
+    measured: &crate::analysis::Measured,
 ) -> Vec<Take> {
     entries
         .into_iter()
@@ -181,10 +203,12 @@ pub fn takes_of(
                 _ => Map::new(),
             };
             let annotation = notes.of(&entry.entry_id);
+            let measures = measured.get(&entry.entry_id).copied();
             Take {
                 entry,
                 json,
                 annotation,
+                measures,
             }
         })
         .collect()
@@ -202,7 +226,15 @@ pub fn plan_names(takes: &[Take], template: &name::Template) -> Vec<String> {
                 annotation: &t.annotation,
                 n: i + 1,
                 of,
-                more: &|_| None,
+                // A measure as a name field: one decimal, `na` undefined.
+                more: &|f| {
+                    let m = t.measures.as_ref()?;
+                    Some(match m.get(f) {
+                        Some(v) if f == "clipped" => format!("{}", v as u64),
+                        Some(v) => format!("{v:.1}"),
+                        None => "na".into(),
+                    })
+                },
             }))
         })
         .collect();
@@ -317,11 +349,13 @@ pub fn export(
             Err(why) => report.failed.push(not(why)),
         }
         if in_place && job.wav {
-            rows.push(manifest::row(
-                &job.file,
-                &job.take.json,
-                &job.take.annotation,
-            ));
+            let mut row = manifest::row(&job.file, &job.take.json, &job.take.annotation);
+            if let Some(Value::Object(m)) = job.take.measures.map(|m| m.to_json()) {
+                for (k, v) in m {
+                    row.insert(format!("analysis.{k}"), v);
+                }
+            }
+            rows.push(row);
         }
     }
     progress(total, total);

@@ -25,6 +25,13 @@ pub const FIELDS: &[(&str, &str)] = &[
     ("n", "the take's place in this export, 001, 002, …"),
 ];
 
+/// Whether `name` is a field of a template: one of [`FIELDS`] or a measure
+/// of the analysis (`{lufs}`, `{peak}`, …: one decimal; empty when the take
+/// is not measured, `na` when undefined).
+pub fn is_field(name: &str) -> bool {
+    FIELDS.iter().any(|(f, _)| *f == name) || crate::analysis::NAMES.contains(&name)
+}
+
 /// The longest name genhist writes (bytes, before `-2` and `.wav`): far
 /// within every file system's 255.
 const MAX_STEM: usize = 120;
@@ -60,6 +67,13 @@ impl Default for Template {
 }
 
 impl Template {
+    /// True when a field of the template is a measure.
+    pub fn uses_measures(&self) -> bool {
+        self.parts
+            .iter()
+            .any(|p| matches!(p, Part::Field(f) if crate::analysis::NAMES.contains(&f.as_str())))
+    }
+
     /// Parses `text`: `{field}` for a field, `{{` and `}}` for braces.
     /// `known` says which fields beyond [`FIELDS`] exist (the measures).
     pub fn parse(text: &str, known: &dyn Fn(&str) -> bool) -> Result<Template, String> {
@@ -85,12 +99,17 @@ impl Template {
                             None => return Err(format!("'{{{name}' is not closed with }}")),
                         }
                     }
-                    if !FIELDS.iter().any(|(f, _)| *f == name) && !known(&name) {
+                    if !is_field(&name) && !known(&name) {
                         return Err(format!(
-                            "{{{name}}} is not a name field; the fields are {}",
+                            "{{{name}}} is not a name field; the fields are {} and the measures {}",
                             FIELDS
                                 .iter()
                                 .map(|(f, _)| format!("{{{f}}}"))
+                                .collect::<Vec<_>>()
+                                .join(" "),
+                            crate::analysis::NAMES
+                                .iter()
+                                .map(|f| format!("{{{f}}}"))
                                 .collect::<Vec<_>>()
                                 .join(" ")
                         ));

@@ -30,6 +30,8 @@ pub enum Command {
     },
     Undo,
     Redo,
+    /// Waveforms or spectrograms (`v`).
+    Spectrogram,
     Filter(Filter),
     Sort(Sort),
     /// The next order of the sort cycle.
@@ -169,6 +171,11 @@ pub(crate) const COMMANDS: &[CommandInfo] = &[
         "take back the newest decision: rating, reject, tag, note, delete, purge, repair",
     ),
     c("redo", "", "do again what the last undo took back"),
+    c(
+        "spectrogram",
+        "",
+        "show spectrograms instead of waveforms (again: waveforms)",
+    ),
     c("repair", "", "list takes whose WAV is missing; after y/n move them to the trash"),
     c(
         "export",
@@ -266,6 +273,7 @@ pub fn parse(line: &str) -> Result<Command, String> {
         }),
         "undo" => no_args(Command::Undo),
         "redo" => no_args(Command::Redo),
+        "spectrogram" => no_args(Command::Spectrogram),
         "filter" => Filter::parse(rest).map(Command::Filter),
         "sort" if rest == "next" => Ok(Command::SortNext),
         "sort" if rest.is_empty() => Err(

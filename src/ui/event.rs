@@ -29,6 +29,10 @@ pub enum Event {
     View(ViewDone),
     /// How an export (see [`Effect::Export`]) goes.
     Export(ExportEvent),
+    /// Takes measured (see [`Effect::Analyze`]).
+    Analysis(AnalysisDone),
+    /// A spectrogram (see [`Effect::Spectrum`]).
+    Spectrum(SpectrumDone),
     /// Paths completing the word at the end of the `:` bar's `line` (see
     /// [`Effect::CompletePath`]).
     PathsFound {
@@ -36,6 +40,38 @@ pub enum Event {
         head: String,
         candidates: Vec<String>,
     },
+}
+
+/// A take for the analysis worker: its id and its audio path (checked).
+#[derive(Debug, Clone, PartialEq)]
+pub struct AnalyzeJob {
+    pub id: String,
+    pub audio: Result<crate::store::paths::RelPath, String>,
+}
+
+/// Takes measured (or why not), and how many are still waiting.
+#[derive(Debug)]
+pub struct AnalysisDone {
+    pub measured: Vec<(String, Result<crate::analysis::Measures, String>)>,
+    pub left: usize,
+}
+
+/// A spectrogram to compute: the take, and the cells it fills.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SpectrumJob {
+    pub id: String,
+    pub audio: Result<crate::store::paths::RelPath, String>,
+    pub cols: usize,
+    pub rows: usize,
+}
+
+/// A spectrogram, or why there is none.
+#[derive(Debug)]
+pub struct SpectrumDone {
+    pub id: String,
+    pub cols: usize,
+    pub rows: usize,
+    pub spectrogram: Result<Arc<crate::analysis::spectrum::Spectrogram>, String>,
 }
 
 /// How an export goes: files done so far, then its report.
@@ -222,6 +258,7 @@ pub struct ViewJob {
     pub entries: super::view::Rows,
     pub spec: super::view::ViewSpec,
     pub notes: Arc<crate::store::annotations::Annotations>,
+    pub measures: Arc<crate::analysis::Measured>,
 }
 
 /// What `App::update` asks the runner to do.
@@ -240,6 +277,11 @@ pub enum Effect {
     },
     /// Export takes (answered by `Event::Export`).
     Export(ExportJob),
+    /// Measure takes, in this order, before those asked for earlier
+    /// (answered by `Event::Analysis`).
+    Analyze(Vec<AnalyzeJob>),
+    /// Spectrograms (the newest request replaces what is queued).
+    Spectrum(Vec<SpectrumJob>),
     /// Rows no longer shown: freeing 100,000 entries' counts touches as
     /// many cache lines, so the view worker drops them.
     Discard(Discard),

@@ -230,6 +230,12 @@ const NORMAL: &[Binding] = &[
     b("", &[(KeyCode::Right, N)], "seek +5", ""),
     b("l", &[(KeyCode::Char('l'), N)], "loop", "loop on / off"),
     b(
+        "v",
+        &[(KeyCode::Char('v'), N)],
+        "spectrogram",
+        "the panel's waveform or spectrogram",
+    ),
+    b(
         "+ / -",
         &[
             (KeyCode::Char('+'), N),
@@ -626,7 +632,13 @@ const COMPARE: &[Binding] = &[
         "L",
         &[(KeyCode::Char('L'), S), (KeyCode::Char('L'), N)],
         "ab-level",
-        "loudness matching on / off (both at equal RMS)",
+        "loudness matching on / off (both at the quieter one's LUFS)",
+    ),
+    b(
+        "v",
+        &[(KeyCode::Char('v'), N)],
+        "spectrogram",
+        "waveforms or spectrograms",
     ),
     b(
         "1 … 5 / 0",

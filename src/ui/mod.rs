@@ -36,4 +36,6 @@ pub struct Settings {
     pub keys: keymap::UserKeys,
     /// The name template of `:export` (`[export] name`).
     pub export_name: crate::export::name::Template,
+    /// Measures the list shows as columns (`[list] columns`).
+    pub columns: Vec<&'static str>,
 }

@@ -4,8 +4,8 @@
 //! when entries come and go ([`View::patch`]), so a delete or a reload never
 //! recomputes 100,000 rows on the UI thread.
 
+use crate::analysis::Facts;
 use crate::query::{search_matches, Filter, Sort};
-use crate::store::annotations::Annotations;
 use crate::store::{Applied, HistoryEntry};
 use std::sync::Arc;
 
@@ -24,6 +24,11 @@ impl ViewSpec {
         self.search.is_empty() && self.filter.is_empty() && self.sort.is_default()
     }
 
+    /// True when what the list shows depends on the takes' measures.
+    pub(crate) fn uses_measures(&self) -> bool {
+        self.filter.uses_measures() || matches!(self.sort.key, crate::query::SortKey::Measure(_))
+    }
+
     /// True when what the list shows depends on the annotations.
     pub(crate) fn uses_annotations(&self) -> bool {
         !self.search.is_empty()
@@ -31,9 +36,9 @@ impl ViewSpec {
             || self.sort.key == crate::query::SortKey::Rating
     }
 
-    pub fn shows(&self, e: &HistoryEntry, notes: &Annotations) -> bool {
-        (self.search.is_empty() || search_matches(e, notes.get(&e.entry_id), &self.search))
-            && self.filter.matches(e, notes)
+    pub fn shows(&self, e: &HistoryEntry, facts: Facts<'_>) -> bool {
+        (self.search.is_empty() || search_matches(e, facts.notes.get(&e.entry_id), &self.search))
+            && self.filter.matches(e, facts)
     }
 }
 
@@ -42,7 +47,7 @@ pub type Rows = Arc<Vec<Arc<HistoryEntry>>>;
 
 /// The rows for `spec` out of `entries` (in the store's order); the store's
 /// own list when the spec shows it as it is.
-pub fn compute(entries: &Rows, spec: &ViewSpec, notes: &Annotations) -> Rows {
+pub fn compute(entries: &Rows, spec: &ViewSpec, facts: Facts<'_>) -> Rows {
     if spec.is_plain() {
         return entries.clone();
     }
@@ -51,11 +56,11 @@ pub fn compute(entries: &Rows, spec: &ViewSpec, notes: &Annotations) -> Rows {
     } else {
         entries
             .iter()
-            .filter(|e| spec.shows(e, notes))
+            .filter(|e| spec.shows(e, facts))
             .cloned()
             .collect()
     };
-    spec.sort.apply(&mut rows, notes);
+    spec.sort.apply(&mut rows, facts);
     Arc::new(rows)
 }
 
@@ -75,7 +80,7 @@ pub struct View {
 impl View {
     /// Follows a change of the store: rows that left go, rows that came
     /// are put in their sorted places when the spec shows them.
-    pub(crate) fn patch(&mut self, applied: &Applied, notes: &Annotations) {
+    pub(crate) fn patch(&mut self, applied: &Applied, facts: Facts<'_>) {
         self.version += 1;
         let rows = Arc::make_mut(&mut self.rows);
         if !applied.removed.is_empty() {
@@ -84,11 +89,11 @@ impl View {
             rows.retain(|r| !gone.contains(&Arc::as_ptr(r)));
         }
         for e in &applied.added {
-            if !self.spec.shows(e, notes) {
+            if !self.spec.shows(e, facts) {
                 continue;
             }
             let at = rows
-                .binary_search_by(|r| self.spec.sort.cmp(r, e, notes))
+                .binary_search_by(|r| self.spec.sort.cmp(r, e, facts))
                 .unwrap_or_else(|i| i);
             rows.insert(at, e.clone());
         }

@@ -2,7 +2,7 @@
 //! position, `L` matches their loudness, rating keys and `:tag`/`:note`
 //! apply to the take heard.
 
-use super::{App, Effect, Mode, PeakState};
+use super::{App, Effect, Mode};
 use crate::playback::{PlayState, PlayerCmd};
 use crate::store::HistoryEntry;
 use crate::ui::command::Command;
@@ -110,23 +110,64 @@ impl App {
     }
 
     /// Loudness matching of `c`: the gain that plays the heard take at the
-    /// RMS of the quieter one, or why there is none yet (or at all).
+    /// integrated loudness (LUFS) of the quieter one, or why there is none
+    /// yet (or at all).
     pub fn level(&self, c: &Compare) -> LevelMatch {
+        match self.level_by_lufs(c) {
+            // Takes too short for a gated measure: their RMS.
+            LevelMatch::Unavailable(_) if self.level_by_rms(c).is_some() => {
+                LevelMatch::Gain(self.level_by_rms(c).expect("just checked"))
+            }
+            other => other,
+        }
+    }
+
+    /// What loudness matching goes by for `c`: `LUFS`, or `RMS` when a
+    /// take is too short for integrated loudness.
+    pub fn level_basis(&self, c: &Compare) -> &'static str {
+        match self.level_by_lufs(c) {
+            LevelMatch::Gain(_) => "LUFS",
+            _ => "RMS",
+        }
+    }
+
+    fn level_by_rms(&self, c: &Compare) -> Option<f32> {
         let mut rms = [0f32; 2];
         for (i, e) in c.takes.iter().enumerate() {
-            let name = ["A", "B"][i];
             match self.waves.peaks.get(&e.entry_id) {
-                Some(PeakState::Ready(p)) if p.rms > 0.0 => rms[i] = p.rms,
-                Some(PeakState::Ready(_)) => {
-                    return LevelMatch::Unavailable(format!("{name} is silent"))
-                }
-                Some(PeakState::Failed(why)) => {
-                    return LevelMatch::Unavailable(format!("{name}: {why}"))
-                }
-                _ => return LevelMatch::Reading,
+                Some(super::PeakState::Ready(p)) if p.rms > 0.0 => rms[i] = p.rms,
+                _ => return None,
             }
         }
-        LevelMatch::Gain(rms[0].min(rms[1]) / rms[c.heard])
+        Some(rms[0].min(rms[1]) / rms[c.heard])
+    }
+
+    fn level_by_lufs(&self, c: &Compare) -> LevelMatch {
+        let mut lufs = [0f64; 2];
+        for (i, e) in c.takes.iter().enumerate() {
+            let name = ["A", "B"][i];
+            match self.analysis.of(&e.entry_id) {
+                Some(m) => match m.lufs {
+                    Some(l) => lufs[i] = l,
+                    None => {
+                        return LevelMatch::Unavailable(format!(
+                            "{name} has no integrated loudness (silent, or shorter than 0.4 s)"
+                        ))
+                    }
+                },
+                None => match self.analysis.failed.get(&e.entry_id) {
+                    Some(why) => {
+                        return LevelMatch::Unavailable(format!(
+                            "{name} cannot be measured: {}",
+                            crate::text::sanitize(why)
+                        ))
+                    }
+                    None => return LevelMatch::Reading,
+                },
+            }
+        }
+        let db = lufs[0].min(lufs[1]) - lufs[c.heard];
+        LevelMatch::Gain(10f64.powf(db / 20.0) as f32)
     }
 
     /// The gain loudness matching applies (`None` until both takes are
@@ -139,7 +180,7 @@ impl App {
     }
 
     /// The player's gain for the A/B view as it is now.
-    fn gain_effect(&self, c: &Compare) -> Effect {
+    pub(super) fn gain_effect(&self, c: &Compare) -> Effect {
         let g = if c.level_match {
             self.level_gain(c).unwrap_or(1.0)
         } else {
@@ -225,6 +266,7 @@ impl App {
                 c.scroll = (c.scroll + 1).min(c.rows.len().saturating_sub(1));
                 vec![]
             }
+            Command::Spectrogram => self.toggle_spectrogram(),
             Command::Up => {
                 c.scroll = c.scroll.saturating_sub(1);
                 vec![]

@@ -154,7 +154,7 @@ impl App {
             let rows = crate::ui::view::compute(
                 &self.store.shared_entries(),
                 &self.list.view.spec,
-                &self.triage.notes,
+                self.facts(),
             );
             self.set_rows(rows);
             self.list.view.pending = false;
@@ -168,6 +168,7 @@ impl App {
             entries: self.store.shared_entries(),
             spec: self.list.view.spec.clone(),
             notes: self.triage.notes.clone(),
+            measures: self.analysis.measures.clone(),
         })]
     }
 
@@ -268,7 +269,11 @@ impl App {
         if self.list.view.spec.is_plain() {
             self.set_rows(self.store.shared_entries());
         } else {
-            self.list.view.patch(applied, &self.triage.notes);
+            let facts = crate::analysis::Facts {
+                notes: &self.triage.notes,
+                measures: &self.analysis.measures,
+            };
+            self.list.view.patch(applied, facts);
         }
         self.reselect(keep);
         if !self.list.marked.is_empty() {
@@ -312,11 +317,15 @@ impl App {
             }
         };
         self.after_change(&applied, keep);
+        // Takes that came (or changed) are measured.
+        let mut fx = self.analyze(&applied.added);
         if self.list.view.pending {
-            return self.refresh_view();
+            fx.extend(self.refresh_view());
+            return fx;
         }
         // Row numbers of the matches moved with the rows.
-        self.find_again()
+        fx.extend(self.find_again());
+        fx
     }
 
     /// The whole history is in (replacing the first screen's newest takes).

@@ -18,6 +18,7 @@
 //! | `popup.rs` | — | help, stats, messages and history popups |
 //! | `normal.rs` | — | the list's commands, one line each |
 
+mod analysis;
 mod bar;
 mod compare;
 mod confirm;
@@ -32,9 +33,11 @@ mod search;
 mod store_events;
 mod triage;
 
+pub use analysis::{Analysis, SpectrumState};
 pub use bar::Bar;
 pub use compare::{Compare, LevelMatch};
 pub use confirm::Confirm;
+pub use export::Exports;
 pub use list::List;
 pub use messages::{Cause, Level, Message, Messages};
 pub use playback::{PeakState, Player, Waves};
@@ -120,6 +123,7 @@ pub struct App {
     /// A store job is running (shown in the status bar).
     pub busy: Option<String>,
     pub exports: export::Exports,
+    pub analysis: analysis::Analysis,
     /// The zone times are shown in (`None`: the local one; tests pin it).
     pub time_zone: Option<chrono::FixedOffset>,
     /// Writes sent to the store worker, and how many of them it has said
@@ -154,6 +158,7 @@ impl App {
             size: ratatui::layout::Rect::new(0, 0, 120, 40),
             busy: None,
             exports: export::Exports::default(),
+            analysis: analysis::Analysis::default(),
             time_zone: None,
             writes_sent: 0,
             writes_done: 0,
@@ -182,6 +187,7 @@ impl App {
     pub fn configure(&mut self, settings: super::Settings) -> Vec<Effect> {
         self.user_keys = settings.keys;
         self.exports.template = settings.export_name;
+        self.analysis.columns = settings.columns;
         self.theme = super::theme::Theme::for_env(settings.theme);
         if self.sort_restored || settings.sort == self.list.view.spec.sort {
             return vec![];
@@ -234,6 +240,11 @@ impl App {
             Event::Player(p) => self.on_player(p),
             Event::View(v) => self.on_view_done(v),
             Event::Export(e) => self.on_export(e),
+            Event::Analysis(done) => self.on_analysis(done),
+            Event::Spectrum(done) => {
+                self.on_spectrum(done);
+                vec![]
+            }
             Event::PathsFound {
                 line,
                 head,
@@ -244,6 +255,7 @@ impl App {
             }
         });
         fx.extend(self.wanted_peaks());
+        fx.extend(self.wanted_spectra());
         fx.extend(self.save_if_changed());
         self.count_hidden_marks();
         fx.extend(

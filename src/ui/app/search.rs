@@ -115,6 +115,7 @@ impl App {
                 ..ViewSpec::default()
             },
             notes: self.triage.notes.clone(),
+            measures: self.analysis.measures.clone(),
         })]
     }
 

@@ -13,7 +13,11 @@ impl App {
         match s {
             StoreEvent::Loaded(Ok(store)) => {
                 self.messages.clear_cause(Cause::Index);
-                let fx = self.replace_store(*store);
+                let mut fx = self.replace_store(*store);
+                // Every take is measured (or read from the cache), newest first.
+                let all = self.store.shared_entries();
+                self.analysis.left = 0;
+                fx.extend(self.analyze(all.iter()));
                 self.say_index_problems();
                 fx
             }

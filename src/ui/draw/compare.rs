@@ -2,6 +2,7 @@
 
 use super::super::app::{App, Compare, LevelMatch};
 use super::popups::clear;
+use super::spectrum::draw_spectrogram_at;
 use super::status::play_label;
 use super::waveform::draw_waveform_at;
 use crate::text::{duration, pad, sanitize, truncate};
@@ -28,9 +29,13 @@ pub(super) fn draw_compare(f: &mut Frame, app: &App, c: &Compare, r: ratatui::la
         if c.level_match {
             match app.level(c) {
                 LevelMatch::Gain(g) => {
-                    format!("· level matched: {:+.1} dB", 20.0 * g.max(1e-6).log10())
+                    format!(
+                        "· level matched by {}: {:+.1} dB",
+                        app.level_basis(c),
+                        20.0 * g.max(1e-6).log10()
+                    )
                 }
-                LevelMatch::Reading => "· level matching: reading…".into(),
+                LevelMatch::Reading => "· level matching: measuring…".into(),
                 LevelMatch::Unavailable(why) => format!("· level matching off: {}", sanitize(&why)),
             }
         } else {
@@ -60,8 +65,12 @@ pub(super) fn draw_compare(f: &mut Frame, app: &App, c: &Compare, r: ratatui::la
     let axis = length(&c.takes[0]).max(length(&c.takes[1]));
     let playhead = playing.then_some(app.player.status.position.as_secs_f64());
     for (i, e) in c.takes.iter().enumerate() {
+        let loudness = match app.analysis.of(&e.entry_id) {
+            Some(m) => format!("  {}", m.show("lufs")),
+            None => String::new(),
+        };
         let label = format!(
-            "{} {}  {}  {}  {}{}",
+            "{} {}  {}  {}  {}{loudness}{}",
             if i == c.heard { "▶" } else { " " },
             ["A", "B"][i],
             sanitize(e.short_id()),
@@ -82,7 +91,11 @@ pub(super) fn draw_compare(f: &mut Frame, app: &App, c: &Compare, r: ratatui::la
             Paragraph::new(Span::styled(truncate(&label, inner.width as usize), style)),
             parts[i * 2],
         );
-        draw_waveform_at(f, app, e, parts[i * 2 + 1], playhead, Some(axis));
+        if app.analysis.spectrogram {
+            draw_spectrogram_at(f, app, e, parts[i * 2 + 1], playhead, Some(axis));
+        } else {
+            draw_waveform_at(f, app, e, parts[i * 2 + 1], playhead, Some(axis));
+        }
     }
     let w = parts[4].width as usize;
     let label_w = c

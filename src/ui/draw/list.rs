@@ -72,11 +72,52 @@ pub(super) fn sparkline(app: &App, e: &HistoryEntry, width: usize) -> Vec<Span<'
 }
 
 /// A column shown beside the fixed ones: the value a sort orders by (the
-/// likeness of `:similar`, a `quality.KEY`).
+/// likeness of `:similar`, a `quality.KEY`, a measure), and the measures
+/// of `[list] columns`. `value` says whether to show it as a warning.
 pub(super) struct Column<'a> {
     header: String,
     width: usize,
-    value: Box<dyn Fn(&HistoryEntry) -> String + 'a>,
+    value: CellOf<'a>,
+}
+
+/// A column's value for a take, and whether it is a warning.
+type CellOf<'a> = Box<dyn Fn(&HistoryEntry) -> (String, bool) + 'a>;
+
+/// A measure's column: its short header, and its value without a unit
+/// (`-23.1`; `…` not yet measured, `n/a` undefined). A clipped take shows
+/// its peak, true peak and clipped count as warnings.
+fn measure_column<'a>(app: &'a App, name: &'static str) -> Column<'a> {
+    let header = match name {
+        "lufs" => "LUFS",
+        "lra" => "LRA",
+        "peak" => "PEAK",
+        "true_peak" => "TP",
+        "clipped" => "CLIP",
+        "dc" => "DC",
+        "silence_head" => "HEAD",
+        "silence_tail" => "TAIL",
+        "centroid" => "CENTR",
+        other => other,
+    };
+    Column {
+        header: header.into(),
+        width: 6,
+        value: Box::new(move |e| match app.analysis.of(&e.entry_id) {
+            None => ("…".into(), false),
+            Some(m) => {
+                let hot = m.clipped > 0 && matches!(name, "peak" | "true_peak" | "clipped");
+                let text = match (name, m.get(name)) {
+                    (_, None) => "n/a".into(),
+                    ("clipped", Some(v)) => format!("{}", v as u64),
+                    ("centroid", Some(v)) if v >= 1000.0 => format!("{:.1}k", v / 1000.0),
+                    ("centroid", Some(v)) => format!("{v:.0}"),
+                    ("silence_head" | "silence_tail", Some(v)) => format!("{v:.2}"),
+                    (_, Some(v)) => format!("{v:.1}"),
+                };
+                (text, hot)
+            }
+        }),
+    }
 }
 
 /// The columns the list shows beyond the fixed ones, now.
@@ -87,14 +128,20 @@ fn extra_columns(app: &App) -> Vec<Column<'_>> {
         SortKey::Similar(r) => out.push(Column {
             header: "DIST".into(),
             width: 6,
-            value: Box::new(move |e| format!("{:.3}", r.0.distance(e))),
+            value: Box::new(move |e| (format!("{:.3}", r.0.distance(e)), false)),
         }),
         SortKey::Quality(k) => out.push(Column {
             header: k.rsplit('.').next().unwrap_or(k).to_uppercase(),
             width: 8,
-            value: Box::new(move |e| crate::query::quality_text(e, k)),
+            value: Box::new(move |e| (crate::query::quality_text(e, k), false)),
         }),
+        SortKey::Measure(m) if !app.analysis.columns.contains(m) => {
+            out.push(measure_column(app, m))
+        }
         _ => {}
+    }
+    for name in &app.analysis.columns {
+        out.push(measure_column(app, name));
     }
     out
 }
@@ -180,28 +227,49 @@ pub(super) fn draw_list(f: &mut Frame, app: &App, area: Rect, now: DateTime<Utc>
                 truncate(&e.seed.to_string(), 10)
             ));
         }
+        // The extra columns, each in its own style.
+        let mut cells: Vec<(String, bool)> = Vec::new();
         for c in &extra {
-            text.push_str(&format!(
-                "{:>w$} ",
-                truncate(&(c.value)(e), c.width),
-                w = c.width
-            ));
+            let (v, hot) = (c.value)(e);
+            cells.push((format!("{:>w$} ", truncate(&v, c.width), w = c.width), hot));
         }
         let note = app.triage.notes.get(&e.entry_id);
         let rejected = note.is_some_and(|a| a.rejected);
         let keep = note.map(|a| a.mark()).unwrap_or_default();
-        if show_keep {
-            text.push_str(&format!("{:>6} {} ", duration(e.duration_s), pad(&keep, 5)));
+        let tail = if show_keep {
+            format!("{:>6} {} ", duration(e.duration_s), pad(&keep, 5))
         } else {
-            text.push_str(&format!("{:>6} ", duration(e.duration_s)));
+            format!("{:>6} ", duration(e.duration_s))
+        };
+        // The row up to the sparkline, cut to the width as one text.
+        let room = w.saturating_sub(2);
+        let mut spans = vec![Span::styled(mark, t.mark()), Span::styled(play, t.accent())];
+        let mut used = 0;
+        let mut put = |s: &str, style: ratatui::style::Style, spans: &mut Vec<Span<'static>>| {
+            let left = room.saturating_sub(used);
+            if left == 0 {
+                return;
+            }
+            let s = if UnicodeWidthStr::width(s) > left {
+                used = room;
+                truncate(s, left)
+            } else {
+                used += UnicodeWidthStr::width(s);
+                s.to_string()
+            };
+            spans.push(Span::styled(s, style));
+        };
+        put(&text, ratatui::style::Style::new(), &mut spans);
+        for (cell, hot) in &cells {
+            let style = if *hot {
+                t.bad()
+            } else {
+                ratatui::style::Style::new()
+            };
+            put(cell, style, &mut spans);
         }
-        let used = 2 + UnicodeWidthStr::width(text.as_str());
-        let spark_w = w.saturating_sub(used);
-        let mut spans = vec![
-            Span::styled(mark, t.mark()),
-            Span::styled(play, t.accent()),
-            Span::raw(truncate(&text, w.saturating_sub(2))),
-        ];
+        put(&tail, ratatui::style::Style::new(), &mut spans);
+        let spark_w = room.saturating_sub(used);
         if spark_w > 0 {
             spans.extend(sparkline(app, e, spark_w));
         }

@@ -6,6 +6,7 @@ mod compare;
 mod list;
 mod panel;
 mod popups;
+mod spectrum;
 mod status;
 mod waveform;
 

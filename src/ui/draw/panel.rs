@@ -2,6 +2,7 @@
 //! the progress of what plays.
 
 use super::super::app::App;
+use super::spectrum::draw_spectrogram_at;
 use super::status::play_label;
 use super::waveform::draw_waveform;
 use crate::store::{FileState, HistoryEntry};
@@ -109,6 +110,7 @@ pub(super) fn draw_panel(f: &mut Frame, app: &App, area: Rect, now: DateTime<Utc
             w,
         ),
     ];
+    lines.extend(measure_lines(app, e, w));
     match &e.slider_positions {
         None => lines.push(kv(app, "sliders", "none".into(), w)),
         Some(s) => {
@@ -191,8 +193,70 @@ pub(super) fn draw_panel(f: &mut Frame, app: &App, area: Rect, now: DateTime<Utc
     ])
     .split(inner);
     f.render_widget(Paragraph::new(lines), parts[0]);
-    draw_waveform(f, app, e, parts[1]);
+    if app.analysis.spectrogram {
+        let playhead = app
+            .is_playing(&e.entry_id)
+            .then_some(app.player.status.position.as_secs_f64());
+        draw_spectrogram_at(f, app, e, parts[1], playhead, None);
+    } else {
+        draw_waveform(f, app, e, parts[1]);
+    }
     draw_progress(f, app, e, parts[2]);
+}
+
+/// The take's measures: loudness, peaks and clipping, silence and DC,
+/// spectrum; or that they are being measured, or why they cannot be.
+fn measure_lines(app: &App, e: &HistoryEntry, w: usize) -> Vec<Line<'static>> {
+    let t = &app.theme;
+    let Some(m) = app.analysis.of(&e.entry_id) else {
+        let (text, style) = match app.analysis.failed.get(&e.entry_id) {
+            Some(why) => (format!("cannot measure: {}", sanitize(why)), t.bad()),
+            None => ("measuring…".to_string(), t.dim()),
+        };
+        return vec![Line::from(vec![
+            Span::styled(format!("{:<10}", "loudness"), t.label()),
+            Span::styled(truncate(&text, w.saturating_sub(10)), style),
+        ])];
+    };
+    let clip_style = if m.clipped > 0 { t.bad() } else { Style::new() };
+    let peaks = format!("peak {}  true {}  ", m.show("peak"), m.show("true_peak"));
+    let clipped = if m.clipped > 0 {
+        format!("{} clipped", m.clipped)
+    } else {
+        "no clipping".into()
+    };
+    vec![
+        kv(
+            app,
+            "loudness",
+            format!("{}  range {}", m.show("lufs"), m.show("lra")),
+            w,
+        ),
+        Line::from(vec![
+            Span::styled(format!("{:<10}", "peaks"), t.label()),
+            Span::styled(
+                truncate(&format!("{peaks}{clipped}"), w.saturating_sub(10)),
+                clip_style,
+            ),
+        ]),
+        kv(
+            app,
+            "silence",
+            format!(
+                "head {}  tail {}  DC {}",
+                m.show("silence_head"),
+                m.show("silence_tail"),
+                m.show("dc")
+            ),
+            w,
+        ),
+        kv(
+            app,
+            "spectrum",
+            format!("centroid {}  (v: spectrogram)", m.show("centroid")),
+            w,
+        ),
+    ]
 }
 
 pub(super) fn draw_progress(f: &mut Frame, app: &App, e: &HistoryEntry, area: Rect) {

@@ -60,6 +60,9 @@ pub(super) fn status_parts(app: &App) -> Vec<String> {
     if let Some(b) = &app.busy {
         parts.push(b.clone());
     }
+    if app.analysis.left > 0 {
+        parts.push(format!("measuring {}…", app.analysis.left));
+    }
     if let Some((done, total)) = app.exports.running {
         parts.push(format!("exporting {done}/{total}…"));
     }

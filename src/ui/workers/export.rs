@@ -30,7 +30,8 @@ fn export(
         .iter()
         .map(|id| t.find(id).map_err(|e| e.to_string()))
         .collect::<Result<Vec<_>, _>>()?;
-    let takes = crate::export::takes_of(entries, &notes);
+    let measured = crate::analysis::cache::measured(dir, &entries);
+    let takes = crate::export::takes_of(entries, &notes, &measured);
     let opts = crate::export::Options {
         dest: job.dest.clone(),
         template: job.template.clone(),

@@ -3,8 +3,10 @@
 //! through the one event channel. A panic in a job is caught where it
 //! happens and becomes a message; the worker, the app and the terminal go on.
 
+mod analysis;
 mod export;
 pub mod peaks;
+mod spectrum;
 pub mod store;
 pub mod view;
 
@@ -19,6 +21,8 @@ pub struct Workers {
     store: store::StoreWorker,
     peaks: peaks::PeaksWorker,
     views: view::ViewWorker,
+    analysis: analysis::AnalysisWorker,
+    spectra: spectrum::SpectrumWorker,
     events: Sender<Event>,
 }
 
@@ -26,11 +30,17 @@ impl Workers {
     /// Starts the workers for `dir`, reporting to `events`; `history_file`
     /// is where the command bar's lines are saved.
     pub fn spawn(dir: HistoryDir, history_file: PathBuf, events: Sender<Event>) -> Workers {
+        // The analysis cache, filled by the analysis worker, read by the
+        // peaks worker (a measured take's waveform is never read again).
+        let cache = std::sync::Arc::new(crate::analysis::cache::Shared::default());
+        let path = dir.path().to_path_buf();
         Workers {
-            dir: dir.path().to_path_buf(),
+            dir: path.clone(),
             store: store::StoreWorker::spawn(dir, history_file, events.clone()),
-            peaks: peaks::PeaksWorker::spawn(events.clone()),
+            peaks: peaks::PeaksWorker::spawn(cache.clone(), events.clone()),
             views: view::ViewWorker::spawn(events.clone()),
+            analysis: analysis::AnalysisWorker::spawn(path.clone(), cache, events.clone()),
+            spectra: spectrum::SpectrumWorker::spawn(path, events.clone()),
             events,
         }
     }
@@ -57,6 +67,8 @@ impl Workers {
                 spawn("genhist-export", move || export::run(&dir, job, &events));
             }
             Effect::Store(job) => self.store.send(job),
+            Effect::Analyze(jobs) => self.analysis.request(jobs),
+            Effect::Spectrum(jobs) => self.spectra.request(jobs),
             Effect::Peaks(jobs) => self.peaks.request(self.dir.clone(), jobs),
             Effect::View(job) => self.views.request(job),
             Effect::Discard(rows) => self.views.discard(rows.0),

@@ -3,6 +3,7 @@
 //! makes the reader panic shows "cannot read: …" for that take alone.
 
 use super::super::event::{Event, PeakFailure, PeakJob, PeaksDone};
+use crate::analysis::cache::Shared;
 use crate::fsutil::Dir;
 use crate::peaks::{peaks_of, PeakError, Peaks};
 use crate::store::paths::{locate, Located, RelPath};
@@ -11,8 +12,9 @@ use std::path::{Path, PathBuf};
 use std::sync::mpsc::{channel, Sender};
 use std::sync::Arc;
 
-/// Buckets per channel kept for each take: enough for a full-width waveform.
-const PEAK_BUCKETS: usize = 1024;
+/// Buckets per channel kept for each take: as many as the analysis cache
+/// keeps (enough for a full-width waveform).
+const PEAK_BUCKETS: usize = crate::analysis::cache::BUCKETS;
 
 pub(crate) struct PeaksWorker {
     tx: Sender<(PathBuf, Vec<PeakJob>)>,
@@ -28,12 +30,29 @@ fn file_state(root: &Dir, dir: &Path, p: &Result<RelPath, String>) -> FileState 
     }
 }
 
+/// WAV files the peaks worker has read (the tests check a measured
+/// history draws its screens without reading any).
+pub static WAVS_READ: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+/// A take's waveform from the analysis cache, when its WAV did not change
+/// since it was measured.
+fn cached(root: &Dir, cache: &Shared, id: &str, p: &Result<RelPath, String>) -> Option<Peaks> {
+    let p = p.as_ref().ok()?;
+    let key = crate::analysis::cache::key_of(root, &p.to_string())?;
+    // The cache is being read at start: worth waiting a moment for.
+    cache.get(CACHE_PATIENCE).as_ref()?.peaks(id, key)
+}
+
+/// How long a waveform waits for the analysis cache to be read at start.
+const CACHE_PATIENCE: std::time::Duration = std::time::Duration::from_secs(2);
+
 /// A take's waveform as the worker computes it.
 pub fn read_peaks(root: &Dir, p: &Result<RelPath, String>) -> Result<Peaks, PeakFailure> {
     let p = p
         .as_ref()
         .map_err(|why| PeakFailure::Refused(why.clone()))?;
     crate::fault::point("peaks");
+    WAVS_READ.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     match locate(root, p) {
         Located::Present { parent, name, .. } => {
             let f = parent
@@ -49,7 +68,7 @@ pub fn read_peaks(root: &Dir, p: &Result<RelPath, String>) -> Result<Peaks, Peak
     }
 }
 
-fn job_done(dir: &Path, job: &PeakJob) -> PeaksDone {
+fn job_done(dir: &Path, cache: &Shared, job: &PeakJob) -> PeaksDone {
     let root = match Dir::open(dir) {
         Ok(r) => r,
         Err(e) => {
@@ -66,9 +85,14 @@ fn job_done(dir: &Path, job: &PeakJob) -> PeaksDone {
             file_state(&root, dir, t),
         )
     });
-    let peaks = super::catch("reading the waveform", || read_peaks(&root, &job.audio))
-        .unwrap_or_else(|why| Err(PeakFailure::Unreadable(why)))
-        .map(Arc::new);
+    let peaks = super::catch("reading the waveform", || {
+        match cached(&root, cache, &job.id, &job.audio) {
+            Some(p) => Ok(p),
+            None => read_peaks(&root, &job.audio),
+        }
+    })
+    .unwrap_or_else(|why| Err(PeakFailure::Unreadable(why)))
+    .map(Arc::new);
     PeaksDone {
         id: job.id.clone(),
         peaks,
@@ -77,7 +101,7 @@ fn job_done(dir: &Path, job: &PeakJob) -> PeaksDone {
 }
 
 impl PeaksWorker {
-    pub(crate) fn spawn(events: Sender<Event>) -> PeaksWorker {
+    pub(crate) fn spawn(cache: Arc<Shared>, events: Sender<Event>) -> PeaksWorker {
         let (tx, rx) = channel::<(PathBuf, Vec<PeakJob>)>();
         super::spawn_background("genhist-peaks", move || {
             let mut queue: Vec<PeakJob> = Vec::new();
@@ -98,7 +122,7 @@ impl PeaksWorker {
                     continue;
                 }
                 let job = queue.remove(0);
-                let done = job_done(&dir, &job);
+                let done = job_done(&dir, &cache, &job);
                 if events.send(Event::Peaks(done)).is_err() {
                     return;
                 }

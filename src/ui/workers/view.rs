@@ -55,7 +55,14 @@ impl ViewWorker {
                     // A panic is this job's failure, reported as its own.
                     let rows = super::catch(what, || {
                         crate::fault::point("view");
-                        super::super::view::compute(&job.entries, &job.spec, &job.notes)
+                        super::super::view::compute(
+                            &job.entries,
+                            &job.spec,
+                            crate::analysis::Facts {
+                                notes: &job.notes,
+                                measures: &job.measures,
+                            },
+                        )
                     });
                     let done = ViewDone {
                         kind: job.kind,
