@@ -535,7 +535,7 @@ fn max_rss_kib(mut cmd: std::process::Command) -> (std::process::ExitStatus, i64
 }
 
 /// Case 16: adding a large WAV streams it (memory does not grow with the
-/// file); so does the waveform pass.
+/// file); so do the waveform pass and the analysis.
 #[test]
 fn a_large_wav_is_added_in_bounded_memory() {
     let (t, d, _) = takes_dir(1);
@@ -572,6 +572,14 @@ fn a_large_wav_is_added_in_bounded_memory() {
     let h = genhist::store::GenerationHistory::open(&d).unwrap();
     let e = h.entries().iter().find(|e| &*e.model_id == "big").unwrap();
     assert!((e.duration_s - (data as f64 / 4.0 / 48_000.0)).abs() < 1e-3);
+    // Its analysis (loudness, true peak, spectrum, peaks) streams too.
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_genhist"));
+    cmd.env("XDG_CONFIG_HOME", "/nonexistent")
+        .args(["--dir", dir_str(&d), "analyze", &e.entry_id])
+        .stdout(std::process::Stdio::null());
+    let (status, kib) = max_rss_kib(cmd);
+    assert!(status.success());
+    assert!(kib < 64 * 1024, "analyze peaked at {} MiB", kib / 1024);
 }
 
 /// Case 17: messages say what is true: a file absent from the trash is not
