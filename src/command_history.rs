@@ -102,6 +102,14 @@ impl CommandHistory {
     fn read_disk(&self) -> std::io::Result<Vec<String>> {
         // A FIFO or a device there is refused at once, and a file beyond
         // any real history (a link to /dev/zero) is never read whole.
+        // A symlink is not followed: it could make a save write over
+        // anything (the history's index, say).
+        if std::fs::symlink_metadata(&self.path).is_ok_and(|m| m.file_type().is_symlink()) {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::InvalidInput,
+                "it is a symlink (genhist reads and writes its command history only as a regular file)",
+            ));
+        }
         match crate::fsutil::read_regular_bounded(&self.path, MAX_FILE_BYTES) {
             Ok(bytes) => Ok(String::from_utf8(bytes)
                 .map_err(|_| {
@@ -350,7 +358,7 @@ fn write_atomic(path: &Path, lines: &[String]) -> std::io::Result<()> {
         text.push_str(l);
         text.push('\n');
     }
-    fsutil::write_file_atomically(path, text.as_bytes())
+    fsutil::write_file_here(path, text.as_bytes())
 }
 
 /// Serializes read-merge-write between genhist windows: the lock on the

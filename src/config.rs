@@ -41,6 +41,8 @@ struct File {
     #[serde(default)]
     list: ListSection,
     #[serde(default)]
+    audio: AudioSection,
+    #[serde(default)]
     theme: BTreeMap<String, Spanned<String>>,
     /// Mode name → key → command line.
     #[serde(default)]
@@ -52,6 +54,13 @@ struct File {
 struct TrashSection {
     /// "7d", "12h", "2w", or "never".
     retention: Option<Spanned<String>>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct AudioSection {
+    /// The output device's name (or a unique part of it).
+    device: Option<Spanned<String>>,
 }
 
 #[derive(Deserialize, Default)]
@@ -137,6 +146,16 @@ pub fn parse(text: &str) -> Result<Config, String> {
             "never" => None,
             d => Some(crate::text::parse_duration(d).map_err(|e| at(r, "trash.retention", e))?),
         };
+    }
+    if let Some(d) = &file.audio.device {
+        let name = d.get_ref().trim();
+        if name.is_empty() {
+            return Err(format!(
+                "line {}: audio.device is empty",
+                line(d.span().start)
+            ));
+        }
+        c.browser.device = Some(name.to_string());
     }
     if let Some(cols) = &file.list.columns {
         for name in cols.get_ref() {

@@ -9,10 +9,10 @@
 //! - [`TempFile`]: a temp file that holds an `flock` for as long as its
 //!   writer lives, so [`sweep_dead_temps`] can remove what a killed writer
 //!   left and never touch a live writer's file.
-//! - [`write_file_atomically`] / [`ReplaceTarget`]: temp file, fsync, rename,
-//!   fsync of the directory; the replaced file's mode and owner are kept, and a
-//!   symlink is followed to its target, which is replaced in its own directory
-//!   (the link stays a link).
+//! - [`write_file_here`]: temp file, fsync, rename, fsync of the directory;
+//!   the replaced file's mode and owner are kept; never through a symlink.
+//!   [`ReplaceTarget`]: where the index really is (a symlinked index is
+//!   replaced in its own directory, the link stays a link).
 
 use rustix::fs::{self as rfs, AtFlags, FileType, FlockOperation, Mode, OFlags, RenameFlags};
 use rustix::io::Errno;
@@ -821,14 +821,38 @@ pub(crate) fn read_regular_bounded(path: &Path, max: u64) -> io::Result<Vec<u8>>
     Ok(out)
 }
 
-/// Replaces the file at `path` (see [`ReplaceTarget`]) with `contents`:
-/// temp file, fsync, rename, fsync of the directory; mode and owner kept.
-pub(crate) fn write_file_atomically(path: &Path, contents: &[u8]) -> io::Result<()> {
-    let target = ReplaceTarget::resolve(path)?;
-    let dir = Dir::open(&target.dir)?;
-    let mut tmp = TempFile::create(&dir, &target.name, target.stat.as_ref())?;
+/// Writes `path` atomically (temp file, fsync, rename, fsync of the
+/// directory; mode and owner kept), never through a symlink: the name
+/// itself must be a regular file or nothing (a symlink, FIFO, device or
+/// directory there is refused, and nothing is written). For files genhist
+/// owns, and files it writes in a place another person may have prepared
+/// (an export's manifests): a link there cannot lead the write anywhere.
+pub(crate) fn write_file_here(path: &Path, contents: &[u8]) -> io::Result<()> {
+    let name = path
+        .file_name()
+        .and_then(|n| n.to_str())
+        .ok_or_else(|| refused(path, "not a usable file name"))?;
+    let parent = path
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let dir = Dir::open(parent)?;
+    let like = match dir.stat(name)? {
+        None => None,
+        Some(st) if kind(&st) == FileType::RegularFile => Some(st),
+        Some(st) => {
+            return Err(refused(
+                path,
+                &format!(
+                    "{}; genhist does not write through it",
+                    describe_kind(kind(&st))
+                ),
+            ))
+        }
+    };
+    let mut tmp = TempFile::create(&dir, name, like.as_ref())?;
     tmp.write_with(|w| w.write_all(contents))?;
-    tmp.commit(&target.name)
+    tmp.commit(name)
 }
 
 /// `~/x` → `$HOME/x` (the `:` bar is not a shell, but people type `~`).
@@ -898,24 +922,22 @@ mod tests {
     }
 
     #[test]
-    fn atomic_write_keeps_mode_and_follows_a_symlink() {
+    fn writes_keep_the_mode_and_never_go_through_a_symlink() {
         let t = tempfile::tempdir().unwrap();
         let real = t.path().join("real");
         std::fs::create_dir(&real).unwrap();
         std::fs::write(real.join("f"), b"old").unwrap();
         std::fs::set_permissions(real.join("f"), std::fs::Permissions::from_mode(0o600)).unwrap();
-        std::os::unix::fs::symlink(real.join("f"), t.path().join("link")).unwrap();
-        write_file_atomically(&t.path().join("link"), b"new").unwrap();
-        assert!(std::fs::symlink_metadata(t.path().join("link"))
-            .unwrap()
-            .file_type()
-            .is_symlink());
+        write_file_here(&real.join("f"), b"new").unwrap();
         assert_eq!(std::fs::read(real.join("f")).unwrap(), b"new");
         let mode = std::fs::metadata(real.join("f"))
             .unwrap()
             .permissions()
             .mode();
         assert_eq!(mode & 0o777, 0o600);
+        std::os::unix::fs::symlink(real.join("f"), t.path().join("link")).unwrap();
+        assert!(write_file_here(&t.path().join("link"), b"evil").is_err());
+        assert_eq!(std::fs::read(real.join("f")).unwrap(), b"new");
     }
 
     #[test]

@@ -590,7 +590,7 @@ fn completion_scripts_load_and_the_man_page_lists_the_commands() {
         assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
         String::from_utf8(o.stdout).unwrap()
     };
-    assert_eq!(complete("genhist de", 1).trim(), "delete demo");
+    assert_eq!(complete("genhist de", 1).trim(), "delete devices demo");
     let trash = complete("genhist trash ''", 2);
     assert!(trash.contains("list") && trash.contains("purge"), "{trash}");
     for shell in ["zsh", "fish"] {

@@ -511,6 +511,21 @@ fn the_browser_exports_marked_shown_or_selected() {
     wait(&mut dr);
     assert!(dest.join(format!("one/{}-001.wav", &sel[..8])).is_file());
     assert_eq!(fs::read_dir(dest.join("one")).unwrap().count(), 3);
+    // A filter that happens to show every take still asks.
+    dr.command("filter !rejected");
+    dr.settle();
+    assert_eq!(dr.rows().len(), 4);
+    dr.command(&format!("export {}", dest.join("all").display()));
+    assert!(matches!(dr.app.mode, genhist::ui::app::Mode::Confirm(_)));
+    dr.keys("n");
+    // A place inside the history is refused before any question.
+    dr.command(&format!("export {}", d.join("audio").display()));
+    assert_eq!(dr.app.mode, genhist::ui::app::Mode::Normal);
+    assert!(
+        dr.message().contains("inside the history"),
+        "{}",
+        dr.message()
+    );
 }
 
 // -------------------------------------------------------------- parameters

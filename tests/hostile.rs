@@ -373,3 +373,226 @@ fn an_endless_history_line_is_left_out() {
     assert_eq!(h.previous().as_deref(), Some(":tag +a"));
     assert_eq!(h.previous().as_deref(), Some(":rate 3"));
 }
+
+// ------------------------------------------------ a pass over undo and export
+
+/// A symlink named like a manifest in the destination is never written
+/// through (it could lead to the index); nor is a command history that is
+/// a symlink.
+#[test]
+fn no_write_goes_through_a_symlink_someone_left() {
+    let (t, d, ids) = takes_dir(2);
+    let index = fs::read(d.join("history.json")).unwrap();
+    let dest = t.path().join("out");
+    fs::create_dir_all(&dest).unwrap();
+    std::os::unix::fs::symlink(d.join("history.json"), dest.join("manifest.csv")).unwrap();
+    let out = run(&d, &["export", dest.to_str().unwrap(), &ids[0]]).failure();
+    assert!(
+        stdout_of(&out).contains("manifest not written"),
+        "{}",
+        stdout_of(&out)
+    );
+    assert_eq!(fs::read(d.join("history.json")).unwrap(), index);
+    // The command bar's history.
+    let h = d.join(".genhist_history");
+    std::os::unix::fs::symlink(d.join("history.json"), &h).unwrap();
+    let mut history = genhist::command_history::CommandHistory::at_path(h, 10);
+    history.add(":rate 3");
+    assert_eq!(fs::read(d.join("history.json")).unwrap(), index);
+}
+
+/// `add` refuses a quality score nested deeper than any reader of the index
+/// takes back, and integers that are not integers.
+#[test]
+fn add_refuses_what_the_index_could_not_hold() {
+    let (t, d, ids) = takes_dir(1);
+    let deep = format!(
+        "{{\"model_id\": \"m\", \"quality_score\": {}1{}}}",
+        "{\"a\": ".repeat(100),
+        "}".repeat(100)
+    );
+    let p = t.path().join("p.json");
+    fs::write(&p, deep).unwrap();
+    let before = fs::read(d.join("history.json")).unwrap();
+    let wav = wav_of(&d, &ids[0]);
+    let out = run(
+        &d,
+        &[
+            "add",
+            wav.to_str().unwrap(),
+            "--params",
+            p.to_str().unwrap(),
+        ],
+    )
+    .failure();
+    assert!(stderr_of(&out).contains("nested"), "{}", stderr_of(&out));
+    for bad in [
+        "{\"model_id\": \"m\", \"seed\": 1.5}",
+        "{\"model_id\": \"m\", \"n_components\": -1}",
+    ] {
+        fs::write(&p, bad).unwrap();
+        run(
+            &d,
+            &[
+                "add",
+                wav.to_str().unwrap(),
+                "--params",
+                p.to_str().unwrap(),
+            ],
+        )
+        .failure();
+    }
+    assert_eq!(fs::read(d.join("history.json")).unwrap(), before);
+    run(&d, &["list"]).success();
+}
+
+/// An action that cannot be undone any more (its take purged for good)
+/// leaves the journal with a message that says so; the undo after it
+/// reaches the older decisions.
+#[test]
+fn a_stale_action_does_not_jam_undo() {
+    let (_t, d, ids) = takes_dir(2);
+    run(&d, &["rate", &ids[1], "2"]).success();
+    run(&d, &["rate", &ids[0], "3"]).success();
+    run(&d, &["delete", &ids[0]]).success();
+    run(&d, &["trash", "purge", "--all"]).success();
+    let out = run(&d, &["undo"]).failure();
+    let err = stderr_of(&out);
+    assert!(
+        err.contains("no longer in the history") && err.contains("leaves the journal"),
+        "{err}"
+    );
+    assert!(!err.contains("another program"), "{err}");
+    run(&d, &["undo"]).success();
+    assert!(annotations(&d)["takes"].get(&ids[1]).is_none());
+}
+
+/// A redo killed after the index was written is done: the next redo says
+/// so, and undo brings the take back from the batch the redo made. A delete
+/// killed before it wrote the journal is recorded by recovery.
+#[test]
+fn killed_redos_and_deletes_stay_undoable() {
+    let (_t, d, ids) = takes_dir(3);
+    run(&d, &["delete", &ids[0]]).success();
+    run(&d, &["undo"]).success();
+    let out = run_fault(&d, "kill@index-exchanged", &["redo"]);
+    assert!(was_killed(&out), "{out:?}");
+    // The next command finishes it, and it is the redo done.
+    let out = run(&d, &["redo"]).failure();
+    assert!(
+        stderr_of(&out).contains("finished an interrupted delete")
+            && stderr_of(&out).contains("nothing to redo"),
+        "{}",
+        stderr_of(&out)
+    );
+    assert!(!index_ids(&d).contains(&ids[0]));
+    run(&d, &["undo"]).success();
+    assert!(index_ids(&d).contains(&ids[0]) && wav_of(&d, &ids[0]).is_file());
+    // A delete killed in the same place, with an older rating in the journal.
+    run(&d, &["rate", &ids[2], "4"]).success();
+    let out = run_fault(&d, "kill@index-exchanged", &["delete", &ids[1]]);
+    assert!(was_killed(&out), "{out:?}");
+    let out = run(&d, &["undo"]).success();
+    assert!(
+        stdout_of(&out).contains("undid delete of"),
+        "{}",
+        stdout_of(&out)
+    );
+    assert!(index_ids(&d).contains(&ids[1]) && wav_of(&d, &ids[1]).is_file());
+    assert_eq!(annotations(&d)["takes"][&ids[2]]["rating"], 4);
+}
+
+/// A copy cut short (a crash, a full disk, by hand) is not "there
+/// already": exporting again writes it whole.
+#[test]
+fn a_cut_copy_is_written_again() {
+    let (t, d, ids) = takes_dir(1);
+    let dest = t.path().join("out");
+    run(
+        &d,
+        &["export", dest.to_str().unwrap(), &ids[0], "--name", "x"],
+    )
+    .success();
+    let whole = fs::read(dest.join("x.wav")).unwrap();
+    let f = fs::OpenOptions::new()
+        .write(true)
+        .open(dest.join("x.wav"))
+        .unwrap();
+    f.set_len(whole.len() as u64 - 100).unwrap();
+    let out = run(
+        &d,
+        &[
+            "export",
+            dest.to_str().unwrap(),
+            &ids[0],
+            "--name",
+            "x",
+            "--overwrite",
+        ],
+    )
+    .success();
+    assert!(
+        stdout_of(&out).contains("wrote x.wav"),
+        "{}",
+        stdout_of(&out)
+    );
+    assert_eq!(fs::read(dest.join("x.wav")).unwrap().len(), whole.len());
+    // Without --overwrite it is named, not counted as done.
+    let f = fs::OpenOptions::new()
+        .write(true)
+        .open(dest.join("x.wav"))
+        .unwrap();
+    f.set_len(whole.len() as u64 - 100).unwrap();
+    let out = run(
+        &d,
+        &["export", dest.to_str().unwrap(), &ids[0], "--name", "x"],
+    )
+    .failure();
+    assert!(
+        stdout_of(&out).contains("skipped x.wav"),
+        "{}",
+        stdout_of(&out)
+    );
+}
+
+/// A take whose JSON stays too long for libsndfile even without its
+/// latent vector still gets an ICMT it can read (the whole take is in
+/// genhist's own chunk).
+#[test]
+fn the_comment_always_fits_libsndfile() {
+    let (t, d, _) = takes_dir(1);
+    let wav = t.path().join("in.wav");
+    write_sine(&wav, 8000, 1, 0.1, genhist::audio::BitDepth::Int16);
+    let name = "N".repeat(3000);
+    let out = run(
+        &d,
+        &[
+            "add",
+            wav.to_str().unwrap(),
+            "--model-id",
+            "m",
+            "--model-name",
+            &name,
+        ],
+    )
+    .success();
+    let id = stdout_of(&out).trim().to_string();
+    let dest = t.path().join("out");
+    run(
+        &d,
+        &["export", dest.to_str().unwrap(), &id, "--name", "long"],
+    )
+    .success();
+    let bytes = fs::read(dest.join("long.wav")).unwrap();
+    let at = bytes.windows(4).position(|w| w == b"ICMT").unwrap();
+    let n = u32::from_le_bytes(bytes[at + 4..at + 8].try_into().unwrap()) as usize;
+    assert!(n <= 2046, "{n}");
+    let text = std::str::from_utf8(&bytes[at + 8..at + 8 + n - 1]).unwrap();
+    let v: serde_json::Value = serde_json::from_str(text).unwrap();
+    assert_eq!(v["entry_id"], id.as_str());
+    // `add` of it takes the whole take back.
+    let out = run(&d, &["add", dest.join("long.wav").to_str().unwrap()]).success();
+    let again = stdout_of(&out).trim().to_string();
+    let p = stdout_of(&run(&d, &["params", &again, "--json"]).success());
+    assert!(p.contains(&name));
+}

@@ -99,7 +99,11 @@ pub(crate) fn build_new_entry(a: &AddArgs) -> Result<(NewEntry, BitDepth, Input)
                 .filter(|n| n.is_i64() || n.is_u64() || !n.to_string().contains(['.', 'e', 'E']))
                 .ok_or_else(|| anyhow!("--seed must be an integer, not '{s}'"))?,
         ),
-        (None, Some(Value::Number(n))) => Some(n),
+        (None, Some(Value::Number(n)))
+            if n.is_i64() || n.is_u64() || !n.to_string().contains(['.', 'e', 'E']) =>
+        {
+            Some(n)
+        }
         (None, Some(other)) => bail!("seed in --params must be an integer, not {other}"),
         (None, None) => None,
     };
@@ -122,6 +126,9 @@ pub(crate) fn build_new_entry(a: &AddArgs) -> Result<(NewEntry, BitDepth, Input)
         (None, Some(v)) => serde_json::from_value(v).context("n_components in --params")?,
         (None, None) => sliders.as_ref().map_or(0, |s: &Vec<i64>| s.len() as i64),
     };
+    if n_components < 0 {
+        bail!("n_components cannot be negative ({n_components})");
+    }
     let quality = match (&a.quality, params.remove("quality_score")) {
         (Some(q), _) => match serde_json::from_str(q).context("--quality is not valid JSON")? {
             Value::Object(m) => m,
@@ -131,6 +138,12 @@ pub(crate) fn build_new_entry(a: &AddArgs) -> Result<(NewEntry, BitDepth, Input)
         (None, Some(Value::Null) | None) => Map::new(),
         (None, Some(other)) => bail!("quality_score in --params must be an object, not {other}"),
     };
+    let deep = depth(&Value::Object(quality.clone()));
+    if deep > MAX_NESTING {
+        bail!(
+            "quality_score is nested {deep} levels deep; genhist stores at most {MAX_NESTING} (deeper, no reader of the index could take it back)"
+        );
+    }
     let latent: Option<Vec<f64>> = match (&a.latent, params.remove("latent_vector")) {
         (Some(l), _) => {
             Some(serde_json::from_str(l).context("--latent must be a JSON array of numbers")?)
@@ -157,6 +170,19 @@ pub(crate) fn build_new_entry(a: &AddArgs) -> Result<(NewEntry, BitDepth, Input)
         timestamp: None,
     };
     Ok((new, depth, buf))
+}
+
+/// The deepest nesting of a quality score `add` stores (genhist reads an
+/// index nested to 127 levels; a take's members start three levels down).
+const MAX_NESTING: usize = 64;
+
+/// How deep `v` is nested (a number: 0, `[1]`: 1).
+fn depth(v: &Value) -> usize {
+    match v {
+        Value::Array(a) => 1 + a.iter().map(depth).max().unwrap_or(0),
+        Value::Object(m) => 1 + m.values().map(depth).max().unwrap_or(0),
+        _ => 0,
+    }
 }
 
 /// The parameters `add` takes from a snapshot (each may also come from a
@@ -190,7 +216,7 @@ const OWN_FIELDS: [&str; 6] = [
 fn parameters(a: &AddArgs) -> Result<Map<String, Value>> {
     let (mut params, from) = match &a.params {
         Some(p) => {
-            let text = crate::fsutil::read_regular_bounded(p, 64 << 20)
+            let text = crate::fsutil::read_regular_bounded(p, 16 << 20)
                 .with_context(|| format!("cannot read {}", p.display()))?;
             let text = crate::store::nonfinite::to_markers(&text);
             match serde_json::from_slice(&text)
@@ -215,6 +241,18 @@ fn parameters(a: &AddArgs) -> Result<Map<String, Value>> {
             "note: ignored from {} (not parameters of a take): {}",
             crate::text::sanitize(&from),
             ignored.join(", ")
+        );
+    }
+    let own: Vec<&str> = OWN_FIELDS
+        .iter()
+        .copied()
+        .filter(|k| params.contains_key(*k))
+        .collect();
+    if !own.is_empty() && a.params.is_some() {
+        eprintln!(
+            "note: {} come from the new take, not from {}",
+            own.join(", "),
+            crate::text::sanitize(&from)
         );
     }
     params.retain(|k, _| PARAMETERS.contains(&k.as_str()));

@@ -236,7 +236,7 @@ pub(super) fn params(out: &mut impl Write, t: &IndexText, id: &str, as_json: boo
         )?;
     } else {
         for (k, v) in &p {
-            writeln!(out, "{k}: {}", crate::store::pyjson::display(v))?;
+            writeln!(out, "{k}: {}", sanitize(&crate::store::pyjson::display(v)))?;
         }
     }
     Ok(())

@@ -39,6 +39,9 @@ pub struct Cli {
     /// File for the command bar's input history (default: DIR/.genhist_history)
     #[arg(long, value_name = "FILE")]
     pub command_history: Option<PathBuf>,
+    /// Output device for the browser and `play`: its name (see `genhist devices`) or a unique part of it (else $GENHIST_DEVICE, else [audio] device in the config, else the default)
+    #[arg(long, value_name = "NAME", global = true)]
+    pub device: Option<String>,
     /// Open the browser with the default volume, sort and filter, forgetting the ones it remembers for DIR
     #[arg(long)]
     pub fresh: bool,
@@ -190,6 +193,12 @@ pub enum CliCommand {
     Play {
         /// Full id or a unique prefix (4+ characters)
         id: String,
+    },
+    /// List the output devices (the default marked); `--device` takes a name
+    Devices {
+        /// An array of {name, description, default}
+        #[arg(long)]
+        json: bool,
     },
     /// Write a demo history into DIR
     Demo {
@@ -379,6 +388,36 @@ fn run_command(cli: &Cli, command: &CliCommand) -> Result<i32> {
             let n = crate::demo::write_demo(dir, *count, !no_audio, *seed)?;
             writeln!(out, "wrote {n} demo takes to {}", dir.display())?;
             writeln!(out, "browse them with: genhist --dir {}", dir.display())?;
+            return Ok(0);
+        }
+        CliCommand::Devices { json } => {
+            let devices = crate::playback::device::list_devices()
+                .map_err(|e| anyhow::anyhow!("cannot list the output devices: {e}"))?;
+            if *json {
+                let v = serde_json::to_value(&devices)?;
+                writeln!(out, "{}", crate::store::pyjson::to_output_json(&v))?;
+            } else if devices.is_empty() {
+                writeln!(out, "(no output devices)")?;
+            } else {
+                let w = devices
+                    .iter()
+                    .map(|d| d.name.chars().count())
+                    .max()
+                    .unwrap_or(0);
+                for d in &devices {
+                    writeln!(
+                        out,
+                        "{} {}  {}",
+                        if d.default { "*" } else { " " },
+                        crate::text::pad(&sanitize(&d.name), w),
+                        sanitize(&d.description)
+                    )?;
+                }
+                writeln!(
+                    out,
+                    "(* the default; --device NAME, GENHIST_DEVICE or [audio] device picks one)"
+                )?;
+            }
             return Ok(0);
         }
         // Made in memory first: a closed pipe is an error here, never a
@@ -662,13 +701,17 @@ fn run_command(cli: &Cli, command: &CliCommand) -> Result<i32> {
             report::print_stats(&mut out, &dir, &h, *json)?;
         }
         CliCommand::Play { id, .. } => {
+            let device = chosen_device(cli)?;
             let t = open_text(&dir)?;
             let e = t.find(id)?;
             let (file, path) = crate::store::open_file(&dir, &t.claims(), &e, Field::Audio)?;
             let src = crate::playback::Source::new(file, path);
-            return play::play_blocking(&src, &mut out);
+            return play::play_blocking(&src, device.as_deref(), &mut out);
         }
-        CliCommand::Demo { .. } | CliCommand::Completions { .. } | CliCommand::Man => {
+        CliCommand::Demo { .. }
+        | CliCommand::Devices { .. }
+        | CliCommand::Completions { .. }
+        | CliCommand::Man => {
             unreachable!("handled above")
         }
     }
@@ -705,6 +748,30 @@ pub fn is_broken_pipe(e: &anyhow::Error) -> bool {
     })
 }
 
+/// The device asked for (`--device`, else `GENHIST_DEVICE`, else the
+/// config's `[audio] device`), resolved among the host's devices: its exact
+/// name, else a unique part of it. `None`: the default. An unknown or
+/// ambiguous name is an error listing the candidates.
+fn chosen_device(cli: &Cli) -> Result<Option<String>> {
+    let asked = cli
+        .device
+        .clone()
+        .or_else(|| {
+            std::env::var("GENHIST_DEVICE")
+                .ok()
+                .filter(|v| !v.is_empty())
+        })
+        .or_else(|| crate::config::load().0.browser.device);
+    let Some(asked) = asked else {
+        return Ok(None);
+    };
+    let devices = crate::playback::device::list_devices()
+        .map_err(|e| anyhow::anyhow!("cannot list the output devices: {e}"))?;
+    crate::playback::device::resolve(&asked, &devices)
+        .map(Some)
+        .map_err(anyhow::Error::msg)
+}
+
 /// Entry point after parsing: a subcommand, or the full-screen browser.
 pub fn main(cli: Cli) -> Result<i32> {
     match &cli.command {
@@ -723,10 +790,12 @@ pub fn main(cli: Cli) -> Result<i32> {
                 dir
             };
             let (config, problem) = crate::config::load();
+            let mut settings = config.browser;
+            settings.device = chosen_device(&cli)?;
             crate::ui::run(
                 &dir,
                 cli.command_history.clone(),
-                config.browser,
+                settings,
                 config.trash_retention,
                 problem,
                 cli.fresh,

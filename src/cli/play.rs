@@ -1,4 +1,5 @@
-//! `genhist play`: one take to the default device, returning when it ends.
+//! `genhist play`: one take to the chosen (else the default) device,
+//! returning when it ends.
 
 use crate::playback::device::{open_device, queued_player, OutputFormat};
 use crate::playback::{decode, Source};
@@ -6,13 +7,25 @@ use std::io::Write;
 
 /// Plays `src` and returns when it has ended. Exit code 1 (with a message on
 /// stderr) when there is no device or the take cannot be played.
-pub(crate) fn play_blocking(src: &Source, out: &mut impl Write) -> anyhow::Result<i32> {
+pub(crate) fn play_blocking(
+    src: &Source,
+    device: Option<&str>,
+    out: &mut impl Write,
+) -> anyhow::Result<i32> {
     let total = decode::probe(src).map_err(anyhow::Error::msg)?.duration;
     let source = decode::decode(src).map_err(anyhow::Error::msg)?;
-    let sink = match open_device() {
+    let failed = std::sync::Arc::new(std::sync::Mutex::new(None));
+    let sink = match open_device(device, failed) {
         Ok(s) => s,
         Err(why) => {
-            eprintln!("genhist: no audio output device ({why})");
+            match device {
+                Some(d) => eprintln!(
+                    "genhist: cannot play on '{}' ({})",
+                    crate::text::sanitize(d),
+                    crate::text::sanitize(&why)
+                ),
+                None => eprintln!("genhist: no audio output device ({why})"),
+            }
             return Ok(1);
         }
     };

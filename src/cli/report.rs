@@ -258,9 +258,14 @@ pub(crate) fn print_outcome(out: &mut impl Write, o: &Outcome, verb: &str) -> Re
             Ok(true)
         }
         Outcome::AlreadyDone { action } => {
+            let (done, how) = if verb == "redid" {
+                ("redone", "redo")
+            } else {
+                ("undone", "undo")
+            };
             writeln!(
                 out,
-                "the {} was already undone (an interrupted undo, finished now)",
+                "the {} was already {done} (an interrupted {how}, finished now)",
                 action.describe()
             )?;
             Ok(true)

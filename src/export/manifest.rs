@@ -10,6 +10,10 @@ use std::path::Path;
 pub(crate) const JSON_FILE: &str = "manifest.json";
 pub(crate) const CSV_FILE: &str = "manifest.csv";
 
+/// The largest manifest read to merge into (about 100,000 rows); a larger
+/// one is not written over (the export says so).
+const MAX_BYTES: u64 = 128 << 20;
+
 /// The manifest's row for an exported file.
 pub(crate) fn row(
     file: &str,
@@ -52,7 +56,14 @@ fn flatten(out: &mut Map<String, Value>, key: &str, v: &Value) {
 /// read is an error: it is never written over.
 pub(crate) fn read(dest: &Path) -> Result<Vec<Map<String, Value>>, String> {
     let path = dest.join(JSON_FILE);
-    let bytes = match crate::fsutil::read_regular_bounded(&path, 1 << 30) {
+    // Never through a link: it could lead anywhere (the index of a history).
+    if std::fs::symlink_metadata(&path).is_ok_and(|m| m.file_type().is_symlink()) {
+        return Err(format!(
+            "{} is a symlink; the manifest is not written through it",
+            path.display()
+        ));
+    }
+    let bytes = match crate::fsutil::read_regular_bounded(&path, MAX_BYTES) {
         Ok(b) => b,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
         Err(e) => return Err(format!("cannot read {}: {e}", path.display())),
@@ -101,11 +112,11 @@ pub(crate) fn merge_and_write(
     });
     let json = crate::store::pyjson::to_python_json(&doc);
     let path = dest.join(JSON_FILE);
-    crate::fsutil::write_file_atomically(&path, json.as_bytes())
+    crate::fsutil::write_file_here(&path, json.as_bytes())
         .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
     let csv = to_csv(&all)?;
     let path = dest.join(CSV_FILE);
-    crate::fsutil::write_file_atomically(&path, &csv)
+    crate::fsutil::write_file_here(&path, &csv)
         .map_err(|e| format!("cannot write {}: {e}", path.display()))
 }
 

@@ -361,6 +361,8 @@ pub fn export(
     progress(total, total);
     if !one_file && !opts.dry_run {
         report.manifest_error = match old_manifest {
+            // Nothing exported, nothing there: no empty manifest.
+            Ok(old) if old.is_empty() && rows.is_empty() => None,
             Ok(old) => manifest::merge_and_write(&dest, old, rows).err(),
             Err(e) => Some(e),
         };
@@ -446,7 +448,15 @@ fn place(
     let mut replace = None;
     if let Some(st) = there {
         let o = out.expect("a stat came from it");
-        if same_take(o, &job.file, &st, &parent, &name, job)? && !opts.overwrite {
+        // A link to the take itself is never replaced (there is nothing to
+        // replace it with); a copy of it only when asked.
+        let link = crate::fsutil::kind(&st) == rustix::fs::FileType::Symlink
+            || parent
+                .stat(&name)
+                .ok()
+                .flatten()
+                .is_some_and(|s| (s.st_dev, s.st_ino) == (st.st_dev, st.st_ino));
+        if same_take(o, &job.file, &st, &parent, &name, job)? && (!opts.overwrite || link) {
             return Ok(Outcome::Already(st.st_size as u64));
         }
         if !opts.overwrite {
@@ -531,7 +541,19 @@ fn same_take(
                     .and_then(Value::as_str)
                     .map(str::to_string)
             });
-        return Ok(id.as_deref() == Some(job.take.entry.entry_id.as_str()));
+        if id.as_deref() != Some(job.take.entry.entry_id.as_str()) {
+            return Ok(false);
+        }
+        // And whole: its audio as long as the take's (a copy cut short by a
+        // crash or by hand is written again).
+        let mut s = parent.open_regular(name).map_err(|e| e.to_string())?;
+        let (Some(mine), Some(theirs)) = (
+            riff::audio_bytes(&mut f, st.st_size as u64),
+            riff::audio_bytes(&mut s, src.st_size as u64),
+        ) else {
+            return Ok(false);
+        };
+        return Ok(mine == theirs);
     }
     if st.st_size != src.st_size {
         return Ok(false);

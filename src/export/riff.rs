@@ -41,12 +41,38 @@ impl Info {
     /// there and all of it in genhist's own chunk.
     pub(crate) fn new(name: String, json: &serde_json::Value, created: String) -> Info {
         let text = crate::store::pyjson::to_compact(json);
+        // Shorter and shorter, until libsndfile reads it: without the
+        // latent vector; the parameters alone; the id alone.
         let short_json = (text.len() > MAX_ICMT).then(|| {
-            let mut short = json.clone();
-            if let Some(m) = short.as_object_mut() {
-                m.remove("latent_vector");
-            }
-            crate::store::pyjson::to_compact(&short)
+            let m = json.as_object().cloned().unwrap_or_default();
+            let mut without = m.clone();
+            without.remove("latent_vector");
+            let keep = |keys: &[&str]| -> serde_json::Value {
+                serde_json::Value::Object(
+                    m.iter()
+                        .filter(|(k, _)| keys.contains(&k.as_str()))
+                        .map(|(k, v)| (k.clone(), v.clone()))
+                        .collect(),
+                )
+            };
+            [
+                serde_json::Value::Object(without),
+                keep(&[
+                    "entry_id",
+                    "model_id",
+                    "model_name",
+                    "seed",
+                    "preset_name",
+                    "n_components",
+                    "stereo_mode",
+                    "slider_positions",
+                ]),
+                keep(&["entry_id"]),
+            ]
+            .iter()
+            .map(crate::store::pyjson::to_compact)
+            .find(|t| t.len() <= MAX_ICMT)
+            .unwrap_or_else(|| "{}".into())
         });
         Info {
             name,
@@ -199,8 +225,16 @@ pub(crate) fn copy_with_info(src: &mut File, dst: &mut File, info: &Info) -> io:
             id => id == OWN_CHUNK,
         };
         if drop {
-            // The source's INFO list is replaced by genhist's.
-            s.pos += padded;
+            // The source's INFO list keeps what genhist does not write
+            // (an artist, a copyright); genhist's own list has the rest.
+            if &id == b"LIST" && padded <= SMALL {
+                let body = s.take(padded as usize)?.to_vec();
+                if let Some(kept) = other_info(&body[..(size as usize).min(body.len())]) {
+                    push_chunk(&mut out, b"LIST", &kept);
+                }
+            } else {
+                s.pos += padded;
+            }
             continue;
         }
         if &id == b"data" && !info_written {
@@ -276,6 +310,45 @@ fn copy_range(src: &File, from: u64, dst: &File, to: u64, len: u64) -> io::Resul
         done += n as u64;
     }
     Ok(done)
+}
+
+/// An INFO list's body without the items genhist writes (`None`: nothing
+/// else was in it).
+fn other_info(body: &[u8]) -> Option<Vec<u8>> {
+    let mut out = b"INFO".to_vec();
+    let mut b = body.get(4..)?;
+    while b.len() >= 8 {
+        let id: [u8; 4] = b[..4].try_into().ok()?;
+        let size = u32::from_le_bytes(b[4..8].try_into().ok()?) as usize;
+        let end = (8 + size).min(b.len());
+        if !matches!(&id, b"INAM" | b"ICMT" | b"ISFT" | b"ICRD") {
+            push_chunk(&mut out, &id, &b[8..end]);
+        }
+        b = &b[(8 + size + size % 2).min(b.len())..];
+    }
+    (out.len() > 4).then_some(out)
+}
+
+/// How many bytes of audio the WAV `r` (of `len` bytes) holds: its data
+/// chunk's size as far as the file has it (`None`: no data chunk).
+pub(crate) fn audio_bytes(r: &mut (impl Read + Seek), len: u64) -> Option<u64> {
+    r.seek(SeekFrom::Start(12)).ok()?;
+    let mut at = 12u64;
+    while let Some((id, size)) = chunk_header(r).ok()? {
+        at += 8;
+        if &id == b"data" {
+            let left = len.saturating_sub(at);
+            return Some(if size == 0 || size == u32::MAX {
+                left
+            } else {
+                u64::from(size).min(left)
+            });
+        }
+        let padded = u64::from(size) + u64::from(size % 2);
+        r.seek(SeekFrom::Current(padded as i64)).ok()?;
+        at += padded;
+    }
+    None
 }
 
 /// What an exported WAV says about its take.

@@ -37,6 +37,21 @@ pub trait Output: Send {
     fn is_open(&self) -> bool {
         false
     }
+
+    /// Plays on device `name` from now on (`None`: the default); what is
+    /// open is closed.
+    fn set_device(&mut self, _name: Option<String>) {}
+
+    /// The device chosen (`None`: the default).
+    fn device(&self) -> Option<String> {
+        None
+    }
+
+    /// A stream error since the last call (the device went away, was
+    /// suspended, the sound server restarted): why. The output is closed.
+    fn take_failure(&mut self) -> Option<String> {
+        None
+    }
 }
 
 /// Commands to the engine.
@@ -75,6 +90,9 @@ pub enum PlayerCmd {
     SetVolume(u16),
     /// Loop the take when it ends.
     SetLoop(bool),
+    /// Play on device `name` from now on (`None`: the default); what plays
+    /// goes on there at the same position, paused or not.
+    SetDevice(Option<String>),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -139,6 +157,10 @@ pub struct Status {
     pub looping: bool,
     /// The output device is open.
     pub device_open: bool,
+    /// The device chosen (`None`: the host's default).
+    pub device: Option<String>,
+    /// The device failed and is being opened again.
+    pub recovering: bool,
 }
 
 impl Default for Status {
@@ -152,6 +174,8 @@ impl Default for Status {
             capped: None,
             looping: false,
             device_open: false,
+            device: None,
+            recovering: false,
         }
     }
 }
@@ -204,6 +228,22 @@ struct Track {
     peak: Option<f32>,
 }
 
+/// How long a failed device is tried again before the engine gives up.
+pub const RECOVERY_FOR: Duration = Duration::from_secs(10);
+
+/// The longest wait between two tries (so sound is back within it of the
+/// device's return).
+const RETRY_AT_MOST: Duration = Duration::from_millis(200);
+
+/// A device that failed, being opened again.
+struct Recovery {
+    since: Instant,
+    next_try: Instant,
+    delay: Duration,
+    /// Where the take was.
+    at: Duration,
+}
+
 /// The engine itself, synchronous; [`PlayerThread`] runs it on a thread.
 pub struct Engine<O: Output> {
     out: O,
@@ -216,6 +256,9 @@ pub struct Engine<O: Output> {
     gain: f32,
     /// Since when nothing plays (the device is released after [`IDLE_RELEASE`]).
     idle_since: Option<Instant>,
+    recovery: Option<Recovery>,
+    /// What is worth saying, for the thread to send.
+    notes: Vec<PlayerEvent>,
 }
 
 impl<O: Output> Engine<O> {
@@ -230,6 +273,72 @@ impl<O: Output> Engine<O> {
             volume: 100,
             gain: 1.0,
             idle_since: Some(Instant::now()),
+            recovery: None,
+            notes: Vec::new(),
+        }
+    }
+
+    /// What happened on its own since the last call (a device failed, came
+    /// back, is gone), for the screen.
+    pub fn take_notes(&mut self) -> Vec<PlayerEvent> {
+        std::mem::take(&mut self.notes)
+    }
+
+    fn device_name(&self) -> String {
+        match self.out.device() {
+            Some(d) => format!("'{}'", crate::text::sanitize(&d)),
+            None => "the default device".into(),
+        }
+    }
+
+    /// A stream error: the take stops where it was and the device is
+    /// opened again, at once and then with a growing wait, for up to
+    /// [`RECOVERY_FOR`].
+    fn recover(&mut self, now: Instant) {
+        if let Some(why) = self.out.take_failure() {
+            if self.track.is_some() && self.recovery.is_none() {
+                let at = self.position();
+                self.player = None;
+                self.offset = at;
+                self.recovery = Some(Recovery {
+                    since: now,
+                    next_try: now,
+                    delay: Duration::from_millis(20),
+                    at,
+                });
+                self.notes.push(PlayerEvent::Note(format!(
+                    "the sound on {} failed ({}); reconnecting…",
+                    self.device_name(),
+                    crate::text::sanitize(&why)
+                )));
+            }
+        }
+        let Some(r) = &mut self.recovery else { return };
+        if now < r.next_try {
+            return;
+        }
+        let (at, since) = (r.at, r.since);
+        r.delay = (r.delay * 2).min(RETRY_AT_MOST);
+        r.next_try = now + r.delay;
+        match self.start(at) {
+            Ok(()) => {
+                self.recovery = None;
+                self.notes.push(PlayerEvent::Note(format!(
+                    "sound back on {} at {:.1} s",
+                    self.device_name(),
+                    at.as_secs_f64()
+                )));
+            }
+            Err(_) if now.saturating_duration_since(since) >= RECOVERY_FOR => {
+                self.recovery = None;
+                self.stop();
+                self.notes.push(PlayerEvent::Error(PlayerError::NoDevice(format!(
+                    "{} is gone (tried for {} s); plug it back and play again, or pick another with :device",
+                    self.device_name(),
+                    RECOVERY_FOR.as_secs()
+                ))));
+            }
+            Err(_) => {}
         }
     }
 
@@ -366,6 +475,21 @@ impl<O: Output> Engine<O> {
                 self.looping = on;
                 Ok(None)
             }
+            PlayerCmd::SetDevice(name) => {
+                let at = self.position();
+                self.player = None;
+                self.recovery = None;
+                self.out.set_device(name);
+                if self.track.is_some() {
+                    // What plays goes on there, paused or not; a device that
+                    // cannot be opened plays nothing (never another one).
+                    if let Err(e) = self.start(at) {
+                        self.offset = at;
+                        return Err(e);
+                    }
+                }
+                Ok(Some(format!("sound on {}", self.device_name())))
+            }
         }
     }
 
@@ -419,6 +543,7 @@ impl<O: Output> Engine<O> {
 
     fn stop(&mut self) {
         self.player = None;
+        self.recovery = None;
         self.track = None;
         self.offset = Duration::ZERO;
         self.paused = false;
@@ -432,6 +557,7 @@ impl<O: Output> Engine<O> {
     /// Notices the end of a take (looping or going idle), and releases the
     /// device after [`IDLE_RELEASE`] without playback (`now`: the clock).
     pub fn tick(&mut self, now: Instant) {
+        self.recover(now);
         let ended = self.player.as_ref().is_some_and(|p| p.empty());
         if ended && self.track.is_some() {
             if self.looping {
@@ -468,6 +594,8 @@ impl<O: Output> Engine<O> {
             capped: self.capped(),
             looping: self.looping,
             device_open: self.out.is_open(),
+            device: self.out.device(),
+            recovering: self.recovery.is_some(),
         }
     }
 }
@@ -546,6 +674,9 @@ fn run_engine<O: Output>(
             Err(RecvTimeoutError::Disconnected) => return,
         }
         let s = engine.status();
+        for n in engine.take_notes() {
+            notify(n);
+        }
         if last.as_ref() != Some(&s) {
             notify(PlayerEvent::Status(s.clone()));
             last = Some(s);
@@ -563,6 +694,12 @@ pub struct QueueOutput {
     pub fail: Option<String>,
     /// Whether the "device" is open, and how often it was opened.
     pub state: std::sync::Arc<std::sync::Mutex<(bool, usize)>>,
+    /// A stream error to report (a test makes the device fail mid-take).
+    pub failure: std::sync::Arc<std::sync::Mutex<Option<String>>>,
+    /// While true, the "device" cannot be opened (it is gone).
+    pub down: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    /// The device chosen.
+    pub chosen: Option<String>,
 }
 
 #[cfg(any(test, feature = "test-double"))]
@@ -575,6 +712,9 @@ impl Output for QueueOutput {
     ) -> Result<rodio::Player, PlayerError> {
         if let Some(why) = &self.fail {
             return Err(PlayerError::NoDevice(why.clone()));
+        }
+        if self.down.load(std::sync::atomic::Ordering::SeqCst) {
+            return Err(PlayerError::NoDevice("the test device is gone".into()));
         }
         if let Ok(mut s) = self.state.lock() {
             if !s.0 {
@@ -601,6 +741,24 @@ impl Output for QueueOutput {
 
     fn is_open(&self) -> bool {
         self.state.lock().is_ok_and(|s| s.0)
+    }
+
+    fn set_device(&mut self, name: Option<String>) {
+        self.release();
+        self.chosen = name;
+    }
+
+    fn device(&self) -> Option<String> {
+        self.chosen.clone()
+    }
+
+    fn take_failure(&mut self) -> Option<String> {
+        let why = self.failure.lock().ok()?.take()?;
+        self.release();
+        if let Ok(mut q) = self.queue.lock() {
+            *q = None;
+        }
+        Some(why)
     }
 }
 

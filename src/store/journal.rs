@@ -73,18 +73,21 @@ impl Action {
     /// The action in words: `★★★★☆ on 57b71307`, `delete of 3 takes`.
     pub fn describe(&self) -> String {
         match &self.change {
-            Change::Annotate { what, takes } => match takes.keys().next() {
-                Some(id) if takes.len() == 1 => {
-                    format!(
+            Change::Annotate { what, takes } => {
+                let what = crate::text::sanitize(crate::text::cut(what, 40));
+                match takes.keys().next() {
+                    Some(id) if takes.len() == 1 => {
+                        format!(
+                            "{what} on {}",
+                            crate::text::sanitize(crate::text::short_id(id))
+                        )
+                    }
+                    _ => format!(
                         "{what} on {}",
-                        crate::text::sanitize(crate::text::short_id(id))
-                    )
+                        crate::text::count(takes.len(), "take", "takes")
+                    ),
                 }
-                _ => format!(
-                    "{what} on {}",
-                    crate::text::count(takes.len(), "take", "takes")
-                ),
-            },
+            }
             Change::Trash { what, ids, .. } => {
                 let verb = match what {
                     BatchKind::Delete => "delete",
@@ -145,8 +148,9 @@ fn load(txn: &Txn) -> Journal {
 /// new one begins (undo history is lost; no take or rating is).
 fn set_aside(path: &Path) -> Journal {
     let keep = path.with_extension(format!(
-        "json.unreadable-{}",
-        chrono::Utc::now().format("%Y%m%dT%H%M%S")
+        "json.unreadable-{}-{}",
+        chrono::Utc::now().format("%Y%m%dT%H%M%S%.6f"),
+        &uuid::Uuid::new_v4().simple().to_string()[..8]
     ));
     if let Err(e) = std::fs::rename(path, &keep) {
         tracing::warn!("setting the unreadable journal aside: {e}");
@@ -154,11 +158,26 @@ fn set_aside(path: &Path) -> Journal {
     Journal::default()
 }
 
+/// The largest journal written (actions over many takes are large): the
+/// oldest actions leave it first; far below what it is read up to.
+const MAX_BYTES: usize = 16 << 20;
+
 fn save(txn: &Txn, j: &Journal) -> Result<(), StoreError> {
     txn.genhist(true)?;
     let path = path_of(txn.root().path());
-    let text = serde_json::to_vec_pretty(j).map_err(|e| StoreError::BadInput(e.to_string()))?;
-    fsutil::write_file_atomically(&path, &text).map_err(|e| StoreError::io("write", &path, e))
+    let mut text = serde_json::to_vec(j).map_err(|e| StoreError::BadInput(e.to_string()))?;
+    if text.len() > MAX_BYTES {
+        let mut trimmed = Journal {
+            version: j.version,
+            actions: j.actions.clone(),
+        };
+        while text.len() > MAX_BYTES && trimmed.actions.len() > 1 {
+            let drop = (trimmed.actions.len() / 10).max(1);
+            trimmed.actions.drain(..drop);
+            text = serde_json::to_vec(&trimmed).map_err(|e| StoreError::BadInput(e.to_string()))?;
+        }
+    }
+    fsutil::write_file_here(&path, &text).map_err(|e| StoreError::io("write", &path, e))
 }
 
 /// Records an action (inside the change that did it). A journal that
@@ -247,8 +266,20 @@ impl Outcome {
     }
 }
 
+/// Why an action cannot be undone or redone any more: it leaves the
+/// journal (the next undo or redo goes past it), and the error says why.
+fn stale(txn: &Txn, j: &mut Journal, i: usize, why: String) -> StoreError {
+    j.actions.remove(i);
+    if let Err(e) = save(txn, j) {
+        tracing::warn!("saving the journal: {e}");
+    }
+    StoreError::BadInput(why)
+}
+
 /// Undoes the newest action not undone. Without one, the newest trash
-/// batch is restored (deletes made before the journal existed).
+/// batch is restored (deletes made before the journal existed). An action
+/// that cannot be undone any more (its batch purged, its take gone, its
+/// annotation changed since) leaves the journal with a message saying so.
 pub(crate) fn undo_in(txn: &mut Txn) -> Result<Outcome, StoreError> {
     let mut j = load(txn);
     let Some(i) = j.actions.iter().rposition(|a| !a.undone) else {
@@ -264,42 +295,54 @@ pub(crate) fn undo_in(txn: &mut Txn) -> Result<Outcome, StoreError> {
         };
         return Ok(Outcome::Restored { action, report });
     };
-    let action = j.actions[i].clone();
-    let outcome = match &action.change {
+    let mut action = j.actions[i].clone();
+    let outcome = match &mut action.change {
         Change::Annotate { takes, .. } => {
-            put_annotations(txn, takes, false)?;
+            if let Err(why) = put_annotations(txn, takes, false)? {
+                let why = format!(
+                    "the {} cannot be undone: {why}; nothing was changed, and it leaves the journal (the next undo goes further back)",
+                    action.describe()
+                );
+                return Err(stale(txn, &mut j, i, why));
+            }
             Outcome::Annotations {
                 action: action.clone(),
             }
         }
-        Change::Trash { batch, ids, .. } => match trash::undo_batch_in(txn, batch) {
-            Ok(report) => Outcome::Restored {
-                action: action.clone(),
-                report,
-            },
-            // An undo of it was killed after the index was written, and
-            // this command's recovery finished it.
-            Err(_) if !batch_exists(txn, batch) && all_in_index(txn, ids)? => {
-                Outcome::AlreadyDone {
+        Change::Trash { batch, ids, .. } => {
+            // A redo or a delete killed before the journal was written
+            // left the takes in another batch: that one is restored.
+            if !batch_exists(txn, batch) {
+                if let Some(other) = trash::batch_holding(txn, ids) {
+                    *batch = other;
+                }
+            }
+            match trash::undo_batch_in(txn, batch) {
+                Ok(report) => Outcome::Restored {
                     action: action.clone(),
+                    report,
+                },
+                // An undo of it was killed after the index was written, and
+                // this command's recovery finished it.
+                Err(_) if !batch_exists(txn, batch) && all_in_index(txn, ids)? => {
+                    Outcome::AlreadyDone {
+                        action: action.clone(),
+                    }
                 }
-            }
-            Err(e) => {
-                // A batch that is gone can never come back: the action
-                // leaves the journal, and the next undo goes further back.
-                if !batch_exists(txn, batch) {
-                    j.actions.remove(i);
-                    save(txn, &j)?;
-                    return Err(StoreError::BadInput(format!(
-                        "the {} cannot be undone: its trash batch was purged (see trash.retention); the next undo goes further back",
+                // A batch that is gone can never come back.
+                Err(_) if !batch_exists(txn, batch) => {
+                    let why = format!(
+                        "the {} cannot be undone: its takes are no longer in the trash (purged); it leaves the journal (the next undo goes further back)",
                         action.describe()
-                    )));
+                    );
+                    return Err(stale(txn, &mut j, i, why));
                 }
-                return Err(e);
+                Err(e) => return Err(e),
             }
-        },
+        }
     };
-    j.actions[i].undone = true;
+    action.undone = true;
+    j.actions[i] = action;
     save(txn, &j)?;
     Ok(outcome)
 }
@@ -315,7 +358,8 @@ fn batch_exists(txn: &Txn, batch: &str) -> bool {
         .is_ok_and(|t| t.sub(batch).is_ok())
 }
 
-/// Does again the oldest undone action.
+/// Does again the oldest undone action. One that cannot be redone any more
+/// leaves the journal with a message saying so.
 pub(crate) fn redo_in(txn: &mut Txn) -> Result<Outcome, StoreError> {
     let mut j = load(txn);
     let Some(i) = j.actions.iter().position(|a| a.undone) else {
@@ -324,59 +368,121 @@ pub(crate) fn redo_in(txn: &mut Txn) -> Result<Outcome, StoreError> {
     let mut action = j.actions[i].clone();
     let outcome = match &mut action.change {
         Change::Annotate { takes, .. } => {
-            put_annotations(txn, takes, true)?;
+            if let Err(why) = put_annotations(txn, takes, true)? {
+                let why = format!(
+                    "the {} cannot be redone: {why}; nothing was changed, and it leaves the journal",
+                    action.describe()
+                );
+                return Err(stale(txn, &mut j, i, why));
+            }
             Outcome::Annotations {
                 action: action.clone(),
             }
         }
         Change::Trash { what, batch, ids } => {
-            let report = trash::delete_in(
-                txn,
-                Selection::Ids(ids.clone()),
-                DeleteOptions {
-                    kind: *what,
-                    permanent: false,
-                    journal: false,
-                },
-            )?;
-            // The same takes, in a new batch: undo restores that one.
-            if let Some(b) = &report.batch {
-                *batch = b.clone();
-            }
-            Outcome::Deleted {
-                action: action.clone(),
-                report,
+            let now = txn.index_ids()?;
+            if !ids.is_empty() && ids.iter().all(|id| !now.contains(id)) {
+                // A redo killed after the index was written: it is done;
+                // the action follows its batch.
+                if let Some(b) = trash::batch_holding(txn, ids) {
+                    *batch = b;
+                }
+                Outcome::AlreadyDone {
+                    action: action.clone(),
+                }
+            } else {
+                let report = trash::delete_in(
+                    txn,
+                    Selection::Ids(ids.clone()),
+                    DeleteOptions {
+                        kind: *what,
+                        permanent: false,
+                        journal: false,
+                    },
+                )?;
+                // The same takes, in a new batch: undo restores that one.
+                if let Some(b) = &report.batch {
+                    *batch = b.clone();
+                }
+                Outcome::Deleted {
+                    action: action.clone(),
+                    report,
+                }
             }
         }
     };
     action.undone = false;
-    if let Some(slot) = j.actions.get_mut(i) {
-        *slot = action;
-    }
+    j.actions[i] = action;
     save(txn, &j)?;
     Ok(outcome)
 }
 
+/// Records a delete that recovery finished (a genhist killed before it
+/// wrote the journal), when the journal does not have it yet.
+pub(crate) fn ensure_recorded(txn: &Txn, change: Change) {
+    let Change::Trash { batch, ids, .. } = &change else {
+        return;
+    };
+    let mut j = load(txn);
+    if j.actions
+        .iter()
+        .any(|a| matches!(&a.change, Change::Trash { batch: b, .. } if b == batch))
+    {
+        return;
+    }
+    // A redo killed before it wrote the journal: that action is done now,
+    // in this batch.
+    let redone = j
+        .actions
+        .iter_mut()
+        .find(|a| a.undone && matches!(&a.change, Change::Trash { ids: i, .. } if i == ids));
+    if let Some(a) = redone {
+        if let Change::Trash { batch: b, .. } = &mut a.change {
+            b.clone_from(batch);
+        }
+        a.undone = false;
+        if let Err(e) = save(txn, &j) {
+            tracing::warn!("recording a recovered redo in the journal: {e}");
+        }
+        return;
+    }
+    j.version = 1;
+    while j.actions.last().is_some_and(|a| a.undone) {
+        j.actions.pop();
+    }
+    j.actions.push(Action {
+        at: super::now_iso(),
+        change,
+        undone: false,
+    });
+    if let Err(e) = save(txn, &j) {
+        tracing::warn!("recording a recovered delete in the journal: {e}");
+    }
+}
+
 /// Puts each take's annotation to "before" (undo) or "after" (`redo`),
-/// only when every take still holds the other one.
+/// only when every take still holds the other one; `Ok(Err(why))` when one
+/// does not (nothing is written).
 fn put_annotations(
     txn: &Txn,
     takes: &BTreeMap<String, TakeChange>,
     redo: bool,
-) -> Result<(), StoreError> {
+) -> Result<Result<(), String>, StoreError> {
     let file = annotations::load(txn.root().path())?;
+    let mut index = None;
     for (id, c) in takes {
-        let (expect, _) = if redo {
-            (&c.before, &c.after)
-        } else {
-            (&c.after, &c.before)
-        };
+        let expect = if redo { &c.before } else { &c.after };
         if file.takes.get(id) != expect.as_ref() {
-            return Err(StoreError::BadInput(format!(
-                "the annotations of {} changed since (another program, or another genhist); nothing was {}",
-                crate::text::sanitize(crate::text::short_id(id)),
-                if redo { "redone" } else { "undone" }
-            )));
+            let ids = match &index {
+                Some(ids) => ids,
+                None => index.insert(txn.index_ids()?),
+            };
+            let shown = crate::text::sanitize(crate::text::short_id(id)).into_owned();
+            return Ok(Err(if ids.contains(id) {
+                format!("the annotations of {shown} changed since (another program, or another genhist)")
+            } else {
+                format!("the take {shown} is no longer in the history")
+            }));
         }
     }
     annotations::update_in(txn, |a| {
@@ -392,7 +498,8 @@ fn put_annotations(
             }
         }
         true
-    })
+    })?;
+    Ok(Ok(()))
 }
 
 /// The journal's actions, newest first (for `undo --list`).
@@ -405,5 +512,12 @@ pub fn list(dir: &Path) -> Result<Vec<Action>, StoreError> {
     };
     let j: Journal = serde_json::from_slice(&text)
         .map_err(|e| StoreError::BadInput(format!("{} cannot be read: {e}", path.display())))?;
+    if j.version != 1 {
+        return Err(StoreError::BadInput(format!(
+            "{} is of another version ({}); the next change sets it aside and starts a new one",
+            path.display(),
+            j.version
+        )));
+    }
     Ok(j.actions.into_iter().rev().collect())
 }

@@ -767,6 +767,22 @@ pub(crate) fn undo_in(txn: &mut Txn) -> Result<UndoReport, StoreError> {
     restore_batch(txn, root, trash, name, manifest)
 }
 
+/// The newest batch that holds all of `ids`, not restored (where a delete
+/// killed before the journal was written, or a redo, put them).
+pub(crate) fn batch_holding(txn: &Txn, ids: &[String]) -> Option<String> {
+    let trash = trash_dir(txn, false).ok()??;
+    batch_names(&trash).ok()?.into_iter().find(|name| {
+        trash
+            .sub(name)
+            .ok()
+            .and_then(|b| read_manifest(&b))
+            .is_some_and(|m| {
+                ids.iter()
+                    .all(|id| m.entries.iter().any(|e| &e.id == id && !e.restored))
+            })
+    })
+}
+
 /// Restores the trash batch `name` (the delete an action of the journal
 /// made); an error when it is gone (purged) or holds nothing to restore.
 pub(crate) fn undo_batch_in(txn: &mut Txn, name: &str) -> Result<UndoReport, StoreError> {
@@ -1063,6 +1079,22 @@ fn recover_batch(
     }
     if let Some(note) = finalize(trash, current, &final_name, &manifest)? {
         notes.push(note);
+    }
+    // A delete killed before it wrote the journal: undo can reach it.
+    if current.starts_with(PENDING) && kept > 0 {
+        super::journal::ensure_recorded(
+            txn,
+            super::journal::Change::Trash {
+                what: manifest.kind,
+                batch: final_name.clone(),
+                ids: manifest
+                    .entries
+                    .iter()
+                    .filter(|e| !e.restored)
+                    .map(|e| e.id.clone())
+                    .collect(),
+            },
+        );
     }
     let takes = |n| crate::text::count(n, "take", "takes");
     let mut said = if current.starts_with(PENDING) {

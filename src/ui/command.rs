@@ -32,6 +32,8 @@ pub enum Command {
     Redo,
     /// Waveforms or spectrograms (`v`).
     Spectrogram,
+    /// The output device picker.
+    Device,
     Filter(Filter),
     Sort(Sort),
     /// The next order of the sort cycle.
@@ -176,6 +178,11 @@ pub(crate) const COMMANDS: &[CommandInfo] = &[
         "",
         "show spectrograms instead of waveforms (again: waveforms)",
     ),
+    c(
+        "device",
+        "",
+        "pick the output device (what plays goes on there at once)",
+    ),
     c("repair", "", "list takes whose WAV is missing; after y/n move them to the trash"),
     c(
         "export",
@@ -274,6 +281,7 @@ pub fn parse(line: &str) -> Result<Command, String> {
         "undo" => no_args(Command::Undo),
         "redo" => no_args(Command::Redo),
         "spectrogram" => no_args(Command::Spectrogram),
+        "device" => no_args(Command::Device),
         "filter" => Filter::parse(rest).map(Command::Filter),
         "sort" if rest == "next" => Ok(Command::SortNext),
         "sort" if rest.is_empty() => Err(

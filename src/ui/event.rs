@@ -29,6 +29,8 @@ pub enum Event {
     View(ViewDone),
     /// How an export (see [`Effect::Export`]) goes.
     Export(ExportEvent),
+    /// The output devices (see [`Effect::ListDevices`]).
+    Devices(Result<Vec<crate::playback::device::DeviceInfo>, String>),
     /// Takes measured (see [`Effect::Analyze`]).
     Analysis(AnalysisDone),
     /// A spectrogram (see [`Effect::Spectrum`]).
@@ -277,6 +279,9 @@ pub enum Effect {
     },
     /// Export takes (answered by `Event::Export`).
     Export(ExportJob),
+    /// List the output devices on a thread of their own (answered by
+    /// `Event::Devices`).
+    ListDevices,
     /// Measure takes, in this order, before those asked for earlier
     /// (answered by `Event::Analysis`).
     Analyze(Vec<AnalyzeJob>),

@@ -412,6 +412,12 @@ const CONFIRM: &[Binding] = &[
 
 const POPUP: &[Binding] = &[
     b(
+        "Enter",
+        &[(KeyCode::Enter, N)],
+        "accept",
+        "choose (in the device picker)",
+    ),
+    b(
         "j / ↓",
         &[(KeyCode::Char('j'), N), (KeyCode::Down, N)],
         "down",

@@ -38,4 +38,6 @@ pub struct Settings {
     pub export_name: crate::export::name::Template,
     /// Measures the list shows as columns (`[list] columns`).
     pub columns: Vec<&'static str>,
+    /// The output device (`[audio] device`, `--device`; `None`: the default).
+    pub device: Option<String>,
 }

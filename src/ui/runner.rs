@@ -64,6 +64,7 @@ pub fn run(
     }
     let history = history_file(dir, command_history.clone());
     let mut app = open_app(dir, command_history)?;
+    let device = settings.device.clone();
     let effects = app.configure(settings);
     if let Some(p) = problem {
         app.error(p);
@@ -87,7 +88,7 @@ pub fn run(
     }
     let mut screen = super::terminal::Screen::start(log_file.as_ref(), log)
         .context("cannot take over the terminal (is this a terminal?)")?;
-    run_loop(&mut screen, app, effects, dir, retention, history)
+    run_loop(&mut screen, app, effects, dir, retention, history, device)
 }
 
 /// Reads the terminal on its own thread.
@@ -129,6 +130,7 @@ pub(crate) fn run_loop(
     dir: &Path,
     retention: Option<Duration>,
     history_file: PathBuf,
+    device: Option<String>,
 ) -> Result<i32> {
     let (tx, rx) = channel::<Event>();
     read_terminal(tx.clone());
@@ -139,7 +141,7 @@ pub(crate) fn run_loop(
         history_file,
         tx.clone(),
     );
-    let player = PlayerThread::spawn(DeviceOutput::default(), move |e| {
+    let player = PlayerThread::spawn(DeviceOutput::on(device), move |e| {
         let _ = ptx.send(Event::Player(e));
     });
     drop(tx);

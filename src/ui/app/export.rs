@@ -18,6 +18,20 @@ pub struct Exports {
     pub(super) quit_warned: bool,
 }
 
+/// Why `dest` is inside the history directory `dir`, when it is (the
+/// nearest place of it that exists, resolved).
+fn inside_history(dir: &std::path::Path, dest: &std::path::Path) -> Option<String> {
+    let root = dir.canonicalize().ok()?;
+    let there = dest.ancestors().find(|a| a.exists())?.canonicalize().ok()?;
+    there.starts_with(&root).then(|| {
+        format!(
+            "{} is inside the history directory {}; an export never writes there",
+            dest.display(),
+            dir.display()
+        )
+    })
+}
+
 impl App {
     /// `:export DEST` (`overwrite` for `:export!`).
     pub(super) fn export_command(&mut self, dest: &str, overwrite: bool) -> Vec<Effect> {
@@ -26,12 +40,18 @@ impl App {
             return vec![];
         }
         let dest = crate::fsutil::expand_home(dest);
+        // Inside the history: said before any question (the export checks
+        // again, by identity, when it runs).
+        if let Some(why) = inside_history(self.store.dir(), &dest) {
+            self.error(format!("export failed: {why}"));
+            return vec![];
+        }
         if !self.list.marked.is_empty() {
             let ids = self.marked_in_order();
             return self.start_export(ids, dest, overwrite);
         }
-        let shown = self.list.view.rows.len();
-        if shown < self.store.count() {
+        let spec = &self.list.view.spec;
+        if !spec.search.is_empty() || !spec.filter.is_empty() {
             let ids: Vec<String> = self
                 .list
                 .view

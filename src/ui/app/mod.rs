@@ -22,6 +22,7 @@ mod analysis;
 mod bar;
 mod compare;
 mod confirm;
+mod devices;
 mod export;
 mod list;
 mod messages;
@@ -37,6 +38,7 @@ pub use analysis::{Analysis, SpectrumState};
 pub use bar::Bar;
 pub use compare::{Compare, LevelMatch};
 pub use confirm::Confirm;
+pub use devices::DevicePicker;
 pub use export::Exports;
 pub use list::List;
 pub use messages::{Cause, Level, Message, Messages};
@@ -78,6 +80,8 @@ pub enum Mode {
     },
     /// The A/B view.
     Compare(Compare),
+    /// `:device`: the output devices to pick from.
+    Devices(DevicePicker),
 }
 
 impl Mode {
@@ -89,7 +93,7 @@ impl Mode {
             Mode::Command => KeyMode::Command,
             Mode::HistorySearch => KeyMode::HistorySearch,
             Mode::Confirm(_) => KeyMode::Confirm,
-            Mode::Help { .. } | Mode::Info { .. } => KeyMode::Popup,
+            Mode::Help { .. } | Mode::Info { .. } | Mode::Devices(_) => KeyMode::Popup,
             Mode::Compare(_) => KeyMode::Compare,
         }
     }
@@ -240,6 +244,10 @@ impl App {
             Event::Player(p) => self.on_player(p),
             Event::View(v) => self.on_view_done(v),
             Event::Export(e) => self.on_export(e),
+            Event::Devices(r) => {
+                self.devices_found(r);
+                vec![]
+            }
             Event::Analysis(done) => self.on_analysis(done),
             Event::Spectrum(done) => {
                 self.on_spectrum(done);
@@ -306,6 +314,7 @@ impl App {
             KeyMode::Command => self.run_bar(cmd),
             KeyMode::HistorySearch => self.run_history_search(cmd),
             KeyMode::Confirm => self.run_confirm(cmd),
+            KeyMode::Popup if matches!(self.mode, Mode::Devices(_)) => self.run_devices(cmd),
             KeyMode::Popup => self.run_popup(cmd),
             KeyMode::Compare => self.run_compare(cmd),
         }

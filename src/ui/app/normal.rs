@@ -31,6 +31,7 @@ impl App {
             Command::Undo => self.store_job(StoreJob::Undo, "undoing…"),
             Command::Redo => self.store_job(StoreJob::Redo, "redoing…"),
             Command::Spectrogram => self.toggle_spectrogram(),
+            Command::Device => self.ask_devices(),
             Command::Filter(f) => self.set_filter(f),
             Command::Sort(s) => self.set_sort(s),
             Command::SortNext => self.next_sort(),

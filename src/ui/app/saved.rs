@@ -58,7 +58,7 @@ pub(crate) fn save(dir: &Path, s: &Saved) -> std::io::Result<()> {
     let root = crate::fsutil::Dir::open(dir)?;
     root.sub_or_create(crate::store::GENHIST_DIR)?;
     let text = serde_json::to_vec_pretty(s).map_err(std::io::Error::other)?;
-    crate::fsutil::write_file_atomically(&Saved::path(dir), &text)
+    crate::fsutil::write_file_here(&Saved::path(dir), &text)
 }
 
 impl App {

@@ -175,8 +175,13 @@ impl App {
         let mut fx = match &o {
             Outcome::Annotations { .. } => vec![],
             Outcome::AlreadyDone { .. } => {
+                let (done, how) = if redo {
+                    ("redone", "redo")
+                } else {
+                    ("undone", "undo")
+                };
                 msg = format!(
-                    "the {} was already undone (an interrupted undo, finished now)",
+                    "the {} was already {done} (an interrupted {how}, finished now)",
                     o.action().describe()
                 );
                 self.apply_delta(delta, &[], &[])

@@ -50,6 +50,7 @@ pub fn draw(f: &mut Frame, app: &App, now: DateTime<Utc>) {
             scroll,
         } => popups::draw_info(f, app, title, lines, *scroll),
         Mode::HistorySearch => popups::draw_history_search(f, app),
+        Mode::Devices(p) => popups::draw_devices(f, app, p),
         Mode::Command if app.bar.completion.is_some() => popups::draw_completion(f, app, a.bar),
         _ => {}
     }

@@ -144,12 +144,21 @@ pub(super) fn draw_confirm(f: &mut Frame, app: &App, c: &Confirm) {
                 "y move to the trash (u undoes)   n / Esc cancel",
             )
         }
-        Confirm::Export { ids, dest, .. } => {
+        Confirm::Export {
+            ids,
+            dest,
+            overwrite,
+        } => {
             lines.push(Line::from(truncate(
                 &format!(
-                    "Export the {} shown to {}?",
+                    "Export the {} shown to {}{}?",
                     count(ids.len(), "take", "takes"),
-                    sanitize(&dest.display().to_string())
+                    sanitize(&dest.display().to_string()),
+                    if *overwrite {
+                        ", replacing files that are there"
+                    } else {
+                        ""
+                    }
                 ),
                 inner_w,
             )));
@@ -318,6 +327,46 @@ pub(super) fn draw_completion(f: &mut Frame, app: &App, bar: Rect) {
             " {} (Tab / Shift-Tab) ",
             count(n, "candidate", "candidates")
         ))),
+        r,
+    );
+}
+
+/// `:device`: the output devices, the selected one in reverse, the one in
+/// use marked `●`, the host's default said.
+pub(super) fn draw_devices(f: &mut Frame, app: &App, p: &crate::ui::app::DevicePicker) {
+    let current = app.player.status.device.as_deref();
+    let w = 70u16.min(f.area().width.saturating_sub(2));
+    let inner = w.saturating_sub(2) as usize;
+    let room = (f.area().height.saturating_sub(6) as usize).max(1);
+    let start = p.selected.saturating_sub(room.saturating_sub(1));
+    let mut lines = Vec::new();
+    for (i, d) in p.devices.iter().enumerate().skip(start).take(room) {
+        let in_use = match current {
+            Some(c) => c == d.name,
+            None => d.default,
+        };
+        let text = format!(
+            "{} {}{}  {}",
+            if in_use { "●" } else { " " },
+            sanitize(&d.name),
+            if d.default { " (default)" } else { "" },
+            sanitize(&d.description)
+        );
+        let style = if i == p.selected {
+            Style::new().add_modifier(Modifier::REVERSED)
+        } else {
+            Style::new()
+        };
+        lines.push(Line::from(Span::styled(truncate(&text, inner), style)));
+    }
+    let h = (lines.len() as u16 + 2).max(3);
+    let r = popup(f, w, h);
+    f.render_widget(
+        Paragraph::new(lines).block(
+            Block::default()
+                .borders(Borders::ALL)
+                .title(" output device (Enter plays there, Esc closes) "),
+        ),
         r,
     );
 }

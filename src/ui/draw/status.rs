@@ -60,6 +60,12 @@ pub(super) fn status_parts(app: &App) -> Vec<String> {
     if let Some(b) = &app.busy {
         parts.push(b.clone());
     }
+    if let Some(d) = &app.player.status.device {
+        parts.push(format!("device {}", sanitize(d)));
+    }
+    if app.player.status.recovering {
+        parts.push("reconnecting…".into());
+    }
     if app.analysis.left > 0 {
         parts.push(format!("measuring {}…", app.analysis.left));
     }

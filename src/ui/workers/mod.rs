@@ -68,6 +68,17 @@ impl Workers {
             }
             Effect::Store(job) => self.store.send(job),
             Effect::Analyze(jobs) => self.analysis.request(jobs),
+            Effect::ListDevices => {
+                let events = self.events.clone();
+                spawn("genhist-devices", move || {
+                    let r = catch(
+                        "listing the output devices",
+                        crate::playback::device::list_devices,
+                    )
+                    .and_then(|r| r);
+                    let _ = events.send(Event::Devices(r));
+                });
+            }
             Effect::Spectrum(jobs) => self.spectra.request(jobs),
             Effect::Peaks(jobs) => self.peaks.request(self.dir.clone(), jobs),
             Effect::View(job) => self.views.request(job),
