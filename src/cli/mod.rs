@@ -361,6 +361,50 @@ fn warn_invalid(index: &Path, invalid: &[InvalidEntry]) {
     );
 }
 
+/// Prints `genhist list`'s answer (the filter, model and limit asked, to
+/// explain an empty one).
+#[allow(clippy::too_many_arguments)]
+fn print_list(
+    out: &mut impl Write,
+    dir: &Path,
+    list: &[crate::store::HistoryEntry],
+    notes: &crate::store::annotations::AnnotationFile,
+    json: bool,
+    filter: Option<&str>,
+    model: Option<&str>,
+    limit: Option<usize>,
+) -> Result<i32> {
+    if json {
+        let measured = crate::analysis::cache::measured(dir, list);
+        report::print_json_list(out, list, notes, &measured)?;
+        return Ok(0);
+    }
+    report::print_table(out, list, &notes.typed())?;
+    if list.is_empty() {
+        match filter {
+            Some(f) => writeln!(
+                out,
+                "(no take matches the filter '{}'; without --filter every take is listed)",
+                sanitize(f)
+            )?,
+            None if model.is_some() || limit == Some(0) => writeln!(
+                out,
+                "(no take matches{}; without options every take is listed)",
+                match model {
+                    Some(m) => format!(" --model '{}'", sanitize(m)),
+                    None => " --limit 0".to_string(),
+                }
+            )?,
+            None => writeln!(
+                out,
+                "(no takes in {})",
+                sanitize(&dir.display().to_string())
+            )?,
+        }
+    }
+    Ok(0)
+}
+
 /// Runs a subcommand; `Ok(code)` is the process exit code.
 fn run_command(cli: &Cli, command: &CliCommand) -> Result<i32> {
     let out = std::io::stdout();
@@ -446,6 +490,25 @@ fn run_command(cli: &Cli, command: &CliCommand) -> Result<i32> {
             json,
             ..
         } => {
+            // The newest few, when nothing else is asked: through the sidecar.
+            let fast = match (filter, model, limit) {
+                (None, None, Some(n)) => {
+                    check_dir(&dir)?;
+                    recover(&dir);
+                    crate::store::sidecar::newest(&dir, *n)
+                }
+                _ => None,
+            };
+            if let Some(n) = fast {
+                if let Some(w) = crate::store::version_warning(&n.path, n.version.as_ref(), true) {
+                    eprintln!("warning: {}", sanitize(&w));
+                }
+                warn_invalid(&n.path, &n.invalid);
+                let notes = triage::load_or_warn(&dir);
+                return print_list(
+                    &mut out, &dir, &n.entries, &notes, *json, None, None, *limit,
+                );
+            }
             let t = open_text(&dir)?;
             let notes = triage::load_or_warn(&dir);
             let (list, invalid) = match filter {
@@ -477,34 +540,16 @@ fn run_command(cli: &Cli, command: &CliCommand) -> Result<i32> {
                 }
             };
             warn_invalid(t.path(), &invalid);
-            if *json {
-                let measured = crate::analysis::cache::measured(&dir, &list);
-                report::print_json_list(&mut out, &list, &notes, &measured)?;
-            } else {
-                report::print_table(&mut out, &list, &notes.typed())?;
-                if list.is_empty() {
-                    match filter {
-                        Some(f) => writeln!(
-                            out,
-                            "(no take matches the filter '{}'; without --filter every take is listed)",
-                            sanitize(f)
-                        )?,
-                        None if model.is_some() || *limit == Some(0) => writeln!(
-                            out,
-                            "(no take matches{}; without options every take is listed)",
-                            match model {
-                                Some(m) => format!(" --model '{}'", sanitize(m)),
-                                None => " --limit 0".to_string(),
-                            }
-                        )?,
-                        None => writeln!(
-                            out,
-                            "(no takes in {})",
-                            sanitize(&dir.display().to_string())
-                        )?,
-                    }
-                }
-            }
+            print_list(
+                &mut out,
+                &dir,
+                &list,
+                &notes,
+                *json,
+                filter.as_deref(),
+                model.as_deref(),
+                *limit,
+            )?;
         }
         CliCommand::Show { id, json, .. } => {
             let t = open_text(&dir)?;

@@ -1,7 +1,7 @@
 //! The index read and scanned but not parsed: `list`, `show` and `play`
 //! parse only the entries they print or touch.
 
-use super::entry::{parse_timestamp_us, HistoryEntry};
+use super::entry::HistoryEntry;
 use super::error::StoreError;
 use super::paths::Claims;
 use super::read::{self, FileStamp, IndexFile, InvalidEntry};
@@ -18,10 +18,21 @@ pub struct IndexText {
 }
 
 impl IndexText {
-    /// Reads and scans the index of `dir` (a missing file is an empty history).
+    /// Reads and scans the index of `dir` (a missing file is an empty
+    /// history), and writes its sidecar when the one there does not match.
     pub fn read(dir: &Path) -> Result<IndexText, StoreError> {
+        Self::read_with(dir, true)
+    }
+
+    /// [`IndexText::read`] that leaves the sidecar as it is (for a first
+    /// screen: the full load that follows writes it).
+    pub fn read_leaving_sidecar(dir: &Path) -> Result<IndexText, StoreError> {
+        Self::read_with(dir, false)
+    }
+
+    fn read_with(dir: &Path, sidecar: bool) -> Result<IndexText, StoreError> {
         let index = read::locate_index(dir)?;
-        let Some((bytes, stamp)) = index.read_all()? else {
+        let Some((bytes, stamp, ident)) = index.read_all()? else {
             return Ok(IndexText {
                 index,
                 text: String::new(),
@@ -32,7 +43,18 @@ impl IndexText {
                 stamp: None,
             });
         };
+        let job = read::SidecarJob::when_stale(dir, ident, &bytes, sidecar);
         let (text, scan) = read::text_and_scan(index.path(), bytes)?;
+        if let Some(job) = job {
+            job.write(
+                read::version_of(text.as_bytes(), &scan.top).as_ref(),
+                vec![super::sidecar::Part {
+                    bytes: text.as_bytes(),
+                    base: 0,
+                    entries: &scan.entries,
+                }],
+            );
+        }
         Ok(IndexText {
             index,
             text,
@@ -107,19 +129,11 @@ impl IndexText {
                         })
                 }
             })
-            .map(|e| {
-                let t = e.time_us.or_else(|| {
-                    let ts = e.timestamp.as_ref()?;
-                    parse_timestamp_us(&ts.get(text))
-                });
-                (t.unwrap_or(i64::MIN), e)
-            })
+            .map(|e| (super::sidecar::order_time(text.as_bytes(), e), e))
             .collect();
-        let order = |a: &(i64, &EntrySpan), b: &(i64, &EntrySpan)| {
-            let ts = |e: &EntrySpan| e.timestamp.as_ref().map(|s| s.get(text));
-            b.0.cmp(&a.0)
-                .then_with(|| ts(b.1).cmp(&ts(a.1)))
-                .then_with(|| a.1.key.get(text).cmp(&b.1.key.get(text)))
+        let b = text.as_bytes();
+        let order = |a: &(i64, &EntrySpan), c: &(i64, &EntrySpan)| {
+            super::sidecar::order((b, a.1, a.0), (b, c.1, c.0))
         };
         // Entries that fail to parse are skipped, so take a few more than asked.
         let mut ok = Vec::new();

@@ -24,6 +24,7 @@ pub(crate) mod reload;
 pub(crate) mod repair;
 pub mod rewrite;
 pub(crate) mod scan;
+pub mod sidecar;
 pub(crate) mod stream;
 pub mod trash;
 pub(crate) mod txn;
@@ -233,7 +234,15 @@ impl GenerationHistory {
     /// [`GenerationHistory::open`] loads the rest; [`Self::loading`] says how
     /// many entries the file has meanwhile.
     pub fn open_newest(dir: &Path, n: usize) -> Result<GenerationHistory, StoreError> {
-        let text = lite::IndexText::read(dir)?;
+        if let Some(s) = sidecar::newest(dir, n) {
+            let mut h = GenerationHistory::from_parts(dir, s.entries, s.invalid);
+            h.version = s.version;
+            h.stamp = s.stamp;
+            h.loading = (s.total > n).then_some(s.total);
+            return Ok(h);
+        }
+        // The full load that follows writes the sidecar.
+        let text = lite::IndexText::read_leaving_sidecar(dir)?;
         let (entries, invalid) = text.newest(None, Some(n));
         let total = text.len();
         // Claims of these entries only: writes check the whole file anyway,
@@ -380,13 +389,15 @@ impl GenerationHistory {
 
     /// Sum of the sizes of all audio and thumbnail files the index refers to.
     pub fn total_size(&self) -> u64 {
+        let Ok(root) = Dir::open(&self.dir) else {
+            return 0;
+        };
+        let mut sizes = paths::SizeCounter::new(root);
         self.entries
             .iter()
-            .flat_map(|e| [(e, Field::Audio), (e, Field::Thumbnail)])
-            .map(|(e, f)| match self.file_state(e, f) {
-                FileState::Present { bytes, .. } => bytes,
-                _ => 0,
-            })
+            .flat_map(|e| [(e, &e.audio_file), (e, &e.thumbnail_file)])
+            .filter_map(|(e, rel)| self.claims.check(&e.entry_id, rel).ok())
+            .map(|p| sizes.bytes(&p))
             .sum()
     }
 

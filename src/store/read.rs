@@ -7,6 +7,7 @@ use super::entry::HistoryEntry;
 use super::error::StoreError;
 use super::nonfinite;
 use super::scan::{self, EntrySpan, Scan};
+use super::sidecar;
 use crate::fsutil::ReplaceTarget;
 use serde::de::IgnoredAny;
 use serde::Deserialize;
@@ -78,7 +79,8 @@ impl FileStamp {
 }
 
 /// The index's bytes and its identity when read.
-type IndexBytes = (Vec<u8>, Option<FileStamp>);
+/// The identity for the sidecar comes from the same open file.
+pub(crate) type IndexBytes = (Vec<u8>, Option<FileStamp>, Option<super::sidecar::Ident>);
 
 /// `history.json` of a directory, located: the file itself, or the file a
 /// symlink there leads to.
@@ -129,8 +131,10 @@ impl IndexFile {
         let Some((f, stamp)) = self.open()? else {
             return Ok(None);
         };
+        crate::fault::point("read-whole-index");
+        let ident = f.metadata().ok().map(|m| super::sidecar::Ident::of(&m));
         let bytes = read_file(f).map_err(|e| StoreError::io("read", self.path(), e))?;
-        Ok(Some((bytes, stamp)))
+        Ok(Some((bytes, stamp, ident)))
     }
 
     /// The stamp of the file as it is now.
@@ -148,7 +152,7 @@ impl IndexFile {
                 self.path(),
                 std::io::Error::from(std::io::ErrorKind::NotFound),
             ),
-            Ok(Some((bytes, _))) => match text_and_scan(self.path(), bytes) {
+            Ok(Some((bytes, _, _))) => match text_and_scan(self.path(), bytes) {
                 Err(e) => e,
                 // It changed meanwhile and is fine now: say where it was broken.
                 Ok(_) => StoreError::CorruptIndex {
@@ -182,10 +186,12 @@ pub(crate) fn strip_position(msg: &str) -> String {
 /// Reads the index of `dir`. A missing file is an empty history.
 pub(crate) fn load(dir: &Path) -> Result<LoadedIndex, StoreError> {
     let index = locate_index(dir)?;
-    let Some((bytes, stamp)) = index.read_all()? else {
+    let Some((bytes, stamp, ident)) = index.read_all()? else {
         return Ok(LoadedIndex::default());
     };
-    let mut loaded = parse_typed(index.path(), bytes)?;
+    // A sidecar is written on the way when the one there does not match.
+    let job = SidecarJob::when_stale(dir, ident, &bytes, true);
+    let mut loaded = parse_typed(index.path(), bytes, job)?;
     loaded.stamp = stamp;
     Ok(loaded)
 }
@@ -198,11 +204,15 @@ pub(crate) fn load(dir: &Path) -> Result<LoadedIndex, StoreError> {
 /// scanned and parsed on its own core. Each half's text is given back to the
 /// system as its entries are parsed (from the end), so the whole text and all
 /// the entries are never in memory at once.
-fn parse_typed(path: &Path, mut bytes: Vec<u8>) -> Result<LoadedIndex, StoreError> {
+fn parse_typed(
+    path: &Path,
+    mut bytes: Vec<u8>,
+    job: Option<SidecarJob>,
+) -> Result<LoadedIndex, StoreError> {
     if let Some(split) = scan::split_point(&bytes) {
         let tail = bytes.split_off(split);
         bytes.shrink_to_fit();
-        match parse_halves(bytes, tail) {
+        match parse_halves(bytes, tail, job.as_ref()) {
             Ok(loaded) => return Ok(loaded),
             // Not a clean split, or an error to report: one plain pass says where.
             Err((head, tail)) => {
@@ -213,6 +223,16 @@ fn parse_typed(path: &Path, mut bytes: Vec<u8>) -> Result<LoadedIndex, StoreErro
     }
     let (text, scan) = text_and_scan(path, bytes)?;
     let version = version_of(text.as_bytes(), &scan.top);
+    if let Some(job) = &job {
+        job.write(
+            version.as_ref(),
+            vec![sidecar::Part {
+                bytes: text.as_bytes(),
+                base: 0,
+                entries: &scan.entries,
+            }],
+        );
+    }
     let mut bytes = text.into_bytes();
     let (entries, invalid, known) = parse_releasing(&mut bytes, &scan.entries);
     Ok(LoadedIndex {
@@ -228,7 +248,11 @@ type Halves = (Vec<u8>, Vec<u8>);
 
 /// Both halves checked and scanned in parallel, then parsed in parallel; the
 /// halves come back unchanged when anything in the first phase fails.
-fn parse_halves(mut head: Vec<u8>, mut tail: Vec<u8>) -> Result<LoadedIndex, Halves> {
+fn parse_halves(
+    mut head: Vec<u8>,
+    mut tail: Vec<u8>,
+    job: Option<&SidecarJob>,
+) -> Result<LoadedIndex, Halves> {
     let (head_scan, tail_scan) = std::thread::scope(|s| {
         let t = s.spawn(|| {
             std::str::from_utf8(&tail).ok()?;
@@ -246,6 +270,24 @@ fn parse_halves(mut head: Vec<u8>, mut tail: Vec<u8>) -> Result<LoadedIndex, Hal
         return Err((head, tail));
     }
     let version = version_of(&tail, &tail_top).or_else(|| version_of(&head, &head_doc.top));
+    if let Some(job) = job {
+        let split = head.len();
+        job.write(
+            version.as_ref(),
+            vec![
+                sidecar::Part {
+                    bytes: &head,
+                    base: 0,
+                    entries: &head_doc.entries,
+                },
+                sidecar::Part {
+                    bytes: &tail,
+                    base: split,
+                    entries: &tail_entries,
+                },
+            ],
+        );
+    }
     let ((mut entries, mut invalid, mut known), (tail_ok, tail_bad, tail_known)) =
         std::thread::scope(|s| {
             let t = s.spawn(|| parse_releasing(&mut tail, &tail_entries));
@@ -263,6 +305,47 @@ fn parse_halves(mut head: Vec<u8>, mut tail: Vec<u8>) -> Result<LoadedIndex, Hal
         stamp: None,
         known,
     })
+}
+
+/// A sidecar to write once the index is scanned.
+pub(crate) struct SidecarJob<'a> {
+    pub dir: &'a Path,
+    pub ident: sidecar::Ident,
+    pub sample: u64,
+    pub content: u64,
+}
+
+impl<'a> SidecarJob<'a> {
+    /// The job for the index bytes just read, when the sidecar of `dir`
+    /// does not describe them (and `wanted`).
+    pub(crate) fn when_stale(
+        dir: &'a Path,
+        ident: Option<sidecar::Ident>,
+        bytes: &[u8],
+        wanted: bool,
+    ) -> Option<SidecarJob<'a>> {
+        let ident = ident.filter(|i| wanted && !sidecar::matches(dir, i, bytes))?;
+        let (sample, content) = sidecar::hashes(bytes);
+        Some(SidecarJob {
+            dir,
+            ident,
+            sample,
+            content,
+        })
+    }
+
+    pub(crate) fn write(&self, version: Option<&Value>, parts: Vec<sidecar::Part>) {
+        sidecar::write(
+            self.dir,
+            &sidecar::Source {
+                ident: self.ident,
+                sample: self.sample,
+                content: self.content,
+                version,
+                parts,
+            },
+        );
+    }
 }
 
 /// The last `version` member among `top`, parsed.

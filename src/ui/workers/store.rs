@@ -9,11 +9,11 @@ use super::super::event::{DeleteHow, Event, StoreEvent, StoreJob};
 use crate::command_history::CommandHistory;
 use crate::fsutil::Dir;
 use crate::store::known::{id_hash, IdMap, Known};
-use crate::store::paths::{locate, Located, RelPath};
+use crate::store::paths::{RelPath, SizeCounter};
 use crate::store::reload::{self, Delta};
 use crate::store::rewrite::Selection;
 use crate::store::trash::{self, DeleteOptions};
-use crate::store::{read, FileStamp, GenerationHistory, HistoryDir, HistoryEntry, StoreError};
+use crate::store::{read, FileStamp, GenerationHistory, HistoryDir, StoreError};
 use std::path::{Path, PathBuf};
 use std::sync::mpsc::{channel, RecvTimeoutError, Sender};
 use std::time::Duration;
@@ -46,18 +46,11 @@ fn stamp(dir: &Path) -> Option<FileStamp> {
     read::locate_index(dir).ok().and_then(|i| i.stamp_now())
 }
 
-fn entry_bytes(root: &Dir, e: &HistoryEntry) -> u64 {
-    files_bytes(root, &[&e.audio_file, &e.thumbnail_file])
-}
-
-fn files_bytes<S: AsRef<str>>(root: &Dir, files: &[S]) -> u64 {
+fn files_bytes<S: AsRef<str>>(sizes: &mut SizeCounter, files: &[S]) -> u64 {
     files
         .iter()
         .filter_map(|rel| RelPath::parse(rel.as_ref()).ok())
-        .map(|p| match locate(root, &p) {
-            Located::Present { bytes, .. } => bytes,
-            _ => 0,
-        })
+        .map(|p| sizes.bytes(&p))
         .sum()
 }
 
@@ -89,9 +82,10 @@ impl State {
                 self.send(StoreEvent::Loaded(Ok(Box::new(h))));
                 crate::sys::release_freed_memory();
                 if let Ok(root) = Dir::open(self.hd.path()) {
+                    let mut sizes = SizeCounter::new(root);
                     self.sizes = paths
                         .into_iter()
-                        .map(|(id, files)| (id, files_bytes(&root, &files)))
+                        .map(|(id, files)| (id, files_bytes(&mut sizes, &files)))
                         .collect();
                 }
                 crate::sys::release_freed_memory();
@@ -111,9 +105,10 @@ impl State {
                 self.sizes.remove(h);
             }
             if let Ok(root) = Dir::open(self.hd.path()) {
+                let mut sizes = SizeCounter::new(root);
                 for e in d.upserts.iter().flatten() {
-                    self.sizes
-                        .insert(id_hash(&e.entry_id), entry_bytes(&root, e));
+                    let bytes = files_bytes(&mut sizes, &[&e.audio_file, &e.thumbnail_file]);
+                    self.sizes.insert(id_hash(&e.entry_id), bytes);
                 }
             }
         }

@@ -1,0 +1,738 @@
+//! The sidecar: `.genhist/index.bin`, where each take of `history.json` is,
+//! newest first, so the first screen and `list --limit N` read a few rows
+//! and a few entries instead of the whole index.
+//!
+//! It is a cache, never a source of truth. It is used only when all of this
+//! holds for the index file as it is now, opened once and read through that
+//! one descriptor:
+//! - its identity is the recorded one: device, inode, size, mtime and ctime
+//!   (nanoseconds). Every write, rename, truncate or `touch` moves the ctime,
+//!   which no program can set back, so a backup restored with the same size
+//!   and mtime is still noticed;
+//! - 34 blocks of 4 KiB spread over the file hash as recorded;
+//! - when the sidecar was written less than two seconds after the index last
+//!   changed (a change inside the same clock tick would leave the times as
+//!   they were), the whole file hashes as recorded ("racy", as git calls it);
+//!   a match is then written down so the next open need not hash again;
+//! - the header (format, the identity, the hashes, the count) passes its own
+//!   checksum;
+//! - every row read leads to `"KEY": {...}` in the index whose key hashes to
+//!   the row's id hash;
+//! - the identity is still the same after the rows' entries were read.
+//!
+//! Anything else (missing, another format, corrupt, another file, a killed
+//! write) is no sidecar: the caller reads the index whole, as without one,
+//! and a full read writes a new one when the old one did not match. A
+//! sidecar that cannot be written (read-only directory, full disk) is left
+//! out, never an error.
+//!
+//! Layout (little-endian): a 112-byte header (magic, format, identity,
+//! build time, sample hash, content hash, entry count, version length,
+//! rows hash, checksum), the top-level `version` member as JSON, then one 32-byte row
+//! per entry in the order a full load lists them (newest first; ties by
+//! timestamp text, then id): key start, value start, key length (top bit:
+//! the key has escapes), value length (top bit: the entry holds NaN or an
+//! infinity), id hash.
+
+use super::dir::GENHIST_DIR;
+use super::entry::{parse_timestamp_us, HistoryEntry};
+use super::known::id_hash;
+use super::read::{self, FileStamp, InvalidEntry};
+use super::scan::{EntrySpan, Str};
+use serde_json::Value;
+use std::cmp::Ordering;
+use std::fs::{File, Metadata};
+use std::io;
+use std::os::unix::fs::{FileExt, MetadataExt};
+use std::path::{Path, PathBuf};
+
+pub const SIDECAR_FILE: &str = "index.bin";
+const MAGIC: [u8; 8] = *b"GNHSIDX\0";
+const FORMAT: u32 = 1;
+const HEADER: usize = 112;
+const ROW: usize = 32;
+/// A sidecar written less than this after the index changed is checked
+/// against the whole file.
+const RACY_NS: i64 = 2_000_000_000;
+const SAMPLE_BLOCK: u64 = 4096;
+const SAMPLE_BLOCKS: u64 = 32;
+const TOP_BIT: u32 = 1 << 31;
+/// Longest `version` member kept (anything longer: no sidecar).
+const MAX_VERSION: usize = 4096;
+
+/// `DIR/.genhist/index.bin`.
+pub fn path_of(dir: &Path) -> PathBuf {
+    dir.join(GENHIST_DIR).join(SIDECAR_FILE)
+}
+
+/// The index file's identity: any write, rename, truncate or time change
+/// moves at least the ctime.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Ident {
+    dev: u64,
+    ino: u64,
+    size: u64,
+    mtime_ns: i64,
+    ctime_ns: i64,
+}
+
+impl Ident {
+    pub(crate) fn of(m: &Metadata) -> Ident {
+        Ident {
+            dev: m.dev(),
+            ino: m.ino(),
+            size: m.size(),
+            mtime_ns: m.mtime().saturating_mul(1_000_000_000) + m.mtime_nsec(),
+            ctime_ns: m.ctime().saturating_mul(1_000_000_000) + m.ctime_nsec(),
+        }
+    }
+}
+
+/// A fast word hash for noticing accidental change (not an adversary).
+#[derive(Clone)]
+struct Hasher {
+    h: u64,
+    pending: [u8; 8],
+    n: usize,
+    len: u64,
+}
+
+impl Hasher {
+    fn new() -> Hasher {
+        Hasher {
+            h: 0x243f_6a88_85a3_08d3,
+            pending: [0; 8],
+            n: 0,
+            len: 0,
+        }
+    }
+
+    fn word(&mut self, w: u64) {
+        self.h = (self.h.rotate_left(5) ^ w).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+    }
+
+    fn feed(&mut self, mut b: &[u8]) {
+        self.len += b.len() as u64;
+        if self.n > 0 {
+            let take = (8 - self.n).min(b.len());
+            self.pending[self.n..self.n + take].copy_from_slice(&b[..take]);
+            self.n += take;
+            b = &b[take..];
+            if self.n < 8 {
+                return;
+            }
+            self.word(u64::from_le_bytes(self.pending));
+            self.n = 0;
+        }
+        let mut chunks = b.chunks_exact(8);
+        for c in &mut chunks {
+            self.word(u64::from_le_bytes(c.try_into().expect("8 bytes")));
+        }
+        let rest = chunks.remainder();
+        self.pending[..rest.len()].copy_from_slice(rest);
+        self.n = rest.len();
+    }
+
+    fn finish(mut self) -> u64 {
+        if self.n > 0 {
+            let mut last = [0u8; 8];
+            last[..self.n].copy_from_slice(&self.pending[..self.n]);
+            self.word(u64::from_le_bytes(last));
+        }
+        let len = self.len;
+        self.word(len);
+        self.h ^ (self.h >> 29)
+    }
+}
+
+/// Where the sample blocks of a file of `size` bytes start.
+fn sample_offsets(size: u64) -> Vec<u64> {
+    if size <= SAMPLE_BLOCK * (SAMPLE_BLOCKS + 2) {
+        return vec![0];
+    }
+    let mut v = vec![0, size - SAMPLE_BLOCK];
+    let step = (size - SAMPLE_BLOCK) / (SAMPLE_BLOCKS + 1);
+    v.extend((1..=SAMPLE_BLOCKS).map(|i| i * step));
+    v
+}
+
+/// The sample hash of bytes in memory.
+fn sample_of(bytes: &[u8]) -> u64 {
+    let size = bytes.len() as u64;
+    let mut h = Hasher::new();
+    for off in sample_offsets(size) {
+        let end = (off + SAMPLE_BLOCK).min(size);
+        h.feed(&bytes[off as usize..end as usize]);
+    }
+    h.finish()
+}
+
+/// The sample hash of an open file of `size` bytes.
+fn sample_of_file(f: &File, size: u64) -> io::Result<u64> {
+    let mut h = Hasher::new();
+    let mut buf = vec![0u8; SAMPLE_BLOCK as usize];
+    for off in sample_offsets(size) {
+        let n = (SAMPLE_BLOCK.min(size - off)) as usize;
+        f.read_exact_at(&mut buf[..n], off)?;
+        h.feed(&buf[..n]);
+    }
+    Ok(h.finish())
+}
+
+fn content_of(bytes: &[u8]) -> u64 {
+    let mut h = Hasher::new();
+    h.feed(bytes);
+    h.finish()
+}
+
+fn content_of_file(f: &File, size: u64) -> io::Result<u64> {
+    content_of_range(f, 0, size)
+}
+
+/// The hash of `len` bytes of `f` from `from` (as [`content_of`] of them).
+fn content_of_range(f: &File, from: u64, len: u64) -> io::Result<u64> {
+    let mut h = Hasher::new();
+    let mut buf = vec![0u8; 1 << 20];
+    let mut off = 0;
+    while off < len {
+        let n = ((len - off) as usize).min(buf.len());
+        f.read_exact_at(&mut buf[..n], from + off)?;
+        h.feed(&buf[..n]);
+        off += n as u64;
+    }
+    Ok(h.finish())
+}
+
+fn now_ns() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos().min(i64::MAX as u128) as i64)
+}
+
+/// The fixed part of a sidecar.
+#[derive(Debug, Clone, PartialEq)]
+struct Header {
+    ident: Ident,
+    built_ns: i64,
+    sample: u64,
+    content: u64,
+    count: u64,
+    /// The `version` member's JSON text (`None`: the index has none).
+    version: Option<Vec<u8>>,
+    /// The hash of all the rows (checked by full reads, which can afford
+    /// it; the few rows a list reads are checked against the index itself).
+    rows: u64,
+}
+
+impl Header {
+    fn fixed(&self) -> [u8; HEADER] {
+        let mut b = [0u8; HEADER];
+        b[0..8].copy_from_slice(&MAGIC);
+        b[8..12].copy_from_slice(&FORMAT.to_le_bytes());
+        let i = &self.ident;
+        b[16..24].copy_from_slice(&i.dev.to_le_bytes());
+        b[24..32].copy_from_slice(&i.ino.to_le_bytes());
+        b[32..40].copy_from_slice(&i.size.to_le_bytes());
+        b[40..48].copy_from_slice(&i.mtime_ns.to_le_bytes());
+        b[48..56].copy_from_slice(&i.ctime_ns.to_le_bytes());
+        b[56..64].copy_from_slice(&self.built_ns.to_le_bytes());
+        b[64..72].copy_from_slice(&self.sample.to_le_bytes());
+        b[72..80].copy_from_slice(&self.content.to_le_bytes());
+        b[80..88].copy_from_slice(&self.count.to_le_bytes());
+        let vlen = self.version.as_ref().map_or(u32::MAX, |v| v.len() as u32);
+        b[88..92].copy_from_slice(&vlen.to_le_bytes());
+        b[96..104].copy_from_slice(&self.rows.to_le_bytes());
+        let check = Header::check(&b[..104], self.version.as_deref().unwrap_or_default());
+        b[104..112].copy_from_slice(&check.to_le_bytes());
+        b
+    }
+
+    fn check(fixed: &[u8], version: &[u8]) -> u64 {
+        let mut h = Hasher::new();
+        h.feed(fixed);
+        h.feed(version);
+        h.finish()
+    }
+
+    fn rows_at(&self) -> u64 {
+        (HEADER + self.version.as_ref().map_or(0, Vec::len)) as u64
+    }
+
+    /// The length of a whole sidecar with this header.
+    fn file_len(&self) -> Option<u64> {
+        self.count
+            .checked_mul(ROW as u64)?
+            .checked_add(self.rows_at())
+    }
+
+    /// Reads and checks the header of an open sidecar.
+    fn read(f: &File) -> Option<Header> {
+        let mut b = [0u8; HEADER];
+        f.read_exact_at(&mut b, 0).ok()?;
+        let u64_at = |i: usize| u64::from_le_bytes(b[i..i + 8].try_into().expect("8 bytes"));
+        let i64_at = |i: usize| i64::from_le_bytes(b[i..i + 8].try_into().expect("8 bytes"));
+        if b[0..8] != MAGIC || b[8..12] != FORMAT.to_le_bytes() {
+            return None;
+        }
+        let vlen = u32::from_le_bytes(b[88..92].try_into().expect("4 bytes"));
+        let version = match vlen {
+            u32::MAX => None,
+            n if n as usize <= MAX_VERSION => {
+                let mut v = vec![0u8; n as usize];
+                f.read_exact_at(&mut v, HEADER as u64).ok()?;
+                Some(v)
+            }
+            _ => return None,
+        };
+        if Header::check(&b[..104], version.as_deref().unwrap_or_default()) != u64_at(104) {
+            return None;
+        }
+        Some(Header {
+            ident: Ident {
+                dev: u64_at(16),
+                ino: u64_at(24),
+                size: u64_at(32),
+                mtime_ns: i64_at(40),
+                ctime_ns: i64_at(48),
+            },
+            built_ns: i64_at(56),
+            sample: u64_at(64),
+            content: u64_at(72),
+            count: u64_at(80),
+            version,
+            rows: u64_at(96),
+        })
+    }
+
+    fn racy(&self) -> bool {
+        self.built_ns < self.ident.ctime_ns.saturating_add(RACY_NS)
+    }
+}
+
+/// Opens the sidecar of `dir` (a regular file only) with its checked header.
+fn open_sidecar(dir: &Path) -> Option<(File, Header)> {
+    use std::os::unix::fs::OpenOptionsExt;
+    let f = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags((rustix::fs::OFlags::NOFOLLOW | rustix::fs::OFlags::NONBLOCK).bits() as i32)
+        .open(path_of(dir))
+        .ok()?;
+    let m = f.metadata().ok()?;
+    if !m.is_file() {
+        return None;
+    }
+    let h = Header::read(&f)?;
+    // Torn or with something after it: not a sidecar.
+    (h.file_len() == Some(m.len())).then_some((f, h))
+}
+
+/// Whether the sidecar of `dir` describes exactly `bytes`, the index as read
+/// with identity `ident` (checked from memory: no file is read again).
+pub(crate) fn matches(dir: &Path, ident: &Ident, bytes: &[u8]) -> bool {
+    let Some((f, h)) = open_sidecar(dir) else {
+        return false;
+    };
+    h.ident == *ident
+        && h.sample == sample_of(bytes)
+        && (!h.racy() || h.content == content_of(bytes))
+        && content_of_range(&f, h.rows_at(), h.count * ROW as u64).ok() == Some(h.rows)
+}
+
+/// One part of the index text in memory: its bytes, where they start in the
+/// file, and the entries scanned in them (spans relative to the bytes).
+pub(crate) struct Part<'a> {
+    pub bytes: &'a [u8],
+    pub base: usize,
+    pub entries: &'a [EntrySpan],
+}
+
+/// What a full read knows, for writing a sidecar.
+pub(crate) struct Source<'a> {
+    pub ident: Ident,
+    /// The whole file's sample and content hashes.
+    pub sample: u64,
+    pub content: u64,
+    pub version: Option<&'a Value>,
+    pub parts: Vec<Part<'a>>,
+}
+
+/// The hashes of the whole file in memory, for [`Source`].
+pub(crate) fn hashes(bytes: &[u8]) -> (u64, u64) {
+    (sample_of(bytes), content_of(bytes))
+}
+
+/// Orders entries as a full load lists them: newest first, then by
+/// timestamp text (greater first), then by id.
+pub(crate) fn order(a: (&[u8], &EntrySpan, i64), b: (&[u8], &EntrySpan, i64)) -> Ordering {
+    let ts = |(bytes, e, _): (&[u8], &EntrySpan, i64)| {
+        e.timestamp.as_ref().map(|s| s.get_at(bytes).into_owned())
+    };
+    b.2.cmp(&a.2)
+        .then_with(|| ts(b).cmp(&ts(a)))
+        .then_with(|| a.1.key.get_at(a.0).cmp(&b.1.key.get_at(b.0)))
+}
+
+/// The time an entry is ordered by (as [`super::lite::IndexText::newest`]).
+pub(crate) fn order_time(bytes: &[u8], e: &EntrySpan) -> i64 {
+    e.time_us
+        .or_else(|| {
+            let ts = e.timestamp.as_ref()?;
+            parse_timestamp_us(&ts.get_at(bytes))
+        })
+        .unwrap_or(i64::MIN)
+}
+
+/// Builds the sidecar's bytes; `None` when the index cannot have one
+/// (duplicate ids, an entry over 2 GiB, an odd `version`).
+fn encode(src: &Source) -> Option<Vec<u8>> {
+    // A version that cannot be kept whole: no sidecar.
+    let version = match src.version {
+        None => None,
+        Some(v) => Some(
+            serde_json::to_vec(v)
+                .ok()
+                .filter(|t| t.len() <= MAX_VERSION)?,
+        ),
+    };
+    let mut all: Vec<(u32, u32, i64)> = Vec::new();
+    for (p, part) in src.parts.iter().enumerate() {
+        for (i, e) in part.entries.iter().enumerate() {
+            all.push((p as u32, i as u32, order_time(part.bytes, e)));
+        }
+    }
+    let at = |&(p, i, t): &(u32, u32, i64)| {
+        let part = &src.parts[p as usize];
+        (part.bytes, &part.entries[i as usize], t)
+    };
+    all.sort_unstable_by(|a, b| order(at(a), at(b)));
+    let mut header = Header {
+        ident: src.ident,
+        built_ns: now_ns(),
+        sample: src.sample,
+        content: src.content,
+        count: all.len() as u64,
+        version,
+        rows: 0,
+    };
+    let mut out = Vec::with_capacity(HEADER + all.len() * ROW + 64);
+    out.extend_from_slice(&header.fixed());
+    out.extend_from_slice(header.version.as_deref().unwrap_or_default());
+    let rows_at = out.len();
+    let mut ids = Vec::with_capacity(all.len());
+    for r in &all {
+        let (bytes, e, _) = at(r);
+        let base = src.parts[r.0 as usize].base as u64;
+        let key_len = u32::try_from(e.key.span.len())
+            .ok()
+            .filter(|n| n & TOP_BIT == 0)?;
+        let value_len = u32::try_from(e.value.len())
+            .ok()
+            .filter(|n| n & TOP_BIT == 0)?;
+        let id = id_hash(&e.key.get_at(bytes));
+        ids.push(id);
+        out.extend_from_slice(&(base + e.key.span.start as u64).to_le_bytes());
+        out.extend_from_slice(&(base + e.value.start as u64).to_le_bytes());
+        out.extend_from_slice(&(key_len | if e.key.escaped { TOP_BIT } else { 0 }).to_le_bytes());
+        out.extend_from_slice(&(value_len | if e.nonfinite { TOP_BIT } else { 0 }).to_le_bytes());
+        out.extend_from_slice(&id.to_le_bytes());
+    }
+    ids.sort_unstable();
+    if ids.windows(2).any(|w| w[0] == w[1]) {
+        return None;
+    }
+    header.rows = content_of(&out[rows_at..]);
+    out[..HEADER].copy_from_slice(&header.fixed());
+    Some(out)
+}
+
+/// Writes the sidecar of `dir` for what a full read saw; failures are
+/// logged, never an error (it is a cache).
+pub(crate) fn write(dir: &Path, src: &Source) {
+    let Some(bytes) = encode(src) else {
+        tracing::info!(
+            "no sidecar for {}: duplicate ids or odd members",
+            dir.display()
+        );
+        let _ = std::fs::remove_file(path_of(dir));
+        return;
+    };
+    let path = path_of(dir);
+    if let Err(e) = write_bytes(dir, &bytes) {
+        tracing::info!("the sidecar {} was not written: {e}", path.display());
+    }
+}
+
+/// Writes a new sidecar beside the old one and renames it over (a killed
+/// write leaves only a temp file, which the next change sweeps).
+fn write_bytes(dir: &Path, bytes: &[u8]) -> io::Result<()> {
+    use crate::fsutil::{Dir, TempFile};
+    let g = Dir::open(dir)?.sub_or_create(GENHIST_DIR)?;
+    if g.stat(SIDECAR_FILE)?
+        .is_some_and(|st| crate::fsutil::kind(&st) != rustix::fs::FileType::RegularFile)
+    {
+        return Err(io::Error::other("not a regular file; left alone"));
+    }
+    let mut tmp = TempFile::create(&g, SIDECAR_FILE, None)?;
+    tmp.write_with(|w| {
+        let half = bytes.len() / 2;
+        w.write_all(&bytes[..half])?;
+        w.flush()?;
+        crate::fault::kill_point("sidecar-write");
+        w.write_all(&bytes[half..])
+    })?;
+    tmp.commit(SIDECAR_FILE)
+}
+
+/// One row of the sidecar.
+#[derive(Debug, Clone, Copy)]
+struct Row {
+    key_start: u64,
+    value_start: u64,
+    key_len: u32,
+    key_escaped: bool,
+    value_len: u32,
+    nonfinite: bool,
+    id: u64,
+}
+
+impl Row {
+    fn decode(b: &[u8]) -> Row {
+        let u64_at = |i: usize| u64::from_le_bytes(b[i..i + 8].try_into().expect("8 bytes"));
+        let u32_at = |i: usize| u32::from_le_bytes(b[i..i + 4].try_into().expect("4 bytes"));
+        let (k, v) = (u32_at(16), u32_at(20));
+        Row {
+            key_start: u64_at(0),
+            value_start: u64_at(8),
+            key_len: k & !TOP_BIT,
+            key_escaped: k & TOP_BIT != 0,
+            value_len: v & !TOP_BIT,
+            nonfinite: v & TOP_BIT != 0,
+            id: u64_at(24),
+        }
+    }
+
+    /// Reads the row's entry from the index and checks that it is where the
+    /// row says; `None` when it is not (the sidecar is then not used).
+    fn entry(&self, index: &File, size: u64) -> Option<Result<HistoryEntry, InvalidEntry>> {
+        let from = self.key_start.checked_sub(1)?;
+        let end = self.value_start.checked_add(self.value_len as u64)?;
+        if end > size || self.value_start < self.key_start + self.key_len as u64 + 1 {
+            return None;
+        }
+        let mut buf = vec![0u8; (end - from) as usize];
+        index.read_exact_at(&mut buf, from).ok()?;
+        let key_end = 1 + self.key_len as usize;
+        let value_at = (self.value_start - from) as usize;
+        // `"KEY"` then only a colon and spaces, then an object.
+        if buf[0] != b'"'
+            || buf[key_end] != b'"'
+            || !buf[key_end + 1..value_at]
+                .iter()
+                .all(|c| matches!(c, b':' | b' ' | b'\t' | b'\n' | b'\r'))
+            || buf[key_end + 1..value_at]
+                .iter()
+                .filter(|&&c| c == b':')
+                .count()
+                != 1
+            || buf[value_at] != b'{'
+            || buf.last() != Some(&b'}')
+        {
+            return None;
+        }
+        let span = EntrySpan {
+            key: Str {
+                span: 1..key_end,
+                escaped: self.key_escaped,
+            },
+            value: value_at..buf.len(),
+            timestamp: None,
+            model_id: None,
+            audio_file: None,
+            thumbnail_file: None,
+            time_us: None,
+            nonfinite: self.nonfinite,
+        };
+        if self.key_escaped && serde_json::from_slice::<String>(&buf[..key_end + 1]).is_err() {
+            return None;
+        }
+        if id_hash(&span.key.get_at(&buf)) != self.id {
+            return None;
+        }
+        Some(read::parse_entry_at(&buf, &span))
+    }
+}
+
+/// The newest entries of an index, read through its sidecar.
+#[derive(Debug)]
+pub struct Newest {
+    pub entries: Vec<HistoryEntry>,
+    /// Unreadable entries met among them (as a full read reports them).
+    pub invalid: Vec<InvalidEntry>,
+    /// How many entries the index has.
+    pub total: usize,
+    pub version: Option<Value>,
+    pub stamp: Option<FileStamp>,
+    pub path: PathBuf,
+}
+
+/// The newest `limit` entries of `dir`'s index, newest first, exactly as
+/// [`super::lite::IndexText::newest`] gives them, when the sidecar is
+/// current; `None` otherwise (read the index instead).
+pub fn newest(dir: &Path, limit: usize) -> Option<Newest> {
+    let index = read::locate_index(dir).ok()?;
+    let (f, stamp) = index.open().ok()??;
+    let ident = Ident::of(&f.metadata().ok()?);
+    let (side, mut h) = open_sidecar(dir)?;
+    if h.ident != ident || h.sample != sample_of_file(&f, ident.size).ok()? {
+        return None;
+    }
+    if h.racy() {
+        if h.content != content_of_file(&f, ident.size).ok()? {
+            return None;
+        }
+        remember_checked(dir, &side, &mut h);
+    }
+    let total = usize::try_from(h.count).ok()?;
+    let version = match &h.version {
+        None => None,
+        Some(t) => Some(serde_json::from_slice::<Value>(t).ok()?),
+    };
+    // As IndexText::newest: entries that fail to parse are skipped and
+    // reported, a few more than asked are looked at.
+    let mut ok = Vec::new();
+    let mut bad = Vec::new();
+    let mut taken = 0usize;
+    while ok.len() < limit && taken < total {
+        let batch = (limit - ok.len()).saturating_add(8).min(total - taken);
+        let mut rows = vec![0u8; batch * ROW];
+        side.read_exact_at(&mut rows, h.rows_at() + (taken * ROW) as u64)
+            .ok()?;
+        for r in rows.chunks_exact(ROW) {
+            match Row::decode(r).entry(&f, ident.size)? {
+                Ok(e) if ok.len() < limit => ok.push(e),
+                Ok(_) => {}
+                Err(invalid) => bad.push(invalid),
+            }
+        }
+        taken += batch;
+    }
+    // Nothing may have changed while the entries were read.
+    if Ident::of(&f.metadata().ok()?) != ident {
+        return None;
+    }
+    Some(Newest {
+        entries: ok,
+        invalid: bad,
+        total,
+        version,
+        stamp,
+        path: index.path().to_path_buf(),
+    })
+}
+
+/// A racy sidecar whose whole-file hash matched: notes that it was checked
+/// now, so the next open need not hash the file again (when the index is old
+/// enough by now).
+fn remember_checked(dir: &Path, side: &File, h: &mut Header) {
+    let now = now_ns();
+    if now < h.ident.ctime_ns.saturating_add(RACY_NS) {
+        return;
+    }
+    h.built_ns = now;
+    // In place, header only: a torn write fails the checksum next time.
+    use std::os::unix::fs::OpenOptionsExt;
+    let Ok(w) = std::fs::OpenOptions::new()
+        .write(true)
+        .custom_flags((rustix::fs::OFlags::NOFOLLOW | rustix::fs::OFlags::NONBLOCK).bits() as i32)
+        .open(path_of(dir))
+    else {
+        return;
+    };
+    let same = |a: &Metadata, b: &Metadata| a.ino() == b.ino() && a.dev() == b.dev();
+    if let (Ok(a), Ok(b)) = (w.metadata(), side.metadata()) {
+        if same(&a, &b) {
+            let _ = w.write_all_at(&h.fixed(), 0);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// An index of about 300 KB, so the sample blocks miss most bytes.
+    fn big_index() -> String {
+        let entries: Vec<String> = (0..1500)
+            .map(|i| {
+                format!(
+                    "\"k{i:05}\": {{\"entry_id\": \"k{i:05}\", \"timestamp\": \
+                     \"2026-11-20T10:{:02}:{:02}\", \"seed\": {}, \"model_name\": \"M\"}}",
+                    (i / 60) % 60,
+                    i % 60,
+                    100_000 + i
+                )
+            })
+            .collect();
+        format!(
+            "{{\"version\": 1, \"entries\": {{{}}}}}",
+            entries.join(", ")
+        )
+    }
+
+    #[test]
+    fn a_change_the_samples_miss_is_caught_while_the_sidecar_is_racy() {
+        let t = tempfile::tempdir().unwrap();
+        let dir = t.path();
+        let text = big_index();
+        std::fs::write(dir.join("history.json"), &text).unwrap();
+        super::super::lite::IndexText::read(dir).unwrap();
+        let f = File::open(dir.join("history.json")).unwrap();
+        let ident = Ident::of(&f.metadata().unwrap());
+        assert!(matches(dir, &ident, text.as_bytes()));
+        // A seed digit no sample block covers.
+        let offsets = sample_offsets(text.len() as u64);
+        let at = (0..text.len())
+            .find(|&p| {
+                text.as_bytes()[p] == b'1'
+                    && text[..p].ends_with("\"seed\": ")
+                    && offsets
+                        .iter()
+                        .all(|&o| !(o..o + SAMPLE_BLOCK).contains(&(p as u64)))
+            })
+            .expect("a byte outside the samples");
+        let mut changed = text.clone().into_bytes();
+        changed[at] = b'2';
+        assert_eq!(sample_of(&changed), sample_of(text.as_bytes()));
+        // Written just now, after a change just now: the whole file counts.
+        assert!(!matches(dir, &ident, &changed));
+        // Long after the change, the identity guards (any write since would
+        // have moved the ctime), and only the samples are compared.
+        let (side, mut h) = open_sidecar(dir).unwrap();
+        h.built_ns = h.ident.ctime_ns + 3 * RACY_NS;
+        drop(side);
+        let w = std::fs::OpenOptions::new()
+            .write(true)
+            .open(path_of(dir))
+            .unwrap();
+        w.write_all_at(&h.fixed(), 0).unwrap();
+        assert!(matches(dir, &ident, text.as_bytes()));
+        assert!(matches(dir, &ident, &changed));
+        let other = Ident {
+            ctime_ns: ident.ctime_ns + 1,
+            ..ident
+        };
+        assert!(!matches(dir, &other, text.as_bytes()));
+    }
+
+    #[test]
+    fn duplicate_ids_get_no_sidecar() {
+        let t = tempfile::tempdir().unwrap();
+        let dir = t.path();
+        let e = "{\"entry_id\": \"a\", \"timestamp\": \"2026-11-20T10:00:00\"}";
+        let text = format!("{{\"entries\": {{\"a\": {e}, \"a\": {e}}}}}");
+        std::fs::write(dir.join("history.json"), &text).unwrap();
+        let _ = super::super::lite::IndexText::read(dir);
+        assert!(!path_of(dir).exists());
+        assert!(newest(dir, 5).is_none());
+    }
+}

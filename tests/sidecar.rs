@@ -1,0 +1,474 @@
+//! The sidecar (`.genhist/index.bin`): `list --limit N` and the first screen
+//! read it instead of the whole index, and it is never trusted when the index
+//! changed in any way, when it is corrupt, foreign or of another format, or
+//! when its writer was killed.
+//!
+//! "The fast path was taken" is shown by running with the fault
+//! `read-whole-index`, which makes any read of the whole index panic: such a
+//! run succeeds only when the sidecar was used, and fails when a change was
+//! noticed (the whole index had to be read).
+
+mod common;
+
+use common::*;
+use proptest::prelude::*;
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+
+/// One entry's text, with `key` as its member name (already JSON-escaped)
+/// and `extra` members spliced in.
+fn entry_text(key: &str, id: &str, ts: Option<&str>, seed: &str, snr: &str) -> String {
+    let ts = ts.map_or(String::new(), |t| format!("\"timestamp\": \"{t}\", "));
+    format!(
+        "\"{key}\": {{\"entry_id\": \"{id}\", {ts}\"model_id\": \"m\", \"model_name\": \"Model\", \
+         \"slider_positions\": [1, 0], \"n_components\": 2, \"seed\": {seed}, \"duration_s\": 0.5, \
+         \"sample_rate\": 8000, \"stereo_mode\": \"mono\", \"preset_name\": \"p\", \
+         \"audio_file\": \"audio/{id}.wav\", \"thumbnail_file\": \"thumbnails/{id}.png\", \
+         \"quality_score\": {{\"snr_db\": {snr}}}, \"latent_vector\": null}}"
+    )
+}
+
+fn index_text(version: Option<&str>, entries: &[String]) -> String {
+    let version = version.map_or(String::new(), |v| format!("\"version\": {v}, "));
+    format!("{{{version}\"entries\": {{{}}}}}", entries.join(", "))
+}
+
+/// `n` plain entries, `e000` the oldest; timestamps one minute apart.
+fn plain(n: usize) -> Vec<String> {
+    (0..n)
+        .map(|i| {
+            let id = format!("e{i:03}");
+            let ts = format!("2026-11-20T{:02}:{:02}:00+00:00", 8 + i / 60, i % 60);
+            entry_text(&id, &id, Some(&ts), "42", "20.5")
+        })
+        .collect()
+}
+
+fn history(entries: &[String]) -> (tempfile::TempDir, PathBuf) {
+    let t = tempfile::tempdir().unwrap();
+    let d = t.path().join("hist");
+    std::fs::create_dir_all(&d).unwrap();
+    std::fs::write(d.join("history.json"), index_text(Some("1"), entries)).unwrap();
+    (t, d)
+}
+
+fn sidecar(d: &Path) -> PathBuf {
+    d.join(".genhist/index.bin")
+}
+
+fn parse_list(out: &std::process::Output) -> Vec<Value> {
+    assert!(
+        out.status.success(),
+        "list failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // Python's NaN and infinities, as words serde_json can compare.
+    let text = String::from_utf8(out.stdout.clone()).unwrap();
+    let text = text
+        .replace("-Infinity", "\"-inf\"")
+        .replace("Infinity", "\"inf\"")
+        .replace("NaN", "\"nan\"");
+    serde_json::from_str::<Vec<Value>>(&text).expect("a JSON array")
+}
+
+/// `genhist list --json [--limit n]`, as a user runs it.
+fn list(d: &Path, limit: Option<usize>) -> Vec<Value> {
+    let mut args = vec!["list".to_string(), "--json".into()];
+    if let Some(n) = limit {
+        args.extend(["--limit".into(), n.to_string()]);
+    }
+    let out = genhist()
+        .env("XDG_CONFIG_HOME", "/nonexistent")
+        .arg("--dir")
+        .arg(d)
+        .args(&args)
+        .output()
+        .unwrap();
+    parse_list(&out)
+}
+
+/// `list --json --limit n` where reading the whole index is a crash:
+/// `Some` only when the sidecar was used.
+fn fast(d: &Path, n: usize) -> Option<Vec<Value>> {
+    let out = run_fault(
+        d,
+        "read-whole-index",
+        &["list", "--json", "--limit", &n.to_string()],
+    );
+    out.status.success().then(|| parse_list(&out))
+}
+
+fn ids(list: &[Value]) -> Vec<String> {
+    list.iter()
+        .map(|e| e["entry_id"].as_str().unwrap().to_string())
+        .collect()
+}
+
+/// The index as it would be after writing `entries`, in place (same inode).
+fn write_in_place(d: &Path, text: &str) {
+    use std::io::Write;
+    let mut f = std::fs::OpenOptions::new()
+        .write(true)
+        .truncate(true)
+        .open(d.join("history.json"))
+        .unwrap();
+    f.write_all(text.as_bytes()).unwrap();
+    f.sync_all().unwrap();
+}
+
+fn mtime(p: &Path) -> std::time::SystemTime {
+    std::fs::metadata(p).unwrap().modified().unwrap()
+}
+
+fn set_mtime(p: &Path, t: std::time::SystemTime) {
+    let f = std::fs::OpenOptions::new().write(true).open(p).unwrap();
+    f.set_times(std::fs::FileTimes::new().set_modified(t).set_accessed(t))
+        .unwrap();
+}
+
+/// A history whose sidecar is written and in use.
+fn with_sidecar() -> (tempfile::TempDir, PathBuf, Vec<String>) {
+    let entries = plain(40);
+    let (t, d) = history(&entries);
+    assert!(fast(&d, 5).is_none(), "no sidecar yet: the index is read");
+    let first = list(&d, Some(5));
+    assert!(sidecar(&d).is_file(), "the first list writes the sidecar");
+    let fast5 = fast(&d, 5).expect("the second list reads the sidecar");
+    assert_eq!(fast5, first);
+    assert_eq!(ids(&first), ["e039", "e038", "e037", "e036", "e035"]);
+    (t, d, entries)
+}
+
+/// After an outside change: the sidecar is not used, the list shows the
+/// index as it is now, and the next list uses a new sidecar again.
+fn assert_noticed(d: &Path, want: &[&str]) {
+    assert!(
+        fast(d, want.len()).is_none(),
+        "a changed index must not be listed from the old sidecar"
+    );
+    let now = list(d, Some(want.len()));
+    assert_eq!(ids(&now), want);
+    assert_eq!(now, list(d, None)[..want.len()]);
+    let again = fast(d, want.len()).expect("the sidecar was rebuilt");
+    assert_eq!(again, now);
+}
+
+#[test]
+fn an_entry_added_in_place_is_noticed() {
+    let (_t, d, mut entries) = with_sidecar();
+    entries.push(entry_text(
+        "new1",
+        "new1",
+        Some("2026-11-21T00:00:00+00:00"),
+        "7",
+        "1",
+    ));
+    write_in_place(&d, &index_text(Some("1"), &entries));
+    assert_noticed(&d, &["new1", "e039", "e038"]);
+}
+
+#[test]
+fn a_rewrite_of_the_same_size_and_mtime_is_noticed() {
+    let (_t, d, mut entries) = with_sidecar();
+    let before = mtime(&d.join("history.json"));
+    let len = std::fs::metadata(d.join("history.json")).unwrap().len();
+    // The newest and the third swap their times: same bytes count.
+    entries[39] = entries[39].replace("T08:39:00", "T08:37:00");
+    entries[37] = entries[37].replace("T08:37:00", "T08:39:00");
+    write_in_place(&d, &index_text(Some("1"), &entries));
+    set_mtime(&d.join("history.json"), before);
+    assert_eq!(
+        std::fs::metadata(d.join("history.json")).unwrap().len(),
+        len
+    );
+    assert_eq!(mtime(&d.join("history.json")), before);
+    assert_noticed(&d, &["e037", "e038", "e039"]);
+}
+
+#[test]
+fn a_replaced_index_is_noticed() {
+    let (_t, d, entries) = with_sidecar();
+    // A writer's temp file renamed over the index, as the Python tool does.
+    let tmp = d.join("history.json.tmp");
+    std::fs::write(&tmp, index_text(Some("1"), &entries[..30])).unwrap();
+    std::fs::rename(&tmp, d.join("history.json")).unwrap();
+    assert_noticed(&d, &["e029", "e028"]);
+}
+
+#[test]
+fn a_truncated_index_is_never_listed_from_the_sidecar() {
+    let (_t, d, entries) = with_sidecar();
+    let text = index_text(Some("1"), &entries);
+    write_in_place(&d, &text[..text.len() / 2]);
+    assert!(fast(&d, 5).is_none());
+    let out = run(&d, &["list", "--json", "--limit", "5"]).failure();
+    let err = String::from_utf8_lossy(&out.get_output().stderr).to_string();
+    assert!(err.contains("history.json"), "{err}");
+    assert!(out.get_output().stdout.is_empty());
+    // Truncated to nothing but valid JSON again.
+    write_in_place(&d, &index_text(Some("1"), &entries[..3]));
+    assert_noticed(&d, &["e002", "e001", "e000"]);
+}
+
+#[test]
+fn a_backup_restored_with_the_same_size_and_mtime_is_noticed() {
+    let entries = plain(40);
+    let (_t, d) = history(&entries);
+    let index = d.join("history.json");
+    let backup = std::fs::read(&index).unwrap();
+    let backup_mtime = mtime(&index);
+    // The index changes (same size), is listed, and gets its sidecar...
+    let mut changed = entries.clone();
+    changed[39] = changed[39].replace("e039", "x039");
+    let text = index_text(Some("1"), &changed);
+    assert_eq!(text.len(), backup.len());
+    write_in_place(&d, &text);
+    set_mtime(&index, backup_mtime);
+    assert_eq!(ids(&list(&d, Some(2))), ["x039", "e038"]);
+    assert_eq!(ids(&fast(&d, 2).expect("sidecar in use")), ["x039", "e038"]);
+    // ...then the backup comes back over it, same size and mtime, both by
+    // copying in place and by renaming a copy over it.
+    write_in_place(&d, std::str::from_utf8(&backup).unwrap());
+    set_mtime(&index, backup_mtime);
+    assert_noticed(&d, &["e039", "e038"]);
+    write_in_place(&d, &text);
+    set_mtime(&index, backup_mtime);
+    assert_noticed(&d, &["x039", "e038"]);
+    let copy = d.join("restored.json");
+    std::fs::write(&copy, &backup).unwrap();
+    set_mtime(&copy, backup_mtime);
+    std::fs::rename(&copy, &index).unwrap();
+    assert_noticed(&d, &["e039", "e038"]);
+}
+
+#[test]
+fn genhists_own_writes_are_noticed() {
+    let (_t, d, _) = with_sidecar();
+    run(&d, &["delete", "e039"]).success();
+    assert_noticed(&d, &["e038", "e037"]);
+    run(&d, &["undo"]).success();
+    assert_noticed(&d, &["e039", "e038"]);
+}
+
+/// Each way a sidecar can be wrong: it is ignored (the list is exact) and
+/// written again.
+#[test]
+fn a_corrupt_foreign_or_older_sidecar_is_rebuilt() {
+    type Spoil = fn(&Path, &[u8]);
+    let spoils: &[(&str, Spoil)] = &[
+        ("a flipped bit in the header", |p, b| {
+            let mut b = b.to_vec();
+            b[33] ^= 0x10;
+            std::fs::write(p, b).unwrap();
+        }),
+        ("a flipped bit in a row's offset", |p, b| {
+            let mut b = b.to_vec();
+            let row = b.len() - 32 * 40 + 2;
+            b[row] ^= 0x04;
+            std::fs::write(p, b).unwrap();
+        }),
+        ("a flipped bit in a row's id hash", |p, b| {
+            let mut b = b.to_vec();
+            let row = b.len() - 32 * 40 + 30;
+            b[row] ^= 0x01;
+            std::fs::write(p, b).unwrap();
+        }),
+        ("an older format", |p, b| {
+            let mut b = b.to_vec();
+            b[8..12].copy_from_slice(&0u32.to_le_bytes());
+            std::fs::write(p, b).unwrap();
+        }),
+        ("torn: half of it", |p, b| {
+            std::fs::write(p, &b[..b.len() / 2]).unwrap()
+        }),
+        ("torn: only the header", |p, b| {
+            std::fs::write(p, &b[..104]).unwrap()
+        }),
+        ("empty", |p, _| std::fs::write(p, b"").unwrap()),
+        ("garbage", |p, _| {
+            std::fs::write(p, b"\x1b[2J{\"entries\": 1}\n".repeat(100)).unwrap()
+        }),
+    ];
+    for (what, spoil) in spoils {
+        let (_t, d, _) = with_sidecar();
+        let good = std::fs::read(sidecar(&d)).unwrap();
+        spoil(&sidecar(&d), &good);
+        // (The rows spoilt are the newest's, so they are among those read.)
+        assert!(fast(&d, 5).is_none(), "{what}: used");
+        assert_noticed(&d, &["e039", "e038", "e037"]);
+    }
+}
+
+#[test]
+fn a_sidecar_from_another_history_is_not_used() {
+    let (_t1, d1, _) = with_sidecar();
+    let other = plain(40)
+        .into_iter()
+        .map(|e| e.replace("e0", "o0"))
+        .collect::<Vec<_>>();
+    let (_t2, d2) = history(&other);
+    // Same size, same names of files: only the identity differs.
+    std::fs::create_dir_all(d2.join(".genhist")).unwrap();
+    std::fs::copy(sidecar(&d1), sidecar(&d2)).unwrap();
+    assert_noticed(&d2, &["o039", "o038"]);
+    // And a whole directory copied (cp -a) keeps the old inode's sidecar.
+    let copy = d1.parent().unwrap().join("copy");
+    let st = std::process::Command::new("cp")
+        .args(["-a"])
+        .arg(&d1)
+        .arg(&copy)
+        .status()
+        .unwrap();
+    assert!(st.success());
+    assert_noticed(&copy, &["e039", "e038"]);
+}
+
+#[test]
+fn a_fifo_or_directory_in_the_sidecars_place_is_left_alone() {
+    let entries = plain(10);
+    for kind in ["fifo", "dir"] {
+        let (_t, d) = history(&entries);
+        std::fs::create_dir_all(d.join(".genhist")).unwrap();
+        if kind == "fifo" {
+            rustix::fs::mknodat(
+                rustix::fs::CWD,
+                sidecar(&d),
+                rustix::fs::FileType::Fifo,
+                rustix::fs::Mode::from_raw_mode(0o644),
+                0,
+            )
+            .unwrap();
+        } else {
+            std::fs::create_dir(sidecar(&d)).unwrap();
+        }
+        // No hang on the FIFO, no error: listed from the index.
+        assert_eq!(ids(&list(&d, Some(2))), ["e009", "e008"], "{kind}");
+        assert!(fast(&d, 2).is_none(), "{kind}");
+        let ft = std::fs::symlink_metadata(sidecar(&d)).unwrap().file_type();
+        use std::os::unix::fs::FileTypeExt;
+        assert!(ft.is_fifo() || ft.is_dir(), "{kind} replaced");
+    }
+}
+
+#[test]
+fn a_killed_rebuild_leaves_nothing_that_is_used() {
+    let (_t, d, mut entries) = with_sidecar();
+    let old = std::fs::read(sidecar(&d)).unwrap();
+    entries.push(entry_text(
+        "new1",
+        "new1",
+        Some("2026-11-21T00:00:00+00:00"),
+        "7",
+        "1",
+    ));
+    write_in_place(&d, &index_text(Some("1"), &entries));
+    // Killed half-way through writing the new sidecar.
+    let out = run_fault(&d, "kill@sidecar-write", &["list", "--limit", "2"]);
+    assert!(was_killed(&out), "{out:?}");
+    assert_eq!(
+        std::fs::read(sidecar(&d)).unwrap(),
+        old,
+        "old one untouched"
+    );
+    let temps = leftover_temps(&d.join(".genhist"));
+    assert_eq!(temps.len(), 1, "{temps:?}");
+    // The half-written temp, put in place as if a rename had been torn.
+    std::fs::copy(&temps[0], sidecar(&d)).unwrap();
+    assert_noticed(&d, &["new1", "e039"]);
+    // The next change sweeps the dead writer's temp file.
+    run(&d, &["delete", "e000"]).success();
+    assert!(leftover_temps(&d.join(".genhist")).is_empty());
+}
+
+#[test]
+fn no_room_for_a_sidecar_is_no_error() {
+    let (_t, d) = history(&plain(10));
+    // `.genhist` is a file: nothing can be written under it.
+    std::fs::write(d.join(".genhist"), b"mine").unwrap();
+    assert_eq!(ids(&list(&d, Some(2))), ["e009", "e008"]);
+    assert_eq!(ids(&list(&d, Some(2))), ["e009", "e008"]);
+    assert_eq!(std::fs::read(d.join(".genhist")).unwrap(), b"mine");
+}
+
+/// The first screen's entries through the sidecar are those of the index.
+#[test]
+fn the_first_screen_is_the_same_with_and_without_the_sidecar() {
+    let (_t, d, _) = with_sidecar();
+    let through = genhist::store::GenerationHistory::open_newest(&d, 7).unwrap();
+    std::fs::remove_file(sidecar(&d)).unwrap();
+    let without = genhist::store::GenerationHistory::open_newest(&d, 7).unwrap();
+    let ids = |h: &genhist::store::GenerationHistory| {
+        h.entries()
+            .iter()
+            .map(|e| e.entry_id.clone())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(ids(&through), ids(&without));
+    assert_eq!(ids(&through)[0], "e039");
+    assert_eq!(through.loading(), Some(40));
+    assert_eq!(without.loading(), Some(40));
+}
+
+/// An entry for the property test: its time (from a small set, so ties
+/// and unreadable times happen), its kind and how its key is written.
+#[derive(Debug, Clone)]
+struct Gen {
+    ts: usize,
+    kind: usize,
+    key: usize,
+}
+
+fn generated(i: usize, g: &Gen) -> String {
+    const TS: [Option<&str>; 7] = [
+        Some("2026-11-20T10:00:00"),
+        Some("2026-11-20T10:00:00+00:00"),
+        Some("2026-11-20T10:00:00.5"),
+        Some("2026-11-20T09:00:00+05:00"),
+        Some("not a time"),
+        Some("2026-11-20T11:30:00Z"),
+        None,
+    ];
+    let id = match g.key {
+        2 => format!("t{i:03}-é"),
+        _ => format!("t{i:03}"),
+    };
+    // `\u0074` is `t`: the key is the id, written with an escape.
+    let key = match g.key {
+        1 => format!("\\u0074{}", &id[1..]),
+        _ => id.clone(),
+    };
+    let (seed, snr) = match g.kind {
+        1 => ("42", "NaN"),
+        2 => ("\"abc\"", "1.5"),
+        3 => ("-1", "-Infinity"),
+        _ => ("42", "20.5"),
+    };
+    entry_text(&key, &id, TS[g.ts], seed, snr)
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(24))]
+
+    /// `list --json --limit n` is the same through the sidecar, through a
+    /// full read, and as the first n of the whole list.
+    #[test]
+    fn lists_are_equal_with_and_without_the_sidecar(
+        gens in prop::collection::vec((0usize..7, 0usize..4, 0usize..3)
+            .prop_map(|(ts, kind, key)| Gen { ts, kind, key }), 0..40),
+        limit in 1usize..12,
+        version in 0usize..3,
+    ) {
+        let entries: Vec<String> =
+            gens.iter().enumerate().map(|(i, g)| generated(i, g)).collect();
+        let t = tempfile::tempdir().unwrap();
+        let d = t.path().join("hist");
+        std::fs::create_dir_all(&d).unwrap();
+        let version = [Some("1"), None, Some("{\"schema\": [2, \"x\"]}")][version];
+        std::fs::write(d.join("history.json"), index_text(version, &entries)).unwrap();
+        let whole = list(&d, None);
+        let without = list(&d, Some(limit));
+        let through = fast(&d, limit).expect("the sidecar is used");
+        prop_assert_eq!(&through, &without);
+        prop_assert_eq!(&through[..], &whole[..limit.min(whole.len())]);
+    }
+}
