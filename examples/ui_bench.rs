@@ -11,8 +11,8 @@
 //! take's spectrogram)
 //!
 //! Prints: first frame; steady memory; key→frame latency (p50/p99) while
-//! idle and while a delete, an undo, a reload and a `:sort quality.overall`
-//! run; the sort's time; CPU and peak-memory growth of a delete+undo and of
+//! the rest loads, idle and while a delete, an undo, a reload, sorts and
+//! filters run; the sorts' and filters' times; CPU and peak-memory growth of a delete+undo and of
 //! a reload after another program adds one take.
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
@@ -244,11 +244,13 @@ fn main() {
         first.as_secs_f64() * 1e3
     );
     let t = Instant::now();
-    b.until(false, |a| a.store.loading().is_none());
+    b.latencies.clear();
+    b.until(true, |a| a.store.loading().is_none());
     println!(
         "all takes loaded in the background: {:.0} ms more",
         t.elapsed().as_secs_f64() * 1e3
     );
+    b.report("the rest loads");
     if std::env::args().any(|a| a == "--analysis") {
         analysis(&mut b);
         return;
@@ -376,6 +378,19 @@ fn main() {
             took.as_secs_f64() * 1e3
         );
     }
+    for filter in ["seed>2000000000", "model=drum quality.overall>0.5", "glass"] {
+        b.settle();
+        b.command(&format!("filter {filter}"));
+        let took = b.until(true, |a| !a.list.view.pending);
+        b.report(&format!("`:filter {filter}` runs"));
+        println!(
+            "  :filter {filter}: {:.0} ms to the filtered list ({} takes)",
+            took.as_secs_f64() * 1e3,
+            b.app.list.view.rows.len()
+        );
+    }
+    b.command("filter");
+    b.until(false, |a| !a.list.view.pending);
     b.settle();
     println!(
         "memory at the end: {} MiB now, {} MiB peak since the last mark",

@@ -744,6 +744,9 @@ fn run_command(cli: &Cli, command: &CliCommand) -> Result<i32> {
         CliCommand::Stats { json, .. } => {
             let h = open(&dir)?;
             report::print_stats(&mut out, &dir, &h, *json)?;
+            // The process ends next: a million entries need no freeing one
+            // by one (a fifth of `stats`' time at that size).
+            std::mem::forget(h);
         }
         CliCommand::Play { id, .. } => {
             let device = chosen_device(cli)?;

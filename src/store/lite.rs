@@ -15,11 +15,15 @@ pub struct IndexText {
     text: String,
     scan: Scan,
     pub stamp: Option<FileStamp>,
+    /// The sidecar to write, when the one there did not match: written by
+    /// [`IndexText::newest`] on the other core while it parses.
+    sidecar: std::sync::Mutex<Option<read::SidecarJob>>,
 }
 
 impl IndexText {
     /// Reads and scans the index of `dir` (a missing file is an empty
-    /// history), and writes its sidecar when the one there does not match.
+    /// history); when the sidecar there does not match, the first
+    /// [`IndexText::newest`] writes a new one.
     pub fn read(dir: &Path) -> Result<IndexText, StoreError> {
         Self::read_with(dir, true)
     }
@@ -41,26 +45,30 @@ impl IndexText {
                     ..Scan::default()
                 },
                 stamp: None,
+                sidecar: Default::default(),
             });
         };
         let job = read::SidecarJob::when_stale(dir, ident, &bytes, sidecar);
         let (text, scan) = read::text_and_scan(index.path(), bytes)?;
-        if let Some(job) = job {
-            job.write(
-                read::version_of(text.as_bytes(), &scan.top).as_ref(),
-                vec![super::sidecar::Part {
-                    bytes: text.as_bytes(),
-                    base: 0,
-                    entries: &scan.entries,
-                }],
-            );
-        }
         Ok(IndexText {
             index,
             text,
             scan,
             stamp,
+            sidecar: std::sync::Mutex::new(job),
         })
+    }
+
+    /// Writes the pending sidecar (see [`IndexText::read`]).
+    fn write_sidecar(&self, job: read::SidecarJob) {
+        job.write(
+            read::version_of(self.text.as_bytes(), &self.scan.top).as_ref(),
+            vec![super::sidecar::Part {
+                bytes: self.text.as_bytes(),
+                base: 0,
+                entries: &self.scan.entries,
+            }],
+        );
     }
 
     pub fn len(&self) -> usize {
@@ -107,6 +115,26 @@ impl IndexText {
     /// ignoring case), newest first, in the same order as a full load sorts
     /// them; plus the unreadable entries met among them.
     pub fn newest(
+        &self,
+        model: Option<&str>,
+        limit: Option<usize>,
+    ) -> (Vec<HistoryEntry>, Vec<InvalidEntry>) {
+        let job = self
+            .sidecar
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .take();
+        match job {
+            None => self.select(model, limit),
+            // The sidecar is written on the other core meanwhile.
+            Some(job) => std::thread::scope(|s| {
+                s.spawn(|| self.write_sidecar(job));
+                self.select(model, limit)
+            }),
+        }
+    }
+
+    fn select(
         &self,
         model: Option<&str>,
         limit: Option<usize>,

@@ -308,26 +308,26 @@ fn parse_halves(
 }
 
 /// A sidecar to write once the index is scanned.
-pub(crate) struct SidecarJob<'a> {
-    pub dir: &'a Path,
+pub(crate) struct SidecarJob {
+    pub dir: PathBuf,
     pub ident: sidecar::Ident,
     pub sample: u64,
     pub content: u64,
 }
 
-impl<'a> SidecarJob<'a> {
+impl SidecarJob {
     /// The job for the index bytes just read, when the sidecar of `dir`
     /// does not describe them (and `wanted`).
     pub(crate) fn when_stale(
-        dir: &'a Path,
+        dir: &Path,
         ident: Option<sidecar::Ident>,
         bytes: &[u8],
         wanted: bool,
-    ) -> Option<SidecarJob<'a>> {
+    ) -> Option<SidecarJob> {
         let ident = ident.filter(|i| wanted && !sidecar::matches(dir, i, bytes))?;
-        let (sample, content) = sidecar::hashes(bytes);
+        let (sample, content) = sidecar::hashes(bytes, &ident);
         Some(SidecarJob {
-            dir,
+            dir: dir.to_path_buf(),
             ident,
             sample,
             content,
@@ -336,7 +336,7 @@ impl<'a> SidecarJob<'a> {
 
     pub(crate) fn write(&self, version: Option<&Value>, parts: Vec<sidecar::Part>) {
         sidecar::write(
-            self.dir,
+            &self.dir,
             &sidecar::Source {
                 ident: self.ident,
                 sample: self.sample,

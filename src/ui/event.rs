@@ -51,6 +51,25 @@ pub struct AnalyzeJob {
     pub audio: Result<crate::store::paths::RelPath, String>,
 }
 
+impl AnalyzeJob {
+    /// The job for `e`, its audio path checked against `store`'s claims.
+    pub fn of(store: &GenerationHistory, e: &crate::store::HistoryEntry) -> AnalyzeJob {
+        AnalyzeJob {
+            id: e.entry_id.clone(),
+            audio: store.claims().check(&e.entry_id, &e.audio_file),
+        }
+    }
+}
+
+/// The whole history as the store worker loaded it, with the analysis jobs
+/// of all its takes, newest first (made there: a million path checks would
+/// hold up the keys for a third of a second).
+#[derive(Debug)]
+pub struct Loaded {
+    pub history: GenerationHistory,
+    pub analyze: Vec<AnalyzeJob>,
+}
+
 /// Takes measured (or why not), and how many are still waiting.
 #[derive(Debug)]
 pub struct AnalysisDone {
@@ -96,7 +115,7 @@ pub struct ExportJob {
 #[derive(Debug)]
 pub enum StoreEvent {
     /// The whole history, loaded (at start).
-    Loaded(Result<Box<GenerationHistory>, StoreError>),
+    Loaded(Result<Box<Loaded>, StoreError>),
     /// Another program changed the file: what changed, or why it cannot be read.
     Reloaded(Result<Delta, StoreError>),
     Deleted {

@@ -64,10 +64,7 @@ impl App {
     ) -> Vec<Effect> {
         let jobs: Vec<AnalyzeJob> = entries
             .into_iter()
-            .map(|e| AnalyzeJob {
-                id: e.entry_id.clone(),
-                audio: self.checked_path(e, &e.audio_file),
-            })
+            .map(|e| AnalyzeJob::of(&self.store, e))
             .collect();
         if jobs.is_empty() {
             return vec![];

@@ -6,18 +6,20 @@ use crate::store::journal::Outcome;
 use crate::store::trash::DeleteReport;
 use crate::store::{reload::Delta, StoreError};
 use crate::text::count;
-use crate::ui::event::{DeleteHow, StoreEvent};
+use crate::ui::event::{DeleteHow, Loaded, StoreEvent};
 
 impl App {
     pub(super) fn on_store(&mut self, s: StoreEvent) -> Vec<Effect> {
         match s {
-            StoreEvent::Loaded(Ok(store)) => {
+            StoreEvent::Loaded(Ok(loaded)) => {
                 self.messages.clear_cause(Cause::Index);
-                let mut fx = self.replace_store(*store);
+                let Loaded { history, analyze } = *loaded;
+                let mut fx = self.replace_store(history);
                 // Every take is measured (or read from the cache), newest first.
-                let all = self.store.shared_entries();
-                self.analysis.left = 0;
-                fx.extend(self.analyze(all.iter()));
+                self.analysis.left = analyze.len();
+                if !analyze.is_empty() {
+                    fx.push(Effect::Analyze(analyze));
+                }
                 self.say_index_problems();
                 fx
             }

@@ -5,7 +5,7 @@
 //! saves. Its own writes report exactly how the file changed, so they never
 //! trigger a re-read.
 
-use super::super::event::{DeleteHow, Event, StoreEvent, StoreJob};
+use super::super::event::{AnalyzeJob, DeleteHow, Event, Loaded, StoreEvent, StoreJob};
 use crate::command_history::CommandHistory;
 use crate::fsutil::Dir;
 use crate::store::known::{id_hash, IdMap, Known};
@@ -79,7 +79,11 @@ impl State {
                         (id, [e.audio_file.clone(), e.thumbnail_file.clone()])
                     })
                     .collect();
-                self.send(StoreEvent::Loaded(Ok(Box::new(h))));
+                let analyze = h.entries().iter().map(|e| AnalyzeJob::of(&h, e)).collect();
+                self.send(StoreEvent::Loaded(Ok(Box::new(Loaded {
+                    history: h,
+                    analyze,
+                }))));
                 crate::sys::release_freed_memory();
                 if let Ok(root) = Dir::open(self.hd.path()) {
                     let mut sizes = SizeCounter::new(root);
