@@ -44,19 +44,33 @@ pub enum Event {
     },
 }
 
-/// A take for the analysis worker: its id and its audio path (checked).
+/// A take for the analysis worker: the entry and whether its audio path
+/// passed the checks (32 bytes: a full load queues one per take).
 #[derive(Debug, Clone, PartialEq)]
 pub struct AnalyzeJob {
-    pub id: String,
-    pub audio: Result<crate::store::paths::RelPath, String>,
+    pub entry: std::sync::Arc<crate::store::HistoryEntry>,
+    /// Why the audio path may not be read (`None`: it may).
+    pub refused: Option<String>,
 }
 
 impl AnalyzeJob {
     /// The job for `e`, its audio path checked against `store`'s claims.
-    pub fn of(store: &GenerationHistory, e: &crate::store::HistoryEntry) -> AnalyzeJob {
+    pub fn of(store: &GenerationHistory, e: &std::sync::Arc<crate::store::HistoryEntry>) -> Self {
         AnalyzeJob {
-            id: e.entry_id.clone(),
-            audio: store.claims().check(&e.entry_id, &e.audio_file),
+            entry: e.clone(),
+            refused: store.claims().check(&e.entry_id, &e.audio_file).err(),
+        }
+    }
+
+    pub fn id(&self) -> &str {
+        &self.entry.entry_id
+    }
+
+    /// The checked audio path (parsed again: the check passed it).
+    pub fn audio(&self) -> Result<crate::store::paths::RelPath, String> {
+        match &self.refused {
+            Some(why) => Err(why.clone()),
+            None => crate::store::paths::RelPath::parse(&self.entry.audio_file),
         }
     }
 }

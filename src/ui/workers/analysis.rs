@@ -25,8 +25,8 @@ pub(crate) struct AnalysisWorker {
 /// Measures one take: from the cache when its WAV did not change, else
 /// decoded and measured, and kept.
 fn measure(root: &Dir, cache: &Shared, job: &AnalyzeJob) -> Result<Measures, String> {
-    let p = job.audio.as_ref().map_err(Clone::clone)?;
-    let (parent, name) = match locate(root, p) {
+    let p = job.audio()?;
+    let (parent, name) = match locate(root, &p) {
         Located::Present { parent, name, .. } => (parent, name),
         Located::Missing => return Err("the WAV is missing".into()),
         Located::Refused(why) => return Err(why),
@@ -39,7 +39,7 @@ fn measure(root: &Dir, cache: &Shared, job: &AnalyzeJob) -> Result<Measures, Str
     if let Some(m) = cache
         .get(Duration::ZERO)
         .as_ref()
-        .and_then(|c| c.measures(&job.id, key))
+        .and_then(|c| c.measures(job.id(), key))
     {
         return Ok(m);
     }
@@ -47,8 +47,8 @@ fn measure(root: &Dir, cache: &Shared, job: &AnalyzeJob) -> Result<Measures, Str
     let f = parent.open_regular(&name).map_err(|e| e.to_string())?;
     let (m, peaks) = crate::analysis::analyze_file(f, cache::BUCKETS)?;
     if let Some(c) = cache.get(Duration::ZERO).as_mut() {
-        if let Err(e) = c.put(&job.id, key, &m, &peaks) {
-            tracing::warn!("keeping the analysis of {}: {e}", job.id);
+        if let Err(e) = c.put(job.id(), key, &m, &peaks) {
+            tracing::warn!("keeping the analysis of {}: {e}", job.id());
         }
     }
     Ok(m)
@@ -98,7 +98,7 @@ impl AnalysisWorker {
                 };
                 let r = super::catch("measuring a take", || measure(&root, &cache, &job))
                     .and_then(|r| r);
-                batch.push((job.id, r));
+                batch.push((job.id().to_string(), r));
                 if sent.elapsed() >= EVERY {
                     sent = Instant::now();
                     let measured = std::mem::take(&mut batch);
