@@ -14,6 +14,7 @@ pub(crate) mod diff;
 pub mod export;
 pub(crate) mod fault;
 pub mod fsutil;
+pub(crate) mod par;
 pub mod peaks;
 pub mod playback;
 pub mod query;

@@ -617,7 +617,7 @@ impl Sort {
 
     /// Sorts `rows`, which are in the store's order (newest first); each
     /// entry's key is computed once.
-    pub fn apply<E: std::ops::Deref<Target = HistoryEntry>>(
+    pub fn apply<E: std::ops::Deref<Target = HistoryEntry> + Sync>(
         &self,
         rows: &mut Vec<E>,
         facts: Facts<'_>,
@@ -627,8 +627,8 @@ impl Sort {
             SortKey::Oldest if self.reverse => {}
             SortKey::Newest | SortKey::Oldest => rows.reverse(),
             _ => {
-                let mut keyed: Vec<(Key, E)> =
-                    rows.drain(..).map(|e| (self.key(&e, facts), e)).collect();
+                let keys = crate::par::map(rows, |e| self.key(e, facts));
+                let mut keyed: Vec<(Key, E)> = keys.into_iter().zip(rows.drain(..)).collect();
                 // Stable: ties keep the store's order.
                 keyed.sort_by(|a, b| self.cmp_keys(&a.0, &b.0));
                 rows.extend(keyed.into_iter().map(|(_, e)| e));

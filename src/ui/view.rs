@@ -54,10 +54,12 @@ pub fn compute(entries: &Rows, spec: &ViewSpec, facts: Facts<'_>) -> Rows {
     let mut rows: Vec<Arc<HistoryEntry>> = if spec.search.is_empty() && spec.filter.is_empty() {
         entries.to_vec()
     } else {
+        let shown = crate::par::map(entries, |e| spec.shows(e, facts));
         entries
             .iter()
-            .filter(|e| spec.shows(e, facts))
-            .cloned()
+            .zip(shown)
+            .filter(|(_, shown)| *shown)
+            .map(|(e, _)| e.clone())
             .collect()
     };
     spec.sort.apply(&mut rows, facts);
