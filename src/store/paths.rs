@@ -163,8 +163,8 @@ pub(crate) fn locate(root: &Dir, p: &RelPath) -> Located {
 /// million walks from the root).
 pub(crate) struct SizeCounter {
     root: Dir,
-    /// By the directories' path ('/' never occurs in a name).
-    dirs: std::collections::HashMap<String, Option<Dir>>,
+    /// By the directories' names from the root.
+    dirs: std::collections::HashMap<Vec<String>, Option<Dir>>,
 }
 
 impl SizeCounter {
@@ -178,12 +178,12 @@ impl SizeCounter {
     /// The size of the regular file at `p`, reached without a symlink; 0
     /// for anything else (missing, refused, another kind).
     pub(crate) fn bytes(&mut self, p: &RelPath) -> u64 {
-        let dirs = p.dirs();
-        let root = &self.root;
-        let parent = self
-            .dirs
-            .entry(dirs.join("/"))
-            .or_insert_with(|| root.walk(&dirs, false).ok());
+        let names = &p.parts[..p.parts.len() - 1];
+        if !self.dirs.contains_key(names) {
+            let d = self.root.walk(&p.dirs(), false).ok();
+            self.dirs.insert(names.to_vec(), d);
+        }
+        let parent = &self.dirs[names];
         match parent.as_ref().map(|d| d.stat(p.file())) {
             Some(Ok(Some(st))) if fsutil::kind(&st) == FileType::RegularFile => st.st_size as u64,
             _ => 0,
