@@ -7,7 +7,7 @@ use super::paths::Claims;
 use super::read::{self, FileStamp, IndexFile, InvalidEntry};
 use super::scan::{EntrySpan, Scan};
 use serde_json::Value;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 /// `history.json` read and scanned, not parsed.
 pub struct IndexText {
@@ -15,9 +15,10 @@ pub struct IndexText {
     text: String,
     scan: Scan,
     pub stamp: Option<FileStamp>,
-    /// The sidecar to write, when the one there did not match: written by
-    /// [`IndexText::newest`] on the other core while it parses.
-    sidecar: std::sync::Mutex<Option<read::SidecarJob>>,
+    /// Where the sidecar goes and the identity of the bytes read: the first
+    /// [`IndexText::newest`] checks it and, when it does not match, writes a
+    /// new one on the other core while it parses.
+    sidecar: std::sync::Mutex<Option<(PathBuf, super::sidecar::Ident)>>,
 }
 
 impl IndexText {
@@ -48,14 +49,14 @@ impl IndexText {
                 sidecar: Default::default(),
             });
         };
-        let job = read::SidecarJob::when_stale(dir, ident, &bytes, sidecar);
         let (text, scan) = read::text_and_scan(index.path(), bytes)?;
+        let pending = ident.filter(|_| sidecar).map(|i| (dir.to_path_buf(), i));
         Ok(IndexText {
             index,
             text,
             scan,
             stamp,
-            sidecar: std::sync::Mutex::new(job),
+            sidecar: std::sync::Mutex::new(pending),
         })
     }
 
@@ -119,16 +120,22 @@ impl IndexText {
         model: Option<&str>,
         limit: Option<usize>,
     ) -> (Vec<HistoryEntry>, Vec<InvalidEntry>) {
-        let job = self
+        let pending = self
             .sidecar
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .take();
-        match job {
+        match pending {
             None => self.select(model, limit),
-            // The sidecar is written on the other core meanwhile.
-            Some(job) => std::thread::scope(|s| {
-                s.spawn(|| self.write_sidecar(job));
+            // The sidecar is checked, and written when stale, on the other
+            // core meanwhile.
+            Some((dir, ident)) => std::thread::scope(|s| {
+                s.spawn(|| {
+                    let bytes = self.text.as_bytes();
+                    if let Some(job) = read::SidecarJob::when_stale(&dir, Some(ident), bytes) {
+                        self.write_sidecar(job);
+                    }
+                });
                 self.select(model, limit)
             }),
         }

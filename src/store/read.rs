@@ -190,7 +190,7 @@ pub(crate) fn load(dir: &Path) -> Result<LoadedIndex, StoreError> {
         return Ok(LoadedIndex::default());
     };
     // A sidecar is written on the way when the one there does not match.
-    let job = SidecarJob::when_stale(dir, ident, &bytes, true);
+    let job = SidecarJob::when_stale(dir, ident, &bytes);
     let mut loaded = parse_typed(index.path(), bytes, job)?;
     loaded.stamp = stamp;
     Ok(loaded)
@@ -317,14 +317,13 @@ pub(crate) struct SidecarJob {
 
 impl SidecarJob {
     /// The job for the index bytes just read, when the sidecar of `dir`
-    /// does not describe them (and `wanted`).
+    /// does not describe them.
     pub(crate) fn when_stale(
         dir: &Path,
         ident: Option<sidecar::Ident>,
         bytes: &[u8],
-        wanted: bool,
     ) -> Option<SidecarJob> {
-        let ident = ident.filter(|i| wanted && !sidecar::matches(dir, i, bytes))?;
+        let ident = ident.filter(|i| !sidecar::matches(dir, i, bytes))?;
         let (sample, content) = sidecar::hashes(bytes, &ident);
         Some(SidecarJob {
             dir: dir.to_path_buf(),
