@@ -95,7 +95,16 @@ fn fast(d: &Path, n: usize) -> Option<Vec<Value>> {
         "read-whole-index",
         &["list", "--json", "--limit", &n.to_string()],
     );
-    out.status.success().then(|| parse_list(&out))
+    if out.status.success() {
+        return Some(parse_list(&out));
+    }
+    // The one way it may fail: it had to read the whole index.
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("injected fault at read-whole-index"),
+        "list failed otherwise: {err}"
+    );
+    None
 }
 
 fn ids(list: &[Value]) -> Vec<String> {
@@ -271,6 +280,18 @@ fn a_corrupt_foreign_or_older_sidecar_is_rebuilt() {
             let mut b = b.to_vec();
             let row = b.len() - 32 * 40 + 30;
             b[row] ^= 0x01;
+            std::fs::write(p, b).unwrap();
+        }),
+        ("a row's value length of 0", |p, b| {
+            let mut b = b.to_vec();
+            let row = b.len() - 32 * 40;
+            b[row + 20..row + 24].copy_from_slice(&0u32.to_le_bytes());
+            std::fs::write(p, b).unwrap();
+        }),
+        ("a row's key longer than the file", |p, b| {
+            let mut b = b.to_vec();
+            let row = b.len() - 32 * 40;
+            b[row + 16..row + 20].copy_from_slice(&0x7fff_ffffu32.to_le_bytes());
             std::fs::write(p, b).unwrap();
         }),
         ("an older format", |p, b| {

@@ -548,7 +548,11 @@ impl Row {
     fn entry(&self, index: &File, size: u64) -> Option<Result<HistoryEntry, InvalidEntry>> {
         let from = self.key_start.checked_sub(1)?;
         let end = self.value_start.checked_add(self.value_len as u64)?;
-        if end > size || self.value_start < self.key_start + self.key_len as u64 + 1 {
+        // A value is at least `{}`; the key's quotes and the colon fit between.
+        if end > size
+            || self.value_len < 2
+            || self.value_start < self.key_start + self.key_len as u64 + 1
+        {
             return None;
         }
         let mut buf = vec![0u8; (end - from) as usize];
