@@ -426,51 +426,68 @@ fn encode(src: &Source) -> Option<Vec<u8>> {
                 .filter(|t| t.len() <= MAX_VERSION)?,
         ),
     };
-    let mut all: Vec<(u32, u32, i64)> = Vec::new();
+    // Each row made in file order (the text and the spans are read front
+    // to back), then the rows sorted; only equal times look at the text.
+    struct Rec {
+        time: i64,
+        part: u32,
+        at: u32,
+        row: [u8; ROW],
+    }
+    let mut recs: Vec<Rec> = Vec::with_capacity(src.parts.iter().map(|p| p.entries.len()).sum());
+    let mut ids = Vec::with_capacity(recs.capacity());
     for (p, part) in src.parts.iter().enumerate() {
+        let base = part.base as u64;
         for (i, e) in part.entries.iter().enumerate() {
-            all.push((p as u32, i as u32, order_time(part.bytes, e)));
+            let key_len = u32::try_from(e.key.span.len())
+                .ok()
+                .filter(|n| n & TOP_BIT == 0)?;
+            let value_len = u32::try_from(e.value.len())
+                .ok()
+                .filter(|n| n & TOP_BIT == 0)?;
+            let id = id_hash(&e.key.get_at(part.bytes));
+            ids.push(id);
+            let mut row = [0u8; ROW];
+            row[0..8].copy_from_slice(&(base + e.key.span.start as u64).to_le_bytes());
+            row[8..16].copy_from_slice(&(base + e.value.start as u64).to_le_bytes());
+            let k = key_len | if e.key.escaped { TOP_BIT } else { 0 };
+            row[16..20].copy_from_slice(&k.to_le_bytes());
+            let v = value_len | if e.nonfinite { TOP_BIT } else { 0 };
+            row[20..24].copy_from_slice(&v.to_le_bytes());
+            row[24..32].copy_from_slice(&id.to_le_bytes());
+            recs.push(Rec {
+                time: order_time(part.bytes, e),
+                part: p as u32,
+                at: i as u32,
+                row,
+            });
         }
     }
-    let at = |&(p, i, t): &(u32, u32, i64)| {
-        let part = &src.parts[p as usize];
-        (part.bytes, &part.entries[i as usize], t)
+    ids.sort_unstable();
+    if ids.windows(2).any(|w| w[0] == w[1]) {
+        return None;
+    }
+    drop(ids);
+    let full = |r: &Rec| {
+        let part = &src.parts[r.part as usize];
+        (part.bytes, &part.entries[r.at as usize], r.time)
     };
-    all.sort_unstable_by(|a, b| order(at(a), at(b)));
+    recs.sort_unstable_by(|a, b| b.time.cmp(&a.time).then_with(|| order(full(a), full(b))));
     let mut header = Header {
         ident: src.ident,
         built_ns: now_ns(),
         sample: src.sample,
         content: src.content,
-        count: all.len() as u64,
+        count: recs.len() as u64,
         version,
         rows: 0,
     };
-    let mut out = Vec::with_capacity(HEADER + all.len() * ROW + 64);
+    let mut out = Vec::with_capacity(HEADER + recs.len() * ROW + MAX_VERSION);
     out.extend_from_slice(&header.fixed());
     out.extend_from_slice(header.version.as_deref().unwrap_or_default());
     let rows_at = out.len();
-    let mut ids = Vec::with_capacity(all.len());
-    for r in &all {
-        let (bytes, e, _) = at(r);
-        let base = src.parts[r.0 as usize].base as u64;
-        let key_len = u32::try_from(e.key.span.len())
-            .ok()
-            .filter(|n| n & TOP_BIT == 0)?;
-        let value_len = u32::try_from(e.value.len())
-            .ok()
-            .filter(|n| n & TOP_BIT == 0)?;
-        let id = id_hash(&e.key.get_at(bytes));
-        ids.push(id);
-        out.extend_from_slice(&(base + e.key.span.start as u64).to_le_bytes());
-        out.extend_from_slice(&(base + e.value.start as u64).to_le_bytes());
-        out.extend_from_slice(&(key_len | if e.key.escaped { TOP_BIT } else { 0 }).to_le_bytes());
-        out.extend_from_slice(&(value_len | if e.nonfinite { TOP_BIT } else { 0 }).to_le_bytes());
-        out.extend_from_slice(&id.to_le_bytes());
-    }
-    ids.sort_unstable();
-    if ids.windows(2).any(|w| w[0] == w[1]) {
-        return None;
+    for r in &recs {
+        out.extend_from_slice(&r.row);
     }
     header.rows = content_of(&out[rows_at..]);
     out[..HEADER].copy_from_slice(&header.fixed());
