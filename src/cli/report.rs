@@ -6,7 +6,7 @@ use crate::store::annotations::{AnnotationFile, Annotations};
 use crate::store::journal::{Action, Outcome};
 use crate::store::repair::{RepairPlan, RepairReport};
 use crate::store::trash::{DeleteReport, Listing, UndoReport};
-use crate::store::{Claims, Field, FileState, GenerationHistory, HistoryEntry};
+use crate::store::{Claims, Field, FileState, HistoryEntry};
 use crate::text::{
     age, count, duration, latent_summary, local_time, pad, sanitize, size, truncate,
 };
@@ -416,10 +416,9 @@ pub(crate) fn print_repair(
 pub(crate) fn print_stats(
     out: &mut impl Write,
     dir: &Path,
-    h: &GenerationHistory,
+    st: &crate::store::Stats,
     json: bool,
 ) -> Result<()> {
-    let st = h.stats();
     let trash = crate::store::trash::list(dir).unwrap_or_default();
     let (trash_bytes, trash_takes) = trash.totals();
     let mut models: Vec<_> = st.per_model.iter().collect();

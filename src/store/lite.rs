@@ -112,6 +112,147 @@ impl IndexText {
         c
     }
 
+    /// What [`super::GenerationHistory::stats`] says of this index (the dir
+    /// is `dir`), and the unreadable entries in file order, without keeping
+    /// the parsed entries: each is parsed, counted and dropped, on both cores
+    /// when there are many.
+    pub fn stats(&self, dir: &Path) -> (super::Stats, Vec<InvalidEntry>) {
+        /// What `newest_first` orders by, kept for the newest and the oldest.
+        type Key = (Option<i64>, String, String);
+        type View<'a> = (Option<i64>, &'a str, &'a str);
+        fn view(k: &Key) -> View<'_> {
+            (k.0, &k.1, &k.2)
+        }
+        fn first(a: View, b: View) -> std::cmp::Ordering {
+            b.0.unwrap_or(i64::MIN)
+                .cmp(&a.0.unwrap_or(i64::MIN))
+                .then_with(|| b.1.cmp(a.1))
+                .then_with(|| a.2.cmp(b.2))
+        }
+        #[derive(Default)]
+        struct Part {
+            invalid: Vec<InvalidEntry>,
+            per_model: std::collections::HashMap<String, usize>,
+            newest: Option<Key>,
+            oldest: Option<Key>,
+            /// Id, audio and thumbnail path of each readable entry.
+            files: Vec<[String; 3]>,
+        }
+        impl Part {
+            fn merge(mut self, o: Part) -> Part {
+                self.invalid.extend(o.invalid);
+                for (m, n) in o.per_model {
+                    *self.per_model.entry(m).or_default() += n;
+                }
+                if let Some(k) = o.newest {
+                    self.see_newest(k);
+                }
+                if let Some(k) = o.oldest {
+                    self.see_oldest(k);
+                }
+                self.files.extend(o.files);
+                self
+            }
+            fn see_newest(&mut self, k: Key) {
+                if self
+                    .newest
+                    .as_ref()
+                    .is_none_or(|n| first(view(&k), view(n)).is_lt())
+                {
+                    self.newest = Some(k);
+                }
+            }
+            fn see_oldest(&mut self, k: Key) {
+                if self
+                    .oldest
+                    .as_ref()
+                    .is_none_or(|o| first(view(&k), view(o)).is_gt())
+                {
+                    self.oldest = Some(k);
+                }
+            }
+        }
+        let b = self.text.as_bytes();
+        let fold = |spans: &[EntrySpan]| {
+            let mut p = Part::default();
+            for e in spans {
+                let x = match read::parse_entry_at(b, e) {
+                    Ok(x) => x,
+                    Err(bad) => {
+                        p.invalid.push(bad);
+                        continue;
+                    }
+                };
+                match p.per_model.get_mut(&*x.model_name) {
+                    Some(n) => *n += 1,
+                    None => {
+                        p.per_model.insert(x.model_name.to_string(), 1);
+                    }
+                }
+                let v = (x.time_us, x.timestamp.as_str(), x.entry_id.as_str());
+                let newer = p.newest.as_ref().is_none_or(|n| first(v, view(n)).is_lt());
+                let older = p.oldest.as_ref().is_none_or(|o| first(v, view(o)).is_gt());
+                let key = || (x.time_us, x.timestamp.clone(), x.entry_id.clone());
+                if newer {
+                    p.newest = Some(key());
+                }
+                if older {
+                    p.oldest = Some(key());
+                }
+                p.files.push([x.entry_id, x.audio_file, x.thumbnail_file]);
+            }
+            p
+        };
+        let spans = &self.scan.entries;
+        let all = if spans.len() < 50_000 {
+            fold(spans)
+        } else {
+            let (head, tail) = spans.split_at(spans.len() / 2);
+            std::thread::scope(|s| {
+                let t = s.spawn(|| fold(tail));
+                let h = fold(head);
+                h.merge(t.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
+            })
+        };
+        // The files as the full load counts them: claims of the readable
+        // entries, then each path that passes them, its directory opened once.
+        let mut claims = Claims::default();
+        for [id, audio, thumb] in &all.files {
+            claims.add(id, Some(audio), Some(thumb));
+        }
+        let sum = |files: &[[String; 3]]| -> u64 {
+            let Ok(root) = crate::fsutil::Dir::open(dir) else {
+                return 0;
+            };
+            let mut sizes = super::paths::SizeCounter::new(root);
+            files
+                .iter()
+                .flat_map(|[id, audio, thumb]| [(id, audio), (id, thumb)])
+                .filter_map(|(id, rel)| claims.check(id, rel).ok())
+                .map(|p| sizes.bytes(&p))
+                .sum()
+        };
+        // A lookup each: on both cores when there are many.
+        let total_bytes = if all.files.len() < 50_000 {
+            sum(&all.files)
+        } else {
+            let (head, tail) = all.files.split_at(all.files.len() / 2);
+            std::thread::scope(|s| {
+                let t = s.spawn(|| sum(tail));
+                sum(head) + t.join().unwrap_or_else(|p| std::panic::resume_unwind(p))
+            })
+        };
+        let stats = super::Stats {
+            count: all.files.len(),
+            invalid: all.invalid.len(),
+            total_bytes,
+            per_model: all.per_model.into_iter().collect(),
+            newest: all.newest.map(|k| k.1),
+            oldest: all.oldest.map(|k| k.1),
+        };
+        (stats, all.invalid)
+    }
+
     /// The newest `limit` entries (of `model` when given: its id or its name,
     /// ignoring case), newest first, in the same order as a full load sorts
     /// them; plus the unreadable entries met among them.
