@@ -484,7 +484,7 @@ fn run_command(cli: &Cli, command: &CliCommand) -> Result<i32> {
                 (None, None, Some(n)) => {
                     check_dir(&dir)?;
                     recover(&dir);
-                    crate::store::sidecar::newest(&dir, *n)
+                    crate::store::newest::newest(&dir, *n)
                 }
                 _ => None,
             };

@@ -8,9 +8,7 @@ use crate::fsutil::{Dir, DirLock};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-/// genhist's own directory inside a history directory (trash, annotations,
-/// work in progress). The Python tool never looks there.
-pub const GENHIST_DIR: &str = ".genhist";
+pub use super::paths::GENHIST_DIR;
 
 /// How long deleted takes stay in the trash unless configured otherwise.
 pub(crate) const DEFAULT_RETENTION: Duration = Duration::from_secs(7 * 86_400);

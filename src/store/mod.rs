@@ -16,6 +16,7 @@ pub(crate) mod error;
 pub mod journal;
 pub(crate) mod known;
 pub mod lite;
+pub mod newest;
 pub mod nonfinite;
 pub mod paths;
 pub mod pyjson;
@@ -234,7 +235,7 @@ impl GenerationHistory {
     /// [`GenerationHistory::open`] loads the rest; [`Self::loading`] says how
     /// many entries the file has meanwhile.
     pub fn open_newest(dir: &Path, n: usize) -> Result<GenerationHistory, StoreError> {
-        if let Some(s) = sidecar::newest(dir, n) {
+        if let Some(s) = newest::newest(dir, n) {
             let mut h = GenerationHistory::from_parts(dir, s.entries, s.invalid);
             h.version = s.version;
             h.stamp = s.stamp;

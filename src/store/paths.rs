@@ -15,6 +15,10 @@ use rustix::fs::FileType;
 use std::collections::{HashMap, HashSet};
 use std::hash::{Hash, Hasher};
 
+/// genhist's own directory inside a history directory (trash, annotations,
+/// work in progress). The Python tool never looks there.
+pub const GENHIST_DIR: &str = ".genhist";
+
 /// Which of an entry's two files.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Field {
@@ -91,7 +95,7 @@ impl RelPath {
         if parts.len() == 1 && last == crate::command_history::DEFAULT_FILE {
             return Err("it is genhist's command history".into());
         }
-        if parts[0] == super::GENHIST_DIR {
+        if parts[0] == GENHIST_DIR {
             return Err("it is inside .genhist/, genhist's own data".into());
         }
         if fsutil::is_temp_name(last) {

@@ -34,10 +34,9 @@
 //! the key has escapes), value length (top bit: the entry holds NaN or an
 //! infinity), id hash.
 
-use super::dir::GENHIST_DIR;
-use super::entry::{parse_timestamp_us, HistoryEntry};
+use super::entry::parse_timestamp_us;
 use super::known::id_hash;
-use super::read::{self, FileStamp, InvalidEntry};
+use super::paths::GENHIST_DIR;
 use super::scan::{EntrySpan, Str};
 use serde_json::Value;
 use std::cmp::Ordering;
@@ -49,14 +48,14 @@ use std::path::{Path, PathBuf};
 pub const SIDECAR_FILE: &str = "index.bin";
 const MAGIC: [u8; 8] = *b"GNHSIDX\0";
 const FORMAT: u32 = 1;
-const HEADER: usize = 112;
-const ROW: usize = 32;
+pub(super) const HEADER: usize = 112;
+pub(super) const ROW: usize = 32;
 /// A sidecar written less than this after the index changed is checked
 /// against the whole file.
-const RACY_NS: i64 = 2_000_000_000;
+pub(super) const RACY_NS: i64 = 2_000_000_000;
 const SAMPLE_BLOCK: u64 = 4096;
 const SAMPLE_BLOCKS: u64 = 32;
-const TOP_BIT: u32 = 1 << 31;
+pub(super) const TOP_BIT: u32 = 1 << 31;
 /// Longest `version` member kept (anything longer: no sidecar).
 const MAX_VERSION: usize = 4096;
 
@@ -71,9 +70,9 @@ pub fn path_of(dir: &Path) -> PathBuf {
 pub(crate) struct Ident {
     dev: u64,
     ino: u64,
-    size: u64,
+    pub(super) size: u64,
     mtime_ns: i64,
-    ctime_ns: i64,
+    pub(super) ctime_ns: i64,
 }
 
 impl Ident {
@@ -187,7 +186,7 @@ fn sample_of(bytes: &[u8]) -> u64 {
 }
 
 /// The sample hash of an open file of `size` bytes.
-fn sample_of_file(f: &File, size: u64) -> io::Result<u64> {
+pub(super) fn sample_of_file(f: &File, size: u64) -> io::Result<u64> {
     let mut h = Hasher::new();
     let mut buf = vec![0u8; SAMPLE_BLOCK as usize];
     for off in sample_offsets(size) {
@@ -204,7 +203,7 @@ fn content_of(bytes: &[u8]) -> u64 {
     h.finish()
 }
 
-fn content_of_file(f: &File, size: u64) -> io::Result<u64> {
+pub(super) fn content_of_file(f: &File, size: u64) -> io::Result<u64> {
     content_of_range(f, 0, size)
 }
 
@@ -222,7 +221,7 @@ fn content_of_range(f: &File, from: u64, len: u64) -> io::Result<u64> {
     Ok(h.finish())
 }
 
-fn now_ns() -> i64 {
+pub(super) fn now_ns() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_nanos().min(i64::MAX as u128) as i64)
@@ -230,21 +229,21 @@ fn now_ns() -> i64 {
 
 /// The fixed part of a sidecar.
 #[derive(Debug, Clone, PartialEq)]
-struct Header {
-    ident: Ident,
-    built_ns: i64,
-    sample: u64,
-    content: u64,
-    count: u64,
+pub(super) struct Header {
+    pub(super) ident: Ident,
+    pub(super) built_ns: i64,
+    pub(super) sample: u64,
+    pub(super) content: u64,
+    pub(super) count: u64,
     /// The `version` member's JSON text (`None`: the index has none).
-    version: Option<Vec<u8>>,
+    pub(super) version: Option<Vec<u8>>,
     /// The hash of all the rows (checked by full reads, which can afford
     /// it; the few rows a list reads are checked against the index itself).
-    rows: u64,
+    pub(super) rows: u64,
 }
 
 impl Header {
-    fn fixed(&self) -> [u8; HEADER] {
+    pub(super) fn fixed(&self) -> [u8; HEADER] {
         let mut b = [0u8; HEADER];
         b[0..8].copy_from_slice(&MAGIC);
         b[8..12].copy_from_slice(&FORMAT.to_le_bytes());
@@ -273,7 +272,7 @@ impl Header {
         h.finish()
     }
 
-    fn rows_at(&self) -> u64 {
+    pub(super) fn rows_at(&self) -> u64 {
         (HEADER + self.version.as_ref().map_or(0, Vec::len)) as u64
     }
 
@@ -323,13 +322,13 @@ impl Header {
         })
     }
 
-    fn racy(&self) -> bool {
+    pub(super) fn racy(&self) -> bool {
         self.built_ns < self.ident.ctime_ns.saturating_add(RACY_NS)
     }
 }
 
 /// Opens the sidecar of `dir` (a regular file only) with its checked header.
-fn open_sidecar(dir: &Path) -> Option<(File, Header)> {
+pub(super) fn open_sidecar(dir: &Path) -> Option<(File, Header)> {
     use std::os::unix::fs::OpenOptionsExt;
     let f = std::fs::OpenOptions::new()
         .read(true)
@@ -532,183 +531,6 @@ fn write_bytes(dir: &Path, bytes: &[u8]) -> io::Result<()> {
     tmp.commit(SIDECAR_FILE)
 }
 
-/// One row of the sidecar.
-#[derive(Debug, Clone, Copy)]
-struct Row {
-    key_start: u64,
-    value_start: u64,
-    key_len: u32,
-    key_escaped: bool,
-    value_len: u32,
-    nonfinite: bool,
-    id: u64,
-}
-
-impl Row {
-    fn decode(b: &[u8]) -> Row {
-        let u64_at = |i: usize| u64::from_le_bytes(b[i..i + 8].try_into().expect("8 bytes"));
-        let u32_at = |i: usize| u32::from_le_bytes(b[i..i + 4].try_into().expect("4 bytes"));
-        let (k, v) = (u32_at(16), u32_at(20));
-        Row {
-            key_start: u64_at(0),
-            value_start: u64_at(8),
-            key_len: k & !TOP_BIT,
-            key_escaped: k & TOP_BIT != 0,
-            value_len: v & !TOP_BIT,
-            nonfinite: v & TOP_BIT != 0,
-            id: u64_at(24),
-        }
-    }
-
-    /// Reads the row's entry from the index and checks that it is where the
-    /// row says; `None` when it is not (the sidecar is then not used).
-    fn entry(&self, index: &File, size: u64) -> Option<Result<HistoryEntry, InvalidEntry>> {
-        let from = self.key_start.checked_sub(1)?;
-        let end = self.value_start.checked_add(self.value_len as u64)?;
-        // A value is at least `{}`; the key's quotes and the colon fit between.
-        if end > size
-            || self.value_len < 2
-            || self.value_start < self.key_start + self.key_len as u64 + 1
-        {
-            return None;
-        }
-        let mut buf = vec![0u8; (end - from) as usize];
-        index.read_exact_at(&mut buf, from).ok()?;
-        let key_end = 1 + self.key_len as usize;
-        let value_at = (self.value_start - from) as usize;
-        // `"KEY"` then only a colon and spaces, then an object.
-        if buf[0] != b'"'
-            || buf[key_end] != b'"'
-            || !buf[key_end + 1..value_at]
-                .iter()
-                .all(|c| matches!(c, b':' | b' ' | b'\t' | b'\n' | b'\r'))
-            || buf[key_end + 1..value_at]
-                .iter()
-                .filter(|&&c| c == b':')
-                .count()
-                != 1
-            || buf[value_at] != b'{'
-            || buf.last() != Some(&b'}')
-        {
-            return None;
-        }
-        let span = EntrySpan {
-            key: Str {
-                span: 1..key_end,
-                escaped: self.key_escaped,
-            },
-            value: value_at..buf.len(),
-            timestamp: None,
-            model_id: None,
-            audio_file: None,
-            thumbnail_file: None,
-            time_us: None,
-            nonfinite: self.nonfinite,
-        };
-        if self.key_escaped && serde_json::from_slice::<String>(&buf[..key_end + 1]).is_err() {
-            return None;
-        }
-        if id_hash(&span.key.get_at(&buf)) != self.id {
-            return None;
-        }
-        Some(read::parse_entry_at(&buf, &span))
-    }
-}
-
-/// The newest entries of an index, read through its sidecar.
-#[derive(Debug)]
-pub struct Newest {
-    pub entries: Vec<HistoryEntry>,
-    /// Unreadable entries met among them (as a full read reports them).
-    pub invalid: Vec<InvalidEntry>,
-    /// How many entries the index has.
-    pub total: usize,
-    pub version: Option<Value>,
-    pub stamp: Option<FileStamp>,
-    pub path: PathBuf,
-}
-
-/// The newest `limit` entries of `dir`'s index, newest first, exactly as
-/// [`super::lite::IndexText::newest`] gives them, when the sidecar is
-/// current; `None` otherwise (read the index instead).
-pub fn newest(dir: &Path, limit: usize) -> Option<Newest> {
-    let index = read::locate_index(dir).ok()?;
-    let (f, stamp) = index.open().ok()??;
-    let ident = Ident::of(&f.metadata().ok()?);
-    let (side, mut h) = open_sidecar(dir)?;
-    if h.ident != ident || h.sample != sample_of_file(&f, ident.size).ok()? {
-        return None;
-    }
-    if h.racy() {
-        if h.content != content_of_file(&f, ident.size).ok()? {
-            return None;
-        }
-        remember_checked(dir, &side, &mut h);
-    }
-    let total = usize::try_from(h.count).ok()?;
-    let version = match &h.version {
-        None => None,
-        Some(t) => Some(serde_json::from_slice::<Value>(t).ok()?),
-    };
-    // As IndexText::newest: entries that fail to parse are skipped and
-    // reported, a few more than asked are looked at.
-    let mut ok = Vec::new();
-    let mut bad = Vec::new();
-    let mut taken = 0usize;
-    while ok.len() < limit && taken < total {
-        let batch = (limit - ok.len()).saturating_add(8).min(total - taken);
-        let mut rows = vec![0u8; batch * ROW];
-        side.read_exact_at(&mut rows, h.rows_at() + (taken * ROW) as u64)
-            .ok()?;
-        for r in rows.chunks_exact(ROW) {
-            match Row::decode(r).entry(&f, ident.size)? {
-                Ok(e) if ok.len() < limit => ok.push(e),
-                Ok(_) => {}
-                Err(invalid) => bad.push(invalid),
-            }
-        }
-        taken += batch;
-    }
-    // Nothing may have changed while the entries were read.
-    if Ident::of(&f.metadata().ok()?) != ident {
-        return None;
-    }
-    Some(Newest {
-        entries: ok,
-        invalid: bad,
-        total,
-        version,
-        stamp,
-        path: index.path().to_path_buf(),
-    })
-}
-
-/// A racy sidecar whose whole-file hash matched: notes that it was checked
-/// now, so the next open need not hash the file again (when the index is old
-/// enough by now).
-fn remember_checked(dir: &Path, side: &File, h: &mut Header) {
-    let now = now_ns();
-    if now < h.ident.ctime_ns.saturating_add(RACY_NS) {
-        return;
-    }
-    h.built_ns = now;
-    // In place, header only: a torn write fails the checksum next time.
-    use std::os::unix::fs::OpenOptionsExt;
-    let Ok(w) = std::fs::OpenOptions::new()
-        .write(true)
-        .custom_flags((rustix::fs::OFlags::NOFOLLOW | rustix::fs::OFlags::NONBLOCK).bits() as i32)
-        .open(path_of(dir))
-    else {
-        return;
-    };
-    let same = |a: &Metadata, b: &Metadata| a.ino() == b.ino() && a.dev() == b.dev();
-    if let (Ok(a), Ok(b)) = (w.metadata(), side.metadata()) {
-        if same(&a, &b) {
-            let _ = w.write_all_at(&h.fixed(), 0);
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -778,27 +600,5 @@ mod tests {
             ..ident
         };
         assert!(!matches(dir, &other, text.as_bytes()));
-    }
-
-    #[test]
-    fn duplicate_ids_get_no_sidecar() {
-        let t = tempfile::tempdir().unwrap();
-        let dir = t.path();
-        let e = "{\"entry_id\": \"a\", \"timestamp\": \"2026-11-20T10:00:00\"}";
-        let text = format!("{{\"entries\": {{\"a\": {e}, \"a\": {e}}}}}");
-        std::fs::write(dir.join("history.json"), &text).unwrap();
-        let t = super::super::lite::IndexText::read(dir).unwrap();
-        assert_eq!(t.len(), 2);
-        t.newest(None, Some(1));
-        assert!(!path_of(dir).exists());
-        assert!(newest(dir, 5).is_none());
-        // Without the duplicate, the same read writes one.
-        let text = format!("{{\"entries\": {{\"a\": {e}}}}}");
-        std::fs::write(dir.join("history.json"), &text).unwrap();
-        super::super::lite::IndexText::read(dir)
-            .unwrap()
-            .newest(None, Some(1));
-        assert!(path_of(dir).is_file());
-        assert_eq!(newest(dir, 5).expect("used").total, 1);
     }
 }

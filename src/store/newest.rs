@@ -1,0 +1,220 @@
+//! The newest entries of an index read through its sidecar
+//! ([`super::sidecar`]): a few rows, then only their entries, each checked
+//! against the index as it is now.
+
+use super::entry::HistoryEntry;
+use super::known::id_hash;
+use super::read::{self, FileStamp, InvalidEntry};
+use super::scan::{EntrySpan, Str};
+use super::sidecar::{
+    content_of_file, now_ns, open_sidecar, path_of, sample_of_file, Header, Ident, RACY_NS, ROW,
+    TOP_BIT,
+};
+use serde_json::Value;
+use std::fs::{File, Metadata};
+use std::os::unix::fs::{FileExt, MetadataExt};
+use std::path::{Path, PathBuf};
+
+/// One row of the sidecar.
+#[derive(Debug, Clone, Copy)]
+struct Row {
+    key_start: u64,
+    value_start: u64,
+    key_len: u32,
+    key_escaped: bool,
+    value_len: u32,
+    nonfinite: bool,
+    id: u64,
+}
+
+impl Row {
+    fn decode(b: &[u8]) -> Row {
+        let u64_at = |i: usize| u64::from_le_bytes(b[i..i + 8].try_into().expect("8 bytes"));
+        let u32_at = |i: usize| u32::from_le_bytes(b[i..i + 4].try_into().expect("4 bytes"));
+        let (k, v) = (u32_at(16), u32_at(20));
+        Row {
+            key_start: u64_at(0),
+            value_start: u64_at(8),
+            key_len: k & !TOP_BIT,
+            key_escaped: k & TOP_BIT != 0,
+            value_len: v & !TOP_BIT,
+            nonfinite: v & TOP_BIT != 0,
+            id: u64_at(24),
+        }
+    }
+
+    /// Reads the row's entry from the index and checks that it is where the
+    /// row says; `None` when it is not (the sidecar is then not used).
+    fn entry(&self, index: &File, size: u64) -> Option<Result<HistoryEntry, InvalidEntry>> {
+        let from = self.key_start.checked_sub(1)?;
+        let end = self.value_start.checked_add(self.value_len as u64)?;
+        // A value is at least `{}`; the key's quotes and the colon fit between.
+        if end > size
+            || self.value_len < 2
+            || self.value_start < self.key_start + self.key_len as u64 + 1
+        {
+            return None;
+        }
+        let mut buf = vec![0u8; (end - from) as usize];
+        index.read_exact_at(&mut buf, from).ok()?;
+        let key_end = 1 + self.key_len as usize;
+        let value_at = (self.value_start - from) as usize;
+        // `"KEY"` then only a colon and spaces, then an object.
+        if buf[0] != b'"'
+            || buf[key_end] != b'"'
+            || !buf[key_end + 1..value_at]
+                .iter()
+                .all(|c| matches!(c, b':' | b' ' | b'\t' | b'\n' | b'\r'))
+            || buf[key_end + 1..value_at]
+                .iter()
+                .filter(|&&c| c == b':')
+                .count()
+                != 1
+            || buf[value_at] != b'{'
+            || buf.last() != Some(&b'}')
+        {
+            return None;
+        }
+        let span = EntrySpan {
+            key: Str {
+                span: 1..key_end,
+                escaped: self.key_escaped,
+            },
+            value: value_at..buf.len(),
+            timestamp: None,
+            model_id: None,
+            audio_file: None,
+            thumbnail_file: None,
+            time_us: None,
+            nonfinite: self.nonfinite,
+        };
+        if self.key_escaped && serde_json::from_slice::<String>(&buf[..key_end + 1]).is_err() {
+            return None;
+        }
+        if id_hash(&span.key.get_at(&buf)) != self.id {
+            return None;
+        }
+        Some(read::parse_entry_at(&buf, &span))
+    }
+}
+
+/// The newest entries of an index, read through its sidecar.
+#[derive(Debug)]
+pub struct Newest {
+    pub entries: Vec<HistoryEntry>,
+    /// Unreadable entries met among them (as a full read reports them).
+    pub invalid: Vec<InvalidEntry>,
+    /// How many entries the index has.
+    pub total: usize,
+    pub version: Option<Value>,
+    pub stamp: Option<FileStamp>,
+    pub path: PathBuf,
+}
+
+/// The newest `limit` entries of `dir`'s index, newest first, exactly as
+/// [`super::lite::IndexText::newest`] gives them, when the sidecar is
+/// current; `None` otherwise (read the index instead).
+pub fn newest(dir: &Path, limit: usize) -> Option<Newest> {
+    let index = read::locate_index(dir).ok()?;
+    let (f, stamp) = index.open().ok()??;
+    let ident = Ident::of(&f.metadata().ok()?);
+    let (side, mut h) = open_sidecar(dir)?;
+    if h.ident != ident || h.sample != sample_of_file(&f, ident.size).ok()? {
+        return None;
+    }
+    if h.racy() {
+        if h.content != content_of_file(&f, ident.size).ok()? {
+            return None;
+        }
+        remember_checked(dir, &side, &mut h);
+    }
+    let total = usize::try_from(h.count).ok()?;
+    let version = match &h.version {
+        None => None,
+        Some(t) => Some(serde_json::from_slice::<Value>(t).ok()?),
+    };
+    // As IndexText::newest: entries that fail to parse are skipped and
+    // reported, a few more than asked are looked at.
+    let mut ok = Vec::new();
+    let mut bad = Vec::new();
+    let mut taken = 0usize;
+    while ok.len() < limit && taken < total {
+        let batch = (limit - ok.len()).saturating_add(8).min(total - taken);
+        let mut rows = vec![0u8; batch * ROW];
+        side.read_exact_at(&mut rows, h.rows_at() + (taken * ROW) as u64)
+            .ok()?;
+        for r in rows.chunks_exact(ROW) {
+            match Row::decode(r).entry(&f, ident.size)? {
+                Ok(e) if ok.len() < limit => ok.push(e),
+                Ok(_) => {}
+                Err(invalid) => bad.push(invalid),
+            }
+        }
+        taken += batch;
+    }
+    // Nothing may have changed while the entries were read.
+    if Ident::of(&f.metadata().ok()?) != ident {
+        return None;
+    }
+    Some(Newest {
+        entries: ok,
+        invalid: bad,
+        total,
+        version,
+        stamp,
+        path: index.path().to_path_buf(),
+    })
+}
+
+/// A racy sidecar whose whole-file hash matched: notes that it was checked
+/// now, so the next open need not hash the file again (when the index is old
+/// enough by now).
+fn remember_checked(dir: &Path, side: &File, h: &mut Header) {
+    let now = now_ns();
+    if now < h.ident.ctime_ns.saturating_add(RACY_NS) {
+        return;
+    }
+    h.built_ns = now;
+    // In place, header only: a torn write fails the checksum next time.
+    use std::os::unix::fs::OpenOptionsExt;
+    let Ok(w) = std::fs::OpenOptions::new()
+        .write(true)
+        .custom_flags((rustix::fs::OFlags::NOFOLLOW | rustix::fs::OFlags::NONBLOCK).bits() as i32)
+        .open(path_of(dir))
+    else {
+        return;
+    };
+    let same = |a: &Metadata, b: &Metadata| a.ino() == b.ino() && a.dev() == b.dev();
+    if let (Ok(a), Ok(b)) = (w.metadata(), side.metadata()) {
+        if same(&a, &b) {
+            let _ = w.write_all_at(&h.fixed(), 0);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn duplicate_ids_get_no_sidecar() {
+        let t = tempfile::tempdir().unwrap();
+        let dir = t.path();
+        let e = "{\"entry_id\": \"a\", \"timestamp\": \"2026-11-20T10:00:00\"}";
+        let text = format!("{{\"entries\": {{\"a\": {e}, \"a\": {e}}}}}");
+        std::fs::write(dir.join("history.json"), &text).unwrap();
+        let t = super::super::lite::IndexText::read(dir).unwrap();
+        assert_eq!(t.len(), 2);
+        t.newest(None, Some(1));
+        assert!(!path_of(dir).exists());
+        assert!(newest(dir, 5).is_none());
+        // Without the duplicate, the same read writes one.
+        let text = format!("{{\"entries\": {{\"a\": {e}}}}}");
+        std::fs::write(dir.join("history.json"), &text).unwrap();
+        super::super::lite::IndexText::read(dir)
+            .unwrap()
+            .newest(None, Some(1));
+        assert!(path_of(dir).is_file());
+        assert_eq!(newest(dir, 5).expect("used").total, 1);
+    }
+}
