@@ -294,6 +294,21 @@ fn a_corrupt_foreign_or_older_sidecar_is_rebuilt() {
             b[row + 16..row + 20].copy_from_slice(&0x7fff_ffffu32.to_le_bytes());
             std::fs::write(p, b).unwrap();
         }),
+        ("the two newest rows swapped", |p, b| {
+            let mut b = b.to_vec();
+            let row = b.len() - 32 * 40;
+            let first: Vec<u8> = b[row..row + 32].to_vec();
+            b.copy_within(row + 32..row + 64, row);
+            b[row + 32..row + 64].copy_from_slice(&first);
+            std::fs::write(p, b).unwrap();
+        }),
+        ("the oldest row copied over the newest", |p, b| {
+            let mut b = b.to_vec();
+            let row = b.len() - 32 * 40;
+            let last = b.len() - 32;
+            b.copy_within(last.., row);
+            std::fs::write(p, b).unwrap();
+        }),
         ("an older format", |p, b| {
             let mut b = b.to_vec();
             b[8..12].copy_from_slice(&0u32.to_le_bytes());

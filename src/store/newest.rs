@@ -7,8 +7,8 @@ use super::known::id_hash;
 use super::read::{self, FileStamp, InvalidEntry};
 use super::scan::{EntrySpan, Str};
 use super::sidecar::{
-    content_of_file, now_ns, open_sidecar, path_of, sample_of_file, Header, Ident, RACY_NS, ROW,
-    TOP_BIT,
+    content_of_file, keeps_ctime, now_ns, open_sidecar, path_of, sample_of_file, Header, Ident,
+    RACY_NS, ROW, TOP_BIT,
 };
 use serde_json::Value;
 use std::fs::{File, Metadata};
@@ -122,11 +122,19 @@ pub fn newest(dir: &Path, limit: usize) -> Option<Newest> {
     if h.ident != ident || h.sample != sample_of_file(&f, ident.size).ok()? {
         return None;
     }
+    // Where a change could keep the times as they were, the whole file is
+    // compared.
+    let whole = h.racy() || !keeps_ctime(&f);
+    if whole && h.content != content_of_file(&f, ident.size).ok()? {
+        return None;
+    }
     if h.racy() {
-        if h.content != content_of_file(&f, ident.size).ok()? {
-            return None;
-        }
         remember_checked(dir, &side, &mut h);
+    }
+    // Every row as written (a moved or copied row would still lead to an
+    // entry of the index).
+    if !h.rows_ok(&side) {
+        return None;
     }
     let total = usize::try_from(h.count).ok()?;
     let version = match &h.version {

@@ -324,7 +324,7 @@ impl SidecarJob {
         bytes: &[u8],
     ) -> Option<SidecarJob> {
         let ident = ident.filter(|i| !sidecar::matches(dir, i, bytes))?;
-        let (sample, content) = sidecar::hashes(bytes, &ident);
+        let (sample, content) = sidecar::hashes(bytes);
         Some(SidecarJob {
             dir: dir.to_path_buf(),
             ident,

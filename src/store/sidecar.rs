@@ -165,8 +165,11 @@ impl Hasher {
 
 /// Where the sample blocks of a file of `size` bytes start.
 fn sample_offsets(size: u64) -> Vec<u64> {
+    // A small file is sampled whole.
     if size <= SAMPLE_BLOCK * (SAMPLE_BLOCKS + 2) {
-        return vec![0];
+        return (0..size.div_ceil(SAMPLE_BLOCK))
+            .map(|i| i * SAMPLE_BLOCK)
+            .collect();
     }
     let mut v = vec![0, size - SAMPLE_BLOCK];
     let step = (size - SAMPLE_BLOCK) / (SAMPLE_BLOCKS + 1);
@@ -276,6 +279,11 @@ impl Header {
         (HEADER + self.version.as_ref().map_or(0, Vec::len)) as u64
     }
 
+    /// Whether the rows hash as the header says (every row read once).
+    pub(super) fn rows_ok(&self, f: &File) -> bool {
+        content_of_range(f, self.rows_at(), self.count * ROW as u64).ok() == Some(self.rows)
+    }
+
     /// The length of a whole sidecar with this header.
     fn file_len(&self) -> Option<u64> {
         self.count
@@ -303,6 +311,11 @@ impl Header {
             _ => return None,
         };
         if Header::check(&b[..104], version.as_deref().unwrap_or_default()) != u64_at(104) {
+            return None;
+        }
+        // An entry takes at least `"":{}` and a comma: more rows than that
+        // allows is no sidecar (and never a terabyte to hash).
+        if u64_at(80).saturating_mul(6) > u64_at(32) {
             return None;
         }
         Some(Header {
@@ -350,10 +363,13 @@ pub(crate) fn matches(dir: &Path, ident: &Ident, bytes: &[u8]) -> bool {
     let Some((f, h)) = open_sidecar(dir) else {
         return false;
     };
+    // A full read has every byte: it compares them all, so it also replaces
+    // a sidecar that a change the file's times did not show (a filesystem
+    // without a real ctime, a write through a shared mmap) left behind.
     h.ident == *ident
         && h.sample == sample_of(bytes)
-        && (!h.racy() || h.content == content_of(bytes))
-        && content_of_range(&f, h.rows_at(), h.count * ROW as u64).ok() == Some(h.rows)
+        && h.content == content_of(bytes)
+        && h.rows_ok(&f)
 }
 
 /// One part of the index text in memory: its bytes, where they start in the
@@ -374,12 +390,9 @@ pub(crate) struct Source<'a> {
     pub parts: Vec<Part<'a>>,
 }
 
-/// The hashes of the whole file in memory, for [`Source`].
-/// The whole-file hash is only needed by a sidecar that will be racy, one
-/// written within [`RACY_NS`] of the index's change (0 otherwise: never read).
-pub(crate) fn hashes(bytes: &[u8], ident: &Ident) -> (u64, u64) {
-    let racy = now_ns() < ident.ctime_ns.saturating_add(RACY_NS);
-    (sample_of(bytes), if racy { content_of(bytes) } else { 0 })
+/// The sample and whole-file hashes of the index in memory, for [`Source`].
+pub(crate) fn hashes(bytes: &[u8]) -> (u64, u64) {
+    (sample_of(bytes), content_of(bytes))
 }
 
 /// Orders entries as a full load lists them: newest first, then by
@@ -510,11 +523,29 @@ pub(crate) fn write(dir: &Path, src: &Source) {
     }
 }
 
+/// Whether the filesystem of `f` keeps a real ctime (FUSE filesystems such
+/// as sshfs, and FAT, show the mtime or nothing: a change whose mtime was put
+/// back would keep the file's identity there).
+pub(super) fn keeps_ctime(f: &File) -> bool {
+    const FUSE: i64 = 0x6573_5546;
+    const MSDOS: i64 = 0x4d44;
+    const EXFAT: i64 = 0x2011_bab0;
+    const VFAT_NTFS3: i64 = 0x7366_746e;
+    match rustix::fs::fstatfs(f) {
+        // `f_type` is not i64 on every architecture.
+        #[allow(clippy::unnecessary_cast)]
+        Ok(st) => ![FUSE, MSDOS, EXFAT, VFAT_NTFS3].contains(&(st.f_type as i64)),
+        Err(_) => false,
+    }
+}
+
 /// Writes a new sidecar beside the old one and renames it over (a killed
-/// write leaves only a temp file, which the next change sweeps).
+/// write leaves only a temp file, which the next write or change sweeps).
 fn write_bytes(dir: &Path, bytes: &[u8]) -> io::Result<()> {
     use crate::fsutil::{Dir, TempFile};
     let g = Dir::open(dir)?.sub_or_create(GENHIST_DIR)?;
+    // Killed writers' temp files (a flocked temp is a living writer's).
+    let _ = crate::fsutil::sweep_dead_temps(&g);
     if g.stat(SIDECAR_FILE)?
         .is_some_and(|st| crate::fsutil::kind(&st) != rustix::fs::FileType::RegularFile)
     {
@@ -555,6 +586,17 @@ mod tests {
     }
 
     #[test]
+    fn a_small_file_is_sampled_whole() {
+        let text = big_index();
+        let small = &text.as_bytes()[..100_000];
+        let mut changed = small.to_vec();
+        changed[70_000] ^= 1;
+        assert_ne!(sample_of(small), sample_of(&changed));
+        assert_eq!(sample_offsets(100_000).len(), 25);
+        assert_eq!(sample_offsets(0).len(), 0);
+    }
+
+    #[test]
     fn a_change_the_samples_miss_is_caught_while_the_sidecar_is_racy() {
         let t = tempfile::tempdir().unwrap();
         let dir = t.path();
@@ -583,10 +625,12 @@ mod tests {
         assert_eq!(sample_of(&changed), sample_of(text.as_bytes()));
         // Written just now, after a change just now: the whole file counts.
         assert!(!matches(dir, &ident, &changed));
-        // Long after the change, the identity guards (any write since would
-        // have moved the ctime), and only the samples are compared.
+        // Long after the change, a list compares only the samples (the
+        // identity guards: any write since would have moved the ctime)...
         let (side, mut h) = open_sidecar(dir).unwrap();
+        assert!(h.racy());
         h.built_ns = h.ident.ctime_ns + 3 * RACY_NS;
+        assert!(!h.racy());
         drop(side);
         let w = std::fs::OpenOptions::new()
             .write(true)
@@ -594,7 +638,10 @@ mod tests {
             .unwrap();
         w.write_all_at(&h.fixed(), 0).unwrap();
         assert!(matches(dir, &ident, text.as_bytes()));
-        assert!(matches(dir, &ident, &changed));
+        // ...but a full read compares every byte, so where the times did not
+        // show a change (no real ctime, a write through an mmap) the next
+        // full read still replaces the sidecar.
+        assert!(!matches(dir, &ident, &changed));
         let other = Ident {
             ctime_ns: ident.ctime_ns + 1,
             ..ident
