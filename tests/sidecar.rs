@@ -508,3 +508,24 @@ proptest! {
         prop_assert_eq!(&through[..], &whole[..limit.min(whole.len())]);
     }
 }
+
+/// A member name written with escapes is the same member to the full load
+/// and to the quick scan the first screen and `list --limit` use.
+#[test]
+fn an_escaped_timestamp_name_sorts_the_same_everywhere() {
+    let mut entries = plain(5);
+    entries.push(
+        entry_text("late", "late", Some("2026-12-01T00:00:00+00:00"), "1", "1").replacen(
+            "\"timestamp\"",
+            "\"timest\\u0061mp\"",
+            1,
+        ),
+    );
+    let (_t, d) = history(&entries);
+    let full = genhist::store::GenerationHistory::open(&d).unwrap();
+    assert_eq!(full.entries()[0].entry_id, "late");
+    assert_eq!(ids(&list(&d, Some(2))), ["late", "e004"]);
+    assert_eq!(ids(&fast(&d, 2).expect("sidecar")), ["late", "e004"]);
+    let first = genhist::store::GenerationHistory::open_newest(&d, 2).unwrap();
+    assert_eq!(first.entries()[0].entry_id, "late");
+}

@@ -654,7 +654,16 @@ impl<'a> Parser<'a> {
         let had_nonfinite = std::mem::take(&mut self.nonfinite);
         if self.peek() == Some(b'{') {
             self.object(2, |p, field| {
-                let wanted = match &b[field.span.clone()] {
+                // A name written with escapes (`"timest\u0061mp"`) is the
+                // same member to a JSON parser.
+                let unescaped;
+                let name: &[u8] = if field.escaped {
+                    unescaped = field.get_at(b);
+                    unescaped.as_bytes()
+                } else {
+                    &b[field.span.clone()]
+                };
+                let wanted = match name {
                     b"timestamp" => Some(&mut timestamp),
                     b"model_id" => Some(&mut model_id),
                     b"audio_file" => Some(&mut audio_file),
@@ -662,7 +671,7 @@ impl<'a> Parser<'a> {
                     _ => None,
                 };
                 match wanted {
-                    Some(slot) if p.peek() == Some(b'"') && !field.escaped => {
+                    Some(slot) if p.peek() == Some(b'"') => {
                         *slot = Some(p.string()?);
                         Ok(())
                     }
@@ -697,6 +706,22 @@ impl<'a> Parser<'a> {
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    #[test]
+    fn finds_entry_fields_whose_names_have_escapes() {
+        let text = r#"{"entries": {"a": {"timest\u0061mp": "2024-01-01T00:00:00+00:00", "\u006dodel_id": "m", "audio_file": "x.wav"}}}"#;
+        let s = scan(text).unwrap();
+        let e = &s.entries[0];
+        let ts = e.timestamp.as_ref().expect("the escaped name is timestamp");
+        assert_eq!(ts.get(text), "2024-01-01T00:00:00+00:00");
+        assert_eq!(
+            e.time_us,
+            super::super::entry::parse_timestamp_us(&ts.get(text))
+        );
+        assert!(e.time_us.is_some());
+        assert_eq!(e.model_id.as_ref().unwrap().get(text), "m");
+        assert_eq!(e.audio_file.as_ref().unwrap().get(text), "x.wav");
+    }
 
     #[test]
     fn finds_members_and_entry_fields() {
