@@ -162,9 +162,8 @@ fn assert_noticed(d: &Path, want: &[&str]) {
     assert_eq!(again, now);
 }
 
-#[test]
-fn an_entry_added_in_place_is_noticed() {
-    let (_t, d, mut entries) = with_sidecar();
+/// Another program adds a newer take `new1`, writing the index in place.
+fn add_newer_in_place(d: &Path, entries: &mut Vec<String>) {
     entries.push(entry_text(
         "new1",
         "new1",
@@ -172,7 +171,13 @@ fn an_entry_added_in_place_is_noticed() {
         "7",
         "1",
     ));
-    write_in_place(&d, &index_text(Some("1"), &entries));
+    write_in_place(d, &index_text(Some("1"), entries));
+}
+
+#[test]
+fn an_entry_added_in_place_is_noticed() {
+    let (_t, d, mut entries) = with_sidecar();
+    add_newer_in_place(&d, &mut entries);
     assert_noticed(&d, &["new1", "e039", "e038"]);
 }
 
@@ -390,14 +395,7 @@ fn a_fifo_or_directory_in_the_sidecars_place_is_left_alone() {
 fn a_killed_rebuild_leaves_nothing_that_is_used() {
     let (_t, d, mut entries) = with_sidecar();
     let old = std::fs::read(sidecar(&d)).unwrap();
-    entries.push(entry_text(
-        "new1",
-        "new1",
-        Some("2026-11-21T00:00:00+00:00"),
-        "7",
-        "1",
-    ));
-    write_in_place(&d, &index_text(Some("1"), &entries));
+    add_newer_in_place(&d, &mut entries);
     // Killed half-way through writing the new sidecar.
     let out = run_fault(&d, "kill@sidecar-write", &["list", "--limit", "2"]);
     assert!(was_killed(&out), "{out:?}");
