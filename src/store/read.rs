@@ -323,8 +323,11 @@ impl SidecarJob {
         ident: Option<sidecar::Ident>,
         bytes: &[u8],
     ) -> Option<SidecarJob> {
-        let ident = ident.filter(|i| !sidecar::matches(dir, i, bytes))?;
+        let ident = ident?;
         let (sample, content) = sidecar::hashes(bytes);
+        if sidecar::matches_hashes(dir, &ident, sample, content) {
+            return None;
+        }
         Some(SidecarJob {
             dir: dir.to_path_buf(),
             ident,

@@ -357,19 +357,23 @@ pub(super) fn open_sidecar(dir: &Path) -> Option<(File, Header)> {
     (h.file_len() == Some(m.len())).then_some((f, h))
 }
 
-/// Whether the sidecar of `dir` describes exactly `bytes`, the index as read
-/// with identity `ident` (checked from memory: no file is read again).
-pub(crate) fn matches(dir: &Path, ident: &Ident, bytes: &[u8]) -> bool {
+/// [`matches_hashes`] of bytes in memory.
+#[cfg(test)]
+fn matches(dir: &Path, ident: &Ident, bytes: &[u8]) -> bool {
+    let (sample, content) = hashes(bytes);
+    matches_hashes(dir, ident, sample, content)
+}
+
+/// Whether the sidecar of `dir` describes exactly the index as read, with
+/// identity `ident` and these [`hashes`] (no byte of the index is read again).
+pub(crate) fn matches_hashes(dir: &Path, ident: &Ident, sample: u64, content: u64) -> bool {
     let Some((f, h)) = open_sidecar(dir) else {
         return false;
     };
     // A full read has every byte: it compares them all, so it also replaces
     // a sidecar that a change the file's times did not show (a filesystem
     // without a real ctime, a write through a shared mmap) left behind.
-    h.ident == *ident
-        && h.sample == sample_of(bytes)
-        && h.content == content_of(bytes)
-        && h.rows_ok(&f)
+    h.ident == *ident && h.sample == sample && h.content == content && h.rows_ok(&f)
 }
 
 /// One part of the index text in memory: its bytes, where they start in the
