@@ -326,6 +326,11 @@ fn recover(dir: &Path) {
 fn open_text(dir: &Path) -> Result<IndexText> {
     check_dir(dir)?;
     recover(dir);
+    read_text(dir)
+}
+
+/// [`open_text`] once the directory is checked and recovered.
+fn read_text(dir: &Path) -> Result<IndexText> {
     let t = IndexText::read(dir)?;
     if let Some(w) = crate::store::version_warning(t.path(), t.version().as_ref(), t.exists()) {
         eprintln!("warning: {}", sanitize(&w));
@@ -479,13 +484,11 @@ fn run_command(cli: &Cli, command: &CliCommand) -> Result<i32> {
             json,
             ..
         } => {
+            check_dir(&dir)?;
+            recover(&dir);
             // The newest few, when nothing else is asked: through the sidecar.
             let fast = match (filter, model, limit) {
-                (None, None, Some(n)) => {
-                    check_dir(&dir)?;
-                    recover(&dir);
-                    crate::store::newest::newest(&dir, *n)
-                }
+                (None, None, Some(n)) => crate::store::newest::newest(&dir, *n),
                 _ => None,
             };
             if let Some(n) = fast {
@@ -498,7 +501,7 @@ fn run_command(cli: &Cli, command: &CliCommand) -> Result<i32> {
                     &mut out, &dir, &n.entries, &notes, *json, None, None, *limit,
                 );
             }
-            let t = open_text(&dir)?;
+            let t = read_text(&dir)?;
             let notes = triage::load_or_warn(&dir);
             let (list, invalid) = match filter {
                 None => t.newest(model.as_deref(), *limit),
