@@ -60,18 +60,6 @@ impl IndexText {
         })
     }
 
-    /// Writes the pending sidecar (see [`IndexText::read`]).
-    fn write_sidecar(&self, job: read::SidecarJob) {
-        job.write(
-            read::version_of(self.text.as_bytes(), &self.scan.top).as_ref(),
-            vec![super::sidecar::Part {
-                bytes: self.text.as_bytes(),
-                base: 0,
-                entries: &self.scan.entries,
-            }],
-        );
-    }
-
     pub fn len(&self) -> usize {
         self.scan.entries.len()
     }
@@ -117,24 +105,14 @@ impl IndexText {
     /// the parsed entries: each is parsed, counted and dropped, on both cores
     /// when there are many.
     pub fn stats(&self, dir: &Path) -> (super::Stats, Vec<InvalidEntry>) {
-        /// What `newest_first` orders by, kept for the newest and the oldest.
-        type Key = (Option<i64>, String, String);
-        type View<'a> = (Option<i64>, &'a str, &'a str);
-        fn view(k: &Key) -> View<'_> {
-            (k.0, &k.1, &k.2)
-        }
-        fn first(a: View, b: View) -> std::cmp::Ordering {
-            b.0.unwrap_or(i64::MIN)
-                .cmp(&a.0.unwrap_or(i64::MIN))
-                .then_with(|| b.1.cmp(a.1))
-                .then_with(|| a.2.cmp(b.2))
-        }
+        use super::newest_first;
         #[derive(Default)]
         struct Part {
             invalid: Vec<InvalidEntry>,
             per_model: std::collections::HashMap<String, usize>,
-            newest: Option<Key>,
-            oldest: Option<Key>,
+            /// The first and the last entry in the full load's order.
+            newest: Option<HistoryEntry>,
+            oldest: Option<HistoryEntry>,
             /// Id, audio and thumbnail path of each readable entry.
             files: Files,
         }
@@ -152,22 +130,22 @@ impl IndexText {
                 }
                 self
             }
-            fn see_newest(&mut self, k: Key) {
+            fn see_newest(&mut self, e: HistoryEntry) {
                 if self
                     .newest
                     .as_ref()
-                    .is_none_or(|n| first(view(&k), view(n)).is_lt())
+                    .is_none_or(|n| newest_first(&e, n).is_lt())
                 {
-                    self.newest = Some(k);
+                    self.newest = Some(e);
                 }
             }
-            fn see_oldest(&mut self, k: Key) {
+            fn see_oldest(&mut self, e: HistoryEntry) {
                 if self
                     .oldest
                     .as_ref()
-                    .is_none_or(|o| first(view(&k), view(o)).is_gt())
+                    .is_none_or(|o| newest_first(&e, o).is_gt())
                 {
-                    self.oldest = Some(k);
+                    self.oldest = Some(e);
                 }
             }
         }
@@ -192,18 +170,25 @@ impl IndexText {
                         p.per_model.insert(x.model_name.to_string(), 1);
                     }
                 }
-                let v = (x.time_us, x.timestamp.as_str(), x.entry_id.as_str());
-                let newer = p.newest.as_ref().is_none_or(|n| first(v, view(n)).is_lt());
-                let older = p.oldest.as_ref().is_none_or(|o| first(v, view(o)).is_gt());
-                let key = || (x.time_us, x.timestamp.clone(), x.entry_id.clone());
-                if newer {
-                    p.newest = Some(key());
-                }
-                if older {
-                    p.oldest = Some(key());
-                }
                 p.files
                     .push([&x.entry_id, &x.audio_file, &x.thumbnail_file]);
+                let newer = p
+                    .newest
+                    .as_ref()
+                    .is_none_or(|n| newest_first(&x, n).is_lt());
+                let older = p
+                    .oldest
+                    .as_ref()
+                    .is_none_or(|o| newest_first(&x, o).is_gt());
+                match (newer, older) {
+                    (true, true) => {
+                        p.oldest = Some(x.clone());
+                        p.newest = Some(x);
+                    }
+                    (true, false) => p.newest = Some(x),
+                    (false, true) => p.oldest = Some(x),
+                    (false, false) => {}
+                }
             }
             p
         };
@@ -230,17 +215,11 @@ impl IndexText {
         for [id, audio, thumb] in files.iter().flat_map(Files::iter) {
             claims.add(id, Some(audio), Some(thumb));
         }
-        let sum = |files: &Files| -> u64 {
-            let Ok(root) = crate::fsutil::Dir::open(dir) else {
-                return 0;
-            };
-            let mut sizes = super::paths::SizeCounter::new(root);
-            files
+        let sum = |files: &Files| {
+            let pairs = files
                 .iter()
-                .flat_map(|[id, audio, thumb]| [(id, audio), (id, thumb)])
-                .filter_map(|(id, rel)| claims.check(id, rel).ok())
-                .map(|p| sizes.bytes(&p))
-                .sum()
+                .flat_map(|[id, audio, thumb]| [(id, audio), (id, thumb)]);
+            super::paths::claimed_bytes(dir, &claims, pairs)
         };
         // A lookup each, a part on each core.
         let total_bytes = std::thread::scope(|s| {
@@ -261,8 +240,8 @@ impl IndexText {
             invalid: all.invalid.len(),
             total_bytes,
             per_model: all.per_model.into_iter().collect(),
-            newest: all.newest.map(|k| k.1),
-            oldest: all.oldest.map(|k| k.1),
+            newest: all.newest.map(|e| e.timestamp),
+            oldest: all.oldest.map(|e| e.timestamp),
         };
         (stats, all.invalid)
     }
@@ -288,7 +267,7 @@ impl IndexText {
                 s.spawn(|| {
                     let bytes = self.text.as_bytes();
                     if let Some(job) = read::SidecarJob::when_stale(&dir, Some(ident), bytes) {
-                        self.write_sidecar(job);
+                        job.write_whole(bytes, &self.scan);
                     }
                 });
                 self.select(model, limit)

@@ -390,16 +390,11 @@ impl GenerationHistory {
 
     /// Sum of the sizes of all audio and thumbnail files the index refers to.
     pub fn total_size(&self) -> u64 {
-        let Ok(root) = Dir::open(&self.dir) else {
-            return 0;
-        };
-        let mut sizes = paths::SizeCounter::new(root);
-        self.entries
-            .iter()
-            .flat_map(|e| [(e, &e.audio_file), (e, &e.thumbnail_file)])
-            .filter_map(|(e, rel)| self.claims.check(&e.entry_id, rel).ok())
-            .map(|p| sizes.bytes(&p))
-            .sum()
+        let files = self.entries.iter().flat_map(|e| {
+            let id = e.entry_id.as_str();
+            [(id, e.audio_file.as_str()), (id, e.thumbnail_file.as_str())]
+        });
+        paths::claimed_bytes(&self.dir, &self.claims, files)
     }
 
     pub fn stats(&self) -> Stats {

@@ -195,6 +195,23 @@ impl SizeCounter {
     }
 }
 
+/// The bytes of the files that `claims` lets each entry use, given as
+/// (id, path as stored) below `dir`; each directory is opened once.
+pub(crate) fn claimed_bytes<'a>(
+    dir: &std::path::Path,
+    claims: &Claims,
+    files: impl Iterator<Item = (&'a str, &'a str)>,
+) -> u64 {
+    let Ok(root) = Dir::open(dir) else {
+        return 0;
+    };
+    let mut sizes = SizeCounter::new(root);
+    files
+        .filter_map(|(id, rel)| claims.check(id, rel).ok())
+        .map(|p| sizes.bytes(&p))
+        .sum()
+}
+
 fn id_hash(id: &str) -> u64 {
     let mut h = std::collections::hash_map::DefaultHasher::new();
     id.hash(&mut h);

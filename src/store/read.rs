@@ -224,14 +224,7 @@ fn parse_typed(
     let (text, scan) = text_and_scan(path, bytes)?;
     let version = version_of(text.as_bytes(), &scan.top);
     if let Some(job) = &job {
-        job.write(
-            version.as_ref(),
-            vec![sidecar::Part {
-                bytes: text.as_bytes(),
-                base: 0,
-                entries: &scan.entries,
-            }],
-        );
+        job.write_whole(text.as_bytes(), &scan);
     }
     let mut bytes = text.into_bytes();
     let (entries, invalid, known) = parse_releasing(&mut bytes, &scan.entries);
@@ -334,6 +327,18 @@ impl SidecarJob {
             sample,
             content,
         })
+    }
+
+    /// Writes the sidecar of an index scanned in one piece.
+    pub(crate) fn write_whole(&self, bytes: &[u8], scan: &scan::Scan) {
+        self.write(
+            version_of(bytes, &scan.top).as_ref(),
+            vec![sidecar::Part {
+                bytes,
+                base: 0,
+                entries: &scan.entries,
+            }],
+        );
     }
 
     pub(crate) fn write(&self, version: Option<&Value>, parts: Vec<sidecar::Part>) {
