@@ -204,7 +204,7 @@ fn main() {
             .unwrap(),
         );
     }
-    let path_of = |e: &HistoryEntry| RelPath::parse(&e.audio_file).unwrap();
+    let path_of = |e: &HistoryEntry| RelPath::parse(&e.audio_file()).unwrap();
 
     // The A/B switch while the first take plays.
     let player = PlayerThread::spawn(DeviceOutput::default(), |_| {});

@@ -157,25 +157,23 @@ fn demo_entry(i: usize, count: usize, rng: &mut Rng, now_us: i64) -> (HistoryEnt
     } else {
         *rng.pick(&["stereo", "mid_side", "dual_mono"])
     };
-    let entry = HistoryEntry {
+    let entry = HistoryEntry::from_parts(crate::store::entry::EntryParts {
         audio_file: format!("audio/{id}.wav"),
         thumbnail_file: format!("thumbnails/{id}.png"),
         entry_id: id,
-        time_us: crate::store::entry::parse_timestamp_us(&timestamp),
         timestamp,
         model_id: model_id.into(),
         model_name: model_name.into(),
         slider_positions: sliders,
         n_components,
-        seed: Number::from(rng.next_u64() % 4_294_967_296),
+        seed: Some(Number::from(rng.next_u64() % 4_294_967_296)),
         duration_s: *rng.pick(&[1.5, 2.0, 2.5, 3.0, 4.0]),
         sample_rate: *rng.pick(&[44_100u32, 48_000]),
         stereo_mode: stereo_mode.into(),
         preset_name: (*rng.pick(&PRESETS)).into(),
         quality_score: crate::store::entry::QualityScore::from_map(&quality),
         latent_vector: None,
-        extra: Default::default(),
-    };
+    });
     (entry, kind)
 }
 
@@ -206,7 +204,7 @@ pub fn write_demo(
                         .collect(),
                 );
             }
-            let channels = if &*e.stereo_mode == "mono" { 1 } else { 2 };
+            let channels = if e.stereo_mode() == "mono" { 1 } else { 2 };
             let depth = *rng.pick(&[
                 BitDepth::Int16,
                 BitDepth::Int16,
@@ -218,12 +216,12 @@ pub fn write_demo(
                 let p = dir.join(d);
                 std::fs::create_dir_all(&p).map_err(|err| StoreError::io("create", &p, err))?;
             }
-            let wav = dir.join(&e.audio_file);
+            let wav = dir.join(&*e.audio_file());
             write_wav(&wav, &buf, depth).map_err(|err| StoreError::Audio {
                 path: wav.clone(),
                 message: crate::audio::describe_hound_error(&err),
             })?;
-            let png = dir.join(&e.thumbnail_file);
+            let png = dir.join(&*e.thumbnail_file());
             crate::thumbnail::write_thumbnail(&png, &buf)
                 .map_err(|message| StoreError::Audio { path: png, message })?;
         }

@@ -332,17 +332,17 @@ fn term_matches(
     m: Option<&crate::analysis::Measures>,
 ) -> bool {
     match t {
-        Term::Model(m) => contains_ci(&e.model_name, m) || contains_ci(&e.model_id, m),
-        Term::Preset(p) => contains_ci(&e.preset_name, p),
-        Term::Seed(s) => e.seed.to_string() == *s,
-        Term::SeedCmp(op, n) => e.seed.as_str().parse::<i128>().is_ok_and(|s| match op {
+        Term::Model(m) => contains_ci(e.model_name(), m) || contains_ci(e.model_id(), m),
+        Term::Preset(p) => contains_ci(e.preset_name(), p),
+        Term::Seed(s) => e.seed().to_string() == *s,
+        Term::SeedCmp(op, n) => e.seed().as_str().parse::<i128>().is_ok_and(|s| match op {
             Cmp::Gt => s > *n,
             Cmp::Lt => s < *n,
             Cmp::Ge => s >= *n,
             Cmp::Le => s <= *n,
             Cmp::Eq => s == *n,
         }),
-        Term::Stereo(s) => e.stereo_mode.to_lowercase() == *s,
+        Term::Stereo(s) => e.stereo_mode().to_lowercase() == *s,
         Term::Duration(op, v) => op.holds(e.duration_s, *v),
         Term::Quality { key, op, value } => {
             quality_value(e, key).is_some_and(|q| op.holds(q, *value))
@@ -362,7 +362,7 @@ fn term_matches(
 
 /// A quality score by dotted key (`spectral.centroid_hz`), as a number.
 pub fn quality_value(e: &HistoryEntry, key: &str) -> Option<f64> {
-    crate::store::scan::number_at(e.quality_score.raw(), key)
+    crate::store::scan::number_at(&e.quality_score.raw(), key)
 }
 
 /// A quality score by dotted key as the list shows it (`-` when absent).
@@ -418,11 +418,11 @@ pub(crate) fn search_matches(
     query_lower: &str,
 ) -> bool {
     query_lower.is_empty()
-        || contains_ci(&e.model_name, query_lower)
-        || contains_ci(&e.model_id, query_lower)
-        || contains_ci(&e.preset_name, query_lower)
+        || contains_ci(e.model_name(), query_lower)
+        || contains_ci(e.model_id(), query_lower)
+        || contains_ci(e.preset_name(), query_lower)
         || contains_ci(&e.entry_id, query_lower)
-        || e.seed.as_str().contains(query_lower)
+        || e.seed().as_str().contains(query_lower)
         || ann.is_some_and(|a| {
             a.tags.iter().any(|t| contains_ci(t, query_lower)) || contains_ci(&a.note, query_lower)
         })
@@ -553,12 +553,12 @@ impl Sort {
             // Longest, largest and best first; missing values last.
             SortKey::Duration => Key::Num(-e.duration_s),
             SortKey::Seed => e
-                .seed
+                .seed()
                 .as_str()
                 .parse::<f64>()
                 .map(Key::Num)
                 .unwrap_or(Key::None),
-            SortKey::Model => Key::Text(e.model_name.to_lowercase()),
+            SortKey::Model => Key::Text(e.model_name().to_lowercase()),
             SortKey::Rating => match notes.get(&e.entry_id).map(|a| a.rating) {
                 Some(r) if r > 0 => Key::Num(-(r as f64)),
                 _ => Key::None,
@@ -705,7 +705,7 @@ mod tests {
             let mut v: Vec<&HistoryEntry> = store.iter().collect();
             Sort::parse(s).unwrap().apply(&mut v, Facts::notes(&none));
             v.iter()
-                .map(|e| e.seed.to_string())
+                .map(|e| e.seed().to_string())
                 .collect::<Vec<_>>()
                 .join(",")
         };

@@ -85,8 +85,8 @@ fn parameter_distance(a: &HistoryEntry, b: &HistoryEntry) -> f64 {
         (total / n as f64 / 6.0).min(1.0)
     };
     PARAMETER_BASE
-        + 8.0 * differ(a.model_id != b.model_id)
+        + 8.0 * differ(a.model_id() != b.model_id())
         + 2.0 * sliders
         + 0.5 * differ(a.n_components != b.n_components)
-        + 0.25 * differ(a.preset_name != b.preset_name)
+        + 0.25 * differ(a.preset_name() != b.preset_name())
 }

@@ -102,7 +102,7 @@ fn after_the_switch_the_device_gets_take_b_from_where_a_was() {
         let (id, dir, path) = (
             e.entry_id.clone(),
             dir.clone(),
-            RelPath::parse(&e.audio_file).unwrap(),
+            RelPath::parse(&e.audio_file()).unwrap(),
         );
         if switch {
             PlayerCmd::Switch {

@@ -250,7 +250,7 @@ fn list_of_a_large_index_matches_the_full_load_order() {
         .success();
     assert!(fs::metadata(d.join("history.json")).unwrap().len() > 4 << 20);
     let h = genhist::store::GenerationHistory::open(&d).unwrap();
-    let model = h.entries()[17].model_id.to_string();
+    let model = h.entries()[17].model_id().to_string();
     for (args, model) in [
         (vec![], None),
         (vec!["--model", model.as_str()], Some(model.as_str())),
@@ -663,10 +663,10 @@ fn demo_writes_distinct_playable_takes() {
         .success();
     let h = genhist::store::GenerationHistory::open(&d).unwrap();
     assert_eq!(h.count(), 12);
-    let models: std::collections::HashSet<_> = h.entries().iter().map(|e| &e.model_id).collect();
+    let models: std::collections::HashSet<_> = h.entries().iter().map(|e| e.model_id()).collect();
     assert!(models.len() >= 3);
-    assert!(h.entries().iter().any(|e| &*e.stereo_mode == "mono"));
-    assert!(h.entries().iter().any(|e| &*e.stereo_mode != "mono"));
+    assert!(h.entries().iter().any(|e| e.stereo_mode() == "mono"));
+    assert!(h.entries().iter().any(|e| e.stereo_mode() != "mono"));
     assert!(h.entries().iter().any(|e| e.latent_vector.is_some()));
     let mut envelopes = std::collections::HashSet::new();
     for e in h.entries() {

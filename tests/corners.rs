@@ -570,7 +570,7 @@ fn a_large_wav_is_added_in_bounded_memory() {
     assert!(kib < 64 * 1024, "add peaked at {} MiB", kib / 1024);
     // The waveform of that take, read as the browser's worker reads it.
     let h = genhist::store::GenerationHistory::open(&d).unwrap();
-    let e = h.entries().iter().find(|e| &*e.model_id == "big").unwrap();
+    let e = h.entries().iter().find(|e| e.model_id() == "big").unwrap();
     assert!((e.duration_s - (data as f64 / 4.0 / 48_000.0)).abs() < 1e-3);
     // Its analysis (loudness, true peak, spectrum, peaks) streams too.
     let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_genhist"));

@@ -21,7 +21,7 @@ fn app_over(dir: &std::path::Path) -> App {
     let root = genhist::fsutil::Dir::open(dir).unwrap();
     let entries: Vec<_> = app.store.entries().to_vec();
     for e in entries {
-        let rel = genhist::store::paths::RelPath::parse(&e.audio_file).map_err(|x| x.to_string());
+        let rel = genhist::store::paths::RelPath::parse(&e.audio_file()).map_err(|x| x.to_string());
         let state = match genhist::ui::workers::peaks::read_peaks(&root, &rel) {
             Ok(p) => PeakState::Ready(Arc::new(p)),
             Err(f) => PeakState::Failed(f),

@@ -512,7 +512,7 @@ pub fn measured(dir: &Path, entries: &[crate::store::HistoryEntry]) -> super::Me
     entries
         .iter()
         .filter_map(|e| {
-            let key = key_of(&root, &e.audio_file)?;
+            let key = key_of(&root, &e.audio_file())?;
             Some((e.entry_id.clone(), c.measures(&e.entry_id, key)?))
         })
         .collect()

@@ -61,7 +61,7 @@ pub(crate) fn measure_all(
     let mut out: Vec<Option<Result<Measures, String>>> = Vec::with_capacity(entries.len());
     let mut todo = Vec::new();
     for (i, e) in entries.iter().enumerate() {
-        match cache::key_of(&root, &e.audio_file) {
+        match cache::key_of(&root, &e.audio_file()) {
             None => out.push(Some(Err(missing(&root, e)))),
             Some(key) => match lock().measures(&e.entry_id, key) {
                 Some(m) => out.push(Some(Ok(m))),
@@ -106,7 +106,7 @@ pub(crate) fn measure_all(
 }
 
 fn measure_one(root: &Dir, e: &HistoryEntry) -> Result<(Measures, crate::peaks::Peaks), String> {
-    let p = crate::store::paths::RelPath::parse(&e.audio_file)?;
+    let p = crate::store::paths::RelPath::parse(&e.audio_file())?;
     let (parent, name, _) = crate::export::open_source(root, &p)?;
     let f = parent.open_regular(&name).map_err(|e| e.to_string())?;
     std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
@@ -121,7 +121,7 @@ fn measure_one(root: &Dir, e: &HistoryEntry) -> Result<(Measures, crate::peaks::
 }
 
 fn missing(root: &Dir, e: &HistoryEntry) -> String {
-    match crate::store::paths::RelPath::parse(&e.audio_file) {
+    match crate::store::paths::RelPath::parse(&e.audio_file()) {
         Err(why) => why,
         Ok(p) => match crate::export::open_source(root, &p) {
             Err(why) => why,
@@ -221,7 +221,7 @@ pub(super) fn run(out: &mut impl Write, dir: &Path, t: &IndexText, a: &AnalyzeAr
 pub(super) fn spectrogram(dir: &Path, t: &IndexText, a: &SpectrogramArgs) -> Result<()> {
     let e = t.find(&a.id)?;
     let root = Dir::open(dir)?;
-    let p = crate::store::paths::RelPath::parse(&e.audio_file).map_err(anyhow::Error::msg)?;
+    let p = crate::store::paths::RelPath::parse(&e.audio_file()).map_err(anyhow::Error::msg)?;
     let (parent, name, _) = crate::export::open_source(&root, &p).map_err(anyhow::Error::msg)?;
     let f = parent.open_regular(&name)?;
     let mut w = crate::wav::open_file(f).map_err(anyhow::Error::msg)?;

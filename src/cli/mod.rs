@@ -640,11 +640,11 @@ fn run_command(cli: &Cli, command: &CliCommand) -> Result<i32> {
                         out,
                         "would delete {}  {}",
                         sanitize(&e.entry_id),
-                        sanitize(&e.model_name)
+                        sanitize(e.model_name())
                     )?;
                     for (field, rel) in [
-                        (Field::Audio, &e.audio_file),
-                        (Field::Thumbnail, &e.thumbnail_file),
+                        (Field::Audio, &e.audio_file()),
+                        (Field::Thumbnail, &e.thumbnail_file()),
                     ] {
                         let what = if *permanent {
                             "remove"

@@ -78,14 +78,14 @@ pub(crate) fn print_table(
             out,
             "{}  {:<16}  {:>8}  {}  {}  {:>12}  {:>7}  {:>6}  {}  {keep}",
             pad(&s(e.short_id()), 8),
-            local_time(e.time_us, &e.timestamp),
+            local_time(e.time_us, &e.timestamp()),
             age(e.time_us, now),
-            pad(&truncate(&s(&e.model_name), 22), 22),
-            pad(&truncate(&s(&e.preset_name), 12), 12),
-            truncate(&e.seed.to_string(), 12),
+            pad(&truncate(&s(e.model_name()), 22), 22),
+            pad(&truncate(&s(e.preset_name()), 12), 12),
+            truncate(&e.seed().to_string(), 12),
             duration(e.duration_s),
             e.sample_rate,
-            pad(&s(&e.stereo_mode), 9)
+            pad(&s(e.stereo_mode()), 9)
         )?;
     }
     Ok(())
@@ -131,12 +131,12 @@ pub(crate) fn print_entry(
     writeln!(
         out,
         "timestamp:        {}  ({}, {})",
-        s(&e.timestamp),
-        local_time(e.time_us, &e.timestamp),
+        s(&e.timestamp()),
+        local_time(e.time_us, &e.timestamp()),
         age(e.time_us, now)
     )?;
-    writeln!(out, "model_id:         {}", s(&e.model_id))?;
-    writeln!(out, "model_name:       {}", s(&e.model_name))?;
+    writeln!(out, "model_id:         {}", s(e.model_id()))?;
+    writeln!(out, "model_name:       {}", s(e.model_name()))?;
     writeln!(
         out,
         "slider_positions: {}",
@@ -145,24 +145,24 @@ pub(crate) fn print_entry(
             .map_or("null".into(), |v| format!("{v:?}"))
     )?;
     writeln!(out, "n_components:     {}", e.n_components)?;
-    writeln!(out, "seed:             {}", e.seed)?;
+    writeln!(out, "seed:             {}", e.seed())?;
     writeln!(
         out,
         "duration_s:       {}",
         crate::store::pyjson::float_repr(e.duration_s)
     )?;
     writeln!(out, "sample_rate:      {}", e.sample_rate)?;
-    writeln!(out, "stereo_mode:      {}", s(&e.stereo_mode))?;
-    writeln!(out, "preset_name:      {}", s(&e.preset_name))?;
+    writeln!(out, "stereo_mode:      {}", s(e.stereo_mode()))?;
+    writeln!(out, "preset_name:      {}", s(e.preset_name()))?;
     writeln!(
         out,
         "audio_file:       {}",
-        describe_file(dir, claims, &e.entry_id, &e.audio_file)
+        describe_file(dir, claims, &e.entry_id, &e.audio_file())
     )?;
     writeln!(
         out,
         "thumbnail_file:   {}",
-        describe_file(dir, claims, &e.entry_id, &e.thumbnail_file)
+        describe_file(dir, claims, &e.entry_id, &e.thumbnail_file())
     )?;
     let q = crate::store::pyjson::to_compact(&Value::Object(e.quality_score.map()));
     writeln!(out, "quality_score:    {}", s(&q))?;
@@ -344,7 +344,7 @@ pub(crate) fn print_trash(out: &mut impl Write, listing: &Listing) -> Result<()>
         )?;
         for e in m.entries.iter().take(10) {
             let name = crate::store::read::entry_from_text(e.id.clone(), e.text.as_bytes(), true)
-                .map(|x| x.model_name)
+                .map(|x| x.model_name().to_string())
                 .unwrap_or_default();
             let mark = if e.restored { " (restored)" } else { "" };
             writeln!(out, "  {}  {}{mark}", s(&e.id), s(&name))?;

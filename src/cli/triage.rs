@@ -85,7 +85,7 @@ pub(super) fn purge(
                 out,
                 "would move to the trash: {}  {}",
                 sanitize(&e.entry_id),
-                sanitize(&e.model_name)
+                sanitize(e.model_name())
             )?;
         }
         writeln!(
@@ -169,8 +169,11 @@ pub(super) fn similar(
 ) -> Result<()> {
     let reference = std::sync::Arc::new(t.find(id)?);
     let (entries, _) = t.newest(None, None);
-    let entries: Vec<std::sync::Arc<HistoryEntry>> =
-        entries.into_iter().map(std::sync::Arc::new).collect();
+    // Not `into_iter().map().collect()`, which would keep the entries'
+    // allocation for the pointers.
+    let mut shared: Vec<std::sync::Arc<HistoryEntry>> = Vec::with_capacity(entries.len());
+    shared.extend(entries.into_iter().map(std::sync::Arc::new));
+    let entries = shared;
     let r = crate::similar::Reference::new(reference.clone());
     let ranked: Vec<_> = r
         .rank(&entries)
@@ -198,8 +201,8 @@ pub(super) fn similar(
             out,
             "{d:>8.4}  {:<8}  {}  {}",
             sanitize(e.short_id()),
-            crate::text::pad(&crate::text::truncate(&sanitize(&e.model_name), 22), 22),
-            sanitize(&e.preset_name)
+            crate::text::pad(&crate::text::truncate(&sanitize(e.model_name()), 22), 22),
+            sanitize(e.preset_name())
         )?;
     }
     Ok(())

@@ -300,14 +300,14 @@ pub fn export(
     for (t, stem) in takes.iter().zip(&stems) {
         jobs.push(Job {
             take: t,
-            source: t.entry.audio_file.clone(),
+            source: t.entry.audio_file().into_owned(),
             file: format!("{stem}.wav"),
             wav: true,
         });
         if opts.png {
             jobs.push(Job {
                 take: t,
-                source: t.entry.thumbnail_file.clone(),
+                source: t.entry.thumbnail_file().into_owned(),
                 file: format!("{stem}.png"),
                 wav: false,
             });
@@ -594,7 +594,7 @@ fn copy(
                     .format("%Y-%m-%d")
                     .to_string()
             })
-            .unwrap_or_else(|| e.timestamp.get(..10).unwrap_or_default().to_string());
+            .unwrap_or_else(|| e.timestamp().get(..10).unwrap_or_default().to_string());
         let stem = file.strip_suffix(".wav").unwrap_or(file).to_string();
         let info = riff::Info::new(stem, &Value::Object(job.take.json.clone()), created);
         riff::copy_with_info(&mut src, tmp.file(), &info)

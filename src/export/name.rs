@@ -152,14 +152,14 @@ fn field(name: &str, t: &NameOf<'_>) -> String {
         .and_then(chrono::DateTime::from_timestamp_micros)
         .map(|u| u.with_timezone(&chrono::Local));
     match name {
-        "model" => e.model_name.to_string(),
-        "model_id" => e.model_id.to_string(),
-        "preset" => e.preset_name.to_string(),
-        "seed" => e.seed.to_string(),
+        "model" => e.model_name().to_string(),
+        "model_id" => e.model_id().to_string(),
+        "preset" => e.preset_name().to_string(),
+        "seed" => e.seed().to_string(),
         "rating" => t.annotation.rating.to_string(),
         "tags" => t.annotation.tags.join("+"),
         "date" => local.map_or_else(
-            || e.timestamp.get(..10).unwrap_or_default().to_string(),
+            || e.timestamp().get(..10).unwrap_or_default().to_string(),
             |l| l.format("%Y-%m-%d").to_string(),
         ),
         "time" => local.map_or_else(String::new, |l| l.format("%H%M%S").to_string()),

@@ -129,29 +129,25 @@ fn add_marked(
     }
 
     let timestamp = new.timestamp.unwrap_or_else(super::now_iso);
-    let entry = HistoryEntry {
+    let entry = HistoryEntry::from_parts(entry::EntryParts {
         entry_id: id.to_string(),
-        time_us: entry::parse_timestamp_us(&timestamp),
         timestamp,
-        model_id: entry::shared(&new.model_id),
-        model_name: entry::shared(&new.model_name),
+        model_id: new.model_id,
+        model_name: new.model_name,
         slider_positions: new.slider_positions,
         n_components: new.n_components,
-        seed: new.seed.unwrap_or_else(|| serde_json::Number::from(0)),
+        seed: new.seed,
         duration_s: round_to(frames as f64 / rate as f64, 6),
         sample_rate: rate,
-        stereo_mode: entry::shared(new.stereo_mode.as_deref().unwrap_or(if channels == 1 {
-            "mono"
-        } else {
-            "stereo"
-        })),
-        preset_name: entry::shared(new.preset_name.as_deref().unwrap_or("custom")),
+        stereo_mode: new
+            .stereo_mode
+            .unwrap_or_else(|| if channels == 1 { "mono" } else { "stereo" }.to_string()),
+        preset_name: new.preset_name.unwrap_or_else(|| "custom".to_string()),
         audio_file: format!("audio/{wav}"),
         thumbnail_file: format!("thumbnails/{png}"),
         quality_score: entry::QualityScore::from_map(&new.quality_score),
         latent_vector: new.latent_vector,
-        extra: Default::default(),
-    };
+    });
     let mut plan = Plan {
         append: vec![(id.to_string(), entry_text(&entry))],
         ..Plan::default()

@@ -53,13 +53,25 @@ pub(crate) fn check_seed_fields(fields: &Map<String, Value>) -> Result<(), Strin
 }
 
 /// An entry's `quality_score`: arbitrary nested JSON, parsed when asked for.
+///
+/// Held in two parts, as a million takes have only a few shapes of scores:
+/// the shape (the JSON text without whitespace, each value left out),
+/// shared by every entry with the same keys, and this entry's values (their
+/// JSON text, each ended by a NUL, which JSON text never holds). A few dozen
+/// bytes a take instead of the whole indented text.
 #[derive(Debug, Clone)]
-pub struct QualityScore(Box<RawValue>);
+pub struct QualityScore {
+    shape: Shared,
+    values: Box<str>,
+}
+
+/// Where a value was left out of a shape.
+const HOLE: u8 = b'#';
 
 impl QualityScore {
     /// The scores as a JSON object (empty when stored as something else).
     pub fn map(&self) -> Map<String, Value> {
-        match serde_json::from_str(self.0.get()) {
+        match serde_json::from_str(&self.raw()) {
             Ok(Value::Object(m)) => m,
             _ => Map::new(),
         }
@@ -67,11 +79,89 @@ impl QualityScore {
 
     pub(crate) fn from_map(m: &Map<String, Value>) -> QualityScore {
         let text = serde_json::to_string(m).unwrap_or_else(|_| "{}".into());
-        QualityScore(RawValue::from_string(text).unwrap_or_else(|_| empty_raw()))
+        QualityScore::from_json(&text)
     }
 
-    pub fn raw(&self) -> &str {
-        self.0.get()
+    /// Splits valid JSON text into its shape and values.
+    fn from_json(text: &str) -> QualityScore {
+        let b = text.as_bytes();
+        let mut shape = Vec::with_capacity(b.len());
+        let mut values = String::new();
+        let mut i = 0;
+        while i < b.len() {
+            let c = b[i];
+            match c {
+                b' ' | b'\t' | b'\n' | b'\r' => i += 1,
+                b'{' | b'}' | b'[' | b']' | b',' | b':' => {
+                    shape.push(c);
+                    i += 1;
+                }
+                _ => {
+                    let start = i;
+                    if c == b'"' {
+                        i += 1;
+                        while i < b.len() && b[i] != b'"' {
+                            i += if b[i] == b'\\' { 2 } else { 1 };
+                        }
+                        i = (i + 1).min(b.len());
+                    } else {
+                        while i < b.len() && !b" \t\n\r{}[],:\"".contains(&b[i]) {
+                            i += 1;
+                        }
+                    }
+                    let mut j = i;
+                    while j < b.len() && b" \t\n\r".contains(&b[j]) {
+                        j += 1;
+                    }
+                    if c == b'"' && b.get(j) == Some(&b':') {
+                        // A key: part of the shape.
+                        shape.extend_from_slice(&b[start..i]);
+                    } else {
+                        shape.push(HOLE);
+                        values.push_str(&text[start..i]);
+                        values.push('\0');
+                    }
+                }
+            }
+        }
+        let shape = String::from_utf8(shape).unwrap_or_else(|_| "{}".into());
+        QualityScore {
+            shape: shared(&shape),
+            values: values.into_boxed_str(),
+        }
+    }
+
+    /// The scores' JSON text (without whitespace).
+    pub fn raw(&self) -> String {
+        let s = self.shape.as_bytes();
+        let mut out = String::with_capacity(s.len() + self.values.len());
+        let mut values = self.values.split('\0');
+        let mut i = 0;
+        while i < s.len() {
+            match s[i] {
+                b'"' => {
+                    let start = i;
+                    i += 1;
+                    while i < s.len() && s[i] != b'"' {
+                        i += if s[i] == b'\\' { 2 } else { 1 };
+                    }
+                    i = (i + 1).min(s.len());
+                    out.push_str(&self.shape[start..i]);
+                }
+                HOLE => {
+                    out.push_str(values.next().unwrap_or("null"));
+                    i += 1;
+                }
+                _ => {
+                    let start = i;
+                    while i < s.len() && !matches!(s[i], b'"' | HOLE) {
+                        i += 1;
+                    }
+                    out.push_str(&self.shape[start..i]);
+                }
+            }
+        }
+        out
     }
 }
 
@@ -99,13 +189,12 @@ pub(crate) fn leaves(v: &Value) -> Vec<(String, &Value)> {
     out
 }
 
-fn empty_raw() -> Box<RawValue> {
-    RawValue::from_string("{}".into()).expect("valid JSON")
-}
-
 impl Default for QualityScore {
     fn default() -> QualityScore {
-        QualityScore(empty_raw())
+        QualityScore {
+            shape: shared("{}"),
+            values: Box::default(),
+        }
     }
 }
 
@@ -182,24 +271,134 @@ impl From<Map<String, Value>> for Extra {
     }
 }
 
+/// The fields of a new entry, as plain values ([`HistoryEntry::from_parts`]).
+#[derive(Debug, Clone, Default)]
+pub(crate) struct EntryParts {
+    pub entry_id: String,
+    pub timestamp: String,
+    pub model_id: String,
+    pub model_name: String,
+    pub slider_positions: Option<Vec<i64>>,
+    pub n_components: i64,
+    pub seed: Option<Number>,
+    pub duration_s: f64,
+    pub sample_rate: u32,
+    pub stereo_mode: String,
+    pub preset_name: String,
+    pub audio_file: String,
+    pub thumbnail_file: String,
+    pub quality_score: QualityScore,
+    pub latent_vector: Option<Vec<f64>>,
+}
+
+/// The four texts many entries share, held once for all of them.
+#[derive(Debug, PartialEq, Eq, Hash)]
+struct Names {
+    model_id: Box<str>,
+    model_name: Box<str>,
+    stereo_mode: Box<str>,
+    preset_name: Box<str>,
+}
+
+thread_local! {
+    /// Name sets already seen by this thread's parsing, by their hash.
+    static NAMES: std::cell::RefCell<std::collections::HashMap<u64, Vec<std::sync::Arc<Names>>>> =
+        Default::default();
+}
+
+/// The shared set of these four names (kept for at most a few thousand
+/// distinct sets, so a history with new names in every entry costs no more
+/// than one set each).
+fn names(
+    model_id: &str,
+    model_name: &str,
+    stereo_mode: &str,
+    preset_name: &str,
+) -> std::sync::Arc<Names> {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    (model_id, model_name, stereo_mode, preset_name).hash(&mut h);
+    let key = h.finish();
+    NAMES.with(|map| {
+        let mut map = map.borrow_mut();
+        let same = |n: &Names| {
+            &*n.model_id == model_id
+                && &*n.model_name == model_name
+                && &*n.stereo_mode == stereo_mode
+                && &*n.preset_name == preset_name
+        };
+        if let Some(n) = map.get(&key).and_then(|v| v.iter().find(|n| same(n))) {
+            return n.clone();
+        }
+        let n = std::sync::Arc::new(Names {
+            model_id: model_id.into(),
+            model_name: model_name.into(),
+            stereo_mode: stereo_mode.into(),
+            preset_name: preset_name.into(),
+        });
+        if map.len() < 4096 {
+            map.entry(key).or_default().push(n.clone());
+        }
+        n
+    })
+}
+
+/// A seed: an integer as most are, else its JSON number text (Python's
+/// integers have no bound; a float is possible too).
+#[derive(Debug, Clone, PartialEq)]
+enum Seed {
+    Int(i64),
+    Text(Box<str>),
+}
+
+impl Seed {
+    fn new(n: &Number) -> Seed {
+        let text = n.as_str();
+        match text.parse::<i64>() {
+            Ok(i) if i.to_string() == text => Seed::Int(i),
+            _ => Seed::Text(text.into()),
+        }
+    }
+}
+
+/// An entry's `audio_file` and `thumbnail_file` when they are not the
+/// default ones (`audio/<id>.wav`, `thumbnails/<id>.png`).
+#[derive(Debug, Clone, PartialEq)]
+struct Files {
+    audio: String,
+    thumbnail: String,
+}
+
+const AUDIO_DEFAULT: (&str, &str) = ("audio/", ".wav");
+const THUMBNAIL_DEFAULT: (&str, &str) = ("thumbnails/", ".png");
+
+fn is_default_file(id: &str, (dir, ext): (&str, &str), rel: &str) -> bool {
+    rel.len() == dir.len() + id.len() + ext.len()
+        && rel.starts_with(dir)
+        && rel.ends_with(ext)
+        && &rel[dir.len()..dir.len() + id.len()] == id
+}
+
 /// A parameter snapshot of one generation, as stored in `history.json`.
+///
+/// Held compactly (a million of them stay in memory): texts that are the
+/// default for the id (file paths) or follow from another field (a
+/// timestamp as Python writes it) are not stored, names shared by many
+/// entries are held once; the accessors give them back exactly as stored.
 #[derive(Debug, Clone, PartialEq)]
 pub struct HistoryEntry {
     pub entry_id: String,
-    /// ISO 8601 text exactly as stored.
-    pub timestamp: String,
-    pub model_id: Shared,
-    pub model_name: Shared,
+    /// The stored text when it is not what [`format_timestamp_us`] makes
+    /// of `time_us`.
+    timestamp: Option<Box<str>>,
+    names: std::sync::Arc<Names>,
     pub slider_positions: Option<Vec<i64>>,
     pub n_components: i64,
-    /// Kept as a JSON number so Python's unbounded integers survive.
-    pub seed: Number,
+    seed: Seed,
     pub duration_s: f64,
     pub sample_rate: u32,
-    pub stereo_mode: Shared,
-    pub preset_name: Shared,
-    pub audio_file: String,
-    pub thumbnail_file: String,
+    /// `None` when both paths are the default ones.
+    files: Option<Box<Files>>,
     /// Kept as its JSON text; most screens never look inside.
     pub quality_score: QualityScore,
     pub latent_vector: Option<Vec<f64>>,
@@ -210,16 +409,148 @@ pub struct HistoryEntry {
 }
 
 impl HistoryEntry {
+    /// An entry of these fields (the timestamp's `time_us` parsed here).
+    pub(crate) fn from_parts(p: EntryParts) -> HistoryEntry {
+        let time_us = parse_timestamp_us(&p.timestamp);
+        let mut e = HistoryEntry {
+            timestamp: None,
+            names: names(&p.model_id, &p.model_name, &p.stereo_mode, &p.preset_name),
+            slider_positions: p.slider_positions,
+            n_components: p.n_components,
+            seed: Seed::new(&p.seed.unwrap_or_else(|| Number::from(0))),
+            duration_s: p.duration_s,
+            sample_rate: p.sample_rate,
+            files: None,
+            quality_score: p.quality_score,
+            latent_vector: p.latent_vector,
+            extra: Extra::default(),
+            time_us,
+            entry_id: p.entry_id,
+        };
+        e.set_timestamp(&p.timestamp);
+        e.set_files(p.audio_file, p.thumbnail_file);
+        e
+    }
+
+    fn set_timestamp(&mut self, text: &str) {
+        let derived = self
+            .time_us
+            .and_then(format_timestamp_us)
+            .is_some_and(|t| t == text);
+        self.timestamp = (!derived).then(|| text.into());
+    }
+
+    fn set_files(&mut self, audio: String, thumbnail: String) {
+        let id = &self.entry_id;
+        self.files = (!(is_default_file(id, AUDIO_DEFAULT, &audio)
+            && is_default_file(id, THUMBNAIL_DEFAULT, &thumbnail)))
+        .then(|| Box::new(Files { audio, thumbnail }));
+    }
+
+    /// ISO 8601 text exactly as stored.
+    pub fn timestamp(&self) -> Cow<'_, str> {
+        match &self.timestamp {
+            Some(t) => Cow::Borrowed(t),
+            None => Cow::Owned(
+                self.time_us
+                    .and_then(format_timestamp_us)
+                    .unwrap_or_default(),
+            ),
+        }
+    }
+
+    /// The order of two entries' timestamp texts (without making either
+    /// when both follow from their times).
+    pub(crate) fn timestamp_cmp(&self, other: &HistoryEntry) -> std::cmp::Ordering {
+        match (&self.timestamp, &other.timestamp) {
+            (None, None) => self.time_us.cmp(&other.time_us),
+            _ => self.timestamp().cmp(&other.timestamp()),
+        }
+    }
+
+    pub fn model_id(&self) -> &str {
+        &self.names.model_id
+    }
+
+    pub fn model_name(&self) -> &str {
+        &self.names.model_name
+    }
+
+    pub fn stereo_mode(&self) -> &str {
+        &self.names.stereo_mode
+    }
+
+    pub fn preset_name(&self) -> &str {
+        &self.names.preset_name
+    }
+
+    /// Kept as a JSON number so Python's unbounded integers survive.
+    pub fn seed(&self) -> Number {
+        match &self.seed {
+            Seed::Int(i) => Number::from(*i),
+            Seed::Text(t) => serde_json::from_str(t).unwrap_or_else(|_| Number::from(0)),
+        }
+    }
+
+    /// The seed's JSON number text.
+    pub fn seed_text(&self) -> Cow<'_, str> {
+        match &self.seed {
+            Seed::Int(i) => Cow::Owned(i.to_string()),
+            Seed::Text(t) => Cow::Borrowed(t),
+        }
+    }
+
+    pub fn audio_file(&self) -> Cow<'_, str> {
+        match &self.files {
+            Some(f) => Cow::Borrowed(&f.audio),
+            None => Cow::Owned(format!(
+                "{}{}{}",
+                AUDIO_DEFAULT.0, self.entry_id, AUDIO_DEFAULT.1
+            )),
+        }
+    }
+
+    pub fn thumbnail_file(&self) -> Cow<'_, str> {
+        match &self.files {
+            Some(f) => Cow::Borrowed(&f.thumbnail),
+            None => Cow::Owned(format!(
+                "{}{}{}",
+                THUMBNAIL_DEFAULT.0, self.entry_id, THUMBNAIL_DEFAULT.1
+            )),
+        }
+    }
+
+    /// The entry's audio and thumbnail paths when they are not both the
+    /// default ones.
+    pub(crate) fn custom_files(&self) -> Option<(&str, &str)> {
+        self.files
+            .as_deref()
+            .map(|f| (f.audio.as_str(), f.thumbnail.as_str()))
+    }
+
+    /// Points the entry's audio file elsewhere (tests of the path rules).
+    #[doc(hidden)]
+    pub fn set_audio_file(&mut self, rel: &str) {
+        let thumbnail = self.thumbnail_file().into_owned();
+        self.set_files(rel.to_string(), thumbnail);
+    }
+
     /// The JSON object the Python tool would write for this entry (known fields in
     /// dataclass order, then the unknown ones).
     pub(crate) fn to_json(&self) -> Value {
         let mut m = Map::new();
         m.insert("entry_id".into(), Value::String(self.entry_id.clone()));
-        m.insert("timestamp".into(), Value::String(self.timestamp.clone()));
-        m.insert("model_id".into(), Value::String(self.model_id.to_string()));
+        m.insert(
+            "timestamp".into(),
+            Value::String(self.timestamp().into_owned()),
+        );
+        m.insert(
+            "model_id".into(),
+            Value::String(self.model_id().to_string()),
+        );
         m.insert(
             "model_name".into(),
-            Value::String(self.model_name.to_string()),
+            Value::String(self.model_name().to_string()),
         );
         m.insert(
             "slider_positions".into(),
@@ -229,21 +560,24 @@ impl HistoryEntry {
             },
         );
         m.insert("n_components".into(), Value::from(self.n_components));
-        m.insert("seed".into(), Value::Number(self.seed.clone()));
+        m.insert("seed".into(), Value::Number(self.seed()));
         m.insert("duration_s".into(), float_value(self.duration_s));
         m.insert("sample_rate".into(), Value::from(self.sample_rate));
         m.insert(
             "stereo_mode".into(),
-            Value::String(self.stereo_mode.to_string()),
+            Value::String(self.stereo_mode().to_string()),
         );
         m.insert(
             "preset_name".into(),
-            Value::String(self.preset_name.to_string()),
+            Value::String(self.preset_name().to_string()),
         );
-        m.insert("audio_file".into(), Value::String(self.audio_file.clone()));
+        m.insert(
+            "audio_file".into(),
+            Value::String(self.audio_file().into_owned()),
+        );
         m.insert(
             "thumbnail_file".into(),
-            Value::String(self.thumbnail_file.clone()),
+            Value::String(self.thumbnail_file().into_owned()),
         );
         m.insert(
             "quality_score".into(),
@@ -335,6 +669,35 @@ pub(crate) fn parse_timestamp_us(s: &str) -> Option<i64> {
     chrono::DateTime::parse_from_str(s, "%Y-%m-%d %H:%M:%S%.f%:z")
         .ok()
         .map(|d| d.timestamp_micros())
+}
+
+/// `time_us` as Python's `isoformat()` writes a UTC time
+/// (`2024-05-01T10:00:00.123456+00:00`, no fraction when it is zero);
+/// `None` outside the years 1 to 9999.
+pub(crate) fn format_timestamp_us(time_us: i64) -> Option<String> {
+    let secs = time_us.div_euclid(1_000_000);
+    let micros = time_us.rem_euclid(1_000_000);
+    let days = secs.div_euclid(86_400);
+    let sod = secs.rem_euclid(86_400);
+    // Civil date from days since 1970-01-01 (H. Hinnant's algorithm).
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    if !(1..=9999).contains(&y) {
+        return None;
+    }
+    let (h, mi, s) = (sod / 3600, sod / 60 % 60, sod % 60);
+    Some(if micros == 0 {
+        format!("{y:04}-{m:02}-{d:02}T{h:02}:{mi:02}:{s:02}+00:00")
+    } else {
+        format!("{y:04}-{m:02}-{d:02}T{h:02}:{mi:02}:{s:02}.{micros:06}+00:00")
+    })
 }
 
 /// The common shapes (`2024-05-01T10:00:00[.ffffff][+02:00|Z]`) without chrono's
@@ -459,10 +822,8 @@ impl<'de> Visitor<'de> for EntryVisitor {
             match key.as_ref() {
                 "entry_id" => entry_id = Some(map.next_value::<String>()?),
                 "timestamp" => timestamp = Some(map.next_value::<String>()?),
-                "model_id" => model_id = Some(shared(map.next_value::<Field<'de>>()?.0.as_ref())),
-                "model_name" => {
-                    model_name = Some(shared(map.next_value::<Field<'de>>()?.0.as_ref()))
-                }
+                "model_id" => model_id = Some(map.next_value::<Field<'de>>()?.0),
+                "model_name" => model_name = Some(map.next_value::<Field<'de>>()?.0),
                 "slider_positions" => {
                     slider_positions = Some(map.next_value::<Option<Vec<i64>>>()?)
                 }
@@ -470,17 +831,13 @@ impl<'de> Visitor<'de> for EntryVisitor {
                 "seed" => seed = Some(map.next_value::<Number>()?),
                 "duration_s" => duration_s = Some(map.next_value::<PyF64>()?.0),
                 "sample_rate" => sample_rate = Some(map.next_value::<u32>()?),
-                "stereo_mode" => {
-                    stereo_mode = Some(shared(map.next_value::<Field<'de>>()?.0.as_ref()))
-                }
-                "preset_name" => {
-                    preset_name = Some(shared(map.next_value::<Field<'de>>()?.0.as_ref()))
-                }
+                "stereo_mode" => stereo_mode = Some(map.next_value::<Field<'de>>()?.0),
+                "preset_name" => preset_name = Some(map.next_value::<Field<'de>>()?.0),
                 "audio_file" => audio_file = Some(map.next_value::<String>()?),
                 "thumbnail_file" => thumbnail_file = Some(map.next_value::<String>()?),
                 "quality_score" => {
                     let raw: Option<Box<RawValue>> = map.next_value()?;
-                    quality_score = Some(raw.map(QualityScore));
+                    quality_score = Some(raw.map(|r| QualityScore::from_json(r.get())));
                 }
                 "latent_vector" => {
                     let v = map.next_value::<Option<Vec<PyF64>>>()?;
@@ -494,25 +851,34 @@ impl<'de> Visitor<'de> for EntryVisitor {
         }
         let timestamp = timestamp.ok_or_else(|| missing("timestamp"))?;
         let time_us = parse_timestamp_us(&timestamp);
-        Ok(HistoryEntry {
+        let model_id = model_id.ok_or_else(|| missing("model_id"))?;
+        let model_name = model_name.ok_or_else(|| missing("model_name"))?;
+        let mut e = HistoryEntry {
             entry_id: entry_id.ok_or_else(|| missing("entry_id"))?,
-            timestamp,
-            model_id: model_id.ok_or_else(|| missing("model_id"))?,
-            model_name: model_name.ok_or_else(|| missing("model_name"))?,
+            timestamp: None,
+            names: names(
+                &model_id,
+                &model_name,
+                stereo_mode.as_deref().unwrap_or("mono"),
+                preset_name.as_deref().unwrap_or("custom"),
+            ),
             slider_positions: slider_positions.unwrap_or(None),
             n_components: n_components.unwrap_or(0),
-            seed: seed.unwrap_or_else(|| Number::from(0)),
+            seed: Seed::new(&seed.unwrap_or_else(|| Number::from(0))),
             duration_s: duration_s.unwrap_or(0.0),
             sample_rate: sample_rate.unwrap_or(0),
-            stereo_mode: stereo_mode.unwrap_or_else(|| shared("mono")),
-            preset_name: preset_name.unwrap_or_else(|| shared("custom")),
-            audio_file: audio_file.ok_or_else(|| missing("audio_file"))?,
-            thumbnail_file: thumbnail_file.unwrap_or_default(),
+            files: None,
             quality_score: quality_score.flatten().unwrap_or_default(),
             latent_vector: latent_vector.unwrap_or(None),
             extra: extra.into(),
             time_us,
-        })
+        };
+        e.set_timestamp(&timestamp);
+        e.set_files(
+            audio_file.ok_or_else(|| missing("audio_file"))?,
+            thumbnail_file.unwrap_or_default(),
+        );
+        Ok(e)
     }
 }
 
@@ -572,6 +938,142 @@ mod tests {
             } else {
                 prop_assert_eq!(chrono_us(&t), None, "{}", t);
             }
+        }
+    }
+
+    /// An entry's JSON text with these field values.
+    fn entry_text(
+        id: &str,
+        ts: &str,
+        seed: &str,
+        audio: &str,
+        thumb: &str,
+        quality: &str,
+    ) -> String {
+        format!(
+            r#"{{"entry_id": {id:?}, "timestamp": {ts:?}, "model_id": "m", "model_name": "M",
+            "slider_positions": [1, -2], "n_components": 2, "seed": {seed}, "duration_s": 1.5,
+            "sample_rate": 48000, "stereo_mode": "mono", "preset_name": "custom",
+            "audio_file": {audio:?}, "thumbnail_file": {thumb:?}, "quality_score": {quality},
+            "latent_vector": null}}"#
+        )
+    }
+
+    #[test]
+    fn compact_fields_give_back_the_stored_text() {
+        let id = "ade0290e-390e-45f4-ba05-3427d9d4ac43";
+        let cases = [
+            // Defaults: nothing stored but the id.
+            (
+                "2026-12-06T14:57:09.455570+00:00",
+                "437719112",
+                "audio/ID.wav",
+                "thumbnails/ID.png",
+            ),
+            (
+                "2026-12-06T14:57:09+00:00",
+                "-5",
+                "audio/ID.wav",
+                "thumbnails/ID.png",
+            ),
+            // Stored as they are.
+            (
+                "2026-12-06T14:57:09.455570Z",
+                "123456789012345678901234567890",
+                "audio/x.wav",
+                "thumbnails/ID.png",
+            ),
+            (
+                "2026-12-06T16:57:09.455570+02:00",
+                "2.5",
+                "audio/ID.wav",
+                "",
+            ),
+            (
+                "2026-12-06 14:57:09",
+                "18446744073709551615",
+                "audio/ID.wav.wav",
+                "thumbnails/ID.PNG",
+            ),
+            ("not a time", "0", "audio//ID.wav", "thumbnails/ID.png"),
+            (
+                "2026-12-06T14:57:09.000000+00:00",
+                "9223372036854775808",
+                "audio/ID.wav",
+                "thumbnails/ID.png",
+            ),
+        ];
+        for (ts, seed, audio, thumb) in cases {
+            let (audio, thumb) = (audio.replace("ID", id), thumb.replace("ID", id));
+            let text = entry_text(
+                id,
+                ts,
+                seed,
+                &audio,
+                &thumb,
+                r#"{"a": {"b": [1, "x:\"}"]}, "c": true}"#,
+            );
+            let e: HistoryEntry = serde_json::from_str(&text).unwrap();
+            assert_eq!(e.timestamp(), ts);
+            assert_eq!(e.seed_text(), seed);
+            assert_eq!(e.seed().as_str(), seed);
+            assert_eq!(e.audio_file(), audio);
+            assert_eq!(e.thumbnail_file(), thumb);
+            assert_eq!(e.quality_score.raw(), r#"{"a":{"b":[1,"x:\"}"]},"c":true}"#);
+            let back: HistoryEntry = serde_json::from_value(e.to_json()).unwrap();
+            assert_eq!(back, e, "{ts} {seed} {audio} {thumb}");
+        }
+    }
+
+    #[test]
+    fn names_are_shared_and_kept_apart() {
+        let a = names("m", "M", "mono", "custom");
+        let b = names("m", "M", "mono", "custom");
+        let c = names("m", "M", "mono", "warm");
+        assert!(std::sync::Arc::ptr_eq(&a, &b));
+        assert_eq!(c.preset_name.as_ref(), "warm");
+        assert!(!std::sync::Arc::ptr_eq(&a, &c));
+    }
+
+    fn json_leaf() -> impl Strategy<Value = Value> {
+        prop_oneof![
+            Just(Value::Null),
+            any::<bool>().prop_map(Value::Bool),
+            any::<i64>().prop_map(Value::from),
+            (-1e12f64..1e12).prop_map(|f| serde_json::json!(f)),
+            "[ -~]{0,8}|\\PC{0,4}".prop_map(Value::String),
+        ]
+    }
+
+    proptest! {
+        #[test]
+        fn quality_scores_come_back_exactly(v in json_leaf().prop_recursive(3, 24, 4, |inner| prop_oneof![
+            prop::collection::vec(inner.clone(), 0..4).prop_map(Value::Array),
+            prop::collection::vec(("[ -~]{0,6}", inner), 0..4)
+                .prop_map(|kv| Value::Object(kv.into_iter().collect())),
+        ])) {
+            let m = match v { Value::Object(m) => m, other => {
+                let mut m = Map::new();
+                m.insert("v".into(), other);
+                m
+            }};
+            let pretty = serde_json::to_string_pretty(&m).unwrap();
+            let q = QualityScore::from_json(&pretty);
+            prop_assert_eq!(q.raw(), serde_json::to_string(&m).unwrap());
+            prop_assert_eq!(q.map(), m);
+        }
+
+        #[test]
+        fn times_format_as_python_writes_them(us in -62_135_596_800_000_000i64..253_402_300_799_999_999) {
+            let t = format_timestamp_us(us).unwrap();
+            let dt = chrono::DateTime::from_timestamp_micros(us).unwrap();
+            let python = if us.rem_euclid(1_000_000) == 0 {
+                dt.format("%Y-%m-%dT%H:%M:%S+00:00").to_string()
+            } else {
+                dt.format("%Y-%m-%dT%H:%M:%S%.6f+00:00").to_string()
+            };
+            prop_assert_eq!(&t, &python);
+            prop_assert_eq!(parse_timestamp_us(&t), Some(us));
         }
     }
 }

@@ -164,14 +164,14 @@ impl IndexText {
                         continue;
                     }
                 };
-                match p.per_model.get_mut(&*x.model_name) {
+                match p.per_model.get_mut(x.model_name()) {
                     Some(n) => *n += 1,
                     None => {
-                        p.per_model.insert(x.model_name.to_string(), 1);
+                        p.per_model.insert(x.model_name().to_string(), 1);
                     }
                 }
                 p.files
-                    .push([&x.entry_id, &x.audio_file, &x.thumbnail_file]);
+                    .push([&x.entry_id, &x.audio_file(), &x.thumbnail_file()]);
                 let newer = p
                     .newest
                     .as_ref()
@@ -240,8 +240,8 @@ impl IndexText {
             invalid: all.invalid.len(),
             total_bytes,
             per_model: all.per_model.into_iter().collect(),
-            newest: all.newest.map(|e| e.timestamp),
-            oldest: all.oldest.map(|e| e.timestamp),
+            newest: all.newest.map(|e| e.timestamp().into_owned()),
+            oldest: all.oldest.map(|e| e.timestamp().into_owned()),
         };
         (stats, all.invalid)
     }
@@ -293,8 +293,8 @@ impl IndexText {
                     e.model_id.as_ref().is_some_and(|s| s.is(text, m))
                         || self.parse_entry(e).is_ok_and(|x| {
                             let lower = model_lower.as_deref().unwrap_or_default();
-                            x.model_id.to_lowercase() == lower
-                                || x.model_name.to_lowercase() == lower
+                            x.model_id().to_lowercase() == lower
+                                || x.model_name().to_lowercase() == lower
                         })
                 }
             })

@@ -253,6 +253,11 @@ impl Claims {
         }
     }
 
+    /// Records an entry whose two paths are the default ones.
+    pub(crate) fn add_default(&mut self, id: &str) {
+        self.keys.insert(id_hash(id));
+    }
+
     /// Forgets an entry recorded by [`Claims::add`] (with the same paths).
     pub fn remove(&mut self, id: &str, audio: Option<&str>, thumbnail: Option<&str>) {
         let h = id_hash(id);

@@ -73,8 +73,8 @@ impl<'a> Context<'a> {
         self.store
             .entries()
             .iter()
-            .map(|e| e.model_name.clone())
-            .collect::<BTreeSet<std::sync::Arc<str>>>()
+            .map(|e| e.model_name())
+            .collect::<BTreeSet<&str>>()
             .into_iter()
             .map(|s| s.to_string())
             .collect()
@@ -84,8 +84,8 @@ impl<'a> Context<'a> {
         self.store
             .entries()
             .iter()
-            .map(|e| e.preset_name.clone())
-            .collect::<BTreeSet<std::sync::Arc<str>>>()
+            .map(|e| e.preset_name())
+            .collect::<BTreeSet<&str>>()
             .into_iter()
             .map(|s| s.to_string())
             .collect()

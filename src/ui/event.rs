@@ -58,7 +58,7 @@ impl AnalyzeJob {
     pub fn of(store: &GenerationHistory, e: &std::sync::Arc<crate::store::HistoryEntry>) -> Self {
         AnalyzeJob {
             entry: e.clone(),
-            refused: store.claims().check(&e.entry_id, &e.audio_file).err(),
+            refused: store.claims().check(&e.entry_id, &e.audio_file()).err(),
         }
     }
 
@@ -70,7 +70,7 @@ impl AnalyzeJob {
     pub fn audio(&self) -> Result<crate::store::paths::RelPath, String> {
         match &self.refused {
             Some(why) => Err(why.clone()),
-            None => crate::store::paths::RelPath::parse(&self.entry.audio_file),
+            None => crate::store::paths::RelPath::parse(&self.entry.audio_file()),
         }
     }
 }

@@ -134,7 +134,7 @@ impl App {
             .filter(|e| !self.analysis.spectra.contains_key(&e.entry_id))
             .map(|e| SpectrumJob {
                 id: e.entry_id.clone(),
-                audio: self.checked_path(e, &e.audio_file),
+                audio: self.checked_path(e, &e.audio_file()),
                 cols: SPECTRUM_COLS,
                 rows: SPECTRUM_ROWS,
             })

@@ -228,7 +228,7 @@ impl App {
                 let mut fx = vec![self.gain_effect(c)];
                 let e = c.heard_take().clone();
                 if playing {
-                    match self.checked_path(&e, &e.audio_file) {
+                    match self.checked_path(&e, &e.audio_file()) {
                         Ok(path) => fx.push(Effect::Player(PlayerCmd::Switch {
                             id: e.entry_id.clone(),
                             dir: self.store.dir().to_path_buf(),

@@ -109,7 +109,7 @@ impl App {
         let Some(e) = self.store.get_exact(id).cloned() else {
             return vec![];
         };
-        match self.checked_path(&e, &e.audio_file) {
+        match self.checked_path(&e, &e.audio_file()) {
             Ok(path) => vec![Effect::Player(PlayerCmd::Open {
                 id: e.entry_id.clone(),
                 dir: self.store.dir().to_path_buf(),
@@ -120,7 +120,7 @@ impl App {
                 self.error(format!(
                     "cannot play {}: audio_file '{}': {why}",
                     e.short_id(),
-                    e.audio_file
+                    e.audio_file()
                 ));
                 vec![]
             }
@@ -195,8 +195,8 @@ impl App {
         let claims = self.store.claims();
         let job = |e: &HistoryEntry, thumbnail: bool| PeakJob {
             id: e.entry_id.clone(),
-            audio: claims.check(&e.entry_id, &e.audio_file),
-            thumbnail: thumbnail.then(|| claims.check(&e.entry_id, &e.thumbnail_file)),
+            audio: claims.check(&e.entry_id, &e.audio_file()),
+            thumbnail: thumbnail.then(|| claims.check(&e.entry_id, &e.thumbnail_file())),
         };
         let peaks = &self.waves.peaks;
         let mut jobs: Vec<PeakJob> = Vec::new();

@@ -82,12 +82,12 @@ impl App {
     fn stats_lines(&self) -> Vec<String> {
         let mut per_model: HashMap<&str, usize> = HashMap::new();
         for e in self.store.entries() {
-            *per_model.entry(&e.model_name).or_insert(0) += 1;
+            *per_model.entry(e.model_name()).or_insert(0) += 1;
         }
         let mut models: Vec<(&str, usize)> = per_model.into_iter().collect();
         models.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
         let when = |e: Option<&std::sync::Arc<crate::store::HistoryEntry>>| {
-            e.map(|e| crate::text::zoned_time(e.time_us, &e.timestamp, self.time_zone))
+            e.map(|e| crate::text::zoned_time(e.time_us, &e.timestamp(), self.time_zone))
                 .unwrap_or_default()
         };
         let z = &self.sizes;

@@ -74,7 +74,7 @@ pub(super) fn draw_compare(f: &mut Frame, app: &App, c: &Compare, r: ratatui::la
             if i == c.heard { "▶" } else { " " },
             ["A", "B"][i],
             sanitize(e.short_id()),
-            sanitize(&e.model_name),
+            sanitize(e.model_name()),
             duration(e.duration_s),
             app.triage
                 .notes

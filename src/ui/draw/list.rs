@@ -218,13 +218,13 @@ pub(super) fn draw_list(f: &mut Frame, app: &App, area: Rect, now: DateTime<Utc>
             "{}{} {} ",
             pad(&truncate(&sanitize(e.short_id()), 8), 8),
             when,
-            pad(&truncate(&sanitize(&e.model_name), model_w), model_w),
+            pad(&truncate(&sanitize(e.model_name()), model_w), model_w),
         );
         if tier > 0 {
             text.push_str(&format!(
                 "{} {:>10} ",
-                pad(&truncate(&sanitize(&e.preset_name), preset_w), preset_w),
-                truncate(&e.seed.to_string(), 10)
+                pad(&truncate(&sanitize(e.preset_name()), preset_w), preset_w),
+                truncate(&e.seed().to_string(), 10)
             ));
         }
         // The extra columns, each in its own style.

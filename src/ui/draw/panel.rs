@@ -73,7 +73,7 @@ pub(super) fn draw_panel(f: &mut Frame, app: &App, area: Rect, now: DateTime<Utc
         kv(
             app,
             "model",
-            format!("{} ({})", sanitize(&e.model_name), sanitize(&e.model_id)),
+            format!("{} ({})", sanitize(e.model_name()), sanitize(e.model_id())),
             w,
         ),
         kv(app, "id", sanitize(&e.entry_id).into_owned(), w),
@@ -82,12 +82,12 @@ pub(super) fn draw_panel(f: &mut Frame, app: &App, area: Rect, now: DateTime<Utc
             "time",
             format!(
                 "{}  {}",
-                zoned_time(e.time_us, &e.timestamp, app.time_zone),
+                zoned_time(e.time_us, &e.timestamp(), app.time_zone),
                 age(e.time_us, now)
             ),
             w,
         ),
-        kv(app, "seed", e.seed.to_string(), w),
+        kv(app, "seed", e.seed().to_string(), w),
         kv(
             app,
             "audio",
@@ -95,7 +95,7 @@ pub(super) fn draw_panel(f: &mut Frame, app: &App, area: Rect, now: DateTime<Utc
                 "{}  {} Hz  {}",
                 duration(e.duration_s),
                 e.sample_rate,
-                sanitize(&e.stereo_mode)
+                sanitize(e.stereo_mode())
             ),
             w,
         ),
@@ -104,7 +104,7 @@ pub(super) fn draw_panel(f: &mut Frame, app: &App, area: Rect, now: DateTime<Utc
             "preset",
             format!(
                 "{}   n_components {}",
-                sanitize(&e.preset_name),
+                sanitize(e.preset_name()),
                 e.n_components
             ),
             w,
@@ -164,14 +164,14 @@ pub(super) fn draw_panel(f: &mut Frame, app: &App, area: Rect, now: DateTime<Utc
     lines.extend(file_lines(
         app,
         "wav",
-        &e.audio_file,
+        &e.audio_file(),
         files.map(|f| &f.0),
         w,
     ));
     lines.extend(file_lines(
         app,
         "png",
-        &e.thumbnail_file,
+        &e.thumbnail_file(),
         files.map(|f| &f.1),
         w,
     ));

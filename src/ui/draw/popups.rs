@@ -72,10 +72,10 @@ pub(super) fn draw_confirm(f: &mut Frame, app: &App, c: &Confirm) {
             for id in ids.iter().take(6) {
                 if let Some(e) = app.store.get_exact(id) {
                     lines.push(Line::from(truncate(
-                        &format!("  {}  {}", sanitize(e.short_id()), sanitize(&e.model_name)),
+                        &format!("  {}  {}", sanitize(e.short_id()), sanitize(e.model_name())),
                         inner_w,
                     )));
-                    for rel in [&e.audio_file, &e.thumbnail_file] {
+                    for rel in [&e.audio_file(), &e.thumbnail_file()] {
                         lines.push(Line::from(Span::styled(
                             truncate(&format!("     {}", sanitize(rel)), inner_w),
                             t.label(),
@@ -107,7 +107,7 @@ pub(super) fn draw_confirm(f: &mut Frame, app: &App, c: &Confirm) {
             for id in ids.iter().take(6) {
                 if let Some(e) = app.store.get_exact(id) {
                     lines.push(Line::from(truncate(
-                        &format!("  {}  {}", sanitize(e.short_id()), sanitize(&e.model_name)),
+                        &format!("  {}  {}", sanitize(e.short_id()), sanitize(e.model_name())),
                         inner_w,
                     )));
                 }

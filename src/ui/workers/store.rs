@@ -70,15 +70,9 @@ impl State {
         match GenerationHistory::open(self.hd.path()) {
             Ok(mut h) => {
                 self.known = h.take_known().unwrap_or_default();
-                // The files' paths, to count their sizes once the list is shown.
-                let paths: Vec<(u64, [String; 2])> = h
-                    .entries()
-                    .iter()
-                    .map(|e| {
-                        let id = id_hash(&e.entry_id);
-                        (id, [e.audio_file.clone(), e.thumbnail_file.clone()])
-                    })
-                    .collect();
+                // The entries (shared, not copied), to count their files'
+                // sizes once the list is shown.
+                let entries = h.shared_entries();
                 let analyze = h.entries().iter().map(|e| AnalyzeJob::of(&h, e)).collect();
                 self.send(StoreEvent::Loaded(Ok(Box::new(Loaded {
                     history: h,
@@ -87,9 +81,12 @@ impl State {
                 crate::sys::release_freed_memory();
                 if let Ok(root) = Dir::open(self.hd.path()) {
                     let mut sizes = SizeCounter::new(root);
-                    self.sizes = paths
-                        .into_iter()
-                        .map(|(id, files)| (id, files_bytes(&mut sizes, &files)))
+                    self.sizes = entries
+                        .iter()
+                        .map(|e| {
+                            let files = [e.audio_file(), e.thumbnail_file()];
+                            (id_hash(&e.entry_id), files_bytes(&mut sizes, &files))
+                        })
                         .collect();
                 }
                 crate::sys::release_freed_memory();
@@ -111,7 +108,7 @@ impl State {
             if let Ok(root) = Dir::open(self.hd.path()) {
                 let mut sizes = SizeCounter::new(root);
                 for e in d.upserts.iter().flatten() {
-                    let bytes = files_bytes(&mut sizes, &[&e.audio_file, &e.thumbnail_file]);
+                    let bytes = files_bytes(&mut sizes, &[&e.audio_file(), &e.thumbnail_file()]);
                     self.sizes.insert(id_hash(&e.entry_id), bytes);
                 }
             }
