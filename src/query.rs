@@ -362,7 +362,7 @@ fn term_matches(
 
 /// A quality score by dotted key (`spectral.centroid_hz`), as a number.
 pub fn quality_value(e: &HistoryEntry, key: &str) -> Option<f64> {
-    crate::store::scan::number_at(&e.quality_score.raw(), key)
+    e.quality_score.number_at(key)
 }
 
 /// A quality score by dotted key as the list shows it (`-` when absent).

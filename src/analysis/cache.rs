@@ -513,7 +513,7 @@ pub fn measured(dir: &Path, entries: &[crate::store::HistoryEntry]) -> super::Me
         .iter()
         .filter_map(|e| {
             let key = key_of(&root, &e.audio_file())?;
-            Some((e.entry_id.clone(), c.measures(&e.entry_id, key)?))
+            Some((&e.entry_id, c.measures(&e.entry_id, key)?))
         })
         .collect()
 }

@@ -51,7 +51,7 @@ pub struct Measures {
 }
 
 /// The measures of the takes measured so far, by take id.
-pub type Measured = std::collections::HashMap<String, Measures>;
+pub type Measured = crate::store::ById<Measures>;
 
 /// What filters and sorts read besides a take's stored fields: its
 /// annotations and its measures.
@@ -61,7 +61,7 @@ pub struct Facts<'a> {
     pub measures: &'a Measured,
 }
 
-static NO_MEASURES: std::sync::LazyLock<Measured> = std::sync::LazyLock::new(Measured::new);
+static NO_MEASURES: std::sync::LazyLock<Measured> = std::sync::LazyLock::new(Measured::default);
 
 impl<'a> Facts<'a> {
     /// Annotations only (no take measured).

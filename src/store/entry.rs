@@ -65,6 +65,16 @@ pub struct QualityScore {
     values: Box<str>,
 }
 
+/// A shape (held, so its address stays its own) and which value each
+/// dotted key asked for names.
+type ShapeHoles = (Shared, std::collections::HashMap<String, Option<usize>>);
+
+thread_local! {
+    /// For each shape (by address, the shape held), which value a dotted key names.
+    static HOLES: std::cell::RefCell<std::collections::HashMap<usize, ShapeHoles>> =
+        Default::default();
+}
+
 /// Where a value was left out of a shape.
 const HOLE: u8 = b'#';
 
@@ -129,6 +139,53 @@ impl QualityScore {
             shape: shared(&shape),
             values: values.into_boxed_str(),
         }
+    }
+
+    /// The number at a dotted key (`spectral.centroid_hz`), as
+    /// [`super::scan::number_at`] reads it from the text, without making
+    /// the text: which value it is follows from the shape alone, and is
+    /// kept for each shape.
+    pub(crate) fn number_at(&self, key: &str) -> Option<f64> {
+        let hole = HOLES.with(|c| {
+            let mut c = c.borrow_mut();
+            let ptr = std::sync::Arc::as_ptr(&self.shape) as *const u8 as usize;
+            if c.len() > 256 {
+                c.clear();
+            }
+            // The shape is kept alive by the cache, so its address is not
+            // reused while it is a key.
+            let (_, keys) = c
+                .entry(ptr)
+                .or_insert_with(|| (self.shape.clone(), Default::default()));
+            if let Some(h) = keys.get(key) {
+                return *h;
+            }
+            // The shape with each hole numbered: the number found is the hole.
+            let mut probe = String::with_capacity(self.shape.len() * 2);
+            let mut n = 0usize;
+            let mut in_str = false;
+            let mut esc = false;
+            for ch in self.shape.chars() {
+                if in_str {
+                    in_str = ch != '"' || esc;
+                    esc = ch == '\\' && !esc;
+                    probe.push(ch);
+                } else if ch == '#' {
+                    probe.push_str(&n.to_string());
+                    n += 1;
+                } else {
+                    in_str = ch == '"';
+                    esc = false;
+                    probe.push(ch);
+                }
+            }
+            let h = super::scan::number_at(&probe, key).map(|x| x as usize);
+            if keys.len() < 1024 {
+                keys.insert(key.to_string(), h);
+            }
+            h
+        })?;
+        super::scan::value_number(self.values.split('\0').nth(hole)?)
     }
 
     /// The scores' JSON text (without whitespace).
@@ -1059,8 +1116,13 @@ mod tests {
             }};
             let pretty = serde_json::to_string_pretty(&m).unwrap();
             let q = QualityScore::from_json(&pretty);
-            prop_assert_eq!(q.raw(), serde_json::to_string(&m).unwrap());
-            prop_assert_eq!(q.map(), m);
+            let compact = serde_json::to_string(&m).unwrap();
+            prop_assert_eq!(q.raw(), compact.clone());
+            prop_assert_eq!(q.map(), m.clone());
+            for (key, _) in leaves(&Value::Object(m)) {
+                let (a, b) = (q.number_at(&key), super::super::scan::number_at(&compact, &key));
+                prop_assert!(a == b || a.is_some_and(f64::is_nan) && b.is_some_and(f64::is_nan), "{key}");
+            }
         }
 
         #[test]

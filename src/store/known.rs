@@ -84,3 +84,93 @@ impl Known {
         self.texts.keys().copied()
     }
 }
+
+/// Values by take id, without holding the ids' texts (a million takes
+/// measured would hold a million ids again): each is found by the id's
+/// hash and checked against a second, independent hash of it, so a value
+/// is never given for another take.
+#[derive(Debug, Clone)]
+pub struct ById<V> {
+    map: IdMap<(u64, V)>,
+}
+
+impl<V> Default for ById<V> {
+    fn default() -> Self {
+        ById {
+            map: IdMap::default(),
+        }
+    }
+}
+
+fn check_hash(id: &str) -> u64 {
+    fast_hash(id.as_bytes())
+}
+
+impl<V> ById<V> {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    pub fn get(&self, id: &str) -> Option<&V> {
+        self.map
+            .get(&id_hash(id))
+            .filter(|(check, _)| *check == check_hash(id))
+            .map(|(_, v)| v)
+    }
+
+    /// Sets the value of `id` (replacing any value of an id with the same
+    /// hash; such a pair has not been seen).
+    pub fn insert(&mut self, id: &str, v: V) {
+        self.map.insert(id_hash(id), (check_hash(id), v));
+    }
+
+    pub fn remove(&mut self, id: &str) -> Option<V> {
+        let h = id_hash(id);
+        match self.map.get(&h) {
+            Some((check, _)) if *check == check_hash(id) => self.map.remove(&h).map(|(_, v)| v),
+            _ => None,
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.map.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.map.is_empty()
+    }
+}
+
+impl<V, S: AsRef<str>> FromIterator<(S, V)> for ById<V> {
+    fn from_iter<I: IntoIterator<Item = (S, V)>>(iter: I) -> Self {
+        let mut m = ById::new();
+        for (id, v) in iter {
+            m.insert(id.as_ref(), v);
+        }
+        m
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn values_by_id_are_found_only_by_their_id() {
+        let mut m: ById<u32> = ["a", "b"].into_iter().zip([1, 2]).collect();
+        assert_eq!(
+            (m.get("a"), m.get("b"), m.get("c")),
+            (Some(&1), Some(&2), None)
+        );
+        m.insert("a", 3);
+        assert_eq!(m.get("a"), Some(&3));
+        assert_eq!(m.remove("c"), None);
+        assert_eq!(m.remove("a"), Some(3));
+        assert_eq!((m.get("a"), m.len()), (None, 1));
+        // A key whose first hash is taken by another id is not that id's.
+        let mut forged: ById<u32> = ById::new();
+        forged.map.insert(id_hash("x"), (check_hash("y"), 9));
+        assert_eq!(forged.get("x"), None);
+        assert_eq!(forged.remove("x"), None);
+    }
+}

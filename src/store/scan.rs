@@ -279,19 +279,24 @@ pub(crate) fn number_at(text: &str, path: &str) -> Option<f64> {
             p = Parser::new(text.as_bytes(), v.start);
             continue;
         }
-        let raw = &text[v];
-        return match raw.as_bytes().first()? {
-            b't' => Some(1.0),
-            b'f' => Some(0.0),
-            b'"' => {
-                let s: String = serde_json::from_str(raw).ok()?;
-                super::nonfinite::as_f64(&serde_json::Value::String(s))
-            }
-            b'N' => Some(f64::NAN),
-            b'I' => Some(f64::INFINITY),
-            b'-' if raw.starts_with("-I") => Some(f64::NEG_INFINITY),
-            _ => raw.parse().ok(),
-        };
+        return value_number(&text[v]);
+    }
+}
+
+/// A scalar value's JSON text as a number: numbers, `true` = 1, `false` =
+/// 0, `NaN`/`Infinity` bare or as markers; `None` for anything else.
+pub(crate) fn value_number(raw: &str) -> Option<f64> {
+    match raw.as_bytes().first()? {
+        b't' => Some(1.0),
+        b'f' => Some(0.0),
+        b'"' => {
+            let s: String = serde_json::from_str(raw).ok()?;
+            super::nonfinite::as_f64(&serde_json::Value::String(s))
+        }
+        b'N' => Some(f64::NAN),
+        b'I' => Some(f64::INFINITY),
+        b'-' if raw.starts_with("-I") => Some(f64::NEG_INFINITY),
+        _ => raw.parse().ok(),
     }
 }
 

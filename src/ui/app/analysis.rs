@@ -31,7 +31,7 @@ pub enum SpectrumState {
 pub struct Analysis {
     pub measures: Arc<Measured>,
     /// Takes that could not be measured, and why.
-    pub failed: HashMap<String, String>,
+    pub failed: crate::store::ById<Arc<str>>,
     /// Takes still being measured.
     pub left: usize,
     /// The measures the list shows as columns (`[list] columns`).
@@ -75,15 +75,23 @@ impl App {
 
     pub(super) fn on_analysis(&mut self, done: AnalysisDone) -> Vec<Effect> {
         let measures = Arc::make_mut(&mut self.analysis.measures);
+        let mut last_why: Option<Arc<str>> = None;
         for (id, r) in done.measured {
             match r {
                 Ok(m) => {
-                    measures.insert(id.clone(), m);
+                    measures.insert(&id, m);
                     self.analysis.failed.remove(&id);
                 }
                 Err(why) => {
                     measures.remove(&id);
-                    self.analysis.failed.insert(id, why);
+                    // Most takes that fail, fail alike ("the WAV is
+                    // missing"): one text for a run of them.
+                    let why = match &last_why {
+                        Some(w) if **w == *why => w.clone(),
+                        _ => Arc::from(why),
+                    };
+                    last_why = Some(why.clone());
+                    self.analysis.failed.insert(&id, why);
                 }
             }
         }
