@@ -210,8 +210,7 @@ fn parse_typed(
     job: Option<SidecarJob>,
 ) -> Result<LoadedIndex, StoreError> {
     if let Some(split) = scan::split_point(&bytes) {
-        let tail = bytes.split_off(split);
-        bytes.shrink_to_fit();
+        let tail = split_releasing(&mut bytes, split);
         match parse_halves(bytes, tail, job.as_ref()) {
             Ok(loaded) => return Ok(loaded),
             // Not a clean split, or an error to report: one plain pass says where.
@@ -227,7 +226,7 @@ fn parse_typed(
         job.write_whole(text.as_bytes(), &scan);
     }
     let mut bytes = text.into_bytes();
-    let (entries, invalid, known) = parse_releasing(&mut bytes, &scan.entries);
+    let (entries, invalid, known) = parse_releasing(&mut bytes, scan.entries);
     Ok(LoadedIndex {
         version,
         entries,
@@ -238,6 +237,23 @@ fn parse_typed(
 }
 
 type Halves = (Vec<u8>, Vec<u8>);
+
+/// `bytes[split..]` moved into a vector of its own, the text never twice in
+/// memory: the new vector's pages are zeroed lazily by the system and
+/// filled from the end while `bytes` gives back what was moved.
+fn split_releasing(bytes: &mut Vec<u8>, split: usize) -> Vec<u8> {
+    const STEP: usize = 16 << 20;
+    let mut tail = vec![0u8; bytes.len() - split];
+    let mut end = tail.len();
+    while end > 0 {
+        let start = end.saturating_sub(STEP);
+        tail[start..end].copy_from_slice(&bytes[split + start..split + end]);
+        bytes.truncate(split + start);
+        bytes.shrink_to_fit();
+        end = start;
+    }
+    tail
+}
 
 /// Both halves checked and scanned in parallel, then parsed in parallel; the
 /// halves come back unchanged when anything in the first phase fails.
@@ -256,9 +272,14 @@ fn parse_halves(
             .and_then(|_| scan::scan_from_start(&head, head.len()).ok());
         (h, t.join().ok().flatten())
     });
-    let (Some((head_doc, true)), Some((tail_entries, tail_top))) = (head_scan, tail_scan) else {
+    let (Some((mut head_doc, true)), Some((mut tail_entries, tail_top))) = (head_scan, tail_scan)
+    else {
         return Err((head, tail));
     };
+    // The spans were gathered by doubling: give the slack back while the
+    // whole text is still in memory (the load's peak).
+    head_doc.entries.shrink_to_fit();
+    tail_entries.shrink_to_fit();
     if head_doc.entries_pos.is_none() {
         return Err((head, tail));
     }
@@ -283,8 +304,8 @@ fn parse_halves(
     }
     let ((mut entries, mut invalid, mut known), (tail_ok, tail_bad, tail_known)) =
         std::thread::scope(|s| {
-            let t = s.spawn(|| parse_releasing(&mut tail, &tail_entries));
-            let h = parse_releasing(&mut head, &head_doc.entries);
+            let t = s.spawn(|| parse_releasing(&mut tail, tail_entries));
+            let h = parse_releasing(&mut head, head_doc.entries);
             // A panic belongs to whoever runs the load (a worker catches it).
             (h, t.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
         });
@@ -400,13 +421,19 @@ pub(crate) fn entry_from_text(
 /// entry's text hash on the way.
 fn parse_releasing(
     buf: &mut Vec<u8>,
-    spans: &[EntrySpan],
+    mut spans: Vec<EntrySpan>,
 ) -> (Vec<HistoryEntry>, Vec<InvalidEntry>, super::known::Known) {
     const RELEASE_EVERY: usize = 4 << 20;
+    const SPANS_EVERY: usize = 1 << 15;
     let mut ok = Vec::with_capacity(spans.len());
     let mut bad = Vec::new();
-    let mut known = super::known::Known::default();
-    for e in spans.iter().rev() {
+    let mut known = super::known::Known::with_capacity(spans.len());
+    while let Some(e) = spans.pop() {
+        let e = &e;
+        // The spans are given back as they are used, as the text is.
+        if spans.capacity() - spans.len() >= SPANS_EVERY {
+            spans.shrink_to_fit();
+        }
         known.insert(&e.key.get_at(buf), &buf[e.value.clone()]);
         match parse_entry_at(buf, e) {
             Ok(entry) => ok.push(entry),
