@@ -372,10 +372,12 @@ fn names(
     stereo_mode: &str,
     preset_name: &str,
 ) -> std::sync::Arc<Names> {
-    use std::hash::{Hash, Hasher};
-    let mut h = std::collections::hash_map::DefaultHasher::new();
-    (model_id, model_name, stereo_mode, preset_name).hash(&mut h);
-    let key = h.finish();
+    let key = [model_id, model_name, stereo_mode, preset_name]
+        .iter()
+        .fold(0u64, |h, s| {
+            (h.rotate_left(17) ^ super::scan::fast_hash(s.as_bytes()))
+                .wrapping_mul(0x9E37_79B9_7F4A_7C15)
+        });
     NAMES.with(|map| {
         let mut map = map.borrow_mut();
         let same = |n: &Names| {
@@ -490,10 +492,11 @@ impl HistoryEntry {
     }
 
     fn set_timestamp(&mut self, text: &str) {
+        let mut buf = [0u8; 32];
         let derived = self
             .time_us
-            .and_then(format_timestamp_us)
-            .is_some_and(|t| t == text);
+            .and_then(|t| timestamp_into(t, &mut buf))
+            .is_some_and(|t| t == text.as_bytes());
         self.timestamp = (!derived).then(|| text.into());
     }
 
@@ -732,6 +735,14 @@ pub(crate) fn parse_timestamp_us(s: &str) -> Option<i64> {
 /// (`2024-05-01T10:00:00.123456+00:00`, no fraction when it is zero);
 /// `None` outside the years 1 to 9999.
 pub(crate) fn format_timestamp_us(time_us: i64) -> Option<String> {
+    let mut buf = [0u8; 32];
+    let b = timestamp_into(time_us, &mut buf)?;
+    Some(String::from_utf8_lossy(b).into_owned())
+}
+
+/// [`format_timestamp_us`] into `buf`, without allocating (every entry
+/// of a load is checked against it).
+fn timestamp_into(time_us: i64, buf: &mut [u8; 32]) -> Option<&[u8]> {
     let secs = time_us.div_euclid(1_000_000);
     let micros = time_us.rem_euclid(1_000_000);
     let days = secs.div_euclid(86_400);
@@ -750,11 +761,30 @@ pub(crate) fn format_timestamp_us(time_us: i64) -> Option<String> {
         return None;
     }
     let (h, mi, s) = (sod / 3600, sod / 60 % 60, sod % 60);
-    Some(if micros == 0 {
-        format!("{y:04}-{m:02}-{d:02}T{h:02}:{mi:02}:{s:02}+00:00")
+    let mut n = 0;
+    let mut digits = |buf: &mut [u8; 32], v: i64, width: u32, after: u8| {
+        for i in (0..width).rev() {
+            buf[n] = b'0' + (v / 10i64.pow(i) % 10) as u8;
+            n += 1;
+        }
+        if after != 0 {
+            buf[n] = after;
+            n += 1;
+        }
+    };
+    digits(buf, y, 4, b'-');
+    digits(buf, m, 2, b'-');
+    digits(buf, d, 2, b'T');
+    digits(buf, h, 2, b':');
+    digits(buf, mi, 2, b':');
+    if micros == 0 {
+        digits(buf, s, 2, 0);
     } else {
-        format!("{y:04}-{m:02}-{d:02}T{h:02}:{mi:02}:{s:02}.{micros:06}+00:00")
-    })
+        digits(buf, s, 2, b'.');
+        digits(buf, micros, 6, 0);
+    }
+    buf[n..n + 6].copy_from_slice(b"+00:00");
+    Some(&buf[..n + 6])
 }
 
 /// The common shapes (`2024-05-01T10:00:00[.ffffff][+02:00|Z]`) without chrono's
