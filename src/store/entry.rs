@@ -1,6 +1,7 @@
 //! One history entry: the seed's `HistoryEntry` fields, parsed leniently, with
 //! every field genhist does not know kept so a rewrite never loses it.
 
+use super::paths::{default_path, is_default, Field as FileField};
 use serde::de::{self, Deserializer, MapAccess, Visitor};
 use serde::Deserialize;
 use serde_json::value::RawValue;
@@ -78,6 +79,16 @@ thread_local! {
 /// Where a value was left out of a shape.
 const HOLE: u8 = b'#';
 
+/// Where the JSON string starting at the quote `b[start]` ends (just past
+/// its closing quote).
+fn string_end(b: &[u8], start: usize) -> usize {
+    let mut i = start + 1;
+    while i < b.len() && b[i] != b'"' {
+        i += if b[i] == b'\\' { 2 } else { 1 };
+    }
+    (i + 1).min(b.len())
+}
+
 impl QualityScore {
     /// The scores as a JSON object (empty when stored as something else).
     pub fn map(&self) -> Map<String, Value> {
@@ -109,11 +120,7 @@ impl QualityScore {
                 _ => {
                     let start = i;
                     if c == b'"' {
-                        i += 1;
-                        while i < b.len() && b[i] != b'"' {
-                            i += if b[i] == b'\\' { 2 } else { 1 };
-                        }
-                        i = (i + 1).min(b.len());
+                        i = string_end(b, i);
                     } else {
                         while i < b.len() && !b" \t\n\r{}[],:\"".contains(&b[i]) {
                             i += 1;
@@ -161,24 +168,11 @@ impl QualityScore {
                 return *h;
             }
             // The shape with each hole numbered: the number found is the hole.
-            let mut probe = String::with_capacity(self.shape.len() * 2);
             let mut n = 0usize;
-            let mut in_str = false;
-            let mut esc = false;
-            for ch in self.shape.chars() {
-                if in_str {
-                    in_str = ch != '"' || esc;
-                    esc = ch == '\\' && !esc;
-                    probe.push(ch);
-                } else if ch == '#' {
-                    probe.push_str(&n.to_string());
-                    n += 1;
-                } else {
-                    in_str = ch == '"';
-                    esc = false;
-                    probe.push(ch);
-                }
-            }
+            let probe = self.fill(|out| {
+                out.push_str(&n.to_string());
+                n += 1;
+            });
             let h = super::scan::number_at(&probe, key).map(|x| x as usize);
             if keys.len() < 1024 {
                 keys.insert(key.to_string(), h);
@@ -190,23 +184,24 @@ impl QualityScore {
 
     /// The scores' JSON text (without whitespace).
     pub fn raw(&self) -> String {
+        let mut values = self.values.split('\0');
+        self.fill(|out| out.push_str(values.next().unwrap_or("null")))
+    }
+
+    /// The shape's text with `put` writing each hole, in order.
+    fn fill(&self, mut put: impl FnMut(&mut String)) -> String {
         let s = self.shape.as_bytes();
         let mut out = String::with_capacity(s.len() + self.values.len());
-        let mut values = self.values.split('\0');
         let mut i = 0;
         while i < s.len() {
             match s[i] {
                 b'"' => {
                     let start = i;
-                    i += 1;
-                    while i < s.len() && s[i] != b'"' {
-                        i += if s[i] == b'\\' { 2 } else { 1 };
-                    }
-                    i = (i + 1).min(s.len());
+                    i = string_end(s, i);
                     out.push_str(&self.shape[start..i]);
                 }
                 HOLE => {
-                    out.push_str(values.next().unwrap_or("null"));
+                    put(&mut out);
                     i += 1;
                 }
                 _ => {
@@ -428,16 +423,6 @@ struct Files {
     thumbnail: String,
 }
 
-const AUDIO_DEFAULT: (&str, &str) = ("audio/", ".wav");
-const THUMBNAIL_DEFAULT: (&str, &str) = ("thumbnails/", ".png");
-
-fn is_default_file(id: &str, (dir, ext): (&str, &str), rel: &str) -> bool {
-    rel.len() == dir.len() + id.len() + ext.len()
-        && rel.starts_with(dir)
-        && rel.ends_with(ext)
-        && &rel[dir.len()..dir.len() + id.len()] == id
-}
-
 /// A parameter snapshot of one generation, as stored in `history.json`.
 ///
 /// Held compactly (a million of them stay in memory): texts that are the
@@ -502,8 +487,8 @@ impl HistoryEntry {
 
     fn set_files(&mut self, audio: String, thumbnail: String) {
         let id = &self.entry_id;
-        self.files = (!(is_default_file(id, AUDIO_DEFAULT, &audio)
-            && is_default_file(id, THUMBNAIL_DEFAULT, &thumbnail)))
+        self.files = (!(is_default(id, FileField::Audio, &audio)
+            && is_default(id, FileField::Thumbnail, &thumbnail)))
         .then(|| Box::new(Files { audio, thumbnail }));
     }
 
@@ -563,20 +548,14 @@ impl HistoryEntry {
     pub fn audio_file(&self) -> Cow<'_, str> {
         match &self.files {
             Some(f) => Cow::Borrowed(&f.audio),
-            None => Cow::Owned(format!(
-                "{}{}{}",
-                AUDIO_DEFAULT.0, self.entry_id, AUDIO_DEFAULT.1
-            )),
+            None => Cow::Owned(default_path(&self.entry_id, FileField::Audio)),
         }
     }
 
     pub fn thumbnail_file(&self) -> Cow<'_, str> {
         match &self.files {
             Some(f) => Cow::Borrowed(&f.thumbnail),
-            None => Cow::Owned(format!(
-                "{}{}{}",
-                THUMBNAIL_DEFAULT.0, self.entry_id, THUMBNAIL_DEFAULT.1
-            )),
+            None => Cow::Owned(default_path(&self.entry_id, FileField::Thumbnail)),
         }
     }
 

@@ -396,22 +396,11 @@ impl GenerationHistory {
 
     /// Sum of the sizes of all audio and thumbnail files the index refers to.
     pub fn total_size(&self) -> u64 {
-        let files: Vec<(&str, String)> = self
-            .entries
-            .iter()
-            .flat_map(|e| {
-                let id = e.entry_id.as_str();
-                [
-                    (id, e.audio_file().into_owned()),
-                    (id, e.thumbnail_file().into_owned()),
-                ]
-            })
-            .collect();
-        paths::claimed_bytes(
-            &self.dir,
-            &self.claims,
-            files.iter().map(|(id, p)| (*id, p.as_str())),
-        )
+        let files = self.entries.iter().flat_map(|e| {
+            let id = e.entry_id.as_str();
+            [(id, e.audio_file()), (id, e.thumbnail_file())]
+        });
+        paths::claimed_bytes(&self.dir, &self.claims, files)
     }
 
     pub fn stats(&self) -> Stats {

@@ -10,10 +10,10 @@
 //! Otherwise the entry can still be deleted; that file is left alone and the
 //! output says why.
 
+use super::known::id_hash;
 use crate::fsutil::{self, Dir};
 use rustix::fs::FileType;
 use std::collections::{HashMap, HashSet};
-use std::hash::{Hash, Hasher};
 
 /// genhist's own directory inside a history directory (trash, annotations,
 /// work in progress). The Python tool never looks there.
@@ -36,13 +36,24 @@ impl Field {
     }
 }
 
-/// True when `rel` is exactly `id`'s default path for `field`.
-fn is_default(id: &str, field: Field, rel: &str) -> bool {
-    let (dir, ext) = match field {
+/// The directory and extension of an entry's default path for `field`.
+fn default_parts(field: Field) -> (&'static str, &'static str) {
+    match field {
         Field::Audio => ("audio/", ".wav"),
         Field::Thumbnail => ("thumbnails/", ".png"),
-    };
+    }
+}
+
+/// True when `rel` is exactly `id`'s default path for `field`.
+pub(crate) fn is_default(id: &str, field: Field, rel: &str) -> bool {
+    let (dir, ext) = default_parts(field);
     rel.strip_prefix(dir).and_then(|r| r.strip_suffix(ext)) == Some(id)
+}
+
+/// `id`'s default path for `field` (`audio/<id>.wav`, `thumbnails/<id>.png`).
+pub(crate) fn default_path(id: &str, field: Field) -> String {
+    let (dir, ext) = default_parts(field);
+    format!("{dir}{id}{ext}")
 }
 
 /// The entry and field whose default path `rel` is, if it has that shape.
@@ -197,25 +208,19 @@ impl SizeCounter {
 
 /// The bytes of the files that `claims` lets each entry use, given as
 /// (id, path as stored) below `dir`; each directory is opened once.
-pub(crate) fn claimed_bytes<'a>(
+pub(crate) fn claimed_bytes<'a, R: AsRef<str>>(
     dir: &std::path::Path,
     claims: &Claims,
-    files: impl Iterator<Item = (&'a str, &'a str)>,
+    files: impl Iterator<Item = (&'a str, R)>,
 ) -> u64 {
     let Ok(root) = Dir::open(dir) else {
         return 0;
     };
     let mut sizes = SizeCounter::new(root);
     files
-        .filter_map(|(id, rel)| claims.check(id, rel).ok())
+        .filter_map(|(id, rel)| claims.check(id, rel.as_ref()).ok())
         .map(|p| sizes.bytes(&p))
         .sum()
-}
-
-fn id_hash(id: &str) -> u64 {
-    let mut h = std::collections::hash_map::DefaultHasher::new();
-    id.hash(&mut h);
-    h.finish()
 }
 
 /// Which entries refer to which files, for the rule that an entry never
