@@ -334,8 +334,8 @@ fn term_matches(
     match t {
         Term::Model(m) => contains_ci(e.model_name(), m) || contains_ci(e.model_id(), m),
         Term::Preset(p) => contains_ci(e.preset_name(), p),
-        Term::Seed(s) => e.seed().to_string() == *s,
-        Term::SeedCmp(op, n) => e.seed().as_str().parse::<i128>().is_ok_and(|s| match op {
+        Term::Seed(s) => e.seed_text() == s.as_str(),
+        Term::SeedCmp(op, n) => e.seed_text().parse::<i128>().is_ok_and(|s| match op {
             Cmp::Gt => s > *n,
             Cmp::Lt => s < *n,
             Cmp::Ge => s >= *n,
@@ -422,7 +422,7 @@ pub(crate) fn search_matches(
         || contains_ci(e.model_id(), query_lower)
         || contains_ci(e.preset_name(), query_lower)
         || contains_ci(&e.entry_id, query_lower)
-        || e.seed().as_str().contains(query_lower)
+        || e.seed_text().contains(query_lower)
         || ann.is_some_and(|a| {
             a.tags.iter().any(|t| contains_ci(t, query_lower)) || contains_ci(&a.note, query_lower)
         })
@@ -553,8 +553,7 @@ impl Sort {
             // Longest, largest and best first; missing values last.
             SortKey::Duration => Key::Num(-e.duration_s),
             SortKey::Seed => e
-                .seed()
-                .as_str()
+                .seed_text()
                 .parse::<f64>()
                 .map(Key::Num)
                 .unwrap_or(Key::None),
@@ -705,7 +704,7 @@ mod tests {
             let mut v: Vec<&HistoryEntry> = store.iter().collect();
             Sort::parse(s).unwrap().apply(&mut v, Facts::notes(&none));
             v.iter()
-                .map(|e| e.seed().to_string())
+                .map(|e| e.seed_text().to_string())
                 .collect::<Vec<_>>()
                 .join(",")
         };

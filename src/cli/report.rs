@@ -82,7 +82,7 @@ pub(crate) fn print_table(
             age(e.time_us, now),
             pad(&truncate(&s(e.model_name()), 22), 22),
             pad(&truncate(&s(e.preset_name()), 12), 12),
-            truncate(&e.seed().to_string(), 12),
+            truncate(e.seed_text().as_ref(), 12),
             duration(e.duration_s),
             e.sample_rate,
             pad(&s(e.stereo_mode()), 9)

@@ -155,7 +155,7 @@ fn field(name: &str, t: &NameOf<'_>) -> String {
         "model" => e.model_name().to_string(),
         "model_id" => e.model_id().to_string(),
         "preset" => e.preset_name().to_string(),
-        "seed" => e.seed().to_string(),
+        "seed" => e.seed_text().to_string(),
         "rating" => t.annotation.rating.to_string(),
         "tags" => t.annotation.tags.join("+"),
         "date" => local.map_or_else(

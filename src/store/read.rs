@@ -429,13 +429,12 @@ fn parse_releasing(
     let mut bad = Vec::new();
     let mut known = super::known::Known::with_capacity(spans.len());
     while let Some(e) = spans.pop() {
-        let e = &e;
         // The spans are given back as they are used, as the text is.
         if spans.capacity() - spans.len() >= SPANS_EVERY {
             spans.shrink_to_fit();
         }
         known.insert(&e.key.get_at(buf), &buf[e.value.clone()]);
-        match parse_entry_at(buf, e) {
+        match parse_entry_at(buf, &e) {
             Ok(entry) => ok.push(entry),
             Err(invalid) => bad.push(invalid),
         }

@@ -224,7 +224,7 @@ pub(super) fn draw_list(f: &mut Frame, app: &App, area: Rect, now: DateTime<Utc>
             text.push_str(&format!(
                 "{} {:>10} ",
                 pad(&truncate(&sanitize(e.preset_name()), preset_w), preset_w),
-                truncate(&e.seed().to_string(), 10)
+                truncate(e.seed_text().as_ref(), 10)
             ));
         }
         // The extra columns, each in its own style.

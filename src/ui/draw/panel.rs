@@ -87,7 +87,7 @@ pub(super) fn draw_panel(f: &mut Frame, app: &App, area: Rect, now: DateTime<Utc
             ),
             w,
         ),
-        kv(app, "seed", e.seed().to_string(), w),
+        kv(app, "seed", e.seed_text().to_string(), w),
         kv(
             app,
             "audio",
