@@ -460,7 +460,7 @@ pub(crate) fn print_stats(
         size(trash_bytes)
     )?;
     if let (Some(o), Some(n)) = (&st.oldest, &st.newest) {
-        let p = crate::store::entry::parse_timestamp_us;
+        let p = crate::store::time::parse_timestamp_us;
         writeln!(out, "newest:     {}", local_time(p(n), n))?;
         writeln!(out, "oldest:     {}", local_time(p(o), o))?;
     }

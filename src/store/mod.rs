@@ -27,6 +27,7 @@ pub mod rewrite;
 pub(crate) mod scan;
 pub mod sidecar;
 pub(crate) mod stream;
+pub(crate) mod time;
 pub mod trash;
 pub(crate) mod txn;
 

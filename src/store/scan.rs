@@ -691,7 +691,7 @@ impl<'a> Parser<'a> {
         let time_us = match &timestamp {
             Some(t) if !t.escaped => std::str::from_utf8(&b[t.span.clone()])
                 .ok()
-                .and_then(super::entry::parse_timestamp_us),
+                .and_then(super::time::parse_timestamp_us),
             _ => None,
         };
         Ok(EntrySpan {
@@ -721,7 +721,7 @@ mod tests {
         assert_eq!(ts.get(text), "2024-01-01T00:00:00+00:00");
         assert_eq!(
             e.time_us,
-            super::super::entry::parse_timestamp_us(&ts.get(text))
+            super::super::time::parse_timestamp_us(&ts.get(text))
         );
         assert!(e.time_us.is_some());
         assert_eq!(e.model_id.as_ref().unwrap().get(text), "m");

@@ -34,10 +34,10 @@
 //! the key has escapes), value length (top bit: the entry holds NaN or an
 //! infinity), id hash.
 
-use super::entry::parse_timestamp_us;
 use super::known::id_hash;
 use super::paths::GENHIST_DIR;
 use super::scan::{EntrySpan, Str};
+use super::time::parse_timestamp_us;
 use serde_json::Value;
 use std::cmp::Ordering;
 use std::fs::{File, Metadata};
