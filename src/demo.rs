@@ -198,11 +198,11 @@ pub fn write_demo(
         let (mut e, kind) = demo_entry(i, count, &mut rng, now_us);
         if with_audio {
             if rng.unit() < 0.5 {
-                e.latent_vector = Some(
+                e.set_latent_vector(Some(
                     (0..16)
                         .map(|_| (rng.range(-2.5, 2.5) * 1e4).round() / 1e4)
                         .collect(),
-                );
+                ));
             }
             let channels = if e.stereo_mode() == "mono" { 1 } else { 2 };
             let depth = *rng.pick(&[

@@ -24,15 +24,15 @@ pub struct Reference {
     latent: Option<(Vec<f64>, f64)>,
 }
 
-fn usable(v: &Option<Vec<f64>>) -> Option<(&[f64], f64)> {
-    let v = v.as_deref()?;
+fn usable(v: Option<&[f64]>) -> Option<(&[f64], f64)> {
+    let v = v?;
     let norm = v.iter().map(|x| x * x).sum::<f64>().sqrt();
     (norm > 0.0 && norm.is_finite()).then_some((v, norm))
 }
 
 impl Reference {
     pub fn new(entry: Arc<HistoryEntry>) -> Reference {
-        let latent = usable(&entry.latent_vector).map(|(v, n)| (v.to_vec(), n));
+        let latent = usable(entry.latent_vector()).map(|(v, n)| (v.to_vec(), n));
         Reference { entry, latent }
     }
 
@@ -41,7 +41,7 @@ impl Reference {
         if e.entry_id == self.entry.entry_id {
             return 0.0;
         }
-        if let (Some((r, rn)), Some((v, vn))) = (&self.latent, usable(&e.latent_vector)) {
+        if let (Some((r, rn)), Some((v, vn))) = (&self.latent, usable(e.latent_vector())) {
             if r.len() == v.len() {
                 let dot: f64 = r.iter().zip(v).map(|(a, b)| a * b).sum();
                 return (1.0 - dot / (rn * vn)).clamp(0.0, 2.0);

@@ -667,7 +667,7 @@ fn demo_writes_distinct_playable_takes() {
     assert!(models.len() >= 3);
     assert!(h.entries().iter().any(|e| e.stereo_mode() == "mono"));
     assert!(h.entries().iter().any(|e| e.stereo_mode() != "mono"));
-    assert!(h.entries().iter().any(|e| e.latent_vector.is_some()));
+    assert!(h.entries().iter().any(|e| e.latent_vector().is_some()));
     let mut envelopes = std::collections::HashSet::new();
     for e in h.entries() {
         let p =
@@ -687,7 +687,7 @@ fn demo_writes_distinct_playable_takes() {
         ));
     }
     assert!(envelopes.len() >= 6, "takes look too alike");
-    let span = h.entries()[0].time_us.unwrap() - h.entries().last().unwrap().time_us.unwrap();
+    let span = h.entries()[0].time_us().unwrap() - h.entries().last().unwrap().time_us().unwrap();
     assert!(
         span > 14 * 86_400 * 1_000_000,
         "timestamps spread over weeks"

@@ -473,7 +473,7 @@ fn python_nan_and_infinity_are_read_and_kept() {
     assert!(after.contains(&stored), "the entry's text is unchanged");
     let h = genhist::store::GenerationHistory::open(&d).unwrap();
     let e = h.get(&ids[1]).unwrap();
-    assert_eq!(e.latent_vector.as_ref().unwrap()[1], f64::INFINITY);
+    assert_eq!(e.latent_vector().unwrap()[1], f64::INFINITY);
     assert!(genhist::query::quality_value(e, "snr_db").unwrap().is_nan());
     // The Python tool still reads it.
     let out = std::process::Command::new("python3")

@@ -183,7 +183,7 @@ fn unknown_fields_and_other_entries_survive_a_rewrite_verbatim() {
     let e = h.get(PY_STEREO_24).unwrap();
     assert_eq!(e.seed().to_string(), "123456789012345678901234567890");
     assert_eq!(e.model_name(), "Klänge — Großer Raum 🎛");
-    assert_eq!(e.extra["generator_version"], "0.9.1");
+    assert_eq!(e.extra()["generator_version"], "0.9.1");
 }
 
 #[test]

@@ -78,8 +78,8 @@ pub(crate) fn print_table(
             out,
             "{}  {:<16}  {:>8}  {}  {}  {:>12}  {:>7}  {:>6}  {}  {keep}",
             pad(&s(e.short_id()), 8),
-            local_time(e.time_us, &e.timestamp()),
-            age(e.time_us, now),
+            local_time(e.time_us(), &e.timestamp()),
+            age(e.time_us(), now),
             pad(&truncate(&s(e.model_name()), 22), 22),
             pad(&truncate(&s(e.preset_name()), 12), 12),
             truncate(e.seed_text().as_ref(), 12),
@@ -132,8 +132,8 @@ pub(crate) fn print_entry(
         out,
         "timestamp:        {}  ({}, {})",
         s(&e.timestamp()),
-        local_time(e.time_us, &e.timestamp()),
-        age(e.time_us, now)
+        local_time(e.time_us(), &e.timestamp()),
+        age(e.time_us(), now)
     )?;
     writeln!(out, "model_id:         {}", s(e.model_id()))?;
     writeln!(out, "model_name:       {}", s(e.model_name()))?;
@@ -166,11 +166,11 @@ pub(crate) fn print_entry(
     )?;
     let q = crate::store::pyjson::to_compact(&Value::Object(e.quality_score.map()));
     writeln!(out, "quality_score:    {}", s(&q))?;
-    match &e.latent_vector {
+    match e.latent_vector() {
         None => writeln!(out, "latent_vector:    null")?,
         Some(v) => writeln!(out, "latent_vector:    {}", latent_summary(v))?,
     }
-    for (k, v) in e.extra.iter() {
+    for (k, v) in e.extra() {
         let text = crate::store::pyjson::to_compact(v);
         writeln!(out, "{:<17} {}", format!("{}:", s(k)), s(&text))?;
     }

@@ -587,7 +587,7 @@ fn copy(
     let written = if job.wav {
         let e = &job.take.entry;
         let created = e
-            .time_us
+            .time_us()
             .and_then(chrono::DateTime::from_timestamp_micros)
             .map(|t| {
                 t.with_timezone(&chrono::Local)

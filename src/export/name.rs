@@ -148,7 +148,7 @@ impl Template {
 fn field(name: &str, t: &NameOf<'_>) -> String {
     let e = t.entry;
     let local = e
-        .time_us
+        .time_us()
         .and_then(chrono::DateTime::from_timestamp_micros)
         .map(|u| u.with_timezone(&chrono::Local));
     match name {

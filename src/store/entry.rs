@@ -307,7 +307,7 @@ pub(crate) fn shared(s: &str) -> Shared {
 /// An entry's fields genhist does not know, kept in file order; boxed, as
 /// almost every entry has none.
 #[derive(Debug, Clone, PartialEq, Default)]
-pub struct Extra(Option<Box<Map<String, Value>>>);
+struct Extra(Option<Box<Map<String, Value>>>);
 
 static NO_EXTRA: std::sync::LazyLock<Map<String, Value>> = std::sync::LazyLock::new(Map::new);
 
@@ -424,6 +424,27 @@ struct Files {
     thumbnail: String,
 }
 
+/// What most entries do not have, held apart so they do not pay for it:
+/// a timestamp text that is not what [`format_timestamp_us`] makes of the
+/// time, paths that are not the default ones, a latent vector, fields
+/// genhist does not know.
+#[derive(Debug, Clone, PartialEq, Default)]
+struct Rare {
+    timestamp: Option<Box<str>>,
+    files: Option<Files>,
+    latent_vector: Option<Box<[f64]>>,
+    extra: Extra,
+}
+
+impl Rare {
+    fn is_empty(&self) -> bool {
+        self.timestamp.is_none()
+            && self.files.is_none()
+            && self.latent_vector.is_none()
+            && self.extra.0.is_none()
+    }
+}
+
 /// A parameter snapshot of one generation, as stored in `history.json`.
 ///
 /// Held compactly (a million of them stay in memory): texts that are the
@@ -433,72 +454,122 @@ struct Files {
 #[derive(Debug, Clone, PartialEq)]
 pub struct HistoryEntry {
     pub entry_id: String,
-    /// The stored text when it is not what [`format_timestamp_us`] makes
-    /// of `time_us`.
-    timestamp: Option<Box<str>>,
     names: std::sync::Arc<Names>,
-    pub slider_positions: Option<Vec<i64>>,
+    pub slider_positions: Option<Box<[i64]>>,
     pub n_components: i64,
     seed: Seed,
     pub duration_s: f64,
     pub sample_rate: u32,
-    /// `None` when both paths are the default ones.
-    files: Option<Box<Files>>,
     /// Kept as its JSON text; most screens never look inside.
     pub quality_score: QualityScore,
-    pub latent_vector: Option<Vec<f64>>,
-    /// Fields of the entry genhist does not know, in file order.
-    pub extra: Extra,
-    /// Microseconds since the epoch (UTC) parsed from `timestamp`; `None` when unparseable.
-    pub time_us: Option<i64>,
+    /// `None` when the entry has nothing [`Rare`].
+    rare: Option<Box<Rare>>,
+    /// Microseconds since the epoch (UTC) parsed from the timestamp;
+    /// [`NO_TIME`] when it does not parse (no time of years 1–9999 is that).
+    time: i64,
 }
+
+/// The time of an entry whose timestamp does not parse.
+const NO_TIME: i64 = i64::MIN;
 
 impl HistoryEntry {
     /// An entry of these fields (the timestamp's `time_us` parsed here).
     pub(crate) fn from_parts(p: EntryParts) -> HistoryEntry {
         let time_us = parse_timestamp_us(&p.timestamp);
         let mut e = HistoryEntry {
-            timestamp: None,
             names: names(&p.model_id, &p.model_name, &p.stereo_mode, &p.preset_name),
-            slider_positions: p.slider_positions,
+            slider_positions: p.slider_positions.map(Vec::into_boxed_slice),
             n_components: p.n_components,
             seed: Seed::new(&p.seed.unwrap_or_else(|| Number::from(0))),
             duration_s: p.duration_s,
             sample_rate: p.sample_rate,
-            files: None,
             quality_score: p.quality_score,
-            latent_vector: p.latent_vector,
-            extra: Extra::default(),
-            time_us,
+            rare: None,
+            time: time_us.unwrap_or(NO_TIME),
             entry_id: p.entry_id,
         };
         e.set_timestamp(&p.timestamp);
         e.set_files(p.audio_file, p.thumbnail_file);
+        e.set_latent_vector(p.latent_vector);
         e
+    }
+
+    /// Microseconds since the epoch (UTC) parsed from `timestamp`; `None` when unparseable.
+    pub fn time_us(&self) -> Option<i64> {
+        (self.time != NO_TIME).then_some(self.time)
+    }
+
+    fn rare(&self) -> Option<&Rare> {
+        self.rare.as_deref()
+    }
+
+    /// Changes what the entry holds apart, holding nothing when it is all
+    /// the default.
+    fn set_rare(&mut self, f: impl FnOnce(&mut Rare)) {
+        match &mut self.rare {
+            Some(r) => {
+                f(r);
+                if r.is_empty() {
+                    self.rare = None;
+                }
+            }
+            None => {
+                let mut r = Rare::default();
+                f(&mut r);
+                if !r.is_empty() {
+                    self.rare = Some(Box::new(r));
+                }
+            }
+        }
     }
 
     fn set_timestamp(&mut self, text: &str) {
         let mut buf = [0u8; 32];
         let derived = self
-            .time_us
+            .time_us()
             .and_then(|t| timestamp_into(t, &mut buf))
             .is_some_and(|t| t == text.as_bytes());
-        self.timestamp = (!derived).then(|| text.into());
+        self.set_rare(|r| r.timestamp = (!derived).then(|| text.into()));
     }
 
     fn set_files(&mut self, audio: String, thumbnail: String) {
         let id = &self.entry_id;
-        self.files = (!(is_default(id, FileField::Audio, &audio)
+        let files = (!(is_default(id, FileField::Audio, &audio)
             && is_default(id, FileField::Thumbnail, &thumbnail)))
-        .then(|| Box::new(Files { audio, thumbnail }));
+        .then_some(Files { audio, thumbnail });
+        self.set_rare(|r| r.files = files);
+    }
+
+    fn stored_timestamp(&self) -> Option<&str> {
+        self.rare().and_then(|r| r.timestamp.as_deref())
+    }
+
+    fn files(&self) -> Option<&Files> {
+        self.rare().and_then(|r| r.files.as_ref())
+    }
+
+    pub fn latent_vector(&self) -> Option<&[f64]> {
+        self.rare().and_then(|r| r.latent_vector.as_deref())
+    }
+
+    pub(crate) fn set_latent_vector(&mut self, v: Option<Vec<f64>>) {
+        self.set_rare(|r| r.latent_vector = v.map(Vec::into_boxed_slice));
+    }
+
+    /// Fields of the entry genhist does not know, in file order.
+    pub fn extra(&self) -> &Map<String, Value> {
+        match self.rare() {
+            Some(r) => &r.extra,
+            None => &NO_EXTRA,
+        }
     }
 
     /// ISO 8601 text exactly as stored.
     pub fn timestamp(&self) -> Cow<'_, str> {
-        match &self.timestamp {
+        match self.stored_timestamp() {
             Some(t) => Cow::Borrowed(t),
             None => Cow::Owned(
-                self.time_us
+                self.time_us()
                     .and_then(format_timestamp_us)
                     .unwrap_or_default(),
             ),
@@ -508,8 +579,8 @@ impl HistoryEntry {
     /// The order of two entries' timestamp texts (without making either
     /// when both follow from their times).
     pub(crate) fn timestamp_cmp(&self, other: &HistoryEntry) -> std::cmp::Ordering {
-        match (&self.timestamp, &other.timestamp) {
-            (None, None) => self.time_us.cmp(&other.time_us),
+        match (self.stored_timestamp(), other.stored_timestamp()) {
+            (None, None) => self.time.cmp(&other.time),
             _ => self.timestamp().cmp(&other.timestamp()),
         }
     }
@@ -547,14 +618,14 @@ impl HistoryEntry {
     }
 
     pub fn audio_file(&self) -> Cow<'_, str> {
-        match &self.files {
+        match self.files() {
             Some(f) => Cow::Borrowed(&f.audio),
             None => Cow::Owned(default_path(&self.entry_id, FileField::Audio)),
         }
     }
 
     pub fn thumbnail_file(&self) -> Cow<'_, str> {
-        match &self.files {
+        match self.files() {
             Some(f) => Cow::Borrowed(&f.thumbnail),
             None => Cow::Owned(default_path(&self.entry_id, FileField::Thumbnail)),
         }
@@ -563,8 +634,7 @@ impl HistoryEntry {
     /// The entry's audio and thumbnail paths when they are not both the
     /// default ones.
     pub(crate) fn custom_files(&self) -> Option<(&str, &str)> {
-        self.files
-            .as_deref()
+        self.files()
             .map(|f| (f.audio.as_str(), f.thumbnail.as_str()))
     }
 
@@ -625,12 +695,12 @@ impl HistoryEntry {
         );
         m.insert(
             "latent_vector".into(),
-            match &self.latent_vector {
+            match self.latent_vector() {
                 Some(v) => Value::Array(v.iter().map(|x| float_value(*x)).collect()),
                 None => Value::Null,
             },
         );
-        for (k, v) in self.extra.iter() {
+        for (k, v) in self.extra() {
             m.insert(k.clone(), v.clone());
         }
         Value::Object(m)
@@ -730,7 +800,7 @@ impl<'de> Visitor<'de> for EntryVisitor {
                 "model_id" => model_id = Some(map.next_value::<Field<'de>>()?.0),
                 "model_name" => model_name = Some(map.next_value::<Field<'de>>()?.0),
                 "slider_positions" => {
-                    slider_positions = Some(map.next_value::<Option<Vec<i64>>>()?)
+                    slider_positions = Some(map.next_value::<Option<Box<[i64]>>>()?)
                 }
                 "n_components" => n_components = Some(map.next_value::<i64>()?),
                 "seed" => seed = Some(map.next_value::<Number>()?),
@@ -746,7 +816,8 @@ impl<'de> Visitor<'de> for EntryVisitor {
                 }
                 "latent_vector" => {
                     let v = map.next_value::<Option<Vec<PyF64>>>()?;
-                    latent_vector = Some(v.map(|v| v.into_iter().map(|x| x.0).collect()));
+                    latent_vector =
+                        Some(v.map(|v| v.into_iter().map(|x| x.0).collect::<Box<[f64]>>()));
                 }
                 other => {
                     let v: Value = map.next_value()?;
@@ -760,7 +831,6 @@ impl<'de> Visitor<'de> for EntryVisitor {
         let model_name = model_name.ok_or_else(|| missing("model_name"))?;
         let mut e = HistoryEntry {
             entry_id: entry_id.ok_or_else(|| missing("entry_id"))?,
-            timestamp: None,
             names: names(
                 &model_id,
                 &model_name,
@@ -772,12 +842,14 @@ impl<'de> Visitor<'de> for EntryVisitor {
             seed: Seed::new(&seed.unwrap_or_else(|| Number::from(0))),
             duration_s: duration_s.unwrap_or(0.0),
             sample_rate: sample_rate.unwrap_or(0),
-            files: None,
             quality_score: quality_score.flatten().unwrap_or_default(),
-            latent_vector: latent_vector.unwrap_or(None),
-            extra: extra.into(),
-            time_us,
+            rare: None,
+            time: time_us.unwrap_or(NO_TIME),
         };
+        e.set_rare(|r| {
+            r.latent_vector = latent_vector.flatten();
+            r.extra = extra.into();
+        });
         e.set_timestamp(&timestamp);
         e.set_files(
             audio_file.ok_or_else(|| missing("audio_file"))?,

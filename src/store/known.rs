@@ -87,11 +87,12 @@ impl Known {
 
 /// Values by take id, without holding the ids' texts (a million takes
 /// measured would hold a million ids again): each is found by the id's
-/// hash and checked against a second, independent hash of it, so a value
-/// is never given for another take.
+/// 64-bit hash and checked against a second, independent 32-bit hash of
+/// it, so a value is never given for another take (both would have to
+/// collide: odds of 2^-96 a pair).
 #[derive(Debug, Clone)]
 pub struct ById<V> {
-    map: IdMap<(u64, V)>,
+    map: IdMap<(u32, V)>,
 }
 
 impl<V> Default for ById<V> {
@@ -102,8 +103,8 @@ impl<V> Default for ById<V> {
     }
 }
 
-fn check_hash(id: &str) -> u64 {
-    fast_hash(id.as_bytes())
+fn check_hash(id: &str) -> u32 {
+    fast_hash(id.as_bytes()) as u32
 }
 
 impl<V> ById<V> {

@@ -622,9 +622,9 @@ fn claim(claims: &mut Claims, e: &HistoryEntry) {
 
 /// The display order: newest first; unparseable timestamps last; ties by id.
 pub(crate) fn newest_first(a: &HistoryEntry, b: &HistoryEntry) -> std::cmp::Ordering {
-    b.time_us
+    b.time_us()
         .unwrap_or(i64::MIN)
-        .cmp(&a.time_us.unwrap_or(i64::MIN))
+        .cmp(&a.time_us().unwrap_or(i64::MIN))
         .then_with(|| b.timestamp_cmp(a))
         .then_with(|| a.entry_id.cmp(&b.entry_id))
 }

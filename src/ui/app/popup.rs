@@ -87,7 +87,7 @@ impl App {
         let mut models: Vec<(&str, usize)> = per_model.into_iter().collect();
         models.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
         let when = |e: Option<&std::sync::Arc<crate::store::HistoryEntry>>| {
-            e.map(|e| crate::text::zoned_time(e.time_us, &e.timestamp(), self.time_zone))
+            e.map(|e| crate::text::zoned_time(e.time_us(), &e.timestamp(), self.time_zone))
                 .unwrap_or_default()
         };
         let z = &self.sizes;

@@ -159,7 +159,7 @@ impl App {
             ))),
             reverse: false,
         };
-        let how = if e.latent_vector.is_some() {
+        let how = if e.latent_vector().is_some() {
             "latent vector, then parameters"
         } else {
             "parameters: this take has no latent vector"

@@ -209,7 +209,7 @@ pub(super) fn draw_list(f: &mut Frame, app: &App, area: Rect, now: DateTime<Utc>
         } else {
             " "
         };
-        let when = age(e.time_us, now);
+        let when = age(e.time_us(), now);
         let when = match tier {
             1 => format!("{:>age_w$}", when.trim_end_matches(" ago")),
             _ => format!("{when:>age_w$}"),

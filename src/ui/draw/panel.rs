@@ -82,8 +82,8 @@ pub(super) fn draw_panel(f: &mut Frame, app: &App, area: Rect, now: DateTime<Utc
             "time",
             format!(
                 "{}  {}",
-                zoned_time(e.time_us, &e.timestamp(), app.time_zone),
-                age(e.time_us, now)
+                zoned_time(e.time_us(), &e.timestamp(), app.time_zone),
+                age(e.time_us(), now)
             ),
             w,
         ),
@@ -153,7 +153,7 @@ pub(super) fn draw_panel(f: &mut Frame, app: &App, area: Rect, now: DateTime<Utc
             w,
         ));
     }
-    if let Some(l) = &e.latent_vector {
+    if let Some(l) = e.latent_vector() {
         lines.push(kv(app, "latent", latent_summary(l), w));
     }
     if let Some(a) = app.triage.notes.get(&e.entry_id) {
@@ -175,7 +175,7 @@ pub(super) fn draw_panel(f: &mut Frame, app: &App, area: Rect, now: DateTime<Utc
         files.map(|f| &f.1),
         w,
     ));
-    for (k, v) in e.extra.iter().take(3) {
+    for (k, v) in e.extra().iter().take(3) {
         lines.push(kv(
             app,
             &truncate(&sanitize(k), 9),
