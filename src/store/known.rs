@@ -60,6 +60,10 @@ impl Known {
         self.texts.extend(other.texts);
     }
 
+    pub(crate) fn reserve(&mut self, n: usize) {
+        self.texts.reserve(n.saturating_sub(self.texts.len()));
+    }
+
     pub(crate) fn with_capacity(n: usize) -> Known {
         Known {
             texts: IdMap::with_capacity_and_hasher(n, Default::default()),

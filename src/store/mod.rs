@@ -27,6 +27,7 @@ pub mod rewrite;
 pub(crate) mod scan;
 pub mod sidecar;
 pub(crate) mod stream;
+pub(crate) mod streamed;
 pub(crate) mod time;
 pub mod trash;
 pub(crate) mod txn;
@@ -211,17 +212,25 @@ impl GenerationHistory {
 
     fn from_parts(
         dir: &Path,
-        mut entries: Vec<HistoryEntry>,
+        entries: Vec<HistoryEntry>,
         invalid: Vec<InvalidEntry>,
     ) -> GenerationHistory {
-        sort_newest_first(&mut entries);
-        let mut h = GenerationHistory::empty(dir);
         // Not `into_iter().map().collect()`: that reuses the entries'
-        // allocation (300 bytes a take) for the list of pointers (8 bytes a
+        // allocation (136 bytes a take) for the list of pointers (8 bytes a
         // take) and keeps all of it.
         let mut list = Vec::with_capacity(entries.len());
         list.extend(entries.into_iter().map(Arc::new));
-        h.entries = Arc::new(list);
+        GenerationHistory::from_shared(dir, list, invalid)
+    }
+
+    fn from_shared(
+        dir: &Path,
+        mut entries: Vec<Arc<HistoryEntry>>,
+        invalid: Vec<InvalidEntry>,
+    ) -> GenerationHistory {
+        sort_shared_newest_first(&mut entries);
+        let mut h = GenerationHistory::empty(dir);
+        h.entries = Arc::new(entries);
         h.invalid = invalid;
         h.index_all();
         h
@@ -230,7 +239,7 @@ impl GenerationHistory {
     /// Opens (reads) the history in `dir`. A directory without `history.json` is empty.
     pub fn open(dir: &Path) -> Result<GenerationHistory, StoreError> {
         let loaded = read::load(dir)?;
-        let mut h = GenerationHistory::from_parts(dir, loaded.entries, loaded.invalid);
+        let mut h = GenerationHistory::from_shared(dir, loaded.entries, loaded.invalid);
         h.version = loaded.version;
         h.stamp = loaded.stamp;
         h.known = Some(loaded.known);
@@ -242,7 +251,13 @@ impl GenerationHistory {
     /// [`GenerationHistory::open`] loads the rest; [`Self::loading`] says how
     /// many entries the file has meanwhile.
     pub fn open_newest(dir: &Path, n: usize) -> Result<GenerationHistory, StoreError> {
-        if let Some(s) = newest::newest(dir, n) {
+        // From the sidecar; else, for a large index, from one streamed pass
+        // that keeps only the newest.
+        let newest = match newest::newest(dir, n) {
+            Some(s) => Some(s),
+            None => streamed::newest(&read::locate_index(dir)?, n)?,
+        };
+        if let Some(s) = newest {
             let mut h = GenerationHistory::from_parts(dir, s.entries, s.invalid);
             h.version = s.version;
             h.stamp = s.stamp;
@@ -630,8 +645,32 @@ pub(crate) fn newest_first(a: &HistoryEntry, b: &HistoryEntry) -> std::cmp::Orde
 }
 
 /// Sorts into the display order ([`newest_first`]).
+#[cfg(test)]
 pub(crate) fn sort_newest_first(entries: &mut [HistoryEntry]) {
     entries.sort_unstable_by(newest_first);
+}
+
+/// [`sort_newest_first`] of shared entries: by their times first (a sort
+/// of small keys, not of pointers chased at every comparison), then the
+/// few of equal times by the whole order.
+fn sort_shared_newest_first(entries: &mut Vec<Arc<HistoryEntry>>) {
+    let time = |e: &HistoryEntry| e.time_us().unwrap_or(i64::MIN);
+    let mut keys: Vec<(i64, u32)> = entries
+        .iter()
+        .enumerate()
+        .map(|(i, e)| (time(e), i as u32))
+        .collect();
+    keys.sort_unstable_by_key(|k| std::cmp::Reverse(k.0));
+    for run in keys.chunk_by_mut(|a, b| a.0 == b.0) {
+        if run.len() > 1 {
+            run.sort_unstable_by(|a, b| {
+                newest_first(&entries[a.1 as usize], &entries[b.1 as usize])
+            });
+        }
+    }
+    let mut slots: Vec<Option<Arc<HistoryEntry>>> =
+        std::mem::take(entries).into_iter().map(Some).collect();
+    entries.extend(keys.iter().filter_map(|k| slots[k.1 as usize].take()));
 }
 
 /// `datetime.now(timezone.utc).isoformat()`.

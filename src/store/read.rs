@@ -30,7 +30,7 @@ pub struct InvalidEntry {
 #[derive(Debug, Default)]
 pub(crate) struct LoadedIndex {
     pub version: Option<Value>,
-    pub entries: Vec<HistoryEntry>,
+    pub entries: Vec<std::sync::Arc<HistoryEntry>>,
     pub invalid: Vec<InvalidEntry>,
     /// The file's identity at read time, to notice later changes.
     pub stamp: Option<FileStamp>,
@@ -64,7 +64,7 @@ impl FileStamp {
         }
     }
 
-    fn of_file(f: &File) -> Option<FileStamp> {
+    pub(super) fn of_file(f: &File) -> Option<FileStamp> {
         Some(FileStamp::of_meta(&f.metadata().ok()?))
     }
 
@@ -186,6 +186,9 @@ pub(crate) fn strip_position(msg: &str) -> String {
 /// Reads the index of `dir`. A missing file is an empty history.
 pub(crate) fn load(dir: &Path) -> Result<LoadedIndex, StoreError> {
     let index = locate_index(dir)?;
+    if let Some(loaded) = super::streamed::load(dir, &index)? {
+        return Ok(loaded);
+    }
     let Some((bytes, stamp, ident)) = index.read_all()? else {
         return Ok(LoadedIndex::default());
     };
@@ -422,7 +425,11 @@ pub(crate) fn entry_from_text(
 fn parse_releasing(
     buf: &mut Vec<u8>,
     mut spans: Vec<EntrySpan>,
-) -> (Vec<HistoryEntry>, Vec<InvalidEntry>, super::known::Known) {
+) -> (
+    Vec<std::sync::Arc<HistoryEntry>>,
+    Vec<InvalidEntry>,
+    super::known::Known,
+) {
     const RELEASE_EVERY: usize = 4 << 20;
     const SPANS_EVERY: usize = 1 << 15;
     let mut ok = Vec::with_capacity(spans.len());
@@ -433,9 +440,14 @@ fn parse_releasing(
         if spans.capacity() - spans.len() >= SPANS_EVERY {
             spans.shrink_to_fit();
         }
-        known.insert(&e.key.get_at(buf), &buf[e.value.clone()]);
+        // From the end: the first text met for an id is its last in the
+        // file, the one Python's json.load keeps.
+        let key = e.key.get_at(buf);
+        if !known.has(super::known::id_hash(&key)) {
+            known.insert(&key, &buf[e.value.clone()]);
+        }
         match parse_entry_at(buf, &e) {
-            Ok(entry) => ok.push(entry),
+            Ok(entry) => ok.push(std::sync::Arc::new(entry)),
             Err(invalid) => bad.push(invalid),
         }
         let key_start = e.key.span.start - 1;

@@ -188,6 +188,28 @@ fn sample_of(bytes: &[u8]) -> u64 {
     h.finish()
 }
 
+/// The content hash of bytes met in order (a streamed read).
+#[derive(Clone)]
+pub(crate) struct ContentHash(Hasher);
+
+impl ContentHash {
+    pub(crate) fn new() -> ContentHash {
+        ContentHash(Hasher::new())
+    }
+
+    pub(crate) fn feed(&mut self, b: &[u8]) {
+        self.0.feed(b);
+    }
+
+    pub(crate) fn len(&self) -> u64 {
+        self.0.len
+    }
+
+    pub(crate) fn finish(self) -> u64 {
+        self.0.finish()
+    }
+}
+
 /// The sample hash of an open file of `size` bytes.
 pub(super) fn sample_of_file(f: &File, size: u64) -> io::Result<u64> {
     let mut h = Hasher::new();
@@ -376,6 +398,17 @@ pub(crate) fn matches_hashes(dir: &Path, ident: &Ident, sample: u64, content: u6
     h.ident == *ident && h.sample == sample && h.content == content && h.rows_ok(&f)
 }
 
+/// Whether the sidecar of `dir` is the one of an index with identity
+/// `ident` and sample hash `sample` (its whole-file hash not compared).
+pub(crate) fn may_match(dir: &Path, ident: &Ident, sample: u64) -> bool {
+    open_sidecar(dir).is_some_and(|(_, h)| h.ident == *ident && h.sample == sample)
+}
+
+/// Removes the sidecar of `dir` (found not to describe the index).
+pub(crate) fn forget(dir: &Path) {
+    put(dir, None);
+}
+
 /// One part of the index text in memory: its bytes, where they start in the
 /// file, and the entries scanned in them (spans relative to the bytes).
 pub(crate) struct Part<'a> {
@@ -430,18 +463,84 @@ pub(crate) fn order_time(bytes: &[u8], e: &EntrySpan) -> i64 {
         .unwrap_or(i64::MIN)
 }
 
-/// Builds the sidecar's bytes; `None` when the index cannot have one
-/// (duplicate ids, an entry over 2 GiB, an odd `version`).
-fn encode(src: &Source) -> Option<Vec<u8>> {
-    // A version that cannot be kept whole: no sidecar.
-    let version = match src.version {
-        None => None,
-        Some(v) => Some(
+/// The `version` member as the header keeps it; `None` when it cannot be
+/// kept whole (then there is no sidecar).
+fn version_text(version: Option<&Value>) -> Option<Option<Vec<u8>>> {
+    match version {
+        None => Some(None),
+        Some(v) => Some(Some(
             serde_json::to_vec(v)
                 .ok()
                 .filter(|t| t.len() <= MAX_VERSION)?,
-        ),
+        )),
+    }
+}
+
+/// The row of an entry whose key (`key`, its span relative to `key_base`)
+/// and value (`value_len` bytes from `value_at`) are at these offsets of
+/// the file; `None` for an entry over 2 GiB.
+pub(crate) fn row(
+    key_base: u64,
+    key: &Str,
+    value_at: u64,
+    value_len: usize,
+    nonfinite: bool,
+    id: u64,
+) -> Option<[u8; ROW]> {
+    let key_len = u32::try_from(key.span.len())
+        .ok()
+        .filter(|n| n & TOP_BIT == 0)?;
+    let value_len = u32::try_from(value_len).ok().filter(|n| n & TOP_BIT == 0)?;
+    let mut row = [0u8; ROW];
+    row[0..8].copy_from_slice(&(key_base + key.span.start as u64).to_le_bytes());
+    row[8..16].copy_from_slice(&value_at.to_le_bytes());
+    let k = key_len | if key.escaped { TOP_BIT } else { 0 };
+    row[16..20].copy_from_slice(&k.to_le_bytes());
+    let v = value_len | if nonfinite { TOP_BIT } else { 0 };
+    row[20..24].copy_from_slice(&v.to_le_bytes());
+    row[24..32].copy_from_slice(&id.to_le_bytes());
+    Some(row)
+}
+
+/// A whole sidecar of rows already in order.
+fn assemble<'a>(
+    ident: Ident,
+    sample: u64,
+    content: u64,
+    version: Option<Vec<u8>>,
+    rows: impl ExactSizeIterator<Item = &'a [u8; ROW]>,
+) -> Vec<u8> {
+    let mut header = Header {
+        ident,
+        built_ns: now_ns(),
+        sample,
+        content,
+        count: rows.len() as u64,
+        version,
+        rows: 0,
     };
+    let mut out = Vec::with_capacity(HEADER + rows.len() * ROW + MAX_VERSION);
+    out.extend_from_slice(&header.fixed());
+    out.extend_from_slice(header.version.as_deref().unwrap_or_default());
+    let rows_at = out.len();
+    for r in rows {
+        out.extend_from_slice(r);
+    }
+    header.rows = content_of(&out[rows_at..]);
+    out[..HEADER].copy_from_slice(&header.fixed());
+    out
+}
+
+/// Whether no two ids hash alike.
+fn unique(mut ids: Vec<u64>) -> bool {
+    ids.sort_unstable();
+    !ids.windows(2).any(|w| w[0] == w[1])
+}
+
+/// Builds the sidecar's bytes; `None` when the index cannot have one
+/// (duplicate ids, an entry over 2 GiB, an odd `version`).
+fn encode(src: &Source) -> Option<Vec<u8>> {
+    let version = version_text(src.version)?;
     // Each row made in file order (the text and the spans are read front
     // to back), then the rows sorted; only equal times look at the text.
     struct Rec {
@@ -455,22 +554,16 @@ fn encode(src: &Source) -> Option<Vec<u8>> {
     for (p, part) in src.parts.iter().enumerate() {
         let base = part.base as u64;
         for (i, e) in part.entries.iter().enumerate() {
-            let key_len = u32::try_from(e.key.span.len())
-                .ok()
-                .filter(|n| n & TOP_BIT == 0)?;
-            let value_len = u32::try_from(e.value.len())
-                .ok()
-                .filter(|n| n & TOP_BIT == 0)?;
             let id = id_hash(&e.key.get_at(part.bytes));
             ids.push(id);
-            let mut row = [0u8; ROW];
-            row[0..8].copy_from_slice(&(base + e.key.span.start as u64).to_le_bytes());
-            row[8..16].copy_from_slice(&(base + e.value.start as u64).to_le_bytes());
-            let k = key_len | if e.key.escaped { TOP_BIT } else { 0 };
-            row[16..20].copy_from_slice(&k.to_le_bytes());
-            let v = value_len | if e.nonfinite { TOP_BIT } else { 0 };
-            row[20..24].copy_from_slice(&v.to_le_bytes());
-            row[24..32].copy_from_slice(&id.to_le_bytes());
+            let row = row(
+                base,
+                &e.key,
+                base + e.value.start as u64,
+                e.value.len(),
+                e.nonfinite,
+                id,
+            )?;
             recs.push(Rec {
                 time: order_time(part.bytes, e),
                 part: p as u32,
@@ -479,41 +572,52 @@ fn encode(src: &Source) -> Option<Vec<u8>> {
             });
         }
     }
-    ids.sort_unstable();
-    if ids.windows(2).any(|w| w[0] == w[1]) {
+    if !unique(ids) {
         return None;
     }
-    drop(ids);
     let full = |r: &Rec| {
         let part = &src.parts[r.part as usize];
         (part.bytes, &part.entries[r.at as usize], r.time)
     };
     recs.sort_unstable_by(|a, b| b.time.cmp(&a.time).then_with(|| order(full(a), full(b))));
-    let mut header = Header {
-        ident: src.ident,
-        built_ns: now_ns(),
-        sample: src.sample,
-        content: src.content,
-        count: recs.len() as u64,
+    Some(assemble(
+        src.ident,
+        src.sample,
+        src.content,
         version,
-        rows: 0,
-    };
-    let mut out = Vec::with_capacity(HEADER + recs.len() * ROW + MAX_VERSION);
-    out.extend_from_slice(&header.fixed());
-    out.extend_from_slice(header.version.as_deref().unwrap_or_default());
-    let rows_at = out.len();
-    for r in &recs {
-        out.extend_from_slice(&r.row);
-    }
-    header.rows = content_of(&out[rows_at..]);
-    out[..HEADER].copy_from_slice(&header.fixed());
-    Some(out)
+        recs.iter().map(|r| &r.row),
+    ))
+}
+
+/// Writes the sidecar of `dir` from rows already in the order a full load
+/// lists the entries (a streamed read: [`super::streamed`]).
+pub(crate) fn write_rows(
+    dir: &Path,
+    ident: Ident,
+    (sample, content): (u64, u64),
+    version: Option<&Value>,
+    rows: &[[u8; ROW]],
+) {
+    let ids = rows
+        .iter()
+        .map(|r| u64::from_le_bytes(r[24..32].try_into().expect("8 bytes")))
+        .collect();
+    let bytes = version_text(version)
+        .filter(|_| unique(ids))
+        .map(|v| assemble(ident, sample, content, v, rows.iter()));
+    put(dir, bytes);
 }
 
 /// Writes the sidecar of `dir` for what a full read saw; failures are
 /// logged, never an error (it is a cache).
 pub(crate) fn write(dir: &Path, src: &Source) {
-    let Some(bytes) = encode(src) else {
+    put(dir, encode(src));
+}
+
+/// Puts a sidecar in place; `None`: the index cannot have one, and any
+/// sidecar there goes.
+fn put(dir: &Path, bytes: Option<Vec<u8>>) {
+    let Some(bytes) = bytes else {
         tracing::info!(
             "no sidecar for {}: duplicate ids or odd members",
             dir.display()

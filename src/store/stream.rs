@@ -14,8 +14,10 @@ const CHUNK: usize = 1 << 20;
 pub(crate) struct EntryRef<'a> {
     /// Its place among the entries (0 = first in the file).
     pub position: usize,
-    buf: &'a [u8],
-    span: EntrySpan,
+    pub(super) buf: &'a [u8],
+    /// The file offset of `buf[0]`.
+    pub(super) base: u64,
+    pub(super) span: EntrySpan,
 }
 
 impl<'a> EntryRef<'a> {
@@ -287,6 +289,7 @@ pub(crate) fn stream<R: Read, E>(
                     visit(Item::Entry(EntryRef {
                         position,
                         buf: c.buf(),
+                        base: c.base,
                         span,
                     }))
                     .map_err(StreamError::Visit)?;

@@ -1,0 +1,594 @@
+//! A large index loaded in one streamed pass, its text never whole in
+//! memory: the file is read a megabyte at a time ([`super::stream`]), each
+//! entry's text is copied into a batch of a few megabytes, and two threads
+//! parse the batches while the stream goes on. What a full read of the
+//! text in memory ([`super::read`]) yields comes out the same: the
+//! entries, those that do not fit the schema, each entry's text hash, the
+//! `version` member, and a new sidecar when the one there does not describe
+//! the file (its rows made on the way; the whole-file hash fed by the same
+//! reads).
+//!
+//! Anything the stream cannot read (not JSON, not UTF-8, no `entries`), or
+//! a file that changed while it was read, is left to the full read, which
+//! says where the text is broken or reads the file as it is now.
+
+use super::entry::HistoryEntry;
+use super::known::{id_hash, Known};
+use super::read::{entry_from_text, FileStamp, IndexFile, InvalidEntry, LoadedIndex};
+use super::scan::Parser;
+use super::sidecar::{self, ContentHash, Ident, ROW};
+use super::stream::{self, Item};
+use super::StoreError;
+use serde_json::Value;
+use std::cmp::Ordering;
+use std::fs::File;
+use std::io::Read;
+use std::ops::Range;
+use std::os::unix::fs::FileExt;
+use std::path::Path;
+use std::sync::mpsc::{sync_channel, Receiver};
+use std::sync::{Arc, Mutex};
+
+/// Index files at least this big are streamed (smaller ones are read whole:
+/// faster, and their text is small).
+pub(super) const STREAM_FROM: u64 = 128 << 20;
+
+/// Entry text handed to a parser at a time.
+const BATCH: usize = 4 << 20;
+
+/// Entries copied out of the stream for a parser.
+#[derive(Default)]
+struct Batch {
+    text: Vec<u8>,
+    /// Each entry: its place in the file, its key, its value's range in
+    /// `text`, and whether it holds `NaN`/`Infinity`.
+    items: Vec<(usize, String, Range<usize>, bool)>,
+}
+
+/// What one parser made of its batches.
+#[derive(Default)]
+struct Parsed {
+    entries: Vec<Arc<HistoryEntry>>,
+    invalid: Vec<(usize, InvalidEntry)>,
+}
+
+fn parse_batches(rx: &Mutex<Receiver<Batch>>) -> Parsed {
+    let mut out = Parsed::default();
+    loop {
+        let batch = match rx.lock() {
+            Ok(rx) => rx.recv(),
+            Err(_) => return out,
+        };
+        let Ok(batch) = batch else { return out };
+        for (at, key, range, nonfinite) in batch.items {
+            match entry_from_text(key, &batch.text[range], nonfinite) {
+                Ok(e) => out.entries.push(Arc::new(e)),
+                Err(bad) => out.invalid.push((at, bad)),
+            }
+        }
+    }
+}
+
+/// A sidecar row and the time it is ordered by.
+struct Rec {
+    time: i64,
+    row: [u8; ROW],
+}
+
+/// Reads from the file and feeds the whole-file hash.
+struct Hashing<'a> {
+    f: &'a File,
+    hash: ContentHash,
+}
+
+impl Read for Hashing<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = (&mut &*self.f).read(buf)?;
+        self.hash.feed(&buf[..n]);
+        Ok(n)
+    }
+}
+
+/// Loads the index of `dir` streamed when it is large; `Ok(None)` when it
+/// is small, or when only a full read can say what is wrong with it (or
+/// read it as it is now).
+pub(super) fn load(dir: &Path, index: &IndexFile) -> Result<Option<LoadedIndex>, StoreError> {
+    load_from(dir, index, STREAM_FROM)
+}
+
+pub(super) fn load_from(
+    dir: &Path,
+    index: &IndexFile,
+    stream_from: u64,
+) -> Result<Option<LoadedIndex>, StoreError> {
+    let Some((f, stamp)) = index.open()? else {
+        return Ok(None);
+    };
+    let Ok(meta) = f.metadata() else {
+        return Ok(None);
+    };
+    if meta.len() < stream_from {
+        return Ok(None);
+    }
+    crate::fault::point("read-whole-index");
+    let ident = Ident::of(&meta);
+    let io = |e| StoreError::io("read", index.path(), e);
+    let sample = sidecar::sample_of_file(&f, ident.size).map_err(io)?;
+    // Rows are gathered only when the sidecar there is not this file's.
+    let rows = !sidecar::may_match(dir, &ident, sample);
+    let Some(mut s) = stream_entries(&f, rows).map_err(io)? else {
+        return Ok(None);
+    };
+    // Changed while read: the full read takes the file as it is now.
+    if s.hash.len() != ident.size || FileStamp::of_file(&f) != stamp {
+        return Ok(None);
+    }
+    let content = s.hash.finish();
+    if rows {
+        match order_rows(&f, std::mem::take(&mut s.recs)) {
+            Some(rows) => {
+                sidecar::write_rows(dir, ident, (sample, content), s.version.as_ref(), &rows)
+            }
+            None => sidecar::forget(dir),
+        }
+    } else if !sidecar::matches_hashes(dir, &ident, sample, content) {
+        sidecar::forget(dir);
+    }
+    let mut invalid = s.invalid;
+    // As the full read lists them: the last in the file first.
+    invalid.sort_unstable_by_key(|b| std::cmp::Reverse(b.0));
+    Ok(Some(LoadedIndex {
+        version: s.version,
+        entries: s.entries,
+        invalid: invalid.into_iter().map(|(_, bad)| bad).collect(),
+        stamp,
+        known: s.known,
+    }))
+}
+
+/// What one pass over the file gathered.
+struct Streamed {
+    version: Option<Value>,
+    entries: Vec<Arc<HistoryEntry>>,
+    invalid: Vec<(usize, InvalidEntry)>,
+    known: Known,
+    recs: Vec<Rec>,
+    hash: ContentHash,
+}
+
+/// Streams the entries of `f` to two parsers; `Ok(None)` when the text is
+/// not a readable index.
+fn stream_entries(f: &File, rows: bool) -> std::io::Result<Option<Streamed>> {
+    let size = f.metadata()?.len();
+    let (tx, rx) = sync_channel::<Batch>(2);
+    let rx = Mutex::new(rx);
+    let mut reader = Hashing {
+        f,
+        hash: ContentHash::new(),
+    };
+    let mut version = None;
+    let mut known = Known::default();
+    let mut recs: Vec<Rec> = Vec::new();
+    let mut batch = Batch::default();
+    let (result, parsed) = std::thread::scope(|s| {
+        let parsers: Vec<_> = (0..2).map(|_| s.spawn(|| parse_batches(&rx))).collect();
+        let result = stream::stream(&mut reader, |item| -> Result<(), ()> {
+            match item {
+                Item::Top { key, value } if key == "version" => {
+                    // The last `version` member counts, as in Python.
+                    version = serde_json::from_str(value).ok();
+                }
+                Item::Entry(e) => {
+                    let key = e.key().into_owned();
+                    let text = e.text().as_bytes();
+                    if e.position == 64 {
+                        // Room for all, from the size of the first ones.
+                        let per = (reader_pos(&e) / 64).max(1);
+                        let n = (size / per) as usize + 64;
+                        known.reserve(n);
+                        if rows {
+                            recs.reserve_exact(n);
+                        }
+                    }
+                    known.insert(&key, text);
+                    if rows {
+                        let id = id_hash(&key);
+                        let row = sidecar::row(
+                            e.base,
+                            &e.span.key,
+                            e.base + e.span.value.start as u64,
+                            e.span.value.len(),
+                            e.span.nonfinite,
+                            id,
+                        )
+                        .ok_or(())?;
+                        recs.push(Rec {
+                            time: sidecar::order_time(e.buf, &e.span),
+                            row,
+                        });
+                    }
+                    let start = batch.text.len();
+                    batch.text.extend_from_slice(text);
+                    batch
+                        .items
+                        .push((e.position, key, start..batch.text.len(), e.nonfinite()));
+                    if batch.text.len() >= BATCH {
+                        tx.send(std::mem::take(&mut batch)).map_err(|_| ())?;
+                    }
+                }
+                _ => {}
+            }
+            Ok(())
+        });
+        if result.is_ok() && !batch.items.is_empty() {
+            let _ = tx.send(std::mem::take(&mut batch));
+        }
+        drop(tx);
+        let parsed: Vec<Parsed> = parsers
+            .into_iter()
+            // A panic belongs to whoever runs the load (a worker catches it).
+            .map(|p| p.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
+            .collect();
+        (result, parsed)
+    });
+    match result {
+        Ok(()) => {}
+        Err(stream::StreamError::Io(e)) => return Err(e),
+        // Not an index the stream reads (or an entry over 2 GiB): the full
+        // read says why, or reads it.
+        Err(_) => return Ok(None),
+    }
+    let mut entries = Vec::with_capacity(parsed.iter().map(|p| p.entries.len()).sum());
+    let mut invalid = Vec::new();
+    for p in parsed {
+        entries.extend(p.entries);
+        invalid.extend(p.invalid);
+    }
+    recs.shrink_to_fit();
+    Ok(Some(Streamed {
+        version,
+        entries,
+        invalid,
+        known,
+        recs,
+        hash: reader.hash,
+    }))
+}
+
+/// How far into the file an entry ends.
+fn reader_pos(e: &stream::EntryRef<'_>) -> u64 {
+    e.base + e.span.value.end as u64
+}
+
+/// The rows in the order a full load lists the entries (newest first, then
+/// by timestamp text, greater first, then by id): by time, and entries of
+/// the same time by their texts, read back from the file. `None` when the
+/// file no longer holds them.
+fn order_rows(f: &File, mut recs: Vec<Rec>) -> Option<Vec<[u8; ROW]>> {
+    recs.sort_unstable_by_key(|r| std::cmp::Reverse(r.time));
+    let mut i = 0;
+    while i < recs.len() {
+        let j = i + recs[i..]
+            .iter()
+            .take_while(|r| r.time == recs[i].time)
+            .count();
+        if j - i > 1 {
+            let mut keyed: Vec<(Option<String>, String, [u8; ROW])> = recs[i..j]
+                .iter()
+                .map(|r| texts_of(f, &r.row).map(|(ts, key)| (ts, key, r.row)))
+                .collect::<Option<_>>()?;
+            keyed.sort_by(|a, b| tie_order((&a.0, &a.1), (&b.0, &b.1)));
+            for (r, k) in recs[i..j].iter_mut().zip(keyed) {
+                r.row = k.2;
+            }
+        }
+        i = j;
+    }
+    Some(recs.into_iter().map(|r| r.row).collect())
+}
+
+/// Two entries of the same time: timestamp text greater first (a text
+/// before none), then id.
+fn tie_order(a: (&Option<String>, &String), b: (&Option<String>, &String)) -> Ordering {
+    match (b.0, a.0) {
+        (Some(x), Some(y)) => x.cmp(y),
+        (x, y) => x.is_some().cmp(&y.is_some()),
+    }
+    .then_with(|| a.1.cmp(b.1))
+}
+
+/// The timestamp text and the key of the entry a row points at.
+fn texts_of(f: &File, row: &[u8; ROW]) -> Option<(Option<String>, String)> {
+    let u64_at = |i: usize| u64::from_le_bytes(row[i..i + 8].try_into().expect("8 bytes"));
+    let u32_at = |i: usize| u32::from_le_bytes(row[i..i + 4].try_into().expect("4 bytes"));
+    let key_at = u64_at(0);
+    let value_at = u64_at(8);
+    let value_len = u64::from(u32_at(20) & !sidecar::TOP_BIT);
+    // From the key's opening quote to the value's end.
+    let from = key_at.checked_sub(1)?;
+    let len = usize::try_from(value_at + value_len - from).ok()?;
+    let mut b = vec![0u8; len];
+    f.read_exact_at(&mut b, from).ok()?;
+    let span = Parser::new(&b, 0).entry_member().ok()?;
+    let ts = span.timestamp.as_ref().map(|t| t.get_at(&b).into_owned());
+    Some((ts, span.key.get_at(&b).into_owned()))
+}
+
+/// One of the newest entries met so far.
+struct Candidate {
+    time: i64,
+    timestamp: Option<String>,
+    key: String,
+    text: String,
+    nonfinite: bool,
+}
+
+impl Candidate {
+    /// The order a full load lists entries in (newest first).
+    fn order(&self, o: &Candidate) -> Ordering {
+        o.time
+            .cmp(&self.time)
+            .then_with(|| tie_order((&self.timestamp, &self.key), (&o.timestamp, &o.key)))
+    }
+}
+
+impl PartialEq for Candidate {
+    fn eq(&self, o: &Self) -> bool {
+        self.order(o).is_eq()
+    }
+}
+
+impl Eq for Candidate {}
+
+impl PartialOrd for Candidate {
+    fn partial_cmp(&self, o: &Self) -> Option<Ordering> {
+        Some(self.cmp(o))
+    }
+}
+
+impl Ord for Candidate {
+    /// Later in the list is greater: the heap's top is the oldest kept.
+    fn cmp(&self, o: &Self) -> Ordering {
+        self.order(o)
+    }
+}
+
+/// The newest `limit` entries of a large index, newest first, as
+/// [`super::lite::IndexText::newest`] gives them, found in one streamed
+/// pass that keeps only them (for a first screen when the sidecar is not
+/// current); `Ok(None)` when the index is small or the stream cannot
+/// read it (the full read says why).
+pub(super) fn newest(
+    index: &IndexFile,
+    limit: usize,
+) -> Result<Option<super::newest::Newest>, StoreError> {
+    newest_from(index, limit, STREAM_FROM)
+}
+
+fn newest_from(
+    index: &IndexFile,
+    limit: usize,
+    stream_from: u64,
+) -> Result<Option<super::newest::Newest>, StoreError> {
+    let Some((f, stamp)) = index.open()? else {
+        return Ok(None);
+    };
+    if f.metadata().map_or(true, |m| m.len() < stream_from) {
+        return Ok(None);
+    }
+    // A few more than asked: entries that do not parse are skipped.
+    let keep = limit.saturating_add(64);
+    let mut heap: std::collections::BinaryHeap<Candidate> = Default::default();
+    let mut version = None;
+    let mut total = 0;
+    let result = stream::stream(&f, |item| -> Result<(), ()> {
+        match item {
+            Item::Top { key, value } if key == "version" => {
+                version = serde_json::from_str(value).ok();
+            }
+            Item::Entry(e) => {
+                total += 1;
+                let time = sidecar::order_time(e.buf, &e.span);
+                // Most entries are older than all those kept.
+                if heap.len() >= keep && heap.peek().is_none_or(|top| time < top.time) {
+                    return Ok(());
+                }
+                heap.push(Candidate {
+                    time,
+                    timestamp: e
+                        .span
+                        .timestamp
+                        .as_ref()
+                        .map(|t| t.get_at(e.buf).into_owned()),
+                    key: e.key().into_owned(),
+                    text: e.text().to_string(),
+                    nonfinite: e.nonfinite(),
+                });
+                if heap.len() > keep {
+                    heap.pop();
+                }
+            }
+            _ => {}
+        }
+        Ok(())
+    });
+    match result {
+        Ok(()) => {}
+        Err(stream::StreamError::Io(e)) => return Err(StoreError::io("read", index.path(), e)),
+        Err(_) => return Ok(None),
+    }
+    let mut entries = Vec::new();
+    let mut invalid = Vec::new();
+    for c in heap.into_sorted_vec() {
+        if entries.len() == limit {
+            break;
+        }
+        match entry_from_text(c.key, c.text.as_bytes(), c.nonfinite) {
+            Ok(e) => entries.push(e),
+            Err(bad) => invalid.push(bad),
+        }
+    }
+    Ok(Some(super::newest::Newest {
+        entries,
+        invalid,
+        total,
+        version,
+        stamp,
+        path: index.path().to_path_buf(),
+    }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::read::{load, locate_index};
+    use super::super::sidecar::{path_of, HEADER};
+    use super::*;
+    use proptest::prelude::*;
+
+    /// One generated entry: which of a few ids, times and oddities it has.
+    #[derive(Debug, Clone)]
+    struct Gen {
+        key: u8,
+        time: u8,
+        odd: u8,
+    }
+
+    fn text_of(entries: &[Gen], versions: &[u8]) -> String {
+        let mut members: Vec<String> = versions
+            .iter()
+            .map(|v| format!("\"version\": {v}"))
+            .collect();
+        let body: Vec<String> = entries
+            .iter()
+            .enumerate()
+            .map(|(i, g)| {
+                // Ids with escapes, and now and then one met twice.
+                let key = match g.key % 4 {
+                    0 => format!("id-{i}-\\u00e9"),
+                    1 => format!("id-\\\"{i}"),
+                    2 => format!("same-{}", g.key % 3),
+                    _ => format!("id-{i}"),
+                };
+                // Few distinct times, so many ties; some that do not parse.
+                let ts = match g.time % 5 {
+                    0 => "not a time".to_string(),
+                    1 => format!("2026-12-01T10:00:0{}+00:00", g.time % 3),
+                    2 => format!("2026-12-01T10:00:0{}Z", g.time % 3),
+                    3 => format!("2026-12-01T10:00:0{}.000000+00:00", g.time % 3),
+                    _ => format!("2026-12-01T11:00:0{}", g.time % 3),
+                };
+                let value = match g.odd % 6 {
+                    // No model: not an entry of the schema.
+                    0 => format!("{{\"entry_id\": \"x\", \"timestamp\": \"{ts}\"}}"),
+                    1 => format!(
+                        "{{\"entry_id\": \"x\", \"timestamp\": \"{ts}\", \"model_id\": \"m\", \
+                         \"model_name\": \"M\", \"audio_file\": \"a/{i}.wav\", \
+                         \"quality_score\": {{\"snr\": NaN}}, \"latent_vector\": [1.5, Infinity]}}"
+                    ),
+                    2 => format!(
+                        "{{\"entry_id\": \"x\", \"timestamp\": \"{ts}\", \"model_id\": \"m\", \
+                         \"model_name\": \"M\", \"audio_file\": \"audio/{i}.wav\", \
+                         \"slider_positions\": [1, -2, 300], \"unknown\": {{\"a\": [1]}}}}"
+                    ),
+                    _ => format!(
+                        "{{\"entry_id\": \"x\", \"timestamp\": \"{ts}\", \"model_id\": \"m{}\", \
+                         \"model_name\": \"M\", \"audio_file\": \"audio/{i}.wav\", \"seed\": {i}}}",
+                        g.odd
+                    ),
+                };
+                format!("\"{key}\": {value}")
+            })
+            .collect();
+        members.insert(
+            versions.len() / 2,
+            format!("\"entries\": {{{}}}", body.join(",\n ")),
+        );
+        format!("{{{}}}\n", members.join(", "))
+    }
+
+    fn listed(l: &LoadedIndex) -> (Vec<String>, Vec<String>, Option<Value>) {
+        // Entries met twice under one id and time are in no set order.
+        let mut entries = l.entries.clone();
+        entries.sort_by(|a, b| {
+            super::super::newest_first(a, b)
+                .then_with(|| a.to_json().to_string().cmp(&b.to_json().to_string()))
+        });
+        let mut invalid: Vec<String> = l
+            .invalid
+            .iter()
+            .map(|b| format!("{} {}", b.entry_id, b.reason))
+            .collect();
+        invalid.sort();
+        (
+            entries.iter().map(|e| e.to_json().to_string()).collect(),
+            invalid,
+            l.version.clone(),
+        )
+    }
+
+    /// The sidecar without its build time and checksum.
+    fn sidecar_bytes(dir: &Path) -> Option<Vec<u8>> {
+        let mut b = std::fs::read(path_of(dir)).ok()?;
+        b[56..64].fill(0);
+        b[104..HEADER].fill(0);
+        Some(b)
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(48))]
+        #[test]
+        fn a_streamed_load_is_the_full_read(
+            entries in prop::collection::vec(
+                (any::<u8>(), any::<u8>(), any::<u8>()).prop_map(|(key, time, odd)| Gen { key, time, odd }),
+                0..40,
+            ),
+            versions in prop::collection::vec(0u8..3, 0..3),
+            limit in 1usize..12,
+        ) {
+            let t = tempfile::tempdir().unwrap();
+            let dir = t.path();
+            std::fs::write(dir.join("history.json"), text_of(&entries, &versions)).unwrap();
+            let whole = load(dir).unwrap();
+            let whole_sidecar = sidecar_bytes(dir);
+            let _ = std::fs::remove_file(path_of(dir));
+            let index = locate_index(dir).unwrap();
+            let streamed = load_from(dir, &index, 0).unwrap().expect("streamed");
+            prop_assert_eq!(listed(&streamed), listed(&whole));
+            prop_assert_eq!(&streamed.known, &whole.known);
+            prop_assert_eq!(&streamed.stamp, &whole.stamp);
+            // The same sidecar, or none for both (ids met twice).
+            prop_assert_eq!(sidecar_bytes(dir), whole_sidecar);
+            // A second streamed load finds it current and keeps it.
+            let again = load_from(dir, &index, 0).unwrap().expect("streamed");
+            prop_assert_eq!(listed(&again), listed(&whole));
+            prop_assert_eq!(sidecar_bytes(dir), sidecar_bytes(dir));
+
+            // The newest, as the text in memory gives them.
+            let text = super::super::lite::IndexText::read_leaving_sidecar(dir).unwrap();
+            let (want, _) = text.newest(None, Some(limit));
+            let got = newest_from(&index, limit, 0).unwrap().expect("streamed");
+            // (Entries met twice under one id and time are in no set order.)
+            let keys = |v: &[HistoryEntry]| {
+                v.iter()
+                    .map(|e| (e.time_us(), e.timestamp().into_owned(), e.entry_id.clone()))
+                    .collect::<Vec<_>>()
+            };
+            prop_assert_eq!(keys(&got.entries), keys(&want));
+            prop_assert_eq!(got.total, text.len());
+        }
+    }
+
+    #[test]
+    fn a_broken_index_is_left_to_the_full_read() {
+        let t = tempfile::tempdir().unwrap();
+        let dir = t.path();
+        let g = |key, time, odd| Gen { key, time, odd };
+        let text = text_of(&[g(3, 1, 3), g(3, 2, 3)], &[1]);
+        std::fs::write(dir.join("history.json"), &text[..text.len() - 9]).unwrap();
+        let index = locate_index(dir).unwrap();
+        assert!(load_from(dir, &index, 0).unwrap().is_none());
+        assert!(newest_from(&index, 5, 0).unwrap().is_none());
+        let err = load(dir).unwrap_err().to_string();
+        assert!(err.contains("line"), "{err}");
+    }
+}
