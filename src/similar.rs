@@ -69,16 +69,17 @@ impl Reference {
 /// The parameter distance (see the module's text).
 fn parameter_distance(a: &HistoryEntry, b: &HistoryEntry) -> f64 {
     let differ = |x: bool| if x { 1.0 } else { 0.0 };
-    let sa = a.slider_positions.as_deref().unwrap_or(&[]);
-    let sb = b.slider_positions.as_deref().unwrap_or(&[]);
+    let none = crate::store::Sliders::Wide(&[]);
+    let sa = a.slider_positions().unwrap_or(none);
+    let sb = b.slider_positions().unwrap_or(none);
     let n = sa.len().max(sb.len());
     let sliders = if n == 0 {
         0.0
     } else {
         let total: f64 = (0..n)
             .map(|i| {
-                let x = sa.get(i).copied().unwrap_or(0) as f64;
-                let y = sb.get(i).copied().unwrap_or(0) as f64;
+                let x = sa.get(i).unwrap_or(0) as f64;
+                let y = sb.get(i).unwrap_or(0) as f64;
                 (x - y).abs()
             })
             .sum();

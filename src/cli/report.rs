@@ -140,8 +140,7 @@ pub(crate) fn print_entry(
     writeln!(
         out,
         "slider_positions: {}",
-        e.slider_positions
-            .as_ref()
+        e.slider_positions()
             .map_or("null".into(), |v| format!("{v:?}"))
     )?;
     writeln!(out, "n_components:     {}", e.n_components)?;

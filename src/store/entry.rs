@@ -424,6 +424,94 @@ struct Files {
     thumbnail: String,
 }
 
+/// An entry's `slider_positions` as held: up to seven that fit in a byte
+/// (most entries' sliders) in place, others boxed.
+#[derive(Debug, Clone, PartialEq)]
+enum SliderStore {
+    Boxed(Box<[i64]>),
+    /// `n` of `v`; [`NO_SLIDERS`] for `null`.
+    Small {
+        n: u8,
+        v: [i8; 7],
+    },
+}
+
+const NO_SLIDERS: u8 = u8::MAX;
+
+impl SliderStore {
+    fn new(v: Option<&[i64]>) -> SliderStore {
+        let Some(v) = v else {
+            return SliderStore::Small {
+                n: NO_SLIDERS,
+                v: [0; 7],
+            };
+        };
+        let mut small = [0i8; 7];
+        if v.len() <= small.len() {
+            let fits = v
+                .iter()
+                .zip(small.iter_mut())
+                .all(|(&x, s)| i8::try_from(x).map(|x| *s = x).is_ok());
+            if fits {
+                return SliderStore::Small {
+                    n: v.len() as u8,
+                    v: small,
+                };
+            }
+        }
+        SliderStore::Boxed(v.into())
+    }
+
+    fn get(&self) -> Option<Sliders<'_>> {
+        match self {
+            SliderStore::Boxed(b) => Some(Sliders::Wide(b)),
+            SliderStore::Small { n: NO_SLIDERS, .. } => None,
+            SliderStore::Small { n, v } => Some(Sliders::Narrow(&v[..*n as usize])),
+        }
+    }
+}
+
+/// An entry's slider positions (as held: see [`HistoryEntry::slider_positions`]).
+#[derive(Clone, Copy)]
+pub enum Sliders<'a> {
+    Wide(&'a [i64]),
+    Narrow(&'a [i8]),
+}
+
+impl Sliders<'_> {
+    pub fn len(&self) -> usize {
+        match self {
+            Sliders::Wide(v) => v.len(),
+            Sliders::Narrow(v) => v.len(),
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    pub fn get(&self, i: usize) -> Option<i64> {
+        match self {
+            Sliders::Wide(v) => v.get(i).copied(),
+            Sliders::Narrow(v) => v.get(i).map(|&x| i64::from(x)),
+        }
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = i64> + '_ {
+        (0..self.len()).filter_map(|i| self.get(i))
+    }
+
+    pub fn to_vec(&self) -> Vec<i64> {
+        self.iter().collect()
+    }
+}
+
+impl fmt::Debug for Sliders<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_list().entries(self.iter()).finish()
+    }
+}
+
 /// What most entries do not have, held apart so they do not pay for it:
 /// a timestamp text that is not what [`format_timestamp_us`] makes of the
 /// time, paths that are not the default ones, a latent vector, fields
@@ -455,7 +543,7 @@ impl Rare {
 pub struct HistoryEntry {
     pub entry_id: String,
     names: std::sync::Arc<Names>,
-    pub slider_positions: Option<Box<[i64]>>,
+    sliders: SliderStore,
     pub n_components: i64,
     seed: Seed,
     pub duration_s: f64,
@@ -478,7 +566,7 @@ impl HistoryEntry {
         let time_us = parse_timestamp_us(&p.timestamp);
         let mut e = HistoryEntry {
             names: names(&p.model_id, &p.model_name, &p.stereo_mode, &p.preset_name),
-            slider_positions: p.slider_positions.map(Vec::into_boxed_slice),
+            sliders: SliderStore::new(p.slider_positions.as_deref()),
             n_components: p.n_components,
             seed: Seed::new(&p.seed.unwrap_or_else(|| Number::from(0))),
             duration_s: p.duration_s,
@@ -497,6 +585,11 @@ impl HistoryEntry {
     /// Microseconds since the epoch (UTC) parsed from `timestamp`; `None` when unparseable.
     pub fn time_us(&self) -> Option<i64> {
         (self.time != NO_TIME).then_some(self.time)
+    }
+
+    /// `None` for `null`.
+    pub fn slider_positions(&self) -> Option<Sliders<'_>> {
+        self.sliders.get()
     }
 
     fn rare(&self) -> Option<&Rare> {
@@ -664,8 +757,8 @@ impl HistoryEntry {
         );
         m.insert(
             "slider_positions".into(),
-            match &self.slider_positions {
-                Some(v) => Value::Array(v.iter().map(|x| Value::from(*x)).collect()),
+            match self.slider_positions() {
+                Some(v) => Value::Array(v.iter().map(Value::from).collect()),
                 None => Value::Null,
             },
         );
@@ -800,7 +893,7 @@ impl<'de> Visitor<'de> for EntryVisitor {
                 "model_id" => model_id = Some(map.next_value::<Field<'de>>()?.0),
                 "model_name" => model_name = Some(map.next_value::<Field<'de>>()?.0),
                 "slider_positions" => {
-                    slider_positions = Some(map.next_value::<Option<Box<[i64]>>>()?)
+                    slider_positions = Some(map.next_value::<Option<Vec<i64>>>()?)
                 }
                 "n_components" => n_components = Some(map.next_value::<i64>()?),
                 "seed" => seed = Some(map.next_value::<Number>()?),
@@ -837,7 +930,7 @@ impl<'de> Visitor<'de> for EntryVisitor {
                 stereo_mode.as_deref().unwrap_or("mono"),
                 preset_name.as_deref().unwrap_or("custom"),
             ),
-            slider_positions: slider_positions.unwrap_or(None),
+            sliders: SliderStore::new(slider_positions.flatten().as_deref()),
             n_components: n_components.unwrap_or(0),
             seed: Seed::new(&seed.unwrap_or_else(|| Number::from(0))),
             duration_s: duration_s.unwrap_or(0.0),
@@ -945,6 +1038,29 @@ mod tests {
             assert_eq!(e.quality_score.raw(), r#"{"a":{"b":[1,"x:\"}"]},"c":true}"#);
             let back: HistoryEntry = serde_json::from_value(e.to_json()).unwrap();
             assert_eq!(back, e, "{ts} {seed} {audio} {thumb}");
+        }
+    }
+
+    #[test]
+    fn sliders_give_back_the_stored_list() {
+        for list in [
+            "null",
+            "[]",
+            "[1, -2, 0]",
+            "[127, -128, 1, 2, 3, 4, 5]",
+            "[1, 2, 3, 4, 5, 6, 7, 8]",
+            "[128]",
+            "[-129, 0]",
+            "[9223372036854775807, -9223372036854775808]",
+        ] {
+            let text = entry_text("x", "2026-12-06T14:57:09+00:00", "1", "a", "b", "{}")
+                .replace("[1, -2]", list);
+            let e: HistoryEntry = serde_json::from_str(&text).unwrap();
+            let want: Value = serde_json::from_str(list).unwrap();
+            assert_eq!(e.to_json()["slider_positions"], want, "{list}");
+            let got = e.slider_positions().map(|s| s.to_vec());
+            assert_eq!(got, serde_json::from_str::<Option<Vec<i64>>>(list).unwrap());
+            assert_eq!(format!("{:?}", e.slider_positions()), format!("{:?}", got));
         }
     }
 

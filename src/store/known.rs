@@ -37,10 +37,12 @@ impl std::hash::Hasher for HashedKey {
 /// A map keyed by [`id_hash`] values.
 pub(crate) type IdMap<V> = HashMap<u64, V, std::hash::BuildHasherDefault<HashedKey>>;
 
-/// What the file held when last read or written: id hash → text hash.
+/// What the file held when last read or written: id hash → text hash,
+/// sorted by id hash (16 bytes an entry, where a hash map takes 36; it is
+/// only ever made whole, by a pass over the file: [`KnownBuilder`]).
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Known {
-    texts: IdMap<u64>,
+    texts: Vec<(u64, u64)>,
 }
 
 impl Known {
@@ -52,40 +54,73 @@ impl Known {
         self.texts.is_empty()
     }
 
-    pub(crate) fn insert(&mut self, id: &str, text: &[u8]) {
-        self.texts.insert(id_hash(id), fast_hash(text));
-    }
-
-    pub(crate) fn extend(&mut self, other: Known) {
-        self.texts.extend(other.texts);
-    }
-
-    pub(crate) fn reserve(&mut self, n: usize) {
-        self.texts.reserve(n.saturating_sub(self.texts.len()));
-    }
-
-    pub(crate) fn with_capacity(n: usize) -> Known {
-        Known {
-            texts: IdMap::with_capacity_and_hasher(n, Default::default()),
-        }
-    }
-
     /// The text hash known for the id hash `id`.
     pub(crate) fn text_hash(&self, id: u64) -> Option<u64> {
-        self.texts.get(&id).copied()
-    }
-
-    pub(crate) fn insert_hashed(&mut self, id: u64, text: u64) {
-        self.texts.insert(id, text);
+        self.texts
+            .binary_search_by_key(&id, |p| p.0)
+            .ok()
+            .map(|i| self.texts[i].1)
     }
 
     pub(crate) fn has(&self, id: u64) -> bool {
-        self.texts.contains_key(&id)
+        self.text_hash(id).is_some()
     }
 
     /// The id hashes known.
     pub(crate) fn ids(&self) -> impl Iterator<Item = u64> + '_ {
-        self.texts.keys().copied()
+        self.texts.iter().map(|p| p.0)
+    }
+}
+
+/// A [`Known`] gathered entry by entry, in file order: of an id met twice,
+/// the last text counts (as Python's `json.load` keeps it).
+#[derive(Debug, Default)]
+pub(crate) struct KnownBuilder {
+    pairs: Vec<(u64, u64)>,
+}
+
+impl KnownBuilder {
+    pub(crate) fn with_capacity(n: usize) -> KnownBuilder {
+        KnownBuilder {
+            pairs: Vec::with_capacity(n),
+        }
+    }
+
+    pub(crate) fn reserve(&mut self, n: usize) {
+        self.pairs.reserve_exact(n.saturating_sub(self.pairs.len()));
+    }
+
+    pub(crate) fn insert(&mut self, id: &str, text: &[u8]) {
+        self.insert_hashed(id_hash(id), fast_hash(text));
+    }
+
+    pub(crate) fn insert_hashed(&mut self, id: u64, text: u64) {
+        self.pairs.push((id, text));
+    }
+
+    /// Gathered from the last entry to the first: put in file order.
+    pub(crate) fn reversed(mut self) -> KnownBuilder {
+        self.pairs.reverse();
+        self
+    }
+
+    /// `other`'s entries, met after these.
+    pub(crate) fn append(&mut self, mut other: KnownBuilder) {
+        self.pairs.append(&mut other.pairs);
+    }
+
+    pub(crate) fn build(mut self) -> Known {
+        // Stable: of equal ids, the order met stays; the last met counts.
+        self.pairs.sort_by_key(|p| p.0);
+        self.pairs.dedup_by(|later, kept| {
+            let same = later.0 == kept.0;
+            if same {
+                kept.1 = later.1;
+            }
+            same
+        });
+        self.pairs.shrink_to_fit();
+        Known { texts: self.pairs }
     }
 }
 
@@ -159,6 +194,30 @@ impl<V, S: AsRef<str>> FromIterator<(S, V)> for ById<V> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_last_text_of_an_id_counts() {
+        let mut b = KnownBuilder::default();
+        b.insert("b", b"1");
+        b.insert("a", b"2");
+        b.insert("b", b"3");
+        let mut tail = KnownBuilder::default();
+        tail.insert("c", b"4");
+        tail.insert("a", b"5");
+        b.append(tail);
+        let k = b.build();
+        assert_eq!(k.len(), 3);
+        assert_eq!(k.text_hash(id_hash("a")), Some(fast_hash(b"5")));
+        assert_eq!(k.text_hash(id_hash("b")), Some(fast_hash(b"3")));
+        assert_eq!(k.text_hash(id_hash("c")), Some(fast_hash(b"4")));
+        assert!(!k.has(id_hash("d")));
+        // Met from the end, then put in file order.
+        let mut r = KnownBuilder::default();
+        r.insert("a", b"late");
+        r.insert("a", b"early");
+        let k = r.reversed().build();
+        assert_eq!(k.text_hash(id_hash("a")), Some(fast_hash(b"late")));
+    }
 
     #[test]
     fn values_by_id_are_found_only_by_their_id() {

@@ -33,7 +33,7 @@ pub mod trash;
 pub(crate) mod txn;
 
 pub use dir::{HistoryDir, NoteSink, GENHIST_DIR};
-pub use entry::HistoryEntry;
+pub use entry::{HistoryEntry, Sliders};
 pub use error::StoreError;
 pub use known::ById;
 pub use paths::{Claims, Field};

@@ -235,7 +235,7 @@ fn parse_typed(
         entries,
         invalid,
         stamp: None,
-        known,
+        known: known.build(),
     })
 }
 
@@ -314,13 +314,13 @@ fn parse_halves(
         });
     entries.extend(tail_ok);
     invalid.extend(tail_bad);
-    known.extend(tail_known);
+    known.append(tail_known);
     Ok(LoadedIndex {
         version,
         entries,
         invalid,
         stamp: None,
-        known,
+        known: known.build(),
     })
 }
 
@@ -428,24 +428,19 @@ fn parse_releasing(
 ) -> (
     Vec<std::sync::Arc<HistoryEntry>>,
     Vec<InvalidEntry>,
-    super::known::Known,
+    super::known::KnownBuilder,
 ) {
     const RELEASE_EVERY: usize = 4 << 20;
     const SPANS_EVERY: usize = 1 << 15;
     let mut ok = Vec::with_capacity(spans.len());
     let mut bad = Vec::new();
-    let mut known = super::known::Known::with_capacity(spans.len());
+    let mut known = super::known::KnownBuilder::with_capacity(spans.len());
     while let Some(e) = spans.pop() {
         // The spans are given back as they are used, as the text is.
         if spans.capacity() - spans.len() >= SPANS_EVERY {
             spans.shrink_to_fit();
         }
-        // From the end: the first text met for an id is its last in the
-        // file, the one Python's json.load keeps.
-        let key = e.key.get_at(buf);
-        if !known.has(super::known::id_hash(&key)) {
-            known.insert(&key, &buf[e.value.clone()]);
-        }
+        known.insert(&e.key.get_at(buf), &buf[e.value.clone()]);
         match parse_entry_at(buf, &e) {
             Ok(entry) => ok.push(std::sync::Arc::new(entry)),
             Err(invalid) => bad.push(invalid),
@@ -456,7 +451,7 @@ fn parse_releasing(
             buf.shrink_to_fit();
         }
     }
-    (ok, bad, known)
+    (ok, bad, known.reversed())
 }
 
 /// Turns a scan failure into the user's message: serde_json's wording with line

@@ -7,7 +7,7 @@
 //! during the write is noticed all the same.
 
 use super::error::StoreError;
-use super::known::{id_hash, Known};
+use super::known::{id_hash, Known, KnownBuilder};
 use super::read::{self, IndexFile, InvalidEntry};
 use super::scan::fast_hash;
 use super::stream::{self, Item};
@@ -34,7 +34,7 @@ impl Delta {
 /// Follows a pass over every entry of a file, against what was known.
 pub(crate) struct Tracker<'k> {
     old: &'k Known,
-    new: Known,
+    new: KnownBuilder,
     changed: Vec<(String, String, bool)>,
     version: Option<String>,
 }
@@ -43,7 +43,7 @@ impl<'k> Tracker<'k> {
     pub(crate) fn new(old: &'k Known) -> Tracker<'k> {
         Tracker {
             old,
-            new: Known::with_capacity(old.len() + 16),
+            new: KnownBuilder::with_capacity(old.len() + 16),
             changed: Vec::new(),
             version: None,
         }
@@ -67,7 +67,18 @@ impl<'k> Tracker<'k> {
     }
 
     pub(crate) fn finish(self) -> (Known, Delta) {
-        let removed = self.old.ids().filter(|&h| !self.new.has(h)).collect();
+        let new = self.new.build();
+        // Both in id order: one walk.
+        let removed = {
+            let mut ids = new.ids().peekable();
+            self.old
+                .ids()
+                .filter(|&h| {
+                    while ids.next_if(|&n| n < h).is_some() {}
+                    ids.peek() != Some(&h)
+                })
+                .collect()
+        };
         let upserts = self
             .changed
             .into_iter()
@@ -75,7 +86,7 @@ impl<'k> Tracker<'k> {
             .collect();
         let version = self.version.and_then(|v| serde_json::from_str(&v).ok());
         (
-            self.new,
+            new,
             Delta {
                 removed,
                 upserts,

@@ -13,7 +13,7 @@
 //! says where the text is broken or reads the file as it is now.
 
 use super::entry::HistoryEntry;
-use super::known::{id_hash, Known};
+use super::known::{id_hash, Known, KnownBuilder};
 use super::read::{entry_from_text, FileStamp, IndexFile, InvalidEntry, LoadedIndex};
 use super::scan::Parser;
 use super::sidecar::{self, ContentHash, Ident, ROW};
@@ -167,7 +167,7 @@ fn stream_entries(f: &File, rows: bool) -> std::io::Result<Option<Streamed>> {
         hash: ContentHash::new(),
     };
     let mut version = None;
-    let mut known = Known::default();
+    let mut known = KnownBuilder::default();
     let mut recs: Vec<Rec> = Vec::new();
     let mut batch = Batch::default();
     let (result, parsed) = std::thread::scope(|s| {
@@ -249,7 +249,7 @@ fn stream_entries(f: &File, rows: bool) -> std::io::Result<Option<Streamed>> {
         version,
         entries,
         invalid,
-        known,
+        known: known.build(),
         recs,
         hash: reader.hash,
     }))

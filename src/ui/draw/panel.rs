@@ -111,12 +111,12 @@ pub(super) fn draw_panel(f: &mut Frame, app: &App, area: Rect, now: DateTime<Utc
         ),
     ];
     lines.extend(measure_lines(app, e, w));
-    match &e.slider_positions {
+    match e.slider_positions() {
         None => lines.push(kv(app, "sliders", "none".into(), w)),
         Some(s) => {
             let bars: Vec<String> = s
                 .iter()
-                .map(|&v| {
+                .map(|v| {
                     let v = v.clamp(-3, 3);
                     let mut cells = ['·'; 7];
                     let (a, b) = if v < 0 { (3 + v, 3) } else { (3, 3 + v) };
