@@ -9,6 +9,7 @@
 
 pub(crate) mod add;
 pub mod annotations;
+pub(crate) mod by_id;
 pub mod change;
 pub(crate) mod dir;
 pub(crate) mod entry;
@@ -170,7 +171,7 @@ pub struct GenerationHistory {
     loading: Option<usize>,
     /// Id hash → entry; entries whose hash another id already has (never
     /// seen in practice) are in `collided`.
-    by_id: known::IdMap<Arc<HistoryEntry>>,
+    by_id: by_id::ById,
     collided: Vec<Arc<HistoryEntry>>,
     claims: Claims,
     /// What each entry's text was at load, for a worker that follows the file.
@@ -203,7 +204,7 @@ impl GenerationHistory {
             version: None,
             stamp: None,
             loading: None,
-            by_id: known::IdMap::default(),
+            by_id: by_id::ById::default(),
             collided: Vec::new(),
             claims: Claims::default(),
             known: None,
@@ -296,7 +297,7 @@ impl GenerationHistory {
 
     /// Rebuilds the lookups after the entries were replaced.
     fn index_all(&mut self) {
-        self.by_id = known::IdMap::with_capacity_and_hasher(self.entries.len(), Default::default());
+        self.by_id = by_id::ById::with_capacity(self.entries.len());
         self.collided.clear();
         let mut claims = Claims::default();
         for e in self.entries.iter() {
@@ -313,7 +314,7 @@ impl GenerationHistory {
     pub fn get_exact(&self, id: &str) -> Option<&Arc<HistoryEntry>> {
         let h = known::id_hash(id);
         self.by_id
-            .get(&h)
+            .get(h)
             .filter(|e| e.entry_id == id)
             .or_else(|| self.collided.iter().find(|e| e.entry_id == id))
     }
@@ -436,9 +437,9 @@ impl GenerationHistory {
 
     /// Takes an entry out of the lookups and the list.
     fn take_out(&mut self, h: u64, id: Option<&str>) -> Option<Arc<HistoryEntry>> {
-        let e = match self.by_id.get(&h) {
+        let e = match self.by_id.get(h) {
             Some(e) if id.is_none_or(|id| e.entry_id == id) => {
-                let e = self.by_id.remove(&h)?;
+                let e = self.by_id.remove(h)?;
                 if let Some(i) = self
                     .collided
                     .iter()

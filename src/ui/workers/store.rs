@@ -8,7 +8,7 @@
 use super::super::event::{AnalyzeJob, DeleteHow, Event, Loaded, StoreEvent, StoreJob};
 use crate::command_history::CommandHistory;
 use crate::fsutil::Dir;
-use crate::store::known::{id_hash, IdMap, Known};
+use crate::store::known::{id_hash, Known};
 use crate::store::paths::{RelPath, SizeCounter};
 use crate::store::reload::{self, Delta};
 use crate::store::rewrite::Selection;
@@ -34,7 +34,7 @@ struct State {
     /// The file's identity when last read or written.
     seen: Option<FileStamp>,
     /// Bytes of each take's two files, by id hash.
-    sizes: IdMap<u64>,
+    sizes: Sizes,
     /// The last save of the command history failed.
     history_failing: bool,
     /// The annotations file's identity when last read (`None`: not yet).
@@ -44,6 +44,50 @@ struct State {
 
 fn stamp(dir: &Path) -> Option<FileStamp> {
     read::locate_index(dir).ok().and_then(|i| i.stamp_now())
+}
+
+/// Bytes of each take's files: id hash and bytes, sorted by id hash (16
+/// bytes a take; a hash map slot takes 36), changed a batch at a time.
+#[derive(Default)]
+struct Sizes(Vec<(u64, u64)>);
+
+impl Sizes {
+    fn new(mut v: Vec<(u64, u64)>) -> Sizes {
+        // Of an id met twice, the later counts.
+        v.reverse();
+        v.sort_by_key(|p| p.0);
+        v.dedup_by_key(|p| p.0);
+        Sizes(v)
+    }
+
+    /// Forgets `removed`, then sets `set`.
+    fn change(&mut self, removed: &[u64], set: Vec<(u64, u64)>) {
+        if !removed.is_empty() {
+            let mut gone = removed.to_vec();
+            gone.sort_unstable();
+            self.0.retain(|p| gone.binary_search(&p.0).is_err());
+        }
+        let mut new = Vec::new();
+        for (h, bytes) in set {
+            match self.0.binary_search_by_key(&h, |p| p.0) {
+                Ok(i) => self.0[i].1 = bytes,
+                Err(_) => new.push((h, bytes)),
+            }
+        }
+        if !new.is_empty() {
+            // Later values of an id win.
+            new.reverse();
+            let mut v = std::mem::take(&mut self.0);
+            v.extend(new);
+            v.sort_by_key(|p| p.0);
+            v.dedup_by_key(|p| p.0);
+            self.0 = v;
+        }
+    }
+
+    fn total(&self) -> u64 {
+        self.0.iter().map(|p| p.1).sum()
+    }
 }
 
 fn files_bytes<S: AsRef<str>>(sizes: &mut SizeCounter, files: &[S]) -> u64 {
@@ -81,13 +125,15 @@ impl State {
                 crate::sys::release_freed_memory();
                 if let Ok(root) = Dir::open(self.hd.path()) {
                     let mut sizes = SizeCounter::new(root);
-                    self.sizes = entries
-                        .iter()
-                        .map(|e| {
-                            let files = [e.audio_file(), e.thumbnail_file()];
-                            (id_hash(&e.entry_id), files_bytes(&mut sizes, &files))
-                        })
-                        .collect();
+                    self.sizes = Sizes::new(
+                        entries
+                            .iter()
+                            .map(|e| {
+                                let files = [e.audio_file(), e.thumbnail_file()];
+                                (id_hash(&e.entry_id), files_bytes(&mut sizes, &files))
+                            })
+                            .collect(),
+                    );
                 }
                 crate::sys::release_freed_memory();
             }
@@ -102,16 +148,21 @@ impl State {
     /// Follows the sizes through a change; `None` for a delta leaves them.
     fn sizes_after(&mut self, delta: Option<&Delta>) {
         if let Some(d) = delta {
-            for h in &d.removed {
-                self.sizes.remove(h);
-            }
-            if let Ok(root) = Dir::open(self.hd.path()) {
-                let mut sizes = SizeCounter::new(root);
-                for e in d.upserts.iter().flatten() {
-                    let bytes = files_bytes(&mut sizes, &[&e.audio_file(), &e.thumbnail_file()]);
-                    self.sizes.insert(id_hash(&e.entry_id), bytes);
+            let set = match Dir::open(self.hd.path()) {
+                Ok(root) => {
+                    let mut sizes = SizeCounter::new(root);
+                    d.upserts
+                        .iter()
+                        .flatten()
+                        .map(|e| {
+                            let files = [&e.audio_file(), &e.thumbnail_file()];
+                            (id_hash(&e.entry_id), files_bytes(&mut sizes, &files))
+                        })
+                        .collect()
                 }
-            }
+                Err(_) => Vec::new(),
+            };
+            self.sizes.change(&d.removed, set);
         }
         self.send_sizes();
     }
@@ -121,7 +172,7 @@ impl State {
         let listing = trash::list(dir).unwrap_or_default();
         let (trash, trash_takes) = listing.totals();
         self.send(StoreEvent::Sizes(super::super::event::Sizes {
-            files: self.sizes.values().sum(),
+            files: self.sizes.total(),
             trash,
             trash_batches: listing.batches.len(),
             trash_takes,
@@ -307,7 +358,7 @@ impl StoreWorker {
                 hd,
                 known: Known::default(),
                 seen: None,
-                sizes: IdMap::default(),
+                sizes: Sizes::default(),
                 notes_seen: None,
                 history_failing: false,
                 events,
@@ -364,5 +415,21 @@ fn job_name(job: &StoreJob) -> &'static str {
         StoreJob::PlanRepair | StoreJob::Repair(_) => "repairing",
         StoreJob::SaveCommand(_) => "saving the command history",
         StoreJob::Annotate { .. } => "saving annotations",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Sizes;
+
+    #[test]
+    fn sizes_follow_changes() {
+        let mut s = Sizes::new(vec![(3, 30), (1, 10), (2, 20), (1, 11)]);
+        assert_eq!(s.total(), 61);
+        s.change(&[2, 9], vec![(3, 33), (5, 50), (4, 40), (5, 55)]);
+        assert_eq!(s.0, vec![(1, 11), (3, 33), (4, 40), (5, 55)]);
+        assert_eq!(s.total(), 139);
+        s.change(&[1, 3, 4, 5], Vec::new());
+        assert_eq!(s.total(), 0);
     }
 }
