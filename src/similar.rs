@@ -69,7 +69,7 @@ impl Reference {
 /// The parameter distance (see the module's text).
 fn parameter_distance(a: &HistoryEntry, b: &HistoryEntry) -> f64 {
     let differ = |x: bool| if x { 1.0 } else { 0.0 };
-    let none = crate::store::Sliders::Wide(&[]);
+    let none = crate::store::Sliders::NONE;
     let sa = a.slider_positions().unwrap_or(none);
     let sb = b.slider_positions().unwrap_or(none);
     let n = sa.len().max(sb.len());

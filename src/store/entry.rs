@@ -424,65 +424,90 @@ struct Files {
     thumbnail: String,
 }
 
-/// An entry's `slider_positions` as held: up to seven that fit in a byte
-/// (most entries' sliders) in place, others boxed.
+/// An entry's `slider_positions` as held: in place when they fit seven
+/// bytes (up to 14 in -8..=7 as half bytes, up to 7 in -128..=127 as
+/// bytes: most entries' sliders), others boxed.
 #[derive(Debug, Clone, PartialEq)]
 enum SliderStore {
     Boxed(Box<[i64]>),
-    /// `n` of `v`; [`NO_SLIDERS`] for `null`.
+    /// `mode & 0x7f` values in `v` ([`HALVES`] set: half bytes);
+    /// [`NO_SLIDERS`] for `null`.
     Small {
-        n: u8,
-        v: [i8; 7],
+        mode: u8,
+        v: [u8; 7],
     },
 }
 
 const NO_SLIDERS: u8 = u8::MAX;
+const HALVES: u8 = 0x80;
 
 impl SliderStore {
     fn new(v: Option<&[i64]>) -> SliderStore {
         let Some(v) = v else {
             return SliderStore::Small {
-                n: NO_SLIDERS,
+                mode: NO_SLIDERS,
                 v: [0; 7],
             };
         };
-        let mut small = [0i8; 7];
-        if v.len() <= small.len() {
-            let fits = v
-                .iter()
-                .zip(small.iter_mut())
-                .all(|(&x, s)| i8::try_from(x).map(|x| *s = x).is_ok());
-            if fits {
-                return SliderStore::Small {
-                    n: v.len() as u8,
-                    v: small,
-                };
+        let mut small = [0u8; 7];
+        if v.len() <= 14 && v.iter().all(|x| (-8..=7).contains(x)) {
+            for (i, &x) in v.iter().enumerate() {
+                small[i / 2] |= ((x as u8) & 0x0f) << (4 * (i % 2));
             }
+            return SliderStore::Small {
+                mode: HALVES | v.len() as u8,
+                v: small,
+            };
+        }
+        if v.len() <= 7 && v.iter().all(|&x| i8::try_from(x).is_ok()) {
+            for (s, &x) in small.iter_mut().zip(v) {
+                *s = x as i8 as u8;
+            }
+            return SliderStore::Small {
+                mode: v.len() as u8,
+                v: small,
+            };
         }
         SliderStore::Boxed(v.into())
     }
 
     fn get(&self) -> Option<Sliders<'_>> {
         match self {
-            SliderStore::Boxed(b) => Some(Sliders::Wide(b)),
-            SliderStore::Small { n: NO_SLIDERS, .. } => None,
-            SliderStore::Small { n, v } => Some(Sliders::Narrow(&v[..*n as usize])),
+            SliderStore::Boxed(b) => Some(Sliders(Held::Wide(b))),
+            SliderStore::Small {
+                mode: NO_SLIDERS, ..
+            } => None,
+            SliderStore::Small { mode, v } => Some(Sliders(Held::Small {
+                v,
+                n: usize::from(mode & !HALVES),
+                halves: mode & HALVES != 0,
+            })),
         }
     }
 }
 
 /// An entry's slider positions (as held: see [`HistoryEntry::slider_positions`]).
 #[derive(Clone, Copy)]
-pub enum Sliders<'a> {
+pub struct Sliders<'a>(Held<'a>);
+
+#[derive(Clone, Copy)]
+enum Held<'a> {
     Wide(&'a [i64]),
-    Narrow(&'a [i8]),
+    Small {
+        v: &'a [u8; 7],
+        n: usize,
+        halves: bool,
+    },
 }
 
 impl Sliders<'_> {
+    /// No sliders.
+    pub const NONE: Sliders<'static> = Sliders(Held::Wide(&[]));
+
     pub fn len(&self) -> usize {
-        match self {
-            Sliders::Wide(v) => v.len(),
-            Sliders::Narrow(v) => v.len(),
+        match self.0 {
+            Held::Wide(v) => v.len(),
+            Held::Small { n, .. } => n,
         }
     }
 
@@ -491,9 +516,14 @@ impl Sliders<'_> {
     }
 
     pub fn get(&self, i: usize) -> Option<i64> {
-        match self {
-            Sliders::Wide(v) => v.get(i).copied(),
-            Sliders::Narrow(v) => v.get(i).map(|&x| i64::from(x)),
+        match self.0 {
+            Held::Wide(v) => v.get(i).copied(),
+            Held::Small { n, .. } if i >= n => None,
+            // Shifted up and back down: the sign comes back.
+            Held::Small {
+                v, halves: true, ..
+            } => Some(i64::from(((v[i / 2] >> (4 * (i % 2))) << 4) as i8 >> 4)),
+            Held::Small { v, .. } => Some(i64::from(v[i] as i8)),
         }
     }
 
@@ -1049,6 +1079,9 @@ mod tests {
             "[1, -2, 0]",
             "[127, -128, 1, 2, 3, 4, 5]",
             "[1, 2, 3, 4, 5, 6, 7, 8]",
+            "[-8, 7, 0, -1, 1, -3, 3, 2, -2, 4, -4, 5, -5, 6]",
+            "[-8, 7, 0, -1, 1, -3, 3, 2, -2, 4, -4, 5, -5, 6, 0]",
+            "[8, -9, 1]",
             "[128]",
             "[-129, 0]",
             "[9223372036854775807, -9223372036854775808]",
@@ -1061,6 +1094,24 @@ mod tests {
             let got = e.slider_positions().map(|s| s.to_vec());
             assert_eq!(got, serde_json::from_str::<Option<Vec<i64>>>(list).unwrap());
             assert_eq!(format!("{:?}", e.slider_positions()), format!("{:?}", got));
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn sliders_held_in_any_form_come_back(
+            v in prop::option::of(prop::collection::vec(
+                prop_oneof![-8i64..=7, -128i64..=127, any::<i64>()],
+                0..20,
+            ))
+        ) {
+            let s = SliderStore::new(v.as_deref());
+            prop_assert_eq!(s.get().map(|s| s.to_vec()), v.clone());
+            if let Some(v) = &v {
+                let got = s.get().unwrap();
+                prop_assert_eq!(got.len(), v.len());
+                prop_assert_eq!(got.get(v.len()), None);
+            }
         }
     }
 

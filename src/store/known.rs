@@ -181,6 +181,90 @@ impl<V> ById<V> {
     }
 }
 
+/// A [`ById`] of small numbers most takes may have (why a take could not
+/// be measured): sorted by id hash, 16 bytes a take where a map slot takes
+/// 34; ids new to it gather in a [`ById`] merged in now and then.
+#[derive(Debug, Default)]
+pub struct NumbersById {
+    /// Id hash, check hash, value ([`GONE`]: removed), sorted by id hash.
+    main: Vec<(u64, u32, u32)>,
+    recent: ById<u32>,
+    /// How many ids have a value.
+    live: usize,
+}
+
+/// A removed value in [`NumbersById::main`].
+const GONE: u32 = u32::MAX;
+
+impl NumbersById {
+    fn find(&self, id: &str) -> Option<usize> {
+        let (h, c) = (id_hash(id), check_hash(id));
+        self.main
+            .binary_search_by_key(&h, |p| p.0)
+            .ok()
+            .filter(|&i| self.main[i].1 == c)
+    }
+
+    pub fn get(&self, id: &str) -> Option<u32> {
+        match self.find(id) {
+            Some(i) => Some(self.main[i].2).filter(|&v| v != GONE),
+            None => self.recent.get(id).copied(),
+        }
+    }
+
+    /// Sets the value of `id` (any but `u32::MAX`).
+    pub fn insert(&mut self, id: &str, v: u32) {
+        debug_assert_ne!(v, GONE);
+        if let Some(i) = self.find(id) {
+            if self.main[i].2 == GONE {
+                self.live += 1;
+            }
+            self.main[i].2 = v;
+            return;
+        }
+        if self.recent.get(id).is_none() {
+            self.live += 1;
+        }
+        self.recent.insert(id, v);
+        if self.recent.len() > (self.main.len() / 4).max(4096) {
+            self.merge();
+        }
+    }
+
+    pub fn remove(&mut self, id: &str) {
+        match self.find(id) {
+            Some(i) if self.main[i].2 != GONE => {
+                self.main[i].2 = GONE;
+                self.live -= 1;
+            }
+            Some(_) => {}
+            None => {
+                if self.recent.remove(id).is_some() {
+                    self.live -= 1;
+                }
+            }
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.live == 0
+    }
+
+    fn merge(&mut self) {
+        let mut recent: Vec<(u64, u32, u32)> = std::mem::take(&mut self.recent)
+            .map
+            .into_iter()
+            .map(|(h, (c, v))| (h, c, v))
+            .collect();
+        recent.sort_unstable_by_key(|p| p.0);
+        self.main.retain(|p| p.2 != GONE);
+        self.main.extend(recent);
+        // Two sorted runs: the stable sort merges them in one pass (this
+        // runs on the UI thread).
+        self.main.sort_by_key(|p| p.0);
+    }
+}
+
 impl<V, S: AsRef<str>> FromIterator<(S, V)> for ById<V> {
     fn from_iter<I: IntoIterator<Item = (S, V)>>(iter: I) -> Self {
         let mut m = ById::new();
@@ -217,6 +301,38 @@ mod tests {
         r.insert("a", b"early");
         let k = r.reversed().build();
         assert_eq!(k.text_hash(id_hash("a")), Some(fast_hash(b"late")));
+    }
+
+    #[test]
+    fn numbers_by_id_follow_every_change() {
+        let mut m = NumbersById::default();
+        // Enough to merge several times.
+        let id = |i: u32| format!("take-{i}");
+        for i in 0..20_000 {
+            m.insert(&id(i), i % 7);
+        }
+        assert!(m.main.len() > 4096, "merged");
+        for i in (0..20_000).step_by(3) {
+            m.remove(&id(i));
+        }
+        for i in (0..20_000).step_by(9) {
+            m.insert(&id(i), 100);
+        }
+        for i in 0..20_000 {
+            let want = if i % 9 == 0 {
+                Some(100)
+            } else if i % 3 == 0 {
+                None
+            } else {
+                Some(i % 7)
+            };
+            assert_eq!(m.get(&id(i)), want, "{i}");
+        }
+        assert_eq!(m.get("other"), None);
+        for i in 0..20_000 {
+            m.remove(&id(i));
+        }
+        assert!(m.is_empty());
     }
 
     #[test]

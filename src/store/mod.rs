@@ -36,7 +36,7 @@ pub(crate) mod txn;
 pub use dir::{HistoryDir, NoteSink, GENHIST_DIR};
 pub use entry::{HistoryEntry, Sliders};
 pub use error::StoreError;
-pub use known::ById;
+pub use known::{ById, NumbersById};
 pub use paths::{Claims, Field};
 pub use read::{FileStamp, InvalidEntry, INDEX_FILE};
 pub use rewrite::{RemovedEntry, Selection};

@@ -85,8 +85,12 @@ impl AnalysisWorker {
                         let measured = std::mem::take(&mut batch);
                         let _ = events.send(Event::Analysis(AnalysisDone { measured, left: 0 }));
                     }
-                    // A million jobs leave a 32 MB ring behind: give it back.
-                    queue.shrink_to_fit();
+                    // A million jobs leave a 32 MB ring behind: give it back,
+                    // with what measuring them freed.
+                    if queue.capacity() > 0 {
+                        queue.shrink_to_fit();
+                        crate::sys::release_freed_memory();
+                    }
                     match rx.recv() {
                         Ok(jobs) => queue.extend(jobs),
                         Err(_) => return,
