@@ -625,14 +625,40 @@ impl Sort {
             SortKey::Newest if !self.reverse => {}
             SortKey::Oldest if self.reverse => {}
             SortKey::Newest | SortKey::Oldest => rows.reverse(),
+            SortKey::Model => {
+                // A few names for all the takes: each take's key is its
+                // name's place among them (no text made per take).
+                let mut names: std::collections::HashMap<&str, f64> = Default::default();
+                for e in rows.iter() {
+                    names.entry(e.model_name()).or_insert(0.0);
+                }
+                let mut order: Vec<(String, &str)> =
+                    names.keys().map(|n| (n.to_lowercase(), *n)).collect();
+                order.sort();
+                let mut rank = 0.0;
+                for (i, (lower, name)) in order.iter().enumerate() {
+                    if i > 0 && *lower != order[i - 1].0 {
+                        rank += 1.0;
+                    }
+                    names.insert(name, rank);
+                }
+                let keys = crate::par::map(rows, |e| {
+                    Key::Num(names.get(e.model_name()).copied().unwrap_or(f64::MAX))
+                });
+                self.sort_by_keys(rows, keys);
+            }
             _ => {
                 let keys = crate::par::map(rows, |e| self.key(e, facts));
-                let mut keyed: Vec<(Key, E)> = keys.into_iter().zip(rows.drain(..)).collect();
-                // Stable: ties keep the store's order.
-                keyed.sort_by(|a, b| self.cmp_keys(&a.0, &b.0));
-                rows.extend(keyed.into_iter().map(|(_, e)| e));
+                self.sort_by_keys(rows, keys);
             }
         }
+    }
+
+    /// Sorts `rows` by `keys` (one each, in order); ties keep their order.
+    fn sort_by_keys<E>(&self, rows: &mut Vec<E>, keys: Vec<Key>) {
+        let mut keyed: Vec<(Key, E)> = keys.into_iter().zip(rows.drain(..)).collect();
+        keyed.sort_by(|a, b| self.cmp_keys(&a.0, &b.0));
+        rows.extend(keyed.into_iter().map(|(_, e)| e));
     }
 }
 
@@ -687,6 +713,29 @@ mod tests {
         ));
         assert!(!ok("rating>4"));
         assert!(!ok("!rejected"));
+    }
+
+    #[test]
+    fn model_sort_ignores_case_and_keeps_ties_newest_first() {
+        let mut store = vec![
+            entry("beta", "x", 1, 1.0, 1.0),
+            entry("Alpha", "x", 2, 1.0, 1.0),
+            entry("gamma", "x", 3, 1.0, 1.0),
+            entry("alpha", "x", 4, 1.0, 1.0),
+            entry("Beta", "x", 5, 1.0, 1.0),
+        ];
+        crate::store::sort_newest_first(&mut store);
+        let none = Annotations::new();
+        let order = |s: &str| {
+            let mut v: Vec<&HistoryEntry> = store.iter().collect();
+            Sort::parse(s).unwrap().apply(&mut v, Facts::notes(&none));
+            v.iter()
+                .map(|e| e.seed_text().to_string())
+                .collect::<Vec<_>>()
+                .join(",")
+        };
+        assert_eq!(order("model"), "4,2,5,1,3");
+        assert_eq!(order("-model"), "3,5,1,4,2");
     }
 
     #[test]

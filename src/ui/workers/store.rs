@@ -165,6 +165,11 @@ impl State {
             self.sizes.change(&d.removed, set);
         }
         self.send_sizes();
+        // A change of a large history frees what its pass over the file
+        // held: give it back.
+        if self.sizes.0.len() >= 100_000 {
+            crate::sys::release_freed_memory();
+        }
     }
 
     fn send_sizes(&self) {

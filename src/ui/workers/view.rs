@@ -8,6 +8,9 @@ use super::super::event::{Event, ViewDone, ViewJob, ViewKind};
 use super::super::view::Rows;
 use std::sync::mpsc::{channel, Receiver, Sender, TryRecvError};
 
+/// Jobs over this many takes give freed memory back when done.
+const LARGE: usize = 100_000;
+
 enum Msg {
     Job(ViewJob),
     Discard(Rows),
@@ -48,6 +51,7 @@ impl ViewWorker {
         super::spawn_background("genhist-view", move || {
             while let Some(jobs) = next_jobs(&rx) {
                 for job in jobs.into_iter().flatten() {
+                    let large = job.entries.len() >= LARGE;
                     let what = match job.kind {
                         ViewKind::List => "sorting the list",
                         ViewKind::Search => "searching",
@@ -71,6 +75,11 @@ impl ViewWorker {
                     };
                     if events.send(Event::View(done)).is_err() {
                         return;
+                    }
+                    // A sort of a million takes frees a million keys: give
+                    // the memory back rather than keep it for the next.
+                    if large {
+                        crate::sys::release_freed_memory();
                     }
                 }
             }
