@@ -75,16 +75,18 @@ struct Rec {
     row: [u8; ROW],
 }
 
-/// Reads from the file and feeds the whole-file hash.
+/// Reads from the file and feeds the whole-file hash, when there is one.
 struct Hashing<'a> {
     f: &'a File,
-    hash: ContentHash,
+    hash: Option<&'a mut ContentHash>,
 }
 
 impl Read for Hashing<'_> {
     fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
         let n = (&mut &*self.f).read(buf)?;
-        self.hash.feed(&buf[..n]);
+        if let Some(h) = &mut self.hash {
+            h.feed(&buf[..n]);
+        }
         Ok(n)
     }
 }
@@ -104,35 +106,18 @@ pub(super) fn load_from(
     let Some((f, stamp)) = index.open()? else {
         return Ok(None);
     };
-    let Ok(meta) = f.metadata() else {
-        return Ok(None);
-    };
-    if meta.len() < stream_from {
+    if f.metadata().map_or(true, |m| m.len() < stream_from) {
         return Ok(None);
     }
     crate::fault::point("read-whole-index");
-    let ident = Ident::of(&meta);
     let io = |e| StoreError::io("read", index.path(), e);
-    let sample = sidecar::sample_of_file(&f, ident.size).map_err(io)?;
-    // Rows are gathered only when the sidecar there is not this file's.
-    let rows = !sidecar::may_match(dir, &ident, sample);
-    let Some(mut s) = stream_entries(&f, rows).map_err(io)? else {
+    let mut pass = SidecarPass::new(dir, &f).map_err(io)?;
+    let Some(s) = stream_entries(&f, &mut pass).map_err(io)? else {
         return Ok(None);
     };
     // Changed while read: the full read takes the file as it is now.
-    if s.hash.len() != ident.size || FileStamp::of_file(&f) != stamp {
+    if !pass.finish(&f, stamp, s.version.as_ref()) {
         return Ok(None);
-    }
-    let content = s.hash.finish();
-    if rows {
-        match order_rows(&f, std::mem::take(&mut s.recs)) {
-            Some(rows) => {
-                sidecar::write_rows(dir, ident, (sample, content), s.version.as_ref(), &rows)
-            }
-            None => sidecar::forget(dir),
-        }
-    } else if !sidecar::matches_hashes(dir, &ident, sample, content) {
-        sidecar::forget(dir);
     }
     let mut invalid = s.invalid;
     // As the full read lists them: the last in the file first.
@@ -146,29 +131,107 @@ pub(super) fn load_from(
     }))
 }
 
+/// The sidecar a streamed pass makes on the way: the whole-file hash fed
+/// by the pass's reads, and the rows when the sidecar there is not this
+/// file's.
+struct SidecarPass<'a> {
+    dir: &'a Path,
+    ident: Ident,
+    sample: u64,
+    hash: ContentHash,
+    /// `None`: the sidecar there looks current (its whole-file hash is
+    /// compared at the end).
+    recs: Option<Vec<Rec>>,
+}
+
+impl<'a> SidecarPass<'a> {
+    fn new(dir: &'a Path, f: &File) -> std::io::Result<SidecarPass<'a>> {
+        let ident = Ident::of(&f.metadata()?);
+        let sample = sidecar::sample_of_file(f, ident.size)?;
+        Ok(SidecarPass {
+            dir,
+            ident,
+            sample,
+            hash: ContentHash::new(),
+            recs: (!sidecar::may_match(dir, &ident, sample)).then(Vec::new),
+        })
+    }
+
+    fn reserve(&mut self, n: usize) {
+        if let Some(r) = &mut self.recs {
+            r.reserve_exact(n);
+        }
+    }
+
+    /// Notes an entry met (`id`: its key's hash); `None` for an entry no
+    /// sidecar can hold (over 2 GiB).
+    fn see(&mut self, e: &stream::EntryRef<'_>, id: u64) -> Option<()> {
+        if let Some(recs) = &mut self.recs {
+            let row = sidecar::row(
+                e.base,
+                &e.span.key,
+                e.base + e.span.value.start as u64,
+                e.span.value.len(),
+                e.span.nonfinite,
+                id,
+            )?;
+            recs.push(Rec {
+                time: sidecar::order_time(e.buf, &e.span),
+                row,
+            });
+        }
+        Some(())
+    }
+
+    /// Writes the sidecar (or removes one that does not describe the file);
+    /// false when the file changed while it was read (nothing written).
+    fn finish(self, f: &File, stamp: Option<FileStamp>, version: Option<&Value>) -> bool {
+        if self.hash.len() != self.ident.size || FileStamp::of_file(f) != stamp {
+            return false;
+        }
+        let content = self.hash.finish();
+        match self.recs {
+            Some(recs) => match order_rows(f, recs) {
+                Some(rows) => sidecar::write_rows(
+                    self.dir,
+                    self.ident,
+                    (self.sample, content),
+                    version,
+                    &rows,
+                ),
+                None => sidecar::forget(self.dir),
+            },
+            None => {
+                if !sidecar::matches_hashes(self.dir, &self.ident, self.sample, content) {
+                    sidecar::forget(self.dir);
+                }
+            }
+        }
+        true
+    }
+}
+
 /// What one pass over the file gathered.
 struct Streamed {
     version: Option<Value>,
     entries: Vec<Arc<HistoryEntry>>,
     invalid: Vec<(usize, InvalidEntry)>,
     known: Known,
-    recs: Vec<Rec>,
-    hash: ContentHash,
 }
 
 /// Streams the entries of `f` to two parsers; `Ok(None)` when the text is
 /// not a readable index.
-fn stream_entries(f: &File, rows: bool) -> std::io::Result<Option<Streamed>> {
+fn stream_entries(f: &File, pass: &mut SidecarPass<'_>) -> std::io::Result<Option<Streamed>> {
     let size = f.metadata()?.len();
     let (tx, rx) = sync_channel::<Batch>(2);
     let rx = Mutex::new(rx);
+    let mut hash = std::mem::replace(&mut pass.hash, ContentHash::new());
     let mut reader = Hashing {
         f,
-        hash: ContentHash::new(),
+        hash: Some(&mut hash),
     };
     let mut version = None;
     let mut known = KnownBuilder::default();
-    let mut recs: Vec<Rec> = Vec::new();
     let mut batch = Batch::default();
     let (result, parsed) = std::thread::scope(|s| {
         let parsers: Vec<_> = (0..2).map(|_| s.spawn(|| parse_batches(&rx))).collect();
@@ -186,27 +249,10 @@ fn stream_entries(f: &File, rows: bool) -> std::io::Result<Option<Streamed>> {
                         let per = (reader_pos(&e) / 64).max(1);
                         let n = (size / per) as usize + 64;
                         known.reserve(n);
-                        if rows {
-                            recs.reserve_exact(n);
-                        }
+                        pass.reserve(n);
                     }
                     known.insert(&key, text);
-                    if rows {
-                        let id = id_hash(&key);
-                        let row = sidecar::row(
-                            e.base,
-                            &e.span.key,
-                            e.base + e.span.value.start as u64,
-                            e.span.value.len(),
-                            e.span.nonfinite,
-                            id,
-                        )
-                        .ok_or(())?;
-                        recs.push(Rec {
-                            time: sidecar::order_time(e.buf, &e.span),
-                            row,
-                        });
-                    }
+                    pass.see(&e, id_hash(&key)).ok_or(())?;
                     let start = batch.text.len();
                     batch.text.extend_from_slice(text);
                     batch
@@ -244,14 +290,12 @@ fn stream_entries(f: &File, rows: bool) -> std::io::Result<Option<Streamed>> {
         entries.extend(p.entries);
         invalid.extend(p.invalid);
     }
-    recs.shrink_to_fit();
+    pass.hash = hash;
     Ok(Some(Streamed {
         version,
         entries,
         invalid,
         known: known.build(),
-        recs,
-        hash: reader.hash,
     }))
 }
 
@@ -362,32 +406,60 @@ pub(super) fn newest(
     index: &IndexFile,
     limit: usize,
 ) -> Result<Option<super::newest::Newest>, StoreError> {
-    newest_from(index, limit, STREAM_FROM)
+    newest_from(index, limit, STREAM_FROM, None)
+}
+
+/// [`newest`] that also writes the sidecar of `dir` when the one there is
+/// not current (for `list`: the next one reads it); `None` when the index
+/// is small, the stream cannot read it, or it changed while read.
+pub(crate) fn newest_with_sidecar(dir: &Path, limit: usize) -> Option<super::newest::Newest> {
+    let index = super::read::locate_index(dir).ok()?;
+    newest_from(&index, limit, STREAM_FROM, Some(dir)).ok()?
 }
 
 fn newest_from(
     index: &IndexFile,
     limit: usize,
     stream_from: u64,
+    sidecar_of: Option<&Path>,
 ) -> Result<Option<super::newest::Newest>, StoreError> {
     let Some((f, stamp)) = index.open()? else {
         return Ok(None);
     };
-    if f.metadata().map_or(true, |m| m.len() < stream_from) {
+    let size = f.metadata().map_or(0, |m| m.len());
+    if size < stream_from {
         return Ok(None);
     }
+    let io = |e| StoreError::io("read", index.path(), e);
+    let mut pass = match sidecar_of {
+        Some(dir) => Some(SidecarPass::new(dir, &f).map_err(io)?),
+        None => None,
+    };
+    let mut hash = pass
+        .as_mut()
+        .map(|p| std::mem::replace(&mut p.hash, ContentHash::new()));
+    let reader = Hashing {
+        f: &f,
+        hash: hash.as_mut(),
+    };
     // A few more than asked: entries that do not parse are skipped.
     let keep = limit.saturating_add(64);
     let mut heap: std::collections::BinaryHeap<Candidate> = Default::default();
     let mut version = None;
     let mut total = 0;
-    let result = stream::stream(&f, |item| -> Result<(), ()> {
+    let result = stream::stream(reader, |item| -> Result<(), ()> {
         match item {
             Item::Top { key, value } if key == "version" => {
                 version = serde_json::from_str(value).ok();
             }
             Item::Entry(e) => {
                 total += 1;
+                if let Some(p) = &mut pass {
+                    if e.position == 64 {
+                        p.reserve((size / (reader_pos(&e) / 64).max(1)) as usize + 64);
+                    }
+                    p.see(&e, id_hash(&e.key())).ok_or(())?;
+                }
                 let time = sidecar::order_time(e.buf, &e.span);
                 // Most entries are older than all those kept.
                 if heap.len() >= keep && heap.peek().is_none_or(|top| time < top.time) {
@@ -416,6 +488,12 @@ fn newest_from(
         Ok(()) => {}
         Err(stream::StreamError::Io(e)) => return Err(StoreError::io("read", index.path(), e)),
         Err(_) => return Ok(None),
+    }
+    if let (Some(mut p), Some(h)) = (pass, hash) {
+        p.hash = h;
+        if !p.finish(&f, stamp, version.as_ref()) {
+            return Ok(None);
+        }
     }
     let mut entries = Vec::new();
     let mut invalid = Vec::new();
@@ -557,23 +635,28 @@ mod tests {
             prop_assert_eq!(&streamed.known, &whole.known);
             prop_assert_eq!(&streamed.stamp, &whole.stamp);
             // The same sidecar, or none for both (ids met twice).
-            prop_assert_eq!(sidecar_bytes(dir), whole_sidecar);
-            // A second streamed load finds it current and keeps it.
+            prop_assert_eq!(sidecar_bytes(dir), whole_sidecar.clone());
+            // A second streamed load leaves the same sidecar.
             let again = load_from(dir, &index, 0).unwrap().expect("streamed");
             prop_assert_eq!(listed(&again), listed(&whole));
-            prop_assert_eq!(sidecar_bytes(dir), sidecar_bytes(dir));
+            prop_assert_eq!(sidecar_bytes(dir), whole_sidecar.clone());
 
             // The newest, as the text in memory gives them.
-            let text = super::super::lite::IndexText::read_leaving_sidecar(dir).unwrap();
-            let (want, _) = text.newest(None, Some(limit));
-            let got = newest_from(&index, limit, 0).unwrap().expect("streamed");
             // (Entries met twice under one id and time are in no set order.)
             let keys = |v: &[HistoryEntry]| {
                 v.iter()
                     .map(|e| (e.time_us(), e.timestamp().into_owned(), e.entry_id.clone()))
                     .collect::<Vec<_>>()
             };
+            let text = super::super::lite::IndexText::read_leaving_sidecar(dir).unwrap();
+            let (want, _) = text.newest(None, Some(limit));
+            let got = newest_from(&index, limit, 0, None).unwrap().expect("streamed");
             prop_assert_eq!(keys(&got.entries), keys(&want));
+            // Writing the sidecar on the way: the same, and the same sidecar.
+            let _ = std::fs::remove_file(path_of(dir));
+            let listed_too = newest_from(&index, limit, 0, Some(dir)).unwrap().expect("streamed");
+            prop_assert_eq!(keys(&listed_too.entries), keys(&want));
+            prop_assert_eq!(sidecar_bytes(dir), whole_sidecar);
             prop_assert_eq!(got.total, text.len());
         }
     }
@@ -587,7 +670,8 @@ mod tests {
         std::fs::write(dir.join("history.json"), &text[..text.len() - 9]).unwrap();
         let index = locate_index(dir).unwrap();
         assert!(load_from(dir, &index, 0).unwrap().is_none());
-        assert!(newest_from(&index, 5, 0).unwrap().is_none());
+        assert!(newest_from(&index, 5, 0, None).unwrap().is_none());
+        assert!(newest_from(&index, 5, 0, Some(dir)).unwrap().is_none());
         let err = load(dir).unwrap_err().to_string();
         assert!(err.contains("line"), "{err}");
     }
