@@ -737,10 +737,22 @@ fn run_command(cli: &Cli, command: &CliCommand) -> Result<i32> {
             }
         }
         CliCommand::Stats { json, .. } => {
-            // Every entry parsed and dropped (counted as the full load would).
-            let t = open_text(&dir)?;
-            let (st, invalid) = t.stats(&dir);
-            warn_invalid(t.path(), &invalid);
+            // Every entry parsed and dropped (counted as the full load
+            // would); a large index streamed, its text never whole.
+            check_dir(&dir)?;
+            recover(&dir);
+            let index = crate::store::read::locate_index(&dir)?;
+            let (st, invalid) = match crate::store::streamed::stats(&dir, &index)? {
+                Some((st, invalid, version)) => {
+                    let w = crate::store::version_warning(index.path(), version.as_ref(), true);
+                    if let Some(w) = w {
+                        eprintln!("warning: {}", sanitize(&w));
+                    }
+                    (st, invalid)
+                }
+                None => read_text(&dir)?.stats(&dir),
+            };
+            warn_invalid(index.path(), &invalid);
             report::print_stats(&mut out, &dir, &st, *json)?;
         }
         CliCommand::Play { id, .. } => {

@@ -105,145 +105,30 @@ impl IndexText {
     /// the parsed entries: each is parsed, counted and dropped, on both cores
     /// when there are many.
     pub fn stats(&self, dir: &Path) -> (super::Stats, Vec<InvalidEntry>) {
-        use super::newest_first;
-        #[derive(Default)]
-        struct Part {
-            invalid: Vec<InvalidEntry>,
-            per_model: std::collections::HashMap<String, usize>,
-            /// The first and the last entry in the full load's order.
-            newest: Option<HistoryEntry>,
-            oldest: Option<HistoryEntry>,
-            /// Id, audio and thumbnail path of each readable entry.
-            files: Files,
-        }
-        impl Part {
-            fn merge(mut self, o: Part) -> Part {
-                self.invalid.extend(o.invalid);
-                for (m, n) in o.per_model {
-                    *self.per_model.entry(m).or_default() += n;
-                }
-                if let Some(k) = o.newest {
-                    self.see_newest(k);
-                }
-                if let Some(k) = o.oldest {
-                    self.see_oldest(k);
-                }
-                self
-            }
-            fn see_newest(&mut self, e: HistoryEntry) {
-                if self
-                    .newest
-                    .as_ref()
-                    .is_none_or(|n| newest_first(&e, n).is_lt())
-                {
-                    self.newest = Some(e);
-                }
-            }
-            fn see_oldest(&mut self, e: HistoryEntry) {
-                if self
-                    .oldest
-                    .as_ref()
-                    .is_none_or(|o| newest_first(&e, o).is_gt())
-                {
-                    self.oldest = Some(e);
-                }
-            }
-        }
         let b = self.text.as_bytes();
-        let fold = |spans: &[EntrySpan]| {
-            let mut p = Part::default();
+        let fold = |spans: &[EntrySpan], base: usize| {
+            let mut p = StatsPart::default();
             // About what the three strings of each entry take.
             let room = spans.iter().map(|e| 3 * e.key.span.len() + 32).sum();
             p.files.text.reserve(room);
             p.files.ends.reserve(3 * spans.len());
-            for e in spans {
-                let x = match read::parse_entry_at(b, e) {
-                    Ok(x) => x,
-                    Err(bad) => {
-                        p.invalid.push(bad);
-                        continue;
-                    }
-                };
-                match p.per_model.get_mut(x.model_name()) {
-                    Some(n) => *n += 1,
-                    None => {
-                        p.per_model.insert(x.model_name().to_string(), 1);
-                    }
-                }
-                p.files
-                    .push([&x.entry_id, &x.audio_file(), &x.thumbnail_file()]);
-                let newer = p
-                    .newest
-                    .as_ref()
-                    .is_none_or(|n| newest_first(&x, n).is_lt());
-                let older = p
-                    .oldest
-                    .as_ref()
-                    .is_none_or(|o| newest_first(&x, o).is_gt());
-                match (newer, older) {
-                    (true, true) => {
-                        p.oldest = Some(x.clone());
-                        p.newest = Some(x);
-                    }
-                    (true, false) => p.newest = Some(x),
-                    (false, true) => p.oldest = Some(x),
-                    (false, false) => {}
-                }
+            for (at, e) in spans.iter().enumerate() {
+                p.see(base + at, read::parse_entry_at(b, e));
             }
             p
         };
         let spans = &self.scan.entries;
-        let mut parts = if spans.len() < 50_000 {
-            vec![fold(spans)]
+        let parts = if spans.len() < 50_000 {
+            vec![fold(spans, 0)]
         } else {
             let (head, tail) = spans.split_at(spans.len() / 2);
             std::thread::scope(|s| {
-                let t = s.spawn(|| fold(tail));
-                let h = fold(head);
+                let t = s.spawn(|| fold(tail, head.len()));
+                let h = fold(head, 0);
                 vec![h, t.join().unwrap_or_else(|p| std::panic::resume_unwind(p))]
             })
         };
-        // Each part's files stay where they are (one buffer each).
-        let files: Vec<Files> = parts
-            .iter_mut()
-            .map(|p| std::mem::take(&mut p.files))
-            .collect();
-        let all = parts.into_iter().reduce(Part::merge).unwrap_or_default();
-        // The files as the full load counts them: claims of the readable
-        // entries, then each path that passes them, its directory opened once.
-        let mut claims = Claims::default();
-        for [id, audio, thumb] in files.iter().flat_map(Files::iter) {
-            claims.add(id, Some(audio), Some(thumb));
-        }
-        let sum = |files: &Files| {
-            let pairs = files
-                .iter()
-                .flat_map(|[id, audio, thumb]| [(id, audio), (id, thumb)]);
-            super::paths::claimed_bytes(dir, &claims, pairs)
-        };
-        // A lookup each, a part on each core.
-        let total_bytes = std::thread::scope(|s| {
-            let mut rest = files
-                .iter()
-                .skip(1)
-                .map(|f| s.spawn(|| sum(f)))
-                .collect::<Vec<_>>();
-            let first = files.first().map_or(0, sum);
-            first
-                + rest
-                    .drain(..)
-                    .map(|t| t.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
-                    .sum::<u64>()
-        });
-        let stats = super::Stats {
-            count: files.iter().map(Files::len).sum(),
-            invalid: all.invalid.len(),
-            total_bytes,
-            per_model: all.per_model.into_iter().collect(),
-            newest: all.newest.map(|e| e.timestamp().into_owned()),
-            oldest: all.oldest.map(|e| e.timestamp().into_owned()),
-        };
-        (stats, all.invalid)
+        stats_of(dir, parts)
     }
 
     /// The newest `limit` entries (of `model` when given: its id or its name,
@@ -347,6 +232,137 @@ impl IndexText {
                 reason: bad.reason,
             })
     }
+}
+
+/// What [`IndexText::stats`] gathers over some of the entries.
+#[derive(Default)]
+pub(crate) struct StatsPart {
+    /// Unreadable entries, by their place among those this part saw.
+    invalid: Vec<(usize, InvalidEntry)>,
+    per_model: std::collections::HashMap<String, usize>,
+    /// The first and the last entry in the full load's order.
+    newest: Option<HistoryEntry>,
+    oldest: Option<HistoryEntry>,
+    /// Id, audio and thumbnail path of each readable entry.
+    files: Files,
+}
+
+impl StatsPart {
+    /// Counts an entry (`at`: its place, for unreadable ones' order).
+    pub(crate) fn see(&mut self, at: usize, e: Result<HistoryEntry, InvalidEntry>) {
+        use super::newest_first;
+        let x = match e {
+            Ok(x) => x,
+            Err(bad) => {
+                self.invalid.push((at, bad));
+                return;
+            }
+        };
+        match self.per_model.get_mut(x.model_name()) {
+            Some(n) => *n += 1,
+            None => {
+                self.per_model.insert(x.model_name().to_string(), 1);
+            }
+        }
+        self.files
+            .push([&x.entry_id, &x.audio_file(), &x.thumbnail_file()]);
+        let newer = self
+            .newest
+            .as_ref()
+            .is_none_or(|n| newest_first(&x, n).is_lt());
+        let older = self
+            .oldest
+            .as_ref()
+            .is_none_or(|o| newest_first(&x, o).is_gt());
+        match (newer, older) {
+            (true, true) => {
+                self.oldest = Some(x.clone());
+                self.newest = Some(x);
+            }
+            (true, false) => self.newest = Some(x),
+            (false, true) => self.oldest = Some(x),
+            (false, false) => {}
+        }
+    }
+
+    /// `o`'s counts added to these (`o` saw entries after these).
+    fn merge(mut self, o: StatsPart) -> StatsPart {
+        use super::newest_first;
+        self.invalid.extend(o.invalid);
+        for (m, n) in o.per_model {
+            *self.per_model.entry(m).or_default() += n;
+        }
+        if let Some(k) = o.newest {
+            if self
+                .newest
+                .as_ref()
+                .is_none_or(|n| newest_first(&k, n).is_lt())
+            {
+                self.newest = Some(k);
+            }
+        }
+        if let Some(k) = o.oldest {
+            if self
+                .oldest
+                .as_ref()
+                .is_none_or(|n| newest_first(&k, n).is_gt())
+            {
+                self.oldest = Some(k);
+            }
+        }
+        self
+    }
+}
+
+/// The stats of parts that together saw every entry (in file order; ties
+/// of newest and oldest go to the earlier part), the unreadable entries in
+/// file order.
+pub(crate) fn stats_of(dir: &Path, mut parts: Vec<StatsPart>) -> (super::Stats, Vec<InvalidEntry>) {
+    // Each part's files stay where they are (one buffer each).
+    let files: Vec<Files> = parts
+        .iter_mut()
+        .map(|p| std::mem::take(&mut p.files))
+        .collect();
+    let mut all = parts
+        .into_iter()
+        .fold(StatsPart::default(), StatsPart::merge);
+    // In file order.
+    all.invalid.sort_by_key(|(at, _)| *at);
+    // The files as the full load counts them: claims of the readable
+    // entries, then each path that passes them, its directory opened once.
+    let mut claims = Claims::default();
+    for [id, audio, thumb] in files.iter().flat_map(Files::iter) {
+        claims.add(id, Some(audio), Some(thumb));
+    }
+    let sum = |files: &Files| {
+        let pairs = files
+            .iter()
+            .flat_map(|[id, audio, thumb]| [(id, audio), (id, thumb)]);
+        super::paths::claimed_bytes(dir, &claims, pairs)
+    };
+    // A lookup each, a part on each core.
+    let total_bytes = std::thread::scope(|s| {
+        let mut rest = files
+            .iter()
+            .skip(1)
+            .map(|f| s.spawn(|| sum(f)))
+            .collect::<Vec<_>>();
+        let first = files.first().map_or(0, sum);
+        first
+            + rest
+                .drain(..)
+                .map(|t| t.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
+                .sum::<u64>()
+    });
+    let stats = super::Stats {
+        count: files.iter().map(Files::len).sum(),
+        invalid: all.invalid.len(),
+        total_bytes,
+        per_model: all.per_model.into_iter().collect(),
+        newest: all.newest.map(|e| e.timestamp().into_owned()),
+        oldest: all.oldest.map(|e| e.timestamp().into_owned()),
+    };
+    (stats, all.invalid.into_iter().map(|(_, b)| b).collect())
 }
 
 /// Three strings per entry (id, audio path, thumbnail path) in one buffer:

@@ -451,6 +451,8 @@ fn parse_releasing(
             buf.shrink_to_fit();
         }
     }
+    // Met from the end: in file order.
+    bad.reverse();
     (ok, bad, known.reversed())
 }
 

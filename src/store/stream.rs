@@ -35,6 +35,12 @@ impl<'a> EntryRef<'a> {
         std::str::from_utf8(b).expect("the stream checked this unit for UTF-8")
     }
 
+    /// The entry's stored text as bytes (valid UTF-8: the stream checked
+    /// its unit), without checking it again.
+    pub(super) fn bytes(&self) -> &'a [u8] {
+        &self.buf[self.span.value.clone()]
+    }
+
     fn field(&self, s: &Option<Str>) -> Option<Cow<'a, str>> {
         s.as_ref().map(|s| s.get_at(self.buf))
     }

@@ -13,7 +13,8 @@
 //! says where the text is broken or reads the file as it is now.
 
 use super::entry::HistoryEntry;
-use super::known::{id_hash, Known, KnownBuilder};
+use super::known::{id_hash, KnownBuilder};
+use super::lite::StatsPart;
 use super::read::{entry_from_text, FileStamp, IndexFile, InvalidEntry, LoadedIndex};
 use super::scan::Parser;
 use super::sidecar::{self, ContentHash, Ident, ROW};
@@ -52,20 +53,30 @@ struct Parsed {
     invalid: Vec<(usize, InvalidEntry)>,
 }
 
-fn parse_batches(rx: &Mutex<Receiver<Batch>>) -> Parsed {
-    let mut out = Parsed::default();
+/// What one entry handed to a parser is: its place in the file, its key,
+/// its text, whether it holds `NaN`/`Infinity`.
+type Each<P> = dyn Fn(&mut P, usize, String, &[u8], bool) + Sync;
+
+fn parse_batches<P: Default>(rx: &Mutex<Receiver<Batch>>, each: &Each<P>) -> P {
+    let mut out = P::default();
     loop {
         let batch = match rx.lock() {
             Ok(rx) => rx.recv(),
             Err(_) => return out,
         };
         let Ok(batch) = batch else { return out };
+        crate::fault::point("parse-batch");
         for (at, key, range, nonfinite) in batch.items {
-            match entry_from_text(key, &batch.text[range], nonfinite) {
-                Ok(e) => out.entries.push(Arc::new(e)),
-                Err(bad) => out.invalid.push((at, bad)),
-            }
+            each(&mut out, at, key, &batch.text[range], nonfinite);
         }
+    }
+}
+
+/// Parses an entry into the list.
+fn parse_into(out: &mut Parsed, at: usize, key: String, text: &[u8], nonfinite: bool) {
+    match entry_from_text(key, text, nonfinite) {
+        Ok(e) => out.entries.push(Arc::new(e)),
+        Err(bad) => out.invalid.push((at, bad)),
     }
 }
 
@@ -111,23 +122,36 @@ pub(super) fn load_from(
     }
     crate::fault::point("read-whole-index");
     let io = |e| StoreError::io("read", index.path(), e);
-    let mut pass = SidecarPass::new(dir, &f).map_err(io)?;
-    let Some(s) = stream_entries(&f, &mut pass).map_err(io)? else {
+    // (A file shrinking meanwhile fails its sample reads: the full read
+    // takes it as it is now.)
+    let Ok(mut pass) = SidecarPass::new(dir, &f) else {
+        return Ok(None);
+    };
+    let mut known = KnownBuilder::default();
+    let each: &Each<Parsed> = &parse_into;
+    let Some((version, parsed)) =
+        stream_to(&f, Some(&mut pass), Some(&mut known), each).map_err(io)?
+    else {
         return Ok(None);
     };
     // Changed while read: the full read takes the file as it is now.
-    if !pass.finish(&f, stamp, s.version.as_ref()) {
+    if !pass.finish(&f, stamp, version.as_ref()) {
         return Ok(None);
     }
-    let mut invalid = s.invalid;
-    // As the full read lists them: the last in the file first.
-    invalid.sort_unstable_by_key(|b| std::cmp::Reverse(b.0));
+    let mut entries = Vec::with_capacity(parsed.iter().map(|p| p.entries.len()).sum());
+    let mut invalid = Vec::new();
+    for p in parsed {
+        entries.extend(p.entries);
+        invalid.extend(p.invalid);
+    }
+    // In file order, as the full read lists them.
+    invalid.sort_unstable_by_key(|b| b.0);
     Ok(Some(LoadedIndex {
-        version: s.version,
-        entries: s.entries,
+        version,
+        entries,
         invalid: invalid.into_iter().map(|(_, bad)| bad).collect(),
         stamp,
-        known: s.known,
+        known: known.build(),
     }))
 }
 
@@ -211,30 +235,38 @@ impl<'a> SidecarPass<'a> {
     }
 }
 
-/// What one pass over the file gathered.
-struct Streamed {
-    version: Option<Value>,
-    entries: Vec<Arc<HistoryEntry>>,
-    invalid: Vec<(usize, InvalidEntry)>,
-    known: Known,
-}
-
-/// Streams the entries of `f` to two parsers; `Ok(None)` when the text is
-/// not a readable index.
-fn stream_entries(f: &File, pass: &mut SidecarPass<'_>) -> std::io::Result<Option<Streamed>> {
+/// Streams the entries of `f` to two threads, each folding what it is
+/// handed into a `P` with `each`; notes each entry for the sidecar `pass`
+/// and in `known` when given. `Ok(None)` when the text is not a readable
+/// index. Gives the `version` member and the threads' `P`s.
+fn stream_to<P: Default + Send>(
+    f: &File,
+    mut pass: Option<&mut SidecarPass<'_>>,
+    mut known: Option<&mut KnownBuilder>,
+    each: &Each<P>,
+) -> std::io::Result<Option<(Option<Value>, Vec<P>)>> {
     let size = f.metadata()?.len();
     let (tx, rx) = sync_channel::<Batch>(2);
-    let rx = Mutex::new(rx);
-    let mut hash = std::mem::replace(&mut pass.hash, ContentHash::new());
+    // Each parser holds the receiver: when both are gone (panicked), the
+    // stream's sends fail instead of waiting for them.
+    let rx = Arc::new(Mutex::new(rx));
+    let mut hash = pass
+        .as_mut()
+        .map(|p| std::mem::replace(&mut p.hash, ContentHash::new()));
     let mut reader = Hashing {
         f,
-        hash: Some(&mut hash),
+        hash: hash.as_mut(),
     };
     let mut version = None;
-    let mut known = KnownBuilder::default();
     let mut batch = Batch::default();
     let (result, parsed) = std::thread::scope(|s| {
-        let parsers: Vec<_> = (0..2).map(|_| s.spawn(|| parse_batches(&rx))).collect();
+        let parsers: Vec<_> = (0..2)
+            .map(|_| {
+                let rx = rx.clone();
+                s.spawn(move || parse_batches(&rx, each))
+            })
+            .collect();
+        drop(rx);
         let result = stream::stream(&mut reader, |item| -> Result<(), ()> {
             match item {
                 Item::Top { key, value } if key == "version" => {
@@ -243,16 +275,23 @@ fn stream_entries(f: &File, pass: &mut SidecarPass<'_>) -> std::io::Result<Optio
                 }
                 Item::Entry(e) => {
                     let key = e.key().into_owned();
-                    let text = e.text().as_bytes();
+                    let text = e.bytes();
                     if e.position == 64 {
                         // Room for all, from the size of the first ones.
-                        let per = (reader_pos(&e) / 64).max(1);
-                        let n = (size / per) as usize + 64;
-                        known.reserve(n);
-                        pass.reserve(n);
+                        let n = (size / (reader_pos(&e) / 64).max(1)) as usize + 64;
+                        if let Some(k) = known.as_mut() {
+                            k.reserve(n);
+                        }
+                        if let Some(p) = pass.as_mut() {
+                            p.reserve(n);
+                        }
                     }
-                    known.insert(&key, text);
-                    pass.see(&e, id_hash(&key)).ok_or(())?;
+                    if let Some(k) = known.as_mut() {
+                        k.insert(&key, text);
+                    }
+                    if let Some(p) = pass.as_mut() {
+                        p.see(&e, id_hash(&key)).ok_or(())?;
+                    }
                     let start = batch.text.len();
                     batch.text.extend_from_slice(text);
                     batch
@@ -270,7 +309,7 @@ fn stream_entries(f: &File, pass: &mut SidecarPass<'_>) -> std::io::Result<Optio
             let _ = tx.send(std::mem::take(&mut batch));
         }
         drop(tx);
-        let parsed: Vec<Parsed> = parsers
+        let parsed: Vec<P> = parsers
             .into_iter()
             // A panic belongs to whoever runs the load (a worker catches it).
             .map(|p| p.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
@@ -284,19 +323,46 @@ fn stream_entries(f: &File, pass: &mut SidecarPass<'_>) -> std::io::Result<Optio
         // read says why, or reads it.
         Err(_) => return Ok(None),
     }
-    let mut entries = Vec::with_capacity(parsed.iter().map(|p| p.entries.len()).sum());
-    let mut invalid = Vec::new();
-    for p in parsed {
-        entries.extend(p.entries);
-        invalid.extend(p.invalid);
+    if let (Some(p), Some(h)) = (pass, hash) {
+        p.hash = h;
     }
-    pass.hash = hash;
-    Ok(Some(Streamed {
-        version,
-        entries,
-        invalid,
-        known: known.build(),
-    }))
+    Ok(Some((version, parsed)))
+}
+
+/// The stats of a large index and its unreadable entries, as
+/// [`super::lite::IndexText::stats`] counts them, from one streamed pass
+/// (the text never whole in memory), with its `version` member; `Ok(None)`
+/// when the index is small or the stream cannot read it.
+pub(crate) fn stats(dir: &Path, index: &IndexFile) -> Result<Option<StreamedStats>, StoreError> {
+    stats_from(dir, index, STREAM_FROM)
+}
+
+pub(crate) type StreamedStats = (super::Stats, Vec<InvalidEntry>, Option<Value>);
+
+fn stats_from(
+    dir: &Path,
+    index: &IndexFile,
+    stream_from: u64,
+) -> Result<Option<StreamedStats>, StoreError> {
+    let Some((f, stamp)) = index.open()? else {
+        return Ok(None);
+    };
+    if f.metadata().map_or(true, |m| m.len() < stream_from) {
+        return Ok(None);
+    }
+    let each: &Each<StatsPart> = &|p, at, key, text, nonfinite| {
+        p.see(at, entry_from_text(key, text, nonfinite));
+    };
+    let io = |e| StoreError::io("read", index.path(), e);
+    let Some((version, parts)) = stream_to(&f, None, None, each).map_err(io)? else {
+        return Ok(None);
+    };
+    // Changed while read: the full read takes the file as it is now.
+    if FileStamp::of_file(&f) != stamp {
+        return Ok(None);
+    }
+    let (stats, invalid) = super::lite::stats_of(dir, parts);
+    Ok(Some((stats, invalid, version)))
 }
 
 /// How far into the file an entry ends.
@@ -430,9 +496,10 @@ fn newest_from(
     if size < stream_from {
         return Ok(None);
     }
-    let io = |e| StoreError::io("read", index.path(), e);
-    let mut pass = match sidecar_of {
-        Some(dir) => Some(SidecarPass::new(dir, &f).map_err(io)?),
+    let mut pass = match sidecar_of.map(|dir| SidecarPass::new(dir, &f)) {
+        Some(Ok(p)) => Some(p),
+        // Shrinking meanwhile: the full read takes it as it is now.
+        Some(Err(_)) => return Ok(None),
         None => None,
     };
     let mut hash = pass
@@ -495,16 +562,26 @@ fn newest_from(
             return Ok(None);
         }
     }
+    // As `IndexText::newest` takes them: in batches of a few more than
+    // still wanted, every unreadable one in a batch reported.
+    let kept = heap.into_sorted_vec();
     let mut entries = Vec::new();
     let mut invalid = Vec::new();
-    for c in heap.into_sorted_vec() {
-        if entries.len() == limit {
-            break;
+    let mut taken = 0;
+    while entries.len() < limit && taken < total {
+        let batch = (limit - entries.len()).saturating_add(8).min(total - taken);
+        if taken + batch > kept.len() {
+            // More unreadable entries among the newest than were kept.
+            return Ok(None);
         }
-        match entry_from_text(c.key, c.text.as_bytes(), c.nonfinite) {
-            Ok(e) => entries.push(e),
-            Err(bad) => invalid.push(bad),
+        for c in &kept[taken..taken + batch] {
+            match entry_from_text(c.key.clone(), c.text.as_bytes(), c.nonfinite) {
+                Ok(e) if entries.len() < limit => entries.push(e),
+                Ok(_) => {}
+                Err(bad) => invalid.push(bad),
+            }
         }
+        taken += batch;
     }
     Ok(Some(super::newest::Newest {
         entries,
@@ -591,12 +668,11 @@ mod tests {
             super::super::newest_first(a, b)
                 .then_with(|| a.to_json().to_string().cmp(&b.to_json().to_string()))
         });
-        let mut invalid: Vec<String> = l
+        let invalid: Vec<String> = l
             .invalid
             .iter()
             .map(|b| format!("{} {}", b.entry_id, b.reason))
             .collect();
-        invalid.sort();
         (
             entries.iter().map(|e| e.to_json().to_string()).collect(),
             invalid,
@@ -649,9 +725,17 @@ mod tests {
                     .collect::<Vec<_>>()
             };
             let text = super::super::lite::IndexText::read_leaving_sidecar(dir).unwrap();
-            let (want, _) = text.newest(None, Some(limit));
+            let (want, want_bad) = text.newest(None, Some(limit));
+            let bad = |v: &[InvalidEntry]| v.iter().map(|b| b.entry_id.clone()).collect::<Vec<_>>();
             let got = newest_from(&index, limit, 0, None).unwrap().expect("streamed");
             prop_assert_eq!(keys(&got.entries), keys(&want));
+            prop_assert_eq!(bad(&got.invalid), bad(&want_bad));
+            // The stats, as the text in memory counts them.
+            let (st, st_bad, version) = stats_from(dir, &index, 0).unwrap().expect("streamed");
+            let (want_st, want_st_bad) = text.stats(dir);
+            prop_assert_eq!(format!("{st:?}"), format!("{want_st:?}"));
+            prop_assert_eq!(bad(&st_bad), bad(&want_st_bad));
+            prop_assert_eq!(version, text.version());
             // Writing the sidecar on the way: the same, and the same sidecar.
             let _ = std::fs::remove_file(path_of(dir));
             let listed_too = newest_from(&index, limit, 0, Some(dir)).unwrap().expect("streamed");
@@ -659,6 +743,32 @@ mod tests {
             prop_assert_eq!(sidecar_bytes(dir), whole_sidecar);
             prop_assert_eq!(got.total, text.len());
         }
+    }
+
+    #[test]
+    fn more_unreadable_newest_than_kept_are_left_to_the_full_read() {
+        let t = tempfile::tempdir().unwrap();
+        let dir = t.path();
+        let mut body = vec![
+            "\"old\": {\"entry_id\": \"old\", \"timestamp\": \"2026-01-01T00:00:00+00:00\", \
+             \"model_id\": \"m\", \"model_name\": \"M\", \"audio_file\": \"audio/old.wav\"}"
+                .to_string(),
+        ];
+        // Newer, and none has a model: unreadable.
+        for i in 0..70 {
+            body.push(format!(
+                "\"new{i}\": {{\"entry_id\": \"new{i}\", \"timestamp\": \"2026-02-01T00:00:{:02}+00:00\"}}",
+                i % 60
+            ));
+        }
+        let text = format!("{{\"entries\": {{{}}}}}", body.join(", "));
+        std::fs::write(dir.join("history.json"), text).unwrap();
+        let index = locate_index(dir).unwrap();
+        assert!(newest_from(&index, 1, 0, None).unwrap().is_none());
+        let whole = super::super::lite::IndexText::read_leaving_sidecar(dir).unwrap();
+        let (entries, invalid) = whole.newest(None, Some(1));
+        assert_eq!(entries[0].entry_id, "old");
+        assert_eq!(invalid.len(), 70);
     }
 
     #[test]
