@@ -189,28 +189,23 @@ impl IndexText {
         let order = |a: &(i64, &EntrySpan), c: &(i64, &EntrySpan)| {
             super::sidecar::order((b, a.1, a.0), (b, c.1, c.0))
         };
-        // Entries that fail to parse are skipped, so take a few more than asked.
-        let mut ok = Vec::new();
-        let mut bad = Vec::new();
-        let want = limit.unwrap_or(usize::MAX);
-        let mut taken = 0;
-        while ok.len() < want && taken < keyed.len() {
-            let batch = (want - ok.len()).saturating_add(8).min(keyed.len() - taken);
-            let rest = &mut keyed[taken..];
-            if batch < rest.len() {
-                rest.select_nth_unstable_by(batch, order);
+        // Entries that fail to parse are skipped, so take a few more than
+        // asked; only the batches taken are sorted.
+        let total = keyed.len();
+        super::newest::take_newest(total, limit.unwrap_or(usize::MAX), |at| {
+            let rest = &mut keyed[at.start..];
+            if at.len() < rest.len() {
+                rest.select_nth_unstable_by(at.len(), order);
             }
-            rest[..batch].sort_unstable_by(order);
-            for (_, e) in &rest[..batch] {
-                match self.parse_entry(e) {
-                    Ok(entry) if ok.len() < want => ok.push(entry),
-                    Ok(_) => {}
-                    Err(invalid) => bad.push(invalid),
-                }
-            }
-            taken += batch;
-        }
-        (ok, bad)
+            rest[..at.len()].sort_unstable_by(order);
+            Some(
+                rest[..at.len()]
+                    .iter()
+                    .map(|(_, e)| self.parse_entry(e))
+                    .collect(),
+            )
+        })
+        .unwrap_or_default()
     }
 
     /// Looks an entry up by full id or unique prefix of at least 4 characters,

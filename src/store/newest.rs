@@ -141,25 +141,14 @@ pub fn newest(dir: &Path, limit: usize) -> Option<Newest> {
         None => None,
         Some(t) => Some(serde_json::from_slice::<Value>(t).ok()?),
     };
-    // As IndexText::newest: entries that fail to parse are skipped and
-    // reported, a few more than asked are looked at.
-    let mut ok = Vec::new();
-    let mut bad = Vec::new();
-    let mut taken = 0usize;
-    while ok.len() < limit && taken < total {
-        let batch = (limit - ok.len()).saturating_add(8).min(total - taken);
-        let mut rows = vec![0u8; batch * ROW];
-        side.read_exact_at(&mut rows, h.rows_at() + (taken * ROW) as u64)
+    let (ok, bad) = take_newest(total, limit, |at| {
+        let mut rows = vec![0u8; at.len() * ROW];
+        side.read_exact_at(&mut rows, h.rows_at() + (at.start * ROW) as u64)
             .ok()?;
-        for r in rows.chunks_exact(ROW) {
-            match Row::decode(r).entry(&f, ident.size)? {
-                Ok(e) if ok.len() < limit => ok.push(e),
-                Ok(_) => {}
-                Err(invalid) => bad.push(invalid),
-            }
-        }
-        taken += batch;
-    }
+        rows.chunks_exact(ROW)
+            .map(|r| Row::decode(r).entry(&f, ident.size))
+            .collect()
+    })?;
     // Nothing may have changed while the entries were read.
     if Ident::of(&f.metadata().ok()?) != ident {
         return None;
@@ -172,6 +161,33 @@ pub fn newest(dir: &Path, limit: usize) -> Option<Newest> {
         stamp,
         path: index.path().to_path_buf(),
     })
+}
+
+/// The newest `limit` readable entries of `total` in list order, taken as
+/// every reader of the newest takes them: in batches of a few more than
+/// still wanted (`batch(range)` gives those places, each entry or why it is
+/// unreadable), every unreadable one in a batch reported. `None` when a
+/// batch is `None`.
+pub(crate) fn take_newest(
+    total: usize,
+    limit: usize,
+    mut batch: impl FnMut(std::ops::Range<usize>) -> Option<Vec<Result<HistoryEntry, InvalidEntry>>>,
+) -> Option<(Vec<HistoryEntry>, Vec<InvalidEntry>)> {
+    let mut ok = Vec::new();
+    let mut bad = Vec::new();
+    let mut taken = 0usize;
+    while ok.len() < limit && taken < total {
+        let n = (limit - ok.len()).saturating_add(8).min(total - taken);
+        for e in batch(taken..taken + n)? {
+            match e {
+                Ok(e) if ok.len() < limit => ok.push(e),
+                Ok(_) => {}
+                Err(invalid) => bad.push(invalid),
+            }
+        }
+        taken += n;
+    }
+    Some((ok, bad))
 }
 
 /// A racy sidecar whose whole-file hash matched: notes that it was checked

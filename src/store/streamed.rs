@@ -562,27 +562,19 @@ fn newest_from(
             return Ok(None);
         }
     }
-    // As `IndexText::newest` takes them: in batches of a few more than
-    // still wanted, every unreadable one in a batch reported.
     let kept = heap.into_sorted_vec();
-    let mut entries = Vec::new();
-    let mut invalid = Vec::new();
-    let mut taken = 0;
-    while entries.len() < limit && taken < total {
-        let batch = (limit - entries.len()).saturating_add(8).min(total - taken);
-        if taken + batch > kept.len() {
-            // More unreadable entries among the newest than were kept.
-            return Ok(None);
-        }
-        for c in &kept[taken..taken + batch] {
-            match entry_from_text(c.key.clone(), c.text.as_bytes(), c.nonfinite) {
-                Ok(e) if entries.len() < limit => entries.push(e),
-                Ok(_) => {}
-                Err(bad) => invalid.push(bad),
-            }
-        }
-        taken += batch;
-    }
+    // `None`: more unreadable entries among the newest than were kept.
+    let Some((entries, invalid)) = super::newest::take_newest(total, limit, |at| {
+        let batch = kept.get(at)?;
+        Some(
+            batch
+                .iter()
+                .map(|c| entry_from_text(c.key.clone(), c.text.as_bytes(), c.nonfinite))
+                .collect(),
+        )
+    }) else {
+        return Ok(None);
+    };
     Ok(Some(super::newest::Newest {
         entries,
         invalid,
