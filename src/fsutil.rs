@@ -260,6 +260,24 @@ impl Dir {
         Ok(out)
     }
 
+    /// The names in this directory when there are at most `max` (`None`
+    /// past that, without reading the rest).
+    pub(crate) fn names_up_to(&self, max: usize) -> io::Result<Option<Vec<OsString>>> {
+        let mut out = Vec::new();
+        for e in rfs::Dir::read_from(&self.fd)? {
+            let e = e?;
+            let name = e.file_name().to_bytes();
+            if name == b"." || name == b".." {
+                continue;
+            }
+            if out.len() == max {
+                return Ok(None);
+            }
+            out.push(OsString::from_vec(name.to_vec()));
+        }
+        Ok(Some(out))
+    }
+
     /// The UTF-8 names in this directory (genhist's own files all have such names).
     pub fn names(&self) -> io::Result<Vec<String>> {
         Ok(self

@@ -14,6 +14,7 @@ use super::known::id_hash;
 use crate::fsutil::{self, Dir};
 use rustix::fs::FileType;
 use std::collections::{HashMap, HashSet};
+use std::ffi::OsString;
 
 /// genhist's own directory inside a history directory (trash, annotations,
 /// work in progress). The Python tool never looks there.
@@ -179,8 +180,16 @@ pub(crate) fn locate(root: &Dir, p: &RelPath) -> Located {
 pub(crate) struct SizeCounter {
     root: Dir,
     /// By the directories' names from the root.
-    dirs: std::collections::HashMap<Vec<String>, Option<Dir>>,
+    dirs: std::collections::HashMap<Vec<String>, Option<Opened>>,
 }
+
+/// A directory, and the names in it when there are few.
+type Opened = (Dir, Option<HashSet<OsString>>);
+
+/// A directory with at most this many names is listed once: a name not in
+/// it is not looked up (a million takes without their files cost two
+/// million failing lookups in the kernel otherwise).
+const LIST_UP_TO: usize = 50_000;
 
 impl SizeCounter {
     pub(crate) fn new(root: Dir) -> SizeCounter {
@@ -195,12 +204,23 @@ impl SizeCounter {
     pub(crate) fn bytes(&mut self, p: &RelPath) -> u64 {
         let names = &p.parts[..p.parts.len() - 1];
         if !self.dirs.contains_key(names) {
-            let d = self.root.walk(&p.dirs(), false).ok();
+            let d = self.root.walk(&p.dirs(), false).ok().map(|d| {
+                let listed = d.names_up_to(LIST_UP_TO).ok().flatten();
+                (d, listed.map(|v| v.into_iter().collect()))
+            });
             self.dirs.insert(names.to_vec(), d);
         }
-        let parent = &self.dirs[names];
-        match parent.as_ref().map(|d| d.stat(p.file())) {
-            Some(Ok(Some(st))) if fsutil::kind(&st) == FileType::RegularFile => st.st_size as u64,
+        let Some((parent, listed)) = &self.dirs[names] else {
+            return 0;
+        };
+        if listed
+            .as_ref()
+            .is_some_and(|l| !l.contains(std::ffi::OsStr::new(p.file())))
+        {
+            return 0;
+        }
+        match parent.stat(p.file()) {
+            Ok(Some(st)) if fsutil::kind(&st) == FileType::RegularFile => st.st_size as u64,
             _ => 0,
         }
     }
@@ -344,6 +364,28 @@ impl Claims {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn sizes_count_regular_files_only_listed_or_not() {
+        let t = tempfile::tempdir().unwrap();
+        let audio = t.path().join("audio");
+        std::fs::create_dir(&audio).unwrap();
+        std::fs::write(audio.join("a.wav"), [0u8; 100]).unwrap();
+        std::fs::write(t.path().join("outside.wav"), [0u8; 7]).unwrap();
+        std::os::unix::fs::symlink(t.path().join("outside.wav"), audio.join("link.wav")).unwrap();
+        std::fs::create_dir(audio.join("dir.wav")).unwrap();
+        let mut sizes = SizeCounter::new(Dir::open(t.path()).unwrap());
+        let p = |s: &str| RelPath::parse(s).unwrap();
+        assert_eq!(sizes.bytes(&p("audio/a.wav")), 100);
+        assert_eq!(sizes.bytes(&p("audio/link.wav")), 0, "a symlink");
+        assert_eq!(sizes.bytes(&p("audio/dir.wav")), 0, "a directory");
+        assert_eq!(sizes.bytes(&p("audio/gone.wav")), 0, "missing");
+        assert_eq!(sizes.bytes(&p("thumbnails/x.png")), 0, "no such directory");
+        // A directory of more names than are listed: each name looked up.
+        let d = Dir::open(&audio).unwrap();
+        assert_eq!(d.names_up_to(4).unwrap().map(|v| v.len()), Some(3));
+        assert_eq!(d.names_up_to(2).unwrap(), None);
+    }
 
     #[test]
     fn static_checks_refuse_what_genhist_must_not_touch() {
