@@ -626,25 +626,29 @@ impl Sort {
             SortKey::Oldest if self.reverse => {}
             SortKey::Newest | SortKey::Oldest => rows.reverse(),
             SortKey::Model => {
-                // A few names for all the takes: each take's key is its
-                // name's place among them (no text made per take).
-                let mut names: std::collections::HashMap<&str, f64> = Default::default();
-                for e in rows.iter() {
-                    names.entry(e.model_name()).or_insert(0.0);
+                // A few sets of names for all the takes: one pass (both
+                // cores) for each take's set, then each set's place among
+                // the names in lower case is the take's key.
+                let sets = crate::par::map(rows, |e| e.names_key());
+                // Each set and the first take that has it.
+                let mut first: std::collections::HashMap<usize, usize> = Default::default();
+                for (i, &k) in sets.iter().enumerate() {
+                    first.entry(k).or_insert(i);
                 }
-                let mut order: Vec<(String, &str)> =
-                    names.keys().map(|n| (n.to_lowercase(), *n)).collect();
+                let mut order: Vec<(String, usize)> = first
+                    .iter()
+                    .map(|(&k, &i)| (rows[i].model_name().to_lowercase(), k))
+                    .collect();
                 order.sort();
-                let mut rank = 0.0;
-                for (i, (lower, name)) in order.iter().enumerate() {
+                let mut rank: std::collections::HashMap<usize, f64> = Default::default();
+                let mut r = 0.0;
+                for (i, (lower, k)) in order.iter().enumerate() {
                     if i > 0 && *lower != order[i - 1].0 {
-                        rank += 1.0;
+                        r += 1.0;
                     }
-                    names.insert(name, rank);
+                    rank.insert(*k, r);
                 }
-                let keys = crate::par::map(rows, |e| {
-                    Key::Num(names.get(e.model_name()).copied().unwrap_or(f64::MAX))
-                });
+                let keys = sets.iter().map(|k| Key::Num(rank[k])).collect();
                 self.sort_by_keys(rows, keys);
             }
             _ => {

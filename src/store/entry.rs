@@ -708,6 +708,14 @@ impl HistoryEntry {
         }
     }
 
+    /// The same for entries that share their set of names (model id and
+    /// name, stereo mode, preset): a few sets for a million takes. Entries
+    /// with alike names may still differ here (each parsing thread keeps
+    /// its own sets).
+    pub(crate) fn names_key(&self) -> usize {
+        std::sync::Arc::as_ptr(&self.names) as usize
+    }
+
     pub fn model_id(&self) -> &str {
         &self.names.model_id
     }
