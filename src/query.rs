@@ -335,13 +335,19 @@ fn term_matches(
         Term::Model(m) => contains_ci(e.model_name(), m) || contains_ci(e.model_id(), m),
         Term::Preset(p) => contains_ci(e.preset_name(), p),
         Term::Seed(s) => e.seed_text() == s.as_str(),
-        Term::SeedCmp(op, n) => e.seed_text().parse::<i128>().is_ok_and(|s| match op {
-            Cmp::Gt => s > *n,
-            Cmp::Lt => s < *n,
-            Cmp::Ge => s >= *n,
-            Cmp::Le => s <= *n,
-            Cmp::Eq => s == *n,
-        }),
+        Term::SeedCmp(op, n) => {
+            let seed = match e.seed_int() {
+                Some(i) => Some(i128::from(i)),
+                None => e.seed_text().parse::<i128>().ok(),
+            };
+            seed.is_some_and(|s| match op {
+                Cmp::Gt => s > *n,
+                Cmp::Lt => s < *n,
+                Cmp::Ge => s >= *n,
+                Cmp::Le => s <= *n,
+                Cmp::Eq => s == *n,
+            })
+        }
         Term::Stereo(s) => e.stereo_mode().to_lowercase() == *s,
         Term::Duration(op, v) => op.holds(e.duration_s, *v),
         Term::Quality { key, op, value } => {
@@ -552,11 +558,14 @@ impl Sort {
             SortKey::Newest | SortKey::Oldest => Key::None,
             // Longest, largest and best first; missing values last.
             SortKey::Duration => Key::Num(-e.duration_s),
-            SortKey::Seed => e
-                .seed_text()
-                .parse::<f64>()
-                .map(Key::Num)
-                .unwrap_or(Key::None),
+            SortKey::Seed => match e.seed_int() {
+                Some(i) => Key::Num(i as f64),
+                None => e
+                    .seed_text()
+                    .parse::<f64>()
+                    .map(Key::Num)
+                    .unwrap_or(Key::None),
+            },
             SortKey::Model => Key::Text(e.model_name().to_lowercase()),
             SortKey::Rating => match notes.get(&e.entry_id).map(|a| a.rating) {
                 Some(r) if r > 0 => Key::Num(-(r as f64)),

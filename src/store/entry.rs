@@ -740,6 +740,15 @@ impl HistoryEntry {
         }
     }
 
+    /// The seed when it is an integer that fits an `i64` (most are), without
+    /// making its text.
+    pub(crate) fn seed_int(&self) -> Option<i64> {
+        match self.seed {
+            Seed::Int(i) => Some(i),
+            Seed::Text(_) => None,
+        }
+    }
+
     /// The seed's JSON number text.
     pub fn seed_text(&self) -> Cow<'_, str> {
         match &self.seed {

@@ -721,7 +721,16 @@ mod tests {
             let bad = |v: &[InvalidEntry]| v.iter().map(|b| b.entry_id.clone()).collect::<Vec<_>>();
             let got = newest_from(&index, limit, 0, None).unwrap().expect("streamed");
             prop_assert_eq!(keys(&got.entries), keys(&want));
-            prop_assert_eq!(bad(&got.invalid), bad(&want_bad));
+            // (Of an id met twice at one time, which one falls in the last
+            // batch is not set: such ids are left out here.)
+            let twice: Vec<String> = {
+                let mut ids: Vec<String> = whole.entries.iter().map(|e| e.entry_id.clone()).collect();
+                ids.extend(whole.invalid.iter().map(|b| b.entry_id.clone()));
+                ids.sort();
+                ids.windows(2).filter(|w| w[0] == w[1]).map(|w| w[0].clone()).collect()
+            };
+            let once = |v: Vec<String>| v.into_iter().filter(|id| !twice.contains(id)).collect::<Vec<_>>();
+            prop_assert_eq!(once(bad(&got.invalid)), once(bad(&want_bad)));
             // The stats, as the text in memory counts them.
             let (st, st_bad, version) = stats_from(dir, &index, 0).unwrap().expect("streamed");
             let (want_st, want_st_bad) = text.stats(dir);
