@@ -248,21 +248,12 @@ impl Dir {
 
     /// The names in this directory with their types (`.` and `..` left out).
     pub fn entries(&self) -> io::Result<Vec<(OsString, FileType)>> {
-        let mut out = Vec::new();
-        for e in rfs::Dir::read_from(&self.fd)? {
-            let e = e?;
-            let name = e.file_name().to_bytes();
-            if name == b"." || name == b".." {
-                continue;
-            }
-            out.push((OsString::from_vec(name.to_vec()), e.file_type()));
-        }
-        Ok(out)
+        Ok(self.entries_up_to(usize::MAX)?.unwrap_or_default())
     }
 
-    /// The names in this directory when there are at most `max` (`None`
-    /// past that, without reading the rest).
-    pub(crate) fn names_up_to(&self, max: usize) -> io::Result<Option<Vec<OsString>>> {
+    /// [`Dir::entries`] when there are at most `max` (`None` past that,
+    /// without reading the rest).
+    fn entries_up_to(&self, max: usize) -> io::Result<Option<Vec<(OsString, FileType)>>> {
         let mut out = Vec::new();
         for e in rfs::Dir::read_from(&self.fd)? {
             let e = e?;
@@ -273,9 +264,17 @@ impl Dir {
             if out.len() == max {
                 return Ok(None);
             }
-            out.push(OsString::from_vec(name.to_vec()));
+            out.push((OsString::from_vec(name.to_vec()), e.file_type()));
         }
         Ok(Some(out))
+    }
+
+    /// The names in this directory when there are at most `max` (`None`
+    /// past that, without reading the rest).
+    pub(crate) fn names_up_to(&self, max: usize) -> io::Result<Option<Vec<OsString>>> {
+        Ok(self
+            .entries_up_to(max)?
+            .map(|v| v.into_iter().map(|(n, _)| n).collect()))
     }
 
     /// The UTF-8 names in this directory (genhist's own files all have such names).

@@ -728,6 +728,17 @@ mod tests {
         assert!(!ok("!rejected"));
     }
 
+    /// The seeds of `store` (in the store's order) as sort `s` orders them.
+    fn seeds_sorted(store: &[HistoryEntry], s: &str) -> String {
+        let none = Annotations::new();
+        let mut v: Vec<&HistoryEntry> = store.iter().collect();
+        Sort::parse(s).unwrap().apply(&mut v, Facts::notes(&none));
+        v.iter()
+            .map(|e| e.seed_text().to_string())
+            .collect::<Vec<_>>()
+            .join(",")
+    }
+
     #[test]
     fn model_sort_ignores_case_and_keeps_ties_newest_first() {
         let mut store = vec![
@@ -738,15 +749,7 @@ mod tests {
             entry("Beta", "x", 5, 1.0, 1.0),
         ];
         crate::store::sort_newest_first(&mut store);
-        let none = Annotations::new();
-        let order = |s: &str| {
-            let mut v: Vec<&HistoryEntry> = store.iter().collect();
-            Sort::parse(s).unwrap().apply(&mut v, Facts::notes(&none));
-            v.iter()
-                .map(|e| e.seed_text().to_string())
-                .collect::<Vec<_>>()
-                .join(",")
-        };
+        let order = |s: &str| seeds_sorted(&store, s);
         assert_eq!(order("model"), "4,2,5,1,3");
         assert_eq!(order("-model"), "3,5,1,4,2");
     }
@@ -762,14 +765,7 @@ mod tests {
         let mut store = es.clone();
         crate::store::sort_newest_first(&mut store);
         let none = Annotations::new();
-        let order = |s: &str| {
-            let mut v: Vec<&HistoryEntry> = store.iter().collect();
-            Sort::parse(s).unwrap().apply(&mut v, Facts::notes(&none));
-            v.iter()
-                .map(|e| e.seed_text().to_string())
-                .collect::<Vec<_>>()
-                .join(",")
-        };
+        let order = |s: &str| seeds_sorted(&store, s);
         assert_eq!(order("newest"), "3,2,1");
         assert_eq!(order("oldest"), "1,2,3");
         assert_eq!(order("duration"), "1,2,3");
