@@ -529,21 +529,39 @@ impl TempFile {
         &mut self,
         fill: impl FnOnce(&mut dyn Write) -> io::Result<()>,
     ) -> io::Result<()> {
+        self.write_unsynced(fill)?;
+        self.file.as_ref().expect("open until committed").sync_all()
+    }
+
+    /// [`TempFile::write_with`] without waiting for the disk: for a cache,
+    /// which a crash may leave torn (it is checked before use).
+    pub(crate) fn write_unsynced(
+        &mut self,
+        fill: impl FnOnce(&mut dyn Write) -> io::Result<()>,
+    ) -> io::Result<()> {
         let f = self.file.as_ref().expect("open until committed");
         let mut w = io::BufWriter::with_capacity(1 << 20, f);
         fill(&mut w)?;
-        w.flush()?;
-        drop(w);
-        f.sync_all()
+        w.flush()
     }
 
     /// Renames the temp file over `target` in its directory and fsyncs the
     /// directory. The data must already be synced ([`TempFile::write_with`]).
     pub(crate) fn commit(mut self, target: &str) -> io::Result<()> {
+        self.rename_over(target)?;
+        let _ = self.dir.sync();
+        Ok(())
+    }
+
+    /// [`TempFile::commit`] without waiting for the disk (a cache's).
+    pub(crate) fn commit_unsynced(mut self, target: &str) -> io::Result<()> {
+        self.rename_over(target)
+    }
+
+    fn rename_over(&mut self, target: &str) -> io::Result<()> {
         self.dir.rename_over(&self.name, &self.dir, target)?;
         self.name.clear();
         self.file = None;
-        let _ = self.dir.sync();
         Ok(())
     }
 }

@@ -659,15 +659,17 @@ fn write_bytes(dir: &Path, bytes: &[u8]) -> io::Result<()> {
     {
         return Err(io::Error::other("not a regular file; left alone"));
     }
+    // A cache: not waited for on the disk (a crash may leave it torn or
+    // empty, which its checks refuse, and the next full read rewrites it).
     let mut tmp = TempFile::create(&g, SIDECAR_FILE, None)?;
-    tmp.write_with(|w| {
+    tmp.write_unsynced(|w| {
         let half = bytes.len() / 2;
         w.write_all(&bytes[..half])?;
         w.flush()?;
         crate::fault::kill_point("sidecar-write");
         w.write_all(&bytes[half..])
     })?;
-    tmp.commit(SIDECAR_FILE)
+    tmp.commit_unsynced(SIDECAR_FILE)
 }
 
 #[cfg(test)]
