@@ -33,7 +33,11 @@ impl Str {
     pub(crate) fn get_at<'a>(&self, b: &'a [u8]) -> Cow<'a, str> {
         match self.unescape(b) {
             Some(v) => Cow::Owned(v),
-            None => String::from_utf8_lossy(&b[self.span.clone()]),
+            // Checked at once when valid (nearly always), else made lossy.
+            None => match std::str::from_utf8(&b[self.span.clone()]) {
+                Ok(s) => Cow::Borrowed(s),
+                Err(_) => String::from_utf8_lossy(&b[self.span.clone()]),
+            },
         }
     }
 
