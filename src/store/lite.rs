@@ -7,6 +7,7 @@ use super::paths::Claims;
 use super::read::{self, FileStamp, IndexFile, InvalidEntry};
 use super::scan::{EntrySpan, Scan};
 use serde_json::Value;
+use std::cmp::Ordering;
 use std::path::{Path, PathBuf};
 
 /// `history.json` read and scanned, not parsed.
@@ -245,7 +246,6 @@ pub(crate) struct StatsPart {
 impl StatsPart {
     /// Counts an entry (`at`: its place, for unreadable ones' order).
     pub(crate) fn see(&mut self, at: usize, e: Result<HistoryEntry, InvalidEntry>) {
-        use super::newest_first;
         let x = match e {
             Ok(x) => x,
             Err(bad) => {
@@ -261,14 +261,8 @@ impl StatsPart {
         }
         self.files
             .push([&x.entry_id, &x.audio_file(), &x.thumbnail_file()]);
-        let newer = self
-            .newest
-            .as_ref()
-            .is_none_or(|n| newest_first(&x, n).is_lt());
-        let older = self
-            .oldest
-            .as_ref()
-            .is_none_or(|o| newest_first(&x, o).is_gt());
+        let newer = beats(&self.newest, &x, Ordering::Less);
+        let older = beats(&self.oldest, &x, Ordering::Greater);
         match (newer, older) {
             (true, true) => {
                 self.oldest = Some(x.clone());
@@ -282,30 +276,31 @@ impl StatsPart {
 
     /// `o`'s counts added to these (`o` saw entries after these).
     fn merge(mut self, o: StatsPart) -> StatsPart {
-        use super::newest_first;
         self.invalid.extend(o.invalid);
         for (m, n) in o.per_model {
             *self.per_model.entry(m).or_default() += n;
         }
         if let Some(k) = o.newest {
-            if self
-                .newest
-                .as_ref()
-                .is_none_or(|n| newest_first(&k, n).is_lt())
-            {
-                self.newest = Some(k);
-            }
+            keep_if(&mut self.newest, k, Ordering::Less);
         }
         if let Some(k) = o.oldest {
-            if self
-                .oldest
-                .as_ref()
-                .is_none_or(|n| newest_first(&k, n).is_gt())
-            {
-                self.oldest = Some(k);
-            }
+            keep_if(&mut self.oldest, k, Ordering::Greater);
         }
         self
+    }
+}
+
+/// Whether `x` goes in `slot`: nothing there yet, or `x` is `side` of
+/// it in the full load's order (`Less`: newer, `Greater`: older).
+fn beats(slot: &Option<HistoryEntry>, x: &HistoryEntry, side: Ordering) -> bool {
+    slot.as_ref()
+        .is_none_or(|s| super::newest_first(x, s) == side)
+}
+
+/// Puts `x` in `slot` when it [`beats`] what is there.
+fn keep_if(slot: &mut Option<HistoryEntry>, x: HistoryEntry, side: Ordering) {
+    if beats(slot, &x, side) {
+        *slot = Some(x);
     }
 }
 

@@ -102,6 +102,19 @@ impl Read for Hashing<'_> {
     }
 }
 
+/// The index opened, with its stamp and size, when it is at least
+/// `stream_from` bytes (`None`: missing or smaller).
+fn open_large(
+    index: &IndexFile,
+    stream_from: u64,
+) -> Result<Option<(File, Option<FileStamp>, u64)>, StoreError> {
+    let Some((f, stamp)) = index.open()? else {
+        return Ok(None);
+    };
+    let size = f.metadata().map_or(0, |m| m.len());
+    Ok((size >= stream_from).then_some((f, stamp, size)))
+}
+
 /// Loads the index of `dir` streamed when it is large; `Ok(None)` when it
 /// is small, or when only a full read can say what is wrong with it (or
 /// read it as it is now).
@@ -114,12 +127,9 @@ pub(super) fn load_from(
     index: &IndexFile,
     stream_from: u64,
 ) -> Result<Option<LoadedIndex>, StoreError> {
-    let Some((f, stamp)) = index.open()? else {
+    let Some((f, stamp, _)) = open_large(index, stream_from)? else {
         return Ok(None);
     };
-    if f.metadata().map_or(true, |m| m.len() < stream_from) {
-        return Ok(None);
-    }
     crate::fault::point("read-whole-index");
     let io = |e| StoreError::io("read", index.path(), e);
     // (A file shrinking meanwhile fails its sample reads: the full read
@@ -344,12 +354,9 @@ fn stats_from(
     index: &IndexFile,
     stream_from: u64,
 ) -> Result<Option<StreamedStats>, StoreError> {
-    let Some((f, stamp)) = index.open()? else {
+    let Some((f, stamp, _)) = open_large(index, stream_from)? else {
         return Ok(None);
     };
-    if f.metadata().map_or(true, |m| m.len() < stream_from) {
-        return Ok(None);
-    }
     let each: &Each<StatsPart> = &|p, at, key, text, nonfinite| {
         p.see(at, entry_from_text(key, text, nonfinite));
     };
@@ -489,13 +496,9 @@ fn newest_from(
     stream_from: u64,
     sidecar_of: Option<&Path>,
 ) -> Result<Option<super::newest::Newest>, StoreError> {
-    let Some((f, stamp)) = index.open()? else {
+    let Some((f, stamp, size)) = open_large(index, stream_from)? else {
         return Ok(None);
     };
-    let size = f.metadata().map_or(0, |m| m.len());
-    if size < stream_from {
-        return Ok(None);
-    }
     let mut pass = match sidecar_of.map(|dir| SidecarPass::new(dir, &f)) {
         Some(Ok(p)) => Some(p),
         // Shrinking meanwhile: the full read takes it as it is now.
