@@ -288,7 +288,7 @@ fn stream_to<P: Default + Send>(
                     let text = e.bytes();
                     if e.position == 64 {
                         // Room for all, from the size of the first ones.
-                        let n = (size / (reader_pos(&e) / 64).max(1)) as usize + 64;
+                        let n = entries_guess(size, &e);
                         if let Some(k) = known.as_mut() {
                             k.reserve(n);
                         }
@@ -372,9 +372,11 @@ fn stats_from(
     Ok(Some((stats, invalid, version)))
 }
 
-/// How far into the file an entry ends.
-fn reader_pos(e: &stream::EntryRef<'_>) -> u64 {
-    e.base + e.span.value.end as u64
+/// How many entries a file of `size` bytes holds, guessed at its 64th
+/// entry `e` from the bytes the first ones took (room to reserve).
+fn entries_guess(size: u64, e: &stream::EntryRef<'_>) -> usize {
+    let per = ((e.base + e.span.value.end as u64) / 64).max(1);
+    (size / per) as usize + 64
 }
 
 /// The rows in the order a full load lists the entries (newest first, then
@@ -526,7 +528,7 @@ fn newest_from(
                 total += 1;
                 if let Some(p) = &mut pass {
                     if e.position == 64 {
-                        p.reserve((size / (reader_pos(&e) / 64).max(1)) as usize + 64);
+                        p.reserve(entries_guess(size, &e));
                     }
                     p.see(&e, id_hash(&e.key())).ok_or(())?;
                 }
