@@ -6,12 +6,12 @@
 use super::scan::fast_hash;
 use std::collections::HashMap;
 
-/// The hash of an entry's id, as [`super::GenerationHistory`] looks entries up.
+/// The hash of an entry's id, as [`super::GenerationHistory`] looks entries
+/// up and the sidecar's rows record it: XXH3 with a seed of its own, so it
+/// is independent of [`fast_hash`] (which checks it in [`ById`]).
 pub(crate) fn id_hash(id: &str) -> u64 {
-    use std::hash::{Hash, Hasher};
-    let mut h = std::collections::hash_map::DefaultHasher::new();
-    id.hash(&mut h);
-    h.finish()
+    const SEED: u64 = 0x6765_6e68_6973_7431;
+    xxhash_rust::xxh3::xxh3_64_with_seed(id.as_bytes(), SEED)
 }
 
 /// Hashes a key that is already a hash ([`id_hash`]) by taking it as is.

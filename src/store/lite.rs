@@ -19,7 +19,8 @@ pub struct IndexText {
     /// Where the sidecar goes and the identity of the bytes read: the first
     /// [`IndexText::newest`] checks it and, when it does not match, writes a
     /// new one on the other core while it parses.
-    sidecar: std::sync::Mutex<Option<(PathBuf, super::sidecar::Ident)>>,
+    /// (With the whole-file hash when it was made as the file was read.)
+    sidecar: std::sync::Mutex<Option<(PathBuf, super::sidecar::Ident, Option<u64>)>>,
 }
 
 impl IndexText {
@@ -38,7 +39,7 @@ impl IndexText {
 
     fn read_with(dir: &Path, sidecar: bool) -> Result<IndexText, StoreError> {
         let index = read::locate_index(dir)?;
-        let Some((bytes, stamp, ident)) = index.read_all()? else {
+        let Some(read) = index.read_all()? else {
             return Ok(IndexText {
                 index,
                 text: String::new(),
@@ -50,13 +51,16 @@ impl IndexText {
                 sidecar: Default::default(),
             });
         };
-        let (text, scan) = read::text_and_scan(index.path(), bytes)?;
-        let pending = ident.filter(|_| sidecar).map(|i| (dir.to_path_buf(), i));
+        let (text, scan) = read::text_and_scan(index.path(), read.bytes)?;
+        let pending = read
+            .ident
+            .filter(|_| sidecar)
+            .map(|i| (dir.to_path_buf(), i, read.content));
         Ok(IndexText {
             index,
             text,
             scan,
-            stamp,
+            stamp: read.stamp,
             sidecar: std::sync::Mutex::new(pending),
         })
     }
@@ -145,20 +149,56 @@ impl IndexText {
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .take();
-        match pending {
+        let Some((dir, ident, content)) = pending else {
+            return self.select(model, limit);
+        };
+        let bytes = self.text.as_bytes();
+        match read::SidecarJob::when_stale(&dir, Some(ident), bytes, content) {
             None => self.select(model, limit),
-            // The sidecar is checked, and written when stale, on the other
-            // core meanwhile.
-            Some((dir, ident)) => std::thread::scope(|s| {
-                s.spawn(|| {
-                    let bytes = self.text.as_bytes();
-                    if let Some(job) = read::SidecarJob::when_stale(&dir, Some(ident), bytes) {
-                        job.write_whole(bytes, &self.scan);
+            // The newest of all: taken from the order the sidecar is made
+            // of, on both cores; it is written on the other core while they
+            // are parsed.
+            Some(job) if model.is_none() => {
+                let version = self.version();
+                let parts = vec![super::sidecar::Part {
+                    bytes,
+                    base: 0,
+                    entries: &self.scan.entries,
+                }];
+                let src = job.source(version.as_ref(), parts);
+                let ordered = super::sidecar::Ordered::new(&src);
+                std::thread::scope(|s| {
+                    s.spawn(|| super::sidecar::write_ordered(&dir, &src, ordered.as_ref()));
+                    match &ordered {
+                        Some(o) => self.take_in_order(&o.keys, limit),
+                        None => self.select(None, limit),
                     }
-                });
+                })
+            }
+            // Of one model: the sidecar is written on the other core meanwhile.
+            Some(job) => std::thread::scope(|s| {
+                s.spawn(|| job.write_whole(bytes, &self.scan));
                 self.select(model, limit)
             }),
         }
+    }
+
+    /// The newest `limit` readable entries, `keys` being every entry in list
+    /// order (one part: this text).
+    fn take_in_order(
+        &self,
+        keys: &[super::sidecar::OrderKey],
+        limit: Option<usize>,
+    ) -> (Vec<HistoryEntry>, Vec<InvalidEntry>) {
+        super::newest::take_newest(keys.len(), limit.unwrap_or(usize::MAX), |at| {
+            Some(
+                keys[at]
+                    .iter()
+                    .map(|k| self.parse_entry(&self.scan.entries[k.2 as usize]))
+                    .collect(),
+            )
+        })
+        .unwrap_or_default()
     }
 
     fn select(

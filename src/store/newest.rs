@@ -86,6 +86,7 @@ impl Row {
             audio_file: None,
             thumbnail_file: None,
             time_us: None,
+            id: self.id,
             nonfinite: self.nonfinite,
         };
         if self.key_escaped && serde_json::from_slice::<String>(&buf[..key_end + 1]).is_err() {

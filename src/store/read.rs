@@ -80,7 +80,15 @@ impl FileStamp {
 
 /// The index's bytes and its identity when read.
 /// The identity for the sidecar comes from the same open file.
-pub(crate) type IndexBytes = (Vec<u8>, Option<FileStamp>, Option<super::sidecar::Ident>);
+/// The index file read whole.
+pub(crate) struct IndexBytes {
+    pub bytes: Vec<u8>,
+    pub stamp: Option<FileStamp>,
+    /// The identity of the file these bytes are (for its sidecar).
+    pub ident: Option<super::sidecar::Ident>,
+    /// The whole-file hash, when it was made as the bytes were read.
+    pub content: Option<u64>,
+}
 
 /// `history.json` of a directory, located: the file itself, or the file a
 /// symlink there leads to.
@@ -133,8 +141,13 @@ impl IndexFile {
         };
         crate::fault::point("read-whole-index");
         let ident = f.metadata().ok().map(|m| super::sidecar::Ident::of(&m));
-        let bytes = read_file(f).map_err(|e| StoreError::io("read", self.path(), e))?;
-        Ok(Some((bytes, stamp, ident)))
+        let (bytes, content) = read_file(f).map_err(|e| StoreError::io("read", self.path(), e))?;
+        Ok(Some(IndexBytes {
+            bytes,
+            stamp,
+            ident,
+            content,
+        }))
     }
 
     /// The stamp of the file as it is now.
@@ -152,7 +165,7 @@ impl IndexFile {
                 self.path(),
                 std::io::Error::from(std::io::ErrorKind::NotFound),
             ),
-            Ok(Some((bytes, _, _))) => match text_and_scan(self.path(), bytes) {
+            Ok(Some(read)) => match text_and_scan(self.path(), read.bytes) {
                 Err(e) => e,
                 // It changed meanwhile and is fine now: say where it was broken.
                 Ok(_) => StoreError::CorruptIndex {
@@ -189,13 +202,13 @@ pub(crate) fn load(dir: &Path) -> Result<LoadedIndex, StoreError> {
     if let Some(loaded) = super::streamed::load(dir, &index)? {
         return Ok(loaded);
     }
-    let Some((bytes, stamp, ident)) = index.read_all()? else {
+    let Some(read) = index.read_all()? else {
         return Ok(LoadedIndex::default());
     };
     // A sidecar is written on the way when the one there does not match.
-    let job = SidecarJob::when_stale(dir, ident, &bytes);
-    let mut loaded = parse_typed(index.path(), bytes, job)?;
-    loaded.stamp = stamp;
+    let job = SidecarJob::when_stale(dir, read.ident, &read.bytes, read.content);
+    let mut loaded = parse_typed(index.path(), read.bytes, job)?;
+    loaded.stamp = read.stamp;
     Ok(loaded)
 }
 
@@ -339,9 +352,10 @@ impl SidecarJob {
         dir: &Path,
         ident: Option<sidecar::Ident>,
         bytes: &[u8],
+        content: Option<u64>,
     ) -> Option<SidecarJob> {
         let ident = ident?;
-        let (sample, content) = sidecar::hashes(bytes);
+        let (sample, content) = sidecar::hashes(bytes, content);
         if sidecar::matches_hashes(dir, &ident, sample, content) {
             return None;
         }
@@ -366,16 +380,22 @@ impl SidecarJob {
     }
 
     pub(crate) fn write(&self, version: Option<&Value>, parts: Vec<sidecar::Part>) {
-        sidecar::write(
-            &self.dir,
-            &sidecar::Source {
-                ident: self.ident,
-                sample: self.sample,
-                content: self.content,
-                version,
-                parts,
-            },
-        );
+        sidecar::write(&self.dir, &self.source(version, parts));
+    }
+
+    /// What the sidecar is made of: these parts of the index as read.
+    pub(crate) fn source<'a>(
+        &self,
+        version: Option<&'a Value>,
+        parts: Vec<sidecar::Part<'a>>,
+    ) -> sidecar::Source<'a> {
+        sidecar::Source {
+            ident: self.ident,
+            sample: self.sample,
+            content: self.content,
+            version,
+            parts,
+        }
     }
 }
 
@@ -518,7 +538,8 @@ pub(crate) fn no_entries(path: &Path) -> StoreError {
 /// Reads a whole file. Large files are read into memory the kernel may back
 /// with 2 MiB pages: a 100 MB index then costs a few dozen page faults instead
 /// of ~25,000, which is a third of the time of reading it.
-fn read_file(mut f: File) -> std::io::Result<Vec<u8>> {
+fn read_file(mut f: File) -> std::io::Result<(Vec<u8>, Option<u64>)> {
+    use super::sidecar::{ContentHash, Half};
     use std::io::Read;
     use std::os::unix::fs::FileExt;
     let len = f.metadata()?.len() as usize;
@@ -526,20 +547,33 @@ fn read_file(mut f: File) -> std::io::Result<Vec<u8>> {
     if len < 4 * HUGE {
         let mut v = Vec::with_capacity(len + 1);
         f.read_to_end(&mut v)?;
-        return Ok(v);
+        return Ok((v, None));
     }
     // Fresh zeroed memory from the kernel: no memset; faulted in by the reads.
     let mut v = vec![0u8; len];
     crate::sys::advise_huge_pages(&mut v);
-    // Both halves at once: copying from the page cache is CPU work.
+    // Both halves at once: copying from the page cache is CPU work. Each
+    // piece is hashed just after it is read, while it is in the cache.
+    let read_hashing = |buf: &mut [u8], at: usize| -> std::io::Result<Half> {
+        const PIECE: usize = 256 << 10;
+        let mut h = Half::new();
+        for (i, piece) in buf.chunks_mut(PIECE).enumerate() {
+            f.read_exact_at(piece, (at + i * PIECE) as u64)?;
+            h.feed(piece);
+        }
+        Ok(h)
+    };
     let (a, b) = v.split_at_mut(len / 2);
     let (ra, rb) = std::thread::scope(|s| {
-        let tail = s.spawn(|| f.read_exact_at(b, (len / 2) as u64));
-        (f.read_exact_at(a, 0), tail.join())
+        let tail = s.spawn(|| read_hashing(b, len / 2));
+        (read_hashing(a, 0), tail.join())
     });
     let mut more = [0u8; 1];
     match (ra, rb) {
-        (Ok(()), Ok(Ok(()))) if f.read_at(&mut more, len as u64)? == 0 => Ok(v),
+        (Ok(head), Ok(Ok(tail))) if f.read_at(&mut more, len as u64)? == 0 => {
+            let content = ContentHash::of_halves(len as u64, head, tail);
+            Ok((v, Some(content)))
+        }
         // The file changed size while being read: read it the plain way.
         _ => {
             drop(v);
@@ -547,7 +581,7 @@ fn read_file(mut f: File) -> std::io::Result<Vec<u8>> {
             use std::io::Seek;
             f.rewind()?;
             f.read_to_end(&mut v)?;
-            Ok(v)
+            Ok((v, None))
         }
     }
 }

@@ -86,6 +86,9 @@ pub(crate) struct EntrySpan {
     /// The timestamp in microseconds since the epoch, when it parses (read
     /// during the scan, while the text is in the cache).
     pub time_us: Option<i64>,
+    /// [`super::known::id_hash`] of the key (made during the scan, while the
+    /// key is in the cache).
+    pub id: u64,
     /// The entry holds `NaN`, `Infinity` or `-Infinity` somewhere.
     pub nonfinite: bool,
 }
@@ -226,32 +229,11 @@ pub(crate) fn scan_tail(b: &[u8], split: usize) -> Result<(Vec<EntrySpan>, Vec<M
     Ok((entries, rest.top))
 }
 
-/// A fast 64-bit hash of bytes (eight at a time), to notice changed entry
-/// texts without keeping them. Not for anything adversarial: a collision
-/// only means a change is noticed at the next change.
+/// A fast 64-bit hash of bytes (XXH3), to notice changed entry texts
+/// without keeping them. Not for anything adversarial: a collision only
+/// means a change is noticed at the next change.
 pub(crate) fn fast_hash(b: &[u8]) -> u64 {
-    const K: u64 = 0x9E37_79B9_7F4A_7C15;
-    let word = |c: &[u8]| u64::from_le_bytes(c.try_into().expect("eight bytes"));
-    let mix = |h: u64, w: u64| (h.rotate_left(5) ^ w).wrapping_mul(K);
-    // Four independent lanes over 32-byte blocks (the multiplications of
-    // one block overlap), then the lanes and the tail into one.
-    let mut lanes = [b.len() as u64, 1, 2, 3];
-    let mut blocks = b.chunks_exact(32);
-    for c in &mut blocks {
-        for (l, lane) in lanes.iter_mut().enumerate() {
-            *lane = mix(*lane, word(&c[l * 8..l * 8 + 8]));
-        }
-    }
-    let mut h = lanes.iter().fold(0, |h, &l| mix(h, l));
-    let mut words = blocks.remainder().chunks_exact(8);
-    for c in &mut words {
-        h = mix(h, word(c));
-    }
-    let mut last = [0u8; 8];
-    let rest = words.remainder();
-    last[..rest.len()].copy_from_slice(rest);
-    h = mix(h, u64::from_le_bytes(last));
-    h ^ (h >> 29)
+    xxhash_rust::xxh3::xxh3_64(b)
 }
 
 /// The number at the dotted `path` inside a JSON object's text (a quality
@@ -652,6 +634,7 @@ impl<'a> Parser<'a> {
     pub(crate) fn entry_member(&mut self) -> Result<EntrySpan, usize> {
         let b = self.b;
         let key = self.string()?;
+        let id = super::known::id_hash(&key.get_at(b));
         self.ws();
         self.expect(b':')?;
         self.ws();
@@ -699,6 +682,7 @@ impl<'a> Parser<'a> {
             _ => None,
         };
         Ok(EntrySpan {
+            id,
             key,
             value: start..self.i,
             timestamp,
@@ -761,6 +745,9 @@ mod tests {
         assert_eq!(e.model_id.as_ref().unwrap().get(text), "m");
         assert_eq!(&text[s.entries[1].value.clone()], "5");
         assert_eq!(s.entries[1].timestamp, None);
+        // The id hash is of the key's value (escapes decoded).
+        assert_eq!(e.id, super::super::known::id_hash("a\u{e9}"));
+        assert_eq!(s.entries[1].id, super::super::known::id_hash("b"));
     }
 
     #[test]

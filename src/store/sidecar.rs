@@ -34,7 +34,6 @@
 //! the key has escapes), value length (top bit: the entry holds NaN or an
 //! infinity), id hash.
 
-use super::known::id_hash;
 use super::paths::GENHIST_DIR;
 use super::scan::{EntrySpan, Str};
 use super::time::parse_timestamp_us;
@@ -47,7 +46,7 @@ use std::path::{Path, PathBuf};
 
 pub const SIDECAR_FILE: &str = "index.bin";
 const MAGIC: [u8; 8] = *b"GNHSIDX\0";
-const FORMAT: u32 = 1;
+const FORMAT: u32 = 2;
 pub(super) const HEADER: usize = 112;
 pub(super) const ROW: usize = 32;
 /// A sidecar written less than this after the index changed is checked
@@ -87,79 +86,29 @@ impl Ident {
     }
 }
 
-/// A fast word hash for noticing accidental change (not an adversary):
-/// four independent lanes over 32-byte blocks, so the multiplies overlap.
+/// A hash for noticing accidental change (not an adversary): XXH3 over
+/// bytes fed in pieces, and how many were fed.
 #[derive(Clone)]
 struct Hasher {
-    lanes: [u64; 4],
-    pending: [u8; 32],
-    n: usize,
+    state: xxhash_rust::xxh3::Xxh3Default,
     len: u64,
-}
-
-const MIX: u64 = 0x51_7c_c1_b7_27_22_0a_95;
-
-fn mix(h: u64, w: u64) -> u64 {
-    (h.rotate_left(5) ^ w).wrapping_mul(MIX)
 }
 
 impl Hasher {
     fn new() -> Hasher {
         Hasher {
-            lanes: [
-                0x243f_6a88_85a3_08d3,
-                0x1319_8a2e_0370_7344,
-                0xa409_3822_299f_31d0,
-                0x082e_fa98_ec4e_6c89,
-            ],
-            pending: [0; 32],
-            n: 0,
+            state: xxhash_rust::xxh3::Xxh3Default::new(),
             len: 0,
         }
     }
 
-    fn block(&mut self, b: &[u8]) {
-        for (i, lane) in self.lanes.iter_mut().enumerate() {
-            let w = u64::from_le_bytes(b[i * 8..i * 8 + 8].try_into().expect("8 bytes"));
-            *lane = mix(*lane, w);
-        }
-    }
-
-    fn feed(&mut self, mut b: &[u8]) {
+    fn feed(&mut self, b: &[u8]) {
         self.len += b.len() as u64;
-        if self.n > 0 {
-            let take = (32 - self.n).min(b.len());
-            self.pending[self.n..self.n + take].copy_from_slice(&b[..take]);
-            self.n += take;
-            b = &b[take..];
-            if self.n < 32 {
-                return;
-            }
-            let p = self.pending;
-            self.block(&p);
-            self.n = 0;
-        }
-        let mut chunks = b.chunks_exact(32);
-        for c in &mut chunks {
-            self.block(c);
-        }
-        let rest = chunks.remainder();
-        self.pending[..rest.len()].copy_from_slice(rest);
-        self.n = rest.len();
+        self.state.update(b);
     }
 
-    fn finish(mut self) -> u64 {
-        if self.n > 0 {
-            let mut last = [0u8; 32];
-            last[..self.n].copy_from_slice(&self.pending[..self.n]);
-            self.block(&last);
-        }
-        let mut h = self.lanes[0];
-        for l in &self.lanes[1..] {
-            h = mix(h, *l);
-        }
-        h = mix(h, self.len);
-        h ^ (h >> 29)
+    fn finish(self) -> u64 {
+        self.state.digest()
     }
 }
 
@@ -188,25 +137,70 @@ fn sample_of(bytes: &[u8]) -> u64 {
     h.finish()
 }
 
-/// The content hash of bytes met in order (a streamed read).
+/// The whole-file hash of a file of a known size: XXH3 of each half (split
+/// at half the size), then of both hashes and the length fed. Fed in order
+/// by a streamed read; the two halves may also be hashed apart ([`Half`]),
+/// by the two threads that read them.
 #[derive(Clone)]
-pub(crate) struct ContentHash(Hasher);
+pub(crate) struct ContentHash {
+    size: u64,
+    head: Half,
+    tail: Half,
+}
 
-impl ContentHash {
-    pub(crate) fn new() -> ContentHash {
-        ContentHash(Hasher::new())
+/// The hash of one half of a file, fed in order.
+#[derive(Clone)]
+pub(crate) struct Half(Hasher);
+
+impl Half {
+    pub(crate) fn new() -> Half {
+        Half(Hasher::new())
     }
 
     pub(crate) fn feed(&mut self, b: &[u8]) {
         self.0.feed(b);
     }
+}
+
+impl ContentHash {
+    /// For a file of `size` bytes.
+    pub(crate) fn new(size: u64) -> ContentHash {
+        ContentHash {
+            size,
+            head: Half::new(),
+            tail: Half::new(),
+        }
+    }
+
+    /// The hash of a file of `size` bytes whose halves were hashed apart.
+    pub(crate) fn of_halves(size: u64, head: Half, tail: Half) -> u64 {
+        ContentHash { size, head, tail }.finish()
+    }
+
+    pub(crate) fn feed(&mut self, mut b: &[u8]) {
+        let mid = self.size / 2;
+        let fed = self.head.0.len;
+        if fed < mid {
+            let n = (mid - fed).min(b.len() as u64) as usize;
+            self.head.feed(&b[..n]);
+            b = &b[n..];
+        }
+        if !b.is_empty() {
+            self.tail.feed(b);
+        }
+    }
 
     pub(crate) fn len(&self) -> u64 {
-        self.0.len
+        self.head.0.len + self.tail.0.len
     }
 
     pub(crate) fn finish(self) -> u64 {
-        self.0.finish()
+        let len = self.len();
+        let mut both = [0u8; 24];
+        both[..8].copy_from_slice(&self.head.0.finish().to_le_bytes());
+        both[8..16].copy_from_slice(&self.tail.0.finish().to_le_bytes());
+        both[16..].copy_from_slice(&len.to_le_bytes());
+        xxhash_rust::xxh3::xxh3_64(&both)
     }
 }
 
@@ -223,7 +217,7 @@ pub(super) fn sample_of_file(f: &File, size: u64) -> io::Result<u64> {
 }
 
 fn content_of(bytes: &[u8]) -> u64 {
-    let mut h = Hasher::new();
+    let mut h = ContentHash::new(bytes.len() as u64);
     h.feed(bytes);
     h.finish()
 }
@@ -234,7 +228,7 @@ pub(super) fn content_of_file(f: &File, size: u64) -> io::Result<u64> {
 
 /// The hash of `len` bytes of `f` from `from` (as [`content_of`] of them).
 fn content_of_range(f: &File, from: u64, len: u64) -> io::Result<u64> {
-    let mut h = Hasher::new();
+    let mut h = ContentHash::new(len);
     let mut buf = vec![0u8; 1 << 20];
     let mut off = 0;
     while off < len {
@@ -382,7 +376,7 @@ pub(super) fn open_sidecar(dir: &Path) -> Option<(File, Header)> {
 /// [`matches_hashes`] of bytes in memory.
 #[cfg(test)]
 fn matches(dir: &Path, ident: &Ident, bytes: &[u8]) -> bool {
-    let (sample, content) = hashes(bytes);
+    let (sample, content) = hashes(bytes, None);
     matches_hashes(dir, ident, sample, content)
 }
 
@@ -427,9 +421,13 @@ pub(crate) struct Source<'a> {
     pub parts: Vec<Part<'a>>,
 }
 
-/// The sample and whole-file hashes of the index in memory, for [`Source`].
-pub(crate) fn hashes(bytes: &[u8]) -> (u64, u64) {
-    (sample_of(bytes), content_of(bytes))
+/// The sample and whole-file hashes of the index in memory, for [`Source`]
+/// (`content`: the whole-file hash when it was made as the bytes were read).
+pub(crate) fn hashes(bytes: &[u8], content: Option<u64>) -> (u64, u64) {
+    (
+        sample_of(bytes),
+        content.unwrap_or_else(|| content_of(bytes)),
+    )
 }
 
 /// Orders entries as a full load lists them: newest first, then by
@@ -531,62 +529,179 @@ fn assemble<'a>(
     out
 }
 
-/// Whether no two ids hash alike.
-fn unique(mut ids: Vec<u64>) -> bool {
-    ids.sort_unstable();
-    !ids.windows(2).any(|w| w[0] == w[1])
+/// Some entries' rows in file order, their order keys sorted as a full
+/// load lists them, and their id hashes sorted.
+struct Sorted {
+    /// The first entry's place among all.
+    from: usize,
+    rows: Vec<[u8; ROW]>,
+    keys: Vec<OrderKey>,
+    ids: Vec<u64>,
 }
 
-/// Builds the sidecar's bytes; `None` when the index cannot have one
-/// (duplicate ids, an entry over 2 GiB, an odd `version`).
-fn encode(src: &Source) -> Option<Vec<u8>> {
-    let version = version_text(src.version)?;
-    // Each row made in file order (the text and the spans are read front
-    // to back), then the rows sorted; only equal times look at the text.
-    struct Rec {
-        time: i64,
-        part: u32,
-        at: u32,
-        row: [u8; ROW],
-    }
-    let mut recs: Vec<Rec> = Vec::with_capacity(src.parts.iter().map(|p| p.entries.len()).sum());
-    let mut ids = Vec::with_capacity(recs.capacity());
-    for (p, part) in src.parts.iter().enumerate() {
-        let base = part.base as u64;
-        for (i, e) in part.entries.iter().enumerate() {
-            let id = id_hash(&e.key.get_at(part.bytes));
-            ids.push(id);
-            let row = row(
-                base,
-                &e.key,
-                base + e.value.start as u64,
-                e.value.len(),
-                e.nonfinite,
-                id,
-            )?;
-            recs.push(Rec {
-                time: order_time(part.bytes, e),
-                part: p as u32,
-                at: i as u32,
-                row,
-            });
+/// An entry's place in a full read: its time, its part and its place in
+/// the part.
+pub(crate) type OrderKey = (i64, u32, u32);
+
+/// Entries with more than this many are made into rows on both cores.
+const ENCODE_ON_TWO: usize = 20_000;
+
+/// The entries of a full read in the order a full load lists them, and
+/// their rows: a sidecar but for its header.
+pub(crate) struct Ordered {
+    version: Option<Vec<u8>>,
+    /// Where each part's entries start among all.
+    starts: Vec<usize>,
+    halves: Vec<Sorted>,
+    /// Every entry, newest first.
+    pub keys: Vec<OrderKey>,
+}
+
+impl Ordered {
+    /// `None` when the index cannot have a sidecar (duplicate ids, an
+    /// entry over 2 GiB, an odd `version`).
+    pub(crate) fn new(src: &Source) -> Option<Ordered> {
+        let version = version_text(src.version)?;
+        let mut starts = Vec::with_capacity(src.parts.len());
+        let mut n = 0;
+        for p in &src.parts {
+            starts.push(n);
+            n += p.entries.len();
         }
+        let cmp = |a: &OrderKey, b: &OrderKey| src.cmp(a, b);
+        // Each row made in file order (the text and the spans are read
+        // front to back); only the 16-byte keys are sorted, and only equal
+        // times look at the text. Two halves on two cores when there are
+        // many, then merged.
+        let sorted = |from: usize, to: usize| -> Option<Sorted> {
+            let mut out = Sorted {
+                from,
+                rows: Vec::with_capacity(to - from),
+                keys: Vec::with_capacity(to - from),
+                ids: Vec::with_capacity(to - from),
+            };
+            for (p, part) in src.parts.iter().enumerate() {
+                let lo = from.max(starts[p]) - starts[p];
+                let hi = to
+                    .min(starts[p] + part.entries.len())
+                    .saturating_sub(starts[p]);
+                let base = part.base as u64;
+                for (i, e) in part.entries.iter().enumerate().take(hi).skip(lo) {
+                    out.ids.push(e.id);
+                    out.rows.push(row(
+                        base,
+                        &e.key,
+                        base + e.value.start as u64,
+                        e.value.len(),
+                        e.nonfinite,
+                        e.id,
+                    )?);
+                    out.keys
+                        .push((order_time(part.bytes, e), p as u32, i as u32));
+                }
+            }
+            out.ids.sort_unstable();
+            out.keys.sort_unstable_by(cmp);
+            Some(out)
+        };
+        let halves = if n > ENCODE_ON_TWO {
+            let (a, b) = std::thread::scope(|s| {
+                let tail = s.spawn(|| sorted(n / 2, n));
+                (sorted(0, n / 2), tail.join())
+            });
+            vec![a?, b.unwrap_or_else(|p| std::panic::resume_unwind(p))?]
+        } else {
+            vec![sorted(0, n)?]
+        };
+        if !unique(halves.iter().map(|h| &h.ids[..])) {
+            return None;
+        }
+        let keys = match &halves[..] {
+            [one] => one.keys.clone(),
+            [a, b] => {
+                let (mut i, mut j) = (0, 0);
+                let mut v = Vec::with_capacity(n);
+                while i < a.keys.len() && j < b.keys.len() {
+                    // Never equal: ties end at distinct ids.
+                    if cmp(&b.keys[j], &a.keys[i]).is_lt() {
+                        v.push(b.keys[j]);
+                        j += 1;
+                    } else {
+                        v.push(a.keys[i]);
+                        i += 1;
+                    }
+                }
+                v.extend_from_slice(&a.keys[i..]);
+                v.extend_from_slice(&b.keys[j..]);
+                v
+            }
+            _ => unreachable!("one or two halves"),
+        };
+        Some(Ordered {
+            version,
+            starts,
+            halves,
+            keys,
+        })
     }
-    if !unique(ids) {
-        return None;
+
+    /// The whole sidecar.
+    fn bytes(&self, src: &Source) -> Vec<u8> {
+        let row_of = |k: &OrderKey| {
+            let g = self.starts[k.1 as usize] + k.2 as usize;
+            let h = self
+                .halves
+                .iter()
+                .rfind(|h| h.from <= g)
+                .expect("the first half starts at 0");
+            &h.rows[g - h.from]
+        };
+        assemble(
+            src.ident,
+            src.sample,
+            src.content,
+            self.version.clone(),
+            self.keys.iter().map(row_of),
+        )
     }
-    let full = |r: &Rec| {
-        let part = &src.parts[r.part as usize];
-        (part.bytes, &part.entries[r.at as usize], r.time)
-    };
-    recs.sort_unstable_by(|a, b| b.time.cmp(&a.time).then_with(|| order(full(a), full(b))));
-    Some(assemble(
-        src.ident,
-        src.sample,
-        src.content,
-        version,
-        recs.iter().map(|r| &r.row),
-    ))
+}
+
+impl Source<'_> {
+    /// Orders two entries as a full load lists them.
+    fn cmp(&self, a: &OrderKey, b: &OrderKey) -> Ordering {
+        let full = |k: &OrderKey| {
+            let part = &self.parts[k.1 as usize];
+            (part.bytes, &part.entries[k.2 as usize], k.0)
+        };
+        b.0.cmp(&a.0).then_with(|| order(full(a), full(b)))
+    }
+}
+
+/// Builds the sidecar's bytes; `None` when the index cannot have one.
+fn encode(src: &Source) -> Option<Vec<u8>> {
+    Ordered::new(src).map(|o| o.bytes(src))
+}
+
+/// Whether no two ids hash alike, given each run of ids sorted.
+fn unique<'a>(runs: impl Iterator<Item = &'a [u64]>) -> bool {
+    let runs: Vec<&[u64]> = runs.collect();
+    if runs.iter().any(|r| r.windows(2).any(|w| w[0] == w[1])) {
+        return false;
+    }
+    // No id in two runs (a merge walk of each pair).
+    runs.iter().enumerate().all(|(x, a)| {
+        runs[x + 1..].iter().all(|b| {
+            let (mut i, mut j) = (0, 0);
+            while i < a.len() && j < b.len() {
+                match a[i].cmp(&b[j]) {
+                    Ordering::Less => i += 1,
+                    Ordering::Greater => j += 1,
+                    Ordering::Equal => return false,
+                }
+            }
+            true
+        })
+    })
 }
 
 /// Writes the sidecar of `dir` from rows already in the order a full load
@@ -598,12 +713,13 @@ pub(crate) fn write_rows(
     version: Option<&Value>,
     rows: &[[u8; ROW]],
 ) {
-    let ids = rows
+    let mut ids: Vec<u64> = rows
         .iter()
         .map(|r| u64::from_le_bytes(r[24..32].try_into().expect("8 bytes")))
         .collect();
+    ids.sort_unstable();
     let bytes = version_text(version)
-        .filter(|_| unique(ids))
+        .filter(|_| unique(std::iter::once(&ids[..])))
         .map(|v| assemble(ident, sample, content, v, rows.iter()));
     put(dir, bytes);
 }
@@ -612,6 +728,12 @@ pub(crate) fn write_rows(
 /// logged, never an error (it is a cache).
 pub(crate) fn write(dir: &Path, src: &Source) {
     put(dir, encode(src));
+}
+
+/// [`write`] of entries already ordered (`None`: they cannot have a
+/// sidecar).
+pub(crate) fn write_ordered(dir: &Path, src: &Source, ordered: Option<&Ordered>) {
+    put(dir, ordered.map(|o| o.bytes(src)));
 }
 
 /// Puts a sidecar in place; `None`: the index cannot have one, and any
@@ -757,5 +879,133 @@ mod tests {
             ..ident
         };
         assert!(!matches(dir, &other, text.as_bytes()));
+    }
+
+    #[test]
+    fn the_whole_file_hash_is_the_same_however_it_is_read() {
+        let bytes: Vec<u8> = (0..300_001u32)
+            .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8)
+            .collect();
+        for len in [0, 1, 2, 3, 31, 64, 4097, 100_000, 300_001] {
+            let b = &bytes[..len];
+            let whole = content_of(b);
+            // Fed in uneven pieces, as a streamed read does.
+            let mut h = ContentHash::new(len as u64);
+            let mut at = 0;
+            for step in [1, 7, 1000, 65_536].iter().cycle() {
+                if at >= len {
+                    break;
+                }
+                let end = (at + step).min(len);
+                h.feed(&b[at..end]);
+                at = end;
+            }
+            assert_eq!(h.len(), len as u64);
+            assert_eq!(h.finish(), whole, "{len} bytes in pieces");
+            // Each half apart, as the two reading threads do.
+            let (mut head, mut tail) = (Half::new(), Half::new());
+            head.feed(&b[..len / 2]);
+            tail.feed(&b[len / 2..]);
+            assert_eq!(ContentHash::of_halves(len as u64, head, tail), whole);
+            if len > 0 {
+                let mut changed = b.to_vec();
+                changed[len - 1] ^= 1;
+                assert_ne!(content_of(&changed), whole, "{len} bytes, last changed");
+            }
+        }
+        // A large index read by two threads hashes as one read.
+        let t = tempfile::tempdir().unwrap();
+        let big: Vec<u8> = bytes.iter().cycle().take(9 << 20).copied().collect();
+        std::fs::write(t.path().join("history.json"), &big).unwrap();
+        let read = super::super::read::locate_index(t.path())
+            .unwrap()
+            .read_all()
+            .unwrap()
+            .unwrap();
+        assert_eq!(read.bytes, big);
+        assert_eq!(read.content, Some(content_of(&big)));
+    }
+
+    /// An index of `n` entries whose times tie in runs (and whose texts of
+    /// one time differ), a few without a time; ids descending in file order.
+    fn tied_index(n: usize, dup: Option<(usize, usize)>) -> String {
+        let entries: Vec<String> = (0..n)
+            .map(|i| {
+                let id = match dup {
+                    Some((a, b)) if i == b => format!("k{a:06}"),
+                    _ => format!("k{:06}", n - i),
+                };
+                let ts = match i % 5 {
+                    0 => String::new(),
+                    1 => format!(", \"timestamp\": \"2026-11-20T10:{:02}:00Z\"", (i / 7) % 60),
+                    _ => format!(
+                        ", \"timestamp\": \"2026-11-20T10:{:02}:00+00:00\"",
+                        (i / 7) % 60
+                    ),
+                };
+                format!("\"{id}\": {{\"entry_id\": \"{id}\"{ts}}}")
+            })
+            .collect();
+        format!("{{\"entries\": {{{}}}}}", entries.join(",\n"))
+    }
+
+    fn source<'a>(text: &'a str, scan: &'a super::super::scan::Scan) -> Source<'a> {
+        Source {
+            ident: Ident {
+                dev: 1,
+                ino: 2,
+                size: text.len() as u64,
+                mtime_ns: 3,
+                ctime_ns: 4,
+            },
+            sample: 5,
+            content: 6,
+            version: None,
+            parts: vec![Part {
+                bytes: text.as_bytes(),
+                base: 0,
+                entries: &scan.entries,
+            }],
+        }
+    }
+
+    #[test]
+    fn rows_made_on_two_cores_are_in_the_order_made_on_one() {
+        for n in [10, ENCODE_ON_TWO + 1, 3 * ENCODE_ON_TWO + 7] {
+            let text = tied_index(n, None);
+            let scan = super::super::scan::scan(&text).unwrap();
+            let src = source(&text, &scan);
+            let ordered = Ordered::new(&src).expect("distinct ids");
+            let mut want: Vec<OrderKey> = (0..n)
+                .map(|i| (order_time(text.as_bytes(), &scan.entries[i]), 0, i as u32))
+                .collect();
+            want.sort_by(|a, b| src.cmp(a, b));
+            assert_eq!(ordered.keys, want, "{n} entries");
+            // Each row leads to its entry, in that order.
+            let bytes = ordered.bytes(&src);
+            let rows = &bytes[HEADER..];
+            assert_eq!(rows.len(), n * ROW);
+            for (r, k) in rows.chunks(ROW).zip(&want) {
+                let e = &scan.entries[k.2 as usize];
+                assert_eq!(u64::from_le_bytes(r[24..32].try_into().unwrap()), e.id);
+                assert_eq!(
+                    u64::from_le_bytes(r[8..16].try_into().unwrap()),
+                    e.value.start as u64
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn an_id_in_both_halves_gets_no_sidecar() {
+        let n = 2 * ENCODE_ON_TWO + 2;
+        for (a, b) in [(5, n - 3), (n / 2 - 1, n / 2), (n - 10, n - 9)] {
+            let text = tied_index(n, Some((n - a, b)));
+            let scan = super::super::scan::scan(&text).unwrap();
+            assert!(
+                Ordered::new(&source(&text, &scan)).is_none(),
+                "the id of entry {a} again at {b}"
+            );
+        }
     }
 }

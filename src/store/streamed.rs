@@ -186,7 +186,7 @@ impl<'a> SidecarPass<'a> {
             dir,
             ident,
             sample,
-            hash: ContentHash::new(),
+            hash: ContentHash::new(ident.size),
             recs: (!sidecar::may_match(dir, &ident, sample)).then(Vec::new),
         })
     }
@@ -262,7 +262,7 @@ fn stream_to<P: Default + Send>(
     let rx = Arc::new(Mutex::new(rx));
     let mut hash = pass
         .as_mut()
-        .map(|p| std::mem::replace(&mut p.hash, ContentHash::new()));
+        .map(|p| std::mem::replace(&mut p.hash, ContentHash::new(0)));
     let mut reader = Hashing {
         f,
         hash: hash.as_mut(),
@@ -509,7 +509,7 @@ fn newest_from(
     };
     let mut hash = pass
         .as_mut()
-        .map(|p| std::mem::replace(&mut p.hash, ContentHash::new()));
+        .map(|p| std::mem::replace(&mut p.hash, ContentHash::new(0)));
     let reader = Hashing {
         f: &f,
         hash: hash.as_mut(),
