@@ -90,6 +90,7 @@ impl KnownBuilder {
         self.pairs.reserve_exact(n.saturating_sub(self.pairs.len()));
     }
 
+    #[cfg(test)]
     pub(crate) fn insert(&mut self, id: &str, text: &[u8]) {
         self.insert_hashed(id_hash(id), fast_hash(text));
     }

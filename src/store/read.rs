@@ -460,7 +460,7 @@ fn parse_releasing(
         if spans.capacity() - spans.len() >= SPANS_EVERY {
             spans.shrink_to_fit();
         }
-        known.insert(&e.key.get_at(buf), &buf[e.value.clone()]);
+        known.insert_hashed(e.id, scan::fast_hash(&buf[e.value.clone()]));
         match parse_entry_at(buf, &e) {
             Ok(entry) => ok.push(std::sync::Arc::new(entry)),
             Err(invalid) => bad.push(invalid),

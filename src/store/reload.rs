@@ -7,7 +7,7 @@
 //! during the write is noticed all the same.
 
 use super::error::StoreError;
-use super::known::{id_hash, Known, KnownBuilder};
+use super::known::{Known, KnownBuilder};
 use super::read::{self, IndexFile, InvalidEntry};
 use super::scan::fast_hash;
 use super::stream::{self, Item};
@@ -49,9 +49,9 @@ impl<'k> Tracker<'k> {
         }
     }
 
-    /// An entry of the new file.
-    pub(crate) fn see(&mut self, id: &str, text: &str, nonfinite: bool) {
-        let (ih, th) = (id_hash(id), fast_hash(text.as_bytes()));
+    /// An entry of the new file (`ih`: the [`super::known::id_hash`] of `id`).
+    pub(crate) fn see(&mut self, id: &str, ih: u64, text: &str, nonfinite: bool) {
+        let th = fast_hash(text.as_bytes());
         if self.old.text_hash(ih) != Some(th) {
             self.changed
                 .push((id.to_string(), text.to_string(), nonfinite));
@@ -106,7 +106,7 @@ pub(crate) fn reload(index: &IndexFile, known: &Known) -> Result<(Known, Delta),
     let r = stream::stream(f, |item| {
         match item {
             Item::Top { key, value } => t.top(&key, value),
-            Item::Entry(e) => t.see(&e.key(), e.text(), e.nonfinite()),
+            Item::Entry(e) => t.see(&e.key(), e.span.id, e.text(), e.nonfinite()),
             _ => {}
         }
         Ok::<(), std::convert::Infallible>(())

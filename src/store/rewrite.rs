@@ -123,7 +123,7 @@ impl Layout<'_, '_> {
     fn entry(&mut self, key: &str, raw: &str) -> io::Result<()> {
         if let Some(t) = &mut self.tracker {
             // Entries written by genhist may hold NaN too: the parse checks.
-            t.see(key, raw, true);
+            t.see(key, super::known::id_hash(key), raw, true);
         }
         self.w.write_all(if self.entries > 0 {
             b",\n    "

@@ -13,7 +13,7 @@
 //! says where the text is broken or reads the file as it is now.
 
 use super::entry::HistoryEntry;
-use super::known::{id_hash, KnownBuilder};
+use super::known::KnownBuilder;
 use super::lite::StatsPart;
 use super::read::{entry_from_text, FileStamp, IndexFile, InvalidEntry, LoadedIndex};
 use super::scan::Parser;
@@ -297,10 +297,10 @@ fn stream_to<P: Default + Send>(
                         }
                     }
                     if let Some(k) = known.as_mut() {
-                        k.insert(&key, text);
+                        k.insert_hashed(e.span.id, super::scan::fast_hash(text));
                     }
                     if let Some(p) = pass.as_mut() {
-                        p.see(&e, id_hash(&key)).ok_or(())?;
+                        p.see(&e, e.span.id).ok_or(())?;
                     }
                     let start = batch.text.len();
                     batch.text.extend_from_slice(text);
@@ -530,7 +530,7 @@ fn newest_from(
                     if e.position == 64 {
                         p.reserve(entries_guess(size, &e));
                     }
-                    p.see(&e, id_hash(&e.key())).ok_or(())?;
+                    p.see(&e, e.span.id).ok_or(())?;
                 }
                 let time = sidecar::order_time(e.buf, &e.span);
                 // Most entries are older than all those kept.
