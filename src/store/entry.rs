@@ -69,12 +69,14 @@ pub struct QualityScore {
 
 /// A shape (held, so its address stays its own) and which value each
 /// dotted key asked for names.
-type ShapeHoles = (Shared, std::collections::HashMap<String, Option<usize>>);
+/// A shape's address, the shape held (so the address is not reused while
+/// it is a key), and which value each dotted key asked names.
+type ShapeHoles = (usize, Shared, Vec<(String, Option<usize>)>);
 
 thread_local! {
-    /// For each shape (by address, the shape held), which value a dotted key names.
-    static HOLES: std::cell::RefCell<std::collections::HashMap<usize, ShapeHoles>> =
-        Default::default();
+    /// For each shape met, which value a dotted key names: a few shapes and
+    /// keys, searched in order (faster than hashing for a million takes).
+    static HOLES: std::cell::RefCell<Vec<ShapeHoles>> = Default::default();
 }
 
 /// Where a value was left out of a shape.
@@ -157,15 +159,18 @@ impl QualityScore {
         let hole = HOLES.with(|c| {
             let mut c = c.borrow_mut();
             let ptr = std::sync::Arc::as_ptr(&self.shape) as *const u8 as usize;
-            if c.len() > 256 {
-                c.clear();
-            }
-            // The shape is kept alive by the cache, so its address is not
-            // reused while it is a key.
-            let (_, keys) = c
-                .entry(ptr)
-                .or_insert_with(|| (self.shape.clone(), Default::default()));
-            if let Some(h) = keys.get(key) {
+            let at = match c.iter().position(|s| s.0 == ptr) {
+                Some(at) => at,
+                None => {
+                    if c.len() >= 64 {
+                        c.clear();
+                    }
+                    c.push((ptr, self.shape.clone(), Vec::new()));
+                    c.len() - 1
+                }
+            };
+            let keys = &mut c[at].2;
+            if let Some((_, h)) = keys.iter().find(|(k, _)| k == key) {
                 return *h;
             }
             // The shape with each hole numbered: the number found is the hole.
@@ -175,9 +180,10 @@ impl QualityScore {
                 n += 1;
             });
             let h = super::scan::number_at(&probe, key).map(|x| x as usize);
-            if keys.len() < 1024 {
-                keys.insert(key.to_string(), h);
+            if keys.len() >= 16 {
+                keys.clear();
             }
+            keys.push((key.to_string(), h));
             h
         })?;
         super::scan::value_number(self.values.split('\0').nth(hole)?)
