@@ -10,6 +10,14 @@ use serde_json::Value;
 use std::cmp::Ordering;
 use std::path::{Path, PathBuf};
 
+/// Where a sidecar would go, the identity of the index bytes read, and
+/// their block hashes when they were made as they were read.
+type Pending = (
+    PathBuf,
+    super::sidecar::Ident,
+    Option<super::filehash::FileHash>,
+);
+
 /// `history.json` read and scanned, not parsed.
 pub struct IndexText {
     index: IndexFile,
@@ -20,7 +28,7 @@ pub struct IndexText {
     /// [`IndexText::newest`] checks it and, when it does not match, writes a
     /// new one on the other core while it parses.
     /// (With the whole-file hash when it was made as the file was read.)
-    sidecar: std::sync::Mutex<Option<(PathBuf, super::sidecar::Ident, Option<u64>)>>,
+    sidecar: std::sync::Mutex<Option<Pending>>,
 }
 
 impl IndexText {
@@ -55,7 +63,7 @@ impl IndexText {
         let pending = read
             .ident
             .filter(|_| sidecar)
-            .map(|i| (dir.to_path_buf(), i, read.content));
+            .map(|i| (dir.to_path_buf(), i, read.hash));
         Ok(IndexText {
             index,
             text,
@@ -149,11 +157,11 @@ impl IndexText {
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .take();
-        let Some((dir, ident, content)) = pending else {
+        let Some((dir, ident, hash)) = pending else {
             return self.select(model, limit);
         };
         let bytes = self.text.as_bytes();
-        match read::SidecarJob::when_stale(&dir, Some(ident), bytes, content) {
+        match read::SidecarJob::when_stale(&dir, Some(ident), bytes, hash) {
             None => self.select(model, limit),
             // The newest of all: taken from the order the sidecar is made
             // of, on both cores; it is written on the other core while they
@@ -165,7 +173,7 @@ impl IndexText {
                     base: 0,
                     entries: &self.scan.entries,
                 }];
-                let src = job.source(version.as_ref(), parts);
+                let src = job.source(version.as_ref(), parts, read::members_after(&self.scan));
                 let ordered = super::sidecar::Ordered::new(&src);
                 std::thread::scope(|s| {
                     s.spawn(|| super::sidecar::write_ordered(&dir, &src, ordered.as_ref()));

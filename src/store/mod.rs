@@ -14,6 +14,7 @@ pub mod change;
 pub(crate) mod dir;
 pub(crate) mod entry;
 pub(crate) mod error;
+pub(crate) mod filehash;
 pub mod journal;
 pub(crate) mod known;
 pub mod lite;

@@ -3,12 +3,12 @@
 //! against the index as it is now.
 
 use super::entry::HistoryEntry;
+use super::filehash::{content_of_file, sample_of_file};
 use super::known::id_hash;
 use super::read::{self, FileStamp, InvalidEntry};
 use super::scan::{EntrySpan, Str};
 use super::sidecar::{
-    content_of_file, keeps_ctime, now_ns, open_sidecar, path_of, sample_of_file, Header, Ident,
-    RACY_NS, ROW, TOP_BIT,
+    keeps_ctime, now_ns, open_sidecar, path_of, Header, Ident, RACY_NS, ROW, TOP_BIT,
 };
 use serde_json::Value;
 use std::fs::{File, Metadata};

@@ -5,6 +5,7 @@
 
 use super::entry::HistoryEntry;
 use super::error::StoreError;
+use super::filehash::FileHash;
 use super::nonfinite;
 use super::scan::{self, EntrySpan, Scan};
 use super::sidecar;
@@ -86,8 +87,8 @@ pub(crate) struct IndexBytes {
     pub stamp: Option<FileStamp>,
     /// The identity of the file these bytes are (for its sidecar).
     pub ident: Option<super::sidecar::Ident>,
-    /// The whole-file hash, when it was made as the bytes were read.
-    pub content: Option<u64>,
+    /// The block hashes, when they were made as the bytes were read.
+    pub hash: Option<FileHash>,
 }
 
 /// `history.json` of a directory, located: the file itself, or the file a
@@ -141,12 +142,12 @@ impl IndexFile {
         };
         crate::fault::point("read-whole-index");
         let ident = f.metadata().ok().map(|m| super::sidecar::Ident::of(&m));
-        let (bytes, content) = read_file(f).map_err(|e| StoreError::io("read", self.path(), e))?;
+        let (bytes, hash) = read_file(f).map_err(|e| StoreError::io("read", self.path(), e))?;
         Ok(Some(IndexBytes {
             bytes,
             stamp,
             ident,
-            content,
+            hash,
         }))
     }
 
@@ -206,7 +207,7 @@ pub(crate) fn load(dir: &Path) -> Result<LoadedIndex, StoreError> {
         return Ok(LoadedIndex::default());
     };
     // A sidecar is written on the way when the one there does not match.
-    let job = SidecarJob::when_stale(dir, read.ident, &read.bytes, read.content);
+    let job = SidecarJob::when_stale(dir, read.ident, &read.bytes, read.hash);
     let mut loaded = parse_typed(index.path(), read.bytes, job)?;
     loaded.stamp = read.stamp;
     Ok(loaded)
@@ -316,6 +317,7 @@ fn parse_halves(
                     entries: &tail_entries,
                 },
             ],
+            !tail_top.is_empty(),
         );
     }
     let ((mut entries, mut invalid, mut known), (tail_ok, tail_bad, tail_known)) =
@@ -342,7 +344,7 @@ pub(crate) struct SidecarJob {
     pub dir: PathBuf,
     pub ident: sidecar::Ident,
     pub sample: u64,
-    pub content: u64,
+    pub hash: FileHash,
 }
 
 impl SidecarJob {
@@ -352,18 +354,18 @@ impl SidecarJob {
         dir: &Path,
         ident: Option<sidecar::Ident>,
         bytes: &[u8],
-        content: Option<u64>,
+        hash: Option<FileHash>,
     ) -> Option<SidecarJob> {
         let ident = ident?;
-        let (sample, content) = sidecar::hashes(bytes, content);
-        if sidecar::matches_hashes(dir, &ident, sample, content) {
+        let (sample, hash) = sidecar::hashes(bytes, hash);
+        if sidecar::matches_hashes(dir, &ident, sample, hash.content()) {
             return None;
         }
         Some(SidecarJob {
             dir: dir.to_path_buf(),
             ident,
             sample,
-            content,
+            hash,
         })
     }
 
@@ -376,27 +378,41 @@ impl SidecarJob {
                 base: 0,
                 entries: &scan.entries,
             }],
+            members_after(scan),
         );
     }
 
-    pub(crate) fn write(&self, version: Option<&Value>, parts: Vec<sidecar::Part>) {
-        sidecar::write(&self.dir, &self.source(version, parts));
+    pub(crate) fn write(
+        &self,
+        version: Option<&Value>,
+        parts: Vec<sidecar::Part>,
+        members_after: bool,
+    ) {
+        sidecar::write(&self.dir, &self.source(version, parts, members_after));
     }
 
-    /// What the sidecar is made of: these parts of the index as read.
+    /// What the sidecar is made of: these parts of the index as read
+    /// (`members_after`: top-level members follow `entries`).
     pub(crate) fn source<'a>(
-        &self,
+        &'a self,
         version: Option<&'a Value>,
         parts: Vec<sidecar::Part<'a>>,
+        members_after: bool,
     ) -> sidecar::Source<'a> {
         sidecar::Source {
             ident: self.ident,
             sample: self.sample,
-            content: self.content,
+            hash: &self.hash,
             version,
             parts,
+            members_after,
         }
     }
+}
+
+/// Whether top-level members follow `entries` in a scanned index.
+pub(crate) fn members_after(scan: &scan::Scan) -> bool {
+    scan.entries_pos.is_some_and(|p| scan.top.len() > p)
 }
 
 /// The last `version` member among `top`, parsed.
@@ -538,8 +554,8 @@ pub(crate) fn no_entries(path: &Path) -> StoreError {
 /// Reads a whole file. Large files are read into memory the kernel may back
 /// with 2 MiB pages: a 100 MB index then costs a few dozen page faults instead
 /// of ~25,000, which is a third of the time of reading it.
-fn read_file(mut f: File) -> std::io::Result<(Vec<u8>, Option<u64>)> {
-    use super::sidecar::{ContentHash, Half};
+fn read_file(mut f: File) -> std::io::Result<(Vec<u8>, Option<FileHash>)> {
+    use super::filehash::BLOCK;
     use std::io::Read;
     use std::os::unix::fs::FileExt;
     let len = f.metadata()?.len() as usize;
@@ -552,27 +568,28 @@ fn read_file(mut f: File) -> std::io::Result<(Vec<u8>, Option<u64>)> {
     // Fresh zeroed memory from the kernel: no memset; faulted in by the reads.
     let mut v = vec![0u8; len];
     crate::sys::advise_huge_pages(&mut v);
-    // Both halves at once: copying from the page cache is CPU work. Each
-    // piece is hashed just after it is read, while it is in the cache.
-    let read_hashing = |buf: &mut [u8], at: usize| -> std::io::Result<Half> {
-        const PIECE: usize = 256 << 10;
-        let mut h = Half::new();
-        for (i, piece) in buf.chunks_mut(PIECE).enumerate() {
-            f.read_exact_at(piece, (at + i * PIECE) as u64)?;
-            h.feed(piece);
+    // Both halves at once (split at a block of the whole-file hash):
+    // copying from the page cache is CPU work. Each block is hashed just
+    // after it is read, while it is in the cache.
+    let read_hashing = |buf: &mut [u8], at: usize| -> std::io::Result<FileHash> {
+        let mut h = FileHash::default();
+        for (i, block) in buf.chunks_mut(BLOCK).enumerate() {
+            f.read_exact_at(block, (at + i * BLOCK) as u64)?;
+            h.blocks.push(xxhash_rust::xxh3::xxh3_64(block));
+            h.len += block.len() as u64;
         }
         Ok(h)
     };
-    let (a, b) = v.split_at_mut(len / 2);
+    let split = len / 2 / BLOCK * BLOCK;
+    let (a, b) = v.split_at_mut(split);
     let (ra, rb) = std::thread::scope(|s| {
-        let tail = s.spawn(|| read_hashing(b, len / 2));
+        let tail = s.spawn(|| read_hashing(b, split));
         (read_hashing(a, 0), tail.join())
     });
     let mut more = [0u8; 1];
     match (ra, rb) {
         (Ok(head), Ok(Ok(tail))) if f.read_at(&mut more, len as u64)? == 0 => {
-            let content = ContentHash::of_halves(len as u64, head, tail);
-            Ok((v, Some(content)))
+            Ok((v, head.join(tail)))
         }
         // The file changed size while being read: read it the plain way.
         _ => {

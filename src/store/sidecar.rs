@@ -34,6 +34,7 @@
 //! the key has escapes), value length (top bit: the entry holds NaN or an
 //! infinity), id hash.
 
+use super::filehash::{content_of_range, FileHash, Hasher, BLOCK};
 use super::paths::GENHIST_DIR;
 use super::scan::{EntrySpan, Str};
 use super::time::parse_timestamp_us;
@@ -46,14 +47,12 @@ use std::path::{Path, PathBuf};
 
 pub const SIDECAR_FILE: &str = "index.bin";
 const MAGIC: [u8; 8] = *b"GNHSIDX\0";
-const FORMAT: u32 = 2;
-pub(super) const HEADER: usize = 112;
+const FORMAT: u32 = 3;
+pub(super) const HEADER: usize = 136;
 pub(super) const ROW: usize = 32;
 /// A sidecar written less than this after the index changed is checked
 /// against the whole file.
 pub(super) const RACY_NS: i64 = 2_000_000_000;
-const SAMPLE_BLOCK: u64 = 4096;
-const SAMPLE_BLOCKS: u64 = 32;
 pub(super) const TOP_BIT: u32 = 1 << 31;
 /// Longest `version` member kept (anything longer: no sidecar).
 const MAX_VERSION: usize = 4096;
@@ -86,167 +85,13 @@ impl Ident {
     }
 }
 
-/// A hash for noticing accidental change (not an adversary): XXH3 over
-/// bytes fed in pieces, and how many were fed.
-#[derive(Clone)]
-struct Hasher {
-    state: xxhash_rust::xxh3::Xxh3Default,
-    len: u64,
-}
-
-impl Hasher {
-    fn new() -> Hasher {
-        Hasher {
-            state: xxhash_rust::xxh3::Xxh3Default::new(),
-            len: 0,
-        }
-    }
-
-    fn feed(&mut self, b: &[u8]) {
-        self.len += b.len() as u64;
-        self.state.update(b);
-    }
-
-    fn finish(self) -> u64 {
-        self.state.digest()
-    }
-}
-
-/// Where the sample blocks of a file of `size` bytes start.
-fn sample_offsets(size: u64) -> Vec<u64> {
-    // A small file is sampled whole.
-    if size <= SAMPLE_BLOCK * (SAMPLE_BLOCKS + 2) {
-        return (0..size.div_ceil(SAMPLE_BLOCK))
-            .map(|i| i * SAMPLE_BLOCK)
-            .collect();
-    }
-    let mut v = vec![0, size - SAMPLE_BLOCK];
-    let step = (size - SAMPLE_BLOCK) / (SAMPLE_BLOCKS + 1);
-    v.extend((1..=SAMPLE_BLOCKS).map(|i| i * step));
-    v
-}
-
-/// The sample hash of bytes in memory.
-fn sample_of(bytes: &[u8]) -> u64 {
-    let size = bytes.len() as u64;
-    let mut h = Hasher::new();
-    for off in sample_offsets(size) {
-        let end = (off + SAMPLE_BLOCK).min(size);
-        h.feed(&bytes[off as usize..end as usize]);
-    }
-    h.finish()
-}
-
-/// The whole-file hash of a file of a known size: XXH3 of each half (split
-/// at half the size), then of both hashes and the length fed. Fed in order
-/// by a streamed read; the two halves may also be hashed apart ([`Half`]),
-/// by the two threads that read them.
-#[derive(Clone)]
-pub(crate) struct ContentHash {
-    size: u64,
-    head: Half,
-    tail: Half,
-}
-
-/// The hash of one half of a file, fed in order.
-#[derive(Clone)]
-pub(crate) struct Half(Hasher);
-
-impl Half {
-    pub(crate) fn new() -> Half {
-        Half(Hasher::new())
-    }
-
-    pub(crate) fn feed(&mut self, b: &[u8]) {
-        self.0.feed(b);
-    }
-}
-
-impl ContentHash {
-    /// For a file of `size` bytes.
-    pub(crate) fn new(size: u64) -> ContentHash {
-        ContentHash {
-            size,
-            head: Half::new(),
-            tail: Half::new(),
-        }
-    }
-
-    /// The hash of a file of `size` bytes whose halves were hashed apart.
-    pub(crate) fn of_halves(size: u64, head: Half, tail: Half) -> u64 {
-        ContentHash { size, head, tail }.finish()
-    }
-
-    pub(crate) fn feed(&mut self, mut b: &[u8]) {
-        let mid = self.size / 2;
-        let fed = self.head.0.len;
-        if fed < mid {
-            let n = (mid - fed).min(b.len() as u64) as usize;
-            self.head.feed(&b[..n]);
-            b = &b[n..];
-        }
-        if !b.is_empty() {
-            self.tail.feed(b);
-        }
-    }
-
-    pub(crate) fn len(&self) -> u64 {
-        self.head.0.len + self.tail.0.len
-    }
-
-    pub(crate) fn finish(self) -> u64 {
-        let len = self.len();
-        let mut both = [0u8; 24];
-        both[..8].copy_from_slice(&self.head.0.finish().to_le_bytes());
-        both[8..16].copy_from_slice(&self.tail.0.finish().to_le_bytes());
-        both[16..].copy_from_slice(&len.to_le_bytes());
-        xxhash_rust::xxh3::xxh3_64(&both)
-    }
-}
-
-/// The sample hash of an open file of `size` bytes.
-pub(super) fn sample_of_file(f: &File, size: u64) -> io::Result<u64> {
-    let mut h = Hasher::new();
-    let mut buf = vec![0u8; SAMPLE_BLOCK as usize];
-    for off in sample_offsets(size) {
-        let n = (SAMPLE_BLOCK.min(size - off)) as usize;
-        f.read_exact_at(&mut buf[..n], off)?;
-        h.feed(&buf[..n]);
-    }
-    Ok(h.finish())
-}
-
-fn content_of(bytes: &[u8]) -> u64 {
-    let mut h = ContentHash::new(bytes.len() as u64);
-    h.feed(bytes);
-    h.finish()
-}
-
-pub(super) fn content_of_file(f: &File, size: u64) -> io::Result<u64> {
-    content_of_range(f, 0, size)
-}
-
-/// The hash of `len` bytes of `f` from `from` (as [`content_of`] of them).
-fn content_of_range(f: &File, from: u64, len: u64) -> io::Result<u64> {
-    let mut h = ContentHash::new(len);
-    let mut buf = vec![0u8; 1 << 20];
-    let mut off = 0;
-    while off < len {
-        let n = ((len - off) as usize).min(buf.len());
-        f.read_exact_at(&mut buf[..n], from + off)?;
-        h.feed(&buf[..n]);
-        off += n as u64;
-    }
-    Ok(h.finish())
-}
-
 pub(super) fn now_ns() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_nanos().min(i64::MAX as u128) as i64)
 }
 
-/// The fixed part of a sidecar.
+/// The fixed part of a sidecar, its `version` text and its block hashes.
 #[derive(Debug, Clone, PartialEq)]
 pub(super) struct Header {
     pub(super) ident: Ident,
@@ -259,13 +104,51 @@ pub(super) struct Header {
     /// The hash of all the rows (checked by full reads, which can afford
     /// it; the few rows a list reads are checked against the index itself).
     pub(super) rows: u64,
+    /// The hashes of the index's 1 MiB blocks ([`FileHash`]).
+    pub(super) blocks: Vec<u64>,
+    /// Where the last entry (in file order) ends in the index, and the
+    /// hash of the bytes from the start of its block to there: what an
+    /// index that only grew must still hold ([`super::grow`]).
+    pub(super) last_end: u64,
+    pub(super) last_block: u64,
+    /// Top-level members follow `entries` in the index.
+    pub(super) members_after: bool,
 }
 
 impl Header {
+    /// A header for the index with identity `ident`, these hashes and
+    /// `version` text; its last entry ends at `last_end`, `last_block`
+    /// being the hash of its block up to there.
+    #[allow(clippy::too_many_arguments)]
+    pub(super) fn new(
+        ident: Ident,
+        sample: u64,
+        hash: &FileHash,
+        version: Option<Vec<u8>>,
+        last_end: u64,
+        last_block: u64,
+        members_after: bool,
+    ) -> Header {
+        Header {
+            ident,
+            built_ns: 0,
+            sample,
+            content: hash.content(),
+            count: 0,
+            version,
+            rows: 0,
+            blocks: hash.blocks.clone(),
+            last_end,
+            last_block,
+            members_after,
+        }
+    }
+
     pub(super) fn fixed(&self) -> [u8; HEADER] {
         let mut b = [0u8; HEADER];
         b[0..8].copy_from_slice(&MAGIC);
         b[8..12].copy_from_slice(&FORMAT.to_le_bytes());
+        b[12..16].copy_from_slice(&u32::from(self.members_after).to_le_bytes());
         let i = &self.ident;
         b[16..24].copy_from_slice(&i.dev.to_le_bytes());
         b[24..32].copy_from_slice(&i.ino.to_le_bytes());
@@ -279,20 +162,28 @@ impl Header {
         let vlen = self.version.as_ref().map_or(u32::MAX, |v| v.len() as u32);
         b[88..92].copy_from_slice(&vlen.to_le_bytes());
         b[96..104].copy_from_slice(&self.rows.to_le_bytes());
-        let check = Header::check(&b[..104], self.version.as_deref().unwrap_or_default());
+        b[112..120].copy_from_slice(&self.last_end.to_le_bytes());
+        b[120..128].copy_from_slice(&self.last_block.to_le_bytes());
+        let check = self.check(&b);
         b[104..112].copy_from_slice(&check.to_le_bytes());
         b
     }
 
-    fn check(fixed: &[u8], version: &[u8]) -> u64 {
+    /// The checksum of the fixed part (all but the checksum itself), the
+    /// `version` text and the block hashes.
+    fn check(&self, fixed: &[u8; HEADER]) -> u64 {
         let mut h = Hasher::new();
-        h.feed(fixed);
-        h.feed(version);
+        h.feed(&fixed[..104]);
+        h.feed(&fixed[112..]);
+        h.feed(self.version.as_deref().unwrap_or_default());
+        for b in &self.blocks {
+            h.feed(&b.to_le_bytes());
+        }
         h.finish()
     }
 
     pub(super) fn rows_at(&self) -> u64 {
-        (HEADER + self.version.as_ref().map_or(0, Vec::len)) as u64
+        (HEADER + self.version.as_ref().map_or(0, Vec::len) + 8 * self.blocks.len()) as u64
     }
 
     /// Whether the rows hash as the header says (every row read once).
@@ -307,38 +198,36 @@ impl Header {
             .checked_add(self.rows_at())
     }
 
-    /// Reads and checks the header of an open sidecar.
-    fn read(f: &File) -> Option<Header> {
+    /// Reads and checks the header of an open sidecar of `len` bytes.
+    fn read(f: &File, len: u64) -> Option<Header> {
         let mut b = [0u8; HEADER];
         f.read_exact_at(&mut b, 0).ok()?;
         let u64_at = |i: usize| u64::from_le_bytes(b[i..i + 8].try_into().expect("8 bytes"));
         let i64_at = |i: usize| i64::from_le_bytes(b[i..i + 8].try_into().expect("8 bytes"));
-        if b[0..8] != MAGIC || b[8..12] != FORMAT.to_le_bytes() {
+        let u32_at = |i: usize| u32::from_le_bytes(b[i..i + 4].try_into().expect("4 bytes"));
+        if b[0..8] != MAGIC || b[8..12] != FORMAT.to_le_bytes() || u32_at(12) > 1 {
             return None;
         }
-        let vlen = u32::from_le_bytes(b[88..92].try_into().expect("4 bytes"));
-        let version = match vlen {
-            u32::MAX => None,
-            n if n as usize <= MAX_VERSION => {
-                let mut v = vec![0u8; n as usize];
-                f.read_exact_at(&mut v, HEADER as u64).ok()?;
-                Some(v)
-            }
+        let vlen = u32_at(88);
+        let version_len = match vlen {
+            u32::MAX => 0,
+            n if n as usize <= MAX_VERSION => n as u64,
             _ => return None,
         };
-        if Header::check(&b[..104], version.as_deref().unwrap_or_default()) != u64_at(104) {
+        let size = u64_at(32);
+        let blocks = size.div_ceil(BLOCK as u64);
+        // Nothing is read (or made room for) past the file's end.
+        if HEADER as u64 + version_len + blocks.checked_mul(8)? > len {
             return None;
         }
-        // An entry takes at least `"":{}` and a comma: more rows than that
-        // allows is no sidecar (and never a terabyte to hash).
-        if u64_at(80).saturating_mul(6) > u64_at(32) {
-            return None;
-        }
-        Some(Header {
+        let mut rest = vec![0u8; (version_len + 8 * blocks) as usize];
+        f.read_exact_at(&mut rest, HEADER as u64).ok()?;
+        let (version, table) = rest.split_at(version_len as usize);
+        let h = Header {
             ident: Ident {
                 dev: u64_at(16),
                 ino: u64_at(24),
-                size: u64_at(32),
+                size,
                 mtime_ns: i64_at(40),
                 ctime_ns: i64_at(48),
             },
@@ -346,9 +235,25 @@ impl Header {
             sample: u64_at(64),
             content: u64_at(72),
             count: u64_at(80),
-            version,
+            version: (vlen != u32::MAX).then(|| version.to_vec()),
             rows: u64_at(96),
-        })
+            blocks: table
+                .chunks_exact(8)
+                .map(|c| u64::from_le_bytes(c.try_into().expect("8 bytes")))
+                .collect(),
+            last_end: u64_at(112),
+            last_block: u64_at(120),
+            members_after: u32_at(12) == 1,
+        };
+        if h.check(&b) != u64_at(104) {
+            return None;
+        }
+        // An entry takes at least `"":{}` and a comma: more rows than that
+        // allows is no sidecar (and never a terabyte to hash).
+        if h.count.saturating_mul(6) > size || h.last_end > size {
+            return None;
+        }
+        Some(h)
     }
 
     pub(super) fn racy(&self) -> bool {
@@ -368,7 +273,7 @@ pub(super) fn open_sidecar(dir: &Path) -> Option<(File, Header)> {
     if !m.is_file() {
         return None;
     }
-    let h = Header::read(&f)?;
+    let h = Header::read(&f, m.len())?;
     // Torn or with something after it: not a sidecar.
     (h.file_len() == Some(m.len())).then_some((f, h))
 }
@@ -376,8 +281,8 @@ pub(super) fn open_sidecar(dir: &Path) -> Option<(File, Header)> {
 /// [`matches_hashes`] of bytes in memory.
 #[cfg(test)]
 fn matches(dir: &Path, ident: &Ident, bytes: &[u8]) -> bool {
-    let (sample, content) = hashes(bytes, None);
-    matches_hashes(dir, ident, sample, content)
+    let (sample, hash) = hashes(bytes, None);
+    matches_hashes(dir, ident, sample, hash.content())
 }
 
 /// Whether the sidecar of `dir` describes exactly the index as read, with
@@ -414,19 +319,46 @@ pub(crate) struct Part<'a> {
 /// What a full read knows, for writing a sidecar.
 pub(crate) struct Source<'a> {
     pub ident: Ident,
-    /// The whole file's sample and content hashes.
+    /// The whole file's sample and block hashes.
     pub sample: u64,
-    pub content: u64,
+    pub hash: &'a FileHash,
     pub version: Option<&'a Value>,
+    /// The parts, in file order, together the whole file.
     pub parts: Vec<Part<'a>>,
+    /// Top-level members follow `entries`.
+    pub members_after: bool,
 }
 
-/// The sample and whole-file hashes of the index in memory, for [`Source`]
-/// (`content`: the whole-file hash when it was made as the bytes were read).
-pub(crate) fn hashes(bytes: &[u8], content: Option<u64>) -> (u64, u64) {
+impl Source<'_> {
+    /// The sidecar's header for this index (its `version` text given).
+    fn header(&self, version: Option<Vec<u8>>) -> Header {
+        // The last entry in file order: the last of the last part with any.
+        let last_end = self
+            .parts
+            .iter()
+            .rev()
+            .find_map(|p| p.entries.last().map(|e| p.base + e.value.end))
+            .unwrap_or(0);
+        let pieces: Vec<(&[u8], usize)> = self.parts.iter().map(|p| (p.bytes, p.base)).collect();
+        let block_start = last_end / BLOCK * BLOCK;
+        Header::new(
+            self.ident,
+            self.sample,
+            self.hash,
+            version,
+            last_end as u64,
+            super::filehash::range_of(&pieces, block_start, last_end),
+            self.members_after,
+        )
+    }
+}
+
+/// The sample and block hashes of the index in memory, for [`Source`]
+/// (`hash`: the block hashes when they were made as the bytes were read).
+pub(crate) fn hashes(bytes: &[u8], hash: Option<FileHash>) -> (u64, FileHash) {
     (
-        sample_of(bytes),
-        content.unwrap_or_else(|| content_of(bytes)),
+        super::filehash::sample_of(bytes),
+        hash.unwrap_or_else(|| FileHash::of(bytes)),
     )
 }
 
@@ -501,30 +433,23 @@ pub(crate) fn row(
 }
 
 /// A whole sidecar of rows already in order.
-fn assemble<'a>(
-    ident: Ident,
-    sample: u64,
-    content: u64,
-    version: Option<Vec<u8>>,
+pub(super) fn assemble<'a>(
+    mut header: Header,
     rows: impl ExactSizeIterator<Item = &'a [u8; ROW]>,
 ) -> Vec<u8> {
-    let mut header = Header {
-        ident,
-        built_ns: now_ns(),
-        sample,
-        content,
-        count: rows.len() as u64,
-        version,
-        rows: 0,
-    };
-    let mut out = Vec::with_capacity(HEADER + rows.len() * ROW + MAX_VERSION);
+    header.built_ns = now_ns();
+    header.count = rows.len() as u64;
+    let mut out = Vec::with_capacity(header.rows_at() as usize + rows.len() * ROW);
     out.extend_from_slice(&header.fixed());
     out.extend_from_slice(header.version.as_deref().unwrap_or_default());
+    for b in &header.blocks {
+        out.extend_from_slice(&b.to_le_bytes());
+    }
     let rows_at = out.len();
     for r in rows {
         out.extend_from_slice(r);
     }
-    header.rows = content_of(&out[rows_at..]);
+    header.rows = super::filehash::content_of(&out[rows_at..]);
     out[..HEADER].copy_from_slice(&header.fixed());
     out
 }
@@ -657,10 +582,7 @@ impl Ordered {
             &h.rows[g - h.from]
         };
         assemble(
-            src.ident,
-            src.sample,
-            src.content,
-            self.version.clone(),
+            src.header(self.version.clone()),
             self.keys.iter().map(row_of),
         )
     }
@@ -706,13 +628,7 @@ fn unique<'a>(runs: impl Iterator<Item = &'a [u64]>) -> bool {
 
 /// Writes the sidecar of `dir` from rows already in the order a full load
 /// lists the entries (a streamed read: [`super::streamed`]).
-pub(crate) fn write_rows(
-    dir: &Path,
-    ident: Ident,
-    (sample, content): (u64, u64),
-    version: Option<&Value>,
-    rows: &[[u8; ROW]],
-) {
+pub(super) fn write_rows(dir: &Path, header: Header, version: Option<&Value>, rows: &[[u8; ROW]]) {
     let mut ids: Vec<u64> = rows
         .iter()
         .map(|r| u64::from_le_bytes(r[24..32].try_into().expect("8 bytes")))
@@ -720,7 +636,7 @@ pub(crate) fn write_rows(
     ids.sort_unstable();
     let bytes = version_text(version)
         .filter(|_| unique(std::iter::once(&ids[..])))
-        .map(|v| assemble(ident, sample, content, v, rows.iter()));
+        .map(|version| assemble(Header { version, ..header }, rows.iter()));
     put(dir, bytes);
 }
 
@@ -796,6 +712,7 @@ fn write_bytes(dir: &Path, bytes: &[u8]) -> io::Result<()> {
 
 #[cfg(test)]
 mod tests {
+    use super::super::filehash::{sample_of, sample_offsets, SAMPLE_BLOCK};
     use super::*;
 
     /// An index of about 300 KB, so the sample blocks miss most bytes.
@@ -815,17 +732,6 @@ mod tests {
             "{{\"version\": 1, \"entries\": {{{}}}}}",
             entries.join(", ")
         )
-    }
-
-    #[test]
-    fn a_small_file_is_sampled_whole() {
-        let text = big_index();
-        let small = &text.as_bytes()[..100_000];
-        let mut changed = small.to_vec();
-        changed[70_000] ^= 1;
-        assert_ne!(sample_of(small), sample_of(&changed));
-        assert_eq!(sample_offsets(100_000).len(), 25);
-        assert_eq!(sample_offsets(0).len(), 0);
     }
 
     #[test]
@@ -881,51 +787,6 @@ mod tests {
         assert!(!matches(dir, &other, text.as_bytes()));
     }
 
-    #[test]
-    fn the_whole_file_hash_is_the_same_however_it_is_read() {
-        let bytes: Vec<u8> = (0..300_001u32)
-            .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8)
-            .collect();
-        for len in [0, 1, 2, 3, 31, 64, 4097, 100_000, 300_001] {
-            let b = &bytes[..len];
-            let whole = content_of(b);
-            // Fed in uneven pieces, as a streamed read does.
-            let mut h = ContentHash::new(len as u64);
-            let mut at = 0;
-            for step in [1, 7, 1000, 65_536].iter().cycle() {
-                if at >= len {
-                    break;
-                }
-                let end = (at + step).min(len);
-                h.feed(&b[at..end]);
-                at = end;
-            }
-            assert_eq!(h.len(), len as u64);
-            assert_eq!(h.finish(), whole, "{len} bytes in pieces");
-            // Each half apart, as the two reading threads do.
-            let (mut head, mut tail) = (Half::new(), Half::new());
-            head.feed(&b[..len / 2]);
-            tail.feed(&b[len / 2..]);
-            assert_eq!(ContentHash::of_halves(len as u64, head, tail), whole);
-            if len > 0 {
-                let mut changed = b.to_vec();
-                changed[len - 1] ^= 1;
-                assert_ne!(content_of(&changed), whole, "{len} bytes, last changed");
-            }
-        }
-        // A large index read by two threads hashes as one read.
-        let t = tempfile::tempdir().unwrap();
-        let big: Vec<u8> = bytes.iter().cycle().take(9 << 20).copied().collect();
-        std::fs::write(t.path().join("history.json"), &big).unwrap();
-        let read = super::super::read::locate_index(t.path())
-            .unwrap()
-            .read_all()
-            .unwrap()
-            .unwrap();
-        assert_eq!(read.bytes, big);
-        assert_eq!(read.content, Some(content_of(&big)));
-    }
-
     /// An index of `n` entries whose times tie in runs (and whose texts of
     /// one time differ), a few without a time; ids descending in file order.
     fn tied_index(n: usize, dup: Option<(usize, usize)>) -> String {
@@ -949,7 +810,11 @@ mod tests {
         format!("{{\"entries\": {{{}}}}}", entries.join(",\n"))
     }
 
-    fn source<'a>(text: &'a str, scan: &'a super::super::scan::Scan) -> Source<'a> {
+    fn source<'a>(
+        text: &'a str,
+        scan: &'a super::super::scan::Scan,
+        hash: &'a FileHash,
+    ) -> Source<'a> {
         Source {
             ident: Ident {
                 dev: 1,
@@ -959,13 +824,14 @@ mod tests {
                 ctime_ns: 4,
             },
             sample: 5,
-            content: 6,
+            hash,
             version: None,
             parts: vec![Part {
                 bytes: text.as_bytes(),
                 base: 0,
                 entries: &scan.entries,
             }],
+            members_after: false,
         }
     }
 
@@ -974,7 +840,8 @@ mod tests {
         for n in [10, ENCODE_ON_TWO + 1, 3 * ENCODE_ON_TWO + 7] {
             let text = tied_index(n, None);
             let scan = super::super::scan::scan(&text).unwrap();
-            let src = source(&text, &scan);
+            let hash = FileHash::of(text.as_bytes());
+            let src = source(&text, &scan, &hash);
             let ordered = Ordered::new(&src).expect("distinct ids");
             let mut want: Vec<OrderKey> = (0..n)
                 .map(|i| (order_time(text.as_bytes(), &scan.entries[i]), 0, i as u32))
@@ -983,7 +850,7 @@ mod tests {
             assert_eq!(ordered.keys, want, "{n} entries");
             // Each row leads to its entry, in that order.
             let bytes = ordered.bytes(&src);
-            let rows = &bytes[HEADER..];
+            let rows = &bytes[HEADER + 8 * hash.blocks.len()..];
             assert_eq!(rows.len(), n * ROW);
             for (r, k) in rows.chunks(ROW).zip(&want) {
                 let e = &scan.entries[k.2 as usize];
@@ -1003,7 +870,7 @@ mod tests {
             let text = tied_index(n, Some((n - a, b)));
             let scan = super::super::scan::scan(&text).unwrap();
             assert!(
-                Ordered::new(&source(&text, &scan)).is_none(),
+                Ordered::new(&source(&text, &scan, &FileHash::of(text.as_bytes()))).is_none(),
                 "the id of entry {a} again at {b}"
             );
         }

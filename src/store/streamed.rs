@@ -13,11 +13,12 @@
 //! says where the text is broken or reads the file as it is now.
 
 use super::entry::HistoryEntry;
+use super::filehash::{ContentHash, BLOCK};
 use super::known::KnownBuilder;
 use super::lite::StatsPart;
 use super::read::{entry_from_text, FileStamp, IndexFile, InvalidEntry, LoadedIndex};
 use super::scan::Parser;
-use super::sidecar::{self, ContentHash, Ident, ROW};
+use super::sidecar::{self, Ident, ROW};
 use super::stream::{self, Item};
 use super::StoreError;
 use serde_json::Value;
@@ -176,19 +177,36 @@ struct SidecarPass<'a> {
     /// `None`: the sidecar there looks current (its whole-file hash is
     /// compared at the end).
     recs: Option<Vec<Rec>>,
+    /// Where the last entry met ends in the file.
+    last_end: u64,
+    /// `entries` was closed; top-level members met after it.
+    closed: bool,
+    members_after: bool,
 }
 
 impl<'a> SidecarPass<'a> {
     fn new(dir: &'a Path, f: &File) -> std::io::Result<SidecarPass<'a>> {
         let ident = Ident::of(&f.metadata()?);
-        let sample = sidecar::sample_of_file(f, ident.size)?;
+        let sample = super::filehash::sample_of_file(f, ident.size)?;
         Ok(SidecarPass {
             dir,
             ident,
             sample,
-            hash: ContentHash::new(ident.size),
+            hash: ContentHash::new(),
             recs: (!sidecar::may_match(dir, &ident, sample)).then(Vec::new),
+            last_end: 0,
+            closed: false,
+            members_after: false,
         })
+    }
+
+    /// Notes a top-level member or the start or end of `entries`.
+    fn structure(&mut self, item: &Item<'_>) {
+        match item {
+            Item::EntriesEnd => self.closed = true,
+            Item::Top { .. } | Item::EntriesStart if self.closed => self.members_after = true,
+            _ => {}
+        }
     }
 
     fn reserve(&mut self, n: usize) {
@@ -200,6 +218,7 @@ impl<'a> SidecarPass<'a> {
     /// Notes an entry met (`id`: its key's hash); `None` for an entry no
     /// sidecar can hold (over 2 GiB).
     fn see(&mut self, e: &stream::EntryRef<'_>, id: u64) -> Option<()> {
+        self.last_end = e.base + e.span.value.end as u64;
         if let Some(recs) = &mut self.recs {
             let row = sidecar::row(
                 e.base,
@@ -223,20 +242,27 @@ impl<'a> SidecarPass<'a> {
         if self.hash.len() != self.ident.size || FileStamp::of_file(f) != stamp {
             return false;
         }
-        let content = self.hash.finish();
+        let hash = self.hash.finish();
         match self.recs {
-            Some(recs) => match order_rows(f, recs) {
-                Some(rows) => sidecar::write_rows(
+            Some(recs) => match (order_rows(f, recs), last_block(f, self.last_end)) {
+                (Some(rows), Some(last_block)) => sidecar::write_rows(
                     self.dir,
-                    self.ident,
-                    (self.sample, content),
+                    sidecar::Header::new(
+                        self.ident,
+                        self.sample,
+                        &hash,
+                        None,
+                        self.last_end,
+                        last_block,
+                        self.members_after,
+                    ),
                     version,
                     &rows,
                 ),
-                None => sidecar::forget(self.dir),
+                _ => sidecar::forget(self.dir),
             },
             None => {
-                if !sidecar::matches_hashes(self.dir, &self.ident, self.sample, content) {
+                if !sidecar::matches_hashes(self.dir, &self.ident, self.sample, hash.content()) {
                     sidecar::forget(self.dir);
                 }
             }
@@ -262,7 +288,7 @@ fn stream_to<P: Default + Send>(
     let rx = Arc::new(Mutex::new(rx));
     let mut hash = pass
         .as_mut()
-        .map(|p| std::mem::replace(&mut p.hash, ContentHash::new(0)));
+        .map(|p| std::mem::replace(&mut p.hash, ContentHash::new()));
     let mut reader = Hashing {
         f,
         hash: hash.as_mut(),
@@ -278,6 +304,9 @@ fn stream_to<P: Default + Send>(
             .collect();
         drop(rx);
         let result = stream::stream(&mut reader, |item| -> Result<(), ()> {
+            if let Some(p) = pass.as_mut() {
+                p.structure(&item);
+            }
             match item {
                 Item::Top { key, value } if key == "version" => {
                     // The last `version` member counts, as in Python.
@@ -383,6 +412,16 @@ fn entries_guess(size: u64, e: &stream::EntryRef<'_>) -> usize {
 /// by timestamp text, greater first, then by id): by time, and entries of
 /// the same time by their texts, read back from the file. `None` when the
 /// file no longer holds them.
+/// The hash of the bytes of `f` from the start of the block where
+/// `last_end` is to `last_end` (for the sidecar's header).
+fn last_block(f: &File, last_end: u64) -> Option<u64> {
+    use std::os::unix::fs::FileExt;
+    let from = last_end / BLOCK as u64 * BLOCK as u64;
+    let mut buf = vec![0u8; (last_end - from) as usize];
+    f.read_exact_at(&mut buf, from).ok()?;
+    Some(xxhash_rust::xxh3::xxh3_64(&buf))
+}
+
 fn order_rows(f: &File, mut recs: Vec<Rec>) -> Option<Vec<[u8; ROW]>> {
     recs.sort_unstable_by_key(|r| std::cmp::Reverse(r.time));
     let mut i = 0;
@@ -509,7 +548,7 @@ fn newest_from(
     };
     let mut hash = pass
         .as_mut()
-        .map(|p| std::mem::replace(&mut p.hash, ContentHash::new(0)));
+        .map(|p| std::mem::replace(&mut p.hash, ContentHash::new()));
     let reader = Hashing {
         f: &f,
         hash: hash.as_mut(),
@@ -520,6 +559,9 @@ fn newest_from(
     let mut version = None;
     let mut total = 0;
     let result = stream::stream(reader, |item| -> Result<(), ()> {
+        if let Some(p) = &mut pass {
+            p.structure(&item);
+        }
         match item {
             Item::Top { key, value } if key == "version" => {
                 version = serde_json::from_str(value).ok();
