@@ -162,6 +162,22 @@ fn assert_noticed(d: &Path, want: &[&str]) {
     assert_eq!(again, now);
 }
 
+/// After entries were only added after the last one, all newer than the
+/// rest: listed without reading the whole index (the old sidecar's rows
+/// and the added entries), exactly as a full read lists it, and the next
+/// list uses the new sidecar.
+fn assert_grown(d: &Path, want: &[&str]) {
+    let quick = fast(d, want.len()).expect("an index that only grew is not read whole");
+    assert_eq!(ids(&quick), want);
+    let whole = list(d, None);
+    assert_eq!(quick, whole[..want.len()]);
+    let again = fast(d, want.len()).expect("the new sidecar is used");
+    assert_eq!(again, quick);
+    // The same as the sidecar a full read writes.
+    std::fs::remove_file(sidecar(d)).unwrap();
+    assert_eq!(list(d, Some(want.len())), quick);
+}
+
 /// Another program adds a newer take `new1`, writing the index in place.
 fn add_newer_in_place(d: &Path, entries: &mut Vec<String>) {
     entries.push(entry_text(
@@ -178,7 +194,7 @@ fn add_newer_in_place(d: &Path, entries: &mut Vec<String>) {
 fn an_entry_added_in_place_is_noticed() {
     let (_t, d, mut entries) = with_sidecar();
     add_newer_in_place(&d, &mut entries);
-    assert_noticed(&d, &["new1", "e039", "e038"]);
+    assert_grown(&d, &["new1", "e039", "e038"]);
 }
 
 #[test]
@@ -260,8 +276,9 @@ fn genhists_own_writes_are_noticed() {
     let (_t, d, _) = with_sidecar();
     run(&d, &["delete", "e039"]).success();
     assert_noticed(&d, &["e038", "e037"]);
+    // The undo puts the take back at the end: the index only grew.
     run(&d, &["undo"]).success();
-    assert_noticed(&d, &["e039", "e038"]);
+    assert_grown(&d, &["e039", "e038"]);
 }
 
 /// Each way a sidecar can be wrong: it is ignored (the list is exact) and
@@ -558,4 +575,163 @@ fn a_large_history_lists_the_same_every_way() {
     assert!(whole.len() > 15_000, "most entries are readable");
     let loaded: Vec<String> = full.entries().iter().map(|e| e.entry_id.clone()).collect();
     assert_eq!(loaded, ids(&whole));
+}
+
+/// Entries added after the last one, but not all newer than the newest
+/// old one, or with something else changed: the index is read whole, and
+/// listed exactly.
+#[test]
+fn a_growth_that_is_not_only_newer_entries_is_read_whole() {
+    let older = |id: &str| entry_text(id, id, Some("2026-11-19T00:00:00+00:00"), "1", "1");
+    let newer = |id: &str| entry_text(id, id, Some("2026-11-22T00:00:00+00:00"), "1", "1");
+    type Change = fn(&mut Vec<String>, &dyn Fn(&str) -> String, &dyn Fn(&str) -> String) -> String;
+    let changes: &[(&str, Change, &[&str])] = &[
+        (
+            "an older take added",
+            |e, old, _| {
+                e.push(old("old1"));
+                index_text(Some("1"), e)
+            },
+            &["e039", "e038"],
+        ),
+        (
+            "a take as old as the newest added",
+            |e, _, _| {
+                e.push(entry_text(
+                    "tie1",
+                    "tie1",
+                    Some("2026-11-20T08:39:00+00:00"),
+                    "1",
+                    "1",
+                ));
+                index_text(Some("1"), e)
+            },
+            &["e039", "tie1"],
+        ),
+        (
+            "an old take changed and a newer one added",
+            |e, _, new| {
+                e[0] = e[0].replace("\"seed\": 42", "\"seed\": 43");
+                e.push(new("new1"));
+                index_text(Some("1"), e)
+            },
+            &["new1", "e039"],
+        ),
+        (
+            "a top-level member after the entries",
+            |e, _, new| {
+                e.push(new("new1"));
+                let t = index_text(Some("1"), e);
+                format!("{}, \"extra\": 1}}", &t[..t.len() - 1])
+            },
+            &["new1", "e039"],
+        ),
+        (
+            "the version changed too",
+            |e, _, new| {
+                e.push(new("new1"));
+                index_text(Some("2"), e)
+            },
+            &["new1", "e039"],
+        ),
+    ];
+    for (what, change, want) in changes {
+        let (_t, d, mut entries) = with_sidecar();
+        let text = change(&mut entries, &older, &newer);
+        write_in_place(&d, &text);
+        assert!(fast(&d, want.len()).is_none(), "{what}: not read whole");
+        let now = list(&d, Some(want.len()));
+        assert_eq!(ids(&now), *want, "{what}");
+        assert_eq!(now, list(&d, None)[..want.len()], "{what}");
+    }
+    // An old take's id added again (no sidecar holds duplicate ids).
+    let (_t, d, mut entries) = with_sidecar();
+    entries.push(newer("e020"));
+    write_in_place(&d, &index_text(Some("1"), &entries));
+    assert!(fast(&d, 2).is_none(), "a duplicate id: not read whole");
+    assert_eq!(list(&d, Some(2)), list(&d, None)[..2]);
+}
+
+/// An index with a member after `entries` keeps it after entries are
+/// added: the old sidecar cannot say that nothing else changed.
+#[test]
+fn an_index_with_members_after_its_entries_is_read_whole_after_growing() {
+    let mut entries = plain(10);
+    let (_t, d) = history(&entries);
+    let with_extra = |e: &[String]| {
+        let t = index_text(Some("1"), e);
+        format!("{}, \"extra\": [1, 2]}}", &t[..t.len() - 1])
+    };
+    write_in_place(&d, &with_extra(&entries));
+    assert_eq!(ids(&list(&d, Some(1))), ["e009"]);
+    assert!(fast(&d, 1).is_some());
+    add_newer_in_place(&d, &mut entries);
+    write_in_place(&d, &with_extra(&entries));
+    assert!(fast(&d, 2).is_none());
+    assert_eq!(ids(&list(&d, Some(2))), ["new1", "e009"]);
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(16))]
+
+    /// Entries added to an index that has a sidecar, newer or not, with
+    /// ties, escapes and unreadable ones: `list --limit n` is the same as
+    /// from a full read without any sidecar.
+    #[test]
+    fn lists_after_entries_are_added_are_exact(
+        base in prop::collection::vec((0usize..7, 0usize..4, 0usize..3)
+            .prop_map(|(ts, kind, key)| Gen { ts, kind, key }), 1..30),
+        added in prop::collection::vec((0usize..7, 0usize..4, 0usize..3)
+            .prop_map(|(ts, kind, key)| Gen { ts, kind, key }), 1..6),
+        limit in 1usize..12,
+    ) {
+        let mut entries: Vec<String> =
+            base.iter().enumerate().map(|(i, g)| generated(i, g)).collect();
+        let t = tempfile::tempdir().unwrap();
+        let d = t.path().join("hist");
+        std::fs::create_dir_all(&d).unwrap();
+        std::fs::write(d.join("history.json"), index_text(Some("1"), &entries)).unwrap();
+        list(&d, Some(limit));
+        prop_assert!(sidecar(&d).is_file());
+        let n = entries.len();
+        entries.extend(added.iter().enumerate().map(|(i, g)| generated(n + i, g)));
+        write_in_place(&d, &index_text(Some("1"), &entries));
+        let after = list(&d, Some(limit));
+        let again = list(&d, Some(limit));
+        std::fs::remove_file(sidecar(&d)).unwrap();
+        let whole = list(&d, None);
+        prop_assert_eq!(&after, &whole[..limit.min(whole.len())]);
+        prop_assert_eq!(&again, &after);
+    }
+}
+
+/// Takes added to a large index (over 1 MiB: its first blocks are checked
+/// by their hashes) are listed through the old rows.
+#[test]
+fn a_large_index_that_only_grew_is_listed_through_the_old_rows() {
+    let mut entries = plain(40);
+    entries.extend((0..6000).map(|i| {
+        let id = format!("f{i:04}");
+        entry_text(&id, &id, Some("2026-10-01T00:00:00+00:00"), "5", "1.5")
+    }));
+    let (_t, d) = history(&entries);
+    assert!(std::fs::metadata(d.join("history.json")).unwrap().len() > 2 << 20);
+    list(&d, Some(3));
+    add_newer_in_place(&d, &mut entries);
+    assert_grown(&d, &["new1", "e039", "e038"]);
+    // Then a byte changed in the first block, and another take added.
+    let mut text = index_text(Some("1"), &entries);
+    entries.push(entry_text(
+        "new2",
+        "new2",
+        Some("2026-11-23T00:00:00+00:00"),
+        "7",
+        "1",
+    ));
+    text = text.replacen("\"seed\": 42", "\"seed\": 24", 1);
+    let more = index_text(Some("1"), &entries).replacen("\"seed\": 42", "\"seed\": 24", 1);
+    assert!(more.starts_with(&text[..text.len() - 2]));
+    write_in_place(&d, &more);
+    assert!(fast(&d, 2).is_none(), "a changed block is noticed");
+    assert_eq!(ids(&list(&d, Some(2))), ["new2", "new1"]);
 }

@@ -487,10 +487,12 @@ fn run_command(cli: &Cli, command: &CliCommand) -> Result<i32> {
             check_dir(&dir)?;
             recover(&dir);
             // The newest few, when nothing else is asked: through the
-            // sidecar; else, for a large index, from one streamed pass that
-            // writes the sidecar for the next.
+            // sidecar; through the old sidecar and the entries added when
+            // the index only grew; else, for a large index, from one
+            // streamed pass that writes the sidecar for the next.
             let fast = match (filter, model, limit) {
                 (None, None, Some(n)) => crate::store::newest::newest(&dir, *n)
+                    .or_else(|| crate::store::grow::newest(&dir, *n))
                     .or_else(|| crate::store::streamed::newest_with_sidecar(&dir, *n)),
                 _ => None,
             };

@@ -17,18 +17,18 @@ use std::path::{Path, PathBuf};
 
 /// One row of the sidecar.
 #[derive(Debug, Clone, Copy)]
-struct Row {
-    key_start: u64,
+pub(super) struct Row {
+    pub(super) key_start: u64,
     value_start: u64,
     key_len: u32,
     key_escaped: bool,
     value_len: u32,
     nonfinite: bool,
-    id: u64,
+    pub(super) id: u64,
 }
 
 impl Row {
-    fn decode(b: &[u8]) -> Row {
+    pub(super) fn decode(b: &[u8]) -> Row {
         let u64_at = |i: usize| u64::from_le_bytes(b[i..i + 8].try_into().expect("8 bytes"));
         let u32_at = |i: usize| u32::from_le_bytes(b[i..i + 4].try_into().expect("4 bytes"));
         let (k, v) = (u32_at(16), u32_at(20));
@@ -45,7 +45,25 @@ impl Row {
 
     /// Reads the row's entry from the index and checks that it is where the
     /// row says; `None` when it is not (the sidecar is then not used).
-    fn entry(&self, index: &File, size: u64) -> Option<Result<HistoryEntry, InvalidEntry>> {
+    pub(super) fn entry(
+        &self,
+        index: &File,
+        size: u64,
+    ) -> Option<Result<HistoryEntry, InvalidEntry>> {
+        let (from, end) = self.extent(size)?;
+        let mut buf = vec![0u8; (end - from) as usize];
+        index.read_exact_at(&mut buf, from).ok()?;
+        self.entry_in(&buf)
+    }
+
+    /// Where the row's entry ends in the index.
+    pub(super) fn value_end(&self) -> Option<u64> {
+        self.value_start.checked_add(self.value_len as u64)
+    }
+
+    /// Where the row's `"KEY": {...}` starts and ends in an index of `size`
+    /// bytes, when it can be there at all.
+    fn extent(&self, size: u64) -> Option<(u64, u64)> {
         let from = self.key_start.checked_sub(1)?;
         let end = self.value_start.checked_add(self.value_len as u64)?;
         // A value is at least `{}`; the key's quotes and the colon fit between.
@@ -55,8 +73,13 @@ impl Row {
         {
             return None;
         }
-        let mut buf = vec![0u8; (end - from) as usize];
-        index.read_exact_at(&mut buf, from).ok()?;
+        Some((from, end))
+    }
+
+    /// The entry in `buf`, the row's `"KEY": {...}`, checked to be what the
+    /// row says.
+    fn entry_in(&self, buf: &[u8]) -> Option<Result<HistoryEntry, InvalidEntry>> {
+        let from = self.key_start - 1;
         let key_end = 1 + self.key_len as usize;
         let value_at = (self.value_start - from) as usize;
         // `"KEY"` then only a colon and spaces, then an object.
@@ -92,10 +115,10 @@ impl Row {
         if self.key_escaped && serde_json::from_slice::<String>(&buf[..key_end + 1]).is_err() {
             return None;
         }
-        if id_hash(&span.key.get_at(&buf)) != self.id {
+        if id_hash(&span.key.get_at(buf)) != self.id {
             return None;
         }
-        Some(read::parse_entry_at(&buf, &span))
+        Some(read::parse_entry_at(buf, &span))
     }
 }
 

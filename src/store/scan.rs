@@ -229,6 +229,20 @@ pub(crate) fn scan_tail(b: &[u8], split: usize) -> Result<(Vec<EntrySpan>, Vec<M
     Ok((entries, rest.top))
 }
 
+/// The entries after the one whose value ends at `at` (the text before it
+/// known to be a valid start of a document, inside `entries`), then the
+/// top-level members after `entries`; `Err` also when no entry follows.
+pub(crate) fn scan_after_entry(
+    b: &[u8],
+    at: usize,
+) -> Result<(Vec<EntrySpan>, Vec<Member>), usize> {
+    let mut p = Parser::new(b, at);
+    p.ws();
+    p.expect(b',')?;
+    p.ws();
+    scan_tail(b, p.i)
+}
+
 /// A fast 64-bit hash of bytes (XXH3), to notice changed entry texts
 /// without keeping them. Not for anything adversarial: a collision only
 /// means a change is noticed at the next change.

@@ -654,7 +654,7 @@ pub(crate) fn write_ordered(dir: &Path, src: &Source, ordered: Option<&Ordered>)
 
 /// Puts a sidecar in place; `None`: the index cannot have one, and any
 /// sidecar there goes.
-fn put(dir: &Path, bytes: Option<Vec<u8>>) {
+pub(super) fn put(dir: &Path, bytes: Option<Vec<u8>>) {
     let Some(bytes) = bytes else {
         tracing::info!(
             "no sidecar for {}: duplicate ids or odd members",

@@ -1,0 +1,231 @@
+//! An index that only grew since its sidecar was written: entries added
+//! after the last one, nothing else changed (what the Python tool's save
+//! does when it adds a take). `list --limit N` then takes the newest from
+//! the new entries and the old rows, and writes the new sidecar (the new
+//! entries' rows in front of the old rows) without scanning, sorting or
+//! holding the old entries: the old part of the file is only read through
+//! a 1 MiB buffer to check its block hashes.
+//!
+//! Used only when all of this holds for the index as it is now, opened
+//! once and read through that one descriptor:
+//! - the old sidecar passes every check of its own (header checksum, its
+//!   rows' hash) and kept no top-level member after `entries`;
+//! - the file is larger, and every byte up to the end of the old last entry
+//!   is as it was: the 1 MiB blocks before that one hash as recorded, and
+//!   so does that block up to there;
+//! - what follows is `,` then one or more entries, then the end of
+//!   `entries` and of the document, valid JSON and UTF-8;
+//! - no new id is an old one or another new one;
+//! - every new entry is strictly newer than the newest old one, so the new
+//!   rows go in front of the old as a full sort would put them;
+//! - the file's identity is the same after all was read.
+//!
+//! Anything else: the index is read whole, as without a sidecar.
+
+use super::filehash::{sample_of_file, FileHash, BLOCK};
+use super::newest::{Newest, Row};
+use super::scan::{self, EntrySpan};
+use super::sidecar::{self, Header, Ident, ROW};
+use std::fs::File;
+use std::os::unix::fs::FileExt;
+use std::path::Path;
+
+/// The newest `limit` entries of `dir`'s index, as
+/// [`super::lite::IndexText::newest`] gives them, when the index only grew
+/// since its sidecar was written; the new sidecar is written meanwhile.
+/// `None` otherwise (nothing written): the caller reads the index as
+/// without a sidecar. Cheap checks come first, so a changed index is
+/// seldom read twice.
+pub(crate) fn newest(dir: &Path, limit: usize) -> Option<Newest> {
+    let index = super::read::locate_index(dir).ok()?;
+    let (side, old) = sidecar::open_sidecar(dir)?;
+    let (f, stamp) = index.open().ok()??;
+    let ident = Ident::of(&f.metadata().ok()?);
+    let g = grown(&side, old, &f, ident)?;
+    let size = ident.size;
+    let taken = std::thread::scope(|s| {
+        s.spawn(|| g.write(dir));
+        super::newest::take_newest(g.len(), limit, |at| g.entries(&f, size, at))
+    });
+    let same = Ident::of(&f.metadata().ok()?) == ident;
+    let (Some((entries, invalid)), true) = (taken, same) else {
+        // Changed meanwhile, or an old row that does not lead to its
+        // entry: that sidecar goes.
+        sidecar::forget(dir);
+        return None;
+    };
+    Some(Newest {
+        entries,
+        invalid,
+        total: g.len(),
+        version: g
+            .header
+            .version
+            .as_deref()
+            .and_then(|v| serde_json::from_slice(v).ok()),
+        stamp,
+        path: index.path().to_path_buf(),
+    })
+}
+
+/// The new entries and the old rows, in list order.
+struct Grown {
+    /// The bytes from the old last entry's block to the end.
+    tail: Vec<u8>,
+    /// The entries added, newest first (spans in `tail`).
+    new: Vec<EntrySpan>,
+    /// Their rows, in that order.
+    new_rows: Vec<[u8; ROW]>,
+    /// The rows of the old sidecar, newest first.
+    old_rows: Vec<[u8; ROW]>,
+    header: Header,
+}
+
+/// What the index `f` (identity `ident`) holds when it is the index the
+/// sidecar `old` (open as `side`) describes with entries added after its
+/// last one; `None` otherwise.
+fn grown(side: &File, old: Header, f: &File, ident: Ident) -> Option<Grown> {
+    let end = usize::try_from(old.last_end).ok()?;
+    let size = usize::try_from(ident.size).ok()?;
+    if old.members_after || old.count == 0 || end == 0 || size as u64 <= old.ident.size {
+        return None;
+    }
+    // The old last entry's block to the end of the file.
+    let whole = end / BLOCK;
+    let base = whole * BLOCK;
+    let mut tail = vec![0u8; size - base];
+    f.read_exact_at(&mut tail, base as u64).ok()?;
+    if xxhash_rust::xxh3::xxh3_64(&tail[..end - base]) != old.last_block {
+        return None;
+    }
+    // Only entries follow, to the end of the document.
+    let (mut new, members) = scan::scan_after_entry(&tail, end - base).ok()?;
+    if !members.is_empty() || std::str::from_utf8(&tail[end - base..]).is_err() {
+        return None;
+    }
+    // The blocks before, as they were (read on both cores).
+    if !blocks_as_recorded(f, old.blocks.get(..whole)?) {
+        return None;
+    }
+    // The old rows, as written.
+    if !old.rows_ok(side) {
+        return None;
+    }
+    let mut rows = vec![0u8; usize::try_from(old.count).ok()?.checked_mul(ROW)?];
+    side.read_exact_at(&mut rows, old.rows_at()).ok()?;
+    let old_rows: Vec<[u8; ROW]> = rows
+        .chunks_exact(ROW)
+        .map(|r| r.try_into().expect("a row"))
+        .collect();
+    // New ids: none old, none twice.
+    let mut old_ids: Vec<u64> = old_rows.iter().map(|r| Row::decode(r).id).collect();
+    old_ids.sort_unstable();
+    let mut new_ids: Vec<u64> = new.iter().map(|e| e.id).collect();
+    new_ids.sort_unstable();
+    if new_ids.windows(2).any(|w| w[0] == w[1])
+        || new_ids.iter().any(|id| old_ids.binary_search(id).is_ok())
+    {
+        return None;
+    }
+    // Every new entry newer than the newest old one.
+    let newest_old = time_of(f, &Row::decode(&old_rows[0]), end as u64)?;
+    let time = |e: &EntrySpan| sidecar::order_time(&tail, e);
+    if new.iter().any(|e| time(e) <= newest_old) {
+        return None;
+    }
+    new.sort_by(|a, b| sidecar::order((&tail, a, time(a)), (&tail, b, time(b))));
+    let new_rows = new
+        .iter()
+        .map(|e| {
+            let at = (base + e.value.start) as u64;
+            sidecar::row(base as u64, &e.key, at, e.value.len(), e.nonfinite, e.id)
+        })
+        .collect::<Option<Vec<_>>>()?;
+    // The new file's blocks: the old ones before, then the tail's.
+    let hash = FileHash {
+        blocks: old.blocks[..whole].to_vec(),
+        len: base as u64,
+    }
+    .join(FileHash::of(&tail))?;
+    let last_end = new.iter().map(|e| e.value.end).max()?;
+    let from = last_end / BLOCK * BLOCK;
+    let header = Header::new(
+        ident,
+        sample_of_file(f, size as u64).ok()?,
+        &hash,
+        old.version,
+        (base + last_end) as u64,
+        xxhash_rust::xxh3::xxh3_64(&tail[from..last_end]),
+        false,
+    );
+    Some(Grown {
+        tail,
+        new,
+        new_rows,
+        old_rows,
+        header,
+    })
+}
+
+/// Whether the first blocks of `f` hash as `want` says, read a block at a
+/// time on both cores.
+fn blocks_as_recorded(f: &File, want: &[u64]) -> bool {
+    let check = |from: usize, to: usize| {
+        let mut buf = vec![0u8; BLOCK];
+        (from..to).all(|i| {
+            f.read_exact_at(&mut buf, (i * BLOCK) as u64).is_ok()
+                && xxhash_rust::xxh3::xxh3_64(&buf) == want[i]
+        })
+    };
+    let mid = want.len() / 2;
+    std::thread::scope(|s| {
+        let tail = s.spawn(|| check(mid, want.len()));
+        check(0, mid) & tail.join().unwrap_or(false)
+    })
+}
+
+/// The time the entry of `row` is ordered by, read from `f` (whose first
+/// `end` bytes hold it).
+fn time_of(f: &File, row: &Row, end: u64) -> Option<i64> {
+    let from = row.key_start.checked_sub(1)?;
+    let to = row.value_end()?;
+    if to > end {
+        return None;
+    }
+    let mut buf = vec![0u8; usize::try_from(to - from).ok()?];
+    f.read_exact_at(&mut buf, from).ok()?;
+    let e = scan::Parser::new(&buf, 0).entry_member().ok()?;
+    (e.id == row.id && e.value.end == buf.len()).then(|| sidecar::order_time(&buf, &e))
+}
+
+impl Grown {
+    /// How many entries the index has.
+    fn len(&self) -> usize {
+        self.new.len() + self.old_rows.len()
+    }
+
+    /// Writes the new sidecar.
+    fn write(&self, dir: &Path) {
+        let rows: Vec<&[u8; ROW]> = self.new_rows.iter().chain(&self.old_rows).collect();
+        sidecar::put(
+            dir,
+            Some(sidecar::assemble(self.header.clone(), rows.into_iter())),
+        );
+    }
+
+    /// The entries at places `at` in list order: the new from the tail in
+    /// memory, the old read from the index `f` of `size` bytes; `None` when
+    /// an old row does not lead to its entry there.
+    fn entries(
+        &self,
+        f: &File,
+        size: u64,
+        at: std::ops::Range<usize>,
+    ) -> Option<Vec<Result<super::entry::HistoryEntry, super::read::InvalidEntry>>> {
+        at.map(|i| match self.new.get(i) {
+            Some(e) => Some(super::read::parse_entry_at(&self.tail, e)),
+            None => Row::decode(self.old_rows.get(i - self.new.len())?).entry(f, size),
+        })
+        .collect()
+    }
+}
