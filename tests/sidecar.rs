@@ -735,3 +735,26 @@ fn a_large_index_that_only_grew_is_listed_through_the_old_rows() {
     assert!(fast(&d, 2).is_none(), "a changed block is noticed");
     assert_eq!(ids(&list(&d, Some(2))), ["new2", "new1"]);
 }
+
+/// The browser's first screen after takes were added: from the old rows
+/// and the added entries (the sidecar is rewritten on the way), the same
+/// as the full load's newest.
+#[test]
+fn the_first_screen_after_takes_were_added_uses_the_old_rows() {
+    let (_t, d, mut entries) = with_sidecar();
+    let old = std::fs::read(sidecar(&d)).unwrap();
+    add_newer_in_place(&d, &mut entries);
+    let first = genhist::store::GenerationHistory::open_newest(&d, 3).unwrap();
+    let ids_of = |h: &genhist::store::GenerationHistory| {
+        h.entries()
+            .iter()
+            .map(|e| e.entry_id.clone())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(ids_of(&first), ["new1", "e039", "e038"]);
+    assert_eq!(first.loading(), Some(41));
+    assert_ne!(std::fs::read(sidecar(&d)).unwrap(), old, "rewritten");
+    let full = genhist::store::GenerationHistory::open(&d).unwrap();
+    assert_eq!(ids_of(&full)[..3], ids_of(&first)[..]);
+    assert_eq!(fast(&d, 3).map(|l| ids(&l)), Some(ids_of(&first)));
+}

@@ -254,9 +254,10 @@ impl GenerationHistory {
     /// [`GenerationHistory::open`] loads the rest; [`Self::loading`] says how
     /// many entries the file has meanwhile.
     pub fn open_newest(dir: &Path, n: usize) -> Result<GenerationHistory, StoreError> {
-        // From the sidecar; else, for a large index, from one streamed pass
-        // that keeps only the newest.
-        let newest = match newest::newest(dir, n) {
+        // From the sidecar; from the old sidecar and the entries added when
+        // the index only grew; else, for a large index, from one streamed
+        // pass that keeps only the newest.
+        let newest = match newest::newest(dir, n).or_else(|| grow::newest(dir, n)) {
             Some(s) => Some(s),
             None => streamed::newest(&read::locate_index(dir)?, n)?,
         };
