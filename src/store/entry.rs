@@ -162,7 +162,7 @@ impl QualityScore {
             let at = match c.iter().position(|s| s.0 == ptr) {
                 Some(at) => at,
                 None => {
-                    if c.len() >= 64 {
+                    if c.len() >= 256 {
                         c.clear();
                     }
                     c.push((ptr, self.shape.clone(), Vec::new()));
@@ -180,10 +180,9 @@ impl QualityScore {
                 n += 1;
             });
             let h = super::scan::number_at(&probe, key).map(|x| x as usize);
-            if keys.len() >= 16 {
-                keys.clear();
+            if keys.len() < 1024 {
+                keys.push((key.to_string(), h));
             }
-            keys.push((key.to_string(), h));
             h
         })?;
         super::scan::value_number(self.values.split('\0').nth(hole)?)

@@ -10,9 +10,9 @@
 //! once and read through that one descriptor:
 //! - the old sidecar passes every check of its own (header checksum, its
 //!   rows' hash) and kept no top-level member after `entries`;
-//! - the file is larger, and every byte up to the end of the old last entry
-//!   is as it was: the 1 MiB blocks before that one hash as recorded, and
-//!   so does that block up to there;
+//! - the file is larger (by at most 64 MiB), and every byte up to the end
+//!   of the old last entry is as it was: the 1 MiB blocks before that one
+//!   hash as recorded, and so does that block up to there;
 //! - what follows is `,` then one or more entries, then the end of
 //!   `entries` and of the document, valid JSON and UTF-8;
 //! - no new id is an old one or another new one;
@@ -30,6 +30,10 @@ use std::fs::File;
 use std::os::unix::fs::FileExt;
 use std::path::Path;
 
+/// More bytes added than this are not "a few takes added": the index is
+/// read as without a sidecar (streamed when large), never held here.
+const MAX_ADDED: usize = 64 << 20;
+
 /// The newest `limit` entries of `dir`'s index, as
 /// [`super::lite::IndexText::newest`] gives them, when the index only grew
 /// since its sidecar was written; the new sidecar is written meanwhile.
@@ -42,6 +46,11 @@ pub(crate) fn newest(dir: &Path, limit: usize) -> Option<Newest> {
     let (f, stamp) = index.open().ok()??;
     let ident = Ident::of(&f.metadata().ok()?);
     let g = grown(&side, old, &f, ident)?;
+    // A `version` text that does not parse: read whole, as `newest` does.
+    let version = match g.header.version.as_deref() {
+        Some(v) => Some(serde_json::from_slice(v).ok()?),
+        None => None,
+    };
     let size = ident.size;
     let taken = std::thread::scope(|s| {
         s.spawn(|| g.write(dir));
@@ -58,11 +67,7 @@ pub(crate) fn newest(dir: &Path, limit: usize) -> Option<Newest> {
         entries,
         invalid,
         total: g.len(),
-        version: g
-            .header
-            .version
-            .as_deref()
-            .and_then(|v| serde_json::from_slice(v).ok()),
+        version,
         stamp,
         path: index.path().to_path_buf(),
     })
@@ -87,7 +92,12 @@ struct Grown {
 fn grown(side: &File, old: Header, f: &File, ident: Ident) -> Option<Grown> {
     let end = usize::try_from(old.last_end).ok()?;
     let size = usize::try_from(ident.size).ok()?;
-    if old.members_after || old.count == 0 || end == 0 || size as u64 <= old.ident.size {
+    if old.members_after
+        || old.count == 0
+        || end == 0
+        || size as u64 <= old.ident.size
+        || size - end > MAX_ADDED
+    {
         return None;
     }
     // The old last entry's block to the end of the file.
@@ -103,27 +113,24 @@ fn grown(side: &File, old: Header, f: &File, ident: Ident) -> Option<Grown> {
     if !members.is_empty() || std::str::from_utf8(&tail[end - base..]).is_err() {
         return None;
     }
-    // The blocks before, as they were (read on both cores).
-    if !blocks_as_recorded(f, old.blocks.get(..whole)?) {
-        return None;
-    }
-    // The old rows, as written.
-    if !old.rows_ok(side) {
-        return None;
-    }
+    // The old rows, as written (read once, checked against their hash).
     let mut rows = vec![0u8; usize::try_from(old.count).ok()?.checked_mul(ROW)?];
     side.read_exact_at(&mut rows, old.rows_at()).ok()?;
+    if super::filehash::content_of(&rows) != old.rows {
+        return None;
+    }
     let old_rows: Vec<[u8; ROW]> = rows
         .chunks_exact(ROW)
         .map(|r| r.try_into().expect("a row"))
         .collect();
-    // New ids: none old, none twice.
-    let mut old_ids: Vec<u64> = old_rows.iter().map(|r| Row::decode(r).id).collect();
-    old_ids.sort_unstable();
+    drop(rows);
+    // New ids: none twice, none old (one pass over the old rows).
     let mut new_ids: Vec<u64> = new.iter().map(|e| e.id).collect();
     new_ids.sort_unstable();
     if new_ids.windows(2).any(|w| w[0] == w[1])
-        || new_ids.iter().any(|id| old_ids.binary_search(id).is_ok())
+        || old_rows
+            .iter()
+            .any(|r| new_ids.binary_search(&Row::decode(r).id).is_ok())
     {
         return None;
     }
@@ -131,6 +138,11 @@ fn grown(side: &File, old: Header, f: &File, ident: Ident) -> Option<Grown> {
     let newest_old = time_of(f, &Row::decode(&old_rows[0]), end as u64)?;
     let time = |e: &EntrySpan| sidecar::order_time(&tail, e);
     if new.iter().any(|e| time(e) <= newest_old) {
+        return None;
+    }
+    // Last, the costliest: the blocks before, as they were (read on both
+    // cores).
+    if !blocks_as_recorded(f, old.blocks.get(..whole)?) {
         return None;
     }
     new.sort_by(|a, b| sidecar::order((&tail, a, time(a)), (&tail, b, time(b))));
@@ -187,11 +199,7 @@ fn blocks_as_recorded(f: &File, want: &[u64]) -> bool {
 /// The time the entry of `row` is ordered by, read from `f` (whose first
 /// `end` bytes hold it).
 fn time_of(f: &File, row: &Row, end: u64) -> Option<i64> {
-    let from = row.key_start.checked_sub(1)?;
-    let to = row.value_end()?;
-    if to > end {
-        return None;
-    }
+    let (from, to) = row.extent(end)?;
     let mut buf = vec![0u8; usize::try_from(to - from).ok()?];
     f.read_exact_at(&mut buf, from).ok()?;
     let e = scan::Parser::new(&buf, 0).entry_member().ok()?;
@@ -227,5 +235,83 @@ impl Grown {
             None => Row::decode(self.old_rows.get(i - self.new.len())?).entry(f, size),
         })
         .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entry(id: &str, hour: u32) -> String {
+        format!(
+            "\"{id}\": {{\"entry_id\": \"{id}\", \"timestamp\": \"2026-11-20T{hour:02}:00:00+00:00\", \
+             \"model_id\": \"m\", \"model_name\": \"M\", \"slider_positions\": null, \"n_components\": 0, \
+             \"seed\": 1, \"duration_s\": 1.0, \"sample_rate\": 48000, \"stereo_mode\": \"mono\", \
+             \"preset_name\": \"p\", \"audio_file\": \"audio/{id}.wav\", \
+             \"thumbnail_file\": \"thumbnails/{id}.png\", \"quality_score\": {{}}, \"latent_vector\": null}}"
+        )
+    }
+
+    fn index(entries: &[String]) -> String {
+        format!(
+            "{{\"version\": 1, \"entries\": {{{}}}}}",
+            entries.join(",\n")
+        )
+    }
+
+    /// A history with a sidecar, then one newer take added after the last.
+    fn grown_history() -> (tempfile::TempDir, Vec<String>) {
+        let t = tempfile::tempdir().unwrap();
+        let mut entries: Vec<String> = (0..5).map(|i| entry(&format!("e{i}"), 1 + i)).collect();
+        std::fs::write(t.path().join("history.json"), index(&entries)).unwrap();
+        super::super::lite::IndexText::read(t.path())
+            .unwrap()
+            .newest(None, Some(1));
+        assert!(sidecar::path_of(t.path()).is_file());
+        entries.push(entry("new", 20));
+        std::fs::write(t.path().join("history.json"), index(&entries)).unwrap();
+        (t, entries)
+    }
+
+    #[test]
+    fn the_newest_after_an_addition_come_from_the_old_rows() {
+        let (t, _) = grown_history();
+        let n = newest(t.path(), 3).expect("only grew");
+        let ids: Vec<&str> = n.entries.iter().map(|e| e.entry_id.as_str()).collect();
+        assert_eq!(ids, ["new", "e4", "e3"]);
+        assert_eq!(n.total, 6);
+        // The sidecar written on the way is the one a full read writes.
+        let after = std::fs::read(sidecar::path_of(t.path())).unwrap();
+        std::fs::remove_file(sidecar::path_of(t.path())).unwrap();
+        super::super::lite::IndexText::read(t.path())
+            .unwrap()
+            .newest(None, Some(1));
+        let full = std::fs::read(sidecar::path_of(t.path())).unwrap();
+        // All but the build time (bytes 56..64) and the checksum (104..112).
+        let strip = |b: &[u8]| [&b[..56], &b[64..104], &b[112..]].concat();
+        assert_eq!(strip(&after), strip(&full));
+    }
+
+    /// Rows forged to point anywhere (their hash and the header's checksum
+    /// made to match): no panic, no list from them.
+    #[test]
+    fn forged_rows_are_refused_without_a_panic() {
+        for (what, key_start) in [
+            ("past its value", 10_000u64),
+            ("at zero", 0),
+            ("at the end of numbers", u64::MAX - 3),
+        ] {
+            let (t, _) = grown_history();
+            let (side, h) = sidecar::open_sidecar(t.path()).unwrap();
+            let mut rows = vec![0u8; h.count as usize * ROW];
+            side.read_exact_at(&mut rows, h.rows_at()).unwrap();
+            rows[..8].copy_from_slice(&key_start.to_le_bytes());
+            let rows: Vec<[u8; ROW]> = rows
+                .chunks_exact(ROW)
+                .map(|r| r.try_into().unwrap())
+                .collect();
+            sidecar::put(t.path(), Some(sidecar::assemble(h, rows.iter())));
+            assert!(newest(t.path(), 2).is_none(), "{what}");
+        }
     }
 }

@@ -56,20 +56,15 @@ impl Row {
         self.entry_in(&buf)
     }
 
-    /// Where the row's entry ends in the index.
-    pub(super) fn value_end(&self) -> Option<u64> {
-        self.value_start.checked_add(self.value_len as u64)
-    }
-
     /// Where the row's `"KEY": {...}` starts and ends in an index of `size`
     /// bytes, when it can be there at all.
-    fn extent(&self, size: u64) -> Option<(u64, u64)> {
+    pub(super) fn extent(&self, size: u64) -> Option<(u64, u64)> {
         let from = self.key_start.checked_sub(1)?;
         let end = self.value_start.checked_add(self.value_len as u64)?;
         // A value is at least `{}`; the key's quotes and the colon fit between.
         if end > size
             || self.value_len < 2
-            || self.value_start < self.key_start + self.key_len as u64 + 1
+            || self.value_start < self.key_start.checked_add(self.key_len as u64 + 1)?
         {
             return None;
         }

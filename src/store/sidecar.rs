@@ -26,13 +26,17 @@
 //! sidecar that cannot be written (read-only directory, full disk) is left
 //! out, never an error.
 //!
-//! Layout (little-endian): a 112-byte header (magic, format, identity,
-//! build time, sample hash, content hash, entry count, version length,
-//! rows hash, checksum), the top-level `version` member as JSON, then one 32-byte row
-//! per entry in the order a full load lists them (newest first; ties by
-//! timestamp text, then id): key start, value start, key length (top bit:
-//! the key has escapes), value length (top bit: the entry holds NaN or an
-//! infinity), id hash.
+//! Layout (little-endian): a 136-byte header (magic, format, whether
+//! members follow `entries` (bytes 12..16), identity, build time, sample
+//! hash, content hash, entry count, version length, rows hash, checksum,
+//! then where the last entry ends and the hash of its block up to there
+//! (bytes 112..128)), the top-level `version` member as JSON, the hashes of
+//! the index's 1 MiB blocks (8 bytes each, [`super::filehash`]), then one
+//! 32-byte row per entry in the order a full load lists them (newest first;
+//! ties by timestamp text, then id): key start, value start, key length
+//! (top bit: the key has escapes), value length (top bit: the entry holds
+//! NaN or an infinity), id hash. The checksum covers the header, the
+//! `version` text and the block hashes.
 
 use super::filehash::{content_of_range, FileHash, Hasher, BLOCK};
 use super::paths::GENHIST_DIR;

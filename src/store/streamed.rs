@@ -408,10 +408,6 @@ fn entries_guess(size: u64, e: &stream::EntryRef<'_>) -> usize {
     (size / per) as usize + 64
 }
 
-/// The rows in the order a full load lists the entries (newest first, then
-/// by timestamp text, greater first, then by id): by time, and entries of
-/// the same time by their texts, read back from the file. `None` when the
-/// file no longer holds them.
 /// The hash of the bytes of `f` from the start of the block where
 /// `last_end` is to `last_end` (for the sidecar's header).
 fn last_block(f: &File, last_end: u64) -> Option<u64> {
@@ -422,6 +418,10 @@ fn last_block(f: &File, last_end: u64) -> Option<u64> {
     Some(xxhash_rust::xxh3::xxh3_64(&buf))
 }
 
+/// The rows in the order a full load lists the entries (newest first, then
+/// by timestamp text, greater first, then by id): by time, and entries of
+/// the same time by their texts, read back from the file. `None` when the
+/// file no longer holds them.
 fn order_rows(f: &File, mut recs: Vec<Rec>) -> Option<Vec<[u8; ROW]>> {
     recs.sort_unstable_by_key(|r| std::cmp::Reverse(r.time));
     let mut i = 0;
