@@ -82,7 +82,7 @@ struct Grown {
     /// Their rows, in that order.
     new_rows: Vec<[u8; ROW]>,
     /// The rows of the old sidecar, newest first.
-    old_rows: Vec<[u8; ROW]>,
+    old_rows: Vec<u8>,
     header: Header,
 }
 
@@ -119,23 +119,19 @@ fn grown(side: &File, old: Header, f: &File, ident: Ident) -> Option<Grown> {
     if super::filehash::content_of(&rows) != old.rows {
         return None;
     }
-    let old_rows: Vec<[u8; ROW]> = rows
-        .chunks_exact(ROW)
-        .map(|r| r.try_into().expect("a row"))
-        .collect();
-    drop(rows);
+    let old_rows = rows;
     // New ids: none twice, none old (one pass over the old rows).
     let mut new_ids: Vec<u64> = new.iter().map(|e| e.id).collect();
     new_ids.sort_unstable();
     if new_ids.windows(2).any(|w| w[0] == w[1])
         || old_rows
-            .iter()
+            .chunks_exact(ROW)
             .any(|r| new_ids.binary_search(&Row::decode(r).id).is_ok())
     {
         return None;
     }
     // Every new entry newer than the newest old one.
-    let newest_old = time_of(f, &Row::decode(&old_rows[0]), end as u64)?;
+    let newest_old = time_of(f, &Row::decode(&old_rows[..ROW]), end as u64)?;
     let time = |e: &EntrySpan| sidecar::order_time(&tail, e);
     if new.iter().any(|e| time(e) <= newest_old) {
         return None;
@@ -209,12 +205,16 @@ fn time_of(f: &File, row: &Row, end: u64) -> Option<i64> {
 impl Grown {
     /// How many entries the index has.
     fn len(&self) -> usize {
-        self.new.len() + self.old_rows.len()
+        self.new.len() + self.old_rows.len() / ROW
     }
 
     /// Writes the new sidecar.
     fn write(&self, dir: &Path) {
-        let rows: Vec<&[u8; ROW]> = self.new_rows.iter().chain(&self.old_rows).collect();
+        let old = self
+            .old_rows
+            .chunks_exact(ROW)
+            .map(|r| <&[u8; ROW]>::try_from(r).expect("a row"));
+        let rows: Vec<&[u8; ROW]> = self.new_rows.iter().chain(old).collect();
         sidecar::put(
             dir,
             Some(sidecar::assemble(self.header.clone(), rows.into_iter())),
@@ -232,7 +232,10 @@ impl Grown {
     ) -> Option<Vec<Result<super::entry::HistoryEntry, super::read::InvalidEntry>>> {
         at.map(|i| match self.new.get(i) {
             Some(e) => Some(super::read::parse_entry_at(&self.tail, e)),
-            None => Row::decode(self.old_rows.get(i - self.new.len())?).entry(f, size),
+            None => {
+                let at = (i - self.new.len()) * ROW;
+                Row::decode(self.old_rows.get(at..at + ROW)?).entry(f, size)
+            }
         })
         .collect()
     }
