@@ -104,10 +104,12 @@ fn grown(side: &File, old: Header, f: &File, ident: Ident) -> Option<Grown> {
     let whole = end / BLOCK;
     let base = whole * BLOCK;
     let mut tail = vec![0u8; size - base];
-    f.read_exact_at(&mut tail, base as u64).ok()?;
+    // That block up to the old end first: a rewrite is seldom read further.
+    f.read_exact_at(&mut tail[..end - base], base as u64).ok()?;
     if xxhash_rust::xxh3::xxh3_64(&tail[..end - base]) != old.last_block {
         return None;
     }
+    f.read_exact_at(&mut tail[end - base..], end as u64).ok()?;
     // Only entries follow, to the end of the document.
     let (mut new, members) = scan::scan_after_entry(&tail, end - base).ok()?;
     if !members.is_empty() || std::str::from_utf8(&tail[end - base..]).is_err() {
