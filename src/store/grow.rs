@@ -24,6 +24,7 @@
 
 use super::filehash::{sample_of_file, FileHash, BLOCK};
 use super::newest::{Newest, Row};
+use super::reload::Delta;
 use super::scan::{self, EntrySpan};
 use super::sidecar::{self, Header, Ident, ROW};
 use std::fs::File;
@@ -70,6 +71,56 @@ pub(crate) fn newest(dir: &Path, limit: usize) -> Option<Newest> {
         version,
         stamp,
         path: index.path().to_path_buf(),
+    })
+}
+
+/// What a reload learns from an index that only grew: the added entries
+/// (id hash, text hash, as [`super::known::Known`] keeps them), the change
+/// as a [`Delta`] and the new file's whole-file hash.
+pub(crate) struct Reloaded {
+    pub added: Vec<(u64, u64)>,
+    pub delta: Delta,
+    pub content: u64,
+}
+
+/// [`Reloaded`] for `index`, when its sidecar describes the very bytes
+/// whose whole-file hash is `content` (what the caller gathered its
+/// knowledge from) and the index only grew since; the new sidecar is
+/// written. `None` otherwise: the caller reads the index.
+pub(crate) fn reload(index: &super::read::IndexFile, content: u64) -> Option<Reloaded> {
+    let dir = index.path().parent()?;
+    let (side, old) = sidecar::open_sidecar(dir)?;
+    if old.content != content {
+        return None;
+    }
+    let version = match old.version.as_deref() {
+        Some(v) => Some(serde_json::from_slice(v).ok()?),
+        None => None,
+    };
+    let (f, _) = index.open().ok()??;
+    let ident = Ident::of(&f.metadata().ok()?);
+    let g = grown(&side, old, &f, ident)?;
+    // Changed meanwhile: read it as it is now.
+    if Ident::of(&f.metadata().ok()?) != ident {
+        return None;
+    }
+    g.write(dir);
+    Some(Reloaded {
+        added: g
+            .new
+            .iter()
+            .map(|e| (e.id, scan::fast_hash(&g.tail[e.value.clone()])))
+            .collect(),
+        delta: Delta {
+            removed: Vec::new(),
+            upserts: g
+                .new
+                .iter()
+                .map(|e| super::read::parse_entry_at(&g.tail, e))
+                .collect(),
+            version,
+        },
+        content: g.header.content,
     })
 }
 
@@ -318,5 +369,79 @@ mod tests {
             sidecar::put(t.path(), Some(sidecar::assemble(h, rows.iter())));
             assert!(newest(t.path(), 2).is_none(), "{what}");
         }
+    }
+
+    fn known_of_full_load(dir: &Path) -> super::super::known::Known {
+        super::super::GenerationHistory::open(dir)
+            .unwrap()
+            .take_known()
+            .unwrap()
+    }
+
+    fn upserted(d: &Delta) -> Vec<String> {
+        d.upserts
+            .iter()
+            .map(|e| e.as_ref().unwrap().entry_id.clone())
+            .collect()
+    }
+
+    /// A reload after takes were added reads only them, and knows the file
+    /// as a full load does.
+    #[test]
+    fn a_reload_after_takes_were_added_reads_only_them() {
+        let t = tempfile::tempdir().unwrap();
+        let mut entries: Vec<String> = (0..5).map(|i| entry(&format!("e{i}"), 1 + i)).collect();
+        std::fs::write(t.path().join("history.json"), index(&entries)).unwrap();
+        let known = known_of_full_load(t.path());
+        assert!(known.content().is_some());
+        entries.push(entry("new", 20));
+        entries.push(entry("new2", 21));
+        std::fs::write(t.path().join("history.json"), index(&entries)).unwrap();
+        let index_file = super::super::read::locate_index(t.path()).unwrap();
+        let side = sidecar::path_of(t.path());
+        let before = std::fs::read(&side).unwrap();
+        let (after, delta) = super::super::reload::reload(&index_file, &known).unwrap();
+        // Through the sidecar: it was rewritten (a streamed reload leaves it).
+        assert_ne!(std::fs::read(&side).unwrap(), before);
+        assert!(delta.removed.is_empty());
+        let mut ids = upserted(&delta);
+        ids.sort();
+        assert_eq!(ids, ["new", "new2"]);
+        assert_eq!(delta.version, Some(serde_json::json!(1)));
+        assert_eq!(after, known_of_full_load(t.path()));
+        // And again: the sidecar written on the way describes the new file.
+        entries.push(entry("new3", 22));
+        std::fs::write(t.path().join("history.json"), index(&entries)).unwrap();
+        let (again, delta) = super::super::reload::reload(&index_file, &after).unwrap();
+        assert_eq!(upserted(&delta), ["new3"]);
+        assert_eq!(again, known_of_full_load(t.path()));
+    }
+
+    /// What the caller knows is not what the sidecar describes (a change it
+    /// reloaded since, then undone): the whole file is compared, so the
+    /// undone change is seen too.
+    #[test]
+    fn a_reload_from_other_knowledge_than_the_sidecars_reads_all() {
+        let t = tempfile::tempdir().unwrap();
+        let mut entries: Vec<String> = (0..5).map(|i| entry(&format!("e{i}"), 1 + i)).collect();
+        let path = t.path().join("history.json");
+        std::fs::write(&path, index(&entries)).unwrap();
+        let known = known_of_full_load(t.path());
+        let index_file = super::super::read::locate_index(t.path()).unwrap();
+        // e2 changed; reloaded (the sidecar still describes the first file).
+        let edited = entries[2].replace("\"seed\": 1", "\"seed\": 2");
+        let mut changed = entries.clone();
+        changed[2] = edited;
+        std::fs::write(&path, index(&changed)).unwrap();
+        let (known, delta) = super::super::reload::reload(&index_file, &known).unwrap();
+        assert_eq!(upserted(&delta), ["e2"]);
+        // Then e2 back as it was, and a take added.
+        entries.push(entry("new", 20));
+        std::fs::write(&path, index(&entries)).unwrap();
+        let (after, delta) = super::super::reload::reload(&index_file, &known).unwrap();
+        let mut ids = upserted(&delta);
+        ids.sort();
+        assert_eq!(ids, ["e2", "new"], "e2's undoing is seen");
+        assert_eq!(after, known_of_full_load(t.path()));
     }
 }

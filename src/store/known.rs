@@ -43,9 +43,33 @@ pub(crate) type IdMap<V> = HashMap<u64, V, std::hash::BuildHasherDefault<HashedK
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Known {
     texts: Vec<(u64, u64)>,
+    /// The whole-file hash ([`super::filehash::FileHash::content`]) of the
+    /// bytes this was gathered from, when known: a reload may then follow
+    /// a file that only grew through the sidecar ([`super::grow`]).
+    content: Option<u64>,
 }
 
 impl Known {
+    /// The same, gathered from bytes whose whole-file hash is `content`.
+    pub(crate) fn with_content(mut self, content: Option<u64>) -> Known {
+        self.content = content;
+        self
+    }
+
+    pub(crate) fn content(&self) -> Option<u64> {
+        self.content
+    }
+
+    /// With entries of ids not known before (id hash, text hash), met after
+    /// all those known; the content then unknown until given.
+    pub(crate) fn with_added(self, added: &[(u64, u64)]) -> Known {
+        let mut b = KnownBuilder::with_capacity(self.texts.len() + added.len());
+        b.pairs.extend_from_slice(&self.texts);
+        b.pairs.extend_from_slice(added);
+        // Mostly in order already: the sort is a merge of two runs.
+        b.build()
+    }
+
     pub fn len(&self) -> usize {
         self.texts.len()
     }
@@ -121,7 +145,10 @@ impl KnownBuilder {
             same
         });
         self.pairs.shrink_to_fit();
-        Known { texts: self.pairs }
+        Known {
+            texts: self.pairs,
+            content: None,
+        }
     }
 }
 

@@ -207,9 +207,12 @@ pub(crate) fn load(dir: &Path) -> Result<LoadedIndex, StoreError> {
         return Ok(LoadedIndex::default());
     };
     // A sidecar is written on the way when the one there does not match.
-    let job = SidecarJob::when_stale(dir, read.ident, &read.bytes, read.hash);
+    let hash = read.hash.unwrap_or_else(|| FileHash::of(&read.bytes));
+    let content = hash.content();
+    let job = SidecarJob::when_stale(dir, read.ident, &read.bytes, Some(hash));
     let mut loaded = parse_typed(index.path(), read.bytes, job)?;
     loaded.stamp = read.stamp;
+    loaded.known = std::mem::take(&mut loaded.known).with_content(Some(content));
     Ok(loaded)
 }
 

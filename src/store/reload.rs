@@ -7,6 +7,7 @@
 //! during the write is noticed all the same.
 
 use super::error::StoreError;
+use super::filehash::ContentHash;
 use super::known::{Known, KnownBuilder};
 use super::read::{self, IndexFile, InvalidEntry};
 use super::scan::fast_hash;
@@ -97,13 +98,28 @@ impl<'k> Tracker<'k> {
 }
 
 /// Streams the index and reports what changed since `known`; returns the
-/// new [`Known`]. Memory: a read buffer plus the changed entries.
+/// new [`Known`]. Memory: a read buffer plus the changed entries. When
+/// `known` was gathered from the very bytes the sidecar describes and the
+/// index only grew since, only the added entries are read
+/// ([`super::grow::reload`]).
 pub(crate) fn reload(index: &IndexFile, known: &Known) -> Result<(Known, Delta), StoreError> {
+    if let Some(g) = known.content().and_then(|c| super::grow::reload(index, c)) {
+        let known = known
+            .clone()
+            .with_added(&g.added)
+            .with_content(Some(g.content));
+        return Ok((known, g.delta));
+    }
     let mut t = Tracker::new(known);
     let Some((f, _)) = index.open()? else {
         return Ok(t.finish());
     };
-    let r = stream::stream(f, |item| {
+    let mut hash = ContentHash::new();
+    let reader = super::streamed::Hashing {
+        f: &f,
+        hash: Some(&mut hash),
+    };
+    let r = stream::stream(reader, |item| {
         match item {
             Item::Top { key, value } => t.top(&key, value),
             Item::Entry(e) => t.see(&e.key(), e.span.id, e.text(), e.nonfinite()),
@@ -112,7 +128,10 @@ pub(crate) fn reload(index: &IndexFile, known: &Known) -> Result<(Known, Delta),
         Ok::<(), std::convert::Infallible>(())
     });
     match r {
-        Ok(()) => Ok(t.finish()),
+        Ok(()) => {
+            let (known, delta) = t.finish();
+            Ok((known.with_content(Some(hash.finish().content())), delta))
+        }
         Err(e) => match read::stream_error(index, e)? {},
     }
 }

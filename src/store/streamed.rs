@@ -88,9 +88,9 @@ struct Rec {
 }
 
 /// Reads from the file and feeds the whole-file hash, when there is one.
-struct Hashing<'a> {
-    f: &'a File,
-    hash: Option<&'a mut ContentHash>,
+pub(super) struct Hashing<'a> {
+    pub(super) f: &'a File,
+    pub(super) hash: Option<&'a mut ContentHash>,
 }
 
 impl Read for Hashing<'_> {
@@ -146,9 +146,9 @@ pub(super) fn load_from(
         return Ok(None);
     };
     // Changed while read: the full read takes the file as it is now.
-    if !pass.finish(&f, stamp, version.as_ref()) {
+    let Some(content) = pass.finish(&f, stamp, version.as_ref()) else {
         return Ok(None);
-    }
+    };
     let mut entries = Vec::with_capacity(parsed.iter().map(|p| p.entries.len()).sum());
     let mut invalid = Vec::new();
     for p in parsed {
@@ -162,7 +162,7 @@ pub(super) fn load_from(
         entries,
         invalid: invalid.into_iter().map(|(_, bad)| bad).collect(),
         stamp,
-        known: known.build(),
+        known: known.build().with_content(Some(content)),
     }))
 }
 
@@ -236,13 +236,15 @@ impl<'a> SidecarPass<'a> {
         Some(())
     }
 
-    /// Writes the sidecar (or removes one that does not describe the file);
-    /// false when the file changed while it was read (nothing written).
-    fn finish(self, f: &File, stamp: Option<FileStamp>, version: Option<&Value>) -> bool {
+    /// Writes the sidecar (or removes one that does not describe the file)
+    /// and gives the whole-file hash of what was read; `None` when the file
+    /// changed while it was read (nothing written).
+    fn finish(self, f: &File, stamp: Option<FileStamp>, version: Option<&Value>) -> Option<u64> {
         if self.hash.len() != self.ident.size || FileStamp::of_file(f) != stamp {
-            return false;
+            return None;
         }
         let hash = self.hash.finish();
+        let content = hash.content();
         match self.recs {
             Some(recs) => match (order_rows(f, recs), last_block(f, self.last_end)) {
                 (Some(rows), Some(last_block)) => sidecar::write_rows(
@@ -262,12 +264,12 @@ impl<'a> SidecarPass<'a> {
                 _ => sidecar::forget(self.dir),
             },
             None => {
-                if !sidecar::matches_hashes(self.dir, &self.ident, self.sample, hash.content()) {
+                if !sidecar::matches_hashes(self.dir, &self.ident, self.sample, content) {
                     sidecar::forget(self.dir);
                 }
             }
         }
-        true
+        Some(content)
     }
 }
 
@@ -605,7 +607,7 @@ fn newest_from(
     }
     if let (Some(mut p), Some(h)) = (pass, hash) {
         p.hash = h;
-        if !p.finish(&f, stamp, version.as_ref()) {
+        if p.finish(&f, stamp, version.as_ref()).is_none() {
             return Ok(None);
         }
     }
