@@ -111,36 +111,18 @@ pub(crate) fn reload(index: &IndexFile, known: &Known) -> Result<(Known, Delta),
         return Ok((known, g.delta));
     }
     let mut t = Tracker::new(known);
-    let Some((f, stamp)) = index.open()? else {
+    let Some((f, _)) = index.open()? else {
         return Ok(t.finish());
     };
-    // A sidecar that does not describe this file is made on the way, so
-    // that the next reload after takes were added reads only them.
-    let dir = index.path().parent();
-    let mut pass = dir.and_then(|d| super::streamed::SidecarPass::new(d, &f).ok());
-    let mut hash = pass
-        .as_mut()
-        .map_or_else(ContentHash::new, |p| p.take_hash());
+    let mut hash = ContentHash::new();
     let reader = super::streamed::Hashing {
         f: &f,
         hash: Some(&mut hash),
     };
     let r = stream::stream(reader, |item| {
-        if let Some(p) = &mut pass {
-            p.structure(&item);
-        }
         match item {
             Item::Top { key, value } => t.top(&key, value),
-            Item::Entry(e) => {
-                t.see(&e.key(), e.span.id, e.text(), e.nonfinite());
-                // An entry no sidecar can hold: none is made.
-                if pass
-                    .as_mut()
-                    .is_some_and(|p| p.see(&e, e.span.id).is_none())
-                {
-                    pass = None;
-                }
-            }
+            Item::Entry(e) => t.see(&e.key(), e.span.id, e.text(), e.nonfinite()),
             _ => {}
         }
         Ok::<(), std::convert::Infallible>(())
@@ -148,15 +130,7 @@ pub(crate) fn reload(index: &IndexFile, known: &Known) -> Result<(Known, Delta),
     match r {
         Ok(()) => {
             let (known, delta) = t.finish();
-            let content = match pass {
-                // `None` when the file changed while it was read.
-                Some(mut p) => {
-                    p.put_hash(hash);
-                    p.finish(&f, stamp, delta.version.as_ref())
-                }
-                None => Some(hash.finish().content()),
-            };
-            Ok((known.with_content(content), delta))
+            Ok((known.with_content(Some(hash.finish().content())), delta))
         }
         Err(e) => match read::stream_error(index, e)? {},
     }

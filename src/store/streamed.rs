@@ -169,7 +169,7 @@ pub(super) fn load_from(
 /// The sidecar a streamed pass makes on the way: the whole-file hash fed
 /// by the pass's reads, and the rows when the sidecar there is not this
 /// file's.
-pub(super) struct SidecarPass<'a> {
+struct SidecarPass<'a> {
     dir: &'a Path,
     ident: Ident,
     sample: u64,
@@ -185,7 +185,7 @@ pub(super) struct SidecarPass<'a> {
 }
 
 impl<'a> SidecarPass<'a> {
-    pub(super) fn new(dir: &'a Path, f: &File) -> std::io::Result<SidecarPass<'a>> {
+    fn new(dir: &'a Path, f: &File) -> std::io::Result<SidecarPass<'a>> {
         let ident = Ident::of(&f.metadata()?);
         let sample = super::filehash::sample_of_file(f, ident.size)?;
         Ok(SidecarPass {
@@ -200,18 +200,8 @@ impl<'a> SidecarPass<'a> {
         })
     }
 
-    /// The whole-file hash, to be fed by the caller's reads and given back
-    /// ([`SidecarPass::put_hash`]) before [`SidecarPass::finish`].
-    pub(super) fn take_hash(&mut self) -> ContentHash {
-        std::mem::replace(&mut self.hash, ContentHash::new())
-    }
-
-    pub(super) fn put_hash(&mut self, hash: ContentHash) {
-        self.hash = hash;
-    }
-
     /// Notes a top-level member or the start or end of `entries`.
-    pub(super) fn structure(&mut self, item: &Item<'_>) {
+    fn structure(&mut self, item: &Item<'_>) {
         match item {
             Item::EntriesEnd => self.closed = true,
             Item::Top { .. } | Item::EntriesStart if self.closed => self.members_after = true,
@@ -227,7 +217,7 @@ impl<'a> SidecarPass<'a> {
 
     /// Notes an entry met (`id`: its key's hash); `None` for an entry no
     /// sidecar can hold (over 2 GiB).
-    pub(super) fn see(&mut self, e: &stream::EntryRef<'_>, id: u64) -> Option<()> {
+    fn see(&mut self, e: &stream::EntryRef<'_>, id: u64) -> Option<()> {
         self.last_end = e.base + e.span.value.end as u64;
         if let Some(recs) = &mut self.recs {
             let row = sidecar::row(
@@ -249,12 +239,7 @@ impl<'a> SidecarPass<'a> {
     /// Writes the sidecar (or removes one that does not describe the file)
     /// and gives the whole-file hash of what was read; `None` when the file
     /// changed while it was read (nothing written).
-    pub(super) fn finish(
-        self,
-        f: &File,
-        stamp: Option<FileStamp>,
-        version: Option<&Value>,
-    ) -> Option<u64> {
+    fn finish(self, f: &File, stamp: Option<FileStamp>, version: Option<&Value>) -> Option<u64> {
         if self.hash.len() != self.ident.size || FileStamp::of_file(f) != stamp {
             return None;
         }
