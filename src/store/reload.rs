@@ -7,7 +7,6 @@
 //! during the write is noticed all the same.
 
 use super::error::StoreError;
-use super::filehash::ContentHash;
 use super::known::{Known, KnownBuilder};
 use super::read::{self, IndexFile, InvalidEntry};
 use super::scan::fast_hash;
@@ -114,12 +113,7 @@ pub(crate) fn reload(index: &IndexFile, known: &Known) -> Result<(Known, Delta),
     let Some((f, _)) = index.open()? else {
         return Ok(t.finish());
     };
-    let mut hash = ContentHash::new();
-    let reader = super::streamed::Hashing {
-        f: &f,
-        hash: Some(&mut hash),
-    };
-    let r = stream::stream(reader, |item| {
+    let r = stream::stream(f, |item| {
         match item {
             Item::Top { key, value } => t.top(&key, value),
             Item::Entry(e) => t.see(&e.key(), e.span.id, e.text(), e.nonfinite()),
@@ -128,10 +122,10 @@ pub(crate) fn reload(index: &IndexFile, known: &Known) -> Result<(Known, Delta),
         Ok::<(), std::convert::Infallible>(())
     });
     match r {
-        Ok(()) => {
-            let (known, delta) = t.finish();
-            Ok((known.with_content(Some(hash.finish().content())), delta))
-        }
+        // No whole-file hash: the sidecar does not describe what a streamed
+        // reload read (loads and `list` make it), so reloads stream from
+        // here until the next open.
+        Ok(()) => Ok(t.finish()),
         Err(e) => match read::stream_error(index, e)? {},
     }
 }

@@ -88,9 +88,9 @@ struct Rec {
 }
 
 /// Reads from the file and feeds the whole-file hash, when there is one.
-pub(super) struct Hashing<'a> {
-    pub(super) f: &'a File,
-    pub(super) hash: Option<&'a mut ContentHash>,
+struct Hashing<'a> {
+    f: &'a File,
+    hash: Option<&'a mut ContentHash>,
 }
 
 impl Read for Hashing<'_> {
