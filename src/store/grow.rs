@@ -48,10 +48,7 @@ pub(crate) fn newest(dir: &Path, limit: usize) -> Option<Newest> {
     let ident = Ident::of(&f.metadata().ok()?);
     let g = grown(&side, old, &f, ident)?;
     // A `version` text that does not parse: read whole, as `newest` does.
-    let version = match g.header.version.as_deref() {
-        Some(v) => Some(serde_json::from_slice(v).ok()?),
-        None => None,
-    };
+    let version = g.header.version_value()?;
     let size = ident.size;
     let taken = std::thread::scope(|s| {
         s.spawn(|| g.write(dir));
@@ -93,10 +90,7 @@ pub(crate) fn reload(index: &super::read::IndexFile, content: u64) -> Option<Rel
     if old.content != content {
         return None;
     }
-    let version = match old.version.as_deref() {
-        Some(v) => Some(serde_json::from_slice(v).ok()?),
-        None => None,
-    };
+    let version = old.version_value()?;
     let (f, _) = index.open().ok()??;
     let ident = Ident::of(&f.metadata().ok()?);
     let g = grown(&side, old, &f, ident)?;

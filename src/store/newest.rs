@@ -156,10 +156,7 @@ pub fn newest(dir: &Path, limit: usize) -> Option<Newest> {
         return None;
     }
     let total = usize::try_from(h.count).ok()?;
-    let version = match &h.version {
-        None => None,
-        Some(t) => Some(serde_json::from_slice::<Value>(t).ok()?),
-    };
+    let version = h.version_value()?;
     let (ok, bad) = take_newest(total, limit, |at| {
         let mut rows = vec![0u8; at.len() * ROW];
         side.read_exact_at(&mut rows, h.rows_at() + (at.start * ROW) as u64)

@@ -260,6 +260,16 @@ impl Header {
         Some(h)
     }
 
+    /// The `version` member as a value: `Some(None)` when the index has
+    /// none, `None` when the kept text does not parse (then the index is
+    /// read whole).
+    pub(super) fn version_value(&self) -> Option<Option<Value>> {
+        match &self.version {
+            None => Some(None),
+            Some(t) => serde_json::from_slice(t).ok().map(Some),
+        }
+    }
+
     pub(super) fn racy(&self) -> bool {
         self.built_ns < self.ident.ctime_ns.saturating_add(RACY_NS)
     }
