@@ -95,24 +95,13 @@ pub(crate) fn stderr_copy() -> Option<File> {
     rustix::io::dup(std::io::stderr()).ok().map(File::from)
 }
 
-/// `bytes` as a `String`, checked for UTF-8 in two halves on two cores
-/// (large indexes): `split` must be at an ASCII byte, which is a character
-/// boundary, so the whole is valid when both halves are. `Err` gives the
-/// bytes back when they are not UTF-8.
-pub(crate) fn utf8_in_halves(bytes: Vec<u8>, split: usize) -> Result<String, Vec<u8>> {
-    if split > bytes.len() || (split < bytes.len() && !bytes[split].is_ascii()) {
-        return String::from_utf8(bytes).map_err(|e| e.into_bytes());
-    }
-    let (a, b) = bytes.split_at(split);
-    let (ok_a, ok_b) = std::thread::scope(|s| {
-        let tail = s.spawn(|| std::str::from_utf8(b).is_ok());
-        (std::str::from_utf8(a).is_ok(), tail.join().unwrap_or(false))
-    });
-    if ok_a && ok_b {
-        // SAFETY: both halves were just checked to be UTF-8, and the split
-        // is at an ASCII byte (checked above), so no character spans it.
-        Ok(unsafe { String::from_utf8_unchecked(bytes) })
-    } else {
-        Err(bytes)
-    }
+/// `bytes` as a `String` without a second look: they are a document that
+/// `store::scan` passed over whole without an error. The scan accepts only
+/// ASCII outside strings and checks every string holding a byte above 0x7f
+/// to be UTF-8 (`Parser::string`); strings begin and end at ASCII quotes, so
+/// the whole is UTF-8. Debug builds (every test) check it again.
+pub(crate) fn text_of_scanned(bytes: Vec<u8>) -> String {
+    debug_assert!(std::str::from_utf8(&bytes).is_ok(), "a scanned document is UTF-8");
+    // SAFETY: as above, the caller's scan of these very bytes succeeded.
+    unsafe { String::from_utf8_unchecked(bytes) }
 }

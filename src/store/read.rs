@@ -283,13 +283,9 @@ fn parse_halves(
     job: Option<&SidecarJob>,
 ) -> Result<LoadedIndex, Halves> {
     let (head_scan, tail_scan) = std::thread::scope(|s| {
-        let t = s.spawn(|| {
-            std::str::from_utf8(&tail).ok()?;
-            scan::scan_tail(&tail, 0).ok()
-        });
-        let h = std::str::from_utf8(&head)
-            .ok()
-            .and_then(|_| scan::scan_from_start(&head, head.len()).ok());
+        // A scan that succeeds has also checked its bytes to be UTF-8.
+        let t = s.spawn(|| scan::scan_tail(&tail, 0).ok());
+        let h = scan::scan_from_start(&head, head.len()).ok();
         (h, t.join().ok().flatten())
     });
     let (Some((mut head_doc, true)), Some((mut tail_entries, tail_top))) = (head_scan, tail_scan)

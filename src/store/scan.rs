@@ -116,19 +116,17 @@ pub(crate) fn scan(text: &str) -> Result<Scan, usize> {
     }
 }
 
-/// Checks that `bytes` are UTF-8 and scans them, using a second core for the
+/// Scans `bytes`, which are then UTF-8 text, using a second core for the
 /// second half of large files.
 pub(crate) fn scan_utf8(bytes: Vec<u8>) -> Result<(String, Scan), ScanError> {
-    let mut bytes = bytes;
-    if let Some(split) = split_point(&bytes) {
-        if let Ok(doc) = scan_split(&bytes, split) {
-            // The split is at an ASCII byte: each half is checked on a core.
-            match crate::sys::utf8_in_halves(bytes, split) {
-                Ok(text) => return Ok((text, doc)),
-                Err(b) => bytes = b,
-            }
-        }
+    let scanned = match split_point(&bytes) {
+        Some(split) => scan_split(&bytes, split),
+        None => scan_from_start(&bytes, usize::MAX).map(|(doc, _)| doc),
+    };
+    if let Ok(doc) = scanned {
+        return Ok((crate::sys::text_of_scanned(bytes), doc));
     }
+    // Which comes first, bad UTF-8 or bad JSON, decides the message.
     let text = String::from_utf8(bytes).map_err(ScanError::Utf8)?;
     match scan_from_start(text.as_bytes(), usize::MAX) {
         Ok((doc, _)) => Ok((text, doc)),
@@ -403,33 +401,46 @@ impl<'a> Parser<'a> {
         Some(u64::from_le_bytes(bytes.try_into().expect("eight bytes")))
     }
 
-    /// A string starting at the opening quote.
+    /// A string starting at the opening quote. A string with a byte above
+    /// 0x7f is checked to be UTF-8 (`Err` where it stops being): with the
+    /// rest of the scan accepting only ASCII outside strings, a document
+    /// that scans is UTF-8 text.
     pub(crate) fn string(&mut self) -> Result<Str, usize> {
         self.expect(b'"')?;
         let start = self.i;
         let mut escaped = false;
+        // The bytes passed over, or-ed: its high bits say whether any byte
+        // was not ASCII.
+        let mut seen = 0u64;
         loop {
             // Eight bytes at a time while none is a quote, backslash or control character.
             while let Some(w) = self.word() {
                 let stop = string_stops(w);
                 if stop != 0 {
+                    // Only the bytes below the first stop are the string's.
+                    seen |= w & ((stop & stop.wrapping_neg()) - 1);
                     self.i += (stop.trailing_zeros() / 8) as usize;
                     break;
                 }
+                seen |= w;
                 self.i += 8;
             }
             while let Some(&c) = self.b.get(self.i) {
                 if STRING_STOP[c as usize] {
                     break;
                 }
+                seen |= c as u64;
                 self.i += 1;
             }
             match self.next()? {
                 b'"' => {
-                    return Ok(Str {
-                        span: start..self.i - 1,
-                        escaped,
-                    })
+                    let span = start..self.i - 1;
+                    if seen & HIGHS != 0 {
+                        if let Err(e) = std::str::from_utf8(&self.b[span.clone()]) {
+                            return Err(start + e.valid_up_to());
+                        }
+                    }
+                    return Ok(Str { span, escaped });
                 }
                 b'\\' => {
                     escaped = true;
@@ -954,6 +965,29 @@ mod tests {
                 prop_assert_eq!(&got, v);
             }
             prop_assert_eq!(s.top.len(), obj.len() - 1);
+        }
+
+        /// Bytes that are not UTF-8 anywhere (in a key, a value, between
+        /// them) never make a document that scans: the scan is the only
+        /// UTF-8 check of the text it gives.
+        #[test]
+        fn bytes_that_are_not_utf8_never_scan(entries in prop::collection::vec((".*", json_value()), 1..4),
+                                              hits in prop::collection::vec((0.0f64..1.0, prop::collection::vec(any::<u8>(), 1..4)), 1..4),
+                                              pretty in any::<bool>()) {
+            let doc = serde_json::json!({"version": 1, "entries": entries.into_iter().collect::<serde_json::Map<_, _>>()});
+            let text = if pretty { serde_json::to_string_pretty(&doc).unwrap() } else { doc.to_string() };
+            let mut bytes = text.into_bytes();
+            for (at, put) in hits {
+                let at = ((bytes.len() as f64) * at) as usize;
+                let end = (at + put.len()).min(bytes.len());
+                bytes.splice(at..end, put);
+            }
+            let utf8 = std::str::from_utf8(&bytes).is_ok();
+            match scan_utf8(bytes.clone()) {
+                Ok((t, _)) => prop_assert!(utf8 && t.as_bytes() == &bytes[..]),
+                Err(ScanError::Utf8(_)) => prop_assert!(!utf8),
+                Err(ScanError::Json(..)) => prop_assert!(utf8),
+            }
         }
 
         /// Cutting a valid document anywhere makes it invalid for both parsers.
