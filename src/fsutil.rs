@@ -207,7 +207,7 @@ impl Dir {
     /// Creates `name`, failing if anything (even a dangling symlink) is there.
     pub(crate) fn create_new(&self, name: &str) -> io::Result<File> {
         let flags =
-            OFlags::WRONLY | OFlags::CREATE | OFlags::EXCL | OFlags::NOFOLLOW | OFlags::CLOEXEC;
+            OFlags::RDWR | OFlags::CREATE | OFlags::EXCL | OFlags::NOFOLLOW | OFlags::CLOEXEC;
         let fd = rfs::openat(&self.fd, name, flags, Mode::from_raw_mode(0o644))?;
         Ok(File::from(fd))
     }

@@ -101,7 +101,10 @@ pub(crate) fn stderr_copy() -> Option<File> {
 /// to be UTF-8 (`Parser::string`); strings begin and end at ASCII quotes, so
 /// the whole is UTF-8. Debug builds (every test) check it again.
 pub(crate) fn text_of_scanned(bytes: Vec<u8>) -> String {
-    debug_assert!(std::str::from_utf8(&bytes).is_ok(), "a scanned document is UTF-8");
+    debug_assert!(
+        std::str::from_utf8(&bytes).is_ok(),
+        "a scanned document is UTF-8"
+    );
     // SAFETY: as above, the caller's scan of these very bytes succeeded.
     unsafe { String::from_utf8_unchecked(bytes) }
 }

@@ -119,6 +119,31 @@ impl ContentHash {
     }
 }
 
+/// Reads from the file and feeds the whole-file hash, when there is one.
+pub(super) struct Hashing<'a> {
+    pub(super) f: &'a File,
+    pub(super) hash: Option<&'a mut ContentHash>,
+}
+
+impl io::Read for Hashing<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = io::Read::read(&mut &*self.f, buf)?;
+        if let Some(h) = &mut self.hash {
+            h.feed(&buf[..n]);
+        }
+        Ok(n)
+    }
+}
+
+/// The hash of the bytes of `f` from the start of the block where
+/// `last_end` is to `last_end` (for the sidecar's header).
+pub(super) fn last_block(f: &File, last_end: u64) -> Option<u64> {
+    let from = last_end / BLOCK as u64 * BLOCK as u64;
+    let mut buf = vec![0u8; (last_end - from) as usize];
+    f.read_exact_at(&mut buf, from).ok()?;
+    Some(xxhash_rust::xxh3::xxh3_64(&buf))
+}
+
 /// Where the sample blocks of a file of `size` bytes start.
 pub(super) fn sample_offsets(size: u64) -> Vec<u64> {
     // A small file is sampled whole.

@@ -15,6 +15,7 @@ pub(crate) mod dir;
 pub(crate) mod entry;
 pub(crate) mod error;
 pub(crate) mod filehash;
+pub(crate) mod follow;
 pub(crate) mod grow;
 pub mod journal;
 pub(crate) mod known;

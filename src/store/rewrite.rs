@@ -4,12 +4,14 @@
 //! is a read buffer, whatever the size of the file.
 
 use super::error::StoreError;
+use super::filehash::{ContentHash, FileHash, Hashing};
+use super::follow::Follow;
 use super::known::Known;
 use super::paths::Claims;
 use super::pyjson;
 use super::read::{self, IndexFile, SUPPORTED_VERSION};
 use super::reload::{Delta, Tracker};
-use super::stream::{self, Item};
+use super::stream::{self, EntryRef, Item};
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::fs::File;
 use std::io::{self, Seek, Write};
@@ -72,6 +74,31 @@ pub struct Outcome {
     pub entries: usize,
     /// With [`Plan::track`]: what the new file holds, and how it differs.
     pub tracked: Option<(Known, Delta)>,
+    /// What carries the sidecar over to the new file, when it was the old
+    /// file's.
+    pub(crate) follow: Option<Followed>,
+}
+
+/// What a rewrite noted to carry the sidecar over ([`Follow`]), with the
+/// whole-file hashes of what it read and wrote.
+pub(crate) struct Followed {
+    follow: Follow,
+    read: FileHash,
+    written: FileHash,
+}
+
+impl Followed {
+    /// Writes the new file's sidecar once the file (`out`) is in place;
+    /// gives its whole-file hash when it did.
+    pub(crate) fn finish(self, out: &File) -> Option<u64> {
+        self.follow.finish(self.read, self.written, out)
+    }
+}
+
+impl std::fmt::Debug for Followed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Followed")
+    }
 }
 
 impl Outcome {
@@ -81,14 +108,39 @@ impl Outcome {
     }
 }
 
+/// The writer under a rewrite: counts what was written (where each entry
+/// goes) and, while the sidecar is followed, hashes it.
+struct Counting<'w> {
+    w: &'w mut dyn Write,
+    n: u64,
+    hash: Option<ContentHash>,
+}
+
+impl Write for Counting<'_> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let k = self.w.write(buf)?;
+        self.n += k as u64;
+        if let Some(h) = &mut self.hash {
+            h.feed(&buf[..k]);
+        }
+        Ok(k)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.w.flush()
+    }
+}
+
 /// Python's layout between members.
 struct Layout<'w, 'k> {
-    w: &'w mut dyn Write,
+    w: Counting<'w>,
     members: usize,
     entries: usize,
     key: String,
     /// Follows what is written (see [`Plan::track`]).
     tracker: Option<Tracker<'k>>,
+    /// Notes what moved, for the sidecar ([`Follow`]).
+    follow: Option<Follow>,
 }
 
 impl Layout<'_, '_> {
@@ -110,6 +162,9 @@ impl Layout<'_, '_> {
         if let Some(t) = &mut self.tracker {
             t.top(key, raw);
         }
+        if let Some(f) = &mut self.follow {
+            f.member();
+        }
         self.member(key)?;
         self.w.write_all(raw.as_bytes())
     }
@@ -120,7 +175,9 @@ impl Layout<'_, '_> {
         self.w.write_all(b"{")
     }
 
-    fn entry(&mut self, key: &str, raw: &str) -> io::Result<()> {
+    /// Writes an entry; gives where its key's opening quote and its value
+    /// went.
+    fn entry(&mut self, key: &str, raw: &str) -> io::Result<(u64, u64)> {
         if let Some(t) = &mut self.tracker {
             // Entries written by genhist may hold NaN too: the parse checks.
             t.see(key, super::known::id_hash(key), raw, true);
@@ -131,12 +188,43 @@ impl Layout<'_, '_> {
             b"\n    "
         })?;
         self.entries += 1;
+        let key_at = self.w.n;
         self.write_key(key)?;
         self.w.write_all(b": ")?;
-        self.w.write_all(raw.as_bytes())
+        let value_at = self.w.n;
+        self.w.write_all(raw.as_bytes())?;
+        Ok((key_at, value_at))
+    }
+
+    /// An entry of the old file, as it was.
+    fn copy(&mut self, e: &EntryRef<'_>) -> io::Result<()> {
+        let (key_at, value_at) = self.entry(&e.key(), e.text())?;
+        if let Some(f) = &mut self.follow {
+            f.copied(e, &self.key, key_at, value_at);
+        }
+        Ok(())
+    }
+
+    /// An entry written anew (restored, added, or replacing one).
+    fn add(&mut self, key: &str, text: &str) -> io::Result<()> {
+        let (key_at, value_at) = self.entry(key, text)?;
+        if let Some(f) = &mut self.follow {
+            f.added(&self.key, text, key_at, value_at);
+        }
+        Ok(())
+    }
+
+    /// An entry of the old file left out.
+    fn leave_out(&mut self, e: &EntryRef<'_>) {
+        if let Some(f) = &mut self.follow {
+            f.dropped(e);
+        }
     }
 
     fn entries_close(&mut self) -> io::Result<()> {
+        if let Some(f) = &mut self.follow {
+            f.entries_closed();
+        }
         self.w
             .write_all(if self.entries == 0 { b"}" } else { b"\n  }" })
     }
@@ -206,12 +294,24 @@ fn pass(
 ) -> Result<Outcome, PassError> {
     let path = index.path();
     let werr = |e: io::Error| PassError::Store(StoreError::io("write", path, e));
+    // The sidecar is followed when it is the old file's; both files are
+    // then hashed as they are read and written.
+    let follow = match (&source, index.path().parent()) {
+        (Some(src), Some(dir)) => Follow::start(dir, src),
+        _ => None,
+    };
+    let mut read_hash = follow.is_some().then(ContentHash::new);
     let mut out = Layout {
-        w,
+        w: Counting {
+            w,
+            n: 0,
+            hash: follow.is_some().then(ContentHash::new),
+        },
         members: 0,
         entries: 0,
         key: String::new(),
         tracker: plan.track.as_deref().map(Tracker::new),
+        follow,
     };
     let mut outcome = Outcome::default();
     let exact: HashSet<&str> = match &plan.remove {
@@ -274,7 +374,7 @@ fn pass(
             if present.contains(&r.id) {
                 continue;
             }
-            out.entry(&r.id, &r.text)?;
+            out.add(&r.id, &r.text)?;
             done.push(r.id.clone());
         }
         Ok(())
@@ -290,7 +390,7 @@ fn pass(
         emit_restores(out, restores, true, present, done)?;
         for (id, text) in &plan.append {
             if !appended.contains(id.as_str()) {
-                out.entry(id, text)?;
+                out.add(id, text)?;
             }
         }
         out.entries_close()
@@ -311,7 +411,11 @@ fn pass(
             version = Some("1".into());
         }
         Some(src) => {
-            let result = stream::stream(src, |item| -> Result<(), PassError> {
+            let reader = Hashing {
+                f: src,
+                hash: read_hash.as_mut(),
+            };
+            let result = stream::stream(reader, |item| -> Result<(), PassError> {
                 match item {
                     Item::Top { key, value } => {
                         if key == "version" {
@@ -340,6 +444,7 @@ fn pass(
                                 id: key.into_owned(),
                                 text: e.text().to_string(),
                             });
+                            out.leave_out(&e);
                             return Ok(());
                         }
                         emit_restores(
@@ -353,9 +458,10 @@ fn pass(
                         match append_text.get_key_value(&*key) {
                             Some((id, text)) => {
                                 appended.insert(id);
-                                out.entry(&key, text).map_err(werr)?;
+                                out.leave_out(&e);
+                                out.add(&key, text).map_err(werr)?;
                             }
-                            None => out.entry(&key, e.text()).map_err(werr)?,
+                            None => out.copy(&e).map_err(werr)?,
                         }
                     }
                     Item::EntriesEnd => close_entries(
@@ -402,6 +508,14 @@ fn pass(
         .collect();
     outcome.entries = out.entries;
     outcome.tracked = out.tracker.take().map(Tracker::finish);
+    outcome.follow = match (out.follow.take(), read_hash, out.w.hash.take()) {
+        (Some(follow), Some(read), Some(written)) => Some(Followed {
+            follow,
+            read: read.finish(),
+            written: written.finish(),
+        }),
+        _ => None,
+    };
     Ok(outcome)
 }
 

@@ -13,7 +13,7 @@
 //! says where the text is broken or reads the file as it is now.
 
 use super::entry::HistoryEntry;
-use super::filehash::{ContentHash, BLOCK};
+use super::filehash::{last_block, ContentHash, Hashing};
 use super::known::KnownBuilder;
 use super::lite::StatsPart;
 use super::read::{entry_from_text, FileStamp, IndexFile, InvalidEntry, LoadedIndex};
@@ -24,7 +24,6 @@ use super::StoreError;
 use serde_json::Value;
 use std::cmp::Ordering;
 use std::fs::File;
-use std::io::Read;
 use std::ops::Range;
 use std::os::unix::fs::FileExt;
 use std::path::Path;
@@ -85,22 +84,6 @@ fn parse_into(out: &mut Parsed, at: usize, key: String, text: &[u8], nonfinite: 
 struct Rec {
     time: i64,
     row: [u8; ROW],
-}
-
-/// Reads from the file and feeds the whole-file hash, when there is one.
-struct Hashing<'a> {
-    f: &'a File,
-    hash: Option<&'a mut ContentHash>,
-}
-
-impl Read for Hashing<'_> {
-    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        let n = (&mut &*self.f).read(buf)?;
-        if let Some(h) = &mut self.hash {
-            h.feed(&buf[..n]);
-        }
-        Ok(n)
-    }
 }
 
 /// The index opened, with its stamp and size, when it is at least
@@ -408,16 +391,6 @@ fn stats_from(
 fn entries_guess(size: u64, e: &stream::EntryRef<'_>) -> usize {
     let per = ((e.base + e.span.value.end as u64) / 64).max(1);
     (size / per) as usize + 64
-}
-
-/// The hash of the bytes of `f` from the start of the block where
-/// `last_end` is to `last_end` (for the sidecar's header).
-fn last_block(f: &File, last_end: u64) -> Option<u64> {
-    use std::os::unix::fs::FileExt;
-    let from = last_end / BLOCK as u64 * BLOCK as u64;
-    let mut buf = vec![0u8; (last_end - from) as usize];
-    f.read_exact_at(&mut buf, from).ok()?;
-    Some(xxhash_rust::xxh3::xxh3_64(&buf))
 }
 
 /// The rows in the order a full load lists the entries (newest first, then

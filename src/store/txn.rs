@@ -206,6 +206,12 @@ impl Txn {
         }
         crate::fault::kill_point("index-before-replace");
         crate::fault::writer_point("index-before-replace", &target.real_path());
+        // The new file, to carry the sidecar over once it is in place.
+        let written = outcome
+            .follow
+            .is_some()
+            .then(|| tmp.file().try_clone().ok())
+            .flatten();
         // Exchanged into place, and the file exchanged out checked: the one
         // read here, or it goes back and the change is written again over
         // the new version (a writer that takes no lock loses nothing).
@@ -215,8 +221,16 @@ impl Txn {
         if !committed {
             return Ok(None);
         }
+        crate::fault::kill_point("index-replaced");
+        let content = match (outcome.follow.take(), written) {
+            (Some(follow), Some(f)) => follow.finish(&f),
+            _ => None,
+        };
         if let Some((known, delta)) = outcome.tracked.take() {
-            self.merge_delta(known, delta);
+            // What the store knows is the new file, whose whole-file hash
+            // is known when the sidecar was carried over: a reload after
+            // another program adds takes then reads only what it added.
+            self.merge_delta(known.with_content(content), delta);
         }
         Ok(Some(outcome))
     }
