@@ -25,11 +25,12 @@
 //!   entry found among the rows;
 //! - at most [`MAX_ADDED`] entries were written anew.
 
-use super::filehash::{content_of, last_block, sample_of_file, FileHash};
+use super::filehash::{last_block, sample_of_file, ContentHash, FileHash};
+use super::newest::Row;
 use super::scan::{EntrySpan, Parser, Str};
-use super::sidecar::{self, Header, Ident, ROW};
+use super::sidecar::{self, Header, Ident, RowWriter, ROW};
 use super::stream::EntryRef;
-use std::cell::Cell;
+use std::collections::HashSet;
 use std::fs::File;
 use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
@@ -39,9 +40,14 @@ use std::path::{Path, PathBuf};
 /// is left to be rebuilt.
 const MAX_ADDED: usize = 10_000;
 
+/// Old rows read at a time.
+const CHUNK: usize = 32 * 1024;
+
 /// What a rewrite notes, while it writes, to carry the sidecar over.
 pub(crate) struct Follow {
     dir: PathBuf,
+    /// The old file (still readable after it was replaced).
+    src: File,
     side: File,
     old: Header,
     /// From each old key offset on (until the next), how far the copied
@@ -79,6 +85,7 @@ impl Follow {
         }
         Some(Follow {
             dir: dir.to_path_buf(),
+            src: src.try_clone().ok()?,
             side,
             old,
             shifts: Vec::new(),
@@ -161,10 +168,13 @@ impl Follow {
     /// hash is `written`) is in place, the old file having hashed as
     /// `read`; gives the new file's whole-file hash when it did.
     pub(crate) fn finish(self, read: FileHash, written: FileHash, out: &File) -> Option<u64> {
-        if self.broken || read.len != self.old.ident.size || read.content() != self.old.content {
+        if self.broken
+            || read.len != self.old.ident.size
+            || read.content() != self.old.content
+            || self.copied + self.dropped.len() as u64 != self.old.count
+        {
             return None;
         }
-        let rows = self.rows(out)?;
         let ident = Ident::of(&out.metadata().ok()?);
         if ident.size != written.len {
             return None;
@@ -179,97 +189,201 @@ impl Follow {
             last_block(out, self.last_end)?,
             self.members_after,
         );
-        sidecar::write_rows(&self.dir, header, version.as_ref(), &rows);
+        let mut w = RowWriter::new(&self.dir, header, version.as_ref())?;
+        self.write_rows(&mut w)?;
+        w.commit()
+            .map_err(|e| tracing::info!("the sidecar was not carried over: {e}"))
+            .ok()?;
         Some(written.content())
     }
 
     /// The new rows in list order: the old ones moved, the left-out ones
-    /// dropped, the new ones put in their places (read back from `out`).
-    fn rows(&self, out: &File) -> Option<Vec<[u8; ROW]>> {
-        let n = usize::try_from(self.old.count).ok()?;
-        let mut old = vec![0u8; n.checked_mul(ROW)?];
-        self.side.read_exact_at(&mut old, self.old.rows_at()).ok()?;
-        if content_of(&old) != self.old.rows || self.copied + self.dropped.len() as u64 != n as u64
-        {
+    /// dropped, the new ones in their places; `None` when the old rows
+    /// are not what the sidecar's header says or do not match the rewrite.
+    fn write_rows(&self, w: &mut RowWriter) -> Option<()> {
+        let mut added: Vec<&Added> = self.added.iter().collect();
+        added.sort_by(|a, b| sidecar::order(a.full(), b.full()));
+        let places = self.places(&added)?;
+        let mut ids: HashSet<u64> = HashSet::with_capacity(added.len());
+        if !added.iter().all(|a| ids.insert(a.span.id)) {
             return None;
         }
-        let u64_at =
-            |r: &[u8], i: usize| u64::from_le_bytes(r[i..i + 8].try_into().expect("8 bytes"));
-        let mut kept: Vec<[u8; ROW]> =
-            Vec::with_capacity(n - self.dropped.len() + self.added.len());
+        let n = self.old.count;
+        let mut old_rows = ContentHash::new();
+        let mut next = added.iter().zip(&places).peekable();
         let mut found = 0;
-        for r in old.chunks_exact(ROW) {
-            let key_at = u64_at(r, 0);
-            if self.dropped.binary_search(&key_at).is_ok() {
-                found += 1;
-                continue;
+        let mut buf = vec![0u8; CHUNK * ROW];
+        let mut i = 0u64;
+        while i < n {
+            let k = (n - i).min(CHUNK as u64) as usize;
+            let chunk = &mut buf[..k * ROW];
+            self.side
+                .read_exact_at(chunk, self.old.rows_at() + i * ROW as u64)
+                .ok()?;
+            old_rows.feed(chunk);
+            for r in chunk.chunks_exact(ROW) {
+                while let Some((a, _)) = next.next_if(|(_, &at)| at == i) {
+                    w.push(&a.row()?).ok()?;
+                }
+                i += 1;
+                let row = Row::decode(r);
+                if self.dropped.binary_search(&row.key_start).is_ok() {
+                    found += 1;
+                    continue;
+                }
+                if ids.contains(&row.id) {
+                    return None;
+                }
+                let at = self.shifts.partition_point(|s| s.0 <= row.key_start);
+                let shift = self.shifts.get(at.checked_sub(1)?)?.1;
+                let mut moved: [u8; ROW] = r.try_into().expect("a row");
+                let key = row.key_start.checked_add_signed(shift)?;
+                let value = row.value_start.checked_add_signed(shift)?;
+                moved[0..8].copy_from_slice(&key.to_le_bytes());
+                moved[8..16].copy_from_slice(&value.to_le_bytes());
+                w.push(&moved).ok()?;
             }
-            let at = self.shifts.partition_point(|s| s.0 <= key_at);
-            let shift = self.shifts.get(at.checked_sub(1)?)?.1;
-            let mut row: [u8; ROW] = r.try_into().expect("a row");
-            row[0..8].copy_from_slice(&key_at.checked_add_signed(shift)?.to_le_bytes());
-            row[8..16].copy_from_slice(&u64_at(r, 8).checked_add_signed(shift)?.to_le_bytes());
-            kept.push(row);
         }
-        if found != self.dropped.len() {
-            return None;
+        for (a, _) in next {
+            w.push(&a.row()?).ok()?;
         }
-        self.place_added(out, kept)
+        (old_rows.finish().content() == self.old.rows && found == self.dropped.len()).then_some(())
     }
 
-    /// `kept` (in list order) with the added entries' rows in their places.
-    fn place_added(&self, out: &File, kept: Vec<[u8; ROW]>) -> Option<Vec<[u8; ROW]>> {
-        fn full(a: &Added) -> (&[u8], &EntrySpan, i64) {
-            (&a.text, &a.span, a.time)
-        }
-        let mut added: Vec<&Added> = self.added.iter().collect();
-        added.sort_by(|a, b| sidecar::order(full(a), full(b)));
-        let failed = Cell::new(false);
-        // Whether the entry of `row` comes before `a` in list order.
-        let before = |row: &[u8; ROW], a: &Added| -> bool {
-            match entry_at(out, row) {
-                Some((b, span)) => {
-                    let time = sidecar::order_time(&b, &span);
-                    sidecar::order((&b, &span, time), full(a)).is_lt()
-                }
-                None => {
-                    failed.set(true);
-                    false
+    /// Where each added entry (in list order) goes among the old rows: the
+    /// place of the first old row that comes after it, found by a binary
+    /// search that reads the rows' entries from the old file (where every
+    /// old row's entry is, kept or not).
+    fn places(&self, added: &[&Added]) -> Option<Vec<u64>> {
+        let mut places = Vec::with_capacity(added.len());
+        let mut lo = 0u64;
+        for a in added {
+            let mut hi = self.old.count;
+            while lo < hi {
+                let mid = lo + (hi - lo) / 2;
+                let mut row = [0u8; ROW];
+                self.side
+                    .read_exact_at(&mut row, self.old.rows_at() + mid * ROW as u64)
+                    .ok()?;
+                let (b, span) = entry_at(&self.src, &Row::decode(&row))?;
+                let time = sidecar::order_time(&b, &span);
+                if sidecar::order((&b, &span, time), a.full()).is_lt() {
+                    lo = mid + 1;
+                } else {
+                    hi = mid;
                 }
             }
-        };
-        let mut rows = Vec::with_capacity(kept.len() + added.len());
-        let mut from = 0;
-        for a in added {
-            let at = from + kept[from..].partition_point(|r| before(r, a));
-            rows.extend_from_slice(&kept[from..at]);
-            from = at;
-            let start = a.at as usize;
-            let key = Str {
-                span: start + a.span.key.span.start..start + a.span.key.span.end,
-                escaped: a.span.key.escaped,
-            };
-            rows.push(sidecar::row(
-                0,
-                &key,
-                a.at + a.span.value.start as u64,
-                a.span.value.len(),
-                a.span.nonfinite,
-                a.span.id,
-            )?);
+            places.push(lo);
         }
-        rows.extend_from_slice(&kept[from..]);
-        (!failed.get()).then_some(rows)
+        Some(places)
+    }
+}
+
+impl Added {
+    fn full(&self) -> (&[u8], &EntrySpan, i64) {
+        (&self.text, &self.span, self.time)
+    }
+
+    /// Its row in the new file.
+    fn row(&self) -> Option<[u8; ROW]> {
+        let start = usize::try_from(self.at).ok()?;
+        let key = Str {
+            span: start + self.span.key.span.start..start + self.span.key.span.end,
+            escaped: self.span.key.escaped,
+        };
+        sidecar::row(
+            0,
+            &key,
+            self.at + self.span.value.start as u64,
+            self.span.value.len(),
+            self.span.nonfinite,
+            self.span.id,
+        )
     }
 }
 
 /// The text from the key's opening quote to the value's end of the entry
 /// a row points at in `f`, scanned.
-fn entry_at(f: &File, row: &[u8; ROW]) -> Option<(Vec<u8>, EntrySpan)> {
-    let row = super::newest::Row::decode(row);
+fn entry_at(f: &File, row: &Row) -> Option<(Vec<u8>, EntrySpan)> {
     let (from, to) = row.extent(u64::MAX)?;
     let mut b = vec![0u8; usize::try_from(to - from).ok()?];
     f.read_exact_at(&mut b, from).ok()?;
     let span = Parser::new(&b, 0).entry_member().ok()?;
     Some((b, span))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::read::locate_index;
+    use super::super::rewrite::Selection;
+    use super::super::{change, dir::HistoryDir, reload, trash, GenerationHistory};
+    use super::*;
+
+    fn entry(id: &str, minute: u32) -> String {
+        format!(
+            "\"{id}\": {{\"entry_id\": \"{id}\", \"timestamp\": \"2026-11-20T10:{minute:02}:00+00:00\", \
+             \"model_id\": \"m\", \"model_name\": \"M\", \"slider_positions\": null, \"n_components\": 0, \
+             \"seed\": 1, \"duration_s\": 0.5, \"sample_rate\": 8000, \"stereo_mode\": \"mono\", \
+             \"preset_name\": \"p\", \"audio_file\": \"audio/{id}.wav\", \
+             \"thumbnail_file\": \"thumbnails/{id}.png\", \"quality_score\": {{}}, \"latent_vector\": null}}"
+        )
+    }
+
+    /// Python's layout.
+    fn index(entries: &[String]) -> String {
+        format!(
+            "{{\n  \"version\": 1,\n  \"entries\": {{\n    {}\n  }}\n}}",
+            entries.join(",\n    ")
+        )
+    }
+
+    fn known_of_full_load(dir: &Path) -> super::super::known::Known {
+        GenerationHistory::open(dir).unwrap().take_known().unwrap()
+    }
+
+    /// The browser deletes a take (its store following the file), then
+    /// another program adds one: the reload reads only the added take,
+    /// through the sidecar the delete carried over, and knows the file as
+    /// a full load does.
+    #[test]
+    fn after_genhists_own_delete_a_reload_reads_only_what_was_added() {
+        let t = tempfile::tempdir().unwrap();
+        let path = t.path().join("history.json");
+        let mut entries: Vec<String> = (0..6).map(|i| entry(&format!("e{i}"), i)).collect();
+        std::fs::write(&path, index(&entries)).unwrap();
+        let known = known_of_full_load(t.path());
+        let hd = HistoryDir::new(t.path());
+        let mut txn = change::begin(&hd).unwrap();
+        txn.track(known);
+        trash::delete_in(
+            &mut txn,
+            Selection::Ids(vec!["e2".into()]),
+            trash::DeleteOptions::default(),
+        )
+        .unwrap();
+        let (known, _) = txn.tracked().unwrap();
+        drop(txn);
+        let content = std::fs::read(&path).unwrap();
+        assert_eq!(known.content(), Some(FileHash::of(&content).content()));
+        // Another program adds a take after the last, as Python's save does.
+        entries.remove(2);
+        entries.push(entry("new", 30));
+        let grown = index(&entries);
+        let old = String::from_utf8(content).unwrap();
+        assert!(grown.starts_with(&old[..old.len() - "\n  }\n}".len()]));
+        std::fs::write(&path, &grown).unwrap();
+        let side = sidecar::path_of(t.path());
+        let before = std::fs::read(&side).unwrap();
+        let (after, delta) = reload::reload(&locate_index(t.path()).unwrap(), &known).unwrap();
+        // Through the sidecar: it was rewritten (a streamed reload leaves it).
+        assert_ne!(std::fs::read(&side).unwrap(), before);
+        assert!(delta.removed.is_empty());
+        let ids: Vec<&str> = delta
+            .upserts
+            .iter()
+            .map(|e| e.as_ref().unwrap().entry_id.as_str())
+            .collect();
+        assert_eq!(ids, ["new"]);
+        assert_eq!(after, known_of_full_load(t.path()));
+    }
 }

@@ -19,7 +19,7 @@ use std::path::{Path, PathBuf};
 #[derive(Debug, Clone, Copy)]
 pub(super) struct Row {
     pub(super) key_start: u64,
-    value_start: u64,
+    pub(super) value_start: u64,
     key_len: u32,
     key_escaped: bool,
     value_len: u32,

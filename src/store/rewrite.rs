@@ -196,9 +196,9 @@ impl Layout<'_, '_> {
         Ok((key_at, value_at))
     }
 
-    /// An entry of the old file, as it was.
-    fn copy(&mut self, e: &EntryRef<'_>) -> io::Result<()> {
-        let (key_at, value_at) = self.entry(&e.key(), e.text())?;
+    /// An entry of the old file (`key` its key), as it was.
+    fn copy(&mut self, key: &str, e: &EntryRef<'_>) -> io::Result<()> {
+        let (key_at, value_at) = self.entry(key, e.text())?;
         if let Some(f) = &mut self.follow {
             f.copied(e, &self.key, key_at, value_at);
         }
@@ -461,7 +461,7 @@ fn pass(
                                 out.leave_out(&e);
                                 out.add(&key, text).map_err(werr)?;
                             }
-                            None => out.copy(&e).map_err(werr)?,
+                            None => out.copy(&key, &e).map_err(werr)?,
                         }
                     }
                     Item::EntriesEnd => close_entries(

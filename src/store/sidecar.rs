@@ -699,9 +699,10 @@ pub(super) fn keeps_ctime(f: &File) -> bool {
     }
 }
 
-/// Writes a new sidecar beside the old one and renames it over (a killed
-/// write leaves only a temp file, which the next write or change sweeps).
-fn write_bytes(dir: &Path, bytes: &[u8]) -> io::Result<()> {
+/// The temp file a new sidecar of `dir` is written into, beside the old
+/// one (a killed write leaves only a temp file, which the next write or
+/// change sweeps).
+fn new_temp(dir: &Path) -> io::Result<crate::fsutil::TempFile> {
     use crate::fsutil::{Dir, TempFile};
     let g = Dir::open(dir)?.sub_or_create(GENHIST_DIR)?;
     // Killed writers' temp files (a flocked temp is a living writer's).
@@ -711,9 +712,72 @@ fn write_bytes(dir: &Path, bytes: &[u8]) -> io::Result<()> {
     {
         return Err(io::Error::other("not a regular file; left alone"));
     }
+    TempFile::create(&g, SIDECAR_FILE, None)
+}
+
+/// A sidecar written a row at a time, in list order, without holding the
+/// rows: the header goes in last, with their count and hash. Dropped
+/// without [`RowWriter::commit`], it leaves the old sidecar as it was.
+pub(super) struct RowWriter {
+    tmp: crate::fsutil::TempFile,
+    w: io::BufWriter<File>,
+    header: Header,
+    rows: super::filehash::ContentHash,
+}
+
+impl RowWriter {
+    /// Starts the sidecar of `dir` with this header (its count and rows
+    /// hash are filled in by [`RowWriter::commit`]) and `version`.
+    pub(super) fn new(dir: &Path, header: Header, version: Option<&Value>) -> Option<RowWriter> {
+        let version = version_text(version)?;
+        let header = Header { version, ..header };
+        let mut tmp = new_temp(dir)
+            .map_err(|e| tracing::info!("the sidecar of {} was not written: {e}", dir.display()))
+            .ok()?;
+        let f = tmp.file().try_clone().ok()?;
+        let mut w = io::BufWriter::with_capacity(1 << 20, f);
+        use std::io::Write;
+        let start = |w: &mut io::BufWriter<File>| -> io::Result<()> {
+            w.write_all(&[0u8; HEADER])?;
+            w.write_all(header.version.as_deref().unwrap_or_default())?;
+            for b in &header.blocks {
+                w.write_all(&b.to_le_bytes())?;
+            }
+            Ok(())
+        };
+        start(&mut w).ok()?;
+        Some(RowWriter {
+            tmp,
+            w,
+            header,
+            rows: super::filehash::ContentHash::new(),
+        })
+    }
+
+    pub(super) fn push(&mut self, row: &[u8; ROW]) -> io::Result<()> {
+        use std::io::Write;
+        self.rows.feed(row);
+        self.header.count += 1;
+        self.w.write_all(row)
+    }
+
+    /// Puts the sidecar in place, its header written last.
+    pub(super) fn commit(mut self) -> io::Result<()> {
+        use std::io::Write;
+        self.w.flush()?;
+        crate::fault::kill_point("sidecar-write");
+        self.header.built_ns = now_ns();
+        self.header.rows = self.rows.finish().content();
+        self.tmp.file().write_all_at(&self.header.fixed(), 0)?;
+        self.tmp.commit_unsynced(SIDECAR_FILE)
+    }
+}
+
+/// Writes a new sidecar beside the old one and renames it over.
+fn write_bytes(dir: &Path, bytes: &[u8]) -> io::Result<()> {
     // A cache: not waited for on the disk (a crash may leave it torn or
     // empty, which its checks refuse, and the next full read rewrites it).
-    let mut tmp = TempFile::create(&g, SIDECAR_FILE, None)?;
+    let mut tmp = new_temp(dir)?;
     tmp.write_unsynced(|w| {
         let half = bytes.len() / 2;
         w.write_all(&bytes[..half])?;
