@@ -26,6 +26,7 @@
 //! - at most [`MAX_ADDED`] entries were written anew.
 
 use super::filehash::{last_block, sample_of_file, ContentHash, FileHash};
+use super::grow::Origin;
 use super::newest::Row;
 use super::scan::{EntrySpan, Parser, Str};
 use super::sidecar::{self, Header, Ident, RowWriter, ROW};
@@ -166,8 +167,9 @@ impl Follow {
 
     /// Writes the new sidecar once the new file (`out`, whose whole-file
     /// hash is `written`) is in place, the old file having hashed as
-    /// `read`; gives the new file's whole-file hash when it did.
-    pub(crate) fn finish(self, read: FileHash, written: FileHash, out: &File) -> Option<u64> {
+    /// `read`; gives the new file as a store's knowledge keeps it, when it
+    /// did.
+    pub(crate) fn finish(self, read: FileHash, written: FileHash, out: &File) -> Option<Origin> {
         if self.broken
             || read.len != self.old.ident.size
             || read.content() != self.old.content
@@ -191,10 +193,11 @@ impl Follow {
         );
         let mut w = RowWriter::new(&self.dir, header, version.as_ref())?;
         self.write_rows(&mut w)?;
-        w.commit()
+        let header = w
+            .commit()
             .map_err(|e| tracing::info!("the sidecar was not carried over: {e}"))
             .ok()?;
-        Some(written.content())
+        Origin::of(&header)
     }
 
     /// The new rows in list order: the old ones moved, the left-out ones

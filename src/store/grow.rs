@@ -71,60 +71,211 @@ pub(crate) fn newest(dir: &Path, limit: usize) -> Option<Newest> {
     })
 }
 
+/// The bytes a store's knowledge was gathered from, as much as following
+/// them when they only grow needs: their block hashes and length, where
+/// their last entry ends and the hash of its block up to there. Only for
+/// an index with entries and no top-level member after `entries`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Origin {
+    hash: FileHash,
+    last_end: u64,
+    last_block: u64,
+    /// The `version` member's text (before `entries`, so it stays).
+    version: Option<Vec<u8>>,
+}
+
+impl Origin {
+    /// The bytes a sidecar's header describes.
+    pub(super) fn of(h: &Header) -> Option<Origin> {
+        (!h.members_after && h.count > 0 && h.last_end > 0).then(|| Origin {
+            hash: FileHash {
+                blocks: h.blocks.clone(),
+                len: h.ident.size,
+            },
+            last_end: h.last_end,
+            last_block: h.last_block,
+            version: h.version.clone(),
+        })
+    }
+
+    /// The bytes the sidecar of `dir` describes, when their whole-file
+    /// hash is `content` (the bytes a load just read).
+    pub(crate) fn of_sidecar(dir: &Path, content: u64) -> Option<Origin> {
+        let (_, h) = sidecar::open_sidecar(dir)?;
+        (h.content == content).then(|| Origin::of(&h)).flatten()
+    }
+
+    pub(crate) fn content(&self) -> u64 {
+        self.hash.content()
+    }
+}
+
 /// What a reload learns from an index that only grew: the added entries
 /// (id hash, text hash, as [`super::known::Known`] keeps them), the change
-/// as a [`Delta`] and the new file's whole-file hash.
+/// as a [`Delta`] and the new file.
 pub(crate) struct Reloaded {
     pub added: Vec<(u64, u64)>,
     pub delta: Delta,
-    pub content: u64,
+    pub origin: Option<Origin>,
 }
 
-/// [`Reloaded`] for `index`, when its sidecar describes the very bytes
-/// whose whole-file hash is `content` (what the caller gathered its
-/// knowledge from) and the index only grew since; the new sidecar is
-/// written. `None` otherwise: the caller reads the index.
-pub(crate) fn reload(index: &super::read::IndexFile, content: u64) -> Option<Reloaded> {
+/// [`Reloaded`] for `index`, when it only grew since the bytes `known` was
+/// gathered from. When the sidecar there describes those bytes, the new
+/// sidecar is written from its rows; otherwise (another genhist carried it
+/// over to the new file, or there is none) the file's first blocks are
+/// compared with the ones `known` keeps. `None` otherwise: the caller
+/// reads the index.
+pub(crate) fn reload(
+    index: &super::read::IndexFile,
+    known: &super::known::Known,
+) -> Option<Reloaded> {
+    let origin = known.origin()?;
     let dir = index.path().parent()?;
-    let (side, old) = sidecar::open_sidecar(dir)?;
-    if old.content != content {
-        return None;
-    }
-    let version = old.version_value()?;
     let (f, _) = index.open().ok()??;
     let ident = Ident::of(&f.metadata().ok()?);
-    let g = grown(&side, old, &f, ident)?;
+    let side = sidecar::open_sidecar(dir).filter(|(_, h)| h.content == origin.content());
+    let reloaded = match side {
+        Some((side, old)) => {
+            let version = old.version_value()?;
+            let g = grown(&side, old, &f, ident)?;
+            g.write(dir);
+            Reloaded {
+                added: g.tail.added(),
+                delta: g.tail.delta(version),
+                origin: Some(g.tail.origin(origin)?),
+            }
+        }
+        None => {
+            let t = tail(origin, &f, ident)?;
+            if t.new.iter().any(|e| known.has(e.id)) || !t.check_blocks(&f) {
+                return None;
+            }
+            Reloaded {
+                added: t.added(),
+                delta: t.delta(match &origin.version {
+                    None => None,
+                    Some(v) => Some(serde_json::from_slice(v).ok()?),
+                }),
+                origin: Some(t.origin(origin)?),
+            }
+        }
+    };
     // Changed meanwhile: read it as it is now.
-    if Ident::of(&f.metadata().ok()?) != ident {
-        return None;
-    }
-    g.write(dir);
-    Some(Reloaded {
-        added: g
-            .new
+    (Ident::of(&f.metadata().ok()?) == ident).then_some(reloaded)
+}
+
+/// What an index holds after the bytes `origin` describes: the entries
+/// added after the last one.
+struct Tail {
+    /// The bytes from the old last entry's block to the end.
+    bytes: Vec<u8>,
+    /// Where they start in the file.
+    base: usize,
+    /// The entries added (spans in `bytes`), in file order.
+    new: Vec<EntrySpan>,
+    /// The new file's block hashes.
+    hash: FileHash,
+}
+
+impl Tail {
+    fn added(&self) -> Vec<(u64, u64)> {
+        self.new
             .iter()
-            .map(|e| (e.id, scan::fast_hash(&g.tail[e.value.clone()])))
-            .collect(),
-        delta: Delta {
+            .map(|e| (e.id, scan::fast_hash(&self.bytes[e.value.clone()])))
+            .collect()
+    }
+
+    fn delta(&self, version: Option<serde_json::Value>) -> Delta {
+        Delta {
             removed: Vec::new(),
-            upserts: g
+            upserts: self
                 .new
                 .iter()
-                .map(|e| super::read::parse_entry_at(&g.tail, e))
+                .map(|e| super::read::parse_entry_at(&self.bytes, e))
                 .collect(),
             version,
-        },
-        content: g.header.content,
+        }
+    }
+
+    /// Where the last entry (in file order) ends in the new file, and the
+    /// hash of its block up to there.
+    fn last(&self) -> Option<(u64, u64)> {
+        let last_end = self.new.iter().map(|e| e.value.end).max()?;
+        let from = (self.base + last_end) / BLOCK * BLOCK - self.base;
+        Some((
+            (self.base + last_end) as u64,
+            xxhash_rust::xxh3::xxh3_64(&self.bytes[from..last_end]),
+        ))
+    }
+
+    /// Whether the blocks before the tail are as they were (read on both
+    /// cores): the costliest check, made last.
+    fn check_blocks(&self, f: &File) -> bool {
+        blocks_as_recorded(f, &self.hash.blocks[..self.base / BLOCK])
+    }
+
+    /// The new file, which grew from `old`.
+    fn origin(&self, old: &Origin) -> Option<Origin> {
+        let (last_end, last_block) = self.last()?;
+        Some(Origin {
+            hash: self.hash.clone(),
+            last_end,
+            last_block,
+            version: old.version.clone(),
+        })
+    }
+}
+
+/// The entries `f` (identity `ident`) holds after the bytes `origin`
+/// describes, when it is those bytes up to their last entry with entries
+/// added after it (none twice) and nothing else; `None` otherwise. Only
+/// the block of the old last entry is compared: [`Tail::check_blocks`]
+/// compares the blocks before it.
+fn tail(origin: &Origin, f: &File, ident: Ident) -> Option<Tail> {
+    let end = usize::try_from(origin.last_end).ok()?;
+    let size = usize::try_from(ident.size).ok()?;
+    if end == 0 || size as u64 <= origin.hash.len || size - end > MAX_ADDED {
+        return None;
+    }
+    // The old last entry's block to the end of the file.
+    let whole = end / BLOCK;
+    let base = whole * BLOCK;
+    let mut bytes = vec![0u8; size - base];
+    // That block up to the old end first: a rewrite is seldom read further.
+    f.read_exact_at(&mut bytes[..end - base], base as u64)
+        .ok()?;
+    if xxhash_rust::xxh3::xxh3_64(&bytes[..end - base]) != origin.last_block {
+        return None;
+    }
+    f.read_exact_at(&mut bytes[end - base..], end as u64).ok()?;
+    // Only entries follow, to the end of the document.
+    let (new, members) = scan::scan_after_entry(&bytes, end - base).ok()?;
+    if !members.is_empty() || std::str::from_utf8(&bytes[end - base..]).is_err() {
+        return None;
+    }
+    let mut ids: Vec<u64> = new.iter().map(|e| e.id).collect();
+    ids.sort_unstable();
+    if ids.windows(2).any(|w| w[0] == w[1]) {
+        return None;
+    }
+    // The new file's blocks: the old ones before, then the tail's.
+    let hash = FileHash {
+        blocks: origin.hash.blocks.get(..whole)?.to_vec(),
+        len: base as u64,
+    }
+    .join(FileHash::of(&bytes))?;
+    Some(Tail {
+        bytes,
+        base,
+        new,
+        hash,
     })
 }
 
 /// The new entries and the old rows, in list order.
 struct Grown {
-    /// The bytes from the old last entry's block to the end.
-    tail: Vec<u8>,
-    /// The entries added, newest first (spans in `tail`).
-    new: Vec<EntrySpan>,
-    /// Their rows, in that order.
+    tail: Tail,
+    /// Their rows, newest first.
     new_rows: Vec<[u8; ROW]>,
     /// The rows of the old sidecar, newest first.
     old_rows: Vec<u8>,
@@ -133,33 +284,10 @@ struct Grown {
 
 /// What the index `f` (identity `ident`) holds when it is the index the
 /// sidecar `old` (open as `side`) describes with entries added after its
-/// last one; `None` otherwise.
+/// last one, all newer than the old ones; `None` otherwise.
 fn grown(side: &File, old: Header, f: &File, ident: Ident) -> Option<Grown> {
-    let end = usize::try_from(old.last_end).ok()?;
-    let size = usize::try_from(ident.size).ok()?;
-    if old.members_after
-        || old.count == 0
-        || end == 0
-        || size as u64 <= old.ident.size
-        || size - end > MAX_ADDED
-    {
-        return None;
-    }
-    // The old last entry's block to the end of the file.
-    let whole = end / BLOCK;
-    let base = whole * BLOCK;
-    let mut tail = vec![0u8; size - base];
-    // That block up to the old end first: a rewrite is seldom read further.
-    f.read_exact_at(&mut tail[..end - base], base as u64).ok()?;
-    if xxhash_rust::xxh3::xxh3_64(&tail[..end - base]) != old.last_block {
-        return None;
-    }
-    f.read_exact_at(&mut tail[end - base..], end as u64).ok()?;
-    // Only entries follow, to the end of the document.
-    let (mut new, members) = scan::scan_after_entry(&tail, end - base).ok()?;
-    if !members.is_empty() || std::str::from_utf8(&tail[end - base..]).is_err() {
-        return None;
-    }
+    let origin = Origin::of(&old)?;
+    let mut t = tail(&origin, f, ident)?;
     // The old rows, as written (read once, checked against their hash).
     let mut rows = vec![0u8; usize::try_from(old.count).ok()?.checked_mul(ROW)?];
     side.read_exact_at(&mut rows, old.rows_at()).ok()?;
@@ -167,55 +295,48 @@ fn grown(side: &File, old: Header, f: &File, ident: Ident) -> Option<Grown> {
         return None;
     }
     let old_rows = rows;
-    // New ids: none twice, none old (one pass over the old rows).
-    let mut new_ids: Vec<u64> = new.iter().map(|e| e.id).collect();
+    // Every new entry newer than the newest old one.
+    let newest_old = time_of(f, &Row::decode(&old_rows[..ROW]), old.last_end)?;
+    let time = |e: &EntrySpan| sidecar::order_time(&t.bytes, e);
+    if t.new.iter().any(|e| time(e) <= newest_old) {
+        return None;
+    }
+    // New ids: none old (one pass over the old rows).
+    let mut new_ids: Vec<u64> = t.new.iter().map(|e| e.id).collect();
     new_ids.sort_unstable();
-    if new_ids.windows(2).any(|w| w[0] == w[1])
-        || old_rows
-            .chunks_exact(ROW)
-            .any(|r| new_ids.binary_search(&Row::decode(r).id).is_ok())
+    if old_rows
+        .chunks_exact(ROW)
+        .any(|r| new_ids.binary_search(&Row::decode(r).id).is_ok())
     {
         return None;
     }
-    // Every new entry newer than the newest old one.
-    let newest_old = time_of(f, &Row::decode(&old_rows[..ROW]), end as u64)?;
-    let time = |e: &EntrySpan| sidecar::order_time(&tail, e);
-    if new.iter().any(|e| time(e) <= newest_old) {
+    if !t.check_blocks(f) {
         return None;
     }
-    // Last, the costliest: the blocks before, as they were (read on both
-    // cores).
-    if !blocks_as_recorded(f, old.blocks.get(..whole)?) {
-        return None;
-    }
-    new.sort_by(|a, b| sidecar::order((&tail, a, time(a)), (&tail, b, time(b))));
-    let new_rows = new
+    let mut new = std::mem::take(&mut t.new);
+    new.sort_by(|a, b| sidecar::order((&t.bytes, a, time(a)), (&t.bytes, b, time(b))));
+    t.new = new;
+    let base = t.base as u64;
+    let new_rows = t
+        .new
         .iter()
         .map(|e| {
-            let at = (base + e.value.start) as u64;
-            sidecar::row(base as u64, &e.key, at, e.value.len(), e.nonfinite, e.id)
+            let at = base + e.value.start as u64;
+            sidecar::row(base, &e.key, at, e.value.len(), e.nonfinite, e.id)
         })
         .collect::<Option<Vec<_>>>()?;
-    // The new file's blocks: the old ones before, then the tail's.
-    let hash = FileHash {
-        blocks: old.blocks[..whole].to_vec(),
-        len: base as u64,
-    }
-    .join(FileHash::of(&tail))?;
-    let last_end = new.iter().map(|e| e.value.end).max()?;
-    let from = last_end / BLOCK * BLOCK;
+    let (last_end, last_block) = t.last()?;
     let header = Header::new(
         ident,
-        sample_of_file(f, size as u64).ok()?,
-        &hash,
+        sample_of_file(f, ident.size).ok()?,
+        &t.hash,
         old.version,
-        (base + last_end) as u64,
-        xxhash_rust::xxh3::xxh3_64(&tail[from..last_end]),
+        last_end,
+        last_block,
         false,
     );
     Some(Grown {
-        tail,
-        new,
+        tail: t,
         new_rows,
         old_rows,
         header,
@@ -252,7 +373,7 @@ fn time_of(f: &File, row: &Row, end: u64) -> Option<i64> {
 impl Grown {
     /// How many entries the index has.
     fn len(&self) -> usize {
-        self.new.len() + self.old_rows.len() / ROW
+        self.tail.new.len() + self.old_rows.len() / ROW
     }
 
     /// Writes the new sidecar.
@@ -277,10 +398,10 @@ impl Grown {
         size: u64,
         at: std::ops::Range<usize>,
     ) -> Option<Vec<Result<super::entry::HistoryEntry, super::read::InvalidEntry>>> {
-        at.map(|i| match self.new.get(i) {
-            Some(e) => Some(super::read::parse_entry_at(&self.tail, e)),
+        at.map(|i| match self.tail.new.get(i) {
+            Some(e) => Some(super::read::parse_entry_at(&self.tail.bytes, e)),
             None => {
-                let at = (i - self.new.len()) * ROW;
+                let at = (i - self.tail.new.len()) * ROW;
                 Row::decode(self.old_rows.get(at..at + ROW)?).entry(f, size)
             }
         })
@@ -429,10 +550,17 @@ mod tests {
         std::fs::write(&path, index(&changed)).unwrap();
         let (known, delta) = super::super::reload::reload(&index_file, &known).unwrap();
         assert_eq!(upserted(&delta), ["e2"]);
-        // (A streamed reload does not keep the whole-file hash: as if it
+        // (A streamed reload does not keep the bytes' blocks: as if it
         // did, of the bytes it read, which are not the sidecar's.)
-        assert_eq!(known.content(), None);
-        let known = known.with_content(Some(FileHash::of(index(&changed).as_bytes()).content()));
+        assert_eq!(known.origin(), None);
+        let text = index(&changed);
+        let last_end = text.len() - 2;
+        let known = known.with_origin(Some(Origin {
+            hash: FileHash::of(text.as_bytes()),
+            last_end: last_end as u64,
+            last_block: xxhash_rust::xxh3::xxh3_64(&text.as_bytes()[..last_end]),
+            version: Some(b"1".to_vec()),
+        }));
         // Then e2 back as it was, and a take added.
         entries.push(entry("new", 20));
         std::fs::write(&path, index(&entries)).unwrap();
@@ -440,6 +568,40 @@ mod tests {
         let mut ids = upserted(&delta);
         ids.sort();
         assert_eq!(ids, ["e2", "new"], "e2's undoing is seen");
-        assert_eq!(after, known_of_full_load(t.path()).with_content(None));
+        assert_eq!(after, known_of_full_load(t.path()).with_origin(None));
+    }
+
+    /// Another genhist carried the sidecar over to the grown file before
+    /// the reload (its own add): the file's first blocks are compared with
+    /// the ones the store keeps, and only the added take is read.
+    #[test]
+    fn a_reload_after_another_genhist_added_reads_only_what_it_added() {
+        let t = tempfile::tempdir().unwrap();
+        let mut entries: Vec<String> = (0..5).map(|i| entry(&format!("e{i}"), 1 + i)).collect();
+        let path = t.path().join("history.json");
+        std::fs::write(&path, index(&entries)).unwrap();
+        let known = known_of_full_load(t.path());
+        entries.push(entry("new", 20));
+        std::fs::write(&path, index(&entries)).unwrap();
+        // The sidecar now describes the new file.
+        super::super::lite::IndexText::read(t.path())
+            .unwrap()
+            .newest(None, Some(1));
+        let index_file = super::super::read::locate_index(t.path()).unwrap();
+        let (after, delta) = super::super::reload::reload(&index_file, &known).unwrap();
+        assert_eq!(upserted(&delta), ["new"]);
+        assert_eq!(delta.version, Some(serde_json::json!(1)));
+        assert!(after.origin().is_some(), "not streamed");
+        assert_eq!(after, known_of_full_load(t.path()));
+        // A change before the end is not taken for growth.
+        let edited = entries[1].replace("\"seed\": 1", "\"seed\": 5");
+        entries[1] = edited;
+        entries.push(entry("new2", 21));
+        std::fs::write(&path, index(&entries)).unwrap();
+        let (again, delta) = super::super::reload::reload(&index_file, &after).unwrap();
+        let mut ids = upserted(&delta);
+        ids.sort();
+        assert_eq!(ids, ["e1", "new2"]);
+        assert_eq!(again.origin(), None, "streamed");
     }
 }

@@ -3,6 +3,7 @@
 //! against it ([`super::reload`]); the in-memory history looks entries up
 //! by the id hash ([`IdMap`]).
 
+use super::grow::Origin;
 use super::scan::fast_hash;
 use std::collections::HashMap;
 
@@ -43,21 +44,27 @@ pub(crate) type IdMap<V> = HashMap<u64, V, std::hash::BuildHasherDefault<HashedK
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Known {
     texts: Vec<(u64, u64)>,
-    /// The whole-file hash ([`super::filehash::FileHash::content`]) of the
-    /// bytes this was gathered from, when known: a reload may then follow
-    /// a file that only grew through the sidecar ([`super::grow`]).
-    content: Option<u64>,
+    /// The bytes this was gathered from, when known (their block hashes
+    /// and where their last entry ends): a reload may then follow a file
+    /// that only grew by reading what was added ([`super::grow`]).
+    origin: Option<Origin>,
 }
 
 impl Known {
-    /// The same, gathered from bytes whose whole-file hash is `content`.
-    pub(crate) fn with_content(mut self, content: Option<u64>) -> Known {
-        self.content = content;
+    /// The same, gathered from the bytes `origin` describes.
+    pub(crate) fn with_origin(mut self, origin: Option<Origin>) -> Known {
+        self.origin = origin;
         self
     }
 
+    pub(crate) fn origin(&self) -> Option<&Origin> {
+        self.origin.as_ref()
+    }
+
+    /// The whole-file hash of the bytes this was gathered from, when known.
+    #[cfg(test)]
     pub(crate) fn content(&self) -> Option<u64> {
-        self.content
+        self.origin.as_ref().map(Origin::content)
     }
 
     /// With entries of ids not known before (id hash, text hash), met after
@@ -147,7 +154,7 @@ impl KnownBuilder {
         self.pairs.shrink_to_fit();
         Known {
             texts: self.pairs,
-            content: None,
+            origin: None,
         }
     }
 }

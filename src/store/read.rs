@@ -212,7 +212,8 @@ pub(crate) fn load(dir: &Path) -> Result<LoadedIndex, StoreError> {
     let job = SidecarJob::when_stale(dir, read.ident, &read.bytes, Some(hash));
     let mut loaded = parse_typed(index.path(), read.bytes, job)?;
     loaded.stamp = read.stamp;
-    loaded.known = std::mem::take(&mut loaded.known).with_content(Some(content));
+    loaded.known = std::mem::take(&mut loaded.known)
+        .with_origin(super::grow::Origin::of_sidecar(dir, content));
     Ok(loaded)
 }
 

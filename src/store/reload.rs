@@ -102,11 +102,8 @@ impl<'k> Tracker<'k> {
 /// index only grew since, only the added entries are read
 /// ([`super::grow::reload`]).
 pub(crate) fn reload(index: &IndexFile, known: &Known) -> Result<(Known, Delta), StoreError> {
-    if let Some(g) = known.content().and_then(|c| super::grow::reload(index, c)) {
-        let known = known
-            .clone()
-            .with_added(&g.added)
-            .with_content(Some(g.content));
+    if let Some(g) = super::grow::reload(index, known) {
+        let known = known.clone().with_added(&g.added).with_origin(g.origin);
         return Ok((known, g.delta));
     }
     let mut t = Tracker::new(known);

@@ -89,8 +89,8 @@ pub(crate) struct Followed {
 
 impl Followed {
     /// Writes the new file's sidecar once the file (`out`) is in place;
-    /// gives its whole-file hash when it did.
-    pub(crate) fn finish(self, out: &File) -> Option<u64> {
+    /// gives the new file as a store's knowledge keeps it, when it did.
+    pub(crate) fn finish(self, out: &File) -> Option<super::grow::Origin> {
         self.follow.finish(self.read, self.written, out)
     }
 }

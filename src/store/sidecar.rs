@@ -761,15 +761,16 @@ impl RowWriter {
         self.w.write_all(row)
     }
 
-    /// Puts the sidecar in place, its header written last.
-    pub(super) fn commit(mut self) -> io::Result<()> {
+    /// Puts the sidecar in place, its header written last; gives that header.
+    pub(super) fn commit(mut self) -> io::Result<Header> {
         use std::io::Write;
         self.w.flush()?;
         crate::fault::kill_point("sidecar-write");
         self.header.built_ns = now_ns();
         self.header.rows = self.rows.finish().content();
         self.tmp.file().write_all_at(&self.header.fixed(), 0)?;
-        self.tmp.commit_unsynced(SIDECAR_FILE)
+        self.tmp.commit_unsynced(SIDECAR_FILE)?;
+        Ok(self.header)
     }
 }
 

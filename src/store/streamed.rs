@@ -145,7 +145,9 @@ pub(super) fn load_from(
         entries,
         invalid: invalid.into_iter().map(|(_, bad)| bad).collect(),
         stamp,
-        known: known.build().with_content(Some(content)),
+        known: known
+            .build()
+            .with_origin(super::grow::Origin::of_sidecar(dir, content)),
     }))
 }
 

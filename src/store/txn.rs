@@ -222,15 +222,15 @@ impl Txn {
             return Ok(None);
         }
         crate::fault::kill_point("index-replaced");
-        let content = match (outcome.follow.take(), written) {
+        let origin = match (outcome.follow.take(), written) {
             (Some(follow), Some(f)) => follow.finish(&f),
             _ => None,
         };
         if let Some((known, delta)) = outcome.tracked.take() {
-            // What the store knows is the new file, whose whole-file hash
-            // is known when the sidecar was carried over: a reload after
-            // another program adds takes then reads only what it added.
-            self.merge_delta(known.with_content(content), delta);
+            // What the store knows is the new file, whose blocks are known
+            // when the sidecar was carried over: a reload after another
+            // program adds takes then reads only what it added.
+            self.merge_delta(known.with_origin(origin), delta);
         }
         Ok(Some(outcome))
     }
