@@ -19,6 +19,24 @@ pub(crate) fn map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> 
     })
 }
 
+/// `f` over `items` in one piece, or in two halves on two threads when
+/// there are many: each call is given where its piece starts.
+pub(crate) fn halves<T: Sync, R: Send>(items: &[T], f: impl Fn(usize, &[T]) -> R + Sync) -> Vec<R> {
+    if items.len() < MANY {
+        return vec![f(0, items)];
+    }
+    let mid = items.len() / 2;
+    let (head, tail) = items.split_at(mid);
+    std::thread::scope(|s| {
+        let t = s.spawn(|| f(mid, tail));
+        let first = f(0, head);
+        vec![
+            first,
+            t.join().unwrap_or_else(|p| std::panic::resume_unwind(p)),
+        ]
+    })
+}
+
 #[cfg(test)]
 mod tests {
     #[test]

@@ -553,33 +553,35 @@ impl Sort {
     }
 
     fn key(&self, e: &HistoryEntry, facts: Facts<'_>) -> Key {
-        let notes = facts.notes;
         match &self.key {
             SortKey::Newest | SortKey::Oldest => Key::None,
-            // Longest, largest and best first; missing values last.
-            SortKey::Duration => Key::Num(-e.duration_s),
-            SortKey::Seed => match e.seed_int() {
-                Some(i) => Key::Num(i as f64),
-                None => e
-                    .seed_text()
-                    .parse::<f64>()
-                    .map(Key::Num)
-                    .unwrap_or(Key::None),
-            },
             SortKey::Model => Key::Text(e.model_name().to_lowercase()),
-            SortKey::Rating => match notes.get(&e.entry_id).map(|a| a.rating) {
-                Some(r) if r > 0 => Key::Num(-(r as f64)),
-                _ => Key::None,
+            _ => self.number(e, facts).map_or(Key::None, Key::Num),
+        }
+    }
+
+    /// The key of a sort by a number (`None`: the entry has none, and goes
+    /// last); longest, largest and best first.
+    fn number(&self, e: &HistoryEntry, facts: Facts<'_>) -> Option<f64> {
+        match &self.key {
+            SortKey::Newest | SortKey::Oldest | SortKey::Model => None,
+            SortKey::Duration => Some(-e.duration_s),
+            SortKey::Seed => match e.seed_int() {
+                Some(i) => Some(i as f64),
+                None => e.seed_text().parse::<f64>().ok(),
             },
-            SortKey::Quality(k) => match quality_value(e, k) {
-                Some(q) if !q.is_nan() => Key::Num(-q),
-                _ => Key::None,
+            SortKey::Rating => match facts.notes.get(&e.entry_id).map(|a| a.rating) {
+                Some(r) if r > 0 => Some(-(r as f64)),
+                _ => None,
             },
-            SortKey::Measure(m) => match facts.measures.get(&e.entry_id).and_then(|x| x.get(m)) {
-                Some(v) if !v.is_nan() => Key::Num(-v),
-                _ => Key::None,
-            },
-            SortKey::Similar(r) => Key::Num(r.0.distance(e)),
+            SortKey::Quality(k) => quality_value(e, k).filter(|q| !q.is_nan()).map(|q| -q),
+            SortKey::Measure(m) => facts
+                .measures
+                .get(&e.entry_id)
+                .and_then(|x| x.get(m))
+                .filter(|v| !v.is_nan())
+                .map(|v| -v),
+            SortKey::Similar(r) => Some(r.0.distance(e)),
         }
     }
 
@@ -657,63 +659,88 @@ impl Sort {
                     }
                     rank.insert(*k, r);
                 }
-                let keys = sets.iter().map(|k| Key::Num(rank[k])).collect();
-                self.sort_by_keys(rows, keys);
+                let order = self.numeric_places(&sets, |k| Some(rank[k]));
+                reorder(rows, order);
             }
             _ => {
-                let keys = crate::par::map(rows, |e| self.key(e, facts));
-                self.sort_by_keys(rows, keys);
+                let order = self.numeric_places(rows, |e| self.number(e, facts));
+                reorder(rows, order);
             }
         }
     }
 
-    /// Sorts `rows` by `keys` (one each, in order); ties keep their order.
-    fn sort_by_keys<E>(&self, rows: &mut Vec<E>, keys: Vec<Key>) {
-        if let Some(order) = self.numeric_order(&keys) {
-            let mut taken: Vec<Option<E>> = rows.drain(..).map(Some).collect();
-            rows.extend(
-                order
-                    .into_iter()
-                    .map(|i| taken[i as usize].take().expect("each place once")),
-            );
-            return;
-        }
-        let mut keyed: Vec<(Key, E)> = keys.into_iter().zip(rows.drain(..)).collect();
-        keyed.sort_by(|a, b| self.cmp_keys(&a.0, &b.0));
-        rows.extend(keyed.into_iter().map(|(_, e)| e));
-    }
-
-    /// The places of `keys` in the order [`Sort::cmp_keys`] gives them (ties
-    /// in their order), when none is text: the numbers as integers that
-    /// sort as `f64::total_cmp` does, sorted with their places (16 bytes
-    /// each, no comparison of enums); missing values after them all (before
-    /// them, reversed).
-    fn numeric_order(&self, keys: &[Key]) -> Option<Vec<u32>> {
-        u32::try_from(keys.len()).ok()?;
-        let mut nums: Vec<(u64, u32)> = Vec::with_capacity(keys.len());
-        let mut missing: Vec<u32> = Vec::new();
-        for (i, k) in keys.iter().enumerate() {
-            match k {
-                Key::Num(x) => {
-                    let bits = x.to_bits() as i64;
-                    // Negative numbers' other bits flipped: the integers
-                    // then order as total_cmp orders the floats.
-                    let total = bits ^ (((bits >> 63) as u64) >> 1) as i64;
-                    let key = (total as u64) ^ (1 << 63);
-                    nums.push((if self.reverse { !key } else { key }, i as u32));
+    /// The places of `items` in the order their numbers give (as
+    /// [`Sort::cmp_keys`] compares them; ties in their order), the missing
+    /// after them all (before them, reversed): each number made an integer
+    /// that sorts as `f64::total_cmp` does, sorted with its place (16
+    /// bytes each), the two halves on two cores, then merged.
+    fn numeric_places<T: Sync>(
+        &self,
+        items: &[T],
+        num: impl Fn(&T) -> Option<f64> + Sync,
+    ) -> Vec<usize> {
+        let key = |x: f64| {
+            let bits = x.to_bits() as i64;
+            // Negative numbers' other bits flipped: the integers then order
+            // as total_cmp orders the floats.
+            let total = bits ^ (((bits >> 63) as u64) >> 1) as i64;
+            let key = (total as u64) ^ (1 << 63);
+            if self.reverse {
+                !key
+            } else {
+                key
+            }
+        };
+        let halves = crate::par::halves(items, |from, part| {
+            let mut nums: Vec<(u64, usize)> = Vec::with_capacity(part.len());
+            let mut missing: Vec<usize> = Vec::new();
+            for (i, item) in part.iter().enumerate() {
+                match num(item) {
+                    Some(x) => nums.push((key(x), from + i)),
+                    None => missing.push(from + i),
                 }
-                Key::None => missing.push(i as u32),
-                Key::Text(_) => return None,
             }
+            nums.sort_unstable();
+            (nums, missing)
+        });
+        let mut order = Vec::with_capacity(items.len());
+        let missing = halves.iter().flat_map(|h| h.1.iter().copied());
+        if self.reverse {
+            order.extend(missing.clone());
         }
-        nums.sort_unstable();
-        let nums = nums.into_iter().map(|(_, i)| i);
-        Some(if self.reverse {
-            missing.into_iter().chain(nums).collect()
-        } else {
-            nums.chain(missing).collect()
-        })
+        match &halves[..] {
+            [(a, _)] => order.extend(a.iter().map(|n| n.1)),
+            [(a, _), (b, _)] => {
+                let (mut i, mut j) = (0, 0);
+                while i < a.len() && j < b.len() {
+                    if b[j] < a[i] {
+                        order.push(b[j].1);
+                        j += 1;
+                    } else {
+                        order.push(a[i].1);
+                        i += 1;
+                    }
+                }
+                order.extend(a[i..].iter().map(|n| n.1));
+                order.extend(b[j..].iter().map(|n| n.1));
+            }
+            _ => unreachable!("one or two halves"),
+        }
+        if !self.reverse {
+            order.extend(missing);
+        }
+        order
     }
+}
+
+/// `rows` put in the order of `places` (each place once).
+fn reorder<E>(rows: &mut Vec<E>, places: Vec<usize>) {
+    let mut taken: Vec<Option<E>> = rows.drain(..).map(Some).collect();
+    rows.extend(
+        places
+            .into_iter()
+            .map(|i| taken[i].take().expect("each place once")),
+    );
 }
 
 #[cfg(test)]
@@ -859,21 +886,39 @@ mod tests {
                 })
                 .collect();
             let sort = Sort { key: SortKey::Duration, reverse };
-            let mut want: Vec<u32> = (0..keys.len() as u32).collect();
-            want.sort_by(|&a, &b| sort.cmp_keys(&keys[a as usize], &keys[b as usize]));
-            proptest::prop_assert_eq!(sort.numeric_order(&keys), Some(want));
+            let mut want: Vec<usize> = (0..keys.len()).collect();
+            want.sort_by(|&a, &b| sort.cmp_keys(&keys[a], &keys[b]));
+            let number = |k: &Key| match k {
+                Key::Num(x) => Some(*x),
+                _ => None,
+            };
+            proptest::prop_assert_eq!(sort.numeric_places(&keys, number), want);
         }
     }
 
+    /// Many keys: sorted in two halves on two cores, then merged, as one
+    /// sort of them all would.
     #[test]
-    fn text_keys_are_not_sorted_as_numbers() {
-        let sort = Sort {
-            key: SortKey::Seed,
-            reverse: false,
+    fn many_numeric_keys_sort_as_compared() {
+        let keys: Vec<Key> = (0..120_000u64)
+            .map(|i| match (i * 7919) % 13 {
+                0 => Key::None,
+                1 => Key::Num(f64::NAN),
+                n => Key::Num(((i * 2_654_435_761) % 1000) as f64 * 0.25 - n as f64),
+            })
+            .collect();
+        let number = |k: &Key| match k {
+            Key::Num(x) => Some(*x),
+            _ => None,
         };
-        assert_eq!(
-            sort.numeric_order(&[Key::Num(1.0), Key::Text("a".into())]),
-            None
-        );
+        for reverse in [false, true] {
+            let sort = Sort {
+                key: SortKey::Duration,
+                reverse,
+            };
+            let mut want: Vec<usize> = (0..keys.len()).collect();
+            want.sort_by(|&a, &b| sort.cmp_keys(&keys[a], &keys[b]));
+            assert_eq!(sort.numeric_places(&keys, number), want);
+        }
     }
 }
