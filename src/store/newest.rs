@@ -148,7 +148,7 @@ pub fn newest(dir: &Path, limit: usize) -> Option<Newest> {
         return None;
     }
     if h.racy() {
-        remember_checked(dir, &side, &mut h);
+        remember_checked(dir, &side, &mut h, now_ns());
     }
     // Every row as written (a moved or copied row would still lead to an
     // entry of the index).
@@ -206,11 +206,45 @@ pub(crate) fn take_newest(
     Some((ok, bad))
 }
 
+/// Checks a racy sidecar of `dir` once the index is old enough (its ctime
+/// two seconds past, so a change could no longer keep every time as it
+/// was): hashes the whole file and, when it matches, notes that it was
+/// checked, so the next open need not hash it. What the browser does a
+/// little after its own rewrite carried the sidecar over.
+pub(crate) fn confirm(dir: &Path) {
+    confirm_at(dir, now_ns());
+}
+
+fn confirm_at(dir: &Path, now: i64) {
+    let ident_of = |f: &File| f.metadata().ok().map(|m| Ident::of(&m));
+    let Some(f) = read::locate_index(dir)
+        .ok()
+        .and_then(|index| index.open().ok().flatten())
+        .map(|(f, _)| f)
+    else {
+        return;
+    };
+    let Some(ident) = ident_of(&f) else {
+        return;
+    };
+    let Some((side, mut h)) = open_sidecar(dir) else {
+        return;
+    };
+    if h.ident != ident || !h.racy() || now < ident.ctime_ns.saturating_add(RACY_NS) {
+        return;
+    }
+    if sample_of_file(&f, ident.size).ok() == Some(h.sample)
+        && content_of_file(&f, ident.size).ok() == Some(h.content)
+        && ident_of(&f) == Some(ident)
+    {
+        remember_checked(dir, &side, &mut h, now);
+    }
+}
+
 /// A racy sidecar whose whole-file hash matched: notes that it was checked
-/// now, so the next open need not hash the file again (when the index is old
-/// enough by now).
-fn remember_checked(dir: &Path, side: &File, h: &mut Header) {
-    let now = now_ns();
+/// at `now`, so the next open need not hash the file again (when the index
+/// is old enough by then).
+fn remember_checked(dir: &Path, side: &File, h: &mut Header, now: i64) {
     if now < h.ident.ctime_ns.saturating_add(RACY_NS) {
         return;
     }
@@ -256,5 +290,51 @@ mod tests {
             .newest(None, Some(1));
         assert!(path_of(dir).is_file());
         assert_eq!(newest(dir, 5).expect("used").total, 1);
+    }
+
+    /// A sidecar written just after the index changed is checked against
+    /// the whole file at each open until that check can be noted, two
+    /// seconds after the change: `confirm` notes it then, and not before,
+    /// nor for another file.
+    #[test]
+    fn a_racy_sidecar_is_confirmed_once_the_index_is_old_enough() {
+        let t = tempfile::tempdir().unwrap();
+        let dir = t.path();
+        let e = "{\"entry_id\": \"a\", \"timestamp\": \"2026-11-20T10:00:00\"}";
+        std::fs::write(
+            dir.join("history.json"),
+            format!("{{\"entries\": {{\"a\": {e}}}}}"),
+        )
+        .unwrap();
+        super::super::lite::IndexText::read(dir)
+            .unwrap()
+            .newest(None, Some(1));
+        let racy = || open_sidecar(dir).unwrap().1.racy();
+        assert!(racy(), "written just after the index");
+        let ctime = open_sidecar(dir).unwrap().1.ident.ctime_ns;
+        confirm_at(dir, ctime + RACY_NS / 2);
+        assert!(racy(), "too soon: a change could still keep the times");
+        // Another file in its place: not confirmed.
+        let other = dir.join("other.json");
+        std::fs::write(&other, format!("{{\"entries\": {{\"b\": {e}}}}}")).unwrap();
+        let kept = dir.join("kept.json");
+        std::fs::rename(dir.join("history.json"), &kept).unwrap();
+        std::fs::rename(&other, dir.join("history.json")).unwrap();
+        confirm_at(dir, ctime + 3 * RACY_NS);
+        assert!(racy());
+        std::fs::rename(&kept, dir.join("history.json")).unwrap();
+        // The rename moved the ctime: the sidecar is not the file's any more.
+        confirm_at(dir, now_ns() + 3 * RACY_NS);
+        assert!(racy());
+        assert!(newest(dir, 1).is_none());
+        // Written again for the file as it is, then confirmed in time.
+        super::super::lite::IndexText::read(dir)
+            .unwrap()
+            .newest(None, Some(1));
+        assert!(racy());
+        let ctime = open_sidecar(dir).unwrap().1.ident.ctime_ns;
+        confirm_at(dir, ctime + RACY_NS + 1);
+        assert!(!racy(), "confirmed");
+        assert_eq!(newest(dir, 1).expect("used").total, 1);
     }
 }

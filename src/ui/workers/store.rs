@@ -21,6 +21,10 @@ use std::time::Duration;
 /// How often the file is checked for changes by other programs.
 const POLL: Duration = Duration::from_millis(250);
 
+/// How long after its own rewrite the sidecar carried over is confirmed:
+/// once the index's ctime is two seconds past.
+const CONFIRM_AFTER: Duration = Duration::from_millis(2_100);
+
 pub(crate) struct StoreWorker {
     tx: Sender<StoreJob>,
 }
@@ -39,6 +43,9 @@ struct State {
     history_failing: bool,
     /// The annotations file's identity when last read (`None`: not yet).
     notes_seen: Option<Option<FileStamp>>,
+    /// When to confirm the sidecar the last change carried over (a little
+    /// over two seconds after it: see `store::newest::confirm`).
+    confirm_at: Option<std::time::Instant>,
     events: Sender<Event>,
 }
 
@@ -203,6 +210,8 @@ impl State {
             return;
         }
         self.seen = now;
+        // Another genhist may have carried the sidecar over to the new file.
+        self.confirm_at = Some(std::time::Instant::now() + CONFIRM_AFTER);
         let r = read::locate_index(self.hd.path())
             .and_then(|index| reload::reload(&index, &self.known));
         match r {
@@ -234,6 +243,9 @@ impl State {
         let notes = std::mem::take(&mut txn.notes);
         let (known, delta) = txn.tracked().expect("tracking");
         drop(txn);
+        if !delta.is_empty() {
+            self.confirm_at = Some(std::time::Instant::now() + CONFIRM_AFTER);
+        }
         self.known = known;
         self.seen = stamp(self.hd.path());
         self.notes(notes);
@@ -365,6 +377,7 @@ impl StoreWorker {
                 seen: None,
                 sizes: Sizes::default(),
                 notes_seen: None,
+                confirm_at: None,
                 history_failing: false,
                 events,
             };
@@ -397,6 +410,18 @@ impl StoreWorker {
                         st.annotations();
                     }) {
                         st.send(StoreEvent::Failed(why));
+                    }
+                    // Confirmed while idle, so the next open reads the newest
+                    // through it without hashing the whole index first.
+                    if st
+                        .confirm_at
+                        .is_some_and(|t| t <= std::time::Instant::now())
+                    {
+                        st.confirm_at = None;
+                        let dir = st.hd.path().to_path_buf();
+                        let _ = super::catch("checking the sidecar", || {
+                            crate::store::newest::confirm(&dir)
+                        });
                     }
                 }
             }
