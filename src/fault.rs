@@ -112,3 +112,29 @@ pub(crate) fn writer_point(name: &str, index: &std::path::Path) {
         let _ = std::fs::rename(&tmp, index);
     }
 }
+
+/// Plays another program editing the index in place (same size, same
+/// inode) when `editor@name` is asked for: the year of the last
+/// `"timestamp"` in the file goes back ten years (`2026` → `2016`).
+pub(crate) fn editor_point(name: &str, index: &std::path::Path) {
+    use std::os::unix::fs::FileExt;
+    if !asked("editor", name) {
+        return;
+    }
+    let Ok(text) = std::fs::read(index) else {
+        return;
+    };
+    const KEY: &[u8] = b"\"timestamp\": \"20";
+    let Some(at) = text.windows(KEY.len()).rposition(|w| w == KEY) else {
+        return;
+    };
+    let digit = at + KEY.len();
+    if let (Some(&d), Ok(f)) = (
+        text.get(digit),
+        std::fs::OpenOptions::new().write(true).open(index),
+    ) {
+        let back = if d == b'0' { b'9' } else { d - 1 };
+        let _ = f.write_all_at(&[back], digit as u64);
+        let _ = f.sync_all();
+    }
+}

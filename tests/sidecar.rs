@@ -332,6 +332,42 @@ fn a_rewrite_killed_before_its_sidecar_is_written_leaves_nothing_wrong() {
     }
 }
 
+/// Another program edits the new index in place (same size) right after
+/// genhist's rewrite put it there, before the sidecar is carried over:
+/// that sidecar is never trusted for the edited file, nor followed when
+/// takes are then added after the last (as the Python tool adds them).
+#[test]
+fn an_edit_right_after_genhists_rewrite_is_never_listed_from_the_sidecar() {
+    let (_t, d, _) = with_sidecar();
+    let out = run_fault(&d, "editor@index-replaced", &["delete", "e039"]);
+    assert!(out.status.success(), "{out:?}");
+    let carried = std::fs::read(sidecar(&d)).unwrap();
+    // The edit sent e038 (the last in the file) ten years back.
+    let truth = ["e037", "e036", "e035"];
+    if let Some(l) = fast(&d, 3) {
+        assert_eq!(ids(&l), truth, "listed from a sidecar of other bytes");
+    }
+    assert_eq!(ids(&list(&d, None))[..3], truth);
+    // Again with that sidecar, after a newer take was added after the last.
+    std::fs::write(sidecar(&d), &carried).unwrap();
+    let index = d.join("history.json");
+    let text = std::fs::read_to_string(&index).unwrap();
+    let end = "\n  }\n}";
+    assert!(text.ends_with(end));
+    let added = entry_text("new1", "new1", Some("2026-11-21T00:00:00+00:00"), "7", "1");
+    let grown = format!("{},\n    {added}{end}", &text[..text.len() - end.len()]);
+    std::fs::write(&index, grown).unwrap();
+    let want = ["new1", "e037", "e036"];
+    if let Some(l) = fast(&d, 3) {
+        assert_eq!(
+            ids(&l),
+            want,
+            "followed growth from a sidecar of other bytes"
+        );
+    }
+    assert_eq!(ids(&list(&d, Some(3))), want);
+}
+
 /// An index whose keys genhist writes otherwise than they were (escaped
 /// another way): the sidecar is not carried over, and the lists are exact.
 #[test]

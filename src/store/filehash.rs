@@ -111,6 +111,12 @@ impl ContentHash {
         self.done.len
     }
 
+    /// The hash of the bytes fed since the last block boundary (what
+    /// [`last_block`] reads back from a file ending here).
+    pub(crate) fn partial(&self) -> u64 {
+        self.block.finish()
+    }
+
     pub(crate) fn finish(mut self) -> FileHash {
         if self.fill > 0 {
             self.done.blocks.push(self.block.finish());

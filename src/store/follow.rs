@@ -25,7 +25,7 @@
 //!   entry found among the rows;
 //! - at most [`MAX_ADDED`] entries were written anew.
 
-use super::filehash::{last_block, sample_of_file, ContentHash, FileHash};
+use super::filehash::{sample_of_file, ContentHash, FileHash};
 use super::grow::Origin;
 use super::newest::Row;
 use super::scan::{EntrySpan, Parser, Str};
@@ -58,8 +58,11 @@ pub(crate) struct Follow {
     /// The old key offsets of the entries left out (in file order).
     dropped: Vec<u64>,
     added: Vec<Added>,
-    /// Where the last entry written ends.
+    /// Where the last entry written ends, and the hash of its block up to
+    /// there, of the bytes as written (never read back: another program
+    /// may write the new file before it is read).
     last_end: u64,
+    last_block: Option<u64>,
     closed: bool,
     members_after: bool,
     broken: bool,
@@ -94,6 +97,7 @@ impl Follow {
             dropped: Vec::new(),
             added: Vec::new(),
             last_end: 0,
+            last_block: None,
             closed: false,
             members_after: false,
             broken: false,
@@ -153,9 +157,15 @@ impl Follow {
         }
     }
 
-    /// `entries` was closed.
-    pub(crate) fn entries_closed(&mut self) {
+    /// `entries` was closed at `at`, the hash of the bytes written since
+    /// the last block boundary being `partial`.
+    pub(crate) fn entries_closed(&mut self, at: u64, partial: u64) {
         self.closed = true;
+        self.last_block = match self.last_end {
+            0 => Some(xxhash_rust::xxh3::xxh3_64(b"")),
+            end if end == at => Some(partial),
+            _ => None,
+        };
     }
 
     /// A top-level member was written.
@@ -188,7 +198,7 @@ impl Follow {
             &written,
             None,
             self.last_end,
-            last_block(out, self.last_end)?,
+            self.last_block?,
             self.members_after,
         );
         let mut w = RowWriter::new(&self.dir, header, version.as_ref())?;

@@ -222,8 +222,8 @@ impl Layout<'_, '_> {
     }
 
     fn entries_close(&mut self) -> io::Result<()> {
-        if let Some(f) = &mut self.follow {
-            f.entries_closed();
+        if let (Some(f), Some(h)) = (&mut self.follow, &self.w.hash) {
+            f.entries_closed(self.w.n, h.partial());
         }
         self.w
             .write_all(if self.entries == 0 { b"}" } else { b"\n  }" })

@@ -718,6 +718,8 @@ fn new_temp(dir: &Path) -> io::Result<crate::fsutil::TempFile> {
 /// A sidecar written a row at a time, in list order, without holding the
 /// rows: the header goes in last, with their count and hash. Dropped
 /// without [`RowWriter::commit`], it leaves the old sidecar as it was.
+/// It is carried over from the old file's (`follow.rs`) and made racy:
+/// it is checked against the whole file before it is first trusted.
 pub(super) struct RowWriter {
     tmp: crate::fsutil::TempFile,
     w: io::BufWriter<File>,
@@ -766,7 +768,10 @@ impl RowWriter {
         use std::io::Write;
         self.w.flush()?;
         crate::fault::kill_point("sidecar-write");
-        self.header.built_ns = now_ns();
+        // As if built when the file last changed: racy until a whole-file
+        // check notes otherwise, whenever it was written (another program
+        // may have written the new file in place since it went in).
+        self.header.built_ns = self.header.ident.ctime_ns;
         self.header.rows = self.rows.finish().content();
         self.tmp.file().write_all_at(&self.header.fixed(), 0)?;
         self.tmp.commit_unsynced(SIDECAR_FILE)?;

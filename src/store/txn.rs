@@ -222,6 +222,7 @@ impl Txn {
             return Ok(None);
         }
         crate::fault::kill_point("index-replaced");
+        crate::fault::editor_point("index-replaced", &target.real_path());
         let origin = match (outcome.follow.take(), written) {
             (Some(follow), Some(f)) => follow.finish(&f),
             _ => None,
