@@ -57,7 +57,10 @@ pub(crate) struct Follow {
     copied: u64,
     /// The old key offsets of the entries left out (in file order).
     dropped: Vec<u64>,
+    /// In list order once [`Follow::prepare`] sorted them.
     added: Vec<Added>,
+    /// Where each of `added` goes among the old rows ([`Follow::prepare`]).
+    places: Vec<u64>,
     /// Where the last entry written ends, and the hash of its block up to
     /// there, of the bytes as written (never read back: another program
     /// may write the new file before it is read).
@@ -96,6 +99,7 @@ impl Follow {
             copied: 0,
             dropped: Vec::new(),
             added: Vec::new(),
+            places: Vec::new(),
             last_end: 0,
             last_block: None,
             closed: false,
@@ -175,18 +179,34 @@ impl Follow {
         }
     }
 
-    /// Writes the new sidecar once the new file (`out`, whose whole-file
-    /// hash is `written`) is in place, the old file having hashed as
-    /// `read`; gives the new file as a store's knowledge keeps it, when it
-    /// did.
-    pub(crate) fn finish(self, read: FileHash, written: FileHash, out: &File) -> Option<Origin> {
+    /// Checks, right after the rewrite and before the new file goes in
+    /// place, that the old file read as the sidecar describes (its
+    /// whole-file hash `read`), and places the entries written anew among
+    /// the old rows, reading the entries they are compared with from the
+    /// old file; the old file's identity (ctime included) must be the
+    /// same at the end, so those entries are the bytes the rewrite read.
+    pub(crate) fn prepare(&mut self, read: &FileHash) -> bool {
         if self.broken
             || read.len != self.old.ident.size
             || read.content() != self.old.content
             || self.copied + self.dropped.len() as u64 != self.old.count
         {
-            return None;
+            return false;
         }
+        self.added
+            .sort_by(|a, b| sidecar::order(a.full(), b.full()));
+        match self.places() {
+            Some(places) => self.places = places,
+            None => return false,
+        }
+        self.src.metadata().ok().map(|m| Ident::of(&m)) == Some(self.old.ident)
+    }
+
+    /// Writes the new sidecar once the new file (`out`, whose whole-file
+    /// hash is `written`) is in place ([`Follow::prepare`] having said
+    /// yes); gives the new file as a store's knowledge keeps it, when it
+    /// did.
+    pub(crate) fn finish(self, written: FileHash, out: &File) -> Option<Origin> {
         let ident = Ident::of(&out.metadata().ok()?);
         if ident.size != written.len {
             return None;
@@ -214,16 +234,17 @@ impl Follow {
     /// dropped, the new ones in their places; `None` when the old rows
     /// are not what the sidecar's header says or do not match the rewrite.
     fn write_rows(&self, w: &mut RowWriter) -> Option<()> {
-        let mut added: Vec<&Added> = self.added.iter().collect();
-        added.sort_by(|a, b| sidecar::order(a.full(), b.full()));
-        let places = self.places(&added)?;
+        let (added, places) = (&self.added, &self.places);
+        if places.len() != added.len() {
+            return None;
+        }
         let mut ids: HashSet<u64> = HashSet::with_capacity(added.len());
         if !added.iter().all(|a| ids.insert(a.span.id)) {
             return None;
         }
         let n = self.old.count;
         let mut old_rows = ContentHash::new();
-        let mut next = added.iter().zip(&places).peekable();
+        let mut next = added.iter().zip(places).peekable();
         let mut found = 0;
         let mut buf = vec![0u8; CHUNK * ROW];
         let mut i = 0u64;
@@ -267,10 +288,10 @@ impl Follow {
     /// place of the first old row that comes after it, found by a binary
     /// search that reads the rows' entries from the old file (where every
     /// old row's entry is, kept or not).
-    fn places(&self, added: &[&Added]) -> Option<Vec<u64>> {
-        let mut places = Vec::with_capacity(added.len());
+    fn places(&self) -> Option<Vec<u64>> {
+        let mut places = Vec::with_capacity(self.added.len());
         let mut lo = 0u64;
-        for a in added {
+        for a in &self.added {
             let mut hi = self.old.count;
             while lo < hi {
                 let mid = lo + (hi - lo) / 2;

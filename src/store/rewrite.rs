@@ -88,10 +88,16 @@ pub(crate) struct Followed {
 }
 
 impl Followed {
+    /// Checks the old file and places the entries written anew, before the
+    /// new file goes in place ([`Follow::prepare`]); false: not carried over.
+    pub(crate) fn prepare(&mut self) -> bool {
+        self.follow.prepare(&self.read)
+    }
+
     /// Writes the new file's sidecar once the file (`out`) is in place;
     /// gives the new file as a store's knowledge keeps it, when it did.
     pub(crate) fn finish(self, out: &File) -> Option<super::grow::Origin> {
-        self.follow.finish(self.read, self.written, out)
+        self.follow.finish(self.written, out)
     }
 }
 
@@ -175,9 +181,10 @@ impl Layout<'_, '_> {
         self.w.write_all(b"{")
     }
 
-    /// Writes an entry; gives where its key's opening quote and its value
-    /// went.
-    fn entry(&mut self, key: &str, raw: &str) -> io::Result<(u64, u64)> {
+    /// Writes an entry (its key as `raw_key` says, with its quotes, when
+    /// given: as it was in the old file); gives where its key's opening
+    /// quote and its value went.
+    fn entry(&mut self, key: &str, raw_key: Option<&str>, raw: &str) -> io::Result<(u64, u64)> {
         if let Some(t) = &mut self.tracker {
             // Entries written by genhist may hold NaN too: the parse checks.
             t.see(key, super::known::id_hash(key), raw, true);
@@ -189,16 +196,25 @@ impl Layout<'_, '_> {
         })?;
         self.entries += 1;
         let key_at = self.w.n;
-        self.write_key(key)?;
+        match raw_key {
+            Some(k) => {
+                self.key.clear();
+                self.key.push_str(k);
+                self.w.write_all(k.as_bytes())?;
+            }
+            None => self.write_key(key)?,
+        }
         self.w.write_all(b": ")?;
         let value_at = self.w.n;
         self.w.write_all(raw.as_bytes())?;
         Ok((key_at, value_at))
     }
 
-    /// An entry of the old file (`key` its key), as it was.
+    /// An entry of the old file (`key` its key), as it was: its key too is
+    /// written as it was (a key Python would read otherwise once written
+    /// again, such as one with a lone surrogate escape, stays as it is).
     fn copy(&mut self, key: &str, e: &EntryRef<'_>) -> io::Result<()> {
-        let (key_at, value_at) = self.entry(key, e.text())?;
+        let (key_at, value_at) = self.entry(key, Some(e.raw_key()), e.text())?;
         if let Some(f) = &mut self.follow {
             f.copied(e, &self.key, key_at, value_at);
         }
@@ -207,7 +223,7 @@ impl Layout<'_, '_> {
 
     /// An entry written anew (restored, added, or replacing one).
     fn add(&mut self, key: &str, text: &str) -> io::Result<()> {
-        let (key_at, value_at) = self.entry(key, text)?;
+        let (key_at, value_at) = self.entry(key, None, text)?;
         if let Some(f) = &mut self.follow {
             f.added(&self.key, text, key_at, value_at);
         }
@@ -591,6 +607,25 @@ mod tests {
         let (out, o) = run(Some(PY), &Plan::default()).unwrap();
         assert_eq!(out, PY);
         assert_eq!(o.entries, 3);
+    }
+
+    /// A kept entry's key is written as it was, escapes and all: one that
+    /// cannot be decoded (a lone surrogate, which Python's `json.dump`
+    /// writes for such a string) or is escaped otherwise than genhist
+    /// would write it reads as the same id in Python afterwards.
+    #[test]
+    fn kept_keys_are_written_as_they_were() {
+        let text = "{\n  \"version\": 1,\n  \"entries\": {\n    \"a\\ud800\": {\"entry_id\": \"a\"},\n    \
+                    \"t\\u0041\\/\": {},\n    \"zz\": {}\n  }\n}";
+        let plan = Plan {
+            remove: Some(Selection::Ids(vec!["zz".into()])),
+            ..Plan::default()
+        };
+        let (out, o) = run(Some(text), &plan).unwrap();
+        assert_eq!(o.removed.len(), 1);
+        let want = "{\n  \"version\": 1,\n  \"entries\": {\n    \"a\\ud800\": {\"entry_id\": \"a\"},\n    \
+                    \"t\\u0041\\/\": {}\n  }\n}";
+        assert_eq!(out, want);
     }
 
     #[test]

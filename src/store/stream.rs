@@ -26,6 +26,13 @@ impl<'a> EntryRef<'a> {
         self.span.key.get_at(self.buf)
     }
 
+    /// The key as written, with its quotes (validated UTF-8).
+    pub(crate) fn raw_key(&self) -> &'a str {
+        let k = &self.span.key.span;
+        let b = &self.buf[k.start - 1..k.end + 1];
+        std::str::from_utf8(b).expect("the stream checked this unit for UTF-8")
+    }
+
     /// The entry's stored text (validated UTF-8).
     pub(crate) fn text(&self) -> &'a str {
         let b = &self.buf[self.span.value.clone()];

@@ -197,6 +197,10 @@ impl Txn {
         if !outcome.changed(plan) {
             return Ok(Some(outcome));
         }
+        // Against the old file as it was read, while it is still in place.
+        if outcome.follow.as_mut().is_some_and(|f| !f.prepare()) {
+            outcome.follow = None;
+        }
         if let Some(w) = work.take() {
             *done = Some(w(&outcome)?);
             plan.freeze(&outcome);
@@ -223,6 +227,12 @@ impl Txn {
         }
         crate::fault::kill_point("index-replaced");
         crate::fault::editor_point("index-replaced", &target.real_path());
+        if let Some(old) = &src {
+            // The old file, which another program may still hold open.
+            use std::os::fd::AsRawFd;
+            let fd = std::path::PathBuf::from(format!("/proc/self/fd/{}", old.as_raw_fd()));
+            crate::fault::editor_point("old-index-replaced", &fd);
+        }
         let origin = match (outcome.follow.take(), written) {
             (Some(follow), Some(f)) => follow.finish(&f),
             _ => None,
