@@ -211,20 +211,22 @@ impl Follow {
         if ident.size != written.len {
             return None;
         }
-        let version = self.old.version_value()?;
         let header = Header::new(
             ident,
             sample_of_file(out, ident.size).ok()?,
             &written,
-            None,
+            self.old.version.clone(),
             self.last_end,
             self.last_block?,
             self.members_after,
         );
-        let mut w = RowWriter::new(&self.dir, header, version.as_ref())?;
+        let mut w = RowWriter::new(&self.dir, header)?;
         self.write_rows(&mut w)?;
+        // As if built when the file last changed: racy until a whole-file
+        // check notes otherwise, however long after it was written (another
+        // program may have written the new file in place since it went in).
         let header = w
-            .commit()
+            .commit(ident.ctime_ns)
             .map_err(|e| tracing::info!("the sidecar was not carried over: {e}"))
             .ok()?;
         Origin::of(&header)

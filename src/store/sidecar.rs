@@ -555,8 +555,14 @@ impl Ordered {
         if !unique(halves.iter().map(|h| &h.ids[..])) {
             return None;
         }
-        let keys = match &halves[..] {
-            [one] => one.keys.clone(),
+        // Only the rows and the keys are needed from here (the peak of a
+        // `list` that makes the sidecar is about here).
+        let mut halves = halves;
+        for h in &mut halves {
+            h.ids = Vec::new();
+        }
+        let keys = match &mut halves[..] {
+            [one] => std::mem::take(&mut one.keys),
             [a, b] => {
                 let (mut i, mut j) = (0, 0);
                 let mut v = Vec::with_capacity(n);
@@ -576,6 +582,9 @@ impl Ordered {
             }
             _ => unreachable!("one or two halves"),
         };
+        for h in &mut halves {
+            h.keys = Vec::new();
+        }
         Some(Ordered {
             version,
             starts,
@@ -584,20 +593,38 @@ impl Ordered {
         })
     }
 
-    /// The whole sidecar.
-    fn bytes(&self, src: &Source) -> Vec<u8> {
-        let row_of = |k: &OrderKey| {
-            let g = self.starts[k.1 as usize] + k.2 as usize;
-            let h = self
-                .halves
-                .iter()
-                .rfind(|h| h.from <= g)
-                .expect("the first half starts at 0");
-            &h.rows[g - h.from]
+    /// The row of the entry `k` names.
+    fn row_of(&self, k: &OrderKey) -> &[u8; ROW] {
+        let g = self.starts[k.1 as usize] + k.2 as usize;
+        let h = self
+            .halves
+            .iter()
+            .rfind(|h| h.from <= g)
+            .expect("the first half starts at 0");
+        &h.rows[g - h.from]
+    }
+
+    /// Writes the sidecar a row at a time (no second copy of the rows).
+    fn write(&self, dir: &Path, src: &Source) {
+        let Some(mut w) = RowWriter::new(dir, src.header(self.version.clone())) else {
+            return;
         };
+        for k in &self.keys {
+            if w.push(self.row_of(k)).is_err() {
+                return;
+            }
+        }
+        if let Err(e) = w.commit(now_ns()) {
+            tracing::info!("the sidecar of {} was not written: {e}", dir.display());
+        }
+    }
+
+    /// The whole sidecar.
+    #[cfg(test)]
+    fn bytes(&self, src: &Source) -> Vec<u8> {
         assemble(
             src.header(self.version.clone()),
-            self.keys.iter().map(row_of),
+            self.keys.iter().map(|k| self.row_of(k)),
         )
     }
 }
@@ -611,11 +638,6 @@ impl Source<'_> {
         };
         b.0.cmp(&a.0).then_with(|| order(full(a), full(b)))
     }
-}
-
-/// Builds the sidecar's bytes; `None` when the index cannot have one.
-fn encode(src: &Source) -> Option<Vec<u8>> {
-    Ordered::new(src).map(|o| o.bytes(src))
 }
 
 /// Whether no two ids hash alike, given each run of ids sorted.
@@ -657,13 +679,16 @@ pub(super) fn write_rows(dir: &Path, header: Header, version: Option<&Value>, ro
 /// Writes the sidecar of `dir` for what a full read saw; failures are
 /// logged, never an error (it is a cache).
 pub(crate) fn write(dir: &Path, src: &Source) {
-    put(dir, encode(src));
+    write_ordered(dir, src, Ordered::new(src).as_ref());
 }
 
 /// [`write`] of entries already ordered (`None`: they cannot have a
 /// sidecar).
 pub(crate) fn write_ordered(dir: &Path, src: &Source, ordered: Option<&Ordered>) {
-    put(dir, ordered.map(|o| o.bytes(src)));
+    match ordered {
+        Some(o) => o.write(dir, src),
+        None => put(dir, None),
+    }
 }
 
 /// Puts a sidecar in place; `None`: the index cannot have one, and any
@@ -718,8 +743,6 @@ fn new_temp(dir: &Path) -> io::Result<crate::fsutil::TempFile> {
 /// A sidecar written a row at a time, in list order, without holding the
 /// rows: the header goes in last, with their count and hash. Dropped
 /// without [`RowWriter::commit`], it leaves the old sidecar as it was.
-/// It is carried over from the old file's (`follow.rs`) and made racy:
-/// it is checked against the whole file before it is first trusted.
 pub(super) struct RowWriter {
     tmp: crate::fsutil::TempFile,
     w: io::BufWriter<File>,
@@ -729,10 +752,8 @@ pub(super) struct RowWriter {
 
 impl RowWriter {
     /// Starts the sidecar of `dir` with this header (its count and rows
-    /// hash are filled in by [`RowWriter::commit`]) and `version`.
-    pub(super) fn new(dir: &Path, header: Header, version: Option<&Value>) -> Option<RowWriter> {
-        let version = version_text(version)?;
-        let header = Header { version, ..header };
+    /// hash are filled in by [`RowWriter::commit`]).
+    pub(super) fn new(dir: &Path, header: Header) -> Option<RowWriter> {
         let mut tmp = new_temp(dir)
             .map_err(|e| tracing::info!("the sidecar of {} was not written: {e}", dir.display()))
             .ok()?;
@@ -763,15 +784,13 @@ impl RowWriter {
         self.w.write_all(row)
     }
 
-    /// Puts the sidecar in place, its header written last; gives that header.
-    pub(super) fn commit(mut self) -> io::Result<Header> {
+    /// Puts the sidecar in place, its header written last (built at
+    /// `built_ns`); gives that header.
+    pub(super) fn commit(mut self, built_ns: i64) -> io::Result<Header> {
         use std::io::Write;
         self.w.flush()?;
         crate::fault::kill_point("sidecar-write");
-        // As if built when the file last changed: racy until a whole-file
-        // check notes otherwise, whenever it was written (another program
-        // may have written the new file in place since it went in).
-        self.header.built_ns = self.header.ident.ctime_ns;
+        self.header.built_ns = built_ns;
         self.header.rows = self.rows.finish().content();
         self.tmp.file().write_all_at(&self.header.fixed(), 0)?;
         self.tmp.commit_unsynced(SIDECAR_FILE)?;
