@@ -350,20 +350,11 @@ fn entry_at(f: &File, row: &Row) -> Option<(Vec<u8>, EntrySpan)> {
 
 #[cfg(test)]
 mod tests {
+    use super::super::grow::tests::entry;
     use super::super::read::locate_index;
     use super::super::rewrite::Selection;
     use super::super::{change, dir::HistoryDir, reload, trash, GenerationHistory};
     use super::*;
-
-    fn entry(id: &str, minute: u32) -> String {
-        format!(
-            "\"{id}\": {{\"entry_id\": \"{id}\", \"timestamp\": \"2026-11-20T10:{minute:02}:00+00:00\", \
-             \"model_id\": \"m\", \"model_name\": \"M\", \"slider_positions\": null, \"n_components\": 0, \
-             \"seed\": 1, \"duration_s\": 0.5, \"sample_rate\": 8000, \"stereo_mode\": \"mono\", \
-             \"preset_name\": \"p\", \"audio_file\": \"audio/{id}.wav\", \
-             \"thumbnail_file\": \"thumbnails/{id}.png\", \"quality_score\": {{}}, \"latent_vector\": null}}"
-        )
-    }
 
     /// Python's layout.
     fn index(entries: &[String]) -> String {
@@ -385,7 +376,7 @@ mod tests {
     fn after_genhists_own_delete_a_reload_reads_only_what_was_added() {
         let t = tempfile::tempdir().unwrap();
         let path = t.path().join("history.json");
-        let mut entries: Vec<String> = (0..6).map(|i| entry(&format!("e{i}"), i)).collect();
+        let mut entries: Vec<String> = (0..6).map(|i| entry(&format!("e{i}"), 1 + i)).collect();
         std::fs::write(&path, index(&entries)).unwrap();
         let known = known_of_full_load(t.path());
         let hd = HistoryDir::new(t.path());
@@ -403,7 +394,7 @@ mod tests {
         assert_eq!(known.content(), Some(FileHash::of(&content).content()));
         // Another program adds a take after the last, as Python's save does.
         entries.remove(2);
-        entries.push(entry("new", 30));
+        entries.push(entry("new", 20));
         let grown = index(&entries);
         let old = String::from_utf8(content).unwrap();
         assert!(grown.starts_with(&old[..old.len() - "\n  }\n}".len()]));

@@ -410,10 +410,11 @@ impl Grown {
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::*;
 
-    fn entry(id: &str, hour: u32) -> String {
+    /// An entry's `"ID": {...}` text, made at `hour`.
+    pub(in crate::store) fn entry(id: &str, hour: u32) -> String {
         format!(
             "\"{id}\": {{\"entry_id\": \"{id}\", \"timestamp\": \"2026-11-20T{hour:02}:00:00+00:00\", \
              \"model_id\": \"m\", \"model_name\": \"M\", \"slider_positions\": null, \"n_components\": 0, \
