@@ -19,8 +19,9 @@
 //! - the old sidecar was the index's when the rewrite opened it: identity
 //!   and sample hash, and at the end the whole file as the rewrite read it
 //!   hashes as the sidecar recorded, its rows as well;
-//! - every kept entry was written with its key exactly as it was read, so
-//!   key and value moved together;
+//! - every kept entry's value moved as far as its key (the key is written
+//!   as it was read; an index without a space after its colons is laid out
+//!   anew, and is not followed);
 //! - every row is accounted for: as many kept as copied, every left-out
 //!   entry found among the rows;
 //! - at most [`MAX_ADDED`] entries were written anew.
@@ -108,17 +109,15 @@ impl Follow {
         })
     }
 
-    /// An entry of the old file copied as it was: its key written as
-    /// `key` (with its quotes) at `key_at` (the opening quote), its value
-    /// at `value_at`.
-    pub(crate) fn copied(&mut self, e: &EntryRef<'_>, key: &str, key_at: u64, value_at: u64) {
+    /// An entry of the old file copied as it was, its key too (see
+    /// `rewrite::Layout::copy`): its key's opening quote written at
+    /// `key_at`, its value at `value_at`.
+    pub(crate) fn copied(&mut self, e: &EntryRef<'_>, key_at: u64, value_at: u64) {
         let old_key = e.base + e.span.key.span.start as u64;
         let old_value = e.base + e.span.value.start as u64;
         let new_key = key_at + 1;
         self.last_end = value_at + e.span.value.len() as u64;
-        let same_key =
-            key.len() >= 2 && key.as_bytes()[1..key.len() - 1] == e.buf[e.span.key.span.clone()];
-        if !same_key || value_at - new_key != old_value - old_key {
+        if value_at - new_key != old_value - old_key {
             self.broken = true;
             return;
         }

@@ -197,11 +197,7 @@ impl Layout<'_, '_> {
         self.entries += 1;
         let key_at = self.w.n;
         match raw_key {
-            Some(k) => {
-                self.key.clear();
-                self.key.push_str(k);
-                self.w.write_all(k.as_bytes())?;
-            }
+            Some(k) => self.w.write_all(k.as_bytes())?,
             None => self.write_key(key)?,
         }
         self.w.write_all(b": ")?;
@@ -216,7 +212,7 @@ impl Layout<'_, '_> {
     fn copy(&mut self, key: &str, e: &EntryRef<'_>) -> io::Result<()> {
         let (key_at, value_at) = self.entry(key, Some(e.raw_key()), e.text())?;
         if let Some(f) = &mut self.follow {
-            f.copied(e, &self.key, key_at, value_at);
+            f.copied(e, key_at, value_at);
         }
         Ok(())
     }
