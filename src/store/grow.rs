@@ -133,10 +133,11 @@ pub(crate) fn reload(
     let dir = index.path().parent()?;
     let (f, _) = index.open().ok()??;
     let ident = Ident::of(&f.metadata().ok()?);
+    // The version member is before `entries`, so it is the one known.
+    let version = sidecar::version_value(origin.version.as_deref())?;
     let side = sidecar::open_sidecar(dir).filter(|(_, h)| h.content == origin.content());
     let reloaded = match side {
         Some((side, old)) => {
-            let version = old.version_value()?;
             let g = grown(&side, old, &f, ident)?;
             g.write(dir);
             Reloaded {
@@ -152,10 +153,7 @@ pub(crate) fn reload(
             }
             Reloaded {
                 added: t.added(),
-                delta: t.delta(match &origin.version {
-                    None => None,
-                    Some(v) => Some(serde_json::from_slice(v).ok()?),
-                }),
+                delta: t.delta(version),
                 origin: Some(t.origin(origin)?),
             }
         }

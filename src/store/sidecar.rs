@@ -264,14 +264,20 @@ impl Header {
     /// none, `None` when the kept text does not parse (then the index is
     /// read whole).
     pub(super) fn version_value(&self) -> Option<Option<Value>> {
-        match &self.version {
-            None => Some(None),
-            Some(t) => serde_json::from_slice(t).ok().map(Some),
-        }
+        version_value(self.version.as_deref())
     }
 
     pub(super) fn racy(&self) -> bool {
         self.built_ns < self.ident.ctime_ns.saturating_add(RACY_NS)
+    }
+}
+
+/// A kept `version` text as a value: `Some(None)` when there is none,
+/// `None` when it does not parse.
+pub(super) fn version_value(text: Option<&[u8]>) -> Option<Option<Value>> {
+    match text {
+        None => Some(None),
+        Some(t) => serde_json::from_slice(t).ok().map(Some),
     }
 }
 
