@@ -228,6 +228,11 @@ pub fn write_demo(
         entries.push(e);
     }
     crate::store::change::add_index_entries(&HistoryDir::new(dir), &entries)?;
+    // So that the first open and `list` of a large demo are as fast as the
+    // next ones (the sidecar is a cache: failing to write it is no error).
+    if let Err(e) = crate::store::prepare_sidecar(dir) {
+        tracing::info!("no sidecar for the demo in {}: {e}", dir.display());
+    }
     Ok(count)
 }
 

@@ -316,6 +316,21 @@ fn genhists_own_writes_carry_the_sidecar_over() {
     assert_carried_over(&d, &["e039", "e038"]);
 }
 
+/// `genhist demo` leaves a sidecar: the first `list --limit` after it
+/// (and the first screen) need not read the whole index.
+#[test]
+fn a_demo_history_is_listed_through_its_sidecar_at_once() {
+    let t = tempfile::tempdir().unwrap();
+    let d = t.path().join("demo");
+    genhist()
+        .args(["demo", "--count", "300", "--no-audio"])
+        .arg(&d)
+        .assert()
+        .success();
+    let quick = fast(&d, 20).expect("the demo wrote a sidecar");
+    assert_eq!(quick, list(&d, None)[..20]);
+}
+
 /// Killed after the new index is in place but before the sidecar is
 /// carried over, or while it is written: the old sidecar is never used for
 /// the new index, and nothing is lost.

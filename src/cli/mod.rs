@@ -486,14 +486,9 @@ fn run_command(cli: &Cli, command: &CliCommand) -> Result<i32> {
         } => {
             check_dir(&dir)?;
             recover(&dir);
-            // The newest few, when nothing else is asked: through the
-            // sidecar; through the old sidecar and the entries added when
-            // the index only grew; else, for a large index, from one
-            // streamed pass that writes the sidecar for the next.
+            // The newest few, when nothing else is asked.
             let fast = match (filter, model, limit) {
-                (None, None, Some(n)) => crate::store::newest::newest(&dir, *n)
-                    .or_else(|| crate::store::grow::newest(&dir, *n))
-                    .or_else(|| crate::store::streamed::newest_with_sidecar(&dir, *n)),
+                (None, None, Some(n)) => crate::store::newest_without_full_read(&dir, *n),
                 _ => None,
             };
             if let Some(n) = fast {

@@ -257,7 +257,8 @@ impl GenerationHistory {
     pub fn open_newest(dir: &Path, n: usize) -> Result<GenerationHistory, StoreError> {
         // From the sidecar; from the old sidecar and the entries added when
         // the index only grew; else, for a large index, from one streamed
-        // pass that keeps only the newest.
+        // pass that keeps only the newest (the full load that follows
+        // writes the sidecar).
         let newest = match newest::newest(dir, n).or_else(|| grow::newest(dir, n)) {
             Some(s) => Some(s),
             None => streamed::newest(&read::locate_index(dir)?, n)?,
@@ -584,6 +585,27 @@ impl GenerationHistory {
         self.forget(&r.deleted.removed_ids());
         Ok(r)
     }
+}
+
+/// The newest `limit` entries when they can be had without reading the
+/// whole index into memory: through the sidecar; through the old sidecar
+/// and the entries added when the index only grew; else, for a large index,
+/// from one streamed pass that writes the sidecar for the next. `None`:
+/// read the index ([`lite::IndexText`], which writes the sidecar).
+pub fn newest_without_full_read(dir: &Path, limit: usize) -> Option<newest::Newest> {
+    newest::newest(dir, limit)
+        .or_else(|| grow::newest(dir, limit))
+        .or_else(|| streamed::newest_with_sidecar(dir, limit))
+}
+
+/// Brings the sidecar of `dir` up to date with its index (reading the index
+/// once when it is not), so that the next open and `list` need not: what
+/// `genhist demo` does after writing a large history.
+pub fn prepare_sidecar(dir: &Path) -> Result<(), StoreError> {
+    if newest_without_full_read(dir, 1).is_none() {
+        lite::IndexText::read(dir)?.newest(None, Some(1));
+    }
+    Ok(())
 }
 
 /// The warning for an index whose `version` is not the one genhist writes.
