@@ -767,7 +767,24 @@ fn run_command(cli: &Cli, command: &CliCommand) -> Result<i32> {
             unreachable!("handled above")
         }
     }
+    if rewrites_index(command) {
+        // The sidecar this rewrite carried over is checked against the
+        // whole index once now, so the next open and `list` of a large
+        // history need not.
+        crate::store::newest::confirm_soon(&dir);
+    }
     Ok(0)
+}
+
+/// Whether `command` rewrites `history.json` (when it succeeds).
+fn rewrites_index(command: &CliCommand) -> bool {
+    match command {
+        CliCommand::Add(_) | CliCommand::Undo { list: false } | CliCommand::Redo => true,
+        CliCommand::Delete { dry_run, .. }
+        | CliCommand::Purge { dry_run, .. }
+        | CliCommand::Repair { dry_run, .. } => !dry_run,
+        _ => false,
+    }
 }
 
 /// Bad usage found after parsing (a filter that does not parse, say): exit

@@ -30,7 +30,7 @@ use super::filehash::{sample_of_file, ContentHash, FileHash};
 use super::grow::Origin;
 use super::newest::Row;
 use super::scan::{EntrySpan, Parser, Str};
-use super::sidecar::{self, Header, Ident, RowWriter, ROW};
+use super::sidecar::{self, Header, Ident, RowWriter, Seen, ROW};
 use super::stream::EntryRef;
 use std::collections::HashSet;
 use std::fs::File;
@@ -210,8 +210,16 @@ impl Follow {
         if ident.size != written.len {
             return None;
         }
-        let header = Header::new(
+        // As if its bytes were read the moment the file last changed:
+        // racy until a whole-file check notes otherwise, however long after
+        // it was written (another program may have written the new file in
+        // place since it went in).
+        let seen = Seen {
             ident,
+            at_ns: ident.ctime_ns,
+        };
+        let header = Header::new(
+            seen,
             sample_of_file(out, ident.size).ok()?,
             &written,
             self.old.version.clone(),
@@ -221,11 +229,8 @@ impl Follow {
         );
         let mut w = RowWriter::new(&self.dir, header)?;
         self.write_rows(&mut w)?;
-        // As if built when the file last changed: racy until a whole-file
-        // check notes otherwise, however long after it was written (another
-        // program may have written the new file in place since it went in).
         let header = w
-            .commit(ident.ctime_ns)
+            .commit()
             .map_err(|e| tracing::info!("the sidecar was not carried over: {e}"))
             .ok()?;
         Origin::of(&header)

@@ -26,7 +26,7 @@ use super::filehash::{sample_of_file, FileHash, BLOCK};
 use super::newest::{Newest, Row};
 use super::reload::Delta;
 use super::scan::{self, EntrySpan};
-use super::sidecar::{self, Header, Ident, ROW};
+use super::sidecar::{self, Header, Ident, Seen, ROW};
 use std::fs::File;
 use std::os::unix::fs::FileExt;
 use std::path::Path;
@@ -45,8 +45,9 @@ pub(crate) fn newest(dir: &Path, limit: usize) -> Option<Newest> {
     let index = super::read::locate_index(dir).ok()?;
     let (side, old) = sidecar::open_sidecar(dir)?;
     let (f, stamp) = index.open().ok()??;
-    let ident = Ident::of(&f.metadata().ok()?);
-    let g = grown(&side, old, &f, ident)?;
+    let seen = Seen::of(&f).ok()?;
+    let ident = seen.ident;
+    let g = grown(&side, old, &f, seen)?;
     // A `version` text that does not parse: read whole, as `newest` does.
     let version = g.header.version_value()?;
     let size = ident.size;
@@ -132,13 +133,14 @@ pub(crate) fn reload(
     let origin = known.origin()?;
     let dir = index.path().parent()?;
     let (f, _) = index.open().ok()??;
-    let ident = Ident::of(&f.metadata().ok()?);
+    let seen = Seen::of(&f).ok()?;
+    let ident = seen.ident;
     // The version member is before `entries`, so it is the one known.
     let version = sidecar::version_value(origin.version.as_deref())?;
     let side = sidecar::open_sidecar(dir).filter(|(_, h)| h.content == origin.content());
     let reloaded = match side {
         Some((side, old)) => {
-            let g = grown(&side, old, &f, ident)?;
+            let g = grown(&side, old, &f, seen)?;
             g.write(dir);
             Reloaded {
                 added: g.tail.added(),
@@ -280,10 +282,11 @@ struct Grown {
     header: Header,
 }
 
-/// What the index `f` (identity `ident`) holds when it is the index the
-/// sidecar `old` (open as `side`) describes with entries added after its
-/// last one, all newer than the old ones; `None` otherwise.
-fn grown(side: &File, old: Header, f: &File, ident: Ident) -> Option<Grown> {
+/// What the index `f` (`seen` before it was read) holds when it is the
+/// index the sidecar `old` (open as `side`) describes with entries added
+/// after its last one, all newer than the old ones; `None` otherwise.
+fn grown(side: &File, old: Header, f: &File, seen: Seen) -> Option<Grown> {
+    let ident = seen.ident;
     let origin = Origin::of(&old)?;
     let mut t = tail(&origin, f, ident)?;
     // The old rows, as written (read once, checked against their hash).
@@ -325,7 +328,7 @@ fn grown(side: &File, old: Header, f: &File, ident: Ident) -> Option<Grown> {
         .collect::<Option<Vec<_>>>()?;
     let (last_end, last_block) = t.last()?;
     let header = Header::new(
-        ident,
+        seen,
         sample_of_file(f, ident.size).ok()?,
         &t.hash,
         old.version,

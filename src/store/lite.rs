@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 /// their block hashes when they were made as they were read.
 type Pending = (
     PathBuf,
-    super::sidecar::Ident,
+    super::sidecar::Seen,
     Option<super::filehash::FileHash>,
 );
 
@@ -61,7 +61,7 @@ impl IndexText {
         };
         let (text, scan) = read::text_and_scan(index.path(), read.bytes)?;
         let pending = read
-            .ident
+            .seen
             .filter(|_| sidecar)
             .map(|i| (dir.to_path_buf(), i, read.hash));
         Ok(IndexText {
@@ -157,11 +157,11 @@ impl IndexText {
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .take();
-        let Some((dir, ident, hash)) = pending else {
+        let Some((dir, seen, hash)) = pending else {
             return self.select(model, limit);
         };
         let bytes = self.text.as_bytes();
-        match read::SidecarJob::when_stale(&dir, Some(ident), bytes, hash) {
+        match read::SidecarJob::when_stale(&dir, Some(seen), bytes, hash) {
             None => self.select(model, limit),
             // The newest of all: taken from the order the sidecar is made
             // of, on both cores; it is written on the other core while they

@@ -605,6 +605,8 @@ pub fn prepare_sidecar(dir: &Path) -> Result<(), StoreError> {
     if newest_without_full_read(dir, 1).is_none() {
         lite::IndexText::read(dir)?.newest(None, Some(1));
     }
+    // Read just after the index was written: checked once more now.
+    newest::confirm_soon(dir);
     Ok(())
 }
 

@@ -8,7 +8,8 @@ use super::known::id_hash;
 use super::read::{self, FileStamp, InvalidEntry};
 use super::scan::{EntrySpan, Str};
 use super::sidecar::{
-    keeps_ctime, now_ns, open_sidecar, path_of, Header, Ident, RACY_NS, ROW, TOP_BIT,
+    fs_clock_past, keeps_ctime, now_ns, open_sidecar, path_of, racy_window, Header, Ident, Seen,
+    ROW, TOP_BIT,
 };
 use serde_json::Value;
 use std::fs::{File, Metadata};
@@ -136,19 +137,27 @@ pub struct Newest {
 pub fn newest(dir: &Path, limit: usize) -> Option<Newest> {
     let index = read::locate_index(dir).ok()?;
     let (f, stamp) = index.open().ok()??;
-    let ident = Ident::of(&f.metadata().ok()?);
+    let seen = Seen::of(&f).ok()?;
+    let ident = seen.ident;
     let (side, mut h) = open_sidecar(dir)?;
     if h.ident != ident || h.sample != sample_of_file(&f, ident.size).ok()? {
         return None;
     }
     // Where a change could keep the times as they were, the whole file is
     // compared.
-    let whole = h.racy() || !keeps_ctime(&f);
-    if whole && h.content != content_of_file(&f, ident.size).ok()? {
+    let window = racy_window(&f);
+    let racy = h.racy(window);
+    // Whether the check can be noted: the index was old enough when this
+    // read began, or the filesystem's clock is past its ctime before the
+    // hash begins.
+    let settled = racy
+        && (seen.at_ns >= ident.ctime_ns.saturating_add(window)
+            || fs_clock_past(&side, &f, ident.ctime_ns));
+    if (racy || !keeps_ctime(&f)) && h.content != content_of_file(&f, ident.size).ok()? {
         return None;
     }
-    if h.racy() {
-        remember_checked(dir, &side, &mut h, now_ns());
+    if settled {
+        remember_checked(dir, &side, &mut h, seen.at_ns, window);
     }
     // Every row as written (a moved or copied row would still lead to an
     // entry of the index).
@@ -207,15 +216,30 @@ pub(crate) fn take_newest(
 }
 
 /// Checks a racy sidecar of `dir` once the index is old enough (its ctime
-/// two seconds past, so a change could no longer keep every time as it
-/// was): hashes the whole file and, when it matches, notes that it was
+/// the racy window past, so a change could no longer keep every time as
+/// it was): hashes the whole file and, when it matches, notes that it was
 /// checked, so the next open need not hash it. What the browser does a
 /// little after its own rewrite carried the sidecar over.
 pub(crate) fn confirm(dir: &Path) {
-    confirm_at(dir, now_ns());
+    confirm_at(dir, now_ns(), None);
 }
 
-fn confirm_at(dir: &Path, now: i64) {
+/// Indexes smaller than this are not confirmed by [`confirm_soon`]: the
+/// next open hashes them in a few milliseconds.
+const CONFIRM_SOON_MIN: u64 = 32 << 20;
+
+/// [`confirm`] at once, by a command that just rewrote a large index and
+/// carried its sidecar over: on a local filesystem, once the filesystem's
+/// clock is seen past the index's ctime (a few milliseconds at most), it
+/// hashes the index, so the next open and `list` need not. Elsewhere it
+/// leaves that to the next open.
+pub fn confirm_soon(dir: &Path) {
+    confirm_at(dir, now_ns(), Some(CONFIRM_SOON_MIN));
+}
+
+/// [`confirm`] at `now`; with `soon` (the smallest index worth it), as
+/// soon as the filesystem's clock passed the index's ctime instead.
+fn confirm_at(dir: &Path, now: i64, soon: Option<u64>) {
     let ident_of = |f: &File| f.metadata().ok().map(|m| Ident::of(&m));
     let Some(f) = read::locate_index(dir)
         .ok()
@@ -230,25 +254,39 @@ fn confirm_at(dir: &Path, now: i64) {
     let Some((side, mut h)) = open_sidecar(dir) else {
         return;
     };
-    if h.ident != ident || !h.racy() || now < ident.ctime_ns.saturating_add(RACY_NS) {
+    let window = racy_window(&f);
+    if h.ident != ident || !h.racy(window) {
         return;
     }
-    if sample_of_file(&f, ident.size).ok() == Some(h.sample)
+    let settled = match soon {
+        None => now >= ident.ctime_ns.saturating_add(window),
+        // A tick is at most 10 ms: a few tries.
+        Some(min) => {
+            ident.size >= min
+                && (0..25).any(|i| {
+                    if i > 0 {
+                        std::thread::sleep(std::time::Duration::from_millis(2));
+                    }
+                    fs_clock_past(&side, &f, ident.ctime_ns)
+                })
+        }
+    };
+    if settled
+        && sample_of_file(&f, ident.size).ok() == Some(h.sample)
         && content_of_file(&f, ident.size).ok() == Some(h.content)
         && ident_of(&f) == Some(ident)
     {
-        remember_checked(dir, &side, &mut h, now);
+        remember_checked(dir, &side, &mut h, now, window);
     }
 }
 
-/// A racy sidecar whose whole-file hash matched: notes that it was checked
-/// at `now`, so the next open need not hash the file again (when the index
-/// is old enough by then).
-fn remember_checked(dir: &Path, side: &File, h: &mut Header, now: i64) {
-    if now < h.ident.ctime_ns.saturating_add(RACY_NS) {
-        return;
-    }
-    h.built_ns = now;
+/// A racy sidecar whose whole-file hash matched, the hash begun at `now`
+/// when the index was old enough, or once the filesystem's clock was seen
+/// past its ctime ([`fs_clock_past`]): notes that it was checked, so the
+/// next open need not hash the file again. Recorded as a build time no
+/// earlier than `window` after the index's ctime.
+fn remember_checked(dir: &Path, side: &File, h: &mut Header, now: i64, window: i64) {
+    h.built_ns = now.max(h.ident.ctime_ns.saturating_add(window));
     // In place, header only: a torn write fails the checksum next time.
     use std::os::unix::fs::OpenOptionsExt;
     let Ok(w) = std::fs::OpenOptions::new()
@@ -292,10 +330,29 @@ mod tests {
         assert_eq!(newest(dir, 5).expect("used").total, 1);
     }
 
-    /// A sidecar written just after the index changed is checked against
-    /// the whole file at each open until that check can be noted, two
-    /// seconds after the change: `confirm` notes it then, and not before,
-    /// nor for another file.
+    /// The sidecar of `dir` as if made of bytes read the moment the index
+    /// last changed (what a rewrite's carry-over writes): racy however
+    /// long ago that was.
+    fn make_racy(dir: &Path) {
+        let (side, mut h) = open_sidecar(dir).unwrap();
+        h.built_ns = h.ident.ctime_ns;
+        drop(side);
+        std::fs::OpenOptions::new()
+            .write(true)
+            .open(path_of(dir))
+            .unwrap()
+            .write_all_at(&h.fixed(), 0)
+            .unwrap();
+    }
+
+    fn window_of(dir: &Path) -> i64 {
+        racy_window(&File::open(dir.join("history.json")).unwrap())
+    }
+
+    /// A sidecar of bytes read just after the index changed is checked
+    /// against the whole file at each open until that check can be noted,
+    /// the racy window after the change: `confirm` notes it then, and not
+    /// before, nor for another file.
     #[test]
     fn a_racy_sidecar_is_confirmed_once_the_index_is_old_enough() {
         let t = tempfile::tempdir().unwrap();
@@ -309,10 +366,12 @@ mod tests {
         super::super::lite::IndexText::read(dir)
             .unwrap()
             .newest(None, Some(1));
-        let racy = || open_sidecar(dir).unwrap().1.racy();
-        assert!(racy(), "written just after the index");
+        make_racy(dir);
+        let window = window_of(dir);
+        let racy = || open_sidecar(dir).unwrap().1.racy(window);
+        assert!(racy(), "read the moment the index changed");
         let ctime = open_sidecar(dir).unwrap().1.ident.ctime_ns;
-        confirm_at(dir, ctime + RACY_NS / 2);
+        confirm_at(dir, ctime + window / 2, None);
         assert!(racy(), "too soon: a change could still keep the times");
         // Another file in its place: not confirmed.
         let other = dir.join("other.json");
@@ -320,21 +379,55 @@ mod tests {
         let kept = dir.join("kept.json");
         std::fs::rename(dir.join("history.json"), &kept).unwrap();
         std::fs::rename(&other, dir.join("history.json")).unwrap();
-        confirm_at(dir, ctime + 3 * RACY_NS);
+        confirm_at(dir, ctime + 3 * window, None);
         assert!(racy());
         std::fs::rename(&kept, dir.join("history.json")).unwrap();
         // The rename moved the ctime: the sidecar is not the file's any more.
-        confirm_at(dir, now_ns() + 3 * RACY_NS);
+        confirm_at(dir, now_ns() + 3 * window, None);
         assert!(racy());
         assert!(newest(dir, 1).is_none());
         // Written again for the file as it is, then confirmed in time.
         super::super::lite::IndexText::read(dir)
             .unwrap()
             .newest(None, Some(1));
+        make_racy(dir);
         assert!(racy());
         let ctime = open_sidecar(dir).unwrap().1.ident.ctime_ns;
-        confirm_at(dir, ctime + RACY_NS + 1);
+        confirm_at(dir, ctime + window + 1, None);
         assert!(!racy(), "confirmed");
         assert_eq!(newest(dir, 1).expect("used").total, 1);
+    }
+
+    /// A command that rewrote the index confirms its racy sidecar before it
+    /// ends, on a local filesystem (once its clock is past the index's
+    /// ctime); elsewhere it leaves that to the next open.
+    #[test]
+    fn a_rewriting_command_confirms_its_sidecar_where_the_window_is_short() {
+        let t = tempfile::tempdir().unwrap();
+        let dir = t.path();
+        let e = "{\"entry_id\": \"a\", \"timestamp\": \"2026-11-20T10:00:00\"}";
+        std::fs::write(
+            dir.join("history.json"),
+            format!("{{\"entries\": {{\"a\": {e}}}}}"),
+        )
+        .unwrap();
+        super::super::lite::IndexText::read(dir)
+            .unwrap()
+            .newest(None, Some(1));
+        make_racy(dir);
+        // Below the size worth it: left to the next open.
+        confirm_soon(dir);
+        let window = window_of(dir);
+        assert!(open_sidecar(dir).unwrap().1.racy(window));
+        confirm_at(dir, now_ns(), Some(0));
+        let local = window == super::super::sidecar::LOCAL_RACY_NS;
+        assert_eq!(open_sidecar(dir).unwrap().1.racy(window), !local);
+        assert_eq!(newest(dir, 1).expect("used").total, 1);
+        // A list that finds it racy notes its own check the same way, once
+        // the filesystem's clock (ticks of at most 10 ms) is past the ctime.
+        make_racy(dir);
+        std::thread::sleep(std::time::Duration::from_millis(30));
+        assert_eq!(newest(dir, 1).expect("used").total, 1);
+        assert_eq!(open_sidecar(dir).unwrap().1.racy(window), !local);
     }
 }

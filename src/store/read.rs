@@ -85,8 +85,9 @@ impl FileStamp {
 pub(crate) struct IndexBytes {
     pub bytes: Vec<u8>,
     pub stamp: Option<FileStamp>,
-    /// The identity of the file these bytes are (for its sidecar).
-    pub ident: Option<super::sidecar::Ident>,
+    /// The identity of the file these bytes are, and when they began to be
+    /// read (for its sidecar).
+    pub seen: Option<super::sidecar::Seen>,
     /// The block hashes, when they were made as the bytes were read.
     pub hash: Option<FileHash>,
 }
@@ -141,12 +142,12 @@ impl IndexFile {
             return Ok(None);
         };
         crate::fault::point("read-whole-index");
-        let ident = f.metadata().ok().map(|m| super::sidecar::Ident::of(&m));
+        let seen = super::sidecar::Seen::of(&f).ok();
         let (bytes, hash) = read_file(f).map_err(|e| StoreError::io("read", self.path(), e))?;
         Ok(Some(IndexBytes {
             bytes,
             stamp,
-            ident,
+            seen,
             hash,
         }))
     }
@@ -209,7 +210,7 @@ pub(crate) fn load(dir: &Path) -> Result<LoadedIndex, StoreError> {
     // A sidecar is written on the way when the one there does not match.
     let hash = read.hash.unwrap_or_else(|| FileHash::of(&read.bytes));
     let content = hash.content();
-    let job = SidecarJob::when_stale(dir, read.ident, &read.bytes, Some(hash));
+    let job = SidecarJob::when_stale(dir, read.seen, &read.bytes, Some(hash));
     let mut loaded = parse_typed(index.path(), read.bytes, job)?;
     loaded.stamp = read.stamp;
     loaded.known = std::mem::take(&mut loaded.known)
@@ -342,7 +343,7 @@ fn parse_halves(
 /// A sidecar to write once the index is scanned.
 pub(crate) struct SidecarJob {
     pub dir: PathBuf,
-    pub ident: sidecar::Ident,
+    pub seen: sidecar::Seen,
     pub sample: u64,
     pub hash: FileHash,
 }
@@ -352,18 +353,18 @@ impl SidecarJob {
     /// does not describe them.
     pub(crate) fn when_stale(
         dir: &Path,
-        ident: Option<sidecar::Ident>,
+        seen: Option<sidecar::Seen>,
         bytes: &[u8],
         hash: Option<FileHash>,
     ) -> Option<SidecarJob> {
-        let ident = ident?;
+        let seen = seen?;
         let (sample, hash) = sidecar::hashes(bytes, hash);
-        if sidecar::matches_hashes(dir, &ident, sample, hash.content()) {
+        if sidecar::matches_hashes(dir, &seen.ident, sample, hash.content()) {
             return None;
         }
         Some(SidecarJob {
             dir: dir.to_path_buf(),
-            ident,
+            seen,
             sample,
             hash,
         })
@@ -400,7 +401,7 @@ impl SidecarJob {
         members_after: bool,
     ) -> sidecar::Source<'a> {
         sidecar::Source {
-            ident: self.ident,
+            seen: self.seen,
             sample: self.sample,
             hash: &self.hash,
             version,

@@ -10,10 +10,16 @@
 //!   which no program can set back, so a backup restored with the same size
 //!   and mtime is still noticed;
 //! - 34 blocks of 4 KiB spread over the file hash as recorded;
-//! - when the sidecar was written less than two seconds after the index last
-//!   changed (a change inside the same clock tick would leave the times as
-//!   they were), the whole file hashes as recorded ("racy", as git calls it);
-//!   a match is then written down so the next open need not hash again;
+//! - when the bytes the sidecar describes were read less than a moment
+//!   after the index last changed (a change inside the same clock tick
+//!   would leave the times as they were), the whole file hashes as recorded
+//!   ("racy", as git calls it); a match is then written down so the next
+//!   open need not hash again. The moment ([`racy_window`]) is 200 ms on a
+//!   local filesystem, whose times come from this machine's clock in
+//!   ticks of at most 10 ms, and two seconds elsewhere (network
+//!   filesystems: another machine's clock, coarser times). The check is
+//!   also noted once the filesystem's own clock is seen past the index's
+//!   ctime ([`fs_clock_past`]);
 //! - the header (format, the identity, the hashes, the count) passes its own
 //!   checksum;
 //! - every row read leads to `"KEY": {...}` in the index whose key hashes to
@@ -54,9 +60,11 @@ const MAGIC: [u8; 8] = *b"GNHSIDX\0";
 const FORMAT: u32 = 3;
 pub(super) const HEADER: usize = 136;
 pub(super) const ROW: usize = 32;
-/// A sidecar written less than this after the index changed is checked
-/// against the whole file.
+/// A sidecar of bytes read less than this after the index changed is
+/// checked against the whole file (on a filesystem not known to be local).
 pub(super) const RACY_NS: i64 = 2_000_000_000;
+/// [`RACY_NS`] on a local filesystem ([`racy_window`]).
+pub(super) const LOCAL_RACY_NS: i64 = 200_000_000;
 pub(super) const TOP_BIT: u32 = 1 << 31;
 /// Longest `version` member kept (anything longer: no sidecar).
 const MAX_VERSION: usize = 4096;
@@ -87,6 +95,87 @@ impl Ident {
             ctime_ns: m.ctime().saturating_mul(1_000_000_000) + m.ctime_nsec(),
         }
     }
+}
+
+/// An index file's identity and the time just before it was taken: every
+/// byte read after that is at least that new.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Seen {
+    pub(crate) ident: Ident,
+    pub(crate) at_ns: i64,
+}
+
+impl Seen {
+    pub(crate) fn of(f: &File) -> io::Result<Seen> {
+        let at_ns = now_ns();
+        Ok(Seen {
+            ident: Ident::of(&f.metadata()?),
+            at_ns,
+        })
+    }
+}
+
+/// How long after the index last changed its bytes must have been read
+/// for the sidecar of them to be trusted on its identity and sample alone.
+/// A change within the clock tick of the last one keeps every time as it
+/// was; so a sidecar of bytes read within a tick of the index's ctime
+/// could describe bytes the index no longer holds. On filesystems this
+/// machine's kernel keeps (times from its own clock, nanoseconds, a tick
+/// of 1–10 ms) 200 ms is many ticks; elsewhere (NFS, SMB: the server's
+/// clock and its own granularity), and where the file's ctime has no
+/// nanoseconds (ext3 with small inodes keeps whole seconds), two seconds.
+pub(super) fn racy_window(f: &File) -> i64 {
+    if f.metadata().map_or(true, |m| m.ctime_nsec() == 0) {
+        return RACY_NS;
+    }
+    const EXT: i64 = 0xef53;
+    const XFS: i64 = 0x5846_5342;
+    const BTRFS: i64 = 0x9123_683e;
+    const TMPFS: i64 = 0x0102_1994;
+    const F2FS: i64 = 0xf2f5_2010;
+    const ZFS: i64 = 0x2fc1_2fc1;
+    const BCACHEFS: i64 = 0xca45_1a4e;
+    const OVERLAYFS: i64 = 0x794c_7630;
+    match rustix::fs::fstatfs(f) {
+        // `f_type` is not i64 on every architecture.
+        #[allow(clippy::unnecessary_cast)]
+        Ok(st)
+            if [EXT, XFS, BTRFS, TMPFS, F2FS, ZFS, BCACHEFS, OVERLAYFS]
+                .contains(&(st.f_type as i64)) =>
+        {
+            LOCAL_RACY_NS
+        }
+        _ => RACY_NS,
+    }
+}
+
+/// Whether the filesystem's clock is past `ctime_ns`, the ctime of the
+/// index `index`: the times of the sidecar `side` set to "now" read back
+/// later than it. Both on one local filesystem, their times come from one
+/// clock, so from here on any change of the index moves its ctime: a hash
+/// of it begun after this call can be noted as checked (git's "racy"
+/// test, made against the filesystem's own clock instead of waiting out a
+/// window on the process's).
+pub(super) fn fs_clock_past(side: &File, index: &File, ctime_ns: i64) -> bool {
+    let (Ok(s), Ok(i)) = (side.metadata(), index.metadata()) else {
+        return false;
+    };
+    if s.dev() != i.dev() || racy_window(index) != LOCAL_RACY_NS {
+        return false;
+    }
+    let now = rustix::fs::Timespec {
+        tv_sec: 0,
+        tv_nsec: rustix::fs::UTIME_NOW,
+    };
+    let times = rustix::fs::Timestamps {
+        last_access: now,
+        last_modification: now,
+    };
+    if rustix::fs::futimens(side, &times).is_err() {
+        return false;
+    }
+    side.metadata()
+        .is_ok_and(|m| Ident::of(&m).ctime_ns > ctime_ns)
 }
 
 pub(super) fn now_ns() -> i64 {
@@ -120,12 +209,12 @@ pub(super) struct Header {
 }
 
 impl Header {
-    /// A header for the index with identity `ident`, these hashes and
-    /// `version` text; its last entry ends at `last_end`, `last_block`
-    /// being the hash of its block up to there.
+    /// A header for the index `seen` (its bytes read from then on), with
+    /// these hashes and `version` text; its last entry ends at `last_end`,
+    /// `last_block` being the hash of its block up to there.
     #[allow(clippy::too_many_arguments)]
     pub(super) fn new(
-        ident: Ident,
+        seen: Seen,
         sample: u64,
         hash: &FileHash,
         version: Option<Vec<u8>>,
@@ -134,8 +223,8 @@ impl Header {
         members_after: bool,
     ) -> Header {
         Header {
-            ident,
-            built_ns: 0,
+            ident: seen.ident,
+            built_ns: seen.at_ns,
             sample,
             content: hash.content(),
             count: 0,
@@ -267,8 +356,10 @@ impl Header {
         version_value(self.version.as_deref())
     }
 
-    pub(super) fn racy(&self) -> bool {
-        self.built_ns < self.ident.ctime_ns.saturating_add(RACY_NS)
+    /// Whether the bytes described were read less than `window` after the
+    /// index last changed ([`racy_window`]).
+    pub(super) fn racy(&self, window: i64) -> bool {
+        self.built_ns < self.ident.ctime_ns.saturating_add(window)
     }
 }
 
@@ -338,7 +429,8 @@ pub(crate) struct Part<'a> {
 
 /// What a full read knows, for writing a sidecar.
 pub(crate) struct Source<'a> {
-    pub ident: Ident,
+    /// The index, and when it was before its bytes were read.
+    pub seen: Seen,
     /// The whole file's sample and block hashes.
     pub sample: u64,
     pub hash: &'a FileHash,
@@ -362,7 +454,7 @@ impl Source<'_> {
         let pieces: Vec<(&[u8], usize)> = self.parts.iter().map(|p| (p.bytes, p.base)).collect();
         let block_start = last_end / BLOCK * BLOCK;
         Header::new(
-            self.ident,
+            self.seen,
             self.sample,
             self.hash,
             version,
@@ -457,7 +549,6 @@ pub(super) fn assemble<'a>(
     mut header: Header,
     rows: impl ExactSizeIterator<Item = &'a [u8; ROW]>,
 ) -> Vec<u8> {
-    header.built_ns = now_ns();
     header.count = rows.len() as u64;
     let mut out = Vec::with_capacity(header.rows_at() as usize + rows.len() * ROW);
     out.extend_from_slice(&header.fixed());
@@ -620,7 +711,7 @@ impl Ordered {
                 return;
             }
         }
-        if let Err(e) = w.commit(now_ns()) {
+        if let Err(e) = w.commit() {
             tracing::info!("the sidecar of {} was not written: {e}", dir.display());
         }
     }
@@ -790,13 +881,12 @@ impl RowWriter {
         self.w.write_all(row)
     }
 
-    /// Puts the sidecar in place, its header written last (built at
-    /// `built_ns`); gives that header.
-    pub(super) fn commit(mut self, built_ns: i64) -> io::Result<Header> {
+    /// Puts the sidecar in place, its header written last; gives that
+    /// header.
+    pub(super) fn commit(mut self) -> io::Result<Header> {
         use std::io::Write;
         self.w.flush()?;
         crate::fault::kill_point("sidecar-write");
-        self.header.built_ns = built_ns;
         self.header.rows = self.rows.finish().content();
         self.tmp.file().write_all_at(&self.header.fixed(), 0)?;
         self.tmp.commit_unsynced(SIDECAR_FILE)?;
@@ -843,6 +933,35 @@ mod tests {
         )
     }
 
+    /// Files whose times another machine's clock or a coarse granularity
+    /// may set get the two-second window.
+    #[test]
+    fn filesystems_not_known_to_be_local_get_the_long_window() {
+        let proc = File::open("/proc/self/status").unwrap();
+        assert_eq!(racy_window(&proc), RACY_NS);
+    }
+
+    /// The filesystem's clock is past an index's ctime only once it is: never
+    /// for a ctime ahead of it, always (on a local filesystem) some ticks
+    /// after the change.
+    #[test]
+    fn the_filesystems_clock_is_seen_past_a_ctime_only_once_it_is() {
+        let t = tempfile::tempdir().unwrap();
+        let dir = t.path();
+        std::fs::write(dir.join("history.json"), big_index()).unwrap();
+        super::super::lite::IndexText::read(dir)
+            .unwrap()
+            .newest(None, Some(1));
+        let f = File::open(dir.join("history.json")).unwrap();
+        let side = File::open(path_of(dir)).unwrap();
+        let ctime = Ident::of(&f.metadata().unwrap()).ctime_ns;
+        assert!(!fs_clock_past(&side, &f, now_ns() + 10 * RACY_NS));
+        assert!(!fs_clock_past(&side, &f, i64::MAX));
+        std::thread::sleep(std::time::Duration::from_millis(30));
+        let local = racy_window(&f) == LOCAL_RACY_NS;
+        assert_eq!(fs_clock_past(&side, &f, ctime), local);
+    }
+
     #[test]
     fn a_change_the_samples_miss_is_caught_while_the_sidecar_is_racy() {
         let t = tempfile::tempdir().unwrap();
@@ -875,9 +994,9 @@ mod tests {
         // Long after the change, a list compares only the samples (the
         // identity guards: any write since would have moved the ctime)...
         let (side, mut h) = open_sidecar(dir).unwrap();
-        assert!(h.racy());
+        assert!(h.racy(RACY_NS));
         h.built_ns = h.ident.ctime_ns + 3 * RACY_NS;
-        assert!(!h.racy());
+        assert!(!h.racy(RACY_NS));
         drop(side);
         let w = std::fs::OpenOptions::new()
             .write(true)
@@ -925,12 +1044,15 @@ mod tests {
         hash: &'a FileHash,
     ) -> Source<'a> {
         Source {
-            ident: Ident {
-                dev: 1,
-                ino: 2,
-                size: text.len() as u64,
-                mtime_ns: 3,
-                ctime_ns: 4,
+            seen: Seen {
+                ident: Ident {
+                    dev: 1,
+                    ino: 2,
+                    size: text.len() as u64,
+                    mtime_ns: 3,
+                    ctime_ns: 4,
+                },
+                at_ns: 6,
             },
             sample: 5,
             hash,

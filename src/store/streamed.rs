@@ -18,7 +18,7 @@ use super::known::KnownBuilder;
 use super::lite::StatsPart;
 use super::read::{entry_from_text, FileStamp, IndexFile, InvalidEntry, LoadedIndex};
 use super::scan::Parser;
-use super::sidecar::{self, Ident, ROW};
+use super::sidecar::{self, Ident, Seen, ROW};
 use super::stream::{self, Item};
 use super::StoreError;
 use serde_json::Value;
@@ -156,6 +156,8 @@ pub(super) fn load_from(
 /// file's.
 struct SidecarPass<'a> {
     dir: &'a Path,
+    /// The index, and when it began to be read.
+    seen: Seen,
     ident: Ident,
     sample: u64,
     hash: ContentHash,
@@ -171,10 +173,12 @@ struct SidecarPass<'a> {
 
 impl<'a> SidecarPass<'a> {
     fn new(dir: &'a Path, f: &File) -> std::io::Result<SidecarPass<'a>> {
-        let ident = Ident::of(&f.metadata()?);
+        let seen = Seen::of(f)?;
+        let ident = seen.ident;
         let sample = super::filehash::sample_of_file(f, ident.size)?;
         Ok(SidecarPass {
             dir,
+            seen,
             ident,
             sample,
             hash: ContentHash::new(),
@@ -235,7 +239,7 @@ impl<'a> SidecarPass<'a> {
                 (Some(rows), Some(last_block)) => sidecar::write_rows(
                     self.dir,
                     sidecar::Header::new(
-                        self.ident,
+                        self.seen,
                         self.sample,
                         &hash,
                         None,
