@@ -225,9 +225,9 @@ pub fn write_demo(
             crate::thumbnail::write_thumbnail(&png, &buf)
                 .map_err(|message| StoreError::Audio { path: png, message })?;
         }
-        entries.push(e);
+        entries.push(crate::store::add::EntryText::of(&e));
     }
-    crate::store::change::add_index_entries(&HistoryDir::new(dir), &entries)?;
+    crate::store::change::add_index_entries(&HistoryDir::new(dir), entries)?;
     // So that the first open and `list` of a large demo are as fast as the
     // next ones (the sidecar is a cache: failing to write it is no error).
     if let Err(e) = crate::store::prepare_sidecar(dir) {

@@ -34,6 +34,24 @@ pub(crate) fn entry_text(e: &HistoryEntry) -> String {
     s
 }
 
+/// An entry to add, as its id and its text in the index (a fraction of the
+/// memory of the entry itself: what `genhist demo` holds for a million).
+pub(crate) struct EntryText {
+    id: String,
+    text: String,
+}
+
+impl EntryText {
+    pub(crate) fn of(e: &HistoryEntry) -> EntryText {
+        let mut text = entry_text(e);
+        text.shrink_to_fit();
+        EntryText {
+            id: e.entry_id.clone(),
+            text,
+        }
+    }
+}
+
 /// Writes `fill`'s output to a new file `name` in `dir`, synced; removes it
 /// again on failure.
 fn write_new(
@@ -186,13 +204,10 @@ fn add_marked(
 /// absent, as in a `--no-audio` demo) in one change.
 pub(crate) fn add_index_entries_in(
     txn: &mut Txn,
-    entries: &[HistoryEntry],
+    entries: Vec<EntryText>,
 ) -> Result<(), StoreError> {
     let mut plan = Plan {
-        append: entries
-            .iter()
-            .map(|e| (e.entry_id.clone(), entry_text(e)))
-            .collect(),
+        append: entries.into_iter().map(|e| (e.id, e.text)).collect(),
         ..Plan::default()
     };
     txn.apply(&mut plan, |_| Ok(()))?;

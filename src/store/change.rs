@@ -200,7 +200,7 @@ pub fn add(
 /// absent, as in a `--no-audio` demo) in one change.
 pub(crate) fn add_index_entries(
     hd: &HistoryDir,
-    entries: &[HistoryEntry],
+    entries: Vec<add::EntryText>,
 ) -> Result<(), StoreError> {
     add::add_index_entries_in(&mut begin(hd)?, entries)
 }

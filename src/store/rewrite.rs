@@ -269,7 +269,9 @@ pub fn rewrite(
     out: &mut crate::fsutil::TempFile,
     plan: &Plan,
 ) -> Result<Outcome, StoreError> {
-    let mut plan = plan.clone();
+    // The plan as given until a pass asks for exact ids (then a copy: the
+    // plan may hold a million added texts, never copied otherwise).
+    let mut plan = std::borrow::Cow::Borrowed(plan);
     let mut skip: HashSet<String> = HashSet::new();
     // At most: the first pass, one with exact ids, one without restore conflicts.
     for _ in 0..4 {
@@ -288,7 +290,9 @@ pub fn rewrite(
         match result.expect("the pass ran") {
             Ok(outcome) => return Ok(outcome),
             Err(PassError::Store(e)) => return Err(e),
-            Err(PassError::Again(Again::Ids(ids))) => plan.remove = Some(Selection::Ids(ids)),
+            Err(PassError::Again(Again::Ids(ids))) => {
+                plan.to_mut().remove = Some(Selection::Ids(ids))
+            }
             Err(PassError::Again(Again::SkipRestore(ids))) => skip.extend(ids),
         }
     }
