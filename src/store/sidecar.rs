@@ -10,16 +10,15 @@
 //!   which no program can set back, so a backup restored with the same size
 //!   and mtime is still noticed;
 //! - 34 blocks of 4 KiB spread over the file hash as recorded;
-//! - when the bytes the sidecar describes were read less than a moment
-//!   after the index last changed (a change inside the same clock tick
-//!   would leave the times as they were), the whole file hashes as recorded
-//!   ("racy", as git calls it); a match is then written down so the next
-//!   open need not hash again. The moment ([`racy_window`]) is 200 ms on a
-//!   local filesystem, whose times come from this machine's clock in
-//!   ticks of at most 10 ms, and two seconds elsewhere (network
-//!   filesystems: another machine's clock, coarser times). The check is
-//!   also noted once the filesystem's own clock is seen past the index's
-//!   ctime ([`fs_clock_past`]);
+//! - when the bytes the sidecar describes began to be read less than two
+//!   seconds after the index last changed, the whole file hashes as
+//!   recorded ("racy", as git calls it): a change inside the same clock
+//!   tick leaves every time as it was, and so does the rest of a long
+//!   `write()`, whose times are stamped when it begins. A match is then
+//!   written down so the next open need not hash again: by a read begun two
+//!   seconds after the change, or by genhist just after its own rewrite
+//!   once the filesystem's clock is seen past the new file's ctime
+//!   ([`fs_clock_past`]);
 //! - the header (format, the identity, the hashes, the count) passes its own
 //!   checksum;
 //! - every row read leads to `"KEY": {...}` in the index whose key hashes to
@@ -61,10 +60,9 @@ const FORMAT: u32 = 3;
 pub(super) const HEADER: usize = 136;
 pub(super) const ROW: usize = 32;
 /// A sidecar of bytes read less than this after the index changed is
-/// checked against the whole file (on a filesystem not known to be local).
+/// checked against the whole file. Also the time a `write()` still copying
+/// into the index (its ctime stamped when it began) is assumed to end in.
 pub(super) const RACY_NS: i64 = 2_000_000_000;
-/// [`RACY_NS`] on a local filesystem ([`racy_window`]).
-pub(super) const LOCAL_RACY_NS: i64 = 200_000_000;
 pub(super) const TOP_BIT: u32 = 1 << 31;
 /// Longest `version` member kept (anything longer: no sidecar).
 const MAX_VERSION: usize = 4096;
@@ -115,19 +113,9 @@ impl Seen {
     }
 }
 
-/// How long after the index last changed its bytes must have been read
-/// for the sidecar of them to be trusted on its identity and sample alone.
-/// A change within the clock tick of the last one keeps every time as it
-/// was; so a sidecar of bytes read within a tick of the index's ctime
-/// could describe bytes the index no longer holds. On filesystems this
-/// machine's kernel keeps (times from its own clock, nanoseconds, a tick
-/// of 1–10 ms) 200 ms is many ticks; elsewhere (NFS, SMB: the server's
-/// clock and its own granularity), and where the file's ctime has no
-/// nanoseconds (ext3 with small inodes keeps whole seconds), two seconds.
-pub(super) fn racy_window(f: &File) -> i64 {
-    if f.metadata().map_or(true, |m| m.ctime_nsec() == 0) {
-        return RACY_NS;
-    }
+/// Whether `f` is on a filesystem this machine's kernel keeps (times from
+/// its own clock) with nanosecond times.
+pub(super) fn local_fine_times(f: &File) -> bool {
     const EXT: i64 = 0xef53;
     const XFS: i64 = 0x5846_5342;
     const BTRFS: i64 = 0x9123_683e;
@@ -136,31 +124,36 @@ pub(super) fn racy_window(f: &File) -> i64 {
     const ZFS: i64 = 0x2fc1_2fc1;
     const BCACHEFS: i64 = 0xca45_1a4e;
     const OVERLAYFS: i64 = 0x794c_7630;
+    // ext3 with small inodes keeps whole seconds.
+    if f.metadata().map_or(true, |m| m.ctime_nsec() == 0) {
+        return false;
+    }
     match rustix::fs::fstatfs(f) {
         // `f_type` is not i64 on every architecture.
         #[allow(clippy::unnecessary_cast)]
-        Ok(st)
-            if [EXT, XFS, BTRFS, TMPFS, F2FS, ZFS, BCACHEFS, OVERLAYFS]
-                .contains(&(st.f_type as i64)) =>
-        {
-            LOCAL_RACY_NS
+        Ok(st) => {
+            [EXT, XFS, BTRFS, TMPFS, F2FS, ZFS, BCACHEFS, OVERLAYFS].contains(&(st.f_type as i64))
         }
-        _ => RACY_NS,
+        Err(_) => false,
     }
 }
 
 /// Whether the filesystem's clock is past `ctime_ns`, the ctime of the
 /// index `index`: the times of the sidecar `side` set to "now" read back
 /// later than it. Both on one local filesystem, their times come from one
-/// clock, so from here on any change of the index moves its ctime: a hash
-/// of it begun after this call can be noted as checked (git's "racy"
-/// test, made against the filesystem's own clock instead of waiting out a
-/// window on the process's).
+/// clock, so from here on a change that begins moves the index's ctime.
+///
+/// Only for genhist's own rewrite, just after it put the new file in
+/// place: a `write()` stamps the times when it begins, so one already
+/// copying into the index when this is called could still change bytes a
+/// hash begun now has passed. The new file is seconds old at most and
+/// nobody else writes it but through a rename or an append (which moves
+/// the size); any other reader waits out [`RACY_NS`] instead.
 pub(super) fn fs_clock_past(side: &File, index: &File, ctime_ns: i64) -> bool {
     let (Ok(s), Ok(i)) = (side.metadata(), index.metadata()) else {
         return false;
     };
-    if s.dev() != i.dev() || racy_window(index) != LOCAL_RACY_NS {
+    if s.dev() != i.dev() || !local_fine_times(index) {
         return false;
     }
     let now = rustix::fs::Timespec {
@@ -356,10 +349,10 @@ impl Header {
         version_value(self.version.as_deref())
     }
 
-    /// Whether the bytes described were read less than `window` after the
-    /// index last changed ([`racy_window`]).
-    pub(super) fn racy(&self, window: i64) -> bool {
-        self.built_ns < self.ident.ctime_ns.saturating_add(window)
+    /// Whether the bytes described began to be read less than [`RACY_NS`]
+    /// after the index last changed.
+    pub(super) fn racy(&self) -> bool {
+        self.built_ns < self.ident.ctime_ns.saturating_add(RACY_NS)
     }
 }
 
@@ -934,11 +927,11 @@ mod tests {
     }
 
     /// Files whose times another machine's clock or a coarse granularity
-    /// may set get the two-second window.
+    /// may set are never probed.
     #[test]
-    fn filesystems_not_known_to_be_local_get_the_long_window() {
+    fn filesystems_not_known_to_be_local_are_not_probed() {
         let proc = File::open("/proc/self/status").unwrap();
-        assert_eq!(racy_window(&proc), RACY_NS);
+        assert!(!local_fine_times(&proc));
     }
 
     /// The filesystem's clock is past an index's ctime only once it is: never
@@ -958,8 +951,7 @@ mod tests {
         assert!(!fs_clock_past(&side, &f, now_ns() + 10 * RACY_NS));
         assert!(!fs_clock_past(&side, &f, i64::MAX));
         std::thread::sleep(std::time::Duration::from_millis(30));
-        let local = racy_window(&f) == LOCAL_RACY_NS;
-        assert_eq!(fs_clock_past(&side, &f, ctime), local);
+        assert_eq!(fs_clock_past(&side, &f, ctime), local_fine_times(&f));
     }
 
     #[test]
@@ -994,9 +986,9 @@ mod tests {
         // Long after the change, a list compares only the samples (the
         // identity guards: any write since would have moved the ctime)...
         let (side, mut h) = open_sidecar(dir).unwrap();
-        assert!(h.racy(RACY_NS));
+        assert!(h.racy());
         h.built_ns = h.ident.ctime_ns + 3 * RACY_NS;
-        assert!(!h.racy(RACY_NS));
+        assert!(!h.racy());
         drop(side);
         let w = std::fs::OpenOptions::new()
             .write(true)

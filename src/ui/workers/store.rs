@@ -21,10 +21,9 @@ use std::time::Duration;
 /// How often the file is checked for changes by other programs.
 const POLL: Duration = Duration::from_millis(250);
 
-/// How long after a change the sidecar carried over is confirmed: once the
-/// index's ctime is past the racy window of a local filesystem (200 ms),
-/// and again past that of any other (2 s; a no-op when already done).
-const CONFIRM_AFTER: [Duration; 2] = [Duration::from_millis(300), Duration::from_millis(2_100)];
+/// How long after its own rewrite the sidecar carried over is confirmed:
+/// once the index's ctime is two seconds past.
+const CONFIRM_AFTER: Duration = Duration::from_millis(2_100);
 
 pub(crate) struct StoreWorker {
     tx: Sender<StoreJob>,
@@ -44,9 +43,9 @@ struct State {
     history_failing: bool,
     /// The annotations file's identity when last read (`None`: not yet).
     notes_seen: Option<Option<FileStamp>>,
-    /// When to confirm the sidecar the last change carried over (see
-    /// `CONFIRM_AFTER` and `store::newest::confirm`), soonest last.
-    confirm_at: Vec<std::time::Instant>,
+    /// When to confirm the sidecar the last change carried over (a little
+    /// over two seconds after it: see `store::newest::confirm`).
+    confirm_at: Option<std::time::Instant>,
     events: Sender<Event>,
 }
 
@@ -212,7 +211,7 @@ impl State {
         }
         self.seen = now;
         // Another genhist may have carried the sidecar over to the new file.
-        self.confirm_later();
+        self.confirm_at = Some(std::time::Instant::now() + CONFIRM_AFTER);
         let r = read::locate_index(self.hd.path())
             .and_then(|index| reload::reload(&index, &self.known));
         match r {
@@ -227,12 +226,6 @@ impl State {
                 self.send(StoreEvent::Reloaded(Err(e)));
             }
         }
-    }
-
-    /// Confirms the sidecar a little after a change (see `CONFIRM_AFTER`).
-    fn confirm_later(&mut self) {
-        let now = std::time::Instant::now();
-        self.confirm_at = CONFIRM_AFTER.iter().rev().map(|d| now + *d).collect();
     }
 
     /// Runs `change` in a transaction that follows the file from what the
@@ -251,7 +244,7 @@ impl State {
         let (known, delta) = txn.tracked().expect("tracking");
         drop(txn);
         if !delta.is_empty() {
-            self.confirm_later();
+            self.confirm_at = Some(std::time::Instant::now() + CONFIRM_AFTER);
         }
         self.known = known;
         self.seen = stamp(self.hd.path());
@@ -384,7 +377,7 @@ impl StoreWorker {
                 seen: None,
                 sizes: Sizes::default(),
                 notes_seen: None,
-                confirm_at: Vec::new(),
+                confirm_at: None,
                 history_failing: false,
                 events,
             };
@@ -422,10 +415,9 @@ impl StoreWorker {
                     // through it without hashing the whole index first.
                     if st
                         .confirm_at
-                        .last()
-                        .is_some_and(|t| *t <= std::time::Instant::now())
+                        .is_some_and(|t| t <= std::time::Instant::now())
                     {
-                        st.confirm_at.pop();
+                        st.confirm_at = None;
                         let dir = st.hd.path().to_path_buf();
                         let _ = super::catch("checking the sidecar", || {
                             crate::store::newest::confirm(&dir)
