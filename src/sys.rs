@@ -1,5 +1,6 @@
 //! What genhist asks of the operating system beyond files (those are in
-//! `fsutil`): processes, thread priority, standard error, memory advice.
+//! `fsutil`): processes, thread priority, standard error, memory advice,
+//! file leases.
 //! Every `unsafe` block of the crate is in this module, each with its
 //! SAFETY note; everywhere else `unsafe` is denied (see `lib.rs`).
 #![allow(unsafe_code)]
@@ -107,4 +108,33 @@ pub(crate) fn text_of_scanned(bytes: Vec<u8>) -> String {
     );
     // SAFETY: as above, the caller's scan of these very bytes succeeded.
     unsafe { String::from_utf8_unchecked(bytes) }
+}
+
+/// Whether any process has the file `f` (open read-only here) open or
+/// mapped for writing, told by taking a read lease on it and giving it back
+/// at once: `Some(false)` when the lease was granted, `Some(true)` when a
+/// writer stopped it, `None` when it cannot be told (not the file's owner,
+/// a filesystem without leases). A broken lease is signalled with
+/// `SIGURG`, which is ignored unless handled, instead of `SIGIO`, which
+/// would end the process.
+pub(crate) fn open_for_writing(f: &File) -> Option<bool> {
+    use std::os::fd::AsRawFd;
+    // Linux's F_SETSIG (not in the libc crate).
+    const F_SETSIG: libc::c_int = 10;
+    let fd = f.as_raw_fd();
+    // SAFETY: fcntl with integer arguments on a descriptor `f` owns for
+    // the whole call; the lease, when taken, is released before returning.
+    unsafe {
+        if libc::fcntl(fd, F_SETSIG, libc::SIGURG) != 0 {
+            return None;
+        }
+        if libc::fcntl(fd, libc::F_SETLEASE, libc::F_RDLCK) != 0 {
+            return match std::io::Error::last_os_error().raw_os_error() {
+                Some(libc::EAGAIN) => Some(true),
+                _ => None,
+            };
+        }
+        libc::fcntl(fd, libc::F_SETLEASE, libc::F_UNLCK);
+    }
+    Some(false)
 }

@@ -285,8 +285,16 @@ struct Grown {
 /// What the index `f` (`seen` before it was read) holds when it is the
 /// index the sidecar `old` (open as `side`) describes with entries added
 /// after its last one, all newer than the old ones; `None` otherwise.
-fn grown(side: &File, old: Header, f: &File, seen: Seen) -> Option<Grown> {
+fn grown(side: &File, old: Header, f: &File, mut seen: Seen) -> Option<Grown> {
     let ident = seen.ident;
+    // Nothing can change these bytes without moving the ctime from here
+    // on: the new sidecar needs no whole-file check before it is trusted
+    // (recorded as read two seconds after the change).
+    if super::newest::settled(f, side, seen.at_ns, ident.ctime_ns, 1) {
+        seen.at_ns = seen
+            .at_ns
+            .max(ident.ctime_ns.saturating_add(sidecar::RACY_NS));
+    }
     let origin = Origin::of(&old)?;
     let mut t = tail(&origin, f, ident)?;
     // The old rows, as written (read once, checked against their hash).

@@ -605,9 +605,8 @@ pub fn prepare_sidecar(dir: &Path) -> Result<(), StoreError> {
     if newest_without_full_read(dir, 1).is_none() {
         lite::IndexText::read(dir)?.newest(None, Some(1));
     }
-    // Read just after the index was written: checked again once that is
-    // two seconds past (a large index only).
-    newest::confirm_when_old_enough(dir);
+    // Read just after the index was written: checked once more now.
+    newest::confirm_soon(dir);
     Ok(())
 }
 

@@ -8,8 +8,8 @@ use super::known::id_hash;
 use super::read::{self, FileStamp, InvalidEntry};
 use super::scan::{EntrySpan, Str};
 use super::sidecar::{
-    fs_clock_past, keeps_ctime, now_ns, open_sidecar, path_of, Header, Ident, Seen, RACY_NS, ROW,
-    TOP_BIT,
+    fs_clock_past, keeps_ctime, now_ns, open_for_writing, open_sidecar, path_of, Header, Ident,
+    Seen, RACY_NS, ROW, TOP_BIT,
 };
 use serde_json::Value;
 use std::fs::{File, Metadata};
@@ -144,14 +144,13 @@ pub fn newest(dir: &Path, limit: usize) -> Option<Newest> {
         return None;
     }
     // Where a change could keep the times as they were, the whole file is
-    // compared.
+    // compared; whether that check can be noted is settled before.
     let racy = h.racy();
+    let settled = racy && settled(&f, &side, seen.at_ns, ident.ctime_ns, 1);
     if (racy || !keeps_ctime(&f)) && h.content != content_of_file(&f, ident.size).ok()? {
         return None;
     }
-    // Noted once the index was old enough when this read began (a write
-    // still copying into it by then is not assumed).
-    if racy && seen.at_ns >= ident.ctime_ns.saturating_add(RACY_NS) {
+    if settled {
         remember_checked(dir, &side, &mut h, seen.at_ns);
     }
     // Every row as written (a moved or copied row would still lead to an
@@ -210,11 +209,39 @@ pub(crate) fn take_newest(
     Some((ok, bad))
 }
 
+/// Whether a whole-file check of a racy sidecar begun after this call can
+/// be noted, so later opens trust the index's identity and samples alone:
+/// a change from then on must move the index's ctime `ctime_ns`, and no
+/// change that kept it may still be in progress. So the clock must be past
+/// that ctime — two seconds of this process's clock since `now` (taken
+/// before the call), or the filesystem's own clock seen past it in one of
+/// `probes` tries 2 ms apart ([`fs_clock_past`]; a tick is at most 10 ms)
+/// — and then nobody
+/// may have the index open for writing ([`open_for_writing`]: a `write()`
+/// stamps the times when it begins, and one still copying keeps them).
+/// Where that cannot be told, two seconds are taken as the longest such
+/// `write()` (as git's racy check does).
+pub(super) fn settled(f: &File, side: &File, now: i64, ctime_ns: i64, probes: u32) -> bool {
+    let old_enough = now >= ctime_ns.saturating_add(RACY_NS);
+    let clock_past = old_enough
+        || (0..probes).any(|i| {
+            if i > 0 {
+                std::thread::sleep(std::time::Duration::from_millis(2));
+            }
+            fs_clock_past(side, f, ctime_ns)
+        });
+    clock_past
+        && match open_for_writing(f) {
+            Some(writing) => !writing,
+            None => old_enough,
+        }
+}
+
 /// Checks a racy sidecar of `dir` once the index is old enough (its ctime
 /// two seconds past, so a change could no longer keep every time as it
-/// was): hashes the whole file and, when it matches, notes that it was
-/// checked, so the next open need not hash it. What the browser does a
-/// little after a change it made or saw.
+/// was, and nobody writing it): hashes the whole file and, when it
+/// matches, notes that it was checked, so the next open need not hash it.
+/// What the browser does a little after a change it made or saw.
 pub(crate) fn confirm(dir: &Path) {
     confirm_at(dir, now_ns(), None);
 }
@@ -223,52 +250,18 @@ pub(crate) fn confirm(dir: &Path) {
 /// next open hashes them in a few milliseconds.
 const CONFIRM_SOON_MIN: u64 = 32 << 20;
 
-/// [`confirm`] at once, by a command that just rewrote a large index and
-/// carried its sidecar over: on a local filesystem, once the filesystem's
-/// clock is seen past the new file's ctime (a few milliseconds at most;
-/// see [`fs_clock_past`] for why only genhist's own new file), it hashes
-/// the index, so the next open and `list` need not. Elsewhere it leaves
-/// that to the next open.
+/// [`confirm`] at once, by a command that just rewrote a large index (or
+/// wrote and read it: `genhist demo`): on a local filesystem, once its
+/// clock is seen past the index's ctime (a few milliseconds at most) and
+/// nobody has the index open for writing ([`settled`]), it hashes the
+/// index, so the next open and `list` need not. Otherwise it leaves that
+/// to a later open.
 pub fn confirm_soon(dir: &Path) {
     confirm_at(dir, now_ns(), Some(CONFIRM_SOON_MIN));
 }
 
-/// Indexes smaller than this are not confirmed by
-/// [`confirm_when_old_enough`]: the next open hashes them in less time
-/// than the wait.
-const CONFIRM_WAITING_MIN: u64 = 256 << 20;
-
-/// [`confirm`] by a command that has just written a large index itself
-/// and read it whole (`genhist demo`): waits out what is left of the two
-/// seconds after the index's change (the time a `write()` begun then is
-/// assumed to end in), then checks.
-pub fn confirm_when_old_enough(dir: &Path) {
-    let Some((f, _)) = read::locate_index(dir)
-        .ok()
-        .and_then(|index| index.open().ok().flatten())
-    else {
-        return;
-    };
-    let Ok(seen) = Seen::of(&f) else {
-        return;
-    };
-    let racy = open_sidecar(dir).is_some_and(|(_, h)| h.ident == seen.ident && h.racy());
-    let wait = seen.ident.ctime_ns.saturating_add(RACY_NS) - seen.at_ns;
-    // A ctime ahead of the clock (set back): left to a later open.
-    if !racy || seen.ident.size < CONFIRM_WAITING_MIN || wait > RACY_NS {
-        return;
-    }
-    if wait > 0 {
-        std::thread::sleep(std::time::Duration::from_nanos(wait as u64 + 1_000_000));
-    }
-    confirm(dir);
-}
-
 /// [`confirm`] at `now`; with `soon` (the smallest index worth it), as
-/// soon as the filesystem's clock passed the index's ctime instead, and
-/// only for a sidecar a rewrite carried over to the file it put in place
-/// (one a reader wrote may be of bytes a `write()` still copying had not
-/// reached).
+/// soon as the filesystem's clock passed the index's ctime instead.
 fn confirm_at(dir: &Path, now: i64, soon: Option<u64>) {
     let ident_of = |f: &File| f.metadata().ok().map(|m| Ident::of(&m));
     let Some(f) = read::locate_index(dir)
@@ -284,24 +277,12 @@ fn confirm_at(dir: &Path, now: i64, soon: Option<u64>) {
     let Some((side, mut h)) = open_sidecar(dir) else {
         return;
     };
-    if h.ident != ident || !h.racy() {
+    if h.ident != ident || !h.racy() || soon.is_some_and(|min| ident.size < min) {
         return;
     }
-    let settled = match soon {
-        None => now >= ident.ctime_ns.saturating_add(RACY_NS),
-        // A tick is at most 10 ms: a few tries.
-        Some(min) => {
-            ident.size >= min
-                && h.built_ns == ident.ctime_ns
-                && (0..25).any(|i| {
-                    if i > 0 {
-                        std::thread::sleep(std::time::Duration::from_millis(2));
-                    }
-                    fs_clock_past(&side, &f, ident.ctime_ns)
-                })
-        }
-    };
-    if settled
+    // A command waits for the filesystem's clock (50 ms at most).
+    let probes = if soon.is_some() { 25 } else { 0 };
+    if settled(&f, &side, now, ident.ctime_ns, probes)
         && sample_of_file(&f, ident.size).ok() == Some(h.sample)
         && content_of_file(&f, ident.size).ok() == Some(h.content)
         && ident_of(&f) == Some(ident)
@@ -310,11 +291,10 @@ fn confirm_at(dir: &Path, now: i64, soon: Option<u64>) {
     }
 }
 
-/// A racy sidecar whose whole-file hash matched, the hash begun at `now`
-/// when the index was old enough, or once the filesystem's clock was seen
-/// past its ctime ([`fs_clock_past`]): notes that it was checked, so the
-/// next open need not hash the file again. Recorded as a build time no
-/// earlier than [`RACY_NS`] after the index's ctime.
+/// A racy sidecar whose whole-file hash matched, the hash begun after
+/// [`settled`] said yes at `now`: notes that it was checked, so the next
+/// open need not hash the file again. Recorded as a build time no earlier
+/// than [`RACY_NS`] after the index's ctime.
 fn remember_checked(dir: &Path, side: &File, h: &mut Header, now: i64) {
     h.built_ns = now.max(h.ident.ctime_ns.saturating_add(RACY_NS));
     // In place, header only: a torn write fails the checksum next time.
@@ -423,43 +403,53 @@ mod tests {
         assert_eq!(newest(dir, 1).expect("used").total, 1);
     }
 
-    /// A list soon after the index changed hashes a racy sidecar but does
-    /// not note the check, however far the filesystem's clock has moved:
-    /// a `write()` begun at that ctime may still be copying into the file
-    /// (its times are stamped when it begins). A command that has just
-    /// rewritten the index confirms its own new file at once on a local
-    /// filesystem (once its clock is past the new file's ctime); elsewhere
-    /// it leaves that to the next open.
+    /// A racy sidecar's check is noted at once — by a list, or by a command
+    /// that just rewrote the index — once the filesystem's clock is past
+    /// the index's ctime, but never while anyone has the index open for
+    /// writing: a `write()` stamps the times when it begins, and one still
+    /// copying keeps them.
     #[test]
-    fn only_a_rewriting_command_confirms_a_sidecar_this_soon() {
+    fn a_racy_sidecar_is_confirmed_at_once_only_while_nobody_writes_the_index() {
         let t = tempfile::tempdir().unwrap();
         let dir = t.path();
+        let index = dir.join("history.json");
         let e = "{\"entry_id\": \"a\", \"timestamp\": \"2026-11-20T10:00:00\"}";
-        std::fs::write(
-            dir.join("history.json"),
-            format!("{{\"entries\": {{\"a\": {e}}}}}"),
-        )
-        .unwrap();
+        std::fs::write(&index, format!("{{\"entries\": {{\"a\": {e}}}}}")).unwrap();
         super::super::lite::IndexText::read(dir)
             .unwrap()
             .newest(None, Some(1));
         let racy = || open_sidecar(dir).unwrap().1.racy();
+        assert!(racy(), "read just after the change");
+        let f = File::open(&index).unwrap();
+        // Where leases or fine local times are missing, only two seconds
+        // (not waited for here) would do.
+        let at_once =
+            open_for_writing(&f) == Some(false) && super::super::sidecar::local_fine_times(&f);
         std::thread::sleep(std::time::Duration::from_millis(30));
-        // A sidecar a reader wrote: not confirmed this way, even by a
-        // command (its bytes may predate the end of a write in progress).
-        confirm_at(dir, now_ns(), Some(0));
-        assert!(racy());
-        // One a rewrite carried over to the file it put in place.
-        make_racy(dir);
+        // Open for writing elsewhere (as by a program in the middle of a
+        // write): listed, hashed, nothing noted.
+        let writer = std::fs::OpenOptions::new()
+            .write(true)
+            .open(&index)
+            .unwrap();
+        if at_once {
+            assert_eq!(open_for_writing(&f), Some(true));
+        }
         assert_eq!(newest(dir, 1).expect("used").total, 1);
-        assert!(racy(), "a list within two seconds notes nothing");
-        // Below the size worth it: left to the next open.
+        assert!(racy(), "noted while the index is open for writing");
+        confirm_at(dir, now_ns(), Some(0));
+        assert!(racy(), "confirmed while the index is open for writing");
+        drop(writer);
+        // Nobody writes it: a list notes its check.
+        assert_eq!(newest(dir, 1).expect("used").total, 1);
+        assert_eq!(racy(), !at_once);
+        // A command confirms the same way; not an index below the size
+        // worth it.
+        make_racy(dir);
         confirm_soon(dir);
         assert!(racy());
         confirm_at(dir, now_ns(), Some(0));
-        let f = File::open(dir.join("history.json")).unwrap();
-        let local = super::super::sidecar::local_fine_times(&f);
-        assert_eq!(racy(), !local);
+        assert_eq!(racy(), !at_once);
         assert_eq!(newest(dir, 1).expect("used").total, 1);
     }
 }

@@ -96,7 +96,8 @@ impl Ident {
 }
 
 /// An index file's identity and the time just before it was taken: every
-/// byte read after that is at least that new.
+/// byte read after that is at least that new. A sidecar of those bytes is
+/// racy unless that time is two seconds past the file's ctime.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Seen {
     pub(crate) ident: Ident,
@@ -106,10 +107,18 @@ pub(crate) struct Seen {
 impl Seen {
     pub(crate) fn of(f: &File) -> io::Result<Seen> {
         let at_ns = now_ns();
-        Ok(Seen {
-            ident: Ident::of(&f.metadata()?),
-            at_ns,
-        })
+        let ident = Ident::of(&f.metadata()?);
+        // A `write()` still copying into the file keeps the times it began
+        // with: while anyone has it open for writing, the bytes read are
+        // taken as read the moment it last changed (racy).
+        let at_ns = if at_ns >= ident.ctime_ns.saturating_add(RACY_NS)
+            && open_for_writing(f) == Some(true)
+        {
+            ident.ctime_ns
+        } else {
+            at_ns
+        };
+        Ok(Seen { ident, at_ns })
     }
 }
 
@@ -143,12 +152,10 @@ pub(super) fn local_fine_times(f: &File) -> bool {
 /// later than it. Both on one local filesystem, their times come from one
 /// clock, so from here on a change that begins moves the index's ctime.
 ///
-/// Only for genhist's own rewrite, just after it put the new file in
-/// place: a `write()` stamps the times when it begins, so one already
-/// copying into the index when this is called could still change bytes a
-/// hash begun now has passed. The new file is seconds old at most and
-/// nobody else writes it but through a rename or an append (which moves
-/// the size); any other reader waits out [`RACY_NS`] instead.
+/// A `write()` stamps the times when it begins, so one already copying
+/// into the index when this is called keeps them while it changes bytes:
+/// callers also make sure, after this, that nobody has the index open for
+/// writing ([`open_for_writing`]) before they hash it.
 pub(super) fn fs_clock_past(side: &File, index: &File, ctime_ns: i64) -> bool {
     let (Ok(s), Ok(i)) = (side.metadata(), index.metadata()) else {
         return false;
@@ -169,6 +176,21 @@ pub(super) fn fs_clock_past(side: &File, index: &File, ctime_ns: i64) -> bool {
     }
     side.metadata()
         .is_ok_and(|m| Ident::of(&m).ctime_ns > ctime_ns)
+}
+
+/// Whether any process has `index` (open read-only here) open or mapped
+/// for writing: `Some(false)` when a read lease could be taken on it (and
+/// it is given back at once), `Some(true)` when that failed because of a
+/// writer, `None` when it cannot be told (not the file's owner, a
+/// filesystem without leases). A `write()` in progress needs a descriptor
+/// open for writing, so `Some(false)` also says none is in progress.
+///
+/// While the lease is held (a few system calls), another program's open
+/// for writing waits for it (an `O_NONBLOCK` one fails with `EWOULDBLOCK`
+/// instead), and this process is told with `SIGURG`, which it ignores,
+/// rather than with `SIGIO`, which would end it.
+pub(super) fn open_for_writing(index: &File) -> Option<bool> {
+    crate::sys::open_for_writing(index)
 }
 
 pub(super) fn now_ns() -> i64 {
