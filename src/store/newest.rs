@@ -216,9 +216,9 @@ pub(crate) fn take_newest(
 /// that ctime — two seconds of this process's clock since `now` (taken
 /// before the call), or the filesystem's own clock seen past it in one of
 /// `probes` tries 2 ms apart ([`fs_clock_past`]; a tick is at most 10 ms)
-/// — and then nobody
-/// may have the index open for writing ([`open_for_writing`]: a `write()`
-/// stamps the times when it begins, and one still copying keeps them).
+/// — and then nobody may have the index open for writing
+/// ([`open_for_writing`]: a `write()` stamps the times when it begins, and
+/// one still copying keeps them).
 /// Where that cannot be told, two seconds are taken as the longest such
 /// `write()` (as git's racy check does).
 pub(super) fn settled(f: &File, side: &File, now: i64, ctime_ns: i64, probes: u32) -> bool {

@@ -11,14 +11,14 @@
 //!   and mtime is still noticed;
 //! - 34 blocks of 4 KiB spread over the file hash as recorded;
 //! - when the bytes the sidecar describes began to be read less than two
-//!   seconds after the index last changed, the whole file hashes as
-//!   recorded ("racy", as git calls it): a change inside the same clock
-//!   tick leaves every time as it was, and so does the rest of a long
-//!   `write()`, whose times are stamped when it begins. A match is then
-//!   written down so the next open need not hash again: by a read begun two
-//!   seconds after the change, or by genhist just after its own rewrite
-//!   once the filesystem's clock is seen past the new file's ctime
-//!   ([`fs_clock_past`]);
+//!   seconds after the index last changed, or while anyone had it open for
+//!   writing ([`Seen`]), the whole file hashes as recorded ("racy", as git
+//!   calls it): a change inside the same clock tick leaves every time as it
+//!   was, and so does the rest of a `write()` still copying, whose times
+//!   are stamped when it begins. A match is then written down so the next
+//!   open need not hash again, when the clock was past the change and
+//!   nobody was writing the file before the hash began
+//!   (`newest::settled`);
 //! - the header (format, the identity, the hashes, the count) passes its own
 //!   checksum;
 //! - every row read leads to `"KEY": {...}` in the index whose key hashes to
@@ -61,7 +61,8 @@ pub(super) const HEADER: usize = 136;
 pub(super) const ROW: usize = 32;
 /// A sidecar of bytes read less than this after the index changed is
 /// checked against the whole file. Also the time a `write()` still copying
-/// into the index (its ctime stamped when it began) is assumed to end in.
+/// into the index (its ctime stamped when it began) is assumed to end in
+/// where it cannot be told whether anyone writes it ([`open_for_writing`]).
 pub(super) const RACY_NS: i64 = 2_000_000_000;
 pub(super) const TOP_BIT: u32 = 1 << 31;
 /// Longest `version` member kept (anything longer: no sidecar).
