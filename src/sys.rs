@@ -114,9 +114,13 @@ pub(crate) fn text_of_scanned(bytes: Vec<u8>) -> String {
 /// mapped for writing, told by taking a read lease on it and giving it back
 /// at once: `Some(false)` when the lease was granted, `Some(true)` when a
 /// writer stopped it, `None` when it cannot be told (not the file's owner,
-/// a filesystem without leases). A broken lease is signalled with
-/// `SIGURG`, which is ignored unless handled, instead of `SIGIO`, which
-/// would end the process.
+/// a filesystem without leases). A `write()` in progress needs a
+/// descriptor open for writing, so `Some(false)` also says none is.
+///
+/// While the lease is held (a few system calls), another program's open
+/// for writing waits for it (an `O_NONBLOCK` one fails with `EWOULDBLOCK`
+/// instead), and this process is told with `SIGURG`, which is ignored
+/// unless handled, instead of `SIGIO`, which would end it.
 pub(crate) fn open_for_writing(f: &File) -> Option<bool> {
     use std::os::fd::AsRawFd;
     // Linux's F_SETSIG (not in the libc crate).

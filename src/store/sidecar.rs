@@ -179,20 +179,9 @@ pub(super) fn fs_clock_past(side: &File, index: &File, ctime_ns: i64) -> bool {
         .is_ok_and(|m| Ident::of(&m).ctime_ns > ctime_ns)
 }
 
-/// Whether any process has `index` (open read-only here) open or mapped
-/// for writing: `Some(false)` when a read lease could be taken on it (and
-/// it is given back at once), `Some(true)` when that failed because of a
-/// writer, `None` when it cannot be told (not the file's owner, a
-/// filesystem without leases). A `write()` in progress needs a descriptor
-/// open for writing, so `Some(false)` also says none is in progress.
-///
-/// While the lease is held (a few system calls), another program's open
-/// for writing waits for it (an `O_NONBLOCK` one fails with `EWOULDBLOCK`
-/// instead), and this process is told with `SIGURG`, which it ignores,
-/// rather than with `SIGIO`, which would end it.
-pub(super) fn open_for_writing(index: &File) -> Option<bool> {
-    crate::sys::open_for_writing(index)
-}
+/// Whether anyone has the index open for writing (a read lease taken and
+/// given back).
+pub(super) use crate::sys::open_for_writing;
 
 pub(super) fn now_ns() -> i64 {
     std::time::SystemTime::now()
