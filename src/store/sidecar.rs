@@ -123,9 +123,11 @@ impl Seen {
     }
 }
 
-/// Whether `f` is on a filesystem this machine's kernel keeps (times from
-/// its own clock) with nanosecond times.
-pub(super) fn local_fine_times(f: &File) -> bool {
+/// Whether `f` is on a filesystem this machine's kernel keeps on its own:
+/// every write to its files goes through this kernel's inodes, with times
+/// from this machine's clock. Not overlayfs (a writer of the layer below
+/// is not seen on the overlay's inode), nor network or FUSE filesystems.
+fn kernel_kept(f: &File) -> bool {
     const EXT: i64 = 0xef53;
     const XFS: i64 = 0x5846_5342;
     const BTRFS: i64 = 0x9123_683e;
@@ -133,19 +135,28 @@ pub(super) fn local_fine_times(f: &File) -> bool {
     const F2FS: i64 = 0xf2f5_2010;
     const ZFS: i64 = 0x2fc1_2fc1;
     const BCACHEFS: i64 = 0xca45_1a4e;
-    const OVERLAYFS: i64 = 0x794c_7630;
-    // ext3 with small inodes keeps whole seconds.
-    if f.metadata().map_or(true, |m| m.ctime_nsec() == 0) {
-        return false;
-    }
     match rustix::fs::fstatfs(f) {
         // `f_type` is not i64 on every architecture.
         #[allow(clippy::unnecessary_cast)]
-        Ok(st) => {
-            [EXT, XFS, BTRFS, TMPFS, F2FS, ZFS, BCACHEFS, OVERLAYFS].contains(&(st.f_type as i64))
-        }
+        Ok(st) => [EXT, XFS, BTRFS, TMPFS, F2FS, ZFS, BCACHEFS].contains(&(st.f_type as i64)),
         Err(_) => false,
     }
+}
+
+/// [`kernel_kept`], with nanosecond times (ext3 with small inodes keeps
+/// whole seconds).
+pub(super) fn local_fine_times(f: &File) -> bool {
+    f.metadata().is_ok_and(|m| m.ctime_nsec() != 0) && kernel_kept(f)
+}
+
+/// Whether anyone has the index open or mapped for writing
+/// ([`crate::sys::open_for_writing`]: a read lease taken and given back),
+/// where this kernel sees every writer ([`kernel_kept`]); `None` elsewhere.
+pub(super) fn open_for_writing(index: &File) -> Option<bool> {
+    if !kernel_kept(index) {
+        return None;
+    }
+    crate::sys::open_for_writing(index)
 }
 
 /// Whether the filesystem's clock is past `ctime_ns`, the ctime of the
@@ -178,10 +189,6 @@ pub(super) fn fs_clock_past(side: &File, index: &File, ctime_ns: i64) -> bool {
     side.metadata()
         .is_ok_and(|m| Ident::of(&m).ctime_ns > ctime_ns)
 }
-
-/// Whether anyone has the index open for writing (a read lease taken and
-/// given back).
-pub(super) use crate::sys::open_for_writing;
 
 pub(super) fn now_ns() -> i64 {
     std::time::SystemTime::now()
