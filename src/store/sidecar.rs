@@ -135,12 +135,7 @@ fn kernel_kept(f: &File) -> bool {
     const F2FS: i64 = 0xf2f5_2010;
     const ZFS: i64 = 0x2fc1_2fc1;
     const BCACHEFS: i64 = 0xca45_1a4e;
-    match rustix::fs::fstatfs(f) {
-        // `f_type` is not i64 on every architecture.
-        #[allow(clippy::unnecessary_cast)]
-        Ok(st) => [EXT, XFS, BTRFS, TMPFS, F2FS, ZFS, BCACHEFS].contains(&(st.f_type as i64)),
-        Err(_) => false,
-    }
+    fs_magic(f).is_some_and(|m| [EXT, XFS, BTRFS, TMPFS, F2FS, ZFS, BCACHEFS].contains(&m))
 }
 
 /// [`kernel_kept`], with nanosecond times (ext3 with small inodes keeps
@@ -825,12 +820,14 @@ pub(super) fn keeps_ctime(f: &File) -> bool {
     const MSDOS: i64 = 0x4d44;
     const EXFAT: i64 = 0x2011_bab0;
     const VFAT_NTFS3: i64 = 0x7366_746e;
-    match rustix::fs::fstatfs(f) {
-        // `f_type` is not i64 on every architecture.
-        #[allow(clippy::unnecessary_cast)]
-        Ok(st) => ![FUSE, MSDOS, EXFAT, VFAT_NTFS3].contains(&(st.f_type as i64)),
-        Err(_) => false,
-    }
+    fs_magic(f).is_some_and(|m| ![FUSE, MSDOS, EXFAT, VFAT_NTFS3].contains(&m))
+}
+
+/// The magic number of the filesystem `f` is on (`statfs`'s `f_type`).
+fn fs_magic(f: &File) -> Option<i64> {
+    // `f_type` is not i64 on every architecture.
+    #[allow(clippy::unnecessary_cast)]
+    rustix::fs::fstatfs(f).ok().map(|st| st.f_type as i64)
 }
 
 /// The temp file a new sidecar of `dir` is written into, beside the old
