@@ -106,9 +106,10 @@ pub(crate) struct Seen {
 }
 
 impl Seen {
+    /// The identity and the time, for reading bytes a sidecar is then made
+    /// of: see below.
     pub(crate) fn of(f: &File) -> io::Result<Seen> {
-        let at_ns = now_ns();
-        let ident = Ident::of(&f.metadata()?);
+        let Seen { ident, at_ns } = Seen::plain(f)?;
         // A `write()` still copying into the file keeps the times it began
         // with: while anyone has it open for writing, the bytes read are
         // taken as read the moment it last changed (racy).
@@ -120,6 +121,16 @@ impl Seen {
             at_ns
         };
         Ok(Seen { ident, at_ns })
+    }
+
+    /// The identity and the time, without asking about writers (for a
+    /// reader that makes no sidecar of what it reads).
+    pub(crate) fn plain(f: &File) -> io::Result<Seen> {
+        let at_ns = now_ns();
+        Ok(Seen {
+            ident: Ident::of(&f.metadata()?),
+            at_ns,
+        })
     }
 }
 
