@@ -45,7 +45,7 @@ pub(crate) fn newest(dir: &Path, limit: usize) -> Option<Newest> {
     let index = super::read::locate_index(dir).ok()?;
     let (side, old) = sidecar::open_sidecar(dir)?;
     let (f, stamp) = index.open().ok()??;
-    let seen = Seen::of(&f).ok()?;
+    let seen = Seen::plain(&f).ok()?;
     let ident = seen.ident;
     let g = grown(&side, old, &f, seen)?;
     // A `version` text that does not parse: read whole, as `newest` does.
@@ -133,7 +133,7 @@ pub(crate) fn reload(
     let origin = known.origin()?;
     let dir = index.path().parent()?;
     let (f, _) = index.open().ok()??;
-    let seen = Seen::of(&f).ok()?;
+    let seen = Seen::plain(&f).ok()?;
     let ident = seen.ident;
     // The version member is before `entries`, so it is the one known.
     let version = sidecar::version_value(origin.version.as_deref())?;
@@ -282,19 +282,22 @@ struct Grown {
     header: Header,
 }
 
-/// What the index `f` (`seen` before it was read) holds when it is the
+/// What the index `f` (`seen` before it was read; whether anyone writes
+/// it is asked here) holds when it is the
 /// index the sidecar `old` (open as `side`) describes with entries added
 /// after its last one, all newer than the old ones; `None` otherwise.
 fn grown(side: &File, old: Header, f: &File, mut seen: Seen) -> Option<Grown> {
     let ident = seen.ident;
-    // Nothing can change these bytes without moving the ctime from here
-    // on: the new sidecar needs no whole-file check before it is trusted
-    // (recorded as read two seconds after the change).
-    if super::newest::settled(f, side, seen.at_ns, ident.ctime_ns, 1) {
-        seen.at_ns = seen
-            .at_ns
-            .max(ident.ctime_ns.saturating_add(sidecar::RACY_NS));
-    }
+    // When nothing can change these bytes without moving the ctime from
+    // here on, the new sidecar needs no whole-file check before it is
+    // trusted (recorded as read two seconds after the change); else it is
+    // racy (recorded as read the moment the index changed).
+    seen.at_ns = if super::newest::settled(f, side, seen.at_ns, ident.ctime_ns, 1) {
+        seen.at_ns
+            .max(ident.ctime_ns.saturating_add(sidecar::RACY_NS))
+    } else {
+        ident.ctime_ns
+    };
     let origin = Origin::of(&old)?;
     let mut t = tail(&origin, f, ident)?;
     // The old rows, as written (read once, checked against their hash).
