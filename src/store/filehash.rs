@@ -117,6 +117,20 @@ impl ContentHash {
         self.block.finish()
     }
 
+    /// Goes on with the hash of the bytes that follow these (fed to
+    /// `tail`), when these end at a block boundary (as the first of two
+    /// parts read by two threads does); `false` (nothing changed) otherwise.
+    pub(crate) fn append(&mut self, tail: ContentHash) -> bool {
+        if self.fill != 0 {
+            return false;
+        }
+        self.done.blocks.extend(tail.done.blocks);
+        self.done.len += tail.done.len;
+        self.block = tail.block;
+        self.fill = tail.fill;
+        true
+    }
+
     pub(crate) fn finish(mut self) -> FileHash {
         if self.fill > 0 {
             self.done.blocks.push(self.block.finish());
@@ -137,6 +151,28 @@ impl io::Read for Hashing<'_> {
         if let Some(h) = &mut self.hash {
             h.feed(&buf[..n]);
         }
+        Ok(n)
+    }
+}
+
+/// Reads `f` from a file offset on (with `pread`, so that two threads can
+/// read one file), feeding the bytes before `hash_end` to the whole-file
+/// hash, when there is one.
+pub(super) struct HashingAt<'a> {
+    pub(super) f: &'a File,
+    pub(super) at: u64,
+    pub(super) hash: Option<&'a mut ContentHash>,
+    pub(super) hash_end: u64,
+}
+
+impl io::Read for HashingAt<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.f.read_at(buf, self.at)?;
+        if let Some(h) = &mut self.hash {
+            let upto = self.hash_end.saturating_sub(self.at).min(n as u64) as usize;
+            h.feed(&buf[..upto]);
+        }
+        self.at += n as u64;
         Ok(n)
     }
 }

@@ -143,7 +143,7 @@ pub(crate) enum ScanError {
 }
 
 /// Files smaller than this are scanned on one core.
-const PARALLEL_MIN: usize = 4 << 20;
+pub(crate) const PARALLEL_MIN: usize = 4 << 20;
 
 /// Where the second core may start: the key of an entry near the middle, in
 /// the layout Python's `json.dump(indent=2)` writes. A raw newline never
@@ -151,14 +151,22 @@ const PARALLEL_MIN: usize = 4 << 20;
 /// really is a boundary between entries is confirmed by the first core, which
 /// scans up to it.
 pub(crate) fn split_point(b: &[u8]) -> Option<usize> {
-    const BOUNDARY: &[u8] = b"\n    },\n    \"";
     if b.len() < PARALLEL_MIN {
         return None;
     }
     let mid = b.len() / 2;
-    let window = &b[mid..(mid + (1 << 20)).min(b.len())];
+    Some(mid + boundary_in(&b[mid..(mid + SPLIT_WINDOW).min(b.len())])?)
+}
+
+/// How far past the middle [`split_point`] looks.
+pub(crate) const SPLIT_WINDOW: usize = 1 << 20;
+
+/// Where in `window` the first key that looks like an entry's (see
+/// [`split_point`]) begins.
+pub(crate) fn boundary_in(window: &[u8]) -> Option<usize> {
+    const BOUNDARY: &[u8] = b"\n    },\n    \"";
     let at = window.windows(BOUNDARY.len()).position(|w| w == BOUNDARY)?;
-    Some(mid + at + BOUNDARY.len() - 1)
+    Some(at + BOUNDARY.len() - 1)
 }
 
 /// Scans with two threads: the first from the start up to `split`, the second

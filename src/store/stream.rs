@@ -206,30 +206,80 @@ enum TopUnit {
 /// entry in file order. The data a call borrows is valid only during it.
 pub(crate) fn stream<R: Read, E>(
     r: R,
-    mut visit: impl FnMut(Item<'_>) -> Result<(), E>,
+    visit: impl FnMut(Item<'_>) -> Result<(), E>,
 ) -> Result<(), StreamError<E>> {
+    stream_part(r, Start::Document { stop_at: None }, visit).map(|_| ())
+}
+
+/// Where a [`stream_part`] begins.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Start {
+    /// At the start of the document; with `stop_at`, the file offset of an
+    /// entry's key, it stops there when an entry begins exactly there.
+    Document { stop_at: Option<u64> },
+    /// At the file offset of an entry's key inside `entries` (where the
+    /// reader given is): that entry, the rest of `entries` and of the
+    /// document follow. Entry positions then count from it.
+    Entry(u64),
+}
+
+/// How a [`stream_part`] ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Ended {
+    /// At the end of the document.
+    End,
+    /// At the entry `Start::Document`'s `stop_at` names.
+    Stopped,
+}
+
+/// [`stream`] of a part of the document: from its start (up to an entry,
+/// when asked) or from an entry to its end, so that two threads can read
+/// the halves of a large index.
+pub(crate) fn stream_part<R: Read, E>(
+    r: R,
+    start: Start,
+    mut visit: impl FnMut(Item<'_>) -> Result<(), E>,
+) -> Result<Ended, StreamError<E>> {
     let mut c = Chunks {
         r,
         store: Vec::new(),
         end: 0,
         pos: 0,
-        base: 0,
+        base: match start {
+            Start::Document { .. } => 0,
+            Start::Entry(at) => at,
+        },
         eof: false,
     };
     c.more(CHUNK)?;
-    let (empty, end) = c.unit(|p| {
-        p.ws();
-        p.expect(b'{')?;
-        p.ws();
-        if p.peek() == Some(b'}') {
-            p.i += 1;
-            return Ok(true);
-        }
-        Ok(false)
-    })?;
-    c.pos = end;
+    let stop_at = match start {
+        Start::Document { stop_at } => stop_at,
+        Start::Entry(_) => None,
+    };
     let mut seen_entries = false;
-    let mut last = empty;
+    let mut last = match start {
+        Start::Document { .. } => {
+            let (empty, end) = c.unit(|p| {
+                p.ws();
+                p.expect(b'{')?;
+                p.ws();
+                if p.peek() == Some(b'}') {
+                    p.i += 1;
+                    return Ok(true);
+                }
+                Ok(false)
+            })?;
+            c.pos = end;
+            empty
+        }
+        Start::Entry(_) => {
+            seen_entries = true;
+            match entries(&mut c, None, &mut visit)? {
+                Some(l) => l,
+                None => return Ok(Ended::Stopped),
+            }
+        }
+    };
     while !last {
         let (unit, end) = c.unit(|p| {
             p.ws();
@@ -287,32 +337,9 @@ pub(crate) fn stream<R: Read, E>(
                 }
                 visit(Item::EntriesStart).map_err(StreamError::Visit)?;
                 c.pos = end;
-                let mut position = 0;
-                loop {
-                    let ((span, close), end) = c.unit(|p| {
-                        p.ws();
-                        let span = p.entry_member()?;
-                        p.ws();
-                        match p.next()? {
-                            b',' => Ok((span, None)),
-                            b'}' => Ok((span, Some(separator(p)?))),
-                            _ => Err(p.i - 1),
-                        }
-                    })?;
-                    visit(Item::Entry(EntryRef {
-                        position,
-                        buf: c.buf(),
-                        base: c.base,
-                        span,
-                    }))
-                    .map_err(StreamError::Visit)?;
-                    c.pos = end;
-                    position += 1;
-                    if let Some(l) = close {
-                        visit(Item::EntriesEnd).map_err(StreamError::Visit)?;
-                        last = l;
-                        break;
-                    }
+                match entries(&mut c, stop_at, &mut visit)? {
+                    Some(l) => last = l,
+                    None => return Ok(Ended::Stopped),
                 }
             }
         }
@@ -333,7 +360,60 @@ pub(crate) fn stream<R: Read, E>(
     if !seen_entries {
         return Err(StreamError::NoEntries);
     }
-    Ok(())
+    Ok(Ended::End)
+}
+
+/// The entries from the next one to the end of `entries`, each visited;
+/// gives whether `entries` was the document's last member, or `None` when
+/// the next entry began at `stop_at` (not visited).
+fn entries<R: Read, E>(
+    c: &mut Chunks<R>,
+    stop_at: Option<u64>,
+    visit: &mut impl FnMut(Item<'_>) -> Result<(), E>,
+) -> Result<Option<bool>, StreamError<E>> {
+    let mut position = 0;
+    loop {
+        if let Some(stop) = stop_at {
+            // Past the whitespace (reading on while the buffer ends in it):
+            // does the next entry begin there?
+            loop {
+                let mut p = Parser::new(c.buf(), c.pos);
+                p.ws();
+                let at = p.i;
+                c.pos = at;
+                if at < c.end || c.eof {
+                    break;
+                }
+                c.more(CHUNK)?;
+            }
+            if c.base + c.pos as u64 == stop {
+                return Ok(None);
+            }
+        }
+        let ((span, close), end) = c.unit(|p| {
+            p.ws();
+            let span = p.entry_member()?;
+            p.ws();
+            match p.next()? {
+                b',' => Ok((span, None)),
+                b'}' => Ok((span, Some(separator(p)?))),
+                _ => Err(p.i - 1),
+            }
+        })?;
+        visit(Item::Entry(EntryRef {
+            position,
+            buf: c.buf(),
+            base: c.base,
+            span,
+        }))
+        .map_err(StreamError::Visit)?;
+        c.pos = end;
+        position += 1;
+        if let Some(last) = close {
+            visit(Item::EntriesEnd).map_err(StreamError::Visit)?;
+            return Ok(Some(last));
+        }
+    }
 }
 
 #[cfg(test)]

@@ -8,12 +8,17 @@
 //! the file (its rows made on the way; the whole-file hash fed by the same
 //! reads).
 //!
+//! The newest few of an index of a few megabytes or more (`list --limit`
+//! and the first screen when the sidecar is not current) are found by two
+//! threads that each stream half of the file, split at an entry near the
+//! middle, keeping only rows and the newest entries.
+//!
 //! Anything the stream cannot read (not JSON, not UTF-8, no `entries`), or
 //! a file that changed while it was read, is left to the full read, which
 //! says where the text is broken or reads the file as it is now.
 
 use super::entry::HistoryEntry;
-use super::filehash::{last_block, ContentHash, Hashing};
+use super::filehash::{last_block, ContentHash, Hashing, HashingAt};
 use super::known::KnownBuilder;
 use super::lite::StatsPart;
 use super::read::{entry_from_text, FileStamp, IndexFile, InvalidEntry, LoadedIndex};
@@ -33,6 +38,13 @@ use std::sync::{Arc, Mutex};
 /// Index files at least this big are streamed (smaller ones are read whole:
 /// faster, and their text is small).
 pub(super) const STREAM_FROM: u64 = 128 << 20;
+
+/// Indexes at least this big are read in two halves by two threads where
+/// only the newest entries are kept.
+const PARALLEL_MIN: u64 = super::scan::PARALLEL_MIN as u64;
+
+/// A stream of the whole document.
+const WHOLE: stream::Start = stream::Start::Document { stop_at: None };
 
 /// Entry text handed to a parser at a time.
 const BATCH: usize = 4 << 20;
@@ -189,6 +201,37 @@ impl<'a> SidecarPass<'a> {
         })
     }
 
+    /// This pass as it was before it saw anything (for another part of
+    /// the same file, or to begin again).
+    fn fresh(&self) -> SidecarPass<'a> {
+        SidecarPass {
+            dir: self.dir,
+            seen: self.seen,
+            ident: self.ident,
+            sample: self.sample,
+            hash: ContentHash::new(),
+            recs: self.recs.as_ref().map(|_| Vec::new()),
+            last_end: 0,
+            closed: false,
+            members_after: false,
+        }
+    }
+
+    /// Takes in what `tail`, a pass of the bytes after these, saw; `None`
+    /// when this one's hash does not end at a block boundary.
+    fn join(&mut self, tail: SidecarPass<'a>) -> Option<()> {
+        if !self.hash.append(tail.hash) {
+            return None;
+        }
+        if let (Some(recs), Some(more)) = (&mut self.recs, tail.recs) {
+            recs.extend(more);
+        }
+        self.last_end = self.last_end.max(tail.last_end);
+        self.closed = tail.closed;
+        self.members_after |= tail.members_after;
+        Some(())
+    }
+
     /// Notes a top-level member or the start or end of `entries`.
     fn structure(&mut self, item: &Item<'_>) {
         match item {
@@ -308,7 +351,7 @@ fn stream_to<P: Default + Send>(
                     let text = e.bytes();
                     if e.position == 64 {
                         // Room for all, from the size of the first ones.
-                        let n = entries_guess(size, &e);
+                        let n = entries_guess(0, size, &e);
                         if let Some(k) = known.as_mut() {
                             k.reserve(n);
                         }
@@ -394,9 +437,9 @@ fn stats_from(
 
 /// How many entries a file of `size` bytes holds, guessed at its 64th
 /// entry `e` from the bytes the first ones took (room to reserve).
-fn entries_guess(size: u64, e: &stream::EntryRef<'_>) -> usize {
-    let per = ((e.base + e.span.value.end as u64) / 64).max(1);
-    (size / per) as usize + 64
+fn entries_guess(from: u64, to: u64, e: &stream::EntryRef<'_>) -> usize {
+    let per = ((e.base + e.span.value.end as u64).saturating_sub(from) / 64).max(1);
+    (to.saturating_sub(from) / per) as usize + 64
 }
 
 /// The rows in the order a full load lists the entries (newest first, then
@@ -501,91 +544,70 @@ pub(super) fn newest(
     index: &IndexFile,
     limit: usize,
 ) -> Result<Option<super::newest::Newest>, StoreError> {
-    newest_from(index, limit, STREAM_FROM, None)
+    newest_from(index, limit, STREAM_FROM, PARALLEL_MIN, None)
 }
 
 /// [`newest`] that also writes the sidecar of `dir` when the one there is
 /// not current (for `list`: the next one reads it); `None` when the index
-/// is small, the stream cannot read it, or it changed while read.
+/// is small, the stream cannot read it, or it changed while read. Streamed
+/// from a few megabytes on: two threads reading halves of the file through
+/// a small buffer each beat reading it whole into fresh memory (whose
+/// pages the kernel must zero and map) by more than the scan costs.
 pub(crate) fn newest_with_sidecar(dir: &Path, limit: usize) -> Option<super::newest::Newest> {
     let index = super::read::locate_index(dir).ok()?;
-    newest_from(&index, limit, STREAM_FROM, Some(dir)).ok()?
+    newest_from(&index, limit, PARALLEL_MIN, PARALLEL_MIN, Some(dir)).ok()?
 }
 
+/// [`newest`] of an index of at least `stream_from` bytes, read in two
+/// halves by two threads from `halves_from` bytes on.
 fn newest_from(
     index: &IndexFile,
     limit: usize,
     stream_from: u64,
+    halves_from: u64,
     sidecar_of: Option<&Path>,
 ) -> Result<Option<super::newest::Newest>, StoreError> {
     let Some((f, stamp, size)) = open_large(index, stream_from)? else {
         return Ok(None);
     };
-    let mut pass = match sidecar_of.map(|dir| SidecarPass::new(dir, &f)) {
+    let pass = match sidecar_of.map(|dir| SidecarPass::new(dir, &f)) {
         Some(Ok(p)) => Some(p),
         // Shrinking meanwhile: the full read takes it as it is now.
         Some(Err(_)) => return Ok(None),
         None => None,
     };
-    let mut hash = pass
-        .as_mut()
-        .map(|p| std::mem::replace(&mut p.hash, ContentHash::new()));
-    let reader = Hashing {
-        f: &f,
-        hash: hash.as_mut(),
-    };
     // A few more than asked: entries that do not parse are skipped.
     let keep = limit.saturating_add(64);
-    let mut heap: std::collections::BinaryHeap<Candidate> = Default::default();
-    let mut version = None;
-    let mut total = 0;
-    let result = stream::stream(reader, |item| -> Result<(), ()> {
-        if let Some(p) = &mut pass {
-            p.structure(&item);
+    let io = |e| StoreError::io("read", index.path(), e);
+    let halves = match split_at_entry(&f, size, halves_from).map_err(io)? {
+        Some(split) => {
+            let (a, b) = (
+                pass.as_ref().map(|p| p.fresh()),
+                pass.as_ref().map(|p| p.fresh()),
+            );
+            read_halves(&f, size, split, [a, b], keep).map_err(io)?
         }
-        match item {
-            Item::Top { key, value } if key == "version" => {
-                version = serde_json::from_str(value).ok();
-            }
-            Item::Entry(e) => {
-                total += 1;
-                if let Some(p) = &mut pass {
-                    if e.position == 64 {
-                        p.reserve(entries_guess(size, &e));
-                    }
-                    p.see(&e, e.span.id).ok_or(())?;
-                }
-                let time = sidecar::order_time(e.buf, &e.span);
-                // Most entries are older than all those kept.
-                if heap.len() >= keep && heap.peek().is_none_or(|top| time < top.time) {
-                    return Ok(());
-                }
-                heap.push(Candidate {
-                    time,
-                    timestamp: e
-                        .span
-                        .timestamp
-                        .as_ref()
-                        .map(|t| t.get_at(e.buf).into_owned()),
-                    key: e.key().into_owned(),
-                    text: e.text().to_string(),
-                    nonfinite: e.nonfinite(),
-                });
-                if heap.len() > keep {
-                    heap.pop();
-                }
-            }
-            _ => {}
-        }
-        Ok(())
-    });
-    match result {
-        Ok(()) => {}
-        Err(stream::StreamError::Io(e)) => return Err(StoreError::io("read", index.path(), e)),
-        Err(_) => return Ok(None),
-    }
-    if let (Some(mut p), Some(h)) = (pass, hash) {
-        p.hash = h;
+        None => None,
+    };
+    // One pass when the halves could not be read apart (the middle is not
+    // between two entries, or the stream cannot read the text).
+    let part = match halves {
+        Some(part) => part,
+        None => match read_part(&f, NewestPart::new(pass, keep, 0, size), WHOLE, u64::MAX) {
+            Ok((part, stream::Ended::End)) => part,
+            Err(stream::StreamError::Io(e)) => return Err(io(e)),
+            _ => return Ok(None),
+        },
+    };
+    let NewestPart {
+        pass,
+        heap,
+        version,
+        total,
+        ..
+    } = part;
+    let version = version.flatten();
+    if let Some(p) = pass {
         if p.finish(&f, stamp, version.as_ref()).is_none() {
             return Ok(None);
         }
@@ -613,6 +635,181 @@ fn newest_from(
     }))
 }
 
+/// Where the second of two threads may begin reading a file of `size`
+/// bytes (at least `min`): the key of an entry near the middle, as
+/// [`super::scan::split_point`] finds it in memory.
+fn split_at_entry(f: &File, size: u64, min: u64) -> std::io::Result<Option<u64>> {
+    if size < min.max(2) {
+        return Ok(None);
+    }
+    let mid = size / 2;
+    let mut window = vec![0u8; (size - mid).min(super::scan::SPLIT_WINDOW as u64) as usize];
+    f.read_exact_at(&mut window, mid)?;
+    Ok(super::scan::boundary_in(&window).map(|at| mid + at as u64))
+}
+
+/// Reads the halves of `f` before and from `split` on two threads, each
+/// into its part (`passes`: their sidecar passes), and joins them; `None`
+/// when the first did not stop at `split` (not the start of an entry) or
+/// either could not be read as an index.
+fn read_halves<'a>(
+    f: &File,
+    size: u64,
+    split: u64,
+    passes: [Option<SidecarPass<'a>>; 2],
+    keep: usize,
+) -> std::io::Result<Option<NewestPart<'a>>> {
+    use super::filehash::BLOCK;
+    let [a, b] = passes;
+    let head = NewestPart::new(a, keep, 0, split);
+    let mut tail = NewestPart::new(b, keep, split, size);
+    // The first part's hash ends at the block boundary before `split`; the
+    // second's begins there.
+    let block_start = split / BLOCK as u64 * BLOCK as u64;
+    if let Some(p) = &mut tail.pass {
+        let mut before = vec![0u8; (split - block_start) as usize];
+        f.read_exact_at(&mut before, block_start)?;
+        p.hash.feed(&before);
+    }
+    let (head, tail) = std::thread::scope(|s| {
+        let tail = s.spawn(|| read_part(f, tail, stream::Start::Entry(split), u64::MAX));
+        let stop_at = Some(split);
+        let head = read_part(f, head, stream::Start::Document { stop_at }, block_start);
+        // A panic belongs to whoever asked (a worker catches it).
+        let tail = tail.join().unwrap_or_else(|e| std::panic::resume_unwind(e));
+        (head, tail)
+    });
+    use stream::{Ended, StreamError};
+    match (head, tail) {
+        (Ok((head, Ended::Stopped)), Ok((tail, Ended::End))) => Ok(head.join(tail)),
+        (Err(StreamError::Io(e)), _) | (_, Err(StreamError::Io(e))) => Err(e),
+        _ => Ok(None),
+    }
+}
+
+/// Streams `f` into `part` from `start`, feeding the bytes before
+/// `hash_end` to its pass's whole-file hash.
+fn read_part<'a>(
+    f: &File,
+    mut part: NewestPart<'a>,
+    start: stream::Start,
+    hash_end: u64,
+) -> Result<(NewestPart<'a>, stream::Ended), stream::StreamError<()>> {
+    let mut hash = part
+        .pass
+        .as_mut()
+        .map(|p| std::mem::replace(&mut p.hash, ContentHash::new()));
+    let reader = HashingAt {
+        f,
+        at: match start {
+            stream::Start::Document { .. } => 0,
+            stream::Start::Entry(at) => at,
+        },
+        hash: hash.as_mut(),
+        hash_end,
+    };
+    let ended = stream::stream_part(reader, start, |item| part.visit(item))?;
+    if let (Some(p), Some(h)) = (&mut part.pass, hash) {
+        p.hash = h;
+    }
+    Ok((part, ended))
+}
+
+/// What a pass for the newest entries keeps of the part of the index it
+/// reads (bytes `from..to`).
+struct NewestPart<'a> {
+    pass: Option<SidecarPass<'a>>,
+    /// The newest `keep` entries met.
+    heap: std::collections::BinaryHeap<Candidate>,
+    keep: usize,
+    /// The last `version` member met (`Some(None)`: not JSON).
+    version: Option<Option<Value>>,
+    /// The entries met.
+    total: usize,
+    from: u64,
+    to: u64,
+}
+
+impl<'a> NewestPart<'a> {
+    fn new(pass: Option<SidecarPass<'a>>, keep: usize, from: u64, to: u64) -> NewestPart<'a> {
+        NewestPart {
+            pass,
+            heap: Default::default(),
+            keep,
+            version: None,
+            total: 0,
+            from,
+            to,
+        }
+    }
+
+    fn visit(&mut self, item: Item<'_>) -> Result<(), ()> {
+        if let Some(p) = &mut self.pass {
+            p.structure(&item);
+        }
+        match item {
+            Item::Top { key, value } if key == "version" => {
+                // The last `version` member counts, as in Python.
+                self.version = Some(serde_json::from_str(value).ok());
+            }
+            Item::Entry(e) => {
+                self.total += 1;
+                if let Some(p) = &mut self.pass {
+                    if e.position == 64 {
+                        p.reserve(entries_guess(self.from, self.to, &e));
+                    }
+                    p.see(&e, e.span.id).ok_or(())?;
+                }
+                let time = sidecar::order_time(e.buf, &e.span);
+                // Most entries are older than all those kept.
+                let heap = &mut self.heap;
+                if heap.len() >= self.keep && heap.peek().is_none_or(|top| time < top.time) {
+                    return Ok(());
+                }
+                heap.push(Candidate {
+                    time,
+                    timestamp: e
+                        .span
+                        .timestamp
+                        .as_ref()
+                        .map(|t| t.get_at(e.buf).into_owned()),
+                    key: e.key().into_owned(),
+                    text: e.text().to_string(),
+                    nonfinite: e.nonfinite(),
+                });
+                if heap.len() > self.keep {
+                    heap.pop();
+                }
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+
+    /// This part followed by `tail`, the part after it; `None` when their
+    /// passes do not join (this one's hash does not end at a block).
+    fn join(mut self, tail: NewestPart<'a>) -> Option<NewestPart<'a>> {
+        self.pass = match (self.pass, tail.pass) {
+            (Some(mut p), Some(t)) => {
+                p.join(t)?;
+                Some(p)
+            }
+            (None, None) => None,
+            _ => return None,
+        };
+        for c in tail.heap {
+            self.heap.push(c);
+            if self.heap.len() > self.keep {
+                self.heap.pop();
+            }
+        }
+        self.version = tail.version.or(self.version);
+        self.total += tail.total;
+        self.to = tail.to;
+        Some(self)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::super::read::{load, locate_index};
@@ -629,6 +826,12 @@ mod tests {
     }
 
     fn text_of(entries: &[Gen], versions: &[u8]) -> String {
+        text_laid_out(entries, versions, false)
+    }
+
+    /// [`text_of`], with `python` in the layout of Python's `json.dump(...,
+    /// indent=2)` between entries (where two threads may split the file).
+    fn text_laid_out(entries: &[Gen], versions: &[u8], python: bool) -> String {
         let mut members: Vec<String> = versions
             .iter()
             .map(|v| format!("\"version\": {v}"))
@@ -671,12 +874,17 @@ mod tests {
                         g.odd
                     ),
                 };
-                format!("\"{key}\": {value}")
+                if python {
+                    format!("\"{key}\": {}\n    }}", &value[..value.len() - 1])
+                } else {
+                    format!("\"{key}\": {value}")
+                }
             })
             .collect();
+        let between = if python { ",\n    " } else { ",\n " };
         members.insert(
             versions.len() / 2,
-            format!("\"entries\": {{{}}}", body.join(",\n ")),
+            format!("\"entries\": {{{}}}", body.join(between)),
         );
         format!("{{{}}}\n", members.join(", "))
     }
@@ -718,10 +926,12 @@ mod tests {
             ),
             versions in prop::collection::vec(0u8..3, 0..3),
             limit in 1usize..12,
+            python in any::<bool>(),
         ) {
             let t = tempfile::tempdir().unwrap();
             let dir = t.path();
-            std::fs::write(dir.join("history.json"), text_of(&entries, &versions)).unwrap();
+            let text = text_laid_out(&entries, &versions, python);
+            std::fs::write(dir.join("history.json"), text).unwrap();
             let whole = load(dir).unwrap();
             let whole_sidecar = sidecar_bytes(dir);
             let _ = std::fs::remove_file(path_of(dir));
@@ -747,8 +957,12 @@ mod tests {
             let text = super::super::lite::IndexText::read_leaving_sidecar(dir).unwrap();
             let (want, want_bad) = text.newest(None, Some(limit));
             let bad = |v: &[InvalidEntry]| v.iter().map(|b| b.entry_id.clone()).collect::<Vec<_>>();
-            let got = newest_from(&index, limit, 0, None).unwrap().expect("streamed");
+            // In halves where the layout has a place between entries near
+            // the middle, and in one pass.
+            let got = newest_from(&index, limit, 0, 0, None).unwrap().expect("streamed");
             prop_assert_eq!(keys(&got.entries), keys(&want));
+            let one = newest_from(&index, limit, 0, u64::MAX, None).unwrap().expect("streamed");
+            prop_assert_eq!(keys(&one.entries), keys(&want));
             // (Of an id met twice at one time, which one falls in the last
             // batch is not set: such ids are left out here.)
             let twice: Vec<String> = {
@@ -766,10 +980,14 @@ mod tests {
             prop_assert_eq!(bad(&st_bad), bad(&want_st_bad));
             prop_assert_eq!(version, text.version());
             // Writing the sidecar on the way: the same, and the same sidecar.
-            let _ = std::fs::remove_file(path_of(dir));
-            let listed_too = newest_from(&index, limit, 0, Some(dir)).unwrap().expect("streamed");
-            prop_assert_eq!(keys(&listed_too.entries), keys(&want));
-            prop_assert_eq!(sidecar_bytes(dir), whole_sidecar);
+            for halves_from in [0, u64::MAX] {
+                let _ = std::fs::remove_file(path_of(dir));
+                let listed_too =
+                    newest_from(&index, limit, 0, halves_from, Some(dir)).unwrap().expect("streamed");
+                prop_assert_eq!(keys(&listed_too.entries), keys(&want));
+                prop_assert_eq!(sidecar_bytes(dir), whole_sidecar.clone());
+                prop_assert_eq!(listed_too.version, text.version());
+            }
             prop_assert_eq!(got.total, text.len());
         }
     }
@@ -793,7 +1011,7 @@ mod tests {
         let text = format!("{{\"entries\": {{{}}}}}", body.join(", "));
         std::fs::write(dir.join("history.json"), text).unwrap();
         let index = locate_index(dir).unwrap();
-        assert!(newest_from(&index, 1, 0, None).unwrap().is_none());
+        assert!(newest_from(&index, 1, 0, 0, None).unwrap().is_none());
         let whole = super::super::lite::IndexText::read_leaving_sidecar(dir).unwrap();
         let (entries, invalid) = whole.newest(None, Some(1));
         assert_eq!(entries[0].entry_id, "old");
@@ -809,9 +1027,100 @@ mod tests {
         std::fs::write(dir.join("history.json"), &text[..text.len() - 9]).unwrap();
         let index = locate_index(dir).unwrap();
         assert!(load_from(dir, &index, 0).unwrap().is_none());
-        assert!(newest_from(&index, 5, 0, None).unwrap().is_none());
-        assert!(newest_from(&index, 5, 0, Some(dir)).unwrap().is_none());
+        for halves_from in [0, u64::MAX] {
+            assert!(newest_from(&index, 5, 0, halves_from, None)
+                .unwrap()
+                .is_none());
+            assert!(newest_from(&index, 5, 0, halves_from, Some(dir))
+                .unwrap()
+                .is_none());
+        }
         let err = load(dir).unwrap_err().to_string();
         assert!(err.contains("line"), "{err}");
+    }
+
+    /// A history of `n` takes in Python's layout, each `pad` bytes longer
+    /// than it would be, with a top-level member after `entries`.
+    fn python_history(n: usize, pad: usize, after: &str) -> String {
+        let body: Vec<String> = (0..n)
+            .map(|i| {
+                format!(
+                    "    \"id-{i:06}\": {{\n      \"entry_id\": \"id-{i:06}\",\n      \
+                     \"timestamp\": \"2026-12-01T10:{:02}:{:02}+00:00\",\n      \
+                     \"model_id\": \"m\",\n      \"model_name\": \"M\",\n      \
+                     \"audio_file\": \"audio/id-{i:06}.wav\",\n      \"seed\": {i},\n      \
+                     \"parameters\": {{\n        \"pad\": \"{}\"\n      }}\n    }}",
+                    (i * 7) % 60,
+                    (i * 13) % 60,
+                    "x".repeat(pad)
+                )
+            })
+            .collect();
+        format!(
+            "{{\n  \"version\": 1,\n  \"entries\": {{\n{}\n  }}{after}\n}}\n",
+            body.join(",\n")
+        )
+    }
+
+    #[test]
+    fn halves_read_by_two_threads_make_the_sidecar_one_read_makes() {
+        let t = tempfile::tempdir().unwrap();
+        let dir = t.path();
+        // ~5 MB: the middle is blocks away from the start.
+        let text = python_history(20_000, 100, ",\n  \"version\": 2");
+        std::fs::write(dir.join("history.json"), &text).unwrap();
+        let index = locate_index(dir).unwrap();
+        let (f, _) = index.open().unwrap().unwrap();
+        let split = split_at_entry(&f, text.len() as u64, 0).unwrap().unwrap();
+        assert!(split > 2 << 20 && split % (1 << 20) != 0, "{split}");
+        assert_eq!(&text[split as usize..split as usize + 4], "\"id-");
+
+        let whole = super::super::lite::IndexText::read(dir).unwrap();
+        let (want, _) = whole.newest(None, Some(7));
+        let want_sidecar = sidecar_bytes(dir).expect("a sidecar");
+        std::fs::remove_file(path_of(dir)).unwrap();
+        let got = newest_with_sidecar(dir, 7).expect("streamed in halves");
+        let ids = |v: &[HistoryEntry]| v.iter().map(|e| e.entry_id.clone()).collect::<Vec<_>>();
+        assert_eq!(ids(&got.entries), ids(&want));
+        assert_eq!(got.total, 20_000);
+        assert_eq!(got.version, Some(serde_json::json!(2)));
+        assert_eq!(sidecar_bytes(dir).expect("a sidecar"), want_sidecar);
+        // And the next list trusts it.
+        let next = super::super::newest::newest(dir, 7).expect("the sidecar is current");
+        assert_eq!(ids(&next.entries), ids(&want));
+    }
+
+    #[test]
+    fn a_lookalike_of_a_place_between_entries_is_read_in_one_pass() {
+        let t = tempfile::tempdir().unwrap();
+        let dir = t.path();
+        // The middle of the file is in a top-level member laid out as
+        // entries are: the first thread never stops there.
+        let history = python_history(200, 10, "");
+        let lookalike = python_history(200, 10, "");
+        let inner = &lookalike[lookalike.find("\"entries\": ").unwrap() + 11..];
+        let inner = &inner[..inner.rfind('}').unwrap()];
+        let text = format!(
+            "{},\n  \"other\": {}\n}}\n",
+            history.trim_end().strip_suffix('}').unwrap().trim_end(),
+            inner.trim_end()
+        );
+        serde_json::from_str::<Value>(&text).expect("valid JSON");
+        std::fs::write(dir.join("history.json"), &text).unwrap();
+        let index = locate_index(dir).unwrap();
+        let (f, _) = index.open().unwrap().unwrap();
+        let split = split_at_entry(&f, text.len() as u64, 0)
+            .unwrap()
+            .expect("a lookalike");
+        assert!(split as usize > text.find("\"other\"").unwrap());
+        let whole = super::super::lite::IndexText::read_leaving_sidecar(dir).unwrap();
+        let (want, _) = whole.newest(None, Some(3));
+        let got = newest_from(&index, 3, 0, 0, Some(dir))
+            .unwrap()
+            .expect("one pass");
+        let ids = |v: &[HistoryEntry]| v.iter().map(|e| e.entry_id.clone()).collect::<Vec<_>>();
+        assert_eq!(ids(&got.entries), ids(&want));
+        assert_eq!(got.total, 200);
+        assert!(super::super::newest::newest(dir, 3).is_some());
     }
 }
