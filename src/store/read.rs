@@ -137,19 +137,31 @@ impl IndexFile {
     }
 
     /// The whole file and its stamp; `None` when there is none.
+    /// A file another program wrote while it was read (its ctime moved) is
+    /// read again, up to twice.
     pub(crate) fn read_all(&self) -> Result<Option<IndexBytes>, StoreError> {
-        let Some((f, stamp)) = self.open()? else {
-            return Ok(None);
-        };
-        crate::fault::point("read-whole-index");
-        let seen = super::sidecar::Seen::of(&f).ok();
-        let (bytes, hash) = read_file(f).map_err(|e| StoreError::io("read", self.path(), e))?;
-        Ok(Some(IndexBytes {
-            bytes,
-            stamp,
-            seen,
-            hash,
-        }))
+        let io = |e| StoreError::io("read", self.path(), e);
+        let mut tries = 3;
+        loop {
+            let Some((f, stamp)) = self.open()? else {
+                return Ok(None);
+            };
+            crate::fault::point("read-whole-index");
+            let seen = super::sidecar::Seen::of(&f).ok();
+            let (bytes, hash) = read_file(&f).map_err(io)?;
+            #[cfg(test)]
+            tests::AFTER_READ.with(|h| h.borrow().as_ref().map(|h| h(self.path())));
+            tries -= 1;
+            let after = f.metadata().map(|m| super::sidecar::Ident::of(&m));
+            if tries == 0 || seen.is_none_or(|s| after.is_ok_and(|a| a == s.ident)) {
+                return Ok(Some(IndexBytes {
+                    bytes,
+                    stamp,
+                    seen,
+                    hash,
+                }));
+            }
+        }
     }
 
     /// The stamp of the file as it is now.
@@ -555,7 +567,7 @@ pub(crate) fn no_entries(path: &Path) -> StoreError {
 /// Reads a whole file. Large files are read into memory the kernel may back
 /// with 2 MiB pages: a 100 MB index then costs a few dozen page faults instead
 /// of ~25,000, which is a third of the time of reading it.
-fn read_file(mut f: File) -> std::io::Result<(Vec<u8>, Option<FileHash>)> {
+fn read_file(mut f: &File) -> std::io::Result<(Vec<u8>, Option<FileHash>)> {
     use super::filehash::BLOCK;
     use std::io::Read;
     use std::os::unix::fs::FileExt;
@@ -633,4 +645,50 @@ pub(crate) fn text_and_scan(path: &Path, bytes: Vec<u8>) -> Result<(String, Scan
 /// The path of `dir`'s index (for messages before it is located).
 pub(crate) fn index_path(dir: &Path) -> PathBuf {
     dir.join(INDEX_FILE)
+}
+
+#[cfg(test)]
+pub(super) mod tests {
+    use super::*;
+    use std::os::unix::fs::FileExt;
+
+    type Hook = Box<dyn Fn(&Path)>;
+
+    thread_local! {
+        /// Run by [`IndexFile::read_all`] once it has read the file.
+        pub(super) static AFTER_READ: std::cell::RefCell<Option<Hook>> =
+            const { std::cell::RefCell::new(None) };
+    }
+
+    #[test]
+    fn an_index_written_while_read_whole_is_read_again() {
+        let t = tempfile::tempdir().unwrap();
+        let dir = t.path();
+        let text = "{\"entries\": {\"a\": {\"entry_id\": \"a\", \"seed\": 1}}}\n";
+        std::fs::write(dir.join("history.json"), text).unwrap();
+        // The seed changed in place once, size and mtime put back, just
+        // after the first read.
+        let done = std::rc::Rc::new(std::cell::Cell::new(false));
+        let once = done.clone();
+        AFTER_READ.with(|h| {
+            *h.borrow_mut() = Some(Box::new(move |path: &Path| {
+                if once.replace(true) {
+                    return;
+                }
+                let f = std::fs::OpenOptions::new().write(true).open(path).unwrap();
+                let mtime = f.metadata().unwrap().modified().unwrap();
+                std::thread::sleep(std::time::Duration::from_millis(20));
+                f.write_all_at(b"7", text.find('1').unwrap() as u64)
+                    .unwrap();
+                f.set_modified(mtime).unwrap();
+            }))
+        });
+        let read = locate_index(dir).unwrap().read_all().unwrap().unwrap();
+        AFTER_READ.with(|h| *h.borrow_mut() = None);
+        assert!(done.get());
+        assert_eq!(
+            String::from_utf8(read.bytes).unwrap(),
+            text.replace('1', "7")
+        );
+    }
 }

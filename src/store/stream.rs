@@ -30,19 +30,20 @@ impl<'a> EntryRef<'a> {
     pub(crate) fn raw_key(&self) -> &'a str {
         let k = &self.span.key.span;
         let b = &self.buf[k.start - 1..k.end + 1];
-        std::str::from_utf8(b).expect("the stream checked this unit for UTF-8")
+        std::str::from_utf8(b).expect("the scan accepts only UTF-8")
     }
 
     /// The entry's stored text (validated UTF-8).
     pub(crate) fn text(&self) -> &'a str {
         let b = &self.buf[self.span.value.clone()];
-        // The stream checked the whole unit this value lies in for UTF-8
-        // before handing it out (a value starts and ends at ASCII bytes), so
-        // this check cannot fail; it costs a pass over the entry's bytes.
-        std::str::from_utf8(b).expect("the stream checked this unit for UTF-8")
+        // The scan accepted the unit this value lies in, so it is UTF-8
+        // ([`Parser::string`] checks strings; outside them only ASCII is
+        // accepted), and a value starts and ends at ASCII bytes: this check
+        // cannot fail; it costs a pass over the entry's bytes.
+        std::str::from_utf8(b).expect("the scan accepts only UTF-8")
     }
 
-    /// The entry's stored text as bytes (valid UTF-8: the stream checked
+    /// The entry's stored text as bytes (valid UTF-8: the scan accepted
     /// its unit), without checking it again.
     pub(super) fn bytes(&self) -> &'a [u8] {
         &self.buf[self.span.value.clone()]
@@ -150,8 +151,8 @@ impl<R: Read> Chunks<R> {
     /// Runs `f` over the buffer from the next unit's start. A failure close
     /// to the end of the data read so far may only mean the unit is cut
     /// there: read more and try again; anywhere else, or at the end of the
-    /// file, it is an error. On success, checks the unit is UTF-8 and returns
-    /// `f`'s result and the unit's end.
+    /// file, it is an error. On success, returns `f`'s result and the unit's
+    /// end (a unit the scan accepts is UTF-8: see [`Parser::string`]).
     fn unit<T, E>(
         &mut self,
         f: impl Fn(&mut Parser<'_>) -> Result<T, usize>,
@@ -161,13 +162,8 @@ impl<R: Read> Chunks<R> {
             let mut p = Parser::new(self.buf(), self.pos);
             match f(&mut p) {
                 Ok(t) => {
-                    let end = p.i;
-                    if let Err(e) = std::str::from_utf8(&self.buf()[self.pos..end]) {
-                        return Err(StreamError::Syntax(
-                            self.base + (self.pos + e.valid_up_to()) as u64,
-                        ));
-                    }
-                    return Ok((t, end));
+                    debug_assert!(std::str::from_utf8(&self.buf()[self.pos..p.i]).is_ok());
+                    return Ok((t, p.i));
                 }
                 // Literals fail at their start, so allow a few bytes.
                 Err(at) if at + 16 >= self.end && !self.eof => {

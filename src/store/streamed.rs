@@ -570,6 +570,9 @@ fn newest_from(
     let Some((f, stamp, size)) = open_large(index, stream_from)? else {
         return Ok(None);
     };
+    let io = |e| StoreError::io("read", index.path(), e);
+    let ident = |f: &File| f.metadata().map(|m| Ident::of(&m)).map_err(io);
+    let before = ident(&f)?;
     let pass = match sidecar_of.map(|dir| SidecarPass::new(dir, &f)) {
         Some(Ok(p)) => Some(p),
         // Shrinking meanwhile: the full read takes it as it is now.
@@ -578,7 +581,6 @@ fn newest_from(
     };
     // A few more than asked: entries that do not parse are skipped.
     let keep = limit.saturating_add(64);
-    let io = |e| StoreError::io("read", index.path(), e);
     let halves = match split_at_entry(&f, size, halves_from).map_err(io)? {
         Some(split) => {
             let (a, b) = (
@@ -607,6 +609,13 @@ fn newest_from(
         ..
     } = part;
     let version = version.flatten();
+    // Written while read (its ctime moved, even if its size and mtime were
+    // put back): the full read takes it as it is now.
+    #[cfg(test)]
+    tests::AFTER_READ.with(|h| h.borrow().as_ref().map(|h| h(index.path())));
+    if ident(&f)? != before {
+        return Ok(None);
+    }
     if let Some(p) = pass {
         if p.finish(&f, stamp, version.as_ref()).is_none() {
             return Ok(None);
@@ -816,6 +825,15 @@ mod tests {
     use super::super::sidecar::{path_of, HEADER};
     use super::*;
     use proptest::prelude::*;
+
+    type Hook = Box<dyn Fn(&Path)>;
+
+    thread_local! {
+        /// Run by [`newest_from`] once it has read the index (to change it
+        /// at that moment).
+        pub(super) static AFTER_READ: std::cell::RefCell<Option<Hook>> =
+            const { std::cell::RefCell::new(None) };
+    }
 
     /// One generated entry: which of a few ids, times and oddities it has.
     #[derive(Debug, Clone)]
@@ -1122,5 +1140,41 @@ mod tests {
         assert_eq!(ids(&got.entries), ids(&want));
         assert_eq!(got.total, 200);
         assert!(super::super::newest::newest(dir, 3).is_some());
+    }
+
+    #[test]
+    fn an_index_written_while_read_is_left_to_the_full_read() {
+        let t = tempfile::tempdir().unwrap();
+        let dir = t.path();
+        let text = python_history(20_000, 100, "");
+        std::fs::write(dir.join("history.json"), &text).unwrap();
+        let index = locate_index(dir).unwrap();
+        let newest = newest_from(&index, 1, 0, 0, None).unwrap().unwrap();
+        let seed = newest.entries[0].seed_text().into_owned();
+        let digit = if seed.starts_with('9') { '1' } else { '9' };
+        let changed = format!("{digit}{}", &seed[1..]);
+        // The first digit of the newest take's seed changed in place, its
+        // size and mtime put back, while the halves are read.
+        let (from, to) = (
+            format!("\"seed\": {seed},"),
+            format!("\"seed\": {changed},"),
+        );
+        AFTER_READ.with(|h| {
+            *h.borrow_mut() = Some(Box::new(move |path: &Path| {
+                let f = std::fs::OpenOptions::new().write(true).open(path).unwrap();
+                let mtime = f.metadata().unwrap().modified().unwrap();
+                std::thread::sleep(std::time::Duration::from_millis(20));
+                let text = std::fs::read_to_string(path).unwrap();
+                let at = text.find(&from).unwrap();
+                f.write_all_at(to.as_bytes(), at as u64).unwrap();
+                f.set_modified(mtime).unwrap();
+            }))
+        });
+        let got = newest_from(&index, 1, 0, 0, Some(dir)).unwrap();
+        AFTER_READ.with(|h| *h.borrow_mut() = None);
+        assert!(got.is_none(), "a list of what was read before the write");
+        assert!(!path_of(dir).exists(), "no sidecar of what was read");
+        let now = newest_with_sidecar(dir, 1).expect("read again");
+        assert_eq!(now.entries[0].seed_text(), changed);
     }
 }
