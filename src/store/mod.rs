@@ -256,9 +256,9 @@ impl GenerationHistory {
     /// many entries the file has meanwhile.
     pub fn open_newest(dir: &Path, n: usize) -> Result<GenerationHistory, StoreError> {
         // From the sidecar; from the old sidecar and the entries added when
-        // the index only grew; else, for a large index, from one streamed
-        // pass that keeps only the newest (the full load that follows
-        // writes the sidecar).
+        // the index only grew; else, from 4 MB on, from two threads that
+        // stream its halves keeping only the newest (the full load that
+        // follows writes the sidecar).
         let newest = match newest::newest(dir, n).or_else(|| grow::newest(dir, n)) {
             Some(s) => Some(s),
             None => streamed::newest(&read::locate_index(dir)?, n)?,

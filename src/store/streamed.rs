@@ -535,16 +535,17 @@ impl Ord for Candidate {
     }
 }
 
-/// The newest `limit` entries of a large index, newest first, as
-/// [`super::lite::IndexText::newest`] gives them, found in one streamed
-/// pass that keeps only them (for a first screen when the sidecar is not
-/// current); `Ok(None)` when the index is small or the stream cannot
+/// The newest `limit` entries of an index of a few megabytes or more,
+/// newest first, as [`super::lite::IndexText::newest`] gives them, found
+/// by two threads streaming its halves that keep only them (for a first
+/// screen when the sidecar is not current: the full load that follows
+/// writes it); `Ok(None)` when the index is small or the stream cannot
 /// read it (the full read says why).
 pub(super) fn newest(
     index: &IndexFile,
     limit: usize,
 ) -> Result<Option<super::newest::Newest>, StoreError> {
-    newest_from(index, limit, STREAM_FROM, PARALLEL_MIN, None)
+    newest_from(index, limit, PARALLEL_MIN, PARALLEL_MIN, None)
 }
 
 /// [`newest`] that also writes the sidecar of `dir` when the one there is
