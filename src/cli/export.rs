@@ -213,8 +213,7 @@ const GENERATION: [&str; 10] = [
 
 /// `genhist params ID`: the take's generation parameters (a latent vector
 /// only when it has one), as `key: value` lines or JSON.
-pub(super) fn params(out: &mut impl Write, t: &IndexText, id: &str, as_json: bool) -> Result<()> {
-    let e = t.find(id)?;
+pub(super) fn params(out: &mut impl Write, e: &HistoryEntry, as_json: bool) -> Result<()> {
     let Value::Object(stored) = e.to_json() else {
         unreachable!("an entry is an object")
     };

@@ -329,6 +329,21 @@ fn open_text(dir: &Path) -> Result<IndexText> {
     read_text(dir)
 }
 
+/// Looks one take up ([`crate::store::find_entry`]: the index streamed,
+/// not held, when it is large), with who refers to which files when
+/// `claims`.
+fn find_one(dir: &Path, id: &str, claims: bool) -> Result<crate::store::Found> {
+    check_dir(dir)?;
+    recover(dir);
+    let found = crate::store::find_entry(dir, id, claims)?;
+    if let Some(w) =
+        crate::store::version_warning(&found.path, found.version.as_ref(), found.exists)
+    {
+        eprintln!("warning: {}", sanitize(&w));
+    }
+    Ok(found)
+}
+
 /// [`open_text`] once the directory is checked and recovered.
 fn read_text(dir: &Path) -> Result<IndexText> {
     let t = IndexText::read(dir)?;
@@ -544,8 +559,8 @@ fn run_command(cli: &Cli, command: &CliCommand) -> Result<i32> {
             )?;
         }
         CliCommand::Show { id, json, .. } => {
-            let t = open_text(&dir)?;
-            let e = t.find(id)?;
+            let found = find_one(&dir, id, !*json)?;
+            let e = found.entry;
             let notes = triage::load_or_warn(&dir);
             let measured = crate::analysis::cache::measured(&dir, std::slice::from_ref(&e));
             if *json {
@@ -557,7 +572,7 @@ fn run_command(cli: &Cli, command: &CliCommand) -> Result<i32> {
                     ))
                 )?;
             } else {
-                report::print_entry(&mut out, &dir, &t.claims(), &e)?;
+                report::print_entry(&mut out, &dir, &found.claims, &e)?;
                 let a = notes.of(&e.entry_id);
                 if !a.is_empty() {
                     writeln!(out, "annotations:      {}", a.summary())?;
@@ -572,22 +587,22 @@ fn run_command(cli: &Cli, command: &CliCommand) -> Result<i32> {
             }
         }
         CliCommand::Rate { id, rating, .. } => {
-            let t = open_text(&dir)?;
-            triage::annotate(&mut out, &history_dir(&dir), &t, id, Edit::Rate(*rating))?;
+            let e = find_one(&dir, id, false)?.entry;
+            triage::annotate(&mut out, &history_dir(&dir), &e, Edit::Rate(*rating))?;
         }
         CliCommand::Reject { id, clear, .. } => {
-            let t = open_text(&dir)?;
-            triage::annotate(&mut out, &history_dir(&dir), &t, id, Edit::Reject(!clear))?;
+            let e = find_one(&dir, id, false)?.entry;
+            triage::annotate(&mut out, &history_dir(&dir), &e, Edit::Reject(!clear))?;
         }
         CliCommand::Tag { id, changes, .. } => {
-            let t = open_text(&dir)?;
+            let e = find_one(&dir, id, false)?.entry;
             let edit = triage::tag_edit(changes)?;
-            triage::annotate(&mut out, &history_dir(&dir), &t, id, edit)?;
+            triage::annotate(&mut out, &history_dir(&dir), &e, edit)?;
         }
         CliCommand::Note { id, text, .. } => {
-            let t = open_text(&dir)?;
             let note = crate::command_history::clean_command(&text.join(" "));
-            triage::annotate(&mut out, &history_dir(&dir), &t, id, Edit::Note(note))?;
+            let e = find_one(&dir, id, false)?.entry;
+            triage::annotate(&mut out, &history_dir(&dir), &e, Edit::Note(note))?;
         }
         CliCommand::Purge { dry_run, .. } => {
             let t = open_text(&dir)?;
@@ -615,8 +630,8 @@ fn run_command(cli: &Cli, command: &CliCommand) -> Result<i32> {
             return export::run(&mut out, &dir, args);
         }
         CliCommand::Params { id, json, .. } => {
-            let t = open_text(&dir)?;
-            export::params(&mut out, &t, id, *json)?;
+            let e = find_one(&dir, id, false)?.entry;
+            export::params(&mut out, &e, *json)?;
         }
         CliCommand::Add(args) => {
             check_dir(&dir)?;

@@ -32,11 +32,9 @@ pub(crate) fn tag_edit(changes: &[String]) -> Result<Edit> {
 pub(crate) fn annotate(
     out: &mut impl Write,
     hd: &HistoryDir,
-    t: &IndexText,
-    id: &str,
+    e: &HistoryEntry,
     edit: Edit,
 ) -> Result<()> {
-    let e = t.find(id)?;
     let all = crate::store::change::annotate(
         hd,
         std::slice::from_ref(&e.entry_id),

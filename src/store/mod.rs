@@ -629,16 +629,12 @@ pub(crate) fn match_id<'a>(
     keys: impl Iterator<Item = Cow<'a, str>>,
     id: &str,
 ) -> Result<Cow<'a, str>, StoreError> {
-    let lower = id.to_ascii_lowercase();
     let mut hits: Vec<Cow<'a, str>> = Vec::new();
     for key in keys {
         if key == id {
             return Ok(key);
         }
-        let prefix = key.len() >= lower.len()
-            && key.is_char_boundary(lower.len())
-            && key[..lower.len()].eq_ignore_ascii_case(&lower);
-        if prefix && !hits.contains(&key) {
+        if begins_with_id(&key, id) && !hits.contains(&key) {
             hits.push(key);
         }
     }
@@ -653,6 +649,49 @@ pub(crate) fn match_id<'a>(
             candidates: hits.into_iter().map(Cow::into_owned).collect(),
         }),
     }
+}
+
+/// Whether `key` begins with `id`, ASCII case ignored (a prefix
+/// [`match_id`] may resolve).
+pub(crate) fn begins_with_id(key: &str, id: &str) -> bool {
+    key.len() >= id.len()
+        && key.is_char_boundary(id.len())
+        && key[..id.len()].eq_ignore_ascii_case(id)
+}
+
+/// One take looked up by id ([`find_entry`]), with the index's `version`
+/// and, when asked, who refers to which files.
+pub struct Found {
+    pub entry: HistoryEntry,
+    pub claims: Claims,
+    pub version: Option<Value>,
+    /// The index file.
+    pub path: PathBuf,
+    pub exists: bool,
+}
+
+/// Looks one take up by id or unique prefix ([`match_id`]), as
+/// [`lite::IndexText::find`] does, with who refers to which files when
+/// `claims`; an index of a few megabytes or more is streamed by two
+/// threads (its text never whole in memory), others are read whole.
+pub fn find_entry(dir: &Path, id: &str, claims: bool) -> Result<Found, StoreError> {
+    let index = read::locate_index(dir)?;
+    if let Some(found) = streamed::find(&index, id, claims)? {
+        return found;
+    }
+    let t = lite::IndexText::read(dir)?;
+    let entry = t.find(id)?;
+    Ok(Found {
+        entry,
+        claims: if claims {
+            t.claims()
+        } else {
+            Claims::default()
+        },
+        version: t.version(),
+        path: t.path().to_path_buf(),
+        exists: t.exists(),
+    })
 }
 
 /// Records entry `e`'s files in `claims` (its default paths without

@@ -278,6 +278,21 @@ impl Claims {
         }
     }
 
+    /// Takes in the claims of the entries after those recorded here (as
+    /// if they were added in turn).
+    pub(crate) fn extend(&mut self, later: Claims) {
+        self.keys.extend(later.keys);
+        self.off_default.extend(later.off_default);
+        for (path, ids) in later.nondefault {
+            let list = self.nondefault.entry(path).or_default();
+            for id in ids {
+                if !list.contains(&id) {
+                    list.push(id);
+                }
+            }
+        }
+    }
+
     /// Records an entry whose two paths are the default ones.
     pub(crate) fn add_default(&mut self, id: &str) {
         self.keys.insert(id_hash(id));

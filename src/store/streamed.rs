@@ -582,25 +582,9 @@ fn newest_from(
     };
     // A few more than asked: entries that do not parse are skipped.
     let keep = limit.saturating_add(64);
-    let halves = match split_at_entry(&f, size, halves_from).map_err(io)? {
-        Some(split) => {
-            let (a, b) = (
-                pass.as_ref().map(|p| p.fresh()),
-                pass.as_ref().map(|p| p.fresh()),
-            );
-            read_halves(&f, size, split, [a, b], keep).map_err(io)?
-        }
-        None => None,
-    };
-    // One pass when the halves could not be read apart (the middle is not
-    // between two entries, or the stream cannot read the text).
-    let part = match halves {
-        Some(part) => part,
-        None => match read_part(&f, NewestPart::new(pass, keep, 0, size), WHOLE, u64::MAX) {
-            Ok((part, stream::Ended::End)) => part,
-            Err(stream::StreamError::Io(e)) => return Err(io(e)),
-            _ => return Ok(None),
-        },
+    let part = |from, to| NewestPart::new(pass.as_ref().map(|p| p.fresh()), keep, from, to);
+    let Some(part) = read_parts(&f, size, halves_from, part).map_err(io)? else {
+        return Ok(None);
     };
     let NewestPart {
         pass,
@@ -658,25 +642,173 @@ fn split_at_entry(f: &File, size: u64, min: u64) -> std::io::Result<Option<u64>>
     Ok(super::scan::boundary_in(&window).map(|at| mid + at as u64))
 }
 
-/// Reads the halves of `f` before and from `split` on two threads, each
-/// into its part (`passes`: their sidecar passes), and joins them; `None`
-/// when the first did not stop at `split` (not the start of an entry) or
-/// either could not be read as an index.
-fn read_halves<'a>(
+/// The take `id` names ([`super::find_entry`]) in an index of a few
+/// megabytes or more, found by two threads streaming its halves; `None`
+/// when the index is small, the stream cannot read it, or it changed while
+/// read (the full read then looks).
+pub(super) fn find(index: &IndexFile, id: &str, claims: bool) -> Result<Option<Found>, StoreError> {
+    find_from(index, id, claims, PARALLEL_MIN, PARALLEL_MIN)
+}
+
+type Found = Result<super::Found, StoreError>;
+
+/// [`find`] in an index of at least `stream_from` bytes, read in halves
+/// from `halves_from` bytes on.
+fn find_from(
+    index: &IndexFile,
+    id: &str,
+    claims: bool,
+    stream_from: u64,
+    halves_from: u64,
+) -> Result<Option<Found>, StoreError> {
+    let Some((f, _, size)) = open_large(index, stream_from)? else {
+        return Ok(None);
+    };
+    let io = |e| StoreError::io("read", index.path(), e);
+    let ident = |f: &File| f.metadata().map(|m| Ident::of(&m)).map_err(io);
+    let before = ident(&f)?;
+    // Shorter ids resolve only exactly (`match_id`).
+    let prefixes = id.chars().count() >= 4;
+    let part = |_, _| FindPart {
+        id,
+        prefixes,
+        claims: claims.then(super::Claims::default),
+        hits: Vec::new(),
+        version: None,
+    };
+    let Some(found) = read_parts(&f, size, halves_from, part).map_err(io)? else {
+        return Ok(None);
+    };
+    if ident(&f)? != before {
+        return Ok(None);
+    }
+    let keys = found
+        .hits
+        .iter()
+        .map(|h| std::borrow::Cow::from(h.0.as_str()));
+    let full = match super::match_id(keys, id) {
+        Ok(k) => k.into_owned(),
+        Err(e) => return Ok(Some(Err(e))),
+    };
+    // The last of duplicate keys wins, as in Python's json.load.
+    let Some((key, text, nonfinite)) = found.hits.iter().rev().find(|h| h.0 == full) else {
+        return Ok(None);
+    };
+    let entry = entry_from_text(key.clone(), text.as_bytes(), *nonfinite).map_err(|bad| {
+        StoreError::InvalidEntry {
+            id: bad.entry_id,
+            reason: bad.reason,
+        }
+    });
+    Ok(Some(entry.map(|entry| super::Found {
+        entry,
+        claims: found.claims.unwrap_or_default(),
+        version: found.version.flatten(),
+        path: index.path().to_path_buf(),
+        exists: true,
+    })))
+}
+
+/// What a thread looking for one take keeps of its part of the index.
+struct FindPart<'i> {
+    id: &'i str,
+    /// Whether keys beginning with `id` may be what it names.
+    prefixes: bool,
+    /// Who refers to which files, when asked.
+    claims: Option<super::Claims>,
+    /// The entries `id` may name, in file order: key, text, whether it
+    /// holds `NaN`/`Infinity`.
+    hits: Vec<(String, String, bool)>,
+    /// The last `version` member met (`Some(None)`: not JSON).
+    version: Option<Option<Value>>,
+}
+
+impl<'a> Gather<'a> for FindPart<'_> {
+    fn pass(&mut self) -> Option<&mut SidecarPass<'a>> {
+        None
+    }
+
+    fn visit(&mut self, item: Item<'_>) -> Result<(), ()> {
+        match item {
+            Item::Top { key, value } if key == "version" => {
+                self.version = Some(serde_json::from_str(value).ok());
+            }
+            Item::Entry(e) => {
+                let key = e.key();
+                if let Some(c) = &mut self.claims {
+                    c.add(
+                        &key,
+                        e.audio_file().as_deref(),
+                        e.thumbnail_file().as_deref(),
+                    );
+                }
+                if key == self.id || (self.prefixes && super::begins_with_id(&key, self.id)) {
+                    self.hits
+                        .push((key.into_owned(), e.text().to_string(), e.nonfinite()));
+                }
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+
+    fn join(mut self, tail: Self) -> Option<Self> {
+        self.hits.extend(tail.hits);
+        if let (Some(c), Some(t)) = (&mut self.claims, tail.claims) {
+            c.extend(t);
+        }
+        self.version = tail.version.or(self.version);
+        Some(self)
+    }
+}
+
+/// What one thread gathers from the part of the index it reads.
+trait Gather<'a>: Sized + Send {
+    fn visit(&mut self, item: Item<'_>) -> Result<(), ()>;
+    /// The sidecar pass whose whole-file hash the reads feed, if any.
+    fn pass(&mut self) -> Option<&mut SidecarPass<'a>>;
+    /// This part followed by `tail`, the part after it; `None` when they
+    /// do not join.
+    fn join(self, tail: Self) -> Option<Self>;
+}
+
+/// Streams `f` (`size` bytes) into parts made by `part(from, to)`: two
+/// threads reading its halves from `halves_from` bytes on, else (or when
+/// the halves cannot be read apart: the middle is not between entries)
+/// one pass; `None` when the stream cannot read it as an index.
+fn read_parts<'a, G: Gather<'a>>(
     f: &File,
     size: u64,
+    halves_from: u64,
+    part: impl Fn(u64, u64) -> G,
+) -> std::io::Result<Option<G>> {
+    if let Some(split) = split_at_entry(f, size, halves_from)? {
+        if let Some(joined) = read_halves(f, split, part(0, split), part(split, size))? {
+            return Ok(Some(joined));
+        }
+    }
+    match read_part(f, part(0, size), WHOLE, u64::MAX) {
+        Ok((part, stream::Ended::End)) => Ok(Some(part)),
+        Err(stream::StreamError::Io(e)) => Err(e),
+        _ => Ok(None),
+    }
+}
+
+/// Reads the halves of `f` before and from `split` on two threads, into
+/// `head` and `tail`, and joins them; `None` when the first did not stop
+/// at `split` (not the start of an entry) or either could not be read as
+/// an index.
+fn read_halves<'a, G: Gather<'a>>(
+    f: &File,
     split: u64,
-    passes: [Option<SidecarPass<'a>>; 2],
-    keep: usize,
-) -> std::io::Result<Option<NewestPart<'a>>> {
+    head: G,
+    mut tail: G,
+) -> std::io::Result<Option<G>> {
     use super::filehash::BLOCK;
-    let [a, b] = passes;
-    let head = NewestPart::new(a, keep, 0, split);
-    let mut tail = NewestPart::new(b, keep, split, size);
     // The first part's hash ends at the block boundary before `split`; the
     // second's begins there.
     let block_start = split / BLOCK as u64 * BLOCK as u64;
-    if let Some(p) = &mut tail.pass {
+    if let Some(p) = tail.pass() {
         let mut before = vec![0u8; (split - block_start) as usize];
         f.read_exact_at(&mut before, block_start)?;
         p.hash.feed(&before);
@@ -699,15 +831,14 @@ fn read_halves<'a>(
 
 /// Streams `f` into `part` from `start`, feeding the bytes before
 /// `hash_end` to its pass's whole-file hash.
-fn read_part<'a>(
+fn read_part<'a, G: Gather<'a>>(
     f: &File,
-    mut part: NewestPart<'a>,
+    mut part: G,
     start: stream::Start,
     hash_end: u64,
-) -> Result<(NewestPart<'a>, stream::Ended), stream::StreamError<()>> {
+) -> Result<(G, stream::Ended), stream::StreamError<()>> {
     let mut hash = part
-        .pass
-        .as_mut()
+        .pass()
         .map(|p| std::mem::replace(&mut p.hash, ContentHash::new()));
     let reader = HashingAt {
         f,
@@ -719,7 +850,7 @@ fn read_part<'a>(
         hash_end,
     };
     let ended = stream::stream_part(reader, start, |item| part.visit(item))?;
-    if let (Some(p), Some(h)) = (&mut part.pass, hash) {
+    if let (Some(p), Some(h)) = (part.pass(), hash) {
         p.hash = h;
     }
     Ok((part, ended))
@@ -751,6 +882,12 @@ impl<'a> NewestPart<'a> {
             from,
             to,
         }
+    }
+}
+
+impl<'a> Gather<'a> for NewestPart<'a> {
+    fn pass(&mut self) -> Option<&mut SidecarPass<'a>> {
+        self.pass.as_mut()
     }
 
     fn visit(&mut self, item: Item<'_>) -> Result<(), ()> {
@@ -796,8 +933,6 @@ impl<'a> NewestPart<'a> {
         Ok(())
     }
 
-    /// This part followed by `tail`, the part after it; `None` when their
-    /// passes do not join (this one's hash does not end at a block).
     fn join(mut self, tail: NewestPart<'a>) -> Option<NewestPart<'a>> {
         self.pass = match (self.pass, tail.pass) {
             (Some(mut p), Some(t)) => {
@@ -999,6 +1134,35 @@ mod tests {
             prop_assert_eq!(bad(&st_bad), bad(&want_st_bad));
             prop_assert_eq!(version, text.version());
             // Writing the sidecar on the way: the same, and the same sidecar.
+            // A take looked up, as the text in memory finds it: every id,
+            // prefixes of a few, and ids that name none.
+            let mut ids: Vec<String> = whole.entries.iter().map(|e| e.entry_id.clone()).take(4).collect();
+            ids.extend(whole.invalid.iter().map(|b| b.entry_id.clone()).take(2));
+            let prefixes: Vec<String> = ids.iter().filter_map(|i| i.get(..4).map(str::to_uppercase)).collect();
+            ids.extend(prefixes);
+            ids.extend(["nope".to_string(), "id".to_string(), "same".to_string()]);
+            let all = text.claims();
+            for id in &ids {
+                let want = text.find(id).map(|e| e.to_json().to_string()).map_err(|e| e.to_string());
+                for halves_from in [0, u64::MAX] {
+                    let got = find_from(&index, id, true, 0, halves_from).unwrap().expect("streamed");
+                    let claims = got.as_ref().ok().map(|f| {
+                        ids.iter().map(|i| (
+                            f.claims.check(i, &format!("audio/{i}.wav")).is_ok(),
+                            f.claims.check(i, "a/0.wav").is_ok(),
+                        )).collect::<Vec<_>>()
+                    });
+                    let got = got.map(|f| f.entry.to_json().to_string()).map_err(|e| e.to_string());
+                    prop_assert_eq!(&got, &want);
+                    if let Some(claims) = claims {
+                        let all: Vec<_> = ids.iter().map(|i| (
+                            all.check(i, &format!("audio/{i}.wav")).is_ok(),
+                            all.check(i, "a/0.wav").is_ok(),
+                        )).collect();
+                        prop_assert_eq!(claims, all);
+                    }
+                }
+            }
             for halves_from in [0, u64::MAX] {
                 let _ = std::fs::remove_file(path_of(dir));
                 let listed_too =
@@ -1177,5 +1341,60 @@ mod tests {
         assert!(!path_of(dir).exists(), "no sidecar of what was read");
         let now = newest_with_sidecar(dir, 1).expect("read again");
         assert_eq!(now.entries[0].seed_text(), changed);
+    }
+
+    #[test]
+    fn a_take_found_in_halves_knows_who_refers_to_which_files_in_both() {
+        let t = tempfile::tempdir().unwrap();
+        let dir = t.path();
+        // One file referred to from each half; a take in the second half
+        // that refers to the default file of one in the first.
+        let text = python_history(20_000, 100, "")
+            .replace("\"audio/id-000010.wav\"", "\"shared/x.wav\"")
+            .replace("\"audio/id-019990.wav\"", "\"shared/x.wav\"")
+            .replace("\"audio/id-019991.wav\"", "\"audio/id-000011.wav\"");
+        std::fs::write(dir.join("history.json"), &text).unwrap();
+        let index = locate_index(dir).unwrap();
+        let (f, _) = index.open().unwrap().unwrap();
+        let split = split_at_entry(&f, text.len() as u64, 0).unwrap().unwrap();
+        assert!(text.find("id-000011").unwrap() < split as usize);
+        assert!(text.find("id-019990").unwrap() > split as usize);
+        let whole = super::super::lite::IndexText::read(dir).unwrap();
+        for id in [
+            "id-000010",
+            "id-019990",
+            "id-019991",
+            "id-000011",
+            "ID-0000",
+        ] {
+            let want = whole
+                .find(id)
+                .map(|e| e.entry_id)
+                .map_err(|e| e.to_string());
+            let found = find(&index, id, true).unwrap().expect("streamed");
+            assert_eq!(
+                found
+                    .as_ref()
+                    .map(|f| f.entry.entry_id.clone())
+                    .map_err(|e| e.to_string()),
+                want
+            );
+            let Ok(found) = found else { continue };
+            let checks = |c: &super::super::Claims| {
+                [
+                    ("id-000010", "shared/x.wav"),
+                    ("id-019990", "shared/x.wav"),
+                    ("id-019991", "audio/id-000011.wav"),
+                    ("id-000011", "audio/id-000011.wav"),
+                ]
+                .map(|(id, rel)| c.check(id, rel).map(|p| p.to_string()))
+            };
+            assert_eq!(checks(&found.claims), checks(&whole.claims()));
+            assert!(
+                checks(&found.claims)[0].is_err(),
+                "{:?}",
+                checks(&found.claims)
+            );
+        }
     }
 }
