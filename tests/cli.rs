@@ -752,3 +752,54 @@ fn concurrent_adds_by_another_process_survive_deletes() {
     }
     assert_eq!(h.count(), 3 + added.len());
 }
+
+#[test]
+fn a_take_of_a_large_index_is_looked_up_as_in_a_small_one() {
+    // Big enough (> 4 MB) for the two-thread lookup.
+    let t = tempfile::tempdir().unwrap();
+    let d = t.path().join("h");
+    genhist()
+        .args(["demo", d.to_str().unwrap(), "--count", "6000", "--no-audio"])
+        .assert()
+        .success();
+    assert!(fs::metadata(d.join("history.json")).unwrap().len() > 4 << 20);
+    let h = genhist::store::GenerationHistory::open(&d).unwrap();
+    let dir = d.to_str().unwrap();
+    // The oldest take, by a prefix in upper case: its text is in the
+    // first half of the file or the second, whichever it is.
+    for e in [&h.entries()[0], &h.entries()[5999]] {
+        let prefix = e.entry_id[..8].to_uppercase();
+        let out = genhist()
+            .args(["--dir", dir, "show", "--json", &prefix])
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{out:?}");
+        let shown: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(shown["entry_id"], e.entry_id.as_str());
+        assert_eq!(shown["seed"], serde_json::to_value(e.seed()).unwrap());
+        genhist()
+            .args(["--dir", dir, "rate", &prefix, "4"])
+            .assert()
+            .success()
+            .stdout(predicate::str::contains(&e.entry_id[..8]));
+    }
+    // A bad tag is reported before an id that names nothing, as before.
+    genhist()
+        .args(["--dir", dir, "tag", "nosuch1", "+"])
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("not a tag"));
+    // The index's warnings come before "no entry matches".
+    let text = fs::read_to_string(d.join("history.json")).unwrap();
+    fs::write(
+        d.join("history.json"),
+        text.replacen("\"version\": 1", "\"version\": 2", 1),
+    )
+    .unwrap();
+    genhist()
+        .args(["--dir", dir, "show", "nosuch1"])
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("version 2"))
+        .stderr(predicate::str::contains("no entry matches 'nosuch1'"));
+}

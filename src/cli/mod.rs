@@ -331,14 +331,17 @@ fn open_text(dir: &Path) -> Result<IndexText> {
 
 /// Looks one take up ([`crate::store::find_entry`]: the index streamed,
 /// not held, when it is large), with who refers to which files when
-/// `claims`.
-fn find_one(dir: &Path, id: &str, claims: bool) -> Result<crate::store::Found> {
+/// `claims`. The outer `Err`: the index cannot be read; the inner: no take
+/// is found (after the index's warnings, as a command reading it says).
+fn find_one(
+    dir: &Path,
+    id: &str,
+    claims: bool,
+) -> Result<std::result::Result<crate::store::Found, crate::store::StoreError>> {
     check_dir(dir)?;
     recover(dir);
-    let found = crate::store::find_entry(dir, id, claims)?;
-    if let Some(w) =
-        crate::store::version_warning(&found.path, found.version.as_ref(), found.exists)
-    {
+    let (seen, found) = crate::store::find_entry(dir, id, claims)?;
+    if let Some(w) = crate::store::version_warning(&seen.path, seen.version.as_ref(), seen.exists) {
         eprintln!("warning: {}", sanitize(&w));
     }
     Ok(found)
@@ -559,7 +562,7 @@ fn run_command(cli: &Cli, command: &CliCommand) -> Result<i32> {
             )?;
         }
         CliCommand::Show { id, json, .. } => {
-            let found = find_one(&dir, id, !*json)?;
+            let found = find_one(&dir, id, !*json)??;
             let e = found.entry;
             let notes = triage::load_or_warn(&dir);
             let measured = crate::analysis::cache::measured(&dir, std::slice::from_ref(&e));
@@ -587,21 +590,23 @@ fn run_command(cli: &Cli, command: &CliCommand) -> Result<i32> {
             }
         }
         CliCommand::Rate { id, rating, .. } => {
-            let e = find_one(&dir, id, false)?.entry;
+            let e = find_one(&dir, id, false)??.entry;
             triage::annotate(&mut out, &history_dir(&dir), &e, Edit::Rate(*rating))?;
         }
         CliCommand::Reject { id, clear, .. } => {
-            let e = find_one(&dir, id, false)?.entry;
+            let e = find_one(&dir, id, false)??.entry;
             triage::annotate(&mut out, &history_dir(&dir), &e, Edit::Reject(!clear))?;
         }
         CliCommand::Tag { id, changes, .. } => {
-            let e = find_one(&dir, id, false)?.entry;
+            // Index, then tag, then id errors, as before.
+            let found = find_one(&dir, id, false)?;
             let edit = triage::tag_edit(changes)?;
+            let e = found?.entry;
             triage::annotate(&mut out, &history_dir(&dir), &e, edit)?;
         }
         CliCommand::Note { id, text, .. } => {
             let note = crate::command_history::clean_command(&text.join(" "));
-            let e = find_one(&dir, id, false)?.entry;
+            let e = find_one(&dir, id, false)??.entry;
             triage::annotate(&mut out, &history_dir(&dir), &e, Edit::Note(note))?;
         }
         CliCommand::Purge { dry_run, .. } => {
@@ -630,7 +635,7 @@ fn run_command(cli: &Cli, command: &CliCommand) -> Result<i32> {
             return export::run(&mut out, &dir, args);
         }
         CliCommand::Params { id, json, .. } => {
-            let e = find_one(&dir, id, false)?.entry;
+            let e = find_one(&dir, id, false)??.entry;
             export::params(&mut out, &e, *json)?;
         }
         CliCommand::Add(args) => {

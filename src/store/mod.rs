@@ -589,8 +589,9 @@ impl GenerationHistory {
 
 /// The newest `limit` entries when they can be had without reading the
 /// whole index into memory: through the sidecar; through the old sidecar
-/// and the entries added when the index only grew; else, for a large index,
-/// from one streamed pass that writes the sidecar for the next. `None`:
+/// and the entries added when the index only grew; else, from 4 MB on,
+/// from two threads streaming its halves that write the sidecar for the
+/// next. `None`:
 /// read the index ([`lite::IndexText`], which writes the sidecar).
 pub fn newest_without_full_read(dir: &Path, limit: usize) -> Option<newest::Newest> {
     newest::newest(dir, limit)
@@ -659,39 +660,49 @@ pub(crate) fn begins_with_id(key: &str, id: &str) -> bool {
         && key[..id.len()].eq_ignore_ascii_case(id)
 }
 
-/// One take looked up by id ([`find_entry`]), with the index's `version`
-/// and, when asked, who refers to which files.
+/// One take looked up by id ([`find_entry`]) and, when asked, who refers
+/// to which files.
 pub struct Found {
     pub entry: HistoryEntry,
     pub claims: Claims,
+}
+
+/// The index a lookup read: its `version` member and where it is.
+pub struct IndexSeen {
     pub version: Option<Value>,
-    /// The index file.
     pub path: PathBuf,
     pub exists: bool,
 }
+
+/// What [`find_entry`] gives: the index read, and the take (`Err`: none
+/// is found).
+pub type Lookup = (IndexSeen, Result<Found, StoreError>);
 
 /// Looks one take up by id or unique prefix ([`match_id`]), as
 /// [`lite::IndexText::find`] does, with who refers to which files when
 /// `claims`; an index of a few megabytes or more is streamed by two
 /// threads (its text never whole in memory), others are read whole.
-pub fn find_entry(dir: &Path, id: &str, claims: bool) -> Result<Found, StoreError> {
+/// `Err`: the index cannot be read.
+pub fn find_entry(dir: &Path, id: &str, claims: bool) -> Result<Lookup, StoreError> {
     let index = read::locate_index(dir)?;
     if let Some(found) = streamed::find(&index, id, claims)? {
-        return found;
+        return Ok(found);
     }
     let t = lite::IndexText::read(dir)?;
-    let entry = t.find(id)?;
-    Ok(Found {
+    let seen = IndexSeen {
+        version: t.version(),
+        path: t.path().to_path_buf(),
+        exists: t.exists(),
+    };
+    let found = t.find(id).map(|entry| Found {
         entry,
         claims: if claims {
             t.claims()
         } else {
             Claims::default()
         },
-        version: t.version(),
-        path: t.path().to_path_buf(),
-        exists: t.exists(),
-    })
+    });
+    Ok((seen, found))
 }
 
 /// Records entry `e`'s files in `claims` (its default paths without

@@ -138,7 +138,8 @@ impl IndexFile {
 
     /// The whole file and its stamp; `None` when there is none.
     /// A file another program wrote while it was read (its ctime moved) is
-    /// read again, up to twice.
+    /// read again, up to twice; the third read is taken as it is (a
+    /// sidecar made of it is racy and checked against the file later).
     pub(crate) fn read_all(&self) -> Result<Option<IndexBytes>, StoreError> {
         let io = |e| StoreError::io("read", self.path(), e);
         let mut tries = 3;

@@ -12,7 +12,8 @@ const CHUNK: usize = 1 << 20;
 
 /// One entry as the stream meets it, borrowing the chunk it is in.
 pub(crate) struct EntryRef<'a> {
-    /// Its place among the entries (0 = first in the file).
+    /// Its place among the entries the stream met (0 = the first in the
+    /// file, or where a [`Start::Entry`] stream began).
     pub position: usize,
     pub(super) buf: &'a [u8],
     /// The file offset of `buf[0]`.
@@ -309,6 +310,11 @@ pub(crate) fn stream_part<R: Read, E>(
                 value,
                 last: l,
             } => {
+                // A later `entries` that is not an object: the last member
+                // counts (as in Python and the scan), so there are none.
+                if seen_entries && key.is_at(c.buf(), "entries") {
+                    return Err(StreamError::NoEntries);
+                }
                 let text = std::str::from_utf8(&c.buf()[value]).unwrap_or_default();
                 visit(Item::Top {
                     key: key.get_at(c.buf()),
@@ -497,6 +503,16 @@ mod tests {
             collect("{\"entries\": {}, \"entries\": {}}"),
             Err(StreamError::DuplicateEntries)
         ));
+        // The last `entries` counts: one that is not an object after the
+        // object leaves none (an earlier one is only a member).
+        assert!(matches!(
+            collect("{\"entries\": {\"a\": {}}, \"entries\": null}"),
+            Err(StreamError::NoEntries)
+        ));
+        assert_eq!(
+            collect("{\"entries\": null, \"entries\": {\"a\": {}}}").unwrap(),
+            ["top entries=null", "[", "0 a={} None", "]"]
+        );
         let mut bytes = b"{\"entries\": {\"a\": \"".to_vec();
         bytes.extend_from_slice(&[0xff, b'"', b'}', b'}']);
         let r = stream(Trickle(&bytes), |_| Ok::<(), ()>(()));

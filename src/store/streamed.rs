@@ -9,9 +9,10 @@
 //! reads).
 //!
 //! The newest few of an index of a few megabytes or more (`list --limit`
-//! and the first screen when the sidecar is not current) are found by two
-//! threads that each stream half of the file, split at an entry near the
-//! middle, keeping only rows and the newest entries.
+//! and the first screen when the sidecar is not current), and one take by
+//! id (`show`, `rate`, ...), are found by two threads that each stream half
+//! of the file, split at an entry near the middle, keeping only the
+//! sidecar's rows and the newest entries, or the entries the id may name.
 //!
 //! Anything the stream cannot read (not JSON, not UTF-8, no `entries`), or
 //! a file that changed while it was read, is left to the full read, which
@@ -35,8 +36,9 @@ use std::path::Path;
 use std::sync::mpsc::{sync_channel, Receiver};
 use std::sync::{Arc, Mutex};
 
-/// Index files at least this big are streamed (smaller ones are read whole:
-/// faster, and their text is small).
+/// Index files at least this big are loaded and counted (`stats`) streamed
+/// (smaller ones are read whole: faster, and their text is small). The
+/// newest few and one take by id are streamed from [`PARALLEL_MIN`] on.
 pub(super) const STREAM_FROM: u64 = 128 << 20;
 
 /// Indexes at least this big are read in two halves by two threads where
@@ -435,8 +437,9 @@ fn stats_from(
     Ok(Some((stats, invalid, version)))
 }
 
-/// How many entries a file of `size` bytes holds, guessed at its 64th
-/// entry `e` from the bytes the first ones took (room to reserve).
+/// How many entries the bytes `from..to` of a file hold, guessed at the
+/// 64th entry `e` met from `from` on, from the bytes the first ones took
+/// (room to reserve).
 fn entries_guess(from: u64, to: u64, e: &stream::EntryRef<'_>) -> usize {
     let per = ((e.base + e.span.value.end as u64).saturating_sub(from) / 64).max(1);
     (to.saturating_sub(from) / per) as usize + 64
@@ -638,19 +641,34 @@ fn split_at_entry(f: &File, size: u64, min: u64) -> std::io::Result<Option<u64>>
     }
     let mid = size / 2;
     let mut window = vec![0u8; (size - mid).min(super::scan::SPLIT_WINDOW as u64) as usize];
-    f.read_exact_at(&mut window, mid)?;
+    // Shorter than it was: the one pass finds it changed.
+    if !read_fully_at(f, &mut window, mid)? {
+        return Ok(None);
+    }
     Ok(super::scan::boundary_in(&window).map(|at| mid + at as u64))
+}
+
+/// Fills `buf` from offset `at` of `f`; `false` when the file ends first
+/// (it shrank since its size was taken).
+fn read_fully_at(f: &File, buf: &mut [u8], at: u64) -> std::io::Result<bool> {
+    match f.read_exact_at(buf, at) {
+        Ok(()) => Ok(true),
+        Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => Ok(false),
+        Err(e) => Err(e),
+    }
 }
 
 /// The take `id` names ([`super::find_entry`]) in an index of a few
 /// megabytes or more, found by two threads streaming its halves; `None`
 /// when the index is small, the stream cannot read it, or it changed while
-/// read (the full read then looks).
-pub(super) fn find(index: &IndexFile, id: &str, claims: bool) -> Result<Option<Found>, StoreError> {
+/// read (the full read then looks); `Err` when it cannot be read at all.
+pub(super) fn find(
+    index: &IndexFile,
+    id: &str,
+    claims: bool,
+) -> Result<Option<super::Lookup>, StoreError> {
     find_from(index, id, claims, PARALLEL_MIN, PARALLEL_MIN)
 }
-
-type Found = Result<super::Found, StoreError>;
 
 /// [`find`] in an index of at least `stream_from` bytes, read in halves
 /// from `halves_from` bytes on.
@@ -660,7 +678,7 @@ fn find_from(
     claims: bool,
     stream_from: u64,
     halves_from: u64,
-) -> Result<Option<Found>, StoreError> {
+) -> Result<Option<super::Lookup>, StoreError> {
     let Some((f, _, size)) = open_large(index, stream_from)? else {
         return Ok(None);
     };
@@ -682,31 +700,31 @@ fn find_from(
     if ident(&f)? != before {
         return Ok(None);
     }
-    let keys = found
-        .hits
-        .iter()
-        .map(|h| std::borrow::Cow::from(h.0.as_str()));
+    let seen = super::IndexSeen {
+        version: found.version.clone().flatten(),
+        path: index.path().to_path_buf(),
+        exists: true,
+    };
+    let keys = (found.hits.iter()).map(|h| std::borrow::Cow::from(h.0.as_str()));
     let full = match super::match_id(keys, id) {
         Ok(k) => k.into_owned(),
-        Err(e) => return Ok(Some(Err(e))),
+        Err(e) => return Ok(Some((seen, Err(e)))),
     };
     // The last of duplicate keys wins, as in Python's json.load.
-    let Some((key, text, nonfinite)) = found.hits.iter().rev().find(|h| h.0 == full) else {
-        return Ok(None);
-    };
+    let (key, text, nonfinite) = (found.hits.iter().rev())
+        .find(|h| h.0 == full)
+        .expect("match_id gives one of the keys it is given");
     let entry = entry_from_text(key.clone(), text.as_bytes(), *nonfinite).map_err(|bad| {
         StoreError::InvalidEntry {
             id: bad.entry_id,
             reason: bad.reason,
         }
     });
-    Ok(Some(entry.map(|entry| super::Found {
+    let found = entry.map(|entry| super::Found {
         entry,
         claims: found.claims.unwrap_or_default(),
-        version: found.version.flatten(),
-        path: index.path().to_path_buf(),
-        exists: true,
-    })))
+    });
+    Ok(Some((seen, found)))
 }
 
 /// What a thread looking for one take keeps of its part of the index.
@@ -810,7 +828,9 @@ fn read_halves<'a, G: Gather<'a>>(
     let block_start = split / BLOCK as u64 * BLOCK as u64;
     if let Some(p) = tail.pass() {
         let mut before = vec![0u8; (split - block_start) as usize];
-        f.read_exact_at(&mut before, block_start)?;
+        if !read_fully_at(f, &mut before, block_start)? {
+            return Ok(None);
+        }
         p.hash.feed(&before);
     }
     let (head, tail) = std::thread::scope(|s| {
@@ -1145,7 +1165,8 @@ mod tests {
             for id in &ids {
                 let want = text.find(id).map(|e| e.to_json().to_string()).map_err(|e| e.to_string());
                 for halves_from in [0, u64::MAX] {
-                    let got = find_from(&index, id, true, 0, halves_from).unwrap().expect("streamed");
+                    let (seen, got) = find_from(&index, id, true, 0, halves_from).unwrap().expect("streamed");
+                    prop_assert_eq!(seen.version, text.version());
                     let claims = got.as_ref().ok().map(|f| {
                         ids.iter().map(|i| (
                             f.claims.check(i, &format!("audio/{i}.wav")).is_ok(),
@@ -1371,7 +1392,7 @@ mod tests {
                 .find(id)
                 .map(|e| e.entry_id)
                 .map_err(|e| e.to_string());
-            let found = find(&index, id, true).unwrap().expect("streamed");
+            let found = find(&index, id, true).unwrap().expect("streamed").1;
             assert_eq!(
                 found
                     .as_ref()
