@@ -590,23 +590,23 @@ fn run_command(cli: &Cli, command: &CliCommand) -> Result<i32> {
             }
         }
         CliCommand::Rate { id, rating, .. } => {
-            let e = find_one(&dir, id, false)??.entry;
+            let e = find_one(&dir, id, false)??;
             triage::annotate(&mut out, &history_dir(&dir), &e, Edit::Rate(*rating))?;
         }
         CliCommand::Reject { id, clear, .. } => {
-            let e = find_one(&dir, id, false)??.entry;
+            let e = find_one(&dir, id, false)??;
             triage::annotate(&mut out, &history_dir(&dir), &e, Edit::Reject(!clear))?;
         }
         CliCommand::Tag { id, changes, .. } => {
             // Index, then tag, then id errors, as before.
             let found = find_one(&dir, id, false)?;
             let edit = triage::tag_edit(changes)?;
-            let e = found?.entry;
+            let e = found?;
             triage::annotate(&mut out, &history_dir(&dir), &e, edit)?;
         }
         CliCommand::Note { id, text, .. } => {
             let note = crate::command_history::clean_command(&text.join(" "));
-            let e = find_one(&dir, id, false)??.entry;
+            let e = find_one(&dir, id, false)??;
             triage::annotate(&mut out, &history_dir(&dir), &e, Edit::Note(note))?;
         }
         CliCommand::Purge { dry_run, .. } => {

@@ -32,14 +32,15 @@ pub(crate) fn tag_edit(changes: &[String]) -> Result<Edit> {
 pub(crate) fn annotate(
     out: &mut impl Write,
     hd: &HistoryDir,
-    e: &HistoryEntry,
+    found: &crate::store::Found,
     edit: Edit,
 ) -> Result<()> {
+    let e = &found.entry;
     let all = crate::store::change::annotate(
         hd,
         std::slice::from_ref(&e.entry_id),
         &edit,
-        crate::store::change::Presence::Stream,
+        crate::store::change::Presence::Found { stamp: found.stamp },
     )?;
     let a = all.get(&e.entry_id).cloned().unwrap_or_default();
     writeln!(out, "{}  {}", sanitize(e.short_id()), a.summary())?;

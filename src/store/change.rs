@@ -208,8 +208,6 @@ pub(crate) fn add_index_entries(
 /// How an annotation checks, under the lock, that its takes are still in
 /// the index.
 pub(crate) enum Presence<'a> {
-    /// Read the index's ids (a command that holds nothing in memory).
-    Stream,
     /// The caller follows the file: when the index is still the file it
     /// last read or wrote (`stamp`), its id hashes say; else the index is
     /// read.
@@ -217,6 +215,9 @@ pub(crate) enum Presence<'a> {
         stamp: Option<FileStamp>,
         known: &'a Known,
     },
+    /// The caller found every id in the index when it was the file `stamp`
+    /// says: when it still is, they are there; else the index is read.
+    Found { stamp: Option<FileStamp> },
 }
 
 /// Annotates the takes `ids` (full ids, which must be in the index) under
@@ -238,9 +239,13 @@ pub(crate) fn annotate(
         }
         _ => None,
     };
-    let gone = match known_now {
-        Some(k) => ids.iter().find(|id| !k.has(super::known::id_hash(id))),
-        None => {
+    let unchanged = |stamp: Option<FileStamp>| -> Result<bool, StoreError> {
+        Ok(stamp.is_some() && read::locate_index(hd.path())?.stamp_now() == stamp)
+    };
+    let gone = match (known_now, presence) {
+        (Some(k), _) => ids.iter().find(|id| !k.has(super::known::id_hash(id))),
+        (None, Presence::Found { stamp }) if unchanged(stamp)? => None,
+        (None, _) => {
             let present = txn.index_ids()?;
             ids.iter().find(|id| !present.contains(*id))
         }
@@ -282,4 +287,49 @@ pub(crate) fn annotate(
         );
     }
     Ok(typed.unwrap_or_default())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn index_of(ids: &[&str]) -> String {
+        let entries: Vec<String> = ids
+            .iter()
+            .map(|id| {
+                format!(
+                    "\"{id}\": {{\"entry_id\": \"{id}\", \"timestamp\": \"2026-12-01T10:00:00+00:00\", \
+                     \"model_id\": \"m\", \"model_name\": \"M\", \"audio_file\": \"audio/{id}.wav\"}}"
+                )
+            })
+            .collect();
+        format!(
+            "{{\"version\": 1, \"entries\": {{{}}}}}",
+            entries.join(", ")
+        )
+    }
+
+    #[test]
+    fn a_take_found_in_an_index_changed_since_is_looked_for_again() {
+        let t = tempfile::tempdir().unwrap();
+        let dir = t.path();
+        let path = dir.join("history.json");
+        std::fs::write(&path, index_of(&["a", "b"])).unwrap();
+        let hd = HistoryDir::new(dir);
+        let stamp = read::locate_index(dir).unwrap().stamp_now();
+        assert!(stamp.is_some());
+        let found = || Presence::Found { stamp };
+        annotate(&hd, &["a".into()], &Edit::Rate(3), found()).unwrap();
+        // Another program took "a" out (a new file put in place).
+        let tmp = dir.join("history.json.tmp");
+        std::fs::write(&tmp, index_of(&["b"])).unwrap();
+        std::fs::rename(&tmp, &path).unwrap();
+        let err = annotate(&hd, &["a".into()], &Edit::Rate(4), found()).unwrap_err();
+        assert!(
+            matches!(err, StoreError::NotFound(ref id) if id == "a"),
+            "{err}"
+        );
+        // "b" is still there.
+        annotate(&hd, &["b".into()], &Edit::Rate(4), found()).unwrap();
+    }
 }

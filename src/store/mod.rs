@@ -665,6 +665,8 @@ pub(crate) fn begins_with_id(key: &str, id: &str) -> bool {
 pub struct Found {
     pub entry: HistoryEntry,
     pub claims: Claims,
+    /// The index it was found in, as it was then.
+    pub stamp: Option<FileStamp>,
 }
 
 /// The index a lookup read: its `version` member and where it is.
@@ -696,6 +698,7 @@ pub fn find_entry(dir: &Path, id: &str, claims: bool) -> Result<Lookup, StoreErr
     };
     let found = t.find(id).map(|entry| Found {
         entry,
+        stamp: t.stamp,
         claims: if claims {
             t.claims()
         } else {
