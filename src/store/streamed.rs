@@ -692,6 +692,8 @@ fn find_from(
         prefixes,
         claims: claims.then(super::Claims::default),
         hits: Vec::new(),
+        prefix_key: None,
+        ambiguous: false,
         version: None,
     };
     let Some(found) = read_parts(&f, size, halves_from, part).map_err(io)? else {
@@ -711,9 +713,11 @@ fn find_from(
         Err(e) => return Ok(Some((seen, Err(e)))),
     };
     // The last of duplicate keys wins, as in Python's json.load.
+    // (Its text is kept: it is `id`, or the one key beginning with it.)
     let (key, text, nonfinite) = (found.hits.iter().rev())
         .find(|h| h.0 == full)
-        .expect("match_id gives one of the keys it is given");
+        .and_then(|(k, t, n)| Some((k, t.as_ref()?, n)))
+        .expect("match_id gives one of the keys it is given, and its text was kept");
     let entry = entry_from_text(key.clone(), text.as_bytes(), *nonfinite).map_err(|bad| {
         StoreError::InvalidEntry {
             id: bad.entry_id,
@@ -736,10 +740,40 @@ struct FindPart<'i> {
     /// Who refers to which files, when asked.
     claims: Option<super::Claims>,
     /// The entries `id` may name, in file order: key, text, whether it
-    /// holds `NaN`/`Infinity`.
-    hits: Vec<(String, String, bool)>,
+    /// holds `NaN`/`Infinity`. The text of one that only begins with `id`
+    /// is dropped once two keys do (the prefix is then ambiguous unless an
+    /// entry is `id` itself), so a short prefix holds keys, not the index.
+    hits: Vec<(String, Option<String>, bool)>,
+    /// The first key met that begins with `id` and is not it.
+    prefix_key: Option<String>,
+    /// Another such key was met.
+    ambiguous: bool,
     /// The last `version` member met (`Some(None)`: not JSON).
     version: Option<Option<Value>>,
+}
+
+impl FindPart<'_> {
+    /// Notes a key that begins with `id` and is not it; whether its text
+    /// is still worth keeping.
+    fn prefix_hit(&mut self, key: &str) -> bool {
+        match &self.prefix_key {
+            None => self.prefix_key = Some(key.to_string()),
+            Some(k) if k == key => {}
+            Some(_) => self.ambiguous = true,
+        }
+        if self.ambiguous {
+            self.drop_prefix_texts();
+        }
+        !self.ambiguous
+    }
+
+    fn drop_prefix_texts(&mut self) {
+        for h in &mut self.hits {
+            if h.0 != self.id {
+                h.1 = None;
+            }
+        }
+    }
 }
 
 impl<'a> Gather<'a> for FindPart<'_> {
@@ -761,10 +795,15 @@ impl<'a> Gather<'a> for FindPart<'_> {
                         e.thumbnail_file().as_deref(),
                     );
                 }
-                if key == self.id || (self.prefixes && super::begins_with_id(&key, self.id)) {
-                    self.hits
-                        .push((key.into_owned(), e.text().to_string(), e.nonfinite()));
-                }
+                let keep = if key == self.id {
+                    true
+                } else if self.prefixes && super::begins_with_id(&key, self.id) {
+                    self.prefix_hit(&key)
+                } else {
+                    return Ok(());
+                };
+                let text = keep.then(|| e.text().to_string());
+                self.hits.push((key.into_owned(), text, e.nonfinite()));
             }
             _ => {}
         }
@@ -773,6 +812,13 @@ impl<'a> Gather<'a> for FindPart<'_> {
 
     fn join(mut self, tail: Self) -> Option<Self> {
         self.hits.extend(tail.hits);
+        if let Some(k) = tail.prefix_key {
+            self.prefix_hit(&k);
+        }
+        if tail.ambiguous {
+            self.ambiguous = true;
+            self.drop_prefix_texts();
+        }
         if let (Some(c), Some(t)) = (&mut self.claims, tail.claims) {
             c.extend(t);
         }
@@ -1417,6 +1463,35 @@ mod tests {
                 "{:?}",
                 checks(&found.claims)
             );
+        }
+    }
+
+    #[test]
+    fn a_prefix_many_keys_begin_with_keeps_their_keys_not_their_texts() {
+        let t = tempfile::tempdir().unwrap();
+        let dir = t.path();
+        let text = python_history(20_000, 100, "");
+        std::fs::write(dir.join("history.json"), &text).unwrap();
+        let (f, _) = locate_index(dir).unwrap().open().unwrap().unwrap();
+        for (id, texts) in [("id-0", 0), ("id-012345", 1), ("ID-01234", 0)] {
+            let part = |_, _| FindPart {
+                id,
+                prefixes: true,
+                claims: None,
+                hits: Vec::new(),
+                prefix_key: None,
+                ambiguous: false,
+                version: None,
+            };
+            let found = read_parts(&f, text.len() as u64, 0, part).unwrap().unwrap();
+            let kept = found.hits.iter().filter(|h| h.1.is_some()).count();
+            assert_eq!(kept, texts, "{id}");
+        }
+        let index = locate_index(dir).unwrap();
+        let (_, found) = find(&index, "ID-01234", false).unwrap().unwrap();
+        match found {
+            Err(StoreError::Ambiguous { candidates, .. }) => assert_eq!(candidates.len(), 10),
+            other => panic!("{:?}", other.map(|f| f.entry.entry_id)),
         }
     }
 }
