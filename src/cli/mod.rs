@@ -504,9 +504,12 @@ fn run_command(cli: &Cli, command: &CliCommand) -> Result<i32> {
         } => {
             check_dir(&dir)?;
             recover(&dir);
-            // The newest few, when nothing else is asked.
+            // The newest few, or a model's, without holding the index.
             let fast = match (filter, model, limit) {
                 (None, None, Some(n)) => crate::store::newest_without_full_read(&dir, *n),
+                (None, Some(m), n) => {
+                    crate::store::newest_of_model(&dir, m, n.unwrap_or(usize::MAX))
+                }
                 _ => None,
             };
             if let Some(n) = fast {
@@ -516,7 +519,14 @@ fn run_command(cli: &Cli, command: &CliCommand) -> Result<i32> {
                 warn_invalid(&n.path, &n.invalid);
                 let notes = triage::load_or_warn(&dir);
                 return print_list(
-                    &mut out, &dir, &n.entries, &notes, *json, None, None, *limit,
+                    &mut out,
+                    &dir,
+                    &n.entries,
+                    &notes,
+                    *json,
+                    None,
+                    model.as_deref(),
+                    *limit,
                 );
             }
             let t = read_text(&dir)?;

@@ -599,6 +599,14 @@ pub fn newest_without_full_read(dir: &Path, limit: usize) -> Option<newest::Newe
         .or_else(|| streamed::newest_with_sidecar(dir, limit))
 }
 
+/// The newest `limit` takes of `model` (its id as given, or its id or
+/// name in any case) without holding the index in memory: an index of a
+/// few megabytes or more streamed by two threads, which also bring the
+/// sidecar up to date. `None`: read the index ([`lite::IndexText`]).
+pub fn newest_of_model(dir: &Path, model: &str, limit: usize) -> Option<newest::Newest> {
+    streamed::newest_of_model(dir, model, limit)
+}
+
 /// Brings the sidecar of `dir` up to date with its index (reading the index
 /// once when it is not), so that the next open and `list` need not: what
 /// `genhist demo` does after writing a large history.

@@ -562,11 +562,36 @@ pub(crate) fn newest_with_sidecar(dir: &Path, limit: usize) -> Option<super::new
     newest_from(&index, limit, PARALLEL_MIN, PARALLEL_MIN, Some(dir)).ok()?
 }
 
+/// [`newest_with_sidecar`] of the takes of one model (its id, or its id or
+/// name in any case, as [`super::lite::IndexText::newest`] matches them;
+/// `total` counts those): for `list --model`.
+pub(crate) fn newest_of_model(
+    dir: &Path,
+    model: &str,
+    limit: usize,
+) -> Option<super::newest::Newest> {
+    let index = super::read::locate_index(dir).ok()?;
+    let of = Some(model);
+    newest_of(&index, limit, of, PARALLEL_MIN, PARALLEL_MIN, Some(dir)).ok()?
+}
+
 /// [`newest`] of an index of at least `stream_from` bytes, read in two
 /// halves by two threads from `halves_from` bytes on.
 fn newest_from(
     index: &IndexFile,
     limit: usize,
+    stream_from: u64,
+    halves_from: u64,
+    sidecar_of: Option<&Path>,
+) -> Result<Option<super::newest::Newest>, StoreError> {
+    newest_of(index, limit, None, stream_from, halves_from, sidecar_of)
+}
+
+/// [`newest_from`] of the takes of `model` when given.
+fn newest_of(
+    index: &IndexFile,
+    limit: usize,
+    model: Option<&str>,
     stream_from: u64,
     halves_from: u64,
     sidecar_of: Option<&Path>,
@@ -585,7 +610,10 @@ fn newest_from(
     };
     // A few more than asked: entries that do not parse are skipped.
     let keep = limit.saturating_add(64);
-    let part = |from, to| NewestPart::new(pass.as_ref().map(|p| p.fresh()), keep, from, to);
+    let part = |from, to| NewestPart {
+        model: model.map(|m| (m.to_string(), m.to_lowercase())),
+        ..NewestPart::new(pass.as_ref().map(|p| p.fresh()), keep, from, to)
+    };
     let Some(part) = read_parts(&f, size, halves_from, part).map_err(io)? else {
         return Ok(None);
     };
@@ -932,10 +960,12 @@ struct NewestPart<'a> {
     keep: usize,
     /// The last `version` member met (`Some(None)`: not JSON).
     version: Option<Option<Value>>,
-    /// The entries met.
+    /// The entries met (of `model`, when given).
     total: usize,
     from: u64,
     to: u64,
+    /// Only the takes of this model (as given, and in lower case).
+    model: Option<(String, String)>,
 }
 
 impl<'a> NewestPart<'a> {
@@ -948,7 +978,36 @@ impl<'a> NewestPart<'a> {
             total: 0,
             from,
             to,
+            model: None,
         }
+    }
+
+    /// Whether `e` is a take of the model asked for (all are when none
+    /// is): its `model_id` as given, else its id or name in any case.
+    fn of_model(&self, e: &stream::EntryRef<'_>) -> bool {
+        let Some((m, lower)) = &self.model else {
+            return true;
+        };
+        if e.span.model_id.as_ref().is_some_and(|s| s.is_at(e.buf, m)) {
+            return true;
+        }
+        // Text that is plain ASCII without escapes holds the id and name
+        // as written, and their lower case is ASCII's: one that nowhere
+        // holds the model in any case is not of it (no parse needed).
+        let b = e.bytes();
+        let n = lower.len();
+        if lower.is_ascii()
+            && b.is_ascii()
+            && !b.contains(&b'\\')
+            && !b
+                .windows(n.max(1))
+                .any(|w| w.eq_ignore_ascii_case(lower.as_bytes()))
+        {
+            return false;
+        }
+        entry_from_text(e.key().into_owned(), e.bytes(), e.nonfinite()).is_ok_and(|x| {
+            x.model_id().to_lowercase() == *lower || x.model_name().to_lowercase() == *lower
+        })
     }
 }
 
@@ -967,13 +1026,16 @@ impl<'a> Gather<'a> for NewestPart<'a> {
                 self.version = Some(serde_json::from_str(value).ok());
             }
             Item::Entry(e) => {
-                self.total += 1;
                 if let Some(p) = &mut self.pass {
                     if e.position == 64 {
                         p.reserve(entries_guess(self.from, self.to, &e));
                     }
                     p.see(&e, e.span.id).ok_or(())?;
                 }
+                if !self.of_model(&e) {
+                    return Ok(());
+                }
+                self.total += 1;
                 let time = sidecar::order_time(e.buf, &e.span);
                 // Most entries are older than all those kept.
                 let heap = &mut self.heap;
@@ -1184,6 +1246,12 @@ mod tests {
             prop_assert_eq!(keys(&got.entries), keys(&want));
             let one = newest_from(&index, limit, 0, u64::MAX, None).unwrap().expect("streamed");
             prop_assert_eq!(keys(&one.entries), keys(&want));
+            // A model's newest: by id as given, or id or name in any case.
+            for model in ["m", "M", "m3", "x"] {
+                let (want, _) = text.newest(Some(model), Some(limit));
+                let got = newest_of(&index, limit, Some(model), 0, 0, None).unwrap().expect("streamed");
+                prop_assert_eq!(keys(&got.entries), keys(&want));
+            }
             // (Of an id met twice at one time, which one falls in the last
             // batch is not set: such ids are left out here.)
             let twice: Vec<String> = {
