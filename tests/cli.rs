@@ -803,3 +803,41 @@ fn a_take_of_a_large_index_is_looked_up_as_in_a_small_one() {
         .stderr(predicate::str::contains("version 2"))
         .stderr(predicate::str::contains("no entry matches 'nosuch1'"));
 }
+
+#[test]
+fn an_index_with_two_entries_objects_is_not_annotated() {
+    // Small and large (streamed) alike.
+    for count in [2, 6000] {
+        let t = tempfile::tempdir().unwrap();
+        let d = t.path().join("h");
+        genhist()
+            .args([
+                "demo",
+                d.to_str().unwrap(),
+                "--count",
+                &count.to_string(),
+                "--no-audio",
+            ])
+            .assert()
+            .success();
+        let h = genhist::store::GenerationHistory::open(&d).unwrap();
+        let id = h.entries()[0].entry_id.clone();
+        let text = fs::read_to_string(d.join("history.json")).unwrap();
+        let twice = text.replacen("\"entries\": {", "\"entries\": {},\n  \"entries\": {", 1);
+        fs::write(d.join("history.json"), &twice).unwrap();
+        for args in [
+            vec!["rate", &id, "3"],
+            vec!["tag", &id, "+x"],
+            vec!["note", &id, "hi"],
+        ] {
+            genhist()
+                .args(["--dir", d.to_str().unwrap()])
+                .args(&args)
+                .assert()
+                .code(1)
+                .stderr(predicate::str::contains("two \"entries\" objects"));
+        }
+        assert!(!d.join(".genhist/annotations.json").exists());
+        assert_eq!(fs::read_to_string(d.join("history.json")).unwrap(), twice);
+    }
+}

@@ -40,7 +40,7 @@ pub(crate) fn annotate(
         hd,
         std::slice::from_ref(&e.entry_id),
         &edit,
-        crate::store::change::Presence::Found { stamp: found.stamp },
+        crate::store::change::Presence::Found { ident: found.ident },
     )?;
     let a = all.get(&e.entry_id).cloned().unwrap_or_default();
     writeln!(out, "{}  {}", sanitize(e.short_id()), a.summary())?;

@@ -215,9 +215,12 @@ pub(crate) enum Presence<'a> {
         stamp: Option<FileStamp>,
         known: &'a Known,
     },
-    /// The caller found every id in the index when it was the file `stamp`
-    /// says: when it still is, they are there; else the index is read.
-    Found { stamp: Option<FileStamp> },
+    /// The caller found every id in a well-formed index when it was the
+    /// file `ident` says (ctime included): when it still is, they are
+    /// there; else (or with no identity) the index is read.
+    Found {
+        ident: Option<super::sidecar::Ident>,
+    },
 }
 
 /// Annotates the takes `ids` (full ids, which must be in the index) under
@@ -239,12 +242,12 @@ pub(crate) fn annotate(
         }
         _ => None,
     };
-    let unchanged = |stamp: Option<FileStamp>| -> Result<bool, StoreError> {
-        Ok(stamp.is_some() && read::locate_index(hd.path())?.stamp_now() == stamp)
+    let unchanged = |ident: Option<super::sidecar::Ident>| -> Result<bool, StoreError> {
+        Ok(ident.is_some() && read::locate_index(hd.path())?.ident_now() == ident)
     };
     let gone = match (known_now, presence) {
         (Some(k), _) => ids.iter().find(|id| !k.has(super::known::id_hash(id))),
-        (None, Presence::Found { stamp }) if unchanged(stamp)? => None,
+        (None, Presence::Found { ident }) if unchanged(ident)? => None,
         (None, _) => {
             let present = txn.index_ids()?;
             ids.iter().find(|id| !present.contains(*id))
@@ -316,9 +319,9 @@ mod tests {
         let path = dir.join("history.json");
         std::fs::write(&path, index_of(&["a", "b"])).unwrap();
         let hd = HistoryDir::new(dir);
-        let stamp = read::locate_index(dir).unwrap().stamp_now();
-        assert!(stamp.is_some());
-        let found = || Presence::Found { stamp };
+        let ident = read::locate_index(dir).unwrap().ident_now();
+        assert!(ident.is_some());
+        let found = || Presence::Found { ident };
         annotate(&hd, &["a".into()], &Edit::Rate(3), found()).unwrap();
         // Another program took "a" out (a new file put in place).
         let tmp = dir.join("history.json.tmp");
@@ -331,5 +334,29 @@ mod tests {
         );
         // "b" is still there.
         annotate(&hd, &["b".into()], &Edit::Rate(4), found()).unwrap();
+    }
+
+    #[test]
+    fn a_take_renamed_in_place_with_the_mtime_put_back_is_looked_for_again() {
+        let t = tempfile::tempdir().unwrap();
+        let dir = t.path();
+        let path = dir.join("history.json");
+        std::fs::write(&path, index_of(&["a", "b"])).unwrap();
+        let hd = HistoryDir::new(dir);
+        let ident = read::locate_index(dir).unwrap().ident_now();
+        let mtime = std::fs::metadata(&path).unwrap().modified().unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(20));
+        // Same size, same mtime: "a" is now "c".
+        let f = std::fs::OpenOptions::new().write(true).open(&path).unwrap();
+        use std::io::Write;
+        (&f).write_all(index_of(&["c", "b"]).as_bytes()).unwrap();
+        f.set_modified(mtime).unwrap();
+        let err = annotate(
+            &hd,
+            &["a".into()],
+            &Edit::Rate(4),
+            Presence::Found { ident },
+        );
+        assert!(matches!(err, Err(StoreError::NotFound(_))));
     }
 }

@@ -673,8 +673,10 @@ pub(crate) fn begins_with_id(key: &str, id: &str) -> bool {
 pub struct Found {
     pub entry: HistoryEntry,
     pub claims: Claims,
-    /// The index it was found in, as it was then.
-    pub stamp: Option<FileStamp>,
+    /// The identity of the index it was found in, when that index was read
+    /// whole by the stream (so well-formed: no second `entries`) and did
+    /// not change while read.
+    pub(crate) ident: Option<sidecar::Ident>,
 }
 
 /// The index a lookup read: its `version` member and where it is.
@@ -706,7 +708,9 @@ pub fn find_entry(dir: &Path, id: &str, claims: bool) -> Result<Lookup, StoreErr
     };
     let found = t.find(id).map(|entry| Found {
         entry,
-        stamp: t.stamp,
+        // Read whole, which takes a second `entries` object: the
+        // annotation checks the index itself.
+        ident: None,
         claims: if claims {
             t.claims()
         } else {

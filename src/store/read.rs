@@ -170,6 +170,13 @@ impl IndexFile {
         FileStamp::of(&self.target.real_path())
     }
 
+    /// The identity of the file as it is now, ctime included (any write,
+    /// even one that puts the mtime back, moves it).
+    pub(crate) fn ident_now(&self) -> Option<super::sidecar::Ident> {
+        let m = std::fs::metadata(self.target.real_path()).ok()?;
+        Some(super::sidecar::Ident::of(&m))
+    }
+
     /// The error to show for a file a stream found broken near `offset`:
     /// read whole and described with line and column.
     fn describe_broken(&self, offset: u64) -> StoreError {

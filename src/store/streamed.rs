@@ -707,7 +707,7 @@ fn find_from(
     stream_from: u64,
     halves_from: u64,
 ) -> Result<Option<super::Lookup>, StoreError> {
-    let Some((f, stamp, size)) = open_large(index, stream_from)? else {
+    let Some((f, _, size)) = open_large(index, stream_from)? else {
         return Ok(None);
     };
     let io = |e| StoreError::io("read", index.path(), e);
@@ -754,7 +754,7 @@ fn find_from(
     });
     let found = entry.map(|entry| super::Found {
         entry,
-        stamp,
+        ident: Some(before),
         claims: found.claims.unwrap_or_default(),
     });
     Ok(Some((seen, found)))
