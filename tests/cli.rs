@@ -241,15 +241,7 @@ fn delete_by_ambiguous_prefix_touches_nothing_and_broken_entries_can_go() {
 
 #[test]
 fn list_of_a_large_index_matches_the_full_load_order() {
-    // Big enough (> 4 MB) for the two-thread scan.
-    let t = tempfile::tempdir().unwrap();
-    let d = t.path().join("h");
-    genhist()
-        .args(["demo", d.to_str().unwrap(), "--count", "6000", "--no-audio"])
-        .assert()
-        .success();
-    assert!(fs::metadata(d.join("history.json")).unwrap().len() > 4 << 20);
-    let h = genhist::store::GenerationHistory::open(&d).unwrap();
+    let (_t, d, h) = large_demo();
     let model = h.entries()[17].model_id().to_string();
     for (args, model) in [
         (vec![], None),
@@ -755,15 +747,7 @@ fn concurrent_adds_by_another_process_survive_deletes() {
 
 #[test]
 fn a_take_of_a_large_index_is_looked_up_as_in_a_small_one() {
-    // Big enough (> 4 MB) for the two-thread lookup.
-    let t = tempfile::tempdir().unwrap();
-    let d = t.path().join("h");
-    genhist()
-        .args(["demo", d.to_str().unwrap(), "--count", "6000", "--no-audio"])
-        .assert()
-        .success();
-    assert!(fs::metadata(d.join("history.json")).unwrap().len() > 4 << 20);
-    let h = genhist::store::GenerationHistory::open(&d).unwrap();
+    let (_t, d, h) = large_demo();
     let dir = d.to_str().unwrap();
     // The oldest take, by a prefix in upper case: its text is in the
     // first half of the file or the second, whichever it is.
@@ -808,19 +792,7 @@ fn a_take_of_a_large_index_is_looked_up_as_in_a_small_one() {
 fn an_index_with_two_entries_objects_is_not_annotated() {
     // Small and large (streamed) alike.
     for count in [2, 6000] {
-        let t = tempfile::tempdir().unwrap();
-        let d = t.path().join("h");
-        genhist()
-            .args([
-                "demo",
-                d.to_str().unwrap(),
-                "--count",
-                &count.to_string(),
-                "--no-audio",
-            ])
-            .assert()
-            .success();
-        let h = genhist::store::GenerationHistory::open(&d).unwrap();
+        let (_t, d, h) = demo_of(count);
         let id = h.entries()[0].entry_id.clone();
         let text = fs::read_to_string(d.join("history.json")).unwrap();
         let twice = text.replacen("\"entries\": {", "\"entries\": {},\n  \"entries\": {", 1);
@@ -840,4 +812,34 @@ fn an_index_with_two_entries_objects_is_not_annotated() {
         assert!(!d.join(".genhist/annotations.json").exists());
         assert_eq!(fs::read_to_string(d.join("history.json")).unwrap(), twice);
     }
+}
+
+/// A demo history of `count` takes, and it loaded.
+fn demo_of(
+    count: usize,
+) -> (
+    tempfile::TempDir,
+    std::path::PathBuf,
+    genhist::store::GenerationHistory,
+) {
+    let t = tempfile::tempdir().unwrap();
+    let d = t.path().join("h");
+    genhist()
+        .args(["demo", d.to_str().unwrap(), "--count", &count.to_string()])
+        .arg("--no-audio")
+        .assert()
+        .success();
+    let h = genhist::store::GenerationHistory::open(&d).unwrap();
+    (t, d, h)
+}
+
+/// A demo history big enough (> 4 MB) for the two-thread reads.
+fn large_demo() -> (
+    tempfile::TempDir,
+    std::path::PathBuf,
+    genhist::store::GenerationHistory,
+) {
+    let demo = demo_of(6000);
+    assert!(fs::metadata(demo.1.join("history.json")).unwrap().len() > 4 << 20);
+    demo
 }

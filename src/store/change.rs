@@ -312,15 +312,25 @@ mod tests {
         )
     }
 
+    /// A directory whose index holds takes "a" and "b", and the identity
+    /// of the index a lookup found them in.
+    fn a_and_b() -> (
+        tempfile::TempDir,
+        HistoryDir,
+        Option<super::super::sidecar::Ident>,
+    ) {
+        let t = tempfile::tempdir().unwrap();
+        std::fs::write(t.path().join("history.json"), index_of(&["a", "b"])).unwrap();
+        let hd = HistoryDir::new(t.path());
+        let ident = read::locate_index(t.path()).unwrap().ident_now();
+        assert!(ident.is_some());
+        (t, hd, ident)
+    }
+
     #[test]
     fn a_take_found_in_an_index_changed_since_is_looked_for_again() {
-        let t = tempfile::tempdir().unwrap();
-        let dir = t.path();
-        let path = dir.join("history.json");
-        std::fs::write(&path, index_of(&["a", "b"])).unwrap();
-        let hd = HistoryDir::new(dir);
-        let ident = read::locate_index(dir).unwrap().ident_now();
-        assert!(ident.is_some());
+        let (t, hd, ident) = a_and_b();
+        let (dir, path) = (t.path(), t.path().join("history.json"));
         let found = || Presence::Found { ident };
         annotate(&hd, &["a".into()], &Edit::Rate(3), found()).unwrap();
         // Another program took "a" out (a new file put in place).
@@ -338,12 +348,8 @@ mod tests {
 
     #[test]
     fn a_take_renamed_in_place_with_the_mtime_put_back_is_looked_for_again() {
-        let t = tempfile::tempdir().unwrap();
-        let dir = t.path();
-        let path = dir.join("history.json");
-        std::fs::write(&path, index_of(&["a", "b"])).unwrap();
-        let hd = HistoryDir::new(dir);
-        let ident = read::locate_index(dir).unwrap().ident_now();
+        let (t, hd, ident) = a_and_b();
+        let path = t.path().join("history.json");
         let mtime = std::fs::metadata(&path).unwrap().modified().unwrap();
         std::thread::sleep(std::time::Duration::from_millis(20));
         // Same size, same mtime: "a" is now "c".
