@@ -17,6 +17,7 @@ pub(crate) mod error;
 pub(crate) mod filehash;
 pub(crate) mod follow;
 pub(crate) mod grow;
+pub(crate) mod halves;
 pub mod journal;
 pub(crate) mod known;
 pub mod lite;
@@ -261,7 +262,7 @@ impl GenerationHistory {
         // follows writes the sidecar).
         let newest = match newest::newest(dir, n).or_else(|| grow::newest(dir, n)) {
             Some(s) => Some(s),
-            None => streamed::newest(&read::locate_index(dir)?, n)?,
+            None => halves::newest(&read::locate_index(dir)?, n)?,
         };
         if let Some(s) = newest {
             let mut h = GenerationHistory::from_parts(dir, s.entries, s.invalid);
@@ -596,7 +597,7 @@ impl GenerationHistory {
 pub fn newest_without_full_read(dir: &Path, limit: usize) -> Option<newest::Newest> {
     newest::newest(dir, limit)
         .or_else(|| grow::newest(dir, limit))
-        .or_else(|| streamed::newest_with_sidecar(dir, limit))
+        .or_else(|| halves::newest_with_sidecar(dir, limit))
 }
 
 /// The newest `limit` takes of `model` (its id as given, or its id or
@@ -604,7 +605,7 @@ pub fn newest_without_full_read(dir: &Path, limit: usize) -> Option<newest::Newe
 /// few megabytes or more streamed by two threads, which also bring the
 /// sidecar up to date. `None`: read the index ([`lite::IndexText`]).
 pub fn newest_of_model(dir: &Path, model: &str, limit: usize) -> Option<newest::Newest> {
-    streamed::newest_of_model(dir, model, limit)
+    halves::newest_of_model(dir, model, limit)
 }
 
 /// Brings the sidecar of `dir` up to date with its index (reading the index
@@ -697,7 +698,7 @@ pub type Lookup = (IndexSeen, Result<Found, StoreError>);
 /// `Err`: the index cannot be read.
 pub fn find_entry(dir: &Path, id: &str, claims: bool) -> Result<Lookup, StoreError> {
     let index = read::locate_index(dir)?;
-    if let Some(found) = streamed::find(&index, id, claims)? {
+    if let Some(found) = halves::find(&index, id, claims)? {
         return Ok(found);
     }
     let t = lite::IndexText::read(dir)?;
