@@ -35,8 +35,8 @@ type Hook = Box<dyn Fn(&Path)>;
 
 #[cfg(test)]
 thread_local! {
-    /// Run by [`newest_from`] once it has read the index (to change it at
-    /// that moment).
+    /// Run by [`read_unchanged`] once it has read the index (to change it
+    /// at that moment).
     pub(super) static AFTER_READ: std::cell::RefCell<Option<Hook>> =
         const { std::cell::RefCell::new(None) };
 }
@@ -141,9 +141,6 @@ pub(super) fn newest_of(
     let Some((f, stamp, size)) = open_large(index, stream_from)? else {
         return Ok(None);
     };
-    let io = |e| StoreError::io("read", index.path(), e);
-    let ident = |f: &File| f.metadata().map(|m| Ident::of(&m)).map_err(io);
-    let before = ident(&f)?;
     let pass = match sidecar_of.map(|dir| SidecarPass::new(dir, &f)) {
         Some(Ok(p)) => Some(p),
         // Shrinking meanwhile: the full read takes it as it is now.
@@ -156,7 +153,7 @@ pub(super) fn newest_of(
         model: model.map(|m| (m.to_string(), m.to_lowercase())),
         ..NewestPart::new(pass.as_ref().map(|p| p.fresh()), keep, from, to)
     };
-    let Some(part) = read_parts(&f, size, halves_from, part).map_err(io)? else {
+    let Some((part, _)) = read_unchanged(index, &f, size, halves_from, part)? else {
         return Ok(None);
     };
     let NewestPart {
@@ -167,13 +164,6 @@ pub(super) fn newest_of(
         ..
     } = part;
     let version = version.flatten();
-    // Written while read (its ctime moved, even if its size and mtime were
-    // put back): the full read takes it as it is now.
-    #[cfg(test)]
-    AFTER_READ.with(|h| h.borrow().as_ref().map(|h| h(index.path())));
-    if ident(&f)? != before {
-        return Ok(None);
-    }
     if let Some(p) = pass {
         if p.finish(&f, stamp, version.as_ref()).is_none() {
             return Ok(None);
@@ -252,9 +242,6 @@ pub(super) fn find_from(
     let Some((f, _, size)) = open_large(index, stream_from)? else {
         return Ok(None);
     };
-    let io = |e| StoreError::io("read", index.path(), e);
-    let ident = |f: &File| f.metadata().map(|m| Ident::of(&m)).map_err(io);
-    let before = ident(&f)?;
     // Shorter ids resolve only exactly (`match_id`).
     let prefixes = id.chars().count() >= 4;
     let part = |_, _| FindPart {
@@ -266,12 +253,9 @@ pub(super) fn find_from(
         ambiguous: false,
         version: None,
     };
-    let Some(found) = read_parts(&f, size, halves_from, part).map_err(io)? else {
+    let Some((found, ident)) = read_unchanged(index, &f, size, halves_from, part)? else {
         return Ok(None);
     };
-    if ident(&f)? != before {
-        return Ok(None);
-    }
     let seen = super::IndexSeen {
         version: found.version.clone().flatten(),
         path: index.path().to_path_buf(),
@@ -296,7 +280,7 @@ pub(super) fn find_from(
     });
     let found = entry.map(|entry| super::Found {
         entry,
-        ident: Some(before),
+        ident: Some(ident),
         claims: found.claims.unwrap_or_default(),
     });
     Ok(Some((seen, found)))
@@ -395,6 +379,29 @@ impl<'a> Gather<'a> for FindPart<'_> {
         self.version = tail.version.or(self.version);
         Some(self)
     }
+}
+
+/// [`read_parts`] of the index `f` (`size` bytes) when it did not change
+/// while read, with its identity: compared before and after, ctime
+/// included, so a writer that puts size and mtime back is seen. `None`
+/// when it changed, or the stream cannot read it (the full read then takes
+/// it as it is now).
+fn read_unchanged<'a, G: Gather<'a>>(
+    index: &IndexFile,
+    f: &File,
+    size: u64,
+    halves_from: u64,
+    part: impl Fn(u64, u64) -> G,
+) -> Result<Option<(G, Ident)>, StoreError> {
+    let io = |e| StoreError::io("read", index.path(), e);
+    let before = Ident::of(&f.metadata().map_err(io)?);
+    let Some(part) = read_parts(f, size, halves_from, part).map_err(io)? else {
+        return Ok(None);
+    };
+    #[cfg(test)]
+    AFTER_READ.with(|h| h.borrow().as_ref().map(|h| h(index.path())));
+    let after = Ident::of(&f.metadata().map_err(io)?);
+    Ok((after == before).then_some((part, before)))
 }
 
 /// What one thread gathers from the part of the index it reads.
